@@ -1,0 +1,59 @@
+# Two commands do everything: `make dev` runs the app, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+MSO_DATA_DIR ?= .data
+export PORT MSO_DATA_DIR
+
+.PHONY: dev test test-unit test-integration test-e2e lint token bench ui-deps chromium ddb-local clean help
+
+help:
+	@echo "make dev     run API + dashboard on http://127.0.0.1:$(PORT) (DynamoDB Local, data in $(MSO_DATA_DIR)/)"
+	@echo "make test    install what the tests need and run the whole suite"
+	@echo "make token TENANT=name   print a new bearer token for a tenant"
+	@echo "make bench   run the benchmarks, results in docs/benchmarks.md"
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@
+
+# Front-end libraries come from the npm registry, pinned by package-lock.json, copied to ui/vendor.
+ui-deps: ui/vendor/.installed
+ui/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	node scripts/vendor-ui.js
+	@touch $@
+
+ddb-local: $(BIN)/.installed
+	$(BIN)/python -c "from devtools import ddb; print(ddb.ensure_jar(ddb.default_install_dir()))"
+
+chromium:
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "could not install chromium (need root/apt)"; exit 1; }; }
+
+dev: $(BIN)/.installed ui-deps
+	$(BIN)/python -m devtools.dev
+
+token: $(BIN)/.installed
+	@$(BIN)/python -m devtools.token "$(TENANT)"
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+test: $(BIN)/.installed ui-deps ddb-local chromium
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+test-unit: $(BIN)/.installed
+	$(BIN)/python -m pytest -q tests/unit
+
+bench: $(BIN)/.installed ddb-local
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules ui/vendor build .pytest_cache .ruff_cache

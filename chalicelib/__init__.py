@@ -1,0 +1,1 @@
+"""Multi-Session Orchestrator: everything the Chalice app imports lives here."""

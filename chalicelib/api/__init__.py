@@ -1,0 +1,18 @@
+"""HTTP routes (Chalice blueprints). `register(app)` wires them into the app."""
+
+from __future__ import annotations
+
+from chalice import Chalice
+
+from chalicelib.config import settings
+
+
+def register(app: Chalice) -> None:
+    from chalicelib.api import accounts, meta, projects, sessions
+
+    for mod in (meta, projects, sessions, accounts):
+        app.register_blueprint(mod.bp)
+    if settings().serve_ui:
+        from chalicelib.api import static
+
+        app.register_blueprint(static.bp)

@@ -1,0 +1,55 @@
+"""Project routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api import schemas
+from chalicelib.api.common import Ctx, endpoint
+from chalicelib.domain import projects
+
+bp = Blueprint(__name__)
+PAGE = {"limit": "page size, 1-100 (default 25)", "cursor": "next_cursor of the previous page"}
+
+
+@endpoint(bp, "/api/projects", "POST", summary="Create a project", tag="projects", status=201,
+          body=schemas.PROJECT_CREATE)
+def create_project(ctx: Ctx) -> dict[str, Any]:
+    return projects.create(ctx.tenant, ctx.json(schemas.PROJECT_CREATE))
+
+
+@endpoint(bp, "/api/projects", "GET", summary="List projects", tag="projects", query=PAGE)
+def list_projects(ctx: Ctx) -> dict[str, Any]:
+    limit, cursor = ctx.page_args()
+    return projects.list_page(ctx.tenant, limit=limit, cursor=cursor)
+
+
+@endpoint(bp, "/api/projects/{project_id}", "GET", summary="Get a project", tag="projects")
+def get_project(ctx: Ctx, project_id: str) -> dict[str, Any]:
+    return projects.get(ctx.tenant, project_id)
+
+
+@endpoint(bp, "/api/projects/{project_id}", "PATCH", summary="Change a project", tag="projects",
+          body=schemas.PROJECT_PATCH)
+def patch_project(ctx: Ctx, project_id: str) -> dict[str, Any]:
+    return projects.update(ctx.tenant, project_id, ctx.json(schemas.PROJECT_PATCH))
+
+
+@endpoint(bp, "/api/projects/{project_id}", "DELETE", summary="Delete a project and everything in it",
+          tag="projects")
+def delete_project(ctx: Ctx, project_id: str) -> dict[str, Any]:
+    return projects.delete(ctx.tenant, project_id)
+
+
+@endpoint(bp, "/api/projects/{project_id}/pins", "PUT", summary="Replace the pinned context", tag="projects",
+          body=schemas.PINS_PUT)
+def put_pins(ctx: Ctx, project_id: str) -> dict[str, Any]:
+    body = ctx.json(schemas.PINS_PUT)
+    return projects.set_pins(ctx.tenant, project_id, body["items"] if isinstance(body, dict) else body)
+
+
+@endpoint(bp, "/api/projects/{project_id}/pins", "GET", summary="Get the pinned context", tag="projects")
+def get_pins(ctx: Ctx, project_id: str) -> dict[str, Any]:
+    return {"items": projects.get(ctx.tenant, project_id)["pins"]}

@@ -1,0 +1,160 @@
+"""JSON Schemas of request bodies: validated with fastjsonschema and published in openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_str = {"type": "string"}
+
+
+def text(max_len: int, min_len: int = 0) -> dict[str, Any]:
+    return {"type": "string", "minLength": min_len, "maxLength": max_len}
+
+
+def amount() -> dict[str, Any]:
+    return {"type": "number", "minimum": 0, "maximum": 1e12}
+
+
+def count() -> dict[str, Any]:
+    return {"type": "integer", "minimum": 0, "maximum": 1_000_000_000}
+
+
+def text_list(max_items: int = 200, max_len: int = 4000) -> dict[str, Any]:
+    return {"type": "array", "maxItems": max_items, "items": text(max_len, 1)}
+
+
+NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
+ID = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[A-Za-z0-9_-]+$"}
+
+PROJECT_CREATE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {
+        "name": NAME,
+        "description": text(4000),
+        "goal": text(4000),
+        "pins": text_list(100, 4000),
+    },
+}
+
+PROJECT_PATCH = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "name": NAME,
+        "description": {"type": ["string", "null"], "maxLength": 4000},
+        "goal": {"type": ["string", "null"], "maxLength": 4000},
+        "pins": text_list(100, 4000),
+    },
+}
+
+PINS_PUT = {
+    "oneOf": [
+        text_list(100, 4000),
+        {"type": "object", "additionalProperties": False, "required": ["items"],
+         "properties": {"items": text_list(100, 4000)}},
+    ]
+}
+
+ACCOUNT_CREATE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "provider"],
+    "properties": {"name": NAME, "provider": {**NAME, "maxLength": 100}, "credit_budget": amount()},
+}
+
+_SESSION_SCALARS: dict[str, Any] = {
+    "title": text(300),
+    "goal": text(4000),
+    "ai_account": ID,
+    "model": text(200),
+    "credit_budget": amount(),
+    "credits_used": amount(),
+    "tasks_planned": count(),
+    "tasks_completed": count(),
+}
+
+SESSION_CREATE = {"type": "object", "additionalProperties": False, "properties": dict(_SESSION_SCALARS)}
+
+_RECORD = {
+    "accomplishments": text_list(),
+    "blockers": text_list(),
+    "decisions": text_list(),
+    "learnings": text_list(),
+    "next_steps": text_list(),
+    "errors": text_list(),
+    "links": text_list(100, 2000),
+    "done_items": text_list(),
+}
+
+SESSION_PATCH = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        **_SESSION_SCALARS,
+        **_RECORD,
+        "duration_s": count(),
+        "status": {"enum": ["in_progress", "completed", "failed"]},
+    },
+}
+
+HANDOFF_MODE = {"enum": ["auto", "llm", "rules"]}
+BUDGET = {"type": "integer", "minimum": 1000, "maximum": 100_000}
+
+SESSION_COMPLETE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        **_SESSION_SCALARS,
+        **_RECORD,
+        "duration_s": count(),
+        "status": {"enum": ["completed", "failed"]},
+        "handoff_mode": HANDOFF_MODE,
+        "budget_chars": BUDGET,
+    },
+}
+
+HANDOFF_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"mode": HANDOFF_MODE, "budget_chars": BUDGET},
+}
+
+FILE_CHANGE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["path"],
+    "properties": {
+        "path": text(1024, 1),
+        "kind": {"enum": ["added", "modified", "deleted", "renamed"]},
+        "lines_added": {"type": ["integer", "null"], "minimum": 0},
+        "lines_removed": {"type": ["integer", "null"], "minimum": 0},
+        "summary": text(2000),
+        "old_path": text(1024, 1),
+    },
+}
+
+FILES_PUT = {
+    "oneOf": [
+        {"type": "array", "maxItems": 5000, "items": FILE_CHANGE},
+        {"type": "object", "additionalProperties": False, "required": ["items"],
+         "properties": {"items": {"type": "array", "maxItems": 5000, "items": FILE_CHANGE}}},
+    ]
+}
+
+KNOWLEDGE_CREATE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["title", "body"],
+    "properties": {
+        "title": NAME,
+        "body": text(20000, 1),
+        "kind": {"enum": ["pattern", "solution", "lesson"]},
+        "tags": {"type": "array", "maxItems": 20, "items": text(50, 1)},
+    },
+}
+
+TOKEN_CREATE = {"type": "object", "additionalProperties": False, "properties": {"label": text(100)}}

@@ -1,0 +1,51 @@
+"""Session routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api import schemas
+from chalicelib.api.common import Ctx, endpoint
+from chalicelib.api.projects import PAGE
+from chalicelib.domain import sessions
+
+bp = Blueprint(__name__)
+BASE = "/api/projects/{project_id}/sessions"
+
+
+@endpoint(bp, BASE, "POST", summary="Start a session (returns the starting handoff)", tag="sessions",
+          status=201, body=schemas.SESSION_CREATE)
+def create_session(ctx: Ctx, project_id: str) -> dict[str, Any]:
+    return sessions.create(ctx.tenant, project_id, ctx.json(schemas.SESSION_CREATE, required=False))
+
+
+@endpoint(bp, BASE, "GET", summary="List a project's sessions in order", tag="sessions",
+          query={**PAGE, "order": "asc (default) or desc"})
+def list_sessions(ctx: Ctx, project_id: str) -> dict[str, Any]:
+    limit, cursor = ctx.page_args()
+    order = ctx.query.get("order", "asc")
+    if order not in ("asc", "desc"):
+        from chalicelib.errors import BadRequest
+
+        raise BadRequest("order must be asc or desc", field="order")
+    return sessions.list_page(ctx.tenant, project_id, limit=limit, cursor=cursor, descending=order == "desc")
+
+
+@endpoint(bp, BASE + "/{number}", "GET", summary="Get a session", tag="sessions")
+def get_session(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
+    return sessions.get(ctx.tenant, project_id, number)
+
+
+@endpoint(bp, BASE + "/{number}", "PATCH", summary="Change a session (fields, status)", tag="sessions",
+          body=schemas.SESSION_PATCH)
+def patch_session(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
+    return sessions.update(ctx.tenant, project_id, number, ctx.json(schemas.SESSION_PATCH))
+
+
+@endpoint(bp, "/api/sessions/in-progress", "GET", summary="Sessions in progress across projects",
+          tag="sessions", query=PAGE)
+def in_progress(ctx: Ctx) -> dict[str, Any]:
+    limit, cursor = ctx.page_args()
+    return sessions.list_in_progress(ctx.tenant, limit=limit, cursor=cursor)

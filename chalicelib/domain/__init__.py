@@ -1,0 +1,1 @@
+"""Domain: projects, sessions, handoffs, metrics. No Chalice here; storage below, routes above."""

@@ -1,0 +1,76 @@
+"""Projects: create, read, change, delete; their JSON form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.storage import projects as store
+from chalicelib.storage.models import ProjectItem
+
+
+def _num(v: Any) -> int | float:
+    if v is None:
+        return 0
+    f = float(v)
+    return int(f) if f.is_integer() else f
+
+
+def project_json(p: ProjectItem) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "description": p.description,
+        "goal": p.goal,
+        "pins": list(p.pins or []),
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+        "sessions": {
+            "total": _num(p.session_count),
+            "in_progress": _num(p.sessions_in_progress),
+            "completed": _num(p.sessions_completed),
+            "failed": _num(p.sessions_failed),
+        },
+        "credit_budget": _num(p.credit_budget),
+        "credits_used": _num(p.credits_used),
+        "tasks_planned": _num(p.tasks_planned),
+        "tasks_completed": _num(p.tasks_completed),
+        "duration_s": _num(p.duration_s),
+        "errors": _num(p.errors),
+        "handoffs_ready": _num(p.handoffs_ready),
+        "latest_handoff": None if p.latest_handoff is None else int(p.latest_handoff),
+        "knowledge_items": _num(p.knowledge_count),
+    }
+
+
+def create(tenant: str, body: dict[str, Any]) -> dict[str, Any]:
+    item = store.create_project(tenant, name=body["name"].strip(), description=body.get("description"),
+                                goal=body.get("goal"), pins=body.get("pins"))
+    return project_json(item)
+
+
+def get(tenant: str, project_id: str) -> dict[str, Any]:
+    return project_json(store.get_project(tenant, project_id))
+
+
+def list_page(tenant: str, *, limit: int, cursor: str | None) -> dict[str, Any]:
+    items, nxt = store.list_projects(tenant, limit=limit, cursor=cursor)
+    return {"items": [project_json(p) for p in items], "next_cursor": nxt}
+
+
+def update(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    changes = dict(body)
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    store.update_project(tenant, project_id, changes)
+    return get(tenant, project_id)
+
+
+def set_pins(tenant: str, project_id: str, pins: list[str]) -> dict[str, Any]:
+    """Replace the pinned context: items every handoff carries verbatim."""
+    store.update_project(tenant, project_id, {"pins": pins})
+    return {"items": pins}
+
+
+def delete(tenant: str, project_id: str) -> dict[str, Any]:
+    removed = store.delete_project(tenant, project_id)
+    return {"deleted": project_id, "items_removed": removed}

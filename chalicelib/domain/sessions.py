@@ -1,0 +1,117 @@
+"""Sessions: lifecycle rules and the session record. Storage keeps the counters exact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.projects import _num
+from chalicelib.errors import Conflict
+from chalicelib.storage import sessions as store
+from chalicelib.storage.models import HandoffItem, SessionItem
+
+RECORD_FIELDS = ("accomplishments", "blockers", "decisions", "learnings", "next_steps", "errors", "links",
+                 "done_items")
+SCALAR_FIELDS = ("title", "goal", "ai_account", "model", "credit_budget", "credits_used", "tasks_planned",
+                 "tasks_completed", "duration_s")
+TRANSITIONS = {"in_progress": {"completed", "failed"}, "completed": set(), "failed": set()}
+
+
+def session_json(s: SessionItem) -> dict[str, Any]:
+    rec = s.record or {}
+    out: dict[str, Any] = {
+        "project_id": s.project_id,
+        "number": int(s.number),
+        "status": s.status,
+        "title": s.title,
+        "goal": s.goal,
+        "ai_account": s.ai_account,
+        "model": s.model,
+        "credit_budget": _num(s.credit_budget),
+        "credits_used": _num(s.credits_used),
+        "tasks_planned": _num(s.tasks_planned),
+        "tasks_completed": _num(s.tasks_completed),
+        "started_at": s.started_at,
+        "ended_at": s.ended_at,
+        "duration_s": None if s.duration_s is None else _num(s.duration_s),
+        "files": _num(s.files),
+        "handoff_mode": s.handoff_mode,
+        "started_from_handoff": None if s.starting_handoff is None else int(s.starting_handoff),
+        "transcript": None,
+    }
+    for f in RECORD_FIELDS:
+        out[f] = list(rec.get(f) or [])
+    if s.transcript is not None:
+        t = s.transcript
+        out["transcript"] = {
+            "format": t.format, "messages": _num(t.messages), "chars": _num(t.chars),
+            "tool_calls": _num(t.tool_calls), "tool_errors": _num(t.tool_errors), "tokens": _num(t.tokens),
+            "redactions": t.redactions or {}, "uploaded_at": t.uploaded_at,
+        }
+    return out
+
+
+def handoff_summary(h: HandoffItem | None) -> dict[str, Any] | None:
+    """The starting context a new session gets: the latest ready handoff."""
+    if h is None or h.status != "ready":
+        return None
+    return {
+        "from_session": int(h.number),
+        "method": h.method,
+        "markdown": h.markdown,
+        "data": h.data,
+        "finished_at": h.finished_at,
+    }
+
+
+def create(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    session, handoff = store.create_session(tenant, project_id, body)
+    out = session_json(session)
+    out["starting_handoff"] = handoff_summary(handoff)
+    return out
+
+
+def get(tenant: str, project_id: str, number: int) -> dict[str, Any]:
+    return session_json(store.get_session(tenant, project_id, number))
+
+
+def list_page(tenant: str, project_id: str, *, limit: int, cursor: str | None,
+              descending: bool = False) -> dict[str, Any]:
+    from chalicelib.storage.projects import get_project
+
+    items, nxt = store.list_sessions(tenant, project_id, limit=limit, cursor=cursor, descending=descending)
+    if not items and cursor is None:
+        get_project(tenant, project_id)  # an empty list of a missing project is a 404, not []
+    return {"items": [session_json(s) for s in items], "next_cursor": nxt}
+
+
+def list_in_progress(tenant: str, *, limit: int, cursor: str | None) -> dict[str, Any]:
+    items, nxt = store.list_in_progress(tenant, limit=limit, cursor=cursor)
+    return {"items": [session_json(s) for s in items], "next_cursor": nxt}
+
+
+def apply_changes(s: SessionItem, body: dict[str, Any]) -> None:
+    """Apply a validated PATCH/complete body to a session, enforcing the lifecycle."""
+    new_status = body.get("status")
+    if new_status and new_status != s.status:
+        if new_status not in TRANSITIONS[s.status]:
+            raise Conflict(f"session {int(s.number)} is {s.status}; it cannot become {new_status}",
+                           code="invalid_transition")
+        s.status = new_status
+    elif new_status and new_status != "in_progress":
+        raise Conflict(f"session {int(s.number)} is already {s.status}", code="invalid_transition")
+    for f in SCALAR_FIELDS:
+        if f in body:
+            setattr(s, f, body[f])
+    if any(f in body for f in RECORD_FIELDS):
+        rec = dict(s.record or {})
+        for f in RECORD_FIELDS:
+            if f in body:
+                rec[f] = list(body[f])
+        s.record = rec
+    if "handoff_mode" in body:
+        s.handoff_mode = body["handoff_mode"]
+
+
+def update(tenant: str, project_id: str, number: int, body: dict[str, Any]) -> dict[str, Any]:
+    session = store.update_session(tenant, project_id, number, lambda s: apply_changes(s, body))
+    return session_json(session)

@@ -1,0 +1,100 @@
+"""Key layout of the single table. Every key starts with the tenant (or is a token hash).
+
+Numbers are zero-padded to 6 digits so that string order is numeric order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+PAD = 6
+
+
+def num(n: int) -> str:
+    return f"{n:0{PAD}d}"
+
+
+def token_pk(token_hash: str) -> str:
+    return f"TOKEN#{token_hash}"
+
+
+TOKEN_SK = "TOKEN"
+
+
+def tenant_pk(tenant: str) -> str:
+    return f"T#{tenant}"
+
+
+def project_sk(project_id: str) -> str:
+    return f"PROJECT#{project_id}"
+
+
+PROJECT_PREFIX = "PROJECT#"
+
+
+def account_sk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}"
+
+
+ACCOUNT_PREFIX = "ACCOUNT#"
+
+
+def project_pk(tenant: str, project_id: str) -> str:
+    """The partition holding everything of one project (sessions, handoffs, files, ...)."""
+    return f"T#{tenant}#P#{project_id}"
+
+
+SESSION_PREFIX = "SESSION#"
+
+
+def session_sk(n: int) -> str:
+    return f"SESSION#{num(n)}"
+
+
+HANDOFF_PREFIX = "HANDOFF#"
+
+
+def handoff_sk(n: int) -> str:
+    return f"HANDOFF#{num(n)}"
+
+
+def file_prefix(n: int) -> str:
+    return f"FILE#{num(n)}#"
+
+
+def file_sk(n: int, path: str) -> str:
+    # Sort keys are capped at 1 KB; very long paths are stored by digest (path kept as attribute).
+    p = path if len(path.encode()) <= 800 else "sha256:" + hashlib.sha256(path.encode()).hexdigest()
+    return f"FILE#{num(n)}#{p}"
+
+
+def file_history_gsi1pk(tenant: str, project_id: str, path: str) -> str:
+    p = path if len(path.encode()) <= 1500 else "sha256:" + hashlib.sha256(path.encode()).hexdigest()
+    return f"T#{tenant}#P#{project_id}#F#{p}"
+
+
+def transcript_prefix(n: int, upload_id: str | None = None) -> str:
+    return f"TRANSCRIPT#{num(n)}#" + (f"{upload_id}#" if upload_id else "")
+
+
+def transcript_sk(n: int, upload_id: str, chunk: int) -> str:
+    return f"TRANSCRIPT#{num(n)}#{upload_id}#{chunk:05d}"
+
+
+KNOW_PREFIX = "KNOW#"
+
+
+def know_sk(item_id: str) -> str:
+    return f"KNOW#{item_id}"
+
+
+def tenant_knowledge_gsi1pk(tenant: str) -> str:
+    return f"T#{tenant}#KNOW"
+
+
+def in_progress_gsi1pk(tenant: str) -> str:
+    return f"T#{tenant}#STATUS#in_progress"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()

@@ -1,0 +1,228 @@
+"""pynamodb models over the one table.
+
+Every model shares the `PK`/`SK` keys and the overloaded `GSI1` index, and one connection
+(one botocore client: cheap on Lambda, and one place to hook for request counting).
+Attributes are per entity; see keys.py for the layout and docs/data-model.md for the access
+patterns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.connection import TableConnection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.config import settings
+
+GSI1_NAME = "GSI1"
+
+
+class GSI1(GlobalSecondaryIndex):
+    """Overloaded index: sessions in progress, a file's history, a tenant's knowledge."""
+
+    class Meta:
+        index_name = GSI1_NAME
+        projection = AllProjection()
+
+    GSI1PK = UnicodeAttribute(hash_key=True)
+    GSI1SK = UnicodeAttribute(range_key=True)
+
+
+class BaseItem(Model):
+    """Keys shared by every item; also used to address any item generically (deletes)."""
+
+    class Meta:
+        table_name = "mso"
+        region = "us-east-1"
+        host = None
+        max_retry_attempts = 8
+
+    PK = UnicodeAttribute(hash_key=True)
+    SK = UnicodeAttribute(range_key=True)
+    # Sparse overloaded index: set only on items that belong in it.
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    gsi1 = GSI1()
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:  # one connection for all models
+        base = BaseItem
+        if base._connection is None or base._connection.table_name != base.Meta.table_name:
+            Model._get_connection.__func__(base)  # type: ignore[attr-defined]
+        return base._connection  # type: ignore[return-value]
+
+
+class TokenItem(BaseItem):
+    tenant = UnicodeAttribute()
+    label = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class ProjectItem(BaseItem):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    goal = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    state = UnicodeAttribute(default="active")  # active | deleting
+    pins = ListAttribute(of=UnicodeAttribute, null=True)
+    # Counters and totals: changed in the same transaction as the session they count.
+    session_count = NumberAttribute(default=0)  # also the last session number
+    sessions_in_progress = NumberAttribute(default=0)
+    sessions_completed = NumberAttribute(default=0)
+    sessions_failed = NumberAttribute(default=0)
+    credits_used = NumberAttribute(default=0)
+    credit_budget = NumberAttribute(default=0)
+    tasks_planned = NumberAttribute(default=0)
+    tasks_completed = NumberAttribute(default=0)
+    duration_s = NumberAttribute(default=0)
+    errors = NumberAttribute(default=0)
+    handoffs_ready = NumberAttribute(default=0)
+    latest_handoff = NumberAttribute(null=True)  # number of the session whose handoff is the latest ready one
+    knowledge_count = NumberAttribute(default=0)
+
+
+class AccountItem(BaseItem):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    provider = UnicodeAttribute()
+    credit_budget = NumberAttribute(default=0)
+    credits_used = NumberAttribute(default=0)
+    sessions = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+
+
+class TranscriptInfo(MapAttribute):
+    """Pointer to the current transcript upload plus its stats (the chunks live beside)."""
+
+    upload_id = UnicodeAttribute()
+    chunks = NumberAttribute()
+    format = UnicodeAttribute()
+    messages = NumberAttribute(default=0)
+    chars = NumberAttribute(default=0)
+    tool_calls = NumberAttribute(default=0)
+    tool_errors = NumberAttribute(default=0)
+    tokens = NumberAttribute(default=0)
+    redactions = JSONAttribute(null=True)
+    uploaded_at = UnicodeAttribute(null=True)
+    s3_key = UnicodeAttribute(null=True)
+
+
+class SessionItem(BaseItem):
+    project_id = UnicodeAttribute()
+    number = NumberAttribute()
+    status = UnicodeAttribute()  # in_progress | completed | failed
+    title = UnicodeAttribute(null=True)
+    goal = UnicodeAttribute(null=True)
+    ai_account = UnicodeAttribute(null=True)
+    model = UnicodeAttribute(null=True)
+    credit_budget = NumberAttribute(default=0)
+    credits_used = NumberAttribute(default=0)
+    tasks_planned = NumberAttribute(default=0)
+    tasks_completed = NumberAttribute(default=0)
+    started_at = UnicodeAttribute()
+    ended_at = UnicodeAttribute(null=True)
+    duration_s = NumberAttribute(null=True)
+    record = JSONAttribute(null=True)  # accomplishments, blockers, decisions, learnings, next_steps, errors, links, done_items
+    transcript = TranscriptInfo(null=True)
+    files = NumberAttribute(default=0)
+    handoff_mode = UnicodeAttribute(null=True)
+    starting_handoff = NumberAttribute(null=True)  # which handoff this session started from
+    updated_at = UnicodeAttribute(null=True)
+    rev = NumberAttribute(default=0)  # optimistic lock: every write checks and bumps it
+
+
+class HandoffItem(BaseItem):
+    """The handoff written from session `number` for session `number + 1`."""
+
+    project_id = UnicodeAttribute()
+    number = NumberAttribute()
+    status = UnicodeAttribute()  # pending | running | ready | failed
+    mode = UnicodeAttribute()  # auto | llm | rules (asked for)
+    method = UnicodeAttribute(null=True)  # rules | llm | llm+rules (how it was made)
+    reason = UnicodeAttribute(null=True)
+    job_id = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+    budget_chars = NumberAttribute(null=True)
+    markdown = UnicodeAttribute(null=True)
+    data = JSONAttribute(null=True)
+    must_keep = JSONAttribute(null=True)
+    input_chars = NumberAttribute(null=True)
+    output_chars = NumberAttribute(null=True)
+    requested_at = UnicodeAttribute()
+    started_at = UnicodeAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
+    timings = JSONAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+
+
+class FileChangeItem(BaseItem):
+    project_id = UnicodeAttribute()
+    number = NumberAttribute()
+    path = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    lines_added = NumberAttribute(null=True)
+    lines_removed = NumberAttribute(null=True)
+    summary = UnicodeAttribute(null=True)
+    old_path = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(null=True)
+
+
+class TranscriptChunkItem(BaseItem):
+    """A gzip-compressed slice of normalized messages (JSON lines), under the item size limit."""
+
+    number = NumberAttribute()
+    upload_id = UnicodeAttribute()
+    chunk = NumberAttribute()
+    first = NumberAttribute()  # index of the first message in the chunk
+    count = NumberAttribute()
+    data = BinaryAttribute(legacy_encoding=False)
+
+
+class KnowledgeItem(BaseItem):
+    id = UnicodeAttribute()
+    project_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # pattern | solution | lesson
+    title = UnicodeAttribute()
+    body = UnicodeAttribute()
+    tags = ListAttribute(of=UnicodeAttribute, null=True)
+    source_session = NumberAttribute(null=True)
+    uses = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    pinned = BooleanAttribute(default=False)
+
+
+ALL_MODELS: tuple[type[BaseItem], ...] = (
+    TokenItem, ProjectItem, AccountItem, SessionItem, HandoffItem, FileChangeItem,
+    TranscriptChunkItem, KnowledgeItem,
+)
+
+
+def configure() -> None:
+    """Point every model at the table and endpoint of the current settings."""
+    s = settings()
+    BaseItem.Meta.table_name = s.table_name
+    BaseItem.Meta.region = s.region
+    BaseItem.Meta.host = s.dynamodb_endpoint
+    BaseItem._connection = None
+    for m in ALL_MODELS:
+        m._connection = None
+
+
+def client() -> Any:
+    """The botocore DynamoDB client every model uses (hook point for request counting)."""
+    return BaseItem._get_connection().connection.client

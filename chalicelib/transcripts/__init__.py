@@ -1,0 +1,1 @@
+"""Transcripts: import from agent tools, normalize, redact, derive file changes."""

@@ -1,0 +1,1 @@
+"""Developer tooling (not deployed): DynamoDB Local, the dev server, tokens."""

@@ -1,0 +1,107 @@
+"""`make dev`: DynamoDB Local (persistent, under $MSO_DATA_DIR) + `chalice local` serving API and UI.
+
+Ctrl-C stops both. The dev token is created once, kept in $MSO_DATA_DIR/dev-token, and reused.
+Without Java, an in-process moto server stands in and data is NOT kept (said plainly).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from devtools import ddb
+
+DEV_TENANT = "dev"
+
+
+def _banner(lines: list[str]) -> None:
+    width = max(len(s) for s in lines) + 4
+    print("=" * width)
+    for s in lines:
+        print(f"  {s}")
+    print("=" * width, flush=True)
+
+
+def start_database(data_dir: Path) -> tuple[str, object | None, bool]:
+    """Return (endpoint, handle to stop, persistent?)."""
+    port = int(os.environ.get("MSO_DYNAMODB_PORT", "8100"))
+    endpoint = f"http://127.0.0.1:{port}"
+    if ddb.port_open(port):
+        if ddb.is_dynamodb(endpoint):
+            print(f"DynamoDB already answering on {endpoint}: using it", flush=True)
+            return endpoint, None, True
+        sys.exit(f"port {port} is taken by something that is not DynamoDB; set MSO_DYNAMODB_PORT")
+    if ddb.java_available():
+        emulator = ddb.ensure_jar(ddb.default_install_dir())
+        proc = ddb.start(emulator, port, db_path=data_dir / "db", log_path=data_dir / "dynamodb-local.log")
+        print(f"DynamoDB Local on {endpoint}, data in {data_dir / 'db'}", flush=True)
+        return endpoint, proc, True
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    _banner(["WARNING: Java was not found, so DynamoDB Local cannot run.",
+             "Using an in-memory moto server instead: DATA WILL NOT BE KEPT after Ctrl-C.",
+             "Install Java 17 (e.g. apt-get install openjdk-17-jre-headless) to keep data."])
+    return endpoint, server, False
+
+
+def main() -> None:
+    data_dir = Path(os.environ.get("MSO_DATA_DIR", ".data")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = int(os.environ.get("PORT", "8000"))
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    endpoint, handle, persistent = start_database(data_dir)
+    os.environ.update({"MSO_DYNAMODB_ENDPOINT": endpoint, "MSO_DATA_DIR": str(data_dir), "MSO_SERVE_UI": "1",
+                       "MSO_JOBS": "inline"})
+    (data_dir / "dynamodb.endpoint").write_text(endpoint)
+    try:
+        from chalicelib import config
+        from chalicelib.domain.tenants import register_token
+        from chalicelib.storage.models import configure
+        from chalicelib.storage.table import ensure_table
+
+        config.reset()
+        configure()
+        if ensure_table():
+            print(f"created table {config.settings().table_name}", flush=True)
+        token_file = data_dir / "dev-token"
+        if token_file.is_file():
+            token = token_file.read_text().strip()
+        else:
+            import secrets
+
+            token = "mso_dev_" + secrets.token_urlsafe(24)
+            token_file.write_text(token + "\n")
+            token_file.chmod(0o600)
+        register_token(token, DEV_TENANT, "make dev")
+        _banner([f"Dashboard:  http://127.0.0.1:{port}/#token={token}",
+                 f"API:        http://127.0.0.1:{port}/api/health",
+                 f"Token:      {token_file} (tenant '{DEV_TENANT}')",
+                 "Data:       " + (str(data_dir / 'db') if persistent else "in memory (not kept)"),
+                 "Ctrl-C stops the server and the database."])
+        from devtools.local_gateway import install
+
+        install()
+        from chalice.cli import main as chalice_main
+
+        sys.argv = ["chalice", "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev",
+                    "--no-autoreload"]
+        try:
+            chalice_main()
+        except KeyboardInterrupt:
+            pass
+    finally:
+        if handle is not None:
+            if hasattr(handle, "terminate"):
+                ddb.stop(handle)  # type: ignore[arg-type]
+            else:
+                handle.stop()  # type: ignore[attr-defined]
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

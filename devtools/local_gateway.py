@@ -1,0 +1,40 @@
+"""Make `chalice local` answer unknown routes like the deployed API: 404 with a JSON error.
+
+API Gateway answers a request for no route with 403 "Missing Authentication Token" and even
+echoes the Authorization header back. The deploy template maps that gateway response to a 404
+`{"error": {"code": "not_found", ...}}`; this patch gives `chalice local` and `chalice.test.Client`
+the same answer, so the dashboard and tests see one behaviour everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice import local
+
+NOT_FOUND_BODY = json.dumps({"error": {"code": "not_found",
+                                       "message": "no such route: see /api/openapi.json"}}).encode()
+
+
+class RouteNotFoundError(local.LocalGatewayException):
+    CODE = 404
+
+
+_patched = False
+
+
+def install() -> None:
+    global _patched
+    if _patched:
+        return
+    original = local.LocalGateway._generate_lambda_event
+
+    def generate(self: Any, method: str, path: str, headers: Any, body: Any) -> Any:
+        try:
+            return original(self, method, path, headers, body)
+        except ValueError:
+            raise RouteNotFoundError({"Content-Type": "application/json"}, NOT_FOUND_BODY) from None
+
+    local.LocalGateway._generate_lambda_event = generate
+    _patched = True
