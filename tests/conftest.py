@@ -61,8 +61,56 @@ def app():
 def client(aws, app):
     from chalice.test import Client
 
-    with Client(app) as c:
+    from devtools.local_gateway import install
+
+    install()  # unknown routes answer 404 JSON, as the deployed API does
+    with Client(app, project_dir=str(ROOT)) as c:
         yield c
+
+
+class Api:
+    """A thin JSON helper over chalice.test.Client: `api.post(path, body, token=...)`."""
+
+    def __init__(self, client, token: str | None) -> None:
+        self.client = client
+        self.token = token
+
+    def request(self, method: str, path: str, body=None, *, token: str | None = "default",
+                raw: bytes | None = None, headers: dict | None = None):
+        import json as _json
+
+        h = {"Content-Type": "application/json"}
+        tok = self.token if token == "default" else token
+        if tok:
+            h["Authorization"] = f"Bearer {tok}"
+        h.update(headers or {})
+        data = raw if raw is not None else (b"" if body is None else _json.dumps(body).encode())
+        return self.client.http.request(method, path, headers=h, body=data)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+@pytest.fixture
+def api(client, tenant_token) -> Api:
+    return Api(client, tenant_token)
+
+
+@pytest.fixture
+def other_api(client, other_token) -> Api:
+    return Api(client, other_token)
 
 
 @pytest.fixture

@@ -61,8 +61,7 @@ def update(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]
     changes = dict(body)
     if "name" in changes:
         changes["name"] = changes["name"].strip()
-    store.update_project(tenant, project_id, changes)
-    return get(tenant, project_id)
+    return project_json(store.update_project(tenant, project_id, changes))
 
 
 def set_pins(tenant: str, project_id: str, pins: list[str]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.storage import keys
@@ -80,7 +80,7 @@ def update_project(tenant: str, project_id: str, changes: dict[str, Any]) -> Pro
                for k, v in changes.items() if k in UPDATABLE]
     actions.append(ProjectItem.updated_at.set(now_iso()))
     try:
-        item.update(actions=actions, condition=ProjectItem.state == "active")
+        item.update(actions=actions, condition=ProjectItem.state == "active")  # ReturnValues=ALL_NEW
     except UpdateError as e:
         if e.cause_response_code == "ConditionalCheckFailedException":
             raise _not_found(project_id) from None
@@ -107,8 +107,5 @@ def delete_project(tenant: str, project_id: str) -> int:
         for item in BaseItem.query(pk, attributes_to_get=["PK", "SK"]):
             batch.delete(item)
             removed += 1
-    try:
-        head.delete()
-    except DeleteError:
-        raise
+    head.delete()
     return removed + 1
