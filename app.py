@@ -1,9 +1,13 @@
 """Multi-Session Orchestrator: the Chalice app and its Lambda entry points.
 
 Everything importable lives in chalicelib/; this file only wires it up:
-- the REST API (blueprints in chalicelib.api),
-- later: the handoff worker (SQS) and the transcript upload importer (S3).
+- `app` (API handler): the REST API and, with `make dev`, the dashboard (chalicelib.api);
+- `handoff_worker`: builds handoffs from the SQS job queue (the only code that calls an LLM);
+- `transcript_upload`: imports large transcripts PUT to the upload bucket through presigned URLs.
 """
+
+import json
+import os
 
 from chalice import Chalice
 
@@ -16,3 +20,24 @@ configure()
 app = Chalice(app_name="mso")
 app.api.binary_types.extend(["application/gzip", "application/x-gzip"])
 api.register(app)
+
+# Resource names are fixed at package time; the deploy template creates resources with these names.
+QUEUE_NAME = os.environ.get("MSO_QUEUE_NAME", "mso-handoff-jobs")
+UPLOAD_BUCKET = os.environ.get("MSO_UPLOAD_BUCKET_NAME", "mso-transcript-uploads")
+
+
+@app.on_sqs_message(queue=QUEUE_NAME, batch_size=1, name="handoff_worker")
+def handoff_worker(event):
+    """One handoff job per message; a duplicate delivery is recognised and skipped."""
+    from chalicelib.domain.handoffs import run_job
+
+    for record in event:
+        run_job(json.loads(record.body))
+
+
+@app.on_s3_event(bucket=UPLOAD_BUCKET, events=["s3:ObjectCreated:*"], prefix="uploads/", name="transcript_upload")
+def transcript_upload(event):
+    """Import a transcript uploaded through a presigned URL, then delete the object."""
+    from chalicelib.domain.uploads import handle_s3_object
+
+    handle_s3_object(event.bucket, event.key)

@@ -6,6 +6,7 @@ Without Java, an in-process moto server stands in and data is NOT kept (said pla
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -90,10 +91,8 @@ def main() -> None:
 
         sys.argv = ["chalice", "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev",
                     "--no-autoreload"]
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             chalice_main()
-        except KeyboardInterrupt:
-            pass
     finally:
         if handle is not None:
             if hasattr(handle, "terminate"):

@@ -27,3 +27,11 @@ def openapi_doc(ctx: Ctx) -> dict[str, Any]:
 @endpoint(bp, "/api/stats", "GET", summary="Tenant totals (from project counters)", tag="meta")
 def tenant_stats(ctx: Ctx) -> dict[str, Any]:
     return stats.tenant_stats(ctx.tenant)
+
+
+@endpoint(bp, "/api/projects/{project_id}/analytics", "GET", summary="Per-session series: predicted vs measured",
+          tag="meta")
+def project_analytics(ctx: Ctx, project_id: str) -> dict[str, Any]:
+    from chalicelib.domain.analytics import project_analytics as analytics
+
+    return analytics(ctx.tenant, project_id)

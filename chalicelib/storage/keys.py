@@ -98,3 +98,10 @@ def in_progress_gsi1pk(tenant: str) -> str:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def upload_pk(upload_id: str) -> str:
+    return f"UPLOAD#{upload_id}"
+
+
+UPLOAD_SK = "UPLOAD"

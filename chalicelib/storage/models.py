@@ -119,6 +119,7 @@ class TranscriptInfo(MapAttribute):
     redactions = JSONAttribute(null=True)
     uploaded_at = UnicodeAttribute(null=True)
     s3_key = UnicodeAttribute(null=True)
+    index = ListAttribute(of=NumberAttribute, null=True)  # first message index of each chunk
 
 
 class SessionItem(BaseItem):
@@ -193,6 +194,24 @@ class TranscriptChunkItem(BaseItem):
     data = BinaryAttribute(legacy_encoding=False)
 
 
+class UploadItem(BaseItem):
+    """A large-upload slot: the presigned URL's upload id -> where the transcript goes.
+
+    Keyed by the unguessable upload id (like tokens), so the S3 event handler and the local upload
+    route learn the tenant from the table, never from the object key or the URL.
+    """
+
+    tenant = UnicodeAttribute()
+    project_id = UnicodeAttribute()
+    number = NumberAttribute()
+    format = UnicodeAttribute()
+    conversation = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="waiting")  # waiting | importing | done | failed
+    result = JSONAttribute(null=True)
+    created_at = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
 class KnowledgeItem(BaseItem):
     id = UnicodeAttribute()
     project_id = UnicodeAttribute()
@@ -208,7 +227,7 @@ class KnowledgeItem(BaseItem):
 
 ALL_MODELS: tuple[type[BaseItem], ...] = (
     TokenItem, ProjectItem, AccountItem, SessionItem, HandoffItem, FileChangeItem,
-    TranscriptChunkItem, KnowledgeItem,
+    TranscriptChunkItem, KnowledgeItem, UploadItem,
 )
 
 

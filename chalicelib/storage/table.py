@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from chalicelib.config import settings
@@ -49,10 +50,8 @@ def ensure_table() -> bool:
     except c.exceptions.ResourceInUseException:
         return False
     c.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
-    try:
+    with contextlib.suppress(Exception):  # TTL is optional locally (older emulators lack it)
         c.update_time_to_live(
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
         )
-    except Exception:  # noqa: BLE001 - TTL is optional locally (older emulators lack it)
-        pass
     return True

@@ -1,0 +1,61 @@
+"""Completing sessions and reading or regenerating their handoffs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.api import schemas
+from chalicelib.api.common import Ctx, endpoint
+from chalicelib.domain import handoffs, sessions
+from chalicelib.errors import BadRequest, Conflict
+
+bp = Blueprint(__name__)
+BASE = "/api/projects/{project_id}/sessions/{number}"
+
+
+def _as_markdown(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any] | Response:
+    fmt = ctx.query.get("format", "json")
+    if fmt not in ("json", "md"):
+        raise BadRequest("format must be json or md", field="format")
+    if fmt == "json":
+        return doc
+    if not doc.get("markdown"):
+        raise Conflict(f"the handoff is {doc['status']}; try again when it is ready", code="handoff_not_ready")
+    name = f"handoff-session-{doc['for_session']}.md"
+    return Response(body=doc["markdown"], status_code=200, headers={
+        "Content-Type": "text/markdown; charset=utf-8", "Content-Disposition": f'inline; filename="{name}"',
+        "Cache-Control": "no-store"})
+
+
+@endpoint(bp, BASE + "/complete", "POST", summary="Finish a session and queue its handoff", tag="handoffs",
+          status=202, body=schemas.SESSION_COMPLETE)
+def complete(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
+    body = dict(ctx.json(schemas.SESSION_COMPLETE, required=False))
+    mode = body.pop("handoff_mode", "auto")
+    budget = body.pop("budget_chars", None)
+    body.setdefault("status", "completed")
+    session = sessions.update(ctx.tenant, project_id, number, {**body, "handoff_mode": mode})
+    handoff = handoffs.request(ctx.tenant, project_id, number, mode=mode, budget_chars=budget)
+    return {"session": session, "handoff": handoff}
+
+
+@endpoint(bp, BASE + "/handoff", "POST", summary="Regenerate a finished session's handoff", tag="handoffs",
+          status=202, body=schemas.HANDOFF_REQUEST)
+def regenerate(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
+    body = ctx.json(schemas.HANDOFF_REQUEST, required=False)
+    return handoffs.request(ctx.tenant, project_id, number, mode=body.get("mode", "auto"),
+                            budget_chars=body.get("budget_chars"))
+
+
+@endpoint(bp, BASE + "/handoff", "GET", summary="The handoff written from this session (?format=md)",
+          tag="handoffs", query={"format": "json (default) or md"}, produces=("application/json", "text/markdown"))
+def get_handoff(ctx: Ctx, project_id: str, number: int) -> Any:
+    return _as_markdown(ctx, handoffs.get(ctx.tenant, project_id, number))
+
+
+@endpoint(bp, "/api/projects/{project_id}/handoff/latest", "GET", summary="The latest ready handoff (?format=md)",
+          tag="handoffs", query={"format": "json (default) or md"}, produces=("application/json", "text/markdown"))
+def latest_handoff(ctx: Ctx, project_id: str) -> Any:
+    return _as_markdown(ctx, handoffs.latest(ctx.tenant, project_id))

@@ -1,0 +1,113 @@
+"""Transcript, file-change and large-upload routes."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api import schemas
+from chalicelib.api.common import Ctx, endpoint
+from chalicelib.api.projects import PAGE
+from chalicelib.domain import transcripts, uploads
+from chalicelib.errors import BadRequest, PayloadTooLarge
+
+bp = Blueprint(__name__)
+BASE = "/api/projects/{project_id}/sessions/{number}"
+MAX_TRANSCRIPT_BODY = 5 * 1024 * 1024  # Lambda caps request payloads at 6 MB (binary bodies grow by 4/3)
+RAW_TYPES = ["application/json", "application/x-ndjson", "application/jsonl", "application/x-jsonlines",
+             "text/plain", "text/markdown", "text/x-markdown", "application/gzip", "application/x-gzip",
+             "application/octet-stream", "application/x-www-form-urlencoded"]
+FORMATS = ("auto", "claude-code", "codex", "chatgpt", "openai", "sharegpt", "swe-agent", "aider", "markdown", "text")
+
+
+def _format(ctx: Ctx) -> str:
+    fmt = ctx.query.get("format", "auto")
+    if fmt not in FORMATS:
+        raise BadRequest(f"format must be one of: {', '.join(FORMATS)}", field="format", code="unknown_format")
+    return fmt
+
+
+def _body(ctx: Ctx) -> bytes:
+    body = ctx.request.raw_body or b""
+    if len(body) > MAX_TRANSCRIPT_BODY:
+        raise PayloadTooLarge(
+            f"the body is {len(body):,} bytes; uploads through the API are limited to {MAX_TRANSCRIPT_BODY:,} "
+            "bytes. For larger transcripts, POST .../transcript-upload to get an upload URL, then PUT the file "
+            "there (gzip it first to save time).", code="payload_too_large")
+    return body
+
+
+@endpoint(bp, BASE + "/transcript", "PUT", summary="Upload a session's transcript (raw body, gzip accepted)",
+          tag="transcripts", query={"format": "|".join(FORMATS), "conversation": "ChatGPT export: id or title"},
+          consumes=tuple(RAW_TYPES))
+def put_transcript(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
+    fmt = _format(ctx)
+    return transcripts.import_transcript(ctx.tenant, project_id, number, io.BytesIO(_body(ctx)), fmt=fmt,
+                                         conversation=ctx.query.get("conversation"))
+
+
+@endpoint(bp, BASE + "/transcript", "GET", summary="Page through the normalized, redacted messages",
+          tag="transcripts", query=PAGE)
+def get_transcript(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
+    limit, cursor = ctx.page_args()
+    return transcripts.page_messages(ctx.tenant, project_id, number, limit=limit, cursor=cursor)
+
+
+@endpoint(bp, BASE + "/transcript-upload", "POST", summary="Get an upload URL for a large transcript",
+          tag="transcripts", status=201, query={"format": "|".join(FORMATS), "conversation": "ChatGPT export"})
+def start_upload(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
+    fmt = _format(ctx)
+    host = (ctx.request.headers or {}).get("host", "127.0.0.1")
+    proto = (ctx.request.headers or {}).get("x-forwarded-proto", "http")
+    return uploads.start_upload(ctx.tenant, project_id, number, fmt=fmt, conversation=ctx.query.get("conversation"),
+                                base_url=f"{proto}://{host}")
+
+
+@endpoint(bp, "/api/uploads/{upload_id}", "GET", summary="Status of a large upload", tag="transcripts")
+def upload_status(ctx: Ctx, upload_id: str) -> dict[str, Any]:
+    return uploads.upload_status(ctx.tenant, upload_id)
+
+
+@endpoint(bp, "/api/uploads/{upload_id}", "PUT", summary="Local large-upload target (make dev; S3 on AWS)",
+          tag="transcripts", auth=False, consumes=tuple(RAW_TYPES))
+def local_upload(ctx: Ctx, upload_id: str) -> dict[str, Any]:
+    return uploads.import_upload(upload_id, io.BytesIO(ctx.request.raw_body or b""))
+
+
+@endpoint(bp, BASE + "/files", "PUT", summary="Set a session's file changes (JSON list or git diff --numstat)",
+          tag="files", body=schemas.FILES_PUT, consumes=("application/json", "text/plain"))
+def put_files(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
+    ctype = ((ctx.request.headers or {}).get("content-type") or "application/json").split(";")[0].strip()
+    if ctype == "text/plain":
+        from chalicelib.transcripts.filechanges import NumstatError, parse_numstat
+
+        try:
+            text = _body(ctx).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("git diff --numstat output must be UTF-8 text", code="invalid_numstat") from None
+        try:
+            changes = [c.to_dict() for c in parse_numstat(text)]
+        except NumstatError as e:
+            raise BadRequest(str(e), code="invalid_numstat", details={"line": getattr(e, "line", None)}) from None
+        return transcripts.put_files(ctx.tenant, project_id, number, changes, "numstat")
+    body = ctx.json(schemas.FILES_PUT)
+    items = body["items"] if isinstance(body, dict) else body
+    return transcripts.put_files(ctx.tenant, project_id, number, items, "api")
+
+
+@endpoint(bp, BASE + "/files", "GET", summary="A session's file changes", tag="files", query=PAGE)
+def list_files(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
+    limit, cursor = ctx.page_args()
+    return transcripts.list_files(ctx.tenant, project_id, number, limit=limit, cursor=cursor)
+
+
+@endpoint(bp, "/api/projects/{project_id}/files", "GET", summary="One file's history across sessions",
+          tag="files", query={"path": "the file path (required)", **PAGE})
+def file_history(ctx: Ctx, project_id: str) -> dict[str, Any]:
+    path = ctx.query.get("path")
+    if not path:
+        raise BadRequest("path is required: ?path=src/app.py", field="path")
+    limit, cursor = ctx.page_args()
+    return transcripts.file_history(ctx.tenant, project_id, path, limit=limit, cursor=cursor)

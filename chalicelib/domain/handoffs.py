@@ -1,0 +1,186 @@
+"""Handoffs: queue a job, run it (rules, or LLM checked against rules), read the result.
+
+`run_job` is the worker: it is called by the SQS Lambda on AWS and by a background thread with
+`make dev`. It is idempotent: a duplicate delivery finds the job done (or superseded) and stops.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from chalicelib import jobs
+from chalicelib.domain.projects import project_json
+from chalicelib.domain.sessions import session_json
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.logs import event, get_logger
+from chalicelib.storage import files as file_store
+from chalicelib.storage import handoffs as store
+from chalicelib.storage import transcripts as transcript_store
+from chalicelib.storage.models import HandoffItem
+from chalicelib.storage.projects import get_project
+from chalicelib.storage.sessions import get_session, list_sessions
+
+log = get_logger("handoff")
+DEFAULT_BUDGET = 12_000
+
+
+def handoff_json(h: HandoffItem, *, content: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "project_id": h.project_id,
+        "from_session": int(h.number),
+        "for_session": int(h.number) + 1,
+        "status": h.status,
+        "mode": h.mode,
+        "method": h.method,
+        "reason": h.reason,
+        "version": int(h.version or 1),
+        "job_id": h.job_id,
+        "budget_chars": None if h.budget_chars is None else int(h.budget_chars),
+        "input_chars": None if h.input_chars is None else int(h.input_chars),
+        "output_chars": None if h.output_chars is None else int(h.output_chars),
+        "requested_at": h.requested_at,
+        "started_at": h.started_at,
+        "finished_at": h.finished_at,
+        "timings": h.timings or {},
+        "attempts": int(h.attempts or 0),
+        "must_keep": h.must_keep or [],
+    }
+    if content:
+        out["markdown"] = h.markdown
+        out["data"] = h.data
+    return out
+
+
+def request(tenant: str, project_id: str, number: int, *, mode: str = "auto",
+            budget_chars: int | None = None) -> dict[str, Any]:
+    """Queue the handoff of a finished session (also used to regenerate one)."""
+    session = get_session(tenant, project_id, number)
+    if session.status == "in_progress":
+        raise Conflict(f"session {number} is still in progress: complete it first "
+                       f"(POST .../sessions/{number}/complete)", code="session_in_progress")
+    item = store.request_handoff(tenant, project_id, number, mode=mode, budget_chars=budget_chars)
+    job = {"tenant": tenant, "project_id": project_id, "number": number, "job_id": item.job_id}
+    try:
+        jobs.enqueue(job, run_job)
+    except Exception:
+        store.fail(tenant, project_id, number, item.job_id, "the job could not be queued")
+        raise
+    return handoff_json(store.get_handoff(tenant, project_id, number, consistent=True))
+
+
+def get(tenant: str, project_id: str, number: int) -> dict[str, Any]:
+    get_project(tenant, project_id)  # a missing project answers project_not_found, not handoff_not_found
+    return handoff_json(store.get_handoff(tenant, project_id, number))
+
+
+def latest(tenant: str, project_id: str) -> dict[str, Any]:
+    project = get_project(tenant, project_id)
+    if project.latest_handoff is None:
+        raise NotFound("this project has no ready handoff yet: complete a session first",
+                       code="handoff_not_found")
+    return handoff_json(store.get_handoff(tenant, project_id, int(project.latest_handoff)))
+
+
+def _previous_data(tenant: str, project_id: str, session: Any) -> dict[str, Any] | None:
+    """The structured form of the handoff this session started from (carry-forward source)."""
+    prev_n = session.starting_handoff
+    if prev_n is None:
+        return None
+    h = store.find_handoff(tenant, project_id, int(prev_n))
+    return h.data if h is not None and h.data else None
+
+
+def _measured_series(tenant: str, project_id: str, upto: int) -> list[dict[str, Any]]:
+    items, cursor, out = [], None, []
+    while True:
+        page, cursor = list_sessions(tenant, project_id, limit=100, cursor=cursor)
+        items += page
+        if not cursor or (items and int(items[-1].number) >= upto):
+            break
+    for s in items:
+        if int(s.number) <= upto:
+            out.append(session_json(s))
+    return out
+
+
+def build_inputs(tenant: str, project_id: str, number: int) -> dict[str, Any]:
+    """Everything a handoff is made from, as plain data (the generator itself is pure)."""
+    from chalicelib.transcripts.model import FileChange, Message
+
+    project = get_project(tenant, project_id)
+    session = get_session(tenant, project_id, number)
+    messages: list[Message] = []
+    if session.transcript is not None:
+        messages = [Message.from_dict(d) for d in transcript_store.iter_messages(
+            tenant, project_id, number, session.transcript.upload_id)]
+    changes = [FileChange.from_dict({**f.attribute_values, "summary": f.summary or ""})
+               for f in file_store.all_session_files(tenant, project_id, number)]
+    s = session_json(session)
+    s["metrics"] = _metrics_for(tenant, project_id, number)
+    return {"project": project_json(project), "session": s, "messages": messages, "file_changes": changes,
+            "previous": _previous_data(tenant, project_id, session), "pins": list(project.pins or [])}
+
+
+def _metrics_for(tenant: str, project_id: str, number: int) -> dict[str, Any]:
+    from chalicelib import metrics
+
+    try:
+        return metrics.session_metrics(_measured_series(tenant, project_id, number), number)
+    except AttributeError:  # pragma: no cover - older metrics module
+        return {}
+
+
+def run_job(job: dict[str, Any]) -> str:
+    """Do one handoff job. Returns "ready", "duplicate" or "failed" (and says so in the item)."""
+    tenant, project_id, number, job_id = job["tenant"], job["project_id"], int(job["number"]), job["job_id"]
+    claimed = store.claim(tenant, project_id, number, job_id)
+    if claimed is None:
+        event(log, "job_skipped", job_id=job_id, reason="duplicate or superseded")
+        return "duplicate"
+    t0 = time.monotonic()
+    try:
+        inputs = build_inputs(tenant, project_id, number)
+        t_load = time.monotonic()
+        budget = int(claimed.budget_chars or DEFAULT_BUDGET)
+        result = generate(inputs, mode=claimed.mode, budget_chars=budget)
+        result["timings"] = {"load_s": round(t_load - t0, 3), "generate_s": round(time.monotonic() - t_load, 3)}
+    except Exception as e:
+        store.fail(tenant, project_id, number, job_id, f"{type(e).__name__}: the handoff could not be built")
+        log.exception("job_failed", extra={"fields": {"job_id": job_id}})
+        raise
+    ok = store.finish(tenant, project_id, number, job_id, result)
+    event(log, "job_done" if ok else "job_superseded", job_id=job_id, method=result["method"],
+          input_chars=result["input_chars"], output_chars=result["output_chars"])
+    return "ready" if ok else "duplicate"
+
+
+def generate(inputs: dict[str, Any], *, mode: str, budget_chars: int) -> dict[str, Any]:
+    """Rules always; then the LLM when asked and configured, checked against the rules' facts."""
+    from chalicelib.handoff.rules import build_handoff
+    from chalicelib.storage.common import now_iso
+
+    doc = build_handoff(project=inputs["project"], session=inputs["session"], messages=inputs["messages"],
+                        file_changes=inputs["file_changes"], previous=inputs["previous"], pins=inputs["pins"],
+                        budget_chars=budget_chars, generated_at=now_iso())
+    out = {"markdown": doc.markdown, "data": doc.data, "must_keep": doc.must_keep, "method": "rules",
+           "reason": None, "input_chars": doc.input_chars, "output_chars": len(doc.markdown)}
+    if mode == "rules":
+        return out
+    from chalicelib.llm.client import ChatClient
+
+    client = ChatClient.from_env()
+    if not client.configured:
+        out["reason"] = "LLM not configured (set MSO_LLM_API_KEY or HF_TOKEN): rules used"
+        return out
+    from chalicelib.handoff.llm import generate_llm_handoff
+
+    try:
+        res = generate_llm_handoff(rules_doc=doc, messages=inputs["messages"], client=client,
+                                   project=inputs["project"], session=inputs["session"], budget_chars=budget_chars)
+    finally:
+        client.close()
+    out.update(markdown=res.markdown, method=res.method, reason=res.reason, output_chars=len(res.markdown))
+    out["data"] = {**doc.data, "llm": {"model": res.model, "calls": res.llm_calls, "restored": res.restored,
+                                       "elapsed_s": round(res.elapsed_s, 3)}}
+    return out

@@ -1,0 +1,156 @@
+"""Transcripts and file changes of a session: import (streamed, redacted), store, page, list.
+
+An import writes its chunks under a new upload id and swaps the session's pointer only when the
+whole body parsed: a bad upload stores nothing, a re-upload replaces the old one atomically.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import json
+from typing import Any, BinaryIO
+
+from chalicelib.errors import BadRequest, Conflict
+from chalicelib.logs import event, get_logger
+from chalicelib.storage import files as file_store
+from chalicelib.storage import transcripts as store
+from chalicelib.storage.common import new_id
+from chalicelib.storage.projects import get_project
+from chalicelib.storage.sessions import get_session
+from chalicelib.transcripts.errors import TranscriptError
+
+log = get_logger("transcripts")
+
+
+class TranscriptRejected(BadRequest):
+    """A TranscriptError as an API error (keeps its code, line and offset)."""
+
+
+def _stats_dict(stats: Any) -> dict[str, Any]:
+    if isinstance(stats, dict):
+        return stats
+    if hasattr(stats, "to_dict"):
+        return stats.to_dict()
+    return dict(vars(stats))
+
+
+def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, *, fmt: str = "auto",
+                      conversation: str | None = None, upload_id: str | None = None) -> dict[str, Any]:
+    """Import `raw` as session `number`'s transcript; returns the import summary."""
+    from chalicelib.transcripts.importing import open_transcript
+
+    get_session(tenant, project_id, number)  # 404 before reading a byte
+    upload_id = upload_id or new_id()
+    writer = store.ChunkWriter(tenant, project_id, number, upload_id)
+    try:
+        imp = open_transcript(raw, fmt, conversation=conversation)
+        for message in imp:
+            writer.add(message.to_dict())
+        writer.close()
+    except TranscriptError as e:
+        writer.discard()
+        event(log, "transcript_rejected", project_id=project_id, number=number, code=e.code, line=e.line)
+        raise TranscriptRejected(e.message, code=e.code,
+                                 details={k: v for k, v in e.to_dict().items() if k not in ("code", "message")}
+                                 ) from None
+    except BaseException:
+        writer.discard()
+        raise
+    stats = _stats_dict(imp.stats)
+    info = {
+        "upload_id": upload_id, "chunks": writer.chunks, "format": imp.format, "index": writer.index,
+        "messages": writer.count, "chars": int(stats.get("chars", 0)),
+        "tool_calls": int(stats.get("tool_calls", 0)), "tool_errors": int(stats.get("tool_errors", 0)),
+        "tokens": int(stats.get("tokens", 0)), "redactions": dict(stats.get("redactions") or {}),
+    }
+    try:
+        store.swap_transcript(tenant, project_id, number, info)
+    except BaseException:
+        writer.discard()
+        raise
+    changes = [fc.to_dict() for fc in (imp.file_changes or [])]
+    for c in changes:
+        c["source"] = "transcript"
+    n_files = file_store.replace_session_files(tenant, project_id, number, changes, only_source="transcript")
+    event(log, "transcript_imported", project_id=project_id, number=number, format=imp.format,
+          messages=writer.count, chunks=writer.chunks, redactions=sum(info["redactions"].values()))
+    return {"format": imp.format, "messages": writer.count, "chars": info["chars"],
+            "tool_calls": info["tool_calls"], "tool_errors": info["tool_errors"], "tokens": info["tokens"],
+            "redactions": info["redactions"], "files": n_files, "upload_id": upload_id}
+
+
+def _cursor(upload_id: str, offset: int) -> str:
+    raw = json.dumps({"u": upload_id, "o": offset}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _uncursor(cursor: str) -> tuple[str, int]:
+    try:
+        d = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return str(d["u"]), int(d["o"])
+    except (ValueError, KeyError, TypeError):
+        raise BadRequest("cursor is not valid: pass back next_cursor unchanged", code="invalid_cursor",
+                         field="cursor") from None
+
+
+def page_messages(tenant: str, project_id: str, number: int, *, limit: int, cursor: str | None) -> dict[str, Any]:
+    """One page of the normalized, redacted messages: 1 GetItem (session) + 1-2 GetItem (chunks)."""
+    session = get_session(tenant, project_id, number)
+    t = session.transcript
+    if t is None:
+        if cursor:
+            raise Conflict("the transcript was removed; start again without a cursor", code="transcript_replaced")
+        return {"items": [], "next_cursor": None, "total": 0}
+    offset = 0
+    if cursor:
+        upload, offset = _uncursor(cursor)
+        if upload != t.upload_id:
+            raise Conflict("the transcript was replaced since this cursor was made; start again without it",
+                           code="transcript_replaced")
+    total = int(t.messages)
+    index = [int(x) for x in (t.index or [0])]
+    items: list[dict[str, Any]] = []
+    chunk = max(0, bisect.bisect_right(index, offset) - 1)
+    while len(items) < limit and offset < total and chunk < int(t.chunks):
+        msgs = store.decode_chunk(store.get_chunk(tenant, project_id, number, t.upload_id, chunk))
+        start = offset - index[chunk]
+        take = msgs[start:start + (limit - len(items))]
+        for i, m in enumerate(take):
+            m["index"] = offset + i
+        items += take
+        offset += len(take)
+        chunk += 1
+    return {"items": items, "next_cursor": _cursor(t.upload_id, offset) if offset < total else None,
+            "total": total}
+
+
+def file_json(f: Any) -> dict[str, Any]:
+    return {"session": int(f.number), "path": f.path, "kind": f.kind,
+            "lines_added": None if f.lines_added is None else int(f.lines_added),
+            "lines_removed": None if f.lines_removed is None else int(f.lines_removed),
+            "summary": f.summary or "", "old_path": f.old_path, "source": f.source}
+
+
+def put_files(tenant: str, project_id: str, number: int, changes: list[dict[str, Any]], source: str) -> dict[str, Any]:
+    get_session(tenant, project_id, number)
+    merged: dict[str, dict[str, Any]] = {}
+    for c in changes:
+        c = {**c, "source": source}
+        merged[c["path"]] = c  # the last statement about a path wins
+    n = file_store.replace_session_files(tenant, project_id, number, list(merged.values()))
+    return {"files": n}
+
+
+def list_files(tenant: str, project_id: str, number: int, *, limit: int, cursor: str | None) -> dict[str, Any]:
+    items, nxt = file_store.list_session_files(tenant, project_id, number, limit=limit, cursor=cursor)
+    if not items and cursor is None:
+        get_session(tenant, project_id, number)
+    return {"items": [file_json(f) for f in items], "next_cursor": nxt}
+
+
+def file_history(tenant: str, project_id: str, path: str, *, limit: int, cursor: str | None) -> dict[str, Any]:
+    items, nxt = file_store.file_history(tenant, project_id, path, limit=limit, cursor=cursor)
+    if not items and cursor is None:
+        get_project(tenant, project_id)
+    return {"items": [file_json(f) for f in items], "next_cursor": nxt}

@@ -1,0 +1,60 @@
+"""Handoff jobs: queued on SQS on AWS, run in-process in the background with `make dev`.
+
+The same `run_job` does the work in both cases (the SQS worker Lambda calls it per message).
+Modes (MSO_JOBS): "sqs" (AWS), "inline" (a background thread: API routes never wait on an LLM),
+"sync" (run before returning; only for tests that want determinism).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.config import settings
+from chalicelib.errors import ServiceUnavailable
+from chalicelib.logs import event, get_logger
+
+log = get_logger("jobs")
+_threads: list[threading.Thread] = []
+
+
+def enqueue(job: dict[str, Any], runner: Callable[[dict[str, Any]], Any]) -> None:
+    mode = settings().jobs_mode
+    if mode == "sqs":
+        import boto3
+
+        url = settings().queue_url
+        if not url:
+            raise ServiceUnavailable("handoff queue is not configured (MSO_QUEUE_URL)", code="queue_unavailable")
+        try:
+            boto3.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(job))
+        except Exception as e:  # noqa: BLE001 - any SQS failure means the job is not queued
+            event(log, "enqueue_failed", 40, job_id=job.get("job_id"), error=type(e).__name__)
+            raise ServiceUnavailable("the handoff queue did not accept the job; retry POST .../handoff",
+                                     code="queue_unavailable") from None
+        event(log, "job_queued", job_id=job.get("job_id"), mode="sqs")
+        return
+    if mode == "sync":
+        runner(job)
+        return
+    t = threading.Thread(target=_run_safely, args=(runner, job), name=f"handoff-{job.get('job_id')}", daemon=True)
+    _threads[:] = [x for x in _threads if x.is_alive()]
+    _threads.append(t)
+    t.start()
+    event(log, "job_started", job_id=job.get("job_id"), mode="inline")
+
+
+def _run_safely(runner: Callable[[dict[str, Any]], Any], job: dict[str, Any]) -> None:
+    try:
+        runner(job)
+    except Exception:  # noqa: BLE001 - a background thread has nobody to raise to; the item says failed
+        log.exception("job_crashed", extra={"fields": {"job_id": job.get("job_id")}})
+
+
+def wait_idle(timeout: float = 30) -> bool:
+    """Wait for in-process jobs to finish (tests, and a clean shutdown of `make dev`)."""
+    for t in list(_threads):
+        t.join(timeout)
+    return not any(t.is_alive() for t in _threads)

@@ -1,0 +1,144 @@
+"""Handoff items and their job states: pending -> running -> ready | failed.
+
+Every write is conditional on the job id, so a job delivered twice (SQS is at-least-once) or a
+job superseded by a regeneration can never produce a second version or overwrite a newer one.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import NotFound
+from chalicelib.storage import keys
+from chalicelib.storage.common import new_id, now_iso, run_transaction
+from chalicelib.storage.models import HandoffItem, ProjectItem
+
+JOB_RECORD_TTL_S = 90 * 24 * 3600  # a failed job record expires; ready handoffs are kept
+
+
+def get_handoff(tenant: str, project_id: str, number: int, *, consistent: bool = False) -> HandoffItem:
+    try:
+        return HandoffItem.get(keys.project_pk(tenant, project_id), keys.handoff_sk(number),
+                               consistent_read=consistent)
+    except HandoffItem.DoesNotExist:
+        raise NotFound(f"no handoff for session {number} yet: complete the session or POST .../handoff",
+                       code="handoff_not_found") from None
+
+
+def find_handoff(tenant: str, project_id: str, number: int) -> HandoffItem | None:
+    try:
+        return get_handoff(tenant, project_id, number)
+    except NotFound:
+        return None
+
+
+def request_handoff(tenant: str, project_id: str, number: int, *, mode: str,
+                    budget_chars: int | None) -> HandoffItem:
+    """Create (or supersede) the pending job for session `number`'s handoff; returns the item."""
+    pk, sk = keys.project_pk(tenant, project_id), keys.handoff_sk(number)
+    for _ in range(10):
+        current = find_handoff(tenant, project_id, number)
+        item = HandoffItem(pk, sk, project_id=project_id, number=number, status="pending", mode=mode,
+                           job_id=new_id(), version=(int(current.version) + 1) if current else 1,
+                           budget_chars=budget_chars, requested_at=now_iso(), attempts=0)
+        if current is not None and current.status == "ready":
+            # keep serving the ready document while the new one is made
+            item.markdown, item.data, item.method = current.markdown, current.data, current.method
+            item.must_keep, item.input_chars, item.output_chars = (current.must_keep, current.input_chars,
+                                                                   current.output_chars)
+            item.finished_at = current.finished_at
+        cond = (HandoffItem.job_id == current.job_id) if current else HandoffItem.PK.does_not_exist()
+        try:
+            item.save(condition=cond)
+            return item
+        except PutError as e:
+            if e.cause_response_code != "ConditionalCheckFailedException":
+                raise
+    raise RuntimeError("could not queue the handoff job: too much contention")
+
+
+def claim(tenant: str, project_id: str, number: int, job_id: str) -> HandoffItem | None:
+    """Mark the job running; None if it is done already or superseded (a duplicate delivery)."""
+    item = HandoffItem(keys.project_pk(tenant, project_id), keys.handoff_sk(number))
+    try:
+        item.update(actions=[HandoffItem.status.set("running"), HandoffItem.started_at.set(now_iso()),
+                             HandoffItem.attempts.add(1)],
+                    condition=(HandoffItem.job_id == job_id) & HandoffItem.status.is_in("pending", "running"))
+    except UpdateError as e:
+        if e.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+    return item
+
+
+def finish(tenant: str, project_id: str, number: int, job_id: str, result: dict[str, Any]) -> bool:
+    """Store the document and move the project's latest pointer forward, in one transaction.
+
+    Returns False when the job was superseded or already finished (nothing is written).
+    """
+    pk = keys.project_pk(tenant, project_id)
+    done = {"ok": True}
+
+    def build(tx: TransactWrite) -> None:
+        project = ProjectItem.get(keys.tenant_pk(tenant), keys.project_sk(project_id), consistent_read=True,
+                                  attributes_to_get=["latest_handoff", "state"])
+        current = HandoffItem.get(pk, keys.handoff_sk(number), consistent_read=True)
+        if current.job_id != job_id or current.status not in ("pending", "running"):
+            done["ok"] = False
+            raise _Superseded
+        first_ready = current.version == 1 or current.markdown is None
+        tx.update(HandoffItem(pk, keys.handoff_sk(number)), actions=[
+            HandoffItem.status.set("ready"), HandoffItem.method.set(result["method"]),
+            HandoffItem.markdown.set(result["markdown"]), HandoffItem.data.set(result["data"]),
+            HandoffItem.must_keep.set(result["must_keep"]), HandoffItem.input_chars.set(result["input_chars"]),
+            HandoffItem.output_chars.set(result["output_chars"]), HandoffItem.finished_at.set(now_iso()),
+            HandoffItem.timings.set(result.get("timings") or {}),
+        ] + ([HandoffItem.reason.set(result["reason"])] if result.get("reason") else [HandoffItem.reason.remove()]),
+            condition=(HandoffItem.job_id == job_id) & HandoffItem.status.is_in("pending", "running"))
+        latest = project.latest_handoff
+        actions = []
+        if latest is None or int(latest) <= number:
+            actions.append(ProjectItem.latest_handoff.set(number))
+        if first_ready:
+            actions.append(ProjectItem.handoffs_ready.add(1))
+        if actions:
+            cond = ProjectItem.state == "active"
+            cond &= (ProjectItem.latest_handoff.does_not_exist() if latest is None
+                     else ProjectItem.latest_handoff == latest)
+            tx.update(ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id)), actions=actions,
+                      condition=cond)
+
+    def on_cancel(codes: list[str | None]) -> None:
+        if codes and codes[0] == "ConditionalCheckFailed":
+            done["ok"] = False
+            raise _Superseded
+
+    try:
+        run_transaction(build, on_cancel=on_cancel)
+    except _Superseded:
+        return False
+    except ProjectItem.DoesNotExist:
+        return False
+    return done["ok"]
+
+
+class _Superseded(Exception):
+    pass
+
+
+def fail(tenant: str, project_id: str, number: int, job_id: str, reason: str) -> bool:
+    item = HandoffItem(keys.project_pk(tenant, project_id), keys.handoff_sk(number))
+    try:
+        item.update(actions=[HandoffItem.status.set("failed"), HandoffItem.reason.set(reason[:500]),
+                             HandoffItem.finished_at.set(now_iso()),
+                             HandoffItem.expires_at.set(timedelta(seconds=JOB_RECORD_TTL_S))],
+                    condition=(HandoffItem.job_id == job_id) & HandoffItem.status.is_in("pending", "running"))
+    except UpdateError as e:
+        if e.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
