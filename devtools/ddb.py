@@ -120,4 +120,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def default_install_dir() -> Path:
-    return Path(os.environ.get("MSO_DATA_DIR", ".data")).resolve() / "dynamodb-local"
+    """Where the jar lives: `MSO_DDB_HOME`, else `.data/dynamodb-local` in the repository (shared by
+    `make dev`, `make token` and the tests, whatever data folder they use)."""
+    home = os.environ.get("MSO_DDB_HOME")
+    return Path(home).resolve() if home else Path(__file__).resolve().parents[1] / ".data" / "dynamodb-local"

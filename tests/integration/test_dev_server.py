@@ -1,0 +1,109 @@
+"""`make dev` as a user runs it: DynamoDB Local + chalice local, data kept across a restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from devtools import ddb
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def _user_env(**extra: str) -> dict[str, str]:
+    """The environment a user's shell has: none of the test session's MSO_/AWS_ settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MSO_", "AWS_"))}
+    env.update(extra)
+    return env
+
+
+def _start(data_dir: Path, port: int, ddb_port: int) -> subprocess.Popen:
+    env = _user_env(PORT=str(port), MSO_DATA_DIR=str(data_dir), MSO_DYNAMODB_PORT=str(ddb_port))
+    proc = subprocess.Popen([sys.executable, "-m", "devtools.dev"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError("make dev exited early:\n" + proc.stdout.read().decode(errors="replace"))
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+                return proc
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    proc.kill()
+    raise AssertionError("make dev did not answer /api/health in 90 s")
+
+
+def _stop(proc: subprocess.Popen, ddb_port: int) -> str:
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the foreground process group
+    try:
+        out, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+    deadline = time.monotonic() + 15
+    while ddb.port_open(ddb_port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not ddb.port_open(ddb_port), "DynamoDB Local still running after Ctrl-C"
+    return out.decode(errors="replace")
+
+
+def test_make_dev_keeps_data_across_restart(tmp_path):
+    if not ddb.java_available():
+        pytest.fail("Java 17 is needed for make dev's DynamoDB Local")
+    port, ddb_port = ddb.free_port(), ddb.free_port()
+    proc = _start(tmp_path, port, ddb_port)
+    base = f"http://127.0.0.1:{port}/api"
+    try:
+        token = (tmp_path / "dev-token").read_text().strip()
+        h = {"Authorization": f"Bearer {token}"}
+        pid = requests.post(f"{base}/projects", json={"name": "thirty"}, headers=h, timeout=10).json()["id"]
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            rs = list(pool.map(lambda _: requests.post(f"{base}/projects/{pid}/sessions", json={}, headers=h,
+                                                       timeout=60), range(30)))
+        assert sorted(r.json()["number"] for r in rs) == list(range(1, 31))
+        other = subprocess.run([sys.executable, "-m", "devtools.token", "intruder"], cwd=ROOT, check=True,
+                               capture_output=True, text=True,
+                               env=_user_env(MSO_DATA_DIR=str(tmp_path), MSO_DYNAMODB_PORT=str(ddb_port)),
+                               ).stdout.strip()
+        oh = {"Authorization": f"Bearer {other}"}
+        assert requests.get(f"{base}/projects/{pid}", headers=oh, timeout=10).status_code == 404
+        assert requests.get(f"{base}/projects/{pid}/sessions/7", headers=oh, timeout=10).status_code == 404
+        assert requests.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200  # the dashboard
+    finally:
+        out = _stop(proc, ddb_port)
+    assert "#token=" in out and "Dashboard" in out
+
+    proc = _start(tmp_path, port, ddb_port)
+    try:
+        assert (tmp_path / "dev-token").read_text().strip() == token  # same token after restart
+        p = requests.get(f"{base}/projects/{pid}", headers=h, timeout=10).json()
+        assert p["sessions"]["total"] == 30
+        listed = requests.get(f"{base}/projects/{pid}/sessions?limit=100", headers=h, timeout=10).json()["items"]
+        assert [s["number"] for s in listed] == list(range(1, 31))
+    finally:
+        _stop(proc, ddb_port)
+
+
+def test_without_java_falls_back_to_moto_and_says_so(monkeypatch, capsys, tmp_path):
+    from devtools import dev
+
+    monkeypatch.setattr(ddb, "java_available", lambda: False)
+    monkeypatch.setenv("MSO_DYNAMODB_PORT", str(ddb.free_port()))
+    endpoint, handle, persistent = dev.start_database(tmp_path)
+    try:
+        assert persistent is False
+        assert ddb.is_dynamodb(endpoint)
+        assert "DATA WILL NOT BE KEPT" in capsys.readouterr().out
+    finally:
+        handle.stop()
