@@ -8,9 +8,9 @@ from chalicelib.config import settings
 
 
 def register(app: Chalice) -> None:
-    from chalicelib.api import accounts, handoffs, meta, projects, sessions, transcripts
+    from chalicelib.api import accounts, handoffs, knowledge, meta, projects, sessions, transcripts
 
-    for mod in (meta, projects, sessions, accounts, transcripts, handoffs):
+    for mod in (meta, projects, sessions, accounts, transcripts, handoffs, knowledge):
         app.register_blueprint(mod.bp)
     if settings().serve_ui:
         from chalicelib.api import static

@@ -150,6 +150,10 @@ def run_job(job: dict[str, Any]) -> str:
         log.exception("job_failed", extra={"fields": {"job_id": job_id}})
         raise
     ok = store.finish(tenant, project_id, number, job_id, result)
+    if ok:
+        from chalicelib.domain.knowledge import offer_learnings
+
+        offer_learnings(tenant, project_id, number, list(inputs["session"].get("learnings") or []))
     event(log, "job_done" if ok else "job_superseded", job_id=job_id, method=result["method"],
           input_chars=result["input_chars"], output_chars=result["output_chars"])
     return "ready" if ok else "duplicate"

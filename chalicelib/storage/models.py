@@ -223,6 +223,7 @@ class KnowledgeItem(BaseItem):
     uses = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     pinned = BooleanAttribute(default=False)
+    search = UnicodeAttribute(null=True)  # lowercased title, body and tags, for contains() filters
 
 
 ALL_MODELS: tuple[type[BaseItem], ...] = (

@@ -1,0 +1,44 @@
+"""Knowledge base routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api import schemas
+from chalicelib.api.common import Ctx, endpoint
+from chalicelib.api.projects import PAGE
+from chalicelib.domain import knowledge
+from chalicelib.errors import BadRequest
+
+bp = Blueprint(__name__)
+
+
+@endpoint(bp, "/api/projects/{project_id}/knowledge", "POST", summary="Add a knowledge item", tag="knowledge",
+          status=201, body=schemas.KNOWLEDGE_CREATE)
+def create_item(ctx: Ctx, project_id: str) -> dict[str, Any]:
+    return knowledge.create(ctx.tenant, project_id, ctx.json(schemas.KNOWLEDGE_CREATE))
+
+
+@endpoint(bp, "/api/projects/{project_id}/knowledge", "GET", summary="A project's knowledge items",
+          tag="knowledge", query=PAGE)
+def list_items(ctx: Ctx, project_id: str) -> dict[str, Any]:
+    limit, cursor = ctx.page_args()
+    return knowledge.list_project(ctx.tenant, project_id, limit=limit, cursor=cursor)
+
+
+@endpoint(bp, "/api/knowledge", "GET", summary="Search knowledge across projects (newest first)", tag="knowledge",
+          query={"q": "substring to look for (case-insensitive)", **PAGE})
+def search(ctx: Ctx) -> dict[str, Any]:
+    q = ctx.query.get("q")
+    if q is not None and len(q) > 200:
+        raise BadRequest("q is limited to 200 characters", field="q")
+    limit, cursor = ctx.page_args()
+    return knowledge.search(ctx.tenant, q=q, limit=limit, cursor=cursor)
+
+
+@endpoint(bp, "/api/projects/{project_id}/knowledge/{item_id}/use", "POST", summary="Count one use of an item",
+          tag="knowledge")
+def use(ctx: Ctx, project_id: str, item_id: str) -> dict[str, Any]:
+    return knowledge.use(ctx.tenant, project_id, item_id)
