@@ -16,7 +16,7 @@ TRANSCRIPTS = SHARED / "data" / "transcripts"
 for _k, _v in {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "MSO_TABLE": "mso-test",
-    "MSO_JOBS": "inline",
+    "MSO_JOBS": "sync",  # handoff jobs run before the request returns (integration tests use "inline")
 }.items():
     os.environ[_k] = _v
 for _k in ("AWS_PROFILE", "MSO_DYNAMODB_ENDPOINT", "MSO_LLM_API_KEY", "HF_TOKEN"):
@@ -64,7 +64,8 @@ def client(aws, app):
     from devtools.local_gateway import install
 
     install()  # unknown routes answer 404 JSON, as the deployed API does
-    with Client(app, project_dir=str(ROOT)) as c:
+    # stage "test" is not in .chalice/config.json: the process environment (above) is what applies
+    with Client(app, stage_name="test", project_dir=str(ROOT)) as c:
         yield c
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 
@@ -32,6 +31,7 @@ def local_db(ddb_endpoint, monkeypatch) -> Iterator[str]:
     from chalicelib.storage.table import ensure_table
 
     monkeypatch.setenv("MSO_DYNAMODB_ENDPOINT", ddb_endpoint)
+    monkeypatch.setenv("MSO_JOBS", "inline")  # as with make dev: jobs run in a background thread
     config.reset()
     configure()
     ensure_table()
@@ -80,7 +80,6 @@ def live(local_db, _server):
     from chalicelib.domain.tenants import issue_token
 
     base = _server[0]
-    os.environ.setdefault("MSO_JOBS", "inline")
 
     def make(tenant: str | None) -> Http:
         return Http(base, issue_token(tenant) if tenant else None)
