@@ -117,8 +117,12 @@ def main() -> int:
         with Client(app_module.app) as c:
             api = _Api(c, token)
             rows = measure(api, client())
-    print(markdown(rows))
-    print(json.dumps({f"{m} {p}": ops for m, p, ops in rows}))
+    table = markdown(rows)
+    print(table)
+    if "--write" in sys.argv:
+        path = sys.argv[sys.argv.index("--write") + 1]
+        with open(path, "w") as f:
+            f.write(table + "\n")
     return 0
 
 

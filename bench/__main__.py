@@ -1,0 +1,66 @@
+"""`make bench`: run every benchmark and write docs/benchmarks.md (figures + the commands)."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SECTIONS = [
+    ("DynamoDB requests per endpoint",
+     "Counted with a botocore `before-call.dynamodb` hook while each endpoint runs once (warm token cache; "
+     "a cold token adds one GetItem). The same figures are asserted by `tests/unit/api/test_request_costs.py`.",
+     "bench.request_costs"),
+    ("Transcript import", "Throughput and peak memory of the whole import pipeline (decode, parse, redact, "
+     "file changes) on the real sessions in ../shared/data/transcripts and on a 50 MB Claude Code file.",
+     "bench.import_bench"),
+    ("Handoff quality and speed", "Our rule-based handoff against Claude Code's own compaction summary for the "
+     "same input (each real session cut at its compact_boundary), and the generator's speed.",
+     "bench.handoff_bench"),
+]
+
+
+def main() -> int:
+    out = ["# Benchmarks", "",
+           f"Written by `make bench` on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} "
+           f"({platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
+           f"{_cpus()} CPUs). Each section names the command that produced it.", ""]
+    failed = 0
+    for title, about, module in SECTIONS:
+        with tempfile.NamedTemporaryFile(suffix=".md", delete=False) as tmp:
+            path = tmp.name
+        cmd = [sys.executable, "-m", module, "--write", path]
+        t0 = time.monotonic()
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        took = time.monotonic() - t0
+        out += [f"## {title}", "", about, "", f"Command: `python -m {module}` ({took:.0f} s)", ""]
+        text = Path(path).read_text().strip() if Path(path).exists() else ""
+        if proc.returncode != 0 or not text:
+            failed += 1
+            out += ["**Failed:**", "", "```", (proc.stdout + proc.stderr)[-2000:], "```", ""]
+            print(f"{module} failed:\n{proc.stdout}\n{proc.stderr}", file=sys.stderr)
+        else:
+            out += [text, ""]
+        print(f"{module}: {'ok' if proc.returncode == 0 else 'FAILED'} in {took:.0f} s")
+    deploy = ROOT / "docs" / "benchmarks-deploy.md"
+    if deploy.exists():
+        out += [deploy.read_text().strip(), ""]
+    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(out).rstrip() + "\n")
+    print("wrote docs/benchmarks.md")
+    return 1 if failed else 0
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

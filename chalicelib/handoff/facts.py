@@ -1,0 +1,1162 @@
+"""Fact extraction: one pass over a normalized transcript, keeping what a next session needs.
+
+A long agent session is hundreds of tool calls; most of them (reads, greps, status checks) do not
+matter to whoever continues the work. This module keeps the facts that do: files edited (with
+line counts and why), test and build commands with their latest outcome, errors and what fixed
+them, task ids the user typed, the user's own words, todo state, decisions, commits, URLs.
+
+It is a pure function of its inputs and runs in one linear pass (the regexes only look at user
+text, assistant text, shell commands and the outputs of shell commands), so a 10 MB transcript
+costs about as much as parsing it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.transcripts.model import FileChange, Message, ToolCall, ToolResult
+
+from .textutil import clip, code, first_sentence, norm_key, one_line, safe_inline
+
+# ----------------------------------------------------------------------------- tool families
+
+EDIT_TOOLS = {
+    "edit", "multiedit", "write", "notebookedit", "str_replace_editor", "str_replace_based_edit_tool",
+    "create_file", "write_file", "edit_file", "apply_patch", "replace_in_file", "write_to_file",
+    "search_replace", "insert_edit_into_file",
+}
+SHELL_TOOLS = {
+    "bash", "shell", "exec_command", "run_terminal_cmd", "execute_command", "local_shell", "run_command",
+    "terminal", "container.exec", "run_shell_command", "powershell",
+}
+READ_TOOLS = {"read", "view", "read_file", "notebookread", "open_file", "view_file"}
+TODO_TOOLS = {"todowrite", "update_plan", "todo_write"}
+BG_OUTPUT_TOOLS = {"taskoutput", "bashoutput"}
+PLAN_TOOLS = {"exitplanmode"}
+FETCH_TOOLS = {"webfetch", "fetch", "web_fetch"}
+
+_PATH_KEYS = ("file_path", "path", "notebook_path", "filename", "target_file", "file")
+
+# ----------------------------------------------------------------------------- command classes
+
+_PREFIX = (
+    r"^(?:(?:sudo|time|env|exec|command|nice)\s+|timeout\s+\S+\s+|[A-Z_][A-Z0-9_]*=\S*\s+)*"
+    r"(?:(?:uv|poetry|pipenv|pdm|hatch|rye)\s+run\s+|bundle\s+exec\s+|npx\s+|pnpx\s+|bunx\s+"
+    r"|(?:\S*/)?python3?(?:\.\d+)?\s+-m\s+|\S*/(?=\w))?"
+)
+TEST_RE = re.compile(
+    _PREFIX
+    + r"(?:pytest|py\.test|tox|nox|unittest|mix\s+test|(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test(?::\S+)?"
+    r"|bun\s+test|deno\s+test|vitest|jest|mocha|ava|karma|playwright\s+test|cypress\s+run"
+    r"|cargo\s+(?:test|nextest)|go\s+test|make\s+(?:\S+\s+)*?(?:test|check)[\w.-]*|rspec|rake\s+(?:test|spec)"
+    r"|phpunit|dotnet\s+test|(?:\./)?gradlew?\s+(?:\S+\s+)*?test|mvn\s+(?:\S+\s+)*?(?:test|verify)"
+    r"|ctest|swift\s+test|node\s+--test|manage\.py\s+test)(?![\w-])"
+)
+BUILD_RE = re.compile(
+    _PREFIX
+    + r"(?:mix\s+(?:compile|credo|format\s+--check\S*|dialyzer)|cargo\s+(?:build|check|clippy|fmt\s+--check)"
+    r"|go\s+(?:build|vet)|(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?(?:build|lint|typecheck|check|format)"
+    r"|tsc|make(?:\s+[\w.-]+)?|ruff(?:\s+check)?|mypy|flake8|pylint|black|isort|eslint|prettier|pyright"
+    r"|node\s+\S*build\S*|(?:\./)?gradlew?\s+build|mvn\s+(?:compile|package|install)"
+    r"|docker\s+(?:build|compose\s+build)|terraform\s+(?:plan|validate)|chalice\s+package|cmake)(?![\w-])"
+)
+SETUP_RE = re.compile(
+    _PREFIX
+    + r"(?:pip3?\s+install|(?:npm|pnpm|yarn|bun)\s+(?:install|ci|add)|bundle\s+install|poetry\s+install"
+    r"|uv\s+(?:sync|pip\s+install|add)|mix\s+(?:deps\.get|ecto\.\w+|ash\.\w+|phx\.\w+)|cargo\s+add"
+    r"|go\s+(?:mod|get)|docker\s+compose\s+up|alembic\s+\w+|manage\.py\s+migrate|rails\s+db:\w+)(?![\w-])"
+)
+_INSPECT_FIRST = {
+    "grep", "rg", "ls", "find", "cat", "head", "tail", "wc", "which", "test", "[", "diff", "echo", "stat",
+    "file", "pgrep", "ps", "pwd", "type", "sed", "awk", "sort", "uniq", "less", "tree", "du", "df", "true",
+}
+_INSPECT_GIT = {"diff", "log", "status", "show", "branch", "ls-files", "rev-parse", "remote", "stash"}
+
+_SEG_SPLIT = re.compile(r"\s*(?:&&|\|\||;|\n)\s*")
+_NOISE = [
+    re.compile(r"\s*\d?>&\d"),
+    re.compile(r"\s*\d?>\s*/dev/null"),
+    re.compile(r"\s*\|\s*(?:tail|head)(?:\s+-n)?(?:\s+-?\d+)?\s*$"),
+    re.compile(r"\s*\|\s*(?:tail|head)(?:\s+-n)?(?:\s+-?\d+)?\s*(?=\||$)"),
+]
+
+# ----------------------------------------------------------------------------- text patterns
+
+URL_RE = re.compile(r"https?://[^\s<>\"'`)\]}|]+")
+CHECKLIST_RE = re.compile(r"(?m)^[ \t]*[-*][ \t]+\[([ xX])\][ \t]+(\S.*)$")
+HASH_ID_RE = re.compile(r"(?<![\w&/#])#(\d{1,7})\b")
+JIRA_RE = re.compile(r"(?<![\w-])([A-Z][A-Z0-9]{0,9}-\d{1,7})(?![\w-])")
+WORD_ID_RE = re.compile(
+    r"\b((?:issue|ticket|bug|task|story|pr|pull request|card|epic|bead)s?\s+#?\d{1,7})\b", re.IGNORECASE
+)
+HYPHEN_ID_RE = re.compile(r"(?<![\w/.@-])([A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9]+)+(?:\.\d+)*)(?![\w/-]|\.[A-Za-z])")
+ID_KEYWORD_RE = re.compile(r"(?i)\b(?:bead|ticket|issue|task|epic|story|bug|card|jira|linear)\s+$")
+_JIRA_STOP = {"UTF", "SHA", "ISO", "GPT", "MD", "AES", "RSA", "HTTP", "TLS", "SSL", "IPV", "X", "V", "ES", "H", "P"}
+
+CORRECTION_RE = re.compile(
+    r"(?i)(?:^\s*(?:no|nope|nah|wait|stop)\b|\b(?:don'?t|do not|instead|actually|rather|prefer|should(?:n'?t)?"
+    r"|must(?:n'?t)?|never|always|wrong|not what i|make sure|keep|avoid|use\s+\w+\s+(?:not|instead))\b)"
+)
+DECISION_RE = re.compile(
+    r"(?i)\b(?:I(?:'ll| will) (?:go with|switch to)|decided|decision|instead of|rather than|went with"
+    r"|going with|chose|opted|switch(?:ed|ing)? to|the (?:right|better|best|simplest|cleanest|safest) "
+    r"(?:approach|fix|way|option)|approach is|trade-?off)\b"
+)
+LEARN_RE = re.compile(
+    r"(?i)\b(?:the (?:issue|problem|root cause|cause|bug|culprit) (?:is|was)|turns out|(?:doesn'?t|does not|don'?t)"
+    r" support|not supported|lesson|gotcha|note that|important:|the pattern (?:is|here))\b"
+)
+ERRORISH_RE = re.compile(
+    r"(?i)(?:\berror\b|exception|traceback|\bfailed\b|failure|fatal|undefined|cannot|can't|not found|no such"
+    r"|denied|refused|invalid|unexpected|panic|segmentation|\bE\s{2,})"
+)
+_REJECTED_RE = re.compile(r"^(?:The user doesn't want to proceed|User rejected)")
+_FAIL_MARK_RE = re.compile(
+    r"(?m)^\s*(?:\*\* \(\w*Error\)|==+ (?:Compilation|Build) error|error(?:\[\w+\])?:|Error:|FAILED\b|FAIL\b"
+    r"|Traceback \(most recent call last\)|npm ERR!|make: \*\*\*)"
+)
+_EXIT_RE = re.compile(r"^Exit code (-?\d+)")
+_XML_EXIT_RE = re.compile(r"<exit_code>(-?\d+)</exit_code>")
+_BG_RE = re.compile(r"running in background with ID: (\w+)")
+_TASK_NOTE_RE = re.compile(r"<task-id>(\w+)</task-id>.*?<status>(\w+)</status>(?:.*?\(exit code (-?\d+)\))?", re.S)
+_TASK_ID_XML = re.compile(r"<task_id>(\w+)</task_id>")
+_COMMIT_RE = re.compile(r"(?m)^\[([^\s\]]+)(?: \(root-commit\))? ([0-9a-f]{7,40})\] (.+)$")
+_COUNT_PATTERNS = {
+    "failed": re.compile(r"(\d+)\s+(?:failed|failing|failures?)\b", re.I),
+    "errors": re.compile(r"(\d+)\s+errors?\b(?!\s*(?:and|,)?\s*\d+\s+warnings? (?:were|was) emitted)", re.I),
+    "passed": re.compile(r"(\d+)\s+(?:passed|passing|tests?|examples?|ok)\b", re.I),
+}
+_SUMMARY_LINE_RE = re.compile(
+    r"(?im)^.*\b\d+\s+(?:passed|failed|failures?|tests?|examples?|errors?|passing|failing)\b.*$"
+)
+_NO_TESTS_RE = re.compile(r"(?i)\b(?:no tests ran|no tests found|0 tests)\b")
+_MARKERS = {
+    "lib", "src", "test", "tests", "spec", "app", "apps", "assets", "config", "priv", "docs", "pkg", "cmd",
+    "internal", "scripts", "bin", "include", "web", "client", "server", "packages", "chalicelib", "ui",
+}
+
+
+# ----------------------------------------------------------------------------- fact records
+
+
+@dataclass
+class FileFact:
+    path: str
+    kind: str = "modified"
+    added: int | None = 0
+    removed: int | None = 0
+    edits: int = 0
+    first: int = 0
+    last: int = 0
+    intent: str = ""
+    commit: str = ""
+    commit_sha: str = ""
+    committed_at: int = -1
+    summary: str = ""
+    source: str = "transcript"
+    old_path: str | None = None
+
+
+@dataclass
+class CheckFact:
+    command: str
+    kind: str  # test | build
+    runs: int = 0
+    first: int = 0
+    last: int = 0
+    outcome: str = "unknown"  # pass | fail | running | unknown
+    summary: str = ""
+    passes: int = 0
+    fails: int = 0
+
+
+@dataclass
+class CommandFact:
+    command: str
+    kind: str  # test | build | setup | git | other
+    count: int = 0
+    first: int = 0
+    last: int = 0
+    failed: bool = False
+
+
+@dataclass
+class ErrorFact:
+    line: str
+    command: str
+    family: str
+    index: int
+    count: int = 1
+    diagnosis: str = ""
+    fixed_files: list[str] = field(default_factory=list)
+    resolved: bool | None = None
+    is_check: bool = False
+
+
+@dataclass
+class TaskIdFact:
+    id: str
+    first: int
+    last: int
+    mentions: int = 1
+    status: str = ""
+    related: list[str] = field(default_factory=list)
+    related_status: dict[str, str] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)  # id -> title seen in tool output
+
+
+@dataclass
+class TodoFact:
+    content: str
+    status: str
+    index: int
+    source: str = "todo"
+
+
+@dataclass
+class CommitFact:
+    sha: str
+    subject: str
+    branch: str
+    index: int
+    pushed: bool = False
+
+
+@dataclass
+class UserMsg:
+    index: int
+    text: str
+    queued: bool = False
+
+
+@dataclass
+class NoteFact:
+    text: str
+    index: int
+    who: str  # user | assistant | tool
+
+
+@dataclass
+class TranscriptFacts:
+    root: str | None = None
+    branch: str | None = None
+    files: dict[str, FileFact] = field(default_factory=dict)
+    reads: Counter = field(default_factory=Counter)
+    checks: dict[str, CheckFact] = field(default_factory=dict)
+    commands: dict[str, CommandFact] = field(default_factory=dict)
+    errors: list[ErrorFact] = field(default_factory=list)
+    task_ids: list[TaskIdFact] = field(default_factory=list)
+    user_messages: list[UserMsg] = field(default_factory=list)
+    todos: dict[str, TodoFact] = field(default_factory=dict)
+    decisions: list[NoteFact] = field(default_factory=list)
+    learnings: list[NoteFact] = field(default_factory=list)
+    urls: dict[str, NoteFact] = field(default_factory=dict)
+    commits: list[CommitFact] = field(default_factory=list)
+    plan: str = ""
+    plan_index: int = -1
+    last_assistant: str = ""
+    last_assistant_index: int = -1
+    steps: list[NoteFact] = field(default_factory=list)  # first sentence of each assistant text
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def display(self, path: str) -> str:
+        """Path as shown to the next session: relative to the project root when under it."""
+        if self.root and path.startswith(self.root + "/"):
+            return path[len(self.root) + 1:]
+        return path
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _tool_key(name: str) -> str:
+    """Tool name without an MCP prefix (`mcp__server__Edit` -> `edit`), case-folded."""
+    return (name or "").rsplit("__", 1)[-1].casefold()
+
+
+def _command_text(inp: dict[str, Any]) -> str:
+    c = inp.get("command", inp.get("cmd", inp.get("commandLine", "")))
+    if isinstance(c, list):
+        parts = [str(x) for x in c]
+        if len(parts) >= 3 and posixpath.basename(parts[0]) in ("bash", "sh", "zsh") and parts[1] in ("-lc", "-c"):
+            return parts[2]
+        return " ".join(parts)
+    return c if isinstance(c, str) else ""
+
+
+def clean_segment(seg: str) -> str:
+    """A shell segment without output plumbing (`2>&1`, `| tail -5`), as a person would retype it."""
+    s = seg.strip()
+    for rx in _NOISE:
+        s = rx.sub("", s)
+    return one_line(s)
+
+
+def split_segments(command: str) -> list[str]:
+    """Top-level segments of a shell command (heredoc bodies removed, `cd` kept separately)."""
+    head = command.split("<<", 1)[0]
+    out = []
+    for seg in _SEG_SPLIT.split(head):
+        seg = seg.split(" | ", 1)[0] if " | " in seg else seg
+        seg = clean_segment(seg)
+        if seg and seg not in ("(", ")", "{", "}"):
+            out.append(seg)
+    return out
+
+
+def display_command(command: str) -> str:
+    """One-line form of a command for the handoff (first line, plumbing removed, clipped)."""
+    lines = command.strip().split("\n")
+    first = lines[0]
+    if "<<" in first:
+        first = first.split("<<", 1)[0].rstrip(' "$(cat') or first
+        first = first.rstrip()
+    parts = [clean_segment(p) for p in re.split(r"\s*(&&|\|\||;)\s*", first)]
+    text = ""
+    for p in parts:
+        if p in ("&&", "||", ";"):
+            text += f" {p} " if p != ";" else "; "
+        else:
+            text += p
+    text = safe_inline(text.strip(" &;|"))
+    if len(lines) > 1 and "<<" not in lines[0]:
+        text = clip(text, 150) + " …"
+    return clip(text, 180)
+
+
+def classify(seg: str) -> str:
+    if TEST_RE.match(seg):
+        return "test"
+    if SETUP_RE.match(seg):
+        return "setup"
+    if BUILD_RE.match(seg):
+        return "build"
+    if seg.startswith("git "):
+        return "git"
+    return "other"
+
+
+def _family(seg: str) -> str:
+    toks = seg.split()
+    if not toks:
+        return ""
+    if toks[0] in ("npx", "uv", "poetry", "bundle", "python", "python3", "sudo") and len(toks) > 2:
+        return " ".join(toks[:3])
+    return " ".join(toks[:2])
+
+
+def _is_inspection(seg: str) -> bool:
+    toks = seg.split()
+    if not toks:
+        return True
+    first = posixpath.basename(toks[0])
+    if first in _INSPECT_FIRST:
+        return True
+    return first == "git" and len(toks) > 1 and toks[1] in _INSPECT_GIT
+
+
+def _line_delta(old: str, new: str) -> tuple[int, int]:
+    """(added, removed) lines of replacing `old` with `new`, ignoring shared leading/trailing lines."""
+    if not old:
+        return (new.count("\n") + (1 if new and not new.endswith("\n") else 0), 0)
+    a, b = old.split("\n"), new.split("\n")
+    i = 0
+    while i < len(a) and i < len(b) and a[i] == b[i]:
+        i += 1
+    j = 0
+    while j < len(a) - i and j < len(b) - i and a[-1 - j] == b[-1 - j]:
+        j += 1
+    return (len(b) - i - j, len(a) - i - j)
+
+
+def _patch_counts(data: dict[str, Any] | None) -> tuple[int, int] | None:
+    """(added, removed) from a tool's structured result: explicit counts or a structured patch."""
+    if not data:
+        return None
+    la, lr = data.get("linesAdded"), data.get("linesRemoved")
+    if (isinstance(la, int) and isinstance(lr, int) and not isinstance(la, bool)
+            and (la or lr or data.get("type") != "create")):
+        return la, lr
+    hunks = data.get("structuredPatch")
+    if not isinstance(hunks, list) or not hunks:
+        return None
+    add = rem = 0
+    for h in hunks:
+        for line in h.get("lines", []) if isinstance(h, dict) else []:
+            if line.startswith("+"):
+                add += 1
+            elif line.startswith("-"):
+                rem += 1
+    return add, rem
+
+
+def parse_apply_patch(text: str) -> list[tuple[str, str, int, int]]:
+    """Files in an `apply_patch` envelope: (path, kind, added, removed)."""
+    out: list[list[Any]] = []
+    for line in text.split("\n"):
+        if line.startswith("*** ") and " File: " in line:
+            verb, path = line[4:].split(" File: ", 1)
+            kind = {"Add": "added", "Delete": "deleted"}.get(verb.strip(), "modified")
+            out.append([path.strip(), kind, 0, 0])
+        elif line.startswith("*** Move to: ") and out:
+            out[-1][0] = line[len("*** Move to: "):].strip()
+            out[-1][1] = "renamed"
+        elif out and line.startswith("+") and not line.startswith("+++"):
+            out[-1][2] += 1
+        elif out and line.startswith("-") and not line.startswith("---"):
+            out[-1][3] += 1
+    return [(p, k, a, r) for p, k, a, r in out]
+
+
+def run_outcome(text: str, is_error: bool) -> tuple[str, str]:
+    """(outcome, summary line) of a test/build run from its output and error flag."""
+    if _BG_RE.search(text[:300]):
+        return "running", ""
+    tail = text[-4000:]
+    exit_code = None
+    m = _EXIT_RE.match(text) or _XML_EXIT_RE.search(text)
+    if m:
+        exit_code = int(m.group(1))
+    summary = ""
+    for sm in _SUMMARY_LINE_RE.finditer(tail):
+        summary = sm.group(0).strip()
+    summary = clip(safe_inline(summary), 100) if summary else ""
+    failed = 0
+    if summary:
+        for key in ("failed", "errors"):
+            for cm in _COUNT_PATTERNS[key].finditer(summary):
+                failed = max(failed, int(cm.group(1)))
+    if is_error or (exit_code is not None and exit_code != 0) or failed > 0:
+        return "fail", summary
+    if _FAIL_MARK_RE.search(tail):
+        return "fail", summary
+    if summary and _NO_TESTS_RE.search(summary):
+        return "unknown", summary
+    return "pass", summary
+
+
+_TOP_ERROR_RE = re.compile(
+    r"(?:^\*\* \(|^E\s+\S|(?-i:\b\w*(?:Error|Exception)\b)|^(?:error|fatal|panic)(?:\[\w+\])?:|^npm ERR!"
+    r"|^assert|\bassertion\b|\bundefined (?:function|method|variable|reference|name)|\bcannot\b|\bnot found\b|\bno such\b)",
+    re.IGNORECASE,
+)
+_SKIP_LINE_RE = re.compile(r"(?i)^(?:warning\b|\d+\) test\b|\d+ errors?\b|exit code\b|│|└|\^)")
+
+
+def error_line(text: str) -> str:
+    """The most telling line of a failure output, clipped (what a person would quote)."""
+    lines = [ln.strip() for ln in text[:8000].split("\n")]
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", ln) for ln in lines if ln and not ln.startswith("<")]
+    lines = [ln for ln in lines if not _SKIP_LINE_RE.match(ln)]
+    best = next((ln for ln in lines if _TOP_ERROR_RE.search(ln)), "")
+    if not best:
+        best = next((ln for ln in lines if ERRORISH_RE.search(ln)), lines[0] if lines else "")
+    return clip(safe_inline(best), 150)
+
+
+_TITLE_DECOR = re.compile(r"(?:\s+[^\w\s(\"'`]+\s*\w{1,3})+$")  # trailing "● P2"-style tags
+_SENT_END = re.compile(r"(?<!\.)(?<!\be\.g)(?<!\bi\.e)[.!?]\s+(?=[A-Z`\"'(*])")
+
+
+def _sentence_around(text: str, start: int, end: int, limit: int = 200) -> str:
+    ls = text.rfind("\n", 0, start) + 1
+    le = text.find("\n", end)
+    le = len(text) if le < 0 else le
+    line = text[ls:le]
+    rel_s, rel_e = start - ls, end - ls
+    s = 0
+    for m in _SENT_END.finditer(line[:rel_s]):
+        s = m.end()
+    m = _SENT_END.search(line[rel_e:]) or re.search(r"(?<!\.)[.!?]$", line[rel_e:])
+    e = rel_e + m.end() if m else len(line)
+    sent = line[s:e].strip().lstrip("-*#>• ").strip()
+    return clip(safe_inline(sent), limit)
+
+
+def _root_from_paths(paths: list[str]) -> str | None:
+    """The directory most absolute paths sit in before their first source-tree segment
+    (`/w/proj/lib/a.ex` -> `/w/proj`); else the common directory of them all."""
+    abs_paths = [p for p in paths if p.startswith("/")]
+    if not abs_paths:
+        return None
+    votes: Counter = Counter()
+    for p in abs_paths:
+        parts = p.split("/")
+        for i, part in enumerate(parts[:-1]):
+            if i >= 2 and part in _MARKERS:
+                votes["/".join(parts[:i])] += 1
+                break
+    if votes:
+        return sorted(votes.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0][0]
+    dirs = sorted({posixpath.dirname(p) for p in abs_paths})
+    common = posixpath.commonpath(dirs) if len(dirs) > 1 else dirs[0]
+    return common if common.count("/") >= 2 else None
+
+
+def infer_root(cwds: Counter, paths: Iterable[str], hints: Counter | None = None) -> str | None:
+    """Project root: the outermost working directory the transcript records (when it holds the
+    edited files), else where most edited files live; `cd` targets (`hints`) only break ties."""
+    paths = list(paths)
+    abs_paths = [p for p in paths if p.startswith("/")]
+
+    def covers(root: str) -> int:
+        return sum(1 for p in abs_paths if p.startswith(root + "/"))
+
+    if cwds:
+        best = sorted(cwds.items(), key=lambda kv: (-kv[1], kv[0]))[0][0].rstrip("/")
+        ancestors = [c.rstrip("/") for c in cwds if best.startswith(c.rstrip("/") + "/")]
+        if ancestors:
+            best = min(ancestors, key=len)
+        if best and (not abs_paths or covers(best) * 2 >= len(abs_paths)):
+            return best
+    root = _root_from_paths(abs_paths)
+    if root is None and hints:
+        outer = sorted((h.rstrip("/") for h in hints), key=lambda h: (len(h), h))
+        return outer[0] if outer and outer[0].count("/") >= 2 else None
+    if root is not None and hints:
+        # a `cd` into the project (not a subdirectory of it) confirms or refines the root
+        inner = [h.rstrip("/") for h in hints if (root + "/").startswith(h.rstrip("/") + "/")
+                 and covers(h.rstrip("/")) == covers(root)]
+        if inner:
+            return max(inner, key=len)
+    return root
+
+
+# ----------------------------------------------------------------------------- extraction
+
+
+class _Extractor:
+    def __init__(self) -> None:
+        self.f = TranscriptFacts()
+        self.pending: dict[str, tuple[str, ToolCall, int]] = {}
+        self.unmatched: list[str] = []
+        self.bg: dict[str, list[str]] = {}
+        self.cwds: Counter = Counter()
+        self.cd_targets: Counter = Counter()
+        self.edit_events: list[tuple[int, str]] = []
+        self.runs: list[tuple[int, str, str | None]] = []  # (index, family, error key or None)
+        self.awaiting_diag: list[ErrorFact] = []
+        self.error_by_line: dict[str, ErrorFact] = {}
+        self.shell_texts: list[tuple[int, str]] = []
+        self.shell_outputs: list[str] = []
+        self.assistant_texts: list[tuple[int, str]] = []
+        self.staged: str = ""
+        self.last_commit_index = -1
+        self.last_intent = ""
+        self.branch_from_meta: str | None = None
+        self.tool_calls = 0
+        self.tokens_in = 0
+        self.tokens_out = 0
+        self.chars = 0
+        self.first_ts: str | None = None
+        self.last_ts: str | None = None
+        self.summaries = 0
+
+    # -- messages
+
+    def run(self, messages: Iterable[Message]) -> TranscriptFacts:
+        n = 0
+        for i, m in enumerate(messages):
+            n += 1
+            self.chars += m.chars()
+            if m.timestamp:
+                if self.first_ts is None:
+                    self.first_ts = m.timestamp
+                self.last_ts = m.timestamp
+            if m.usage:
+                self.tokens_in += m.usage.input_tokens
+                self.tokens_out += m.usage.output_tokens
+            meta = m.meta or {}
+            cwd = meta.get("cwd")
+            if isinstance(cwd, str) and cwd.startswith("/"):
+                self.cwds[cwd] += 1
+            br = meta.get("gitBranch") or meta.get("git_branch")
+            if isinstance(br, str) and br and br != "HEAD":
+                self.branch_from_meta = br
+            role = m.role
+            if role == "user":
+                self._user(i, m)
+            elif role == "assistant":
+                self._assistant(i, m)
+            elif role == "summary":
+                self.summaries += 1
+            for call in m.tool_calls:
+                self._call(i, call)
+            for res in m.tool_results:
+                self._result(i, res)
+        return self._finish(n)
+
+    def _user(self, i: int, m: Message) -> None:
+        text = m.text or ""
+        if not text.strip():
+            return
+        stripped = text.lstrip()
+        if m.injected or stripped.startswith("<") or stripped.startswith("[Request interrupted"):
+            if "<task-id>" in text:
+                for tm in _TASK_NOTE_RE.finditer(text):
+                    code = tm.group(3)
+                    self._bg_outcome(i, tm.group(1), tm.group(2), int(code) if code else None, "")
+            return
+        self.f.user_messages.append(UserMsg(i, text.strip(), bool((m.meta or {}).get("queued"))))
+        if CORRECTION_RE.search(text):
+            self.f.decisions.append(NoteFact(clip(safe_inline(text), 220), i, "user"))
+        self._scan_checklist(i, text, "user")
+        self._scan_urls(i, text, "user")
+
+    def _assistant(self, i: int, m: Message) -> None:
+        text = m.text or ""
+        if not text.strip():
+            return
+        self.f.last_assistant = text.strip()
+        self.f.last_assistant_index = i
+        self.assistant_texts.append((i, text))
+        self.last_intent = first_sentence(text, 140)
+        if self.last_intent:
+            self.f.steps.append(NoteFact(self.last_intent, i, "assistant"))
+        if self.awaiting_diag:
+            diag = first_sentence(text, 160)
+            for e in self.awaiting_diag:
+                e.diagnosis = diag
+            self.awaiting_diag = []
+        self._scan_checklist(i, text, "assistant")
+        self._scan_urls(i, text, "assistant")
+        dm = DECISION_RE.search(text)
+        if dm:
+            self.f.decisions.append(NoteFact(_sentence_around(text, dm.start(), dm.end()), i, "assistant"))
+        lm = LEARN_RE.search(text)
+        if lm:
+            self.f.learnings.append(NoteFact(_sentence_around(text, lm.start(), lm.end()), i, "assistant"))
+
+    def _scan_checklist(self, i: int, text: str, who: str) -> None:
+        if "[ ]" not in text and "[x]" not in text and "[X]" not in text:
+            return
+        for cm in CHECKLIST_RE.finditer(text):
+            content = clip(safe_inline(cm.group(2)), 200)
+            status = "pending" if cm.group(1) == " " else "completed"
+            self._set_todo(content, status, i, "checklist")
+
+    def _scan_urls(self, i: int, text: str, who: str, cap: int = 20) -> None:
+        if "://" not in text:
+            return
+        for k, um in enumerate(URL_RE.finditer(text)):
+            if k >= cap:
+                break
+            url = um.group(0).rstrip(".,;:!?*_'")
+            if len(url) < 12 or len(url) > 300:
+                continue
+            if url not in self.f.urls:
+                self.f.urls[url] = NoteFact(url, i, who)
+
+    def _set_todo(self, content: str, status: str, i: int, source: str) -> None:
+        key = norm_key(content)
+        if not key:
+            return
+        old = self.f.todos.pop(key, None)
+        self.f.todos[key] = TodoFact(content, status, i if old is None else old.index, source)
+
+    # -- tool calls
+
+    def _call(self, i: int, call: ToolCall) -> None:
+        self.tool_calls += 1
+        self.awaiting_diag = []  # the assistant moved on without explaining the error
+        key = _tool_key(call.name)
+        inp = call.input if isinstance(call.input, dict) else {}
+        kind = ""
+        if key in EDIT_TOOLS:
+            sub = str(inp.get("command", "")) if key in ("str_replace_editor", "str_replace_based_edit_tool") else ""
+            if sub == "view":
+                p = self._path_of(inp)
+                if p:
+                    self.f.reads[p] += 1
+                return
+            kind = "edit"
+        elif key in SHELL_TOOLS:
+            kind = "shell"
+            cmd = _command_text(inp)
+            if "*** Begin Patch" in cmd:
+                kind = "edit"
+        elif key in READ_TOOLS:
+            p = self._path_of(inp)
+            if p:
+                self.f.reads[p] += 1
+            return
+        elif key in TODO_TOOLS:
+            self._todo_call(i, inp)
+            return
+        elif key in PLAN_TOOLS:
+            plan = inp.get("plan")
+            if isinstance(plan, str) and plan.strip():
+                self.f.plan, self.f.plan_index = plan.strip(), i
+            return
+        elif key in BG_OUTPUT_TOOLS:
+            kind = "bg"
+        elif key in FETCH_TOOLS:
+            url = inp.get("url")
+            if isinstance(url, str):
+                self._scan_urls(i, url, "assistant")
+            return
+        else:
+            return
+        cid = call.id or f"__anon{self.tool_calls}"
+        self.pending[cid] = (kind, call, i)
+        if not call.id:
+            self.unmatched.append(cid)
+        if kind == "shell":
+            self.shell_texts.append((i, _command_text(inp)))
+
+    def _path_of(self, inp: dict[str, Any]) -> str:
+        for k in _PATH_KEYS:
+            v = inp.get(k)
+            if isinstance(v, str) and v.strip():
+                return v.strip()
+        return ""
+
+    def _todo_call(self, i: int, inp: dict[str, Any]) -> None:
+        items = inp.get("todos")
+        if not isinstance(items, list):
+            items = inp.get("plan") if isinstance(inp.get("plan"), list) else None
+        if not isinstance(items, list):
+            return
+        seen = set()
+        for it in items:
+            if not isinstance(it, dict):
+                continue
+            content = it.get("content") or it.get("step") or it.get("title") or ""
+            if not isinstance(content, str) or not content.strip():
+                continue
+            status = str(it.get("status") or "pending").replace("-", "_")
+            content = clip(safe_inline(content), 200)
+            seen.add(norm_key(content))
+            self._set_todo(content, status, i, "todo")
+        # TodoWrite sends the whole list: items it no longer lists are gone from the plan.
+        for k in [k for k, t in self.f.todos.items() if t.source == "todo" and k not in seen]:
+            del self.f.todos[k]
+
+    # -- tool results
+
+    def _result(self, i: int, res: ToolResult) -> None:
+        cid = res.tool_call_id
+        if cid is None:  # formats without ids: results follow their calls in order
+            if not self.unmatched:
+                return
+            cid = self.unmatched.pop(0)
+        entry = self.pending.pop(cid, None)
+        if entry is None:
+            return
+        kind, call, ci = entry
+        if res.is_error and kind in ("edit", "shell") and _REJECTED_RE.match(res.text or ""):
+            inp = call.input if isinstance(call.input, dict) else {}
+            what = (f"the command {code(display_command(_command_text(inp)))}" if kind == "shell"
+                    else f"an edit to {code(self._path_of(inp) or '?')}")
+            self.f.decisions.append(NoteFact(f"User rejected {what}", i, "user"))
+            return
+        if kind == "edit":
+            self._edit(ci, call, res)
+        elif kind == "shell":
+            self._shell(ci, i, call, res)
+        elif kind == "bg":
+            self._bg_result(i, call, res)
+
+    def _edit(self, i: int, call: ToolCall, res: ToolResult | None) -> None:
+        if res is not None and res.is_error:
+            return
+        inp = call.input if isinstance(call.input, dict) else {}
+        key = _tool_key(call.name)
+        data = res.data if res is not None and isinstance(res.data, dict) else None
+        changes: list[tuple[str, str, int, int]] = []
+        if key == "apply_patch" or (key in SHELL_TOOLS):
+            text = inp.get("input") or inp.get("patch") or _command_text(inp)
+            changes = parse_apply_patch(text if isinstance(text, str) else "")
+        else:
+            path = self._path_of(inp)
+            if not path:
+                return
+            counts = _patch_counts(data)
+            kind = "modified"
+            if key == "multiedit":
+                add = rem = 0
+                for e in inp.get("edits") or []:
+                    if isinstance(e, dict):
+                        a, r = _line_delta(str(e.get("old_string", "")), str(e.get("new_string", "")))
+                        add, rem = add + a, rem + r
+            elif key in ("write", "create_file", "write_file", "write_to_file") or (
+                    str(inp.get("command", "")) == "create"):
+                content = inp.get("content", inp.get("file_text", inp.get("contents", "")))
+                add, rem = _line_delta("", content if isinstance(content, str) else "")
+                created = (data or {}).get("type") == "create" or (
+                    res is not None and "created" in (res.text or "")[:200].lower())
+                if created and path not in self.f.files:
+                    kind = "added"
+                # a Write over an existing file without a patch: its line count is an upper bound
+            else:
+                old = inp.get("old_string", inp.get("old_str", ""))
+                new = inp.get("new_string", inp.get("new_str", ""))
+                add, rem = _line_delta(old if isinstance(old, str) else "", new if isinstance(new, str) else "")
+            if counts is not None:
+                add, rem = counts
+            changes = [(path, kind, add, rem)]
+        for path, kind, add, rem in changes:
+            ff = self.f.files.get(path)
+            if ff is None:
+                ff = FileFact(path=path, kind=kind, first=i, intent=self.last_intent)
+                self.f.files[path] = ff
+            elif kind in ("deleted", "renamed"):
+                ff.kind = kind
+            ff.added = (ff.added or 0) + add
+            ff.removed = (ff.removed or 0) + rem
+            ff.edits += 1
+            ff.last = i
+            self.edit_events.append((i, path))
+
+    def _shell(self, ci: int, ri: int, call: ToolCall, res: ToolResult) -> None:
+        raw = _command_text(call.input if isinstance(call.input, dict) else {})
+        if not raw.strip():
+            return
+        text = res.text or ""
+        if text and not res.is_error:
+            self.shell_outputs.append(text[:4000])
+        data = res.data if isinstance(res.data, dict) else {}
+        segs = split_segments(raw)
+        for seg in segs:
+            if seg.startswith("cd "):
+                target = seg[3:].strip().strip("'\"")
+                if target.startswith("/"):
+                    self.cd_targets[target] += 1
+        work = [s for s in segs if not s.startswith("cd ") and s not in ("cd",)]
+        classes = [classify(s) for s in work]
+        exit_m = _EXIT_RE.match(text)
+        failed = bool(res.is_error) or bool(exit_m and int(exit_m.group(1)) != 0)
+        bg_id = data.get("backgroundTaskId") if isinstance(data.get("backgroundTaskId"), str) else None
+        if bg_id is None:
+            bm = _BG_RE.search(text[:300])
+            bg_id = bm.group(1) if bm else None
+        disp = display_command(raw)
+        top = "other"
+        for c in ("test", "build", "setup", "git"):
+            if c in classes:
+                top = c
+                break
+        cf = self.f.commands.get(disp)
+        if cf is None:
+            cf = self.f.commands[disp] = CommandFact(disp, top, first=ci)
+        cf.count += 1
+        cf.last = ci
+        cf.failed = failed
+        check_keys = []
+        for seg, cls in zip(work, classes, strict=True):
+            if cls in ("test", "build"):
+                key = clip(safe_inline(seg), 180)
+                check_keys.append(key)
+                ch = self.f.checks.get(key)
+                if ch is None:
+                    ch = self.f.checks[key] = CheckFact(key, cls, first=ci)
+                ch.runs += 1
+                ch.last = ci
+        if check_keys:
+            outcome, summary = run_outcome(text, bool(res.is_error))
+            if bg_id:
+                outcome, summary = "running", ""
+                self.bg[bg_id] = check_keys
+            for key in check_keys:
+                self._set_outcome(key, outcome, summary)
+            failed = outcome == "fail"
+        fam_seg = next((s for s, c in zip(work, classes, strict=True) if c in ("test", "build")), work[0] if work else "")
+        family = _family(fam_seg)
+        err_key = None
+        if failed and work and not all(_is_inspection(s) for s in work):
+            err_key = self._error(ri, text, disp, family, bool(check_keys))
+        if not bg_id:
+            self.runs.append((ri, family, err_key if failed else None))
+        if "git" in classes:
+            self._git(ci, raw, text, failed)
+        if "://" in text:
+            self._scan_urls(ri, text[:4000], "tool", cap=3)
+        self._scan_urls(ci, raw, "assistant", cap=5)
+
+    def _set_outcome(self, key: str, outcome: str, summary: str) -> None:
+        ch = self.f.checks[key]
+        ch.outcome = outcome
+        if outcome != "running":
+            ch.summary = summary
+        if outcome == "pass":
+            ch.passes += 1
+        elif outcome == "fail":
+            ch.fails += 1
+
+    def _bg_outcome(self, i: int, bg_id: str, status: str, code: int | None, output: str) -> None:
+        """Outcome of a background run, from TaskOutput/BashOutput or a task notification."""
+        keys = self.bg.get(bg_id)
+        status = status.lower()
+        if not keys or status in ("running", "pending"):
+            return
+        if output:
+            outcome, summary = run_outcome(output, code not in (None, 0))
+        else:
+            outcome, summary = ("pass" if code in (None, 0) and status == "completed" else "fail"), ""
+        if code not in (None, 0) or status in ("failed", "error", "killed"):
+            outcome = "fail"
+        for key in keys:
+            self._set_outcome(key, outcome, summary)
+        err_key = None
+        if outcome == "fail":
+            err_key = self._error(i, output or f"{keys[0]}: exit code {code}", keys[0], _family(keys[0]), True)
+        self.runs.append((i, _family(keys[0]), err_key))
+        del self.bg[bg_id]
+
+    def _bg_result(self, i: int, call: ToolCall, res: ToolResult) -> None:
+        inp = call.input if isinstance(call.input, dict) else {}
+        bg_id = inp.get("task_id") or inp.get("bash_id") or inp.get("shell_id")
+        text = res.text or ""
+        if not isinstance(bg_id, str):
+            m = _TASK_ID_XML.search(text)
+            bg_id = m.group(1) if m else None
+        if not bg_id:
+            return
+        sm = re.search(r"<status>(\w+)</status>", text)
+        if sm is None:  # e.g. the user rejected the wait: says nothing about the run itself
+            return
+        status = sm.group(1)
+        em = _XML_EXIT_RE.search(text)
+        code = int(em.group(1)) if em else None
+        om = re.search(r"<output>(.*?)(?:</output>|$)", text, re.S)
+        self._bg_outcome(i, bg_id, status, code, om.group(1) if om else "")
+
+    def _error(self, i: int, text: str, command: str, family: str, is_check: bool) -> str:
+        line = error_line(text) or "(no output)"
+        key = norm_key(line) or "?"
+        old = self.error_by_line.get(key)
+        if old is not None:
+            old.count += 1
+            old.index, old.command, old.family = i, command, family
+            old.diagnosis = ""
+            self.awaiting_diag.append(old)
+            return key
+        e = ErrorFact(line=line, command=command, family=family, index=i, is_check=is_check)
+        self.error_by_line[key] = e
+        self.f.errors.append(e)
+        self.awaiting_diag.append(e)
+        return key
+
+    def _git(self, i: int, raw: str, text: str, failed: bool) -> None:
+        if failed:
+            return
+        if re.search(r"\bgit\s+(?:-C\s+\S+\s+)?add\b", raw):
+            self.staged += "\n" + raw
+        if re.search(r"\bgit\s+(?:-C\s+\S+\s+)?commit\b", raw):
+            cm = _COMMIT_RE.search(text)
+            if cm:
+                branch, sha, subject = cm.group(1), cm.group(2), clip(safe_inline(cm.group(3)), 120)
+            else:
+                mm = re.search(r"-m\s+[\"']([^\"'\n]+)", raw) or re.search(r"<<'?EOF'?\s*\n\s*(\S[^\n]*)", raw)
+                if not mm:
+                    return
+                branch, sha, subject = "", "", clip(safe_inline(mm.group(1)), 120)
+            staged = self.staged + "\n" + raw
+            root = infer_root(self.cwds, self.f.files.keys(), self.cd_targets)
+            prefix = root + "/" if root else "\0"
+            wildcard = bool(re.search(r"git\s+add\s+(?:-A|--all|\.(?:\s|$)|-u)|git\s+commit\s+(?:\S+\s+)*-\w*a", staged))
+            for ff in self.f.files.values():
+                if ff.last > self.last_commit_index and ff.last <= i and (
+                        wildcard or ff.path in staged
+                        or (ff.path.startswith(prefix) and ff.path[len(prefix):] in staged)):
+                    ff.commit, ff.commit_sha, ff.committed_at = subject, sha, i
+            self.f.commits.append(CommitFact(sha, subject, branch, i))
+            self.last_commit_index = i
+            self.staged = ""
+            if branch and not self.branch_from_meta:
+                self.branch_from_meta = branch
+        if re.search(r"\bgit\s+push\b", raw):
+            for c in self.f.commits:
+                c.pushed = True
+
+    # -- end of transcript
+
+    def _finish(self, n: int) -> TranscriptFacts:
+        f = self.f
+        for kind, call, ci in list(self.pending.values()):
+            if kind == "edit":  # no result recorded: the edit most likely happened
+                self._edit(ci, call, None)
+        f.root = infer_root(self.cwds, f.files.keys(), self.cd_targets)
+        f.branch = self.branch_from_meta
+        self._resolve_errors()
+        self._task_ids()
+        f.stats = {
+            "messages": n,
+            "tool_calls": self.tool_calls,
+            "user_messages": len(f.user_messages),
+            "shell_commands": sum(c.count for c in f.commands.values()),
+            "files_edited": len(f.files),
+            "files_read": len(f.reads),
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "chars": self.chars,
+            "first_timestamp": self.first_ts,
+            "last_timestamp": self.last_ts,
+            "compaction_summaries": self.summaries,
+        }
+        return f
+
+    def _resolve_errors(self) -> None:
+        """An error counts as fixed when the next run of the same command family no longer shows it.
+
+        The files edited between the error and that next run are what was tried as the fix.
+        """
+        for e in self.f.errors:
+            key = norm_key(e.line) or "?"
+            nxt = next((r for r in self.runs if r[0] > e.index and r[1] == e.family), None)
+            end = nxt[0] if nxt is not None else 1 << 60
+            e.resolved = None if nxt is None else nxt[2] != key
+            seen: dict[str, None] = {}
+            for idx, path in self.edit_events:
+                if e.index < idx < end:
+                    seen[path] = None
+            e.fixed_files = list(seen)
+
+    def _task_ids(self) -> None:
+        f = self.f
+        tokens: set[str] = set()
+        program_names: set[str] = set()
+        for _, cmd in self.shell_texts:
+            for seg in split_segments(cmd):
+                toks = seg.split()
+                if toks:
+                    program_names.add(toks[0])
+                for t in toks[1:]:
+                    tokens.add(t.strip("'\"`,;()"))
+        if f.branch:
+            tokens.add(f.branch)
+        found: dict[str, TaskIdFact] = {}
+
+        def add(tid: str, i: int) -> None:
+            t = found.get(tid)
+            if t is None:
+                found[tid] = TaskIdFact(tid, i, i)
+            else:
+                t.mentions += 1
+                t.last = i
+
+        for um in f.user_messages:
+            text = um.text
+            for m in HASH_ID_RE.finditer(text):
+                add("#" + m.group(1), um.index)
+            for m in JIRA_RE.finditer(text):
+                if m.group(1).split("-", 1)[0] not in _JIRA_STOP:
+                    add(m.group(1), um.index)
+            for m in WORD_ID_RE.finditer(text):
+                add(one_line(m.group(1)), um.index)
+            if "-" in text:
+                for m in HYPHEN_ID_RE.finditer(text):
+                    tok = m.group(1)
+                    if JIRA_RE.fullmatch(tok) or len(tok) > 40 or tok in program_names:
+                        continue
+                    keyword = ID_KEYWORD_RE.search(text[max(0, m.start() - 12):m.start()])
+                    numeric = re.fullmatch(r"[a-z]+-\d+", tok) is not None
+                    if tok in tokens or keyword or numeric:
+                        add(tok, um.index)
+        if not found:
+            return
+        # Related ids the session worked through (e.g. sub-tasks `spotter-gqc.3`), with their last status.
+        texts = self.shell_texts + self.assistant_texts
+        for t in found.values():
+            if not re.match(r"[A-Za-z]", t.id):
+                continue
+            rel_re = re.compile(r"(?<![\w-])" + re.escape(t.id) + r"((?:\.\d+)+)?(?![\w-])")
+            related: dict[str, None] = {}
+            for _i, text in texts:
+                if t.id not in text:
+                    continue
+                for m in rel_re.finditer(text):
+                    if m.group(1):
+                        related[m.group(0)] = None
+            t.related = sorted(related, key=_natural_key)
+            for _i, cmd in self.shell_texts:
+                if t.id not in cmd:
+                    continue
+                for seg in split_segments(cmd):
+                    ids = [m.group(0) for m in rel_re.finditer(seg)]
+                    if not ids:
+                        continue
+                    sm = re.search(r"--status[= ]+([\w-]+)", seg)
+                    status = ("closed" if re.search(r"\bclose[sd]?\b", seg.split("--reason", 1)[0])
+                              else sm.group(1) if sm else "reopened" if re.search(r"\breopen\b", seg) else "")
+                    if not status:
+                        continue
+                    for x in ids:
+                        if x == t.id:
+                            t.status = status
+                        else:
+                            t.related_status[x] = status
+            for x in [t.id, *t.related]:
+                title = self._title_of(x)
+                if title:
+                    t.titles[x] = title
+        f.task_ids = sorted(found.values(), key=lambda t: t.first)
+
+    def _title_of(self, tid: str) -> str:
+        """A tracker's title for an id, as its CLI prints it (`ID: Title`, `ID · Title [..]`).
+
+        Listings decorate titles differently; the most frequent (then shortest) variant wins.
+        """
+        rx = re.compile(r"(?<![\w.-])" + re.escape(tid) + r"(?![\w.-])\s*(?:\[[^\]\n]*\]\s*)*[:·|–—-]\s+"
+                        r"([^\n\[]{6,}?)\s*(?:\[|$)", re.M)
+        seen: Counter = Counter()
+        for out in self.shell_outputs:
+            if tid in out:
+                for m in rx.finditer(out):
+                    title = _TITLE_DECOR.sub("", one_line(m.group(1)))
+                    if " " in title:
+                        seen[title] += 1
+        if not seen:
+            return ""
+        best = sorted(seen.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0][0]
+        return clip(safe_inline(best), 110)
+
+
+def _natural_key(s: str) -> list[Any]:
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", s)]
+
+
+def merge_file_changes(facts: TranscriptFacts, file_changes: Iterable[FileChange]) -> None:
+    """Fold posted/numstat file changes into the transcript's files (their line counts win)."""
+    by_display = {facts.display(p): p for p in facts.files}
+    for fc in file_changes:
+        disp = facts.display(fc.path)
+        key = by_display.get(disp)
+        if key is None:
+            # a relative numstat path that matches an absolute transcript path under the root
+            key = next((p for p in facts.files if p.endswith("/" + fc.path)), None)
+        if key is None:
+            facts.files[fc.path] = FileFact(
+                path=fc.path, kind=fc.kind, added=fc.lines_added, removed=fc.lines_removed, edits=0,
+                first=-1, last=-1, summary=fc.summary, source=fc.source, old_path=fc.old_path)
+            by_display[disp] = fc.path
+            continue
+        ff = facts.files[key]
+        ff.added, ff.removed = fc.lines_added, fc.lines_removed
+        if fc.kind != "modified" or ff.kind not in ("added",):
+            ff.kind = fc.kind if fc.kind != "modified" else ff.kind
+        if fc.summary:
+            ff.summary = fc.summary
+        if fc.old_path:
+            ff.old_path = fc.old_path
+        ff.source = fc.source
+
+
+def extract_facts(messages: Iterable[Message], file_changes: Iterable[FileChange] = (),
+                  root_hint: str | None = None) -> TranscriptFacts:
+    """Everything the rule-based handoff needs from one session's transcript and file changes.
+
+    `root_hint` is the session's working directory when the caller knows it (the importer reports
+    it); otherwise the root is inferred from the transcript.
+    """
+    ex = _Extractor()
+    if root_hint and root_hint.startswith("/"):
+        ex.cwds[root_hint.rstrip("/")] += 1_000_000  # outweighs per-message cwds; ancestors still win
+    facts = ex.run(messages)
+    merge_file_changes(facts, file_changes)
+    return facts
