@@ -52,7 +52,7 @@ test: $(BIN)/.installed ui-deps ddb-local chromium
 test-unit: $(BIN)/.installed
 	$(BIN)/python -m pytest -q tests/unit
 
-bench: $(BIN)/.installed ddb-local
+bench: $(BIN)/.installed
 	$(BIN)/python -m bench
 
 clean:
