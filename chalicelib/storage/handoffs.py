@@ -62,12 +62,17 @@ def request_handoff(tenant: str, project_id: str, number: int, *, mode: str,
 
 
 def claim(tenant: str, project_id: str, number: int, job_id: str) -> HandoffItem | None:
-    """Mark the job running; None if it is done already or superseded (a duplicate delivery)."""
+    """Mark the job running; None if it is done already or superseded (a duplicate delivery).
+
+    A job that failed may be claimed again by a redelivery of the same message (SQS retries a
+    message whose handler raised): that is how a transient fault heals without a new version.
+    """
     item = HandoffItem(keys.project_pk(tenant, project_id), keys.handoff_sk(number))
     try:
         item.update(actions=[HandoffItem.status.set("running"), HandoffItem.started_at.set(now_iso()),
-                             HandoffItem.attempts.add(1)],
-                    condition=(HandoffItem.job_id == job_id) & HandoffItem.status.is_in("pending", "running"))
+                             HandoffItem.attempts.add(1), HandoffItem.expires_at.remove()],
+                    condition=(HandoffItem.job_id == job_id)
+                    & HandoffItem.status.is_in("pending", "running", "failed"))
     except UpdateError as e:
         if e.cause_response_code == "ConditionalCheckFailedException":
             return None

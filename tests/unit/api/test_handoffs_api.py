@@ -107,3 +107,28 @@ def test_bad_format_and_missing_handoff(api, pid):
     _complete(api, pid, 1)
     r = api.get(f"/api/projects/{pid}/sessions/1/handoff?format=pdf")
     assert r.status_code == 400 and r.json_body["error"]["field"] == "format"
+
+
+def test_a_failed_job_heals_when_the_message_is_redelivered(api, pid, monkeypatch):
+    from chalicelib.domain import handoffs as domain
+
+    api.post(f"/api/projects/{pid}/sessions", {})
+    real = domain.generate
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("DynamoDB went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(domain, "generate", flaky)
+    with pytest.raises(ConnectionError):  # the worker re-raises, so SQS redelivers the message
+        domain.run_job({"tenant": "acme", "project_id": pid, "number": 1,
+                        "job_id": domain.store.request_handoff("acme", pid, 1, mode="rules",
+                                                               budget_chars=None).job_id})
+    failed = get_handoff("acme", pid, 1)
+    assert failed.status == "failed" and "ConnectionError" in failed.reason
+    assert domain.run_job({"tenant": "acme", "project_id": pid, "number": 1, "job_id": failed.job_id}) == "ready"
+    healed = get_handoff("acme", pid, 1)
+    assert healed.status == "ready" and healed.version == failed.version and healed.attempts == 2
