@@ -46,6 +46,10 @@ def enqueue(job: dict[str, Any], runner: Callable[[dict[str, Any]], Any]) -> Non
     event(log, "job_started", job_id=job.get("job_id"), mode="inline")
 
 
+def runs_synchronously() -> bool:
+    return settings().jobs_mode == "sync"
+
+
 def _run_safely(runner: Callable[[dict[str, Any]], Any], job: dict[str, Any]) -> None:
     try:
         runner(job)

@@ -103,6 +103,9 @@ class Api:
     def delete(self, path, **kw):
         return self.request("DELETE", path, **kw)
 
+    def put_raw(self, path, data: bytes, content_type: str = "text/plain"):
+        return self.request("PUT", path, raw=data, headers={"Content-Type": content_type})
+
 
 @pytest.fixture
 def api(client, tenant_token) -> Api:

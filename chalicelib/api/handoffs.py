@@ -37,7 +37,8 @@ def complete(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     budget = body.pop("budget_chars", None)
     body.setdefault("status", "completed")
     session = sessions.update(ctx.tenant, project_id, number, {**body, "handoff_mode": mode})
-    handoff = handoffs.request(ctx.tenant, project_id, number, mode=mode, budget_chars=budget)
+    handoff = handoffs.request(ctx.tenant, project_id, number, mode=mode, budget_chars=budget,
+                               session_status=session["status"])
     return {"session": session, "handoff": handoff}
 
 

@@ -52,11 +52,14 @@ def handoff_json(h: HandoffItem, *, content: bool = True) -> dict[str, Any]:
     return out
 
 
-def request(tenant: str, project_id: str, number: int, *, mode: str = "auto",
-            budget_chars: int | None = None) -> dict[str, Any]:
-    """Queue the handoff of a finished session (also used to regenerate one)."""
-    session = get_session(tenant, project_id, number)
-    if session.status == "in_progress":
+def request(tenant: str, project_id: str, number: int, *, mode: str = "auto", budget_chars: int | None = None,
+            session_status: str | None = None) -> dict[str, Any]:
+    """Queue the handoff of a finished session (also used to regenerate one).
+
+    `session_status` spares a read when the caller has just written the session.
+    """
+    status = session_status or get_session(tenant, project_id, number).status
+    if status == "in_progress":
         raise Conflict(f"session {number} is still in progress: complete it first "
                        f"(POST .../sessions/{number}/complete)", code="session_in_progress")
     item = store.request_handoff(tenant, project_id, number, mode=mode, budget_chars=budget_chars)
@@ -66,15 +69,25 @@ def request(tenant: str, project_id: str, number: int, *, mode: str = "auto",
     except Exception:
         store.fail(tenant, project_id, number, item.job_id, "the job could not be queued")
         raise
-    return handoff_json(store.get_handoff(tenant, project_id, number, consistent=True))
+    if jobs.runs_synchronously():  # the job already ran: answer with what it made
+        return handoff_json(store.get_handoff(tenant, project_id, number, consistent=True))
+    return handoff_json(item)
 
 
 def get(tenant: str, project_id: str, number: int) -> dict[str, Any]:
-    get_project(tenant, project_id)  # a missing project answers project_not_found, not handoff_not_found
     return handoff_json(store.get_handoff(tenant, project_id, number))
 
 
 def latest(tenant: str, project_id: str) -> dict[str, Any]:
+    """The newest handoff with content: one Query (newest HANDOFF# item) in the usual case.
+
+    A regeneration keeps serving the previous document while it runs, so the newest item has
+    content unless it is a first version still pending or failed; then the project's
+    `latest_handoff` pointer (moved only by finished jobs) names the one to serve.
+    """
+    newest = store.newest_handoff(tenant, project_id)
+    if newest is not None and newest.markdown:
+        return handoff_json(newest)
     project = get_project(tenant, project_id)
     if project.latest_handoff is None:
         raise NotFound("this project has no ready handoff yet: complete a session first",

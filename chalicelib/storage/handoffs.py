@@ -29,6 +29,14 @@ def get_handoff(tenant: str, project_id: str, number: int, *, consistent: bool =
                        code="handoff_not_found") from None
 
 
+def newest_handoff(tenant: str, project_id: str) -> HandoffItem | None:
+    """The handoff of the highest session number: begins_with HANDOFF#, descending, limit 1."""
+    res = list(HandoffItem.query(keys.project_pk(tenant, project_id),
+                                 HandoffItem.SK.startswith(keys.HANDOFF_PREFIX), scan_index_forward=False,
+                                 limit=1, page_size=1))
+    return res[0] if res else None
+
+
 def find_handoff(tenant: str, project_id: str, number: int) -> HandoffItem | None:
     try:
         return get_handoff(tenant, project_id, number)

@@ -24,6 +24,18 @@ EXPECTED = {
     "GET /api/projects/{p}/sessions/{n}": ["GetItem"],
     "PATCH /api/projects/{p}/sessions/{n}": ["GetItem", "TransactWriteItems"],
     "GET /api/sessions/in-progress": ["Query"],
+    "PUT /api/projects/{p}/sessions/{n}/transcript": ["GetItem", "PutItem", "GetItem", "UpdateItem", "Query",
+                                                      "UpdateItem"],
+    "GET /api/projects/{p}/sessions/{n}/transcript": ["GetItem", "GetItem"],
+    "PUT /api/projects/{p}/sessions/{n}/files": ["GetItem", "Query", "BatchWriteItem", "UpdateItem"],
+    "GET /api/projects/{p}/sessions/{n}/files": ["Query"],
+    "GET /api/projects/{p}/files?path=": ["Query"],
+    "POST /api/projects/{p}/sessions/{n}/complete": ["GetItem", "TransactWriteItems", "GetItem", "PutItem"],
+    "GET /api/projects/{p}/sessions/{n}/handoff": ["GetItem"],
+    "GET /api/projects/{p}/handoff/latest": ["Query"],
+    "GET /api/projects/{p}/analytics": ["GetItem", "Query", "Query"],
+    "GET /api/projects/{p}/knowledge": ["Query", "GetItem"],
+    "GET /api/knowledge?q=": ["Query"],
     "GET /api/stats": ["Query"],
     "DELETE /api/projects/{p}": ["UpdateItem", "Query", "BatchWriteItem", "DeleteItem"],
 }
@@ -34,6 +46,9 @@ def test_requests_per_endpoint(api):
 
     rows = measure(api, client())
     got = {f"{m} {p}": ops for m, p, ops in rows}
+    worker = got.pop("WORKER handoff job (rules, small session)")
+    assert worker[0] == "UpdateItem" and worker[-1] == "TransactWriteItems"  # claim first, finish last
+    assert "Scan" not in worker
     assert got == EXPECTED
     assert not any("Scan" in ops for ops in got.values())
 
