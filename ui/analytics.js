@@ -1,0 +1,255 @@
+// Analytics of a project (Chart.js): efficiency and knowledge (predicted vs measured), credits, tasks, growth.
+import { api, hasRoute, paths } from "./api.js";
+import { clear, emptyState, h, icon, notice, num, pct } from "./dom.js";
+import { crumbs, pageHead, statCard } from "./projects.js";
+
+function css(name, fallback) {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+function alpha(color, a) {
+  // #rrggbb -> rgba(); other notations are returned as is.
+  const m = /^#([0-9a-f]{6})$/i.exec(color);
+  if (!m) return color;
+  const n = parseInt(m[1], 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
+}
+
+const finite = (v) => (v === null || v === undefined || v === "" || !Number.isFinite(Number(v)) ? null : Number(v));
+
+function theme() {
+  return {
+    c1: css("--chart-1", "#4f46e5"), c2: css("--chart-2", "#0d9488"), c3: css("--chart-3", "#d97706"), c4: css("--chart-4", "#db2777"),
+    grid: css("--chart-grid", "#e8ebf0"), text: css("--muted", "#6b7586"), danger: css("--danger", "#c2272d"),
+    font: css("--font", "system-ui, sans-serif"),
+  };
+}
+
+function chartCard(id, title, sub, description) {
+  const canvas = h("canvas", { id, role: "img", "aria-label": description });
+  canvas.append(document.createTextNode(description)); // fallback content
+  const card = h("section", { class: "card chart-card", "aria-labelledby": `${id}-h` },
+    h("h2", { id: `${id}-h` }, title), sub ? h("p", { class: "sub" }, sub) : null,
+    h("div", { class: "chart-box" }, canvas));
+  return { card, canvas };
+}
+
+function baseOptions(t, { percentY = false, y = {}, extra = {} } = {}) {
+  const tick = percentY ? { callback: (v) => `${Math.round(v * 1000) / 10}%` } : {};
+  return {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: { duration: 250 },
+    interaction: { mode: "index", intersect: false },
+    plugins: {
+      legend: { position: "bottom", labels: { boxWidth: 8, boxHeight: 8, usePointStyle: true, padding: 14, color: t.text, font: { family: t.font } } },
+      tooltip: {
+        callbacks: percentY ? {
+          label: (c) => `${c.dataset.label}: ${c.parsed.y === null ? "—" : pct(c.parsed.y)}`,
+        } : {},
+      },
+    },
+    scales: {
+      x: { grid: { display: false }, ticks: { color: t.text, font: { family: t.font } } },
+      y: { grid: { color: t.grid }, border: { display: false }, ticks: { color: t.text, font: { family: t.font }, ...tick }, ...y },
+    },
+    ...extra,
+  };
+}
+
+export async function renderAnalytics(main, [projectId], ctx) {
+  const project = await api("GET", paths.project(projectId));
+  if (!ctx.isCurrent()) return;
+  ctx.setTitle(`Analytics · ${project.name}`);
+  const pid = encodeURIComponent(project.id);
+  const head = pageHead("Analytics", project.name,
+    [h("a", { class: "btn", href: `#/projects/${pid}` }, icon("back"), "Back to project")],
+    crumbs([["Projects", "#/projects"], [project.name, `#/projects/${pid}`], ["Analytics", null]]));
+
+  let data = null;
+  let missing = !(await hasRoute("GET", "/api/projects/{p}/analytics"));
+  if (!missing) {
+    try {
+      data = await api("GET", paths.analytics(project.id));
+    } catch (e) {
+      if (e.status === 401) throw e;
+      if (e.status === 404) missing = true;
+      else throw e;
+    }
+  }
+  if (!ctx.isCurrent()) return;
+  clear(main);
+  main.append(head);
+  if (missing) {
+    main.append(notice("warn", "Analytics are not available yet",
+      "This server does not offer project analytics yet. They will appear here once the backend is upgraded."));
+    return;
+  }
+
+  const series = Array.isArray(data && data.series) ? data.series.filter((s) => s && typeof s === "object") : [];
+  series.sort((a, b) => (Number(a.number) || 0) - (Number(b.number) || 0));
+  const accounts = Array.isArray(data && data.accounts) ? data.accounts.filter((a) => a && typeof a === "object") : [];
+  const stt = (data && data.sessions_to_target) || {};
+  const p = (data && data.project) || project;
+
+  // ---- stat cards
+  const target = finite(stt.target);
+  const limit = finite(data && data.limit) ?? 0.95;
+  const sessionsNeeded = finite(stt.sessions);
+  const done = series.length ? Math.max(...series.map((s) => Number(s.number) || 0)) : 0;
+  const sttCard = statCard(`Sessions to ${target !== null ? pct(target, 0) : "target"} efficiency`,
+    sessionsNeeded !== null ? num(sessionsNeeded) : "—", sessionsNeeded !== null ? "sessions" : null,
+    stt.note || (sessionsNeeded !== null
+      ? `${sessionsNeeded > done ? `${num(sessionsNeeded - done)} to go. ` : "Reached. "}The predicted curve approaches ${pct(limit, 0)} but never reaches it, so the target sits just below.`
+      : stt.reason || `Efficiency approaches ${pct(limit, 0)} but never reaches it.`));
+  sttCard.classList.add("highlight");
+  sttCard.id = "stat-sessions-to-target";
+  const last = [...series].reverse().find((s) => finite(s.efficiency_measured) !== null) || null;
+  const creditsUsed = finite(p.credits_used) ?? series.reduce((a, s) => a + (finite(s.credits_used) || 0), 0);
+  const creditBudget = finite(p.credit_budget) ?? series.reduce((a, s) => a + (finite(s.credit_budget) || 0), 0);
+  const tasksDone = finite(p.tasks_completed) ?? series.reduce((a, s) => a + (finite(s.tasks_completed) || 0), 0);
+  const tasksPlanned = finite(p.tasks_planned) ?? series.reduce((a, s) => a + (finite(s.tasks_planned) || 0), 0);
+  main.append(h("div", { class: "grid grid-stats" },
+    sttCard,
+    statCard("Measured efficiency", last ? pct(finite(last.efficiency_measured)) : "—", null,
+      last ? `session ${last.number}; predicted ${pct(finite(last.efficiency_predicted))}` : "tasks completed / planned, once recorded"),
+    statCard("Credits used", num(creditsUsed), creditBudget ? `/ ${num(creditBudget)}` : null),
+    statCard("Tasks done", num(tasksDone), `/ ${num(tasksPlanned)}`)));
+
+  if (!series.length) {
+    main.append(h("div", { class: "section" }, emptyState("No sessions to chart yet",
+      "Charts appear once the project has sessions with recorded credits and tasks.")));
+    return;
+  }
+  const Chart = window.Chart;
+  if (!Chart) {
+    main.append(notice("error", "Charts could not load", "Chart.js is missing from ui/vendor (run `node scripts/vendor-ui.js`)."));
+    return;
+  }
+
+  const t = theme();
+  Chart.defaults.font.family = t.font;
+  Chart.defaults.color = t.text;
+  const labels = series.map((s) => `#${s.number}`);
+  const col = (k) => series.map((s) => finite(s[k]));
+  // The first field present wins (the API's names grew: growth_rate -> growth_rate_measured, ...).
+  const pick = (...keys) => series.map((s) => {
+    for (const k of keys) if (s[k] !== undefined) return finite(s[k]);
+    return null;
+  });
+  const charts = [];
+  ctx.onLeave(() => charts.forEach((c) => c.destroy()));
+  const grid = h("div", { class: "grid grid-2 section" });
+  main.append(grid);
+  const line = (label, values, color, { dashed = false, fill = false } = {}) => ({
+    type: "line", label, data: values, borderColor: color, backgroundColor: fill ? alpha(color, 0.12) : color,
+    borderWidth: 2, borderDash: dashed ? [6, 4] : [], pointRadius: dashed ? 0 : 3, pointHoverRadius: 5,
+    cubicInterpolationMode: "monotone", tension: 0.3, spanGaps: true, fill,
+  });
+  const bar = (label, values, color, extra = {}) => ({
+    type: "bar", label, data: values, backgroundColor: color, borderRadius: 4, maxBarThickness: 36, ...extra,
+  });
+  const add = (id, title, sub, desc, config) => {
+    const { card, canvas } = chartCard(id, title, sub, desc);
+    grid.append(card);
+    const chart = new Chart(canvas, config);
+    charts.push(chart);
+    return { card, chart };
+  };
+
+  // Efficiency
+  const effTarget = target !== null ? series.map(() => target) : null;
+  add("chart-efficiency", "Efficiency", "Predicted 0.7 + 0.25·tanh(N/50) against what sessions measured.",
+    "Line chart of predicted and measured efficiency per session", {
+      type: "line",
+      data: { labels, datasets: [
+        line("Predicted", col("efficiency_predicted"), t.c1, { dashed: true }),
+        line("Measured", pick("efficiency_measured"), t.c2),
+        ...(effTarget ? [{ ...line(`Target ${pct(target, 0)}`, effTarget, t.text, { dashed: true }), borderWidth: 1, borderDash: [2, 3] }] : []),
+      ] },
+      options: baseOptions(t, { percentY: true, y: { suggestedMin: 0, suggestedMax: 1 } }),
+    });
+
+  // Knowledge
+  const kMeasured = col("knowledge_measured");
+  const hasKm = kMeasured.some((v) => v !== null);
+  add("chart-knowledge", "Knowledge", hasKm ? "Predicted 1 + ln(1 + N/10) against the measured value." : "Predicted 1 + ln(1 + N/10); no measured value recorded yet.",
+    "Line chart of predicted and measured knowledge per session", {
+      type: "line",
+      data: { labels, datasets: [
+        line("Predicted", col("knowledge_predicted"), t.c1, { dashed: true }),
+        ...(hasKm ? [line("Measured", kMeasured, t.c2)] : []),
+      ] },
+      options: baseOptions(t, { y: { suggestedMin: 1 } }),
+    });
+
+  // Credits per session
+  add("chart-credits", "Credits per session", "Credits used against each session's budget.",
+    "Bar chart of credits used per session, with the budget as a line", {
+      data: { labels, datasets: [
+        bar("Used", col("credits_used"), t.c1),
+        { ...line("Budget", col("credit_budget"), t.c3), tension: 0, pointRadius: 3 },
+      ] },
+      options: baseOptions(t, { y: { beginAtZero: true } }),
+    });
+
+  // Credits per AI account
+  if (accounts.length) {
+    add("chart-accounts", "Credits by AI account", "Spend per provider account against its budget.",
+      "Horizontal bar chart of credits used and budget per AI account", {
+        type: "bar",
+        data: { labels: accounts.map((a) => String(a.name ?? a.id ?? "?")), datasets: [
+          bar("Used", accounts.map((a) => finite(a.credits_used)), t.c1),
+          bar("Budget", accounts.map((a) => finite(a.credit_budget)), alpha(t.c3, 0.45)),
+        ] },
+        options: { ...baseOptions(t), indexAxis: "y", scales: {
+          x: { beginAtZero: true, grid: { color: t.grid }, border: { display: false }, ticks: { color: t.text } },
+          y: { grid: { display: false }, ticks: { color: t.text } },
+        } },
+      });
+  } else {
+    const c = h("section", { class: "card chart-card" }, h("h2", null, "Credits by AI account"),
+      emptyState("No AI accounts used", "Pick an AI account when starting sessions to see spend per account."));
+    grid.append(c);
+  }
+
+  // Tasks
+  add("chart-tasks", "Tasks", "Completed against planned, per session.", "Bar chart of tasks planned and completed per session", {
+    type: "bar",
+    data: { labels, datasets: [
+      bar("Planned", col("tasks_planned"), alpha(t.c1, 0.25)),
+      bar("Completed", col("tasks_completed"), t.c2),
+    ] },
+    options: baseOptions(t, { y: { beginAtZero: true, ticks: { precision: 0, color: t.text } } }),
+  });
+
+  // Effective output: credits x efficiency x knowledge
+  const effOutPred = pick("effective_output_predicted");
+  const effOutMeas = pick("effective_output_measured", "effective_output");
+  if (effOutPred.some((v) => v !== null) || effOutMeas.some((v) => v !== null)) {
+    add("chart-output", "Effective output", "Credits used × efficiency × knowledge: the model's prediction and the measured value.",
+      "Line chart of predicted and measured effective output per session", {
+        type: "line",
+        data: { labels, datasets: [
+          line("Predicted", effOutPred, t.c1, { dashed: true }),
+          line("Measured", effOutMeas, t.c4),
+        ] },
+        options: baseOptions(t, { y: { beginAtZero: true } }),
+      });
+  }
+
+  // Growth rate: relative change of effective output per session
+  const growth = pick("growth_rate_measured", "growth_rate");
+  const growthPred = pick("growth_rate_predicted");
+  const { card: gCard } = add("chart-growth", "Growth rate", "Relative change of effective output from one session to the next.",
+    "Bar chart of the measured growth rate per session, with the predicted rate as a line", {
+      type: "bar",
+      data: { labels, datasets: [
+        bar("Measured", growth, growth.map((v) => (v !== null && v < 0 ? alpha(t.danger, 0.75) : t.c2))),
+        ...(growthPred.some((v) => v !== null) ? [line("Predicted", growthPred, t.c1, { dashed: true })] : []),
+      ] },
+      options: baseOptions(t, { percentY: true }),
+    });
+  if (grid.children.length % 2 === 1) gCard.classList.add("span-2");
+}

@@ -1,0 +1,565 @@
+// One session: its record, the handoff (copy, download, regenerate, live status), transcript, files.
+import { api, hasRoute, paths } from "./api.js";
+import {
+  append, busy, button, clear, copyText, dateTime, downloadText, duration, emptyState, errorState, h, loading, notice, num,
+  plural, safeLink, select, slug, statusBadge, toast,
+} from "./dom.js";
+import { renderMarkdown } from "./markdown.js";
+import { completeSessionModal, loadAccounts } from "./project.js";
+import { crumbs, pageHead } from "./projects.js";
+
+const POLL_MS = 1500;
+const TRANSCRIPT_PAGE = 50;
+const CLAMP_CHARS = 1200;
+const MAX_SHOWN = 20000;
+const FORMATS = ["auto", "claude-code", "codex", "chatgpt", "openai", "sharegpt", "swe-agent", "aider", "markdown", "text"];
+const RECORD = [
+  ["accomplishments", "Accomplishments"], ["next_steps", "Next steps"], ["decisions", "Decisions"],
+  ["learnings", "Learnings"], ["blockers", "Blockers"], ["errors", "Errors"], ["links", "Links"],
+  ["done_items", "Done items"],
+];
+const HANDOFF_ROUTE = "/api/projects/{p}/sessions/{n}/handoff";
+const lastTab = new Map(); // "project/n" -> tab id, kept across re-renders
+
+function notAvailable(what) {
+  return notice("warn", `${what} not available yet`,
+    "This server does not offer it yet. It will appear here once the backend is upgraded; nothing to do on your side.");
+}
+
+function truncate(s, max = MAX_SHOWN) {
+  const t = String(s ?? "");
+  return t.length > max ? `${t.slice(0, max)}\n… (${num(t.length - max)} more characters not shown)` : t;
+}
+
+function sumRedactions(r) {
+  if (!r) return 0;
+  if (typeof r === "number") return r;
+  if (typeof r === "object") return Object.values(r).reduce((a, v) => a + (Number(v) || 0), 0);
+  return 0;
+}
+
+// ---------------------------------------------------------------- handoff
+function handoffPanel(project, session, ctx, onChanged) {
+  const panel = h("div", { class: "handoff-panel" }, loading("Loading the handoff…"));
+  let timer = null;
+  ctx.onLeave(() => clearTimeout(timer));
+  const fileName = () => `${slug(project.name)}-session-${session.number}-handoff.md`;
+
+  const modeSelect = () => select([
+    { value: "auto", label: "Auto" }, { value: "rules", label: "Rules" }, { value: "llm", label: "LLM" },
+  ], { "aria-label": "How to write it" });
+
+  const regenerateControls = (label = "Regenerate") => {
+    const sel = modeSelect();
+    const b = button(label, { small: true, icon: "refresh" });
+    b.addEventListener("click", () => busy(b, async () => {
+      try {
+        const res = await api("POST", paths.handoff(project.id, session.number), { body: { mode: sel.value } });
+        toast("A new handoff is being written", "success");
+        show(res && typeof res === "object" && res.status ? res : { status: "pending" });
+      } catch (e) {
+        toast(e.message, "error");
+      }
+    }, "Queuing…"));
+    return [sel, b];
+  };
+
+  const poll = () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      if (!ctx.isCurrent() || !panel.isConnected) return;
+      try {
+        show(await api("GET", paths.handoff(project.id, session.number)), true);
+      } catch (e) {
+        if (!ctx.isCurrent()) return;
+        if (e.status === 404) poll(); // the job has not created its record yet
+        else {
+          clear(panel).append(errorState(e, load));
+        }
+      }
+    }, POLL_MS);
+  };
+
+  function show(ho, fromPoll = false) {
+    if (!ctx.isCurrent()) return;
+    clear(panel);
+    const status = (ho && ho.status) || "pending";
+    if (status === "pending" || status === "running") {
+      panel.append(h("div", { class: "notice", role: "status", id: "handoff-status" },
+        h("span", { class: "spinner", "aria-hidden": "true" }),
+        h("div", { class: "grow" },
+          h("p", null, h("strong", null, status === "running" ? "Writing the handoff…" : "The handoff is queued…")),
+          h("p", { class: "muted small" }, "This page updates by itself when it is ready.")),
+        statusBadge(status)));
+      poll();
+      return;
+    }
+    if (status === "failed") {
+      panel.append(notice("error", "The handoff could not be written", ho.reason || ho.error || "The job failed. Try again.",
+        h("div", { class: "toolbar" }, ...regenerateControls("Try again"))));
+      return;
+    }
+    if (fromPoll) {
+      toast(`The handoff for session ${session.number + 1} is ready`, "success");
+      if (onChanged) onChanged();
+    }
+    const md = ho.markdown || "";
+    const copy = button("Copy", { small: true, icon: "copy", variant: "primary", label: "Copy the handoff to the clipboard" });
+    copy.addEventListener("click", async () => {
+      const ok = await copyText(md);
+      toast(ok ? "Handoff copied to the clipboard" : "Copy failed: select the text and copy it by hand", ok ? "success" : "error");
+    });
+    const dl = button("Download .md", { small: true, icon: "download", onclick: () => {
+      downloadText(fileName(), md);
+      toast(`Saved ${fileName()}`, "success");
+    } });
+    const chips = h("div", { class: "chips" });
+    const chip = (k, v) => chips.append(h("span", { class: "chip" }, `${k} `, h("b", null, v)));
+    if (ho.method) chip("method", ho.method);
+    if (ho.input_chars !== undefined && ho.input_chars !== null) chip("input", `${num(ho.input_chars)} chars`);
+    if (ho.output_chars !== undefined && ho.output_chars !== null) chip("output", `${num(ho.output_chars)} chars`);
+    const mk = ho.must_keep;
+    const mkCount = Array.isArray(mk) ? mk.length : (mk && typeof mk === "object" ? Object.keys(mk).length : 0);
+    if (mkCount) chip("must-keep facts", num(mkCount));
+    if (ho.finished_at) chip("written", dateTime(ho.finished_at));
+    const extras = h("div", null);
+    if (mkCount) {
+      const list = h("ul", { class: "small" });
+      const items = Array.isArray(mk) ? mk : Object.entries(mk).map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+      for (const it of items.slice(0, 300)) {
+        if (it && typeof it === "object") {
+          list.append(h("li", null, it.kind ? h("span", { class: "badge plain" }, String(it.kind).replace(/_/g, " ")) : null, " ",
+            String(it.text ?? it.fact ?? it.value ?? JSON.stringify(it))));
+        } else list.append(h("li", null, String(it)));
+      }
+      extras.append(h("details", { class: "more" }, h("summary", null, `Must-keep facts checked in this handoff (${num(mkCount)})`), list));
+    }
+    if (ho.data && typeof ho.data === "object") {
+      extras.append(h("details", { class: "more" }, h("summary", null, "Structured form (JSON)"),
+        h("pre", { class: "codeblock" }, truncate(JSON.stringify(ho.data, null, 2)))));
+    }
+    panel.append(
+      h("div", { class: "toolbar" }, copy, dl, h("span", { class: "spacer" }), ...regenerateControls()),
+      chips,
+      h("div", { class: "card section", id: "handoff-markdown" }, md ? renderMarkdown(md) : h("p", { class: "muted" }, "The handoff is empty.")),
+      extras);
+  }
+
+  async function load() {
+    clear(panel).append(loading("Loading the handoff…"));
+    if (!(await hasRoute("GET", HANDOFF_ROUTE))) {
+      clear(panel).append(notAvailable("Handoffs are"));
+      return;
+    }
+    if (session.status === "in_progress") {
+      clear(panel).append(emptyState("No handoff yet",
+        "The handoff for the next session is written when this session is completed."));
+      return;
+    }
+    try {
+      show(await api("GET", paths.handoff(project.id, session.number)));
+    } catch (e) {
+      if (!ctx.isCurrent()) return;
+      if (e.status === 401) return;
+      clear(panel);
+      if (e.routeMissing) {
+        panel.append(notAvailable("Handoffs are"));
+      } else if (e.status === 404) {
+        const canPost = await hasRoute("POST", HANDOFF_ROUTE);
+        panel.append(emptyState("No handoff for this session",
+          "None was written for this session yet.",
+          canPost ? h("span", { class: "toolbar center" }, ...regenerateControls("Write the handoff")) : null));
+      } else {
+        panel.append(errorState(e, load));
+      }
+    }
+  }
+  load();
+  return panel;
+}
+
+// ---------------------------------------------------------------- transcript
+/** One line that says what a tool call or result is about (a command, a path, the first line). */
+function preview(v) {
+  let text = "";
+  if (typeof v === "string") text = v;
+  else if (v && typeof v === "object") {
+    const keys = ["command", "cmd", "file_path", "path", "pattern", "query", "url", "description", "prompt"];
+    const k = keys.find((key) => typeof v[key] === "string" && v[key].trim());
+    text = k ? v[k] : (Object.values(v).find((x) => typeof x === "string" && x.trim()) || "");
+  }
+  const line = text.trim().split(/\r?\n/)[0] || "";
+  return line.length > 140 ? `${line.slice(0, 140)}…` : line;
+}
+
+function messageNode(m) {
+  const role = String(m.role || "message");
+  const toolOnly = !m.text && !m.thinking && ((m.tool_calls || []).length + (m.tool_results || []).length) > 0;
+  const li = h("li", { class: `msg msg-${role.replace(/[^a-z]/g, "")}${toolOnly ? " compact" : ""}` });
+  const head = h("div", { class: "msg-head" }, h("span", { class: "msg-role" }, role));
+  if (m.injected) head.append(h("span", { class: "badge plain" }, "injected"));
+  if (m.timestamp) head.append(h("span", { class: "muted small" }, dateTime(m.timestamp)));
+  if (m.usage && (m.usage.input_tokens || m.usage.output_tokens)) {
+    head.append(h("span", { class: "muted small" }, `${num((m.usage.input_tokens || 0) + (m.usage.output_tokens || 0))} tokens`));
+  }
+  li.append(head);
+  const text = String(m.text || "");
+  if (text) {
+    const pre = h("p", { class: "msg-text" }, truncate(text));
+    li.append(pre);
+    if (text.length > CLAMP_CHARS) {
+      pre.classList.add("clamped");
+      const t = button("Show all", { small: true, variant: "ghost" });
+      t.setAttribute("aria-expanded", "false");
+      t.addEventListener("click", () => {
+        const open = pre.classList.toggle("clamped");
+        t.textContent = open ? "Show all" : "Show less";
+        t.setAttribute("aria-expanded", String(!open));
+      });
+      li.append(t);
+    }
+  }
+  if (m.thinking) {
+    li.append(h("details", null, h("summary", null, "Thinking"), h("pre", { class: "codeblock" }, truncate(m.thinking))));
+  }
+  for (const c of m.tool_calls || []) {
+    const input = c && c.input !== undefined ? JSON.stringify(c.input, null, 2) : "";
+    li.append(h("details", { class: "tool" },
+      h("summary", null, h("span", { class: "tool-kind" }, "Call"), h("span", { class: "tool-name" }, String((c && c.name) || "?")),
+        h("span", { class: "tool-preview" }, preview(c && c.input))),
+      h("pre", { class: "codeblock" }, truncate(input))));
+  }
+  for (const r of m.tool_results || []) {
+    const err = Boolean(r && r.is_error);
+    li.append(h("details", { class: "tool" },
+      h("summary", null, h("span", { class: `tool-kind${err ? " error" : ""}` }, err ? "Error" : "Result"),
+        r && r.name ? h("span", { class: "tool-name" }, r.name) : null,
+        h("span", { class: "tool-preview" }, preview(r && r.text))),
+      h("pre", { class: `codeblock${err ? " error" : ""}` }, truncate((r && r.text) || ""))));
+  }
+  if (!text && !(m.tool_calls || []).length && !(m.tool_results || []).length && !m.thinking) {
+    li.append(h("p", { class: "muted small" }, "(empty message)"));
+  }
+  return li;
+}
+
+const DIRECT_UPLOAD_MAX = 5 * 1024 * 1024; // the API takes bodies up to 5 MiB; larger files go to an upload URL
+
+/** Large transcript: ask for an upload URL, PUT the file there, then wait for the import to finish. */
+async function largeUpload(project, session, file, format, contentType, progress) {
+  const slot = await api("POST", paths.transcriptUpload(project.id, session.number), { query: { format } });
+  progress(`Uploading ${num(Math.round(file.size / 1024 / 1024))} MB…`);
+  let res;
+  try {
+    res = await fetch(slot.upload_url, { method: slot.method || "PUT", body: file, headers: { "Content-Type": contentType } });
+  } catch {
+    throw new Error("The upload could not reach the storage URL.");
+  }
+  let body = null;
+  try {
+    body = await res.json();
+  } catch {
+    body = null;
+  }
+  if (!res.ok) throw new Error((body && body.error && body.error.message) || `The upload failed (status ${res.status}).`);
+  if (body && body.messages !== undefined) return body; // imported synchronously (make dev)
+  progress("Importing…");
+  for (let i = 0; i < 400; i++) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    const st = await api("GET", slot.status_url || `/api/uploads/${encodeURIComponent(slot.upload_id)}`);
+    if (st.status === "done") return st.result || {};
+    if (st.status === "failed") throw new Error((st.result && st.result.message) || "The import failed.");
+  }
+  throw new Error("The import is taking too long; check back later.");
+}
+
+function transcriptPanel(project, session, ctx, onChanged) {
+  const panel = h("div", null, loading("Loading the transcript…"));
+  (async () => {
+    const [canGet, canPut] = await Promise.all([
+      hasRoute("GET", "/api/projects/{p}/sessions/{n}/transcript"),
+      hasRoute("PUT", "/api/projects/{p}/sessions/{n}/transcript"),
+    ]);
+    if (!ctx.isCurrent()) return;
+    clear(panel);
+    // upload
+    if (canPut) {
+      const file = h("input", { type: "file", id: "transcript-file", accept: ".jsonl,.json,.md,.txt,.log,.gz,text/*,application/json,application/gzip" });
+      const fmt = select(FORMATS.map((f) => ({ value: f, label: f === "auto" ? "Detect automatically" : f })), { id: "transcript-format" });
+      const up = button("Upload", { variant: "primary", icon: "upload" });
+      const status = h("div", { class: "small", role: "status" });
+      up.addEventListener("click", () => {
+        const f = file.files && file.files[0];
+        if (!f) {
+          status.textContent = "Choose a transcript file first.";
+          file.focus();
+          return;
+        }
+        return busy(up, async () => {
+          status.textContent = "";
+          try {
+            const isGz = /\.gz$/i.test(f.name) || f.type === "application/gzip";
+            const contentType = isGz ? "application/gzip" : "application/octet-stream";
+            let res;
+            if (f.size > DIRECT_UPLOAD_MAX && await hasRoute("POST", "/api/projects/{p}/sessions/{n}/transcript-upload")) {
+              res = await largeUpload(project, session, f, fmt.value, contentType, (msg) => { status.textContent = msg; });
+            } else {
+              res = await api("PUT", paths.transcript(project.id, session.number), { raw: f, contentType, query: { format: fmt.value } });
+            }
+            const red = sumRedactions(res && res.redactions);
+            toast(`Imported ${plural(res && res.messages, "message")} (${(res && res.format) || "?"})${red ? `; ${plural(red, "secret")} redacted` : ""}`, "success");
+            status.textContent = "";
+            if (onChanged) onChanged("transcript");
+          } catch (e) {
+            status.textContent = e.message;
+            status.className = "small err";
+          }
+        }, "Uploading…");
+      });
+      const form = [
+        h("p", { class: "muted small" }, "Claude Code JSONL, Codex rollouts, ChatGPT exports, aider or SWE-agent logs, Markdown or plain text; gzip is fine. Secrets are redacted before anything is stored."),
+        h("div", { class: "upload" },
+          h("div", { class: "field" }, h("label", { for: file.id }, "File"), file),
+          h("div", { class: "field" }, h("label", { for: fmt.id }, "Format"), fmt),
+          up),
+        status];
+      panel.append(session.transcript
+        ? h("details", { class: "more upload-box" }, h("summary", null, "Replace the transcript"), h("div", null, ...form))
+        : h("div", { class: "card" }, h("h3", null, "Upload a transcript"), ...form));
+    }
+    const t = session.transcript;
+    if (t) {
+      const red = sumRedactions(t.redactions);
+      panel.append(h("div", { class: "chips section" },
+        h("span", { class: "chip" }, "format ", h("b", null, t.format || "?")),
+        h("span", { class: "chip" }, h("b", null, num(t.messages)), " messages"),
+        h("span", { class: "chip" }, h("b", null, num(t.chars)), " chars"),
+        h("span", { class: "chip" }, h("b", null, num(t.tool_calls)), " tool calls"),
+        t.tokens ? h("span", { class: "chip" }, h("b", null, num(t.tokens)), " tokens") : null,
+        h("span", { class: "chip" }, h("b", null, num(red)), " redactions")));
+    }
+    if (!canGet) {
+      panel.append(h("div", { class: "section" }, notAvailable("Transcripts are")));
+      return;
+    }
+    const list = h("ol", { class: "messages section", id: "transcript", "aria-label": "Transcript messages" });
+    const more = h("div", { class: "load-more" });
+    const holder = h("div", null, loading("Loading messages…"));
+    panel.append(holder);
+    let cursor = null;
+    let count = 0;
+    const loadPage = async () => {
+      const page = await api("GET", paths.transcript(project.id, session.number), { query: { limit: TRANSCRIPT_PAGE, cursor } });
+      if (!ctx.isCurrent()) return;
+      for (const m of (page && page.items) || []) {
+        list.append(messageNode(m || {}));
+        count++;
+      }
+      cursor = page && page.next_cursor;
+      clear(more);
+      const total = Number(page && page.total) || 0;
+      if (cursor && total) more.append(h("span", { class: "muted small" }, `${num(count)} of ${num(total)} messages`));
+      if (cursor) {
+        const b = button("Load more messages", { onclick: () => busy(b, () => loadPage().catch((e) => toast(e.message, "error")), "Loading…") });
+        more.append(b);
+      }
+    };
+    try {
+      await loadPage();
+    } catch (e) {
+      clear(holder);
+      if (e.routeMissing) holder.append(notAvailable("Transcripts are"));
+      else if (e.status === 404) holder.append(emptyState("No transcript yet", canPut ? "Upload the conversation of this session above." : null));
+      else holder.append(errorState(e));
+      return;
+    }
+    clear(holder);
+    if (count) holder.append(list, more);
+    else holder.append(h("div", { class: "section" }, emptyState("No transcript yet", canPut ? "Upload the conversation of this session above." : null)));
+  })().catch((e) => {
+    clear(panel).append(errorState(e));
+  });
+  return panel;
+}
+
+// ---------------------------------------------------------------- files
+function lineCell(label, v, sign, cls) {
+  if (v === null || v === undefined) return h("td", { class: "num muted", "data-label": label, title: "binary file" }, "—");
+  const n = Number(v) || 0;
+  return h("td", { class: `num ${n ? cls : "muted"}`, "data-label": label }, n ? `${sign}${num(n)}` : "0");
+}
+
+function filesPanel(project, session, ctx) {
+  const panel = h("div", null, loading("Loading file changes…"));
+  (async () => {
+    if (!(await hasRoute("GET", "/api/projects/{p}/sessions/{n}/files"))) {
+      clear(panel).append(notAvailable("File changes are"));
+      return;
+    }
+    const items = [];
+    let cursor = null;
+    try {
+      for (let i = 0; i < 20; i++) {
+        const page = await api("GET", paths.files(project.id, session.number), { query: { limit: 100, cursor } });
+        items.push(...((page && page.items) || []));
+        cursor = page && page.next_cursor;
+        if (!cursor) break;
+      }
+    } catch (e) {
+      if (!ctx.isCurrent()) return;
+      clear(panel).append(e.routeMissing ? notAvailable("File changes are") : e.status === 404 ? emptyState("No file changes recorded") : errorState(e));
+      return;
+    }
+    if (!ctx.isCurrent()) return;
+    clear(panel);
+    if (!items.length) {
+      panel.append(emptyState("No file changes recorded",
+        "They come from the transcript's edit tool calls, from `git diff --numstat`, or are posted by your tooling."));
+      return;
+    }
+    let add = 0;
+    let rem = 0;
+    const tbody = h("tbody");
+    for (const f of items) {
+      add += Number(f.lines_added) || 0;
+      rem += Number(f.lines_removed) || 0;
+      tbody.append(h("tr", null,
+        h("td", { class: "path primary", "data-label": "Path" }, f.old_path ? `${f.old_path} → ${f.path}` : String(f.path || "")),
+        h("td", { "data-label": "Kind" }, f.kind ? h("span", { class: `badge badge-${String(f.kind).replace(/[^a-z]/g, "")}` }, f.kind) : "—"),
+        lineCell("Added", f.lines_added, "+", "num-pos"),
+        lineCell("Removed", f.lines_removed, "−", "num-neg"),
+        h("td", { "data-label": "Summary" }, f.summary || "")));
+    }
+    panel.append(
+      h("p", { class: "muted small" }, `${plural(items.length, "file")} · `, h("span", { class: "num-pos" }, `+${num(add)}`), " ", h("span", { class: "num-neg" }, `−${num(rem)}`)),
+      h("div", { class: "table-wrap" }, h("table", { class: "table stack" },
+        h("thead", null, h("tr", null, h("th", null, "Path"), h("th", null, "Kind"), h("th", { class: "num" }, "Added"),
+          h("th", { class: "num" }, "Removed"), h("th", null, "Summary"))),
+        tbody)));
+  })().catch((e) => clear(panel).append(errorState(e)));
+  return panel;
+}
+
+// ---------------------------------------------------------------- tabs
+function tabs(defs, initial, onSelect) {
+  const list = h("div", { class: "tabs", role: "tablist", "aria-label": "Session details" });
+  const panels = h("div");
+  const built = new Map();
+  const btns = [];
+  const select = (id, focus) => {
+    for (const b of btns) {
+      const on = b.dataset.tab === id;
+      b.setAttribute("aria-selected", String(on));
+      b.tabIndex = on ? 0 : -1;
+      if (on && focus) b.focus();
+    }
+    for (const [k, p] of built) p.hidden = k !== id;
+    if (!built.has(id)) {
+      const def = defs.find((d) => d.id === id);
+      const p = h("div", { role: "tabpanel", id: `panel-${id}`, "aria-labelledby": `tab-${id}` }, def.build());
+      built.set(id, p);
+      panels.append(p);
+    }
+    onSelect(id);
+  };
+  for (const d of defs) {
+    const b = h("button", { type: "button", class: "tab", role: "tab", id: `tab-${d.id}`, "aria-controls": `panel-${d.id}`, dataset: { tab: d.id } },
+      d.label, d.count !== undefined && d.count !== null ? h("span", { class: "count" }, num(d.count)) : null);
+    b.addEventListener("click", () => select(d.id));
+    b.addEventListener("keydown", (e) => {
+      const i = btns.indexOf(b);
+      if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+        e.preventDefault();
+        const n = btns[(i + (e.key === "ArrowRight" ? 1 : btns.length - 1)) % btns.length];
+        select(n.dataset.tab, true);
+      }
+    });
+    btns.push(b);
+    list.append(b);
+  }
+  select(defs.some((d) => d.id === initial) ? initial : defs[0].id);
+  return h("div", { class: "section" }, list, panels);
+}
+
+// ---------------------------------------------------------------- the view
+export async function renderSession(main, [projectId, numStr], ctx) {
+  const n = Number(numStr);
+  const [project, session] = await Promise.all([
+    api("GET", paths.project(projectId)),
+    api("GET", paths.session(projectId, n)),
+  ]);
+  if (!ctx.isCurrent()) return;
+  const pid = encodeURIComponent(project.id);
+  const key = `${project.id}/${n}`;
+  ctx.setTitle(`Session ${n} · ${project.name}`);
+  const rerender = (tab) => {
+    if (tab) lastTab.set(key, tab);
+    if (ctx.isCurrent()) renderSession(main, [projectId, numStr], ctx).catch((e) => toast(e.message, "error"));
+  };
+
+  const actions = [];
+  if (session.status === "in_progress") {
+    actions.push(button("Complete session", { variant: "primary", icon: "check", onclick: async () => {
+      const res = await completeSessionModal(project, session);
+      if (res) rerender("handoff");
+    } }));
+  }
+  actions.push(h("a", { class: "btn", href: `#/projects/${pid}` }, "All sessions"));
+
+  let accountName = session.ai_account || "—";
+  if (session.ai_account) {
+    try {
+      const a = (await loadAccounts()).find((x) => x.id === session.ai_account);
+      if (a) accountName = `${a.name} (${a.provider})`;
+    } catch {
+      /* show the id */
+    }
+  }
+  if (!ctx.isCurrent()) return;
+
+  const dl = h("dl", { class: "dl" });
+  const item = (k, v) => dl.append(h("div", null, h("dt", null, k), h("dd", null, v)));
+  item("Credits", `${num(session.credits_used)}${Number(session.credit_budget) ? ` / ${num(session.credit_budget)}` : ""}`);
+  item("Tasks", `${num(session.tasks_completed)} / ${num(session.tasks_planned)}`);
+  item("Duration", duration(session.duration_s));
+  item("AI account", accountName);
+  item("Model", session.model || "—");
+  item("Started", dateTime(session.started_at));
+  item("Ended", session.ended_at ? dateTime(session.ended_at) : "—");
+  item("Started from", session.started_from_handoff
+    ? h("a", { href: `#/projects/${pid}/sessions/${session.started_from_handoff}` }, `handoff of session ${session.started_from_handoff}`)
+    : "a cold start");
+  if (session.handoff_mode) item("Handoff mode", session.handoff_mode);
+
+  const header = h("div", { class: "card" }, dl,
+    session.goal ? h("div", { class: "section" }, h("h3", null, "Goal"), h("p", { class: "prose-text" }, session.goal)) : null);
+
+  const rec = h("div", { class: "record" });
+  let recCount = 0;
+  for (const [k, label] of RECORD) {
+    const vals = session[k] || [];
+    if (!vals.length) continue;
+    recCount += vals.length;
+    const ul = h("ul");
+    for (const v of vals) ul.append(h("li", null, k === "links" ? safeLink(String(v)) : String(v)));
+    rec.append(h("section", { class: "card" }, h("h3", null, label, h("span", { class: "badge plain" }, num(vals.length))), ul));
+  }
+
+  const t = tabs([
+    { id: "handoff", label: "Handoff", build: () => handoffPanel(project, session, ctx, null) },
+    { id: "record", label: "Record", count: recCount || null, build: () => (recCount ? rec
+      : emptyState("Nothing recorded yet", session.status === "in_progress"
+        ? "Accomplishments, decisions, learnings, blockers and next steps are recorded when the session is completed."
+        : "This session was completed without a written record.")) },
+    { id: "transcript", label: "Transcript", count: session.transcript ? session.transcript.messages : null, build: () => transcriptPanel(project, session, ctx, rerender) },
+    { id: "files", label: "Files changed", count: session.files || null, build: () => filesPanel(project, session, ctx) },
+  ], lastTab.get(key) || (session.status === "in_progress" ? "record" : "handoff"), (id) => lastTab.set(key, id));
+
+  clear(main);
+  append(main, [
+    pageHead(session.title || `Session ${n}`, null, actions,
+      crumbs([["Projects", "#/projects"], [project.name, `#/projects/${pid}`], [`Session ${n}`, null]]),
+      statusBadge(session.status)),
+    header,
+    t]);
+}

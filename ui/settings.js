@@ -1,0 +1,110 @@
+// Settings: the access token (masked, reveal, paste, clear), the API base, links.
+import { API_BASE, api, apiUrl, clearToken, getToken, setToken } from "./api.js";
+import { busy, button, clear, h, icon, notice, toast } from "./dom.js";
+import { pageHead } from "./projects.js";
+
+export async function renderSettings(main, _params, ctx) {
+  ctx.setTitle("Settings");
+  const flash = ctx.takeFlash();
+  const token = getToken();
+
+  const tokenInput = h("input", {
+    type: "password", id: "token-input", autocomplete: "off", spellcheck: "false", value: token,
+    placeholder: "mso_…", "aria-describedby": "token-hint token-status",
+  });
+  const reveal = button("Show", { icon: "eye", label: "Show the token", onclick: () => {
+    const shown = tokenInput.type === "text";
+    tokenInput.type = shown ? "password" : "text";
+    reveal.setAttribute("aria-pressed", String(!shown));
+    reveal.setAttribute("aria-label", shown ? "Show the token" : "Hide the token");
+    clear(reveal).append(icon(shown ? "eye" : "eyeOff"), shown ? "Show" : "Hide");
+  } });
+  reveal.setAttribute("aria-pressed", "false");
+  const status = h("div", { id: "token-status", class: "small", role: "status" });
+  const setStatus = (kind, text) => {
+    status.className = `small ${kind === "error" ? "err" : kind === "ok" ? "num-pos" : "muted"}`;
+    status.textContent = text;
+  };
+  const save = button("Save token", { variant: "primary" });
+  const clearBtn = button("Clear", { variant: "ghost", class: "danger", onclick: () => {
+    clearToken();
+    tokenInput.value = "";
+    setStatus("", "Token cleared from this browser.");
+    toast("Signed out: the token was removed from this browser", "success");
+    tokenInput.focus();
+  } });
+
+  const verify = async () => {
+    try {
+      await api("GET", "/api/projects", { query: { limit: 1 } });
+      setStatus("ok", "Signed in: the API accepts this token.");
+      return true;
+    } catch (e) {
+      setStatus("error", e.status === 401 ? `The API rejected this token: ${e.message}` : e.message);
+      return false;
+    }
+  };
+  save.addEventListener("click", () => busy(save, async () => {
+    const v = tokenInput.value.trim();
+    if (!v) {
+      setStatus("error", "Paste a token first.");
+      tokenInput.setAttribute("aria-invalid", "true");
+      tokenInput.focus();
+      return;
+    }
+    if (v.length > 512 || /\s/.test(v)) {
+      setStatus("error", "That does not look like a token (no spaces, at most 512 characters).");
+      tokenInput.setAttribute("aria-invalid", "true");
+      return;
+    }
+    tokenInput.removeAttribute("aria-invalid");
+    setToken(v);
+    if (await verify()) {
+      toast("Token saved", "success");
+      if (flash) ctx.navigate("#/projects");
+    }
+  }, "Checking…"));
+
+  const base = API_BASE || `${location.origin} (same origin)`;
+  const health = h("span", { class: "muted" }, "checking…");
+  api("GET", "/api/health", { auth: false })
+    .then((r) => {
+      health.className = "num-pos";
+      health.textContent = `ok${r && r.version ? ` · version ${r.version}` : ""}`;
+    })
+    .catch((e) => {
+      health.className = "err";
+      health.textContent = e.message;
+    });
+
+  clear(main);
+  main.append(
+    pageHead("Settings", "How this dashboard reaches the API."),
+    h("div", { class: "settings" },
+      flash ? notice(flash.kind, flash.title, flash.text) : null,
+      h("form", { class: "card", "aria-labelledby": "token-h", id: "token-form", onsubmit: (e) => {
+        e.preventDefault();
+        save.click();
+      } },
+        h("h2", { id: "token-h" }, "Access token"),
+        h("p", { id: "token-hint", class: "muted small" },
+          "Kept in this browser only (localStorage) and sent as a bearer token. ",
+          h("code", null, "make dev"), " prints a link ending in ", h("code", null, "#token=…"),
+          ": opening it signs you in. For another tenant run ", h("code", null, "make token TENANT=name"), "."),
+        h("div", { class: "field" },
+          h("label", { for: "token-input" }, "Token"),
+          h("div", { class: "input-group" }, tokenInput, reveal)),
+        status,
+        h("div", { class: "toolbar section" }, save, clearBtn)),
+      h("section", { class: "card", "aria-labelledby": "api-h" },
+        h("h2", { id: "api-h" }, "API"),
+        h("dl", { class: "kv" },
+          h("dt", null, "Base URL"), h("dd", { class: "mono", id: "api-base" }, base),
+          h("dt", null, "Health"), h("dd", null, health),
+          h("dt", null, "Reference"), h("dd", null,
+            h("a", { href: apiUrl("/api/openapi.json"), target: "_blank", rel: "noopener" }, "OpenAPI document (openapi.json)", " ", icon("external", 13)))),
+        h("p", { class: "muted small section" }, "The base URL comes from the ", h("code", null, "mso-api-base"),
+          " meta tag of index.html (empty means this site's own origin); the deploy step sets it."))));
+  if (token && !flash) verify();
+  else if (!token) tokenInput.focus();
+}
