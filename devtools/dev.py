@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -48,7 +49,19 @@ def start_database(data_dir: Path) -> tuple[str, object | None, bool]:
     return endpoint, server, False
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C and `kill` both stop the server and the database (a shell script may have
+    started us with SIGINT ignored; SIGTERM would otherwise skip the cleanup)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main() -> None:
+    _stop_on_signals()
     data_dir = Path(os.environ.get("MSO_DATA_DIR", ".data")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     port = int(os.environ.get("PORT", "8000"))

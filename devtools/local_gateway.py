@@ -1,4 +1,6 @@
-"""Make `chalice local` answer unknown routes like the deployed API: 404 with a JSON error.
+"""Make `chalice local` behave like the deployed API where it matters to clients.
+
+Unknown routes answer 404 with a JSON error, and bursts of parallel requests are queued.
 
 API Gateway answers a request for no route with 403 "Missing Authentication Token" and even
 echoes the Authorization header back. The deploy template maps that gateway response to a 404
@@ -37,4 +39,8 @@ def install() -> None:
             raise RouteNotFoundError({"Content-Type": "application/json"}, NOT_FOUND_BODY) from None
 
     local.LocalGateway._generate_lambda_event = generate
+    # socketserver's default listen backlog is 5: a burst of parallel requests (the dashboard, a
+    # script creating 30 sessions at once) would see connections reset. API Gateway has no such limit.
+    local.ThreadedHTTPServer.request_queue_size = 128
+    local.ThreadedHTTPServer.daemon_threads = True
     _patched = True

@@ -131,6 +131,14 @@ def build_inputs(tenant: str, project_id: str, number: int) -> dict[str, Any]:
                for f in file_store.all_session_files(tenant, project_id, number)]
     s = session_json(session)
     s["metrics"] = _metrics_for(tenant, project_id, number)
+    if session.ai_account:  # people read account names, not ids
+        from chalicelib.storage.accounts import get_account
+
+        try:
+            acc = get_account(tenant, session.ai_account)
+            s["ai_account"] = f"{acc.name} ({acc.provider})"
+        except NotFound:
+            pass
     return {"project": project_json(project), "session": s, "messages": messages, "file_changes": changes,
             "previous": _previous_data(tenant, project_id, session), "pins": list(project.pins or [])}
 
@@ -138,10 +146,7 @@ def build_inputs(tenant: str, project_id: str, number: int) -> dict[str, Any]:
 def _metrics_for(tenant: str, project_id: str, number: int) -> dict[str, Any]:
     from chalicelib import metrics
 
-    try:
-        return metrics.session_metrics(_measured_series(tenant, project_id, number), number)
-    except AttributeError:  # pragma: no cover - older metrics module
-        return {}
+    return metrics.session_metrics(_measured_series(tenant, project_id, number), number)
 
 
 def run_job(job: dict[str, Any]) -> str:

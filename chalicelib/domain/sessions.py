@@ -36,6 +36,7 @@ def session_json(s: SessionItem) -> dict[str, Any]:
         "files": _num(s.files),
         "handoff_mode": s.handoff_mode,
         "started_from_handoff": None if s.starting_handoff is None else int(s.starting_handoff),
+        "handoff": s.handoff,
         "transcript": None,
     }
     for f in RECORD_FIELDS:

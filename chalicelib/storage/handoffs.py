@@ -15,7 +15,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.errors import NotFound
 from chalicelib.storage import keys
 from chalicelib.storage.common import new_id, now_iso, run_transaction
-from chalicelib.storage.models import HandoffItem, ProjectItem
+from chalicelib.storage.models import HandoffItem, ProjectItem, SessionItem
 
 JOB_RECORD_TTL_S = 90 * 24 * 3600  # a failed job record expires; ready handoffs are kept
 
@@ -62,11 +62,27 @@ def request_handoff(tenant: str, project_id: str, number: int, *, mode: str,
         cond = (HandoffItem.job_id == current.job_id) if current else HandoffItem.PK.does_not_exist()
         try:
             item.save(condition=cond)
+            _mirror(tenant, project_id, number, item)
             return item
         except PutError as e:
             if e.cause_response_code != "ConditionalCheckFailedException":
                 raise
     raise RuntimeError("could not queue the handoff job: too much contention")
+
+
+def _mirror_actions(h: HandoffItem, status: str, method: str | None, finished_at: str | None) -> list:
+    # The session item carries its handoff's state so lists and the dashboard need no extra read.
+    # Bumping `rev` makes a concurrent session update (a conditional put of the whole item) retry.
+    return [SessionItem.handoff.set({"status": status, "method": method, "version": int(h.version or 1),
+                                     "finished_at": finished_at}), SessionItem.rev.add(1)]
+
+
+def _mirror(tenant: str, project_id: str, number: int, h: HandoffItem, status: str | None = None,
+            method: str | None = None, finished_at: str | None = None) -> None:
+    SessionItem(keys.project_pk(tenant, project_id), keys.session_sk(number)).update(
+        actions=_mirror_actions(h, status or h.status, method if status else h.method,
+                                finished_at if status else h.finished_at),
+        condition=SessionItem.PK.exists())
 
 
 def claim(tenant: str, project_id: str, number: int, job_id: str) -> HandoffItem | None:
@@ -104,14 +120,17 @@ def finish(tenant: str, project_id: str, number: int, job_id: str, result: dict[
             done["ok"] = False
             raise _Superseded
         first_ready = current.version == 1 or current.markdown is None
+        finished = now_iso()
         tx.update(HandoffItem(pk, keys.handoff_sk(number)), actions=[
             HandoffItem.status.set("ready"), HandoffItem.method.set(result["method"]),
             HandoffItem.markdown.set(result["markdown"]), HandoffItem.data.set(result["data"]),
             HandoffItem.must_keep.set(result["must_keep"]), HandoffItem.input_chars.set(result["input_chars"]),
-            HandoffItem.output_chars.set(result["output_chars"]), HandoffItem.finished_at.set(now_iso()),
+            HandoffItem.output_chars.set(result["output_chars"]), HandoffItem.finished_at.set(finished),
             HandoffItem.timings.set(result.get("timings") or {}),
         ] + ([HandoffItem.reason.set(result["reason"])] if result.get("reason") else [HandoffItem.reason.remove()]),
             condition=(HandoffItem.job_id == job_id) & HandoffItem.status.is_in("pending", "running"))
+        tx.update(SessionItem(pk, keys.session_sk(number)),
+                  actions=_mirror_actions(current, "ready", result["method"], finished))
         latest = project.latest_handoff
         actions = []
         if latest is None or int(latest) <= number:
@@ -154,4 +173,5 @@ def fail(tenant: str, project_id: str, number: int, job_id: str, reason: str) ->
         if e.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
+    _mirror(tenant, project_id, number, item, status="failed", method=None, finished_at=now_iso())
     return True

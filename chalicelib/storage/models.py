@@ -141,6 +141,7 @@ class SessionItem(BaseItem):
     transcript = TranscriptInfo(null=True)
     files = NumberAttribute(default=0)
     handoff_mode = UnicodeAttribute(null=True)
+    handoff = JSONAttribute(null=True)  # {status, method, version, finished_at} of its handoff job, for lists
     starting_handoff = NumberAttribute(null=True)  # which handoff this session started from
     updated_at = UnicodeAttribute(null=True)
     rev = NumberAttribute(default=0)  # optimistic lock: every write checks and bumps it

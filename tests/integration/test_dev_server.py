@@ -44,8 +44,11 @@ def _start(data_dir: Path, port: int, ddb_port: int) -> subprocess.Popen:
     raise AssertionError("make dev did not answer /api/health in 90 s")
 
 
-def _stop(proc: subprocess.Popen, ddb_port: int) -> str:
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the foreground process group
+def _stop(proc: subprocess.Popen, ddb_port: int, *, term: bool = False) -> str:
+    if term:
+        proc.terminate()  # `kill <pid>`: only the server gets it, and it must stop the database itself
+    else:
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends to the foreground process group
     try:
         out, _ = proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
@@ -92,7 +95,7 @@ def test_make_dev_keeps_data_across_restart(tmp_path):
         listed = requests.get(f"{base}/projects/{pid}/sessions?limit=100", headers=h, timeout=10).json()["items"]
         assert [s["number"] for s in listed] == list(range(1, 31))
     finally:
-        _stop(proc, ddb_port)
+        _stop(proc, ddb_port, term=True)
 
 
 def test_without_java_falls_back_to_moto_and_says_so(monkeypatch, capsys, tmp_path):

@@ -47,6 +47,8 @@ def test_complete_queues_and_produces_the_handoff(api, pid):
     latest = api.get(f"/api/projects/{pid}/handoff/latest?format=md")
     assert latest.status_code == 200 and latest.headers["Content-Type"].startswith("text/markdown")
     assert latest.body.decode() == md
+    listed = api.get(f"/api/projects/{pid}/sessions").json_body["items"][0]
+    assert listed["handoff"]["status"] == "ready" and listed["handoff"]["method"] == "rules"
     nxt = api.post(f"/api/projects/{pid}/sessions", {}).json_body
     assert nxt["starting_handoff"]["markdown"] == md and nxt["started_from_handoff"] == 1
     assert api.get(f"/api/projects/{pid}/knowledge").json_body["items"][0]["source_session"] == 1
@@ -129,6 +131,7 @@ def test_a_failed_job_heals_when_the_message_is_redelivered(api, pid, monkeypatc
                                                                budget_chars=None).job_id})
     failed = get_handoff("acme", pid, 1)
     assert failed.status == "failed" and "ConnectionError" in failed.reason
+    assert api.get(f"/api/projects/{pid}/sessions/1").json_body["handoff"]["status"] == "failed"
     assert domain.run_job({"tenant": "acme", "project_id": pid, "number": 1, "job_id": failed.job_id}) == "ready"
     healed = get_handoff("acme", pid, 1)
     assert healed.status == "ready" and healed.version == failed.version and healed.attempts == 2

@@ -1,0 +1,117 @@
+"""Named errors for transcript import, each with a stable `code` and an actionable `message`.
+
+The API layer turns any `TranscriptError` into a 4xx JSON answer (`to_dict()`, `status`); clients
+may branch on `code`. `line` (1-based) and `offset` (0-based byte offset into the uncompressed
+upload) point at the problem when it has a place. Messages never quote transcript content beyond
+a short, harmless excerpt, since the content may hold secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TranscriptError(Exception):
+    """Base class: the upload cannot be imported as it is."""
+
+    code = "transcript_error"
+    status = 400
+
+    def __init__(self, message: str, *, line: int | None = None, offset: int | None = None,
+                 format: str | None = None, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.offset = offset
+        self.format = format
+        self.details = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.line is not None:
+            d["line"] = self.line
+        if self.offset is not None:
+            d["offset"] = self.offset
+        if self.format:
+            d["format"] = self.format
+        d.update(self.details)
+        return d
+
+
+class TranscriptEmpty(TranscriptError):
+    """No bytes, only whitespace, or no message at all in an otherwise valid document."""
+
+    code = "transcript_empty"
+
+
+class TranscriptInvalidJSON(TranscriptError):
+    """A JSON document or JSONL line does not parse (truncated upload, hand edits)."""
+
+    code = "transcript_invalid_json"
+
+
+class TranscriptInvalidStructure(TranscriptError):
+    """Valid JSON, but not shaped like the format says (e.g. `mapping` is not an object)."""
+
+    code = "transcript_invalid_structure"
+
+
+class TranscriptNotUTF8(TranscriptError):
+    """The (uncompressed) body is not valid UTF-8."""
+
+    code = "transcript_not_utf8"
+
+
+class TranscriptBinary(TranscriptError):
+    """The body is binary data (an archive, an image, noise), not a text transcript."""
+
+    code = "transcript_binary"
+
+
+class TranscriptBadGzip(TranscriptError):
+    """The body starts like gzip but does not decompress (truncated or corrupt)."""
+
+    code = "transcript_bad_gzip"
+
+
+class TranscriptTooLarge(TranscriptError):
+    """The uncompressed body exceeds the caller's limit (protects against gzip bombs)."""
+
+    code = "transcript_too_large"
+    status = 413
+
+
+class TranscriptWrongFormat(TranscriptError):
+    """The body is not in the declared format (and maybe in another one we name)."""
+
+    code = "transcript_wrong_format"
+
+
+class TranscriptUnknownFormat(TranscriptError):
+    """`format=` names a format we do not support."""
+
+    code = "transcript_unknown_format"
+
+
+class TranscriptConversationNotFound(TranscriptError):
+    """`conversation=` matches no conversation of a multi-conversation export."""
+
+    code = "transcript_conversation_not_found"
+
+
+class NumstatError(ValueError):
+    """A line of `git diff --numstat` output does not parse; `line` is 1-based."""
+
+    code = "numstat_invalid"
+    status = 400
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.line is not None:
+            d["line"] = self.line
+        return d

@@ -1,0 +1,54 @@
+"""Plain text, the fallback: split on obvious `User:` / `Assistant:` line prefixes, else the whole
+text is one user message (e.g. a pasted conversation or notes). Read line by line; text before
+the first prefix becomes a user message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import TextIO
+
+from ..model import Message
+from .base import Importer, is_injected
+
+_PREFIX = re.compile(
+    r"^(?P<who>User|Human|You|Me|Assistant|AI|ChatGPT|GPT|Claude|Bot|Model|Agent|System)[ \t]*:[ \t]?(?P<rest>.*)$",
+    re.IGNORECASE)
+_ROLES = {"user": "user", "human": "user", "you": "user", "me": "user", "system": "system"}
+
+
+class TextImporter(Importer):
+    """Plain text (streams line by line)."""
+
+    name = "text"
+
+    @classmethod
+    def sniff(cls, head: str) -> float:
+        return 0.05 if head.strip() else 0.0
+
+    def parse(self, stream: TextIO | Iterable[str]) -> Iterator[Message]:
+        role = "user"
+        buf: list[str] = []
+
+        def flush() -> Message | None:
+            text = "\n".join(buf).strip()
+            buf.clear()
+            if not text:
+                return None
+            return Message(role=role, text=text, injected=role == "user" and is_injected(text))  # type: ignore[arg-type]
+
+        for raw in stream:
+            line = raw.rstrip("\r\n")
+            m = _PREFIX.match(line) if line[:1].isalpha() and ":" in line[:16] else None
+            if m:
+                msg = flush()
+                if msg:
+                    yield msg
+                role = _ROLES.get(m.group("who").lower(), "assistant")
+                buf.append(m.group("rest"))
+                continue
+            buf.append(line)
+        msg = flush()
+        if msg:
+            yield msg
