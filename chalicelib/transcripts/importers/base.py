@@ -50,11 +50,13 @@ def head_lines(head: str, limit: int = 20) -> list[str]:
     return [ln for ln in complete[:limit] if ln.strip()]
 
 
+@lru_cache(maxsize=2)
 def head_records(head: str, limit: int = 20) -> list[dict[str, Any]] | None:
     """The first JSONL records of `head` as dicts; None when the head does not look like JSONL.
 
     A single complete line that is a JSON object counts (a one-record file); when no line is
     complete within the head (one giant line) the caller falls back to substring heuristics.
+    Cached (every JSONL sniffer asks during detection): callers must not modify the records.
     """
     lines = head_lines(head, limit)
     if not lines and head.strip() and "\n" not in head.strip():

@@ -3,7 +3,9 @@
 One JSON object a line; `type` is user, assistant, system, summary, progress,
 file-history-snapshot or queue-operation. We keep user/assistant messages, the compaction
 summary (`isCompactSummary` -> role "summary") and the `compact_boundary` system record; we skip
-progress (a third of the bytes; dropped before JSON parsing), snapshots and queue operations.
+progress (a third of the bytes; dropped before JSON parsing) and snapshots. Messages the person
+typed while the agent was busy exist only as `queue-operation` enqueue records: they become user
+messages with `meta["queued"]`; queued harness notifications (text starting with `<`) are skipped.
 
 Claude Code writes one line per content block: several assistant lines share one `message.id`.
 Consecutive lines of one id are merged into one Message; when tool results interleave (parallel
@@ -25,7 +27,8 @@ from .base import Importer, clip, head_records, is_injected, iter_json_lines, te
 
 _TYPES = frozenset({"user", "assistant", "system", "summary", "progress", "file-history-snapshot",
                     "queue-operation", "attachment"})
-_SKIP_PREFIXES = ('{"type":"file-history-snapshot"', '{"type":"queue-operation"')
+_SKIP_PREFIXES = ('{"type":"file-history-snapshot"', '{"type":"queue-operation","operation":"remove"',
+                  '{"type":"queue-operation","operation":"dequeue"')
 _KEPT_SYSTEM_SUBTYPES = frozenset({"compact_boundary", "api_error"})
 
 
@@ -39,6 +42,16 @@ def _skip_line(line: str) -> bool:
         return False
     j = line.find('"message":')
     return j < 0 or i < j
+
+
+def _queued_text(rec: dict[str, Any]) -> str | None:
+    """The text of a message the person typed into the queue (harness notifications start with `<`)."""
+    if rec.get("operation") != "enqueue":
+        return None
+    content = rec.get("content")
+    if isinstance(content, str) and content.strip() and not content.lstrip().startswith("<"):
+        return content
+    return None
 
 
 def patch_counts(hunks: Any) -> tuple[int, int]:
@@ -177,8 +190,9 @@ class ClaudeCodeImporter(Importer):
                         pending.usage.output_tokens += dout
                 continue
 
-            if pending is not None and (rtype == "user" or (rtype == "system"
-                                                            and rec.get("subtype") in _KEPT_SYSTEM_SUBTYPES)):
+            queued = _queued_text(rec) if rtype == "queue-operation" else None
+            if pending is not None and (rtype == "user" or queued or (rtype == "system"
+                                                                      and rec.get("subtype") in _KEPT_SYSTEM_SUBTYPES)):
                 yield pending  # the assistant turn ends where the next kept record begins
                 pending, pending_id = None, None
 
@@ -206,6 +220,9 @@ class ClaudeCodeImporter(Importer):
                                   timestamp=rec.get("timestamp"), meta=meta)
             elif rtype == "summary" and isinstance(rec.get("summary"), str):
                 info.setdefault("title", rec["summary"])
+            elif queued:
+                # Typed while the agent was busy: Claude Code queues it and records it only here.
+                yield Message(role="user", text=queued, timestamp=rec.get("timestamp"), meta={"queued": True})
 
         if pending is not None:
             yield pending
