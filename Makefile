@@ -7,7 +7,8 @@ PORT ?= 8000
 MSO_DATA_DIR ?= .data
 export PORT MSO_DATA_DIR
 
-.PHONY: dev test test-unit test-integration test-e2e lint token bench ui-deps chromium ddb-local clean help
+.PHONY: dev test test-unit test-integration test-e2e lint token bench ui-deps chromium ddb-local clean help \
+	package deploy destroy token-aws
 
 help:
 	@echo "make dev     run API + dashboard on http://127.0.0.1:$(PORT) (DynamoDB Local, data in $(MSO_DATA_DIR)/)"
@@ -54,6 +55,23 @@ test-unit: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench
+
+# AWS (docs/deploy.md). `package` needs no credentials; the others use the usual AWS environment.
+# DEPLOY_ARGS passes options to deploy/stack.py, e.g. DEPLOY_ARGS="--existing-table mso-restored".
+STACK ?= mso
+AWS_ARGS = --stack $(STACK) $(if $(REGION),--region $(REGION))
+
+package: $(BIN)/.installed
+	$(BIN)/python -m deploy.package --stage prod --out build/package
+
+deploy: package ui-deps
+	$(BIN)/python -m deploy.stack deploy $(AWS_ARGS) $(DEPLOY_ARGS)
+
+destroy: $(BIN)/.installed
+	$(BIN)/python -m deploy.stack destroy $(AWS_ARGS) $(if $(YES),--yes)
+
+token-aws: $(BIN)/.installed
+	@$(BIN)/python -m deploy.token $(AWS_ARGS) "$(TENANT)"
 
 clean:
 	rm -rf $(VENV) node_modules ui/vendor build .pytest_cache .ruff_cache
