@@ -23,13 +23,13 @@ _threads: list[threading.Thread] = []
 def enqueue(job: dict[str, Any], runner: Callable[[dict[str, Any]], Any]) -> None:
     mode = settings().jobs_mode
     if mode == "sqs":
-        import boto3
+        from chalicelib import aws
 
         url = settings().queue_url
         if not url:
             raise ServiceUnavailable("handoff queue is not configured (MSO_QUEUE_URL)", code="queue_unavailable")
         try:
-            boto3.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(job))
+            aws.sqs().send_message(QueueUrl=url, MessageBody=json.dumps(job))
         except Exception as e:  # noqa: BLE001 - any SQS failure means the job is not queued
             event(log, "enqueue_failed", 40, job_id=job.get("job_id"), error=type(e).__name__)
             raise ServiceUnavailable("the handoff queue did not accept the job; retry POST .../handoff",

@@ -18,7 +18,7 @@ Steps (no AWS credentials or AWS calls; pip reaches PyPI for the Lambda wheels):
    - a function's `reserved_concurrency` becomes a stack parameter (0 = none), because new AWS
      accounts (concurrency quota 10) cannot reserve any.
 3. Remove what the Lambda runtime already has (boto3/botocore and their dependencies) from the zip,
-   add deploy/lambda-aws-config (S3 presigning settings), compile every module to bytecode (the
+   compile every module to bytecode (the
    task directory is read-only on Lambda: without .pyc each cold start compiles all it imports),
    check the zip is under 20 MB and that `app` (and the worker/importer code paths) import from
    the zip contents plus the runtime's boto3 alone.
@@ -50,8 +50,6 @@ ZIP_NAME = "deployment.zip"
 REPORT_NAME = "package-report.json"
 MAX_ZIP_BYTES = 20 * 1024 * 1024
 # botocore settings for the functions (S3 presigning: SigV4, regional host); see the file.
-AWS_CONFIG_SOURCE = ROOT / "deploy" / "lambda-aws-config"
-AWS_CONFIG_NAME = "aws-config"  # /var/task/aws-config = AWS_CONFIG_FILE in .chalice/config.json
 LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unpacks the zip
 
 # In the Lambda Python runtime already (boto3 and its dependency closure). pynamodb requires
@@ -437,7 +435,6 @@ def build(out: Path = DEFAULT_OUT, *, stage: str = "prod", verify: bool = True) 
     zip_path = out / ZIP_NAME
     before = zip_path.stat().st_size
     removed = slim_zip(zip_path)
-    add_to_zip(zip_path, AWS_CONFIG_NAME, AWS_CONFIG_SOURCE.read_bytes())
     runtimes = {fn["Properties"].get("Runtime") for fn in functions(template).values()}
     pyc = compile_zip(zip_path, runtimes.pop()) if len(runtimes) == 1 else 0
     report = {"stage": stage, "template": str(template_path), "zip": str(zip_path),

@@ -35,6 +35,7 @@ def aws() -> Iterator[None]:
     """moto's in-memory AWS with the table created (fast unit tests)."""
     from moto import mock_aws
 
+    from chalicelib import aws as aws_clients
     from chalicelib import config
     from chalicelib.domain.tenants import forget_cached_tokens
     from chalicelib.storage.models import configure
@@ -42,11 +43,13 @@ def aws() -> Iterator[None]:
 
     with mock_aws():
         config.reset()
+        aws_clients.reset()
         configure()
         ensure_table()
         forget_cached_tokens()
         yield
     config.reset()
+    aws_clients.reset()
     configure()
 
 

@@ -243,7 +243,7 @@ function messageNode(m) {
   return li;
 }
 
-const DIRECT_UPLOAD_MAX = 5 * 1024 * 1024; // the API takes bodies up to 5 MiB; larger files go to an upload URL
+const DIRECT_UPLOAD_MAX = 4 * 1024 * 1024; // the API takes bodies up to 4 MiB; larger files go to an upload URL
 
 /** Large transcript: ask for an upload URL, PUT the file there, then wait for the import to finish. */
 async function largeUpload(project, session, file, format, contentType, progress) {

@@ -15,7 +15,9 @@ from chalicelib.errors import BadRequest, PayloadTooLarge
 
 bp = Blueprint(__name__)
 BASE = "/api/projects/{project_id}/sessions/{number}"
-MAX_TRANSCRIPT_BODY = 5 * 1024 * 1024  # Lambda caps request payloads at 6 MB (binary bodies grow by 4/3)
+# Lambda caps request payloads at 6 MB, and API Gateway base64-encodes binary (gzip) bodies (+33%):
+# 4 MiB keeps every accepted body inside the limit, so the client gets our 413, not API Gateway's.
+MAX_TRANSCRIPT_BODY = 4 * 1024 * 1024
 RAW_TYPES = ["application/json", "application/x-ndjson", "application/jsonl", "application/x-jsonlines",
              "text/plain", "text/markdown", "text/x-markdown", "application/gzip", "application/x-gzip",
              "application/octet-stream", "application/x-www-form-urlencoded"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, BinaryIO
 
+from chalicelib import aws
 from chalicelib.config import settings
 from chalicelib.domain.transcripts import import_transcript
 from chalicelib.errors import AppError, NotFound
@@ -20,12 +21,6 @@ URL_TTL_S = 3600
 S3_PREFIX = "uploads/"
 
 
-def _s3():
-    import boto3
-
-    return boto3.client("s3", endpoint_url=settings().s3_endpoint)
-
-
 def start_upload(tenant: str, project_id: str, number: int, *, fmt: str, conversation: str | None,
                  base_url: str) -> dict[str, Any]:
     get_session(tenant, project_id, number)
@@ -34,7 +29,7 @@ def start_upload(tenant: str, project_id: str, number: int, *, fmt: str, convers
                       conversation=conversation)
     bucket = settings().upload_bucket
     if bucket:
-        url = _s3().generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": S3_PREFIX + upload_id},
+        url = aws.s3().generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": S3_PREFIX + upload_id},
                                            ExpiresIn=URL_TTL_S)
     else:
         url = f"{base_url.rstrip('/')}/api/uploads/{upload_id}"
@@ -79,7 +74,7 @@ def handle_s3_object(bucket: str, key: str) -> str:
         return "unknown"
     if slot.status == "done":
         return "duplicate"
-    s3 = _s3()
+    s3 = aws.s3()
     body = s3.get_object(Bucket=bucket, Key=key)["Body"]
     try:
         import_upload(upload_id, body)
