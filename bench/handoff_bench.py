@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from chalicelib.handoff import build_handoff  # noqa: E402
-from chalicelib.transcripts.model import Message, ToolCall, ToolResult, Usage  # noqa: E402
+from chalicelib.transcripts.model import Message  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "transcripts" / "claude-code"
 COMMAND = ".venv/bin/python bench/handoff_bench.py"
@@ -70,6 +70,7 @@ def _records(path: Path) -> list[dict[str, Any]]:
 
 
 def _result_text(content: Any) -> str:
+    """The text of a record's content: a string, or the text blocks of a list."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
@@ -77,70 +78,12 @@ def _result_text(content: Any) -> str:
     return ""
 
 
-def _fallback_messages(records: list[dict[str, Any]]) -> list[Message]:
-    """Minimal Claude Code JSONL -> Message conversion, used only while the real importer is missing."""
-    out: list[Message] = []
-    names: dict[str, str] = {}
-    for d in records:
-        t, ts = d.get("type"), d.get("timestamp")
-        meta = {k: d[k] for k in ("cwd", "gitBranch") if d.get(k)}
-        if t == "queue-operation":
-            c = d.get("content")
-            if d.get("operation") == "enqueue" and isinstance(c, str) and c and not c.startswith("<"):
-                out.append(Message(role="user", text=c, timestamp=ts, meta={"queued": True}))
-            continue
-        if t not in ("user", "assistant"):
-            continue
-        content = (d.get("message") or {}).get("content")
-        if t == "user":
-            if d.get("isCompactSummary"):
-                out.append(Message(role="summary", text=_result_text(content), timestamp=ts, meta=meta))
-            elif isinstance(content, str):
-                out.append(Message(role="user", text=content, timestamp=ts, meta=meta,
-                                   injected=content.lstrip().startswith("<") or bool(d.get("isMeta"))))
-            else:
-                texts, results = [], []
-                for b in content or []:
-                    if b.get("type") == "text":
-                        texts.append(b.get("text", ""))
-                    elif b.get("type") == "tool_result":
-                        tid = b.get("tool_use_id")
-                        tur = d.get("toolUseResult")
-                        results.append(ToolResult(_result_text(b.get("content")), tid, bool(b.get("is_error")),
-                                                  names.get(tid or ""), tur if isinstance(tur, dict) else None))
-                text = "\n".join(texts)
-                if results:
-                    out.append(Message(role="tool", text=text, tool_results=results, timestamp=ts, meta=meta))
-                elif text:
-                    inj = text.lstrip().startswith("<") or text.startswith("[Request interrupted")
-                    out.append(Message(role="user", text=text, timestamp=ts, meta=meta, injected=inj))
-            continue
-        texts, thinking, calls = [], [], []
-        for b in content or []:
-            if b.get("type") == "text":
-                texts.append(b.get("text", ""))
-            elif b.get("type") == "thinking":
-                thinking.append(b.get("thinking", ""))
-            elif b.get("type") == "tool_use":
-                names[b.get("id", "")] = b.get("name", "")
-                calls.append(ToolCall(b.get("name", ""), b.get("input") or {}, b.get("id")))
-        u = (d.get("message") or {}).get("usage") or {}
-        out.append(Message(role="assistant", text="\n".join(texts), thinking="\n".join(thinking), tool_calls=calls,
-                           timestamp=ts, meta=meta,
-                           usage=Usage(int(u.get("input_tokens") or 0), int(u.get("output_tokens") or 0))))
-    return out
-
-
 def to_messages(lines: list[bytes], records: list[dict[str, Any]] | None = None) -> tuple[list[Message], str]:
-    """Messages via the real importer (fed the original bytes) when it is usable, else the fallback."""
-    try:
-        from chalicelib.transcripts import importing  # type: ignore[attr-defined]
+    """Messages via the real importer, fed the original bytes (what the product does)."""
+    from chalicelib.transcripts import importing
 
-        messages, _stats, _changes = importing.import_all(io.BytesIO(b"\n".join(lines) + b"\n"), "claude-code")
-        return list(messages), "chalicelib.transcripts.importing"
-    except Exception:  # importer missing or not ready yet
-        recs = records if records is not None else [json.loads(x) for x in lines]
-        return _fallback_messages(recs), "bench fallback loader"
+    messages, _stats, _changes = importing.import_all(io.BytesIO(b"\n".join(lines) + b"\n"), "claude-code")
+    return list(messages), "chalicelib.transcripts.importing"
 
 
 # ----------------------------------------------------------------------------- probes

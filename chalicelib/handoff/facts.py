@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.transcripts.filechanges import diff_counts
 from chalicelib.transcripts.model import FileChange, Message, ToolCall, ToolResult
 
 from .textutil import clip, code, first_sentence, norm_key, one_line, safe_inline
@@ -358,20 +359,6 @@ def _is_inspection(seg: str) -> bool:
     if first in _INSPECT_FIRST:
         return True
     return first == "git" and len(toks) > 1 and toks[1] in _INSPECT_GIT
-
-
-def _line_delta(old: str, new: str) -> tuple[int, int]:
-    """(added, removed) lines of replacing `old` with `new`, ignoring shared leading/trailing lines."""
-    if not old:
-        return (new.count("\n") + (1 if new and not new.endswith("\n") else 0), 0)
-    a, b = old.split("\n"), new.split("\n")
-    i = 0
-    while i < len(a) and i < len(b) and a[i] == b[i]:
-        i += 1
-    j = 0
-    while j < len(a) - i and j < len(b) - i and a[-1 - j] == b[-1 - j]:
-        j += 1
-    return (len(b) - i - j, len(a) - i - j)
 
 
 def _patch_counts(data: dict[str, Any] | None) -> tuple[int, int] | None:
@@ -782,12 +769,12 @@ class _Extractor:
                 add = rem = 0
                 for e in inp.get("edits") or []:
                     if isinstance(e, dict):
-                        a, r = _line_delta(str(e.get("old_string", "")), str(e.get("new_string", "")))
+                        a, r = diff_counts(str(e.get("old_string", "")), str(e.get("new_string", "")))
                         add, rem = add + a, rem + r
             elif key in ("write", "create_file", "write_file", "write_to_file") or (
                     str(inp.get("command", "")) == "create"):
                 content = inp.get("content", inp.get("file_text", inp.get("contents", "")))
-                add, rem = _line_delta("", content if isinstance(content, str) else "")
+                add, rem = diff_counts("", content if isinstance(content, str) else "")
                 created = (data or {}).get("type") == "create" or (
                     res is not None and "created" in (res.text or "")[:200].lower())
                 if created and path not in self.f.files:
@@ -796,7 +783,7 @@ class _Extractor:
             else:
                 old = inp.get("old_string", inp.get("old_str", ""))
                 new = inp.get("new_string", inp.get("new_str", ""))
-                add, rem = _line_delta(old if isinstance(old, str) else "", new if isinstance(new, str) else "")
+                add, rem = diff_counts(old if isinstance(old, str) else "", new if isinstance(new, str) else "")
             if counts is not None:
                 add, rem = counts
             changes = [(path, kind, add, rem)]

@@ -44,9 +44,12 @@ def _lines(s: str) -> int:
     return s.count("\n") + (0 if s.endswith("\n") else 1)
 
 
-def _diff_counts(old: str, new: str) -> tuple[int, int]:
+def diff_counts(old: str, new: str) -> tuple[int, int]:
     """(added, removed) for replacing `old` with `new`: lines outside the common head and tail.
-    Exact for the usual single-hunk edit, and cheap (no diff algorithm on big strings)."""
+    Exact for the usual single-hunk edit, and cheap (no diff algorithm on big strings).
+    An empty `old` is a new file: every line of `new` is added, nothing removed."""
+    if not old:
+        return new.count("\n") + (1 if new and not new.endswith("\n") else 0), 0
     a, b = old.split("\n"), new.split("\n")
     i = 0
     while i < len(a) and i < len(b) and a[i] == b[i]:
@@ -574,13 +577,13 @@ class FileChangeTracker:
             added = removed = 0
             for e in inp["edits"]:
                 if isinstance(e, dict):
-                    a, r = _diff_counts(str(e.get("old_string") or ""), str(e.get("new_string") or ""))
+                    a, r = diff_counts(str(e.get("old_string") or ""), str(e.get("new_string") or ""))
                     added, removed = added + a, removed + r
             return [_change(path, "modified", added, removed, name)]
         old = inp.get("old_string", inp.get("old_str"))
         new = inp.get("new_string", inp.get("new_str"))
         if isinstance(old, str) and isinstance(new, str):
-            a, r = _diff_counts(old, new)
+            a, r = diff_counts(old, new)
             return [_change(path, "modified", a, r, name)]
         if command == "insert" and isinstance(new, str):
             return [_change(path, "modified", _lines(new), 0, name)]
@@ -630,7 +633,7 @@ class FileChangeTracker:
             if sub == "create":
                 return [_change(path, "added", _lines(opts.get("file_text", "")), 0, "str_replace_editor")]
             if sub == "str_replace":
-                a, r = _diff_counts(opts.get("old_str", ""), opts.get("new_str", ""))
+                a, r = diff_counts(opts.get("old_str", ""), opts.get("new_str", ""))
                 return [_change(path, "modified", a, r, "str_replace_editor")]
             if sub == "insert":
                 return [_change(path, "modified", _lines(opts.get("new_str", "")), 0, "str_replace_editor")]

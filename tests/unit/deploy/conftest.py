@@ -80,3 +80,17 @@ def transformed(packaged, tmp_path_factory) -> dict[str, Any]:
     finally:
         if old is not None:
             os.environ["AWS_DEFAULT_REGION"] = old
+
+
+@pytest.fixture
+def env(aws, monkeypatch):
+    """The handlers' AWS environment on moto: queue, buckets, SSM key (see handler_support)."""
+    from chalicelib import config
+    from chalicelib.llm.settings import clear_ssm_cache
+    from tests.unit.deploy.handler_support import setup_aws_env
+
+    clear_ssm_cache()
+    yield setup_aws_env(monkeypatch)
+    clear_ssm_cache()
+    monkeypatch.undo()
+    config.reset()

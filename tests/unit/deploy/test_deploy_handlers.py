@@ -9,31 +9,16 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from chalicelib.storage import keys
 from chalicelib.storage.models import BaseItem
 from chalicelib.storage.projects import get_project
 from tests.unit.deploy.handler_support import (
     TENANT,
     finished_session,
-    setup_aws_env,
     sqs_event,
     swe_agent_transcript,
     upload_transcript,
 )
-
-
-@pytest.fixture
-def env(aws, monkeypatch):
-    from chalicelib import config
-    from chalicelib.llm.settings import clear_ssm_cache
-
-    clear_ssm_cache()
-    yield setup_aws_env(monkeypatch)
-    clear_ssm_cache()
-    monkeypatch.undo()
-    config.reset()
 
 
 def test_worker_makes_the_handoff_once_per_job(api, client, env):

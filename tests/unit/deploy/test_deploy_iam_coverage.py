@@ -10,29 +10,14 @@ from __future__ import annotations
 import gzip
 from urllib.parse import urlparse
 
-import pytest
-
 from tests.unit.deploy.handler_support import (
     STACK,
     finished_session,
-    setup_aws_env,
     sqs_event,
     swe_agent_transcript,
     upload_transcript,
 )
 from tests.unit.deploy.iam_support import allows, denied, recording_calls, role_policy
-
-
-@pytest.fixture
-def env(aws, monkeypatch):
-    from chalicelib import config
-    from chalicelib.llm.settings import clear_ssm_cache
-
-    clear_ssm_cache()
-    yield setup_aws_env(monkeypatch)
-    clear_ssm_cache()
-    monkeypatch.undo()
-    config.reset()
 
 
 def _services(calls):

@@ -1,118 +1,26 @@
 """Test support for the handoff tests: the real Claude Code sessions, loaded into the message model.
 
-The transcript importer (`chalicelib.transcripts.importing`) is preferred; while it is not usable
-a small Claude Code JSONL loader below stands in, so these tests never depend on its progress.
+Real sessions go through the real importer (`chalicelib.transcripts.importing`), as in the product.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
-import json
 from pathlib import Path
 from typing import Any
 
-from chalicelib.transcripts.model import Message, ToolCall, ToolResult, Usage
+from chalicelib.transcripts import importing
+from chalicelib.transcripts.model import Message, ToolCall, ToolResult
 
 CC_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "transcripts" / "claude-code"
 SESSIONS = sorted(CC_DIR.glob("*.jsonl.gz"))
 
 
-def _result_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text")
-    return ""
-
-
-def load_claude_code_records(records: list[dict[str, Any]]) -> list[Message]:
-    """Minimal Claude Code JSONL -> Message conversion (fallback for the real importer)."""
-    out: list[Message] = []
-    names: dict[str, str] = {}
-    for d in records:
-        t = d.get("type")
-        ts = d.get("timestamp")
-        meta = {k: d[k] for k in ("cwd", "gitBranch") if d.get(k)}
-        if t == "system":
-            if d.get("subtype") == "compact_boundary":
-                out.append(Message(role="system", text=d.get("content", ""), timestamp=ts,
-                                   meta={**meta, "subtype": "compact_boundary"}))
-            continue
-        if t == "queue-operation":
-            c = d.get("content")
-            if d.get("operation") == "enqueue" and isinstance(c, str) and c and not c.startswith("<"):
-                out.append(Message(role="user", text=c, timestamp=ts, meta={"queued": True}))
-            continue
-        if t not in ("user", "assistant"):
-            continue
-        msg = d.get("message") or {}
-        content = msg.get("content")
-        if t == "user":
-            if d.get("isCompactSummary"):
-                out.append(Message(role="summary", text=_result_text(content) if not isinstance(content, str)
-                                   else content, timestamp=ts, meta=meta))
-                continue
-            if isinstance(content, str):
-                out.append(Message(role="user", text=content, timestamp=ts, meta=meta,
-                                   injected=content.lstrip().startswith("<") or bool(d.get("isMeta"))))
-                continue
-            texts: list[str] = []
-            results: list[ToolResult] = []
-            for b in content or []:
-                if b.get("type") == "text":
-                    texts.append(b.get("text", ""))
-                elif b.get("type") == "tool_result":
-                    tid = b.get("tool_use_id")
-                    tur = d.get("toolUseResult")
-                    results.append(ToolResult(text=_result_text(b.get("content")), tool_call_id=tid,
-                                              is_error=bool(b.get("is_error")), name=names.get(tid or ""),
-                                              data=tur if isinstance(tur, dict) else None))
-            text = "\n".join(texts)
-            if results:
-                out.append(Message(role="tool", text=text, tool_results=results, timestamp=ts, meta=meta))
-            elif text:
-                injected = text.lstrip().startswith("<") or text.startswith("[Request interrupted")
-                out.append(Message(role="user", text=text, timestamp=ts, meta=meta,
-                                   injected=injected or bool(d.get("isMeta"))))
-            continue
-        texts, thinking, calls = [], [], []
-        for b in content or []:
-            bt = b.get("type")
-            if bt == "text":
-                texts.append(b.get("text", ""))
-            elif bt == "thinking":
-                thinking.append(b.get("thinking", ""))
-            elif bt == "tool_use":
-                names[b.get("id", "")] = b.get("name", "")
-                calls.append(ToolCall(name=b.get("name", ""), input=b.get("input") or {}, id=b.get("id")))
-        u = msg.get("usage") or {}
-        out.append(Message(role="assistant", text="\n".join(texts), thinking="\n".join(thinking),
-                           tool_calls=calls, timestamp=ts, meta=meta,
-                           usage=Usage(int(u.get("input_tokens") or 0), int(u.get("output_tokens") or 0))))
-    return out
-
-
-def _real_importer_messages(raw: bytes) -> list[Message] | None:
-    try:
-        from chalicelib.transcripts import importing  # type: ignore[attr-defined]
-    except Exception:
-        return None
-    try:
-        messages, _stats, _changes = importing.import_all(io.BytesIO(raw), "claude-code")
-        return list(messages)
-    except Exception:
-        return None
-
-
 def load_session(path: Path) -> list[Message]:
-    """All messages of one real session (importer first, fallback loader otherwise)."""
-    raw = gzip.decompress(path.read_bytes())
-    msgs = _real_importer_messages(raw)
-    if msgs is not None:
-        return msgs
-    records = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
-    return load_claude_code_records(records)
+    """All messages of one real session, through the real importer."""
+    messages, _stats, _changes = importing.import_all(io.BytesIO(gzip.decompress(path.read_bytes())), "claude-code")
+    return list(messages)
 
 
 def split_at_compaction(messages: list[Message]) -> list[Message]:
