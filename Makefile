@@ -7,7 +7,7 @@ PORT ?= 8000
 MSO_DATA_DIR ?= .data
 export PORT MSO_DATA_DIR
 
-.PHONY: dev test test-unit test-integration test-e2e lint token bench ui-deps chromium ddb-local clean help \
+.PHONY: dev test test-unit test-integration test-e2e lint token bench ui-deps chromium java ddb-local clean help \
 	package deploy destroy token-aws
 
 help:
@@ -15,6 +15,8 @@ help:
 	@echo "make test    install what the tests need and run the whole suite"
 	@echo "make token TENANT=name   print a new bearer token for a tenant"
 	@echo "make bench   run the benchmarks, results in docs/benchmarks.md"
+	@echo "make test-unit | test-integration | test-e2e   one suite"
+	@echo "make package | deploy | destroy   AWS (docs/deploy.md)"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +39,12 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || { echo "could not install chromium (need root/apt)"; exit 1; }; }
 
+# DynamoDB Local runs on Java 17 (make dev falls back to moto without it; the tests need it).
+java:
+	@command -v java >/dev/null || { echo "installing Java 17 for DynamoDB Local"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+	  || { echo "could not install Java 17 (need root/apt)"; exit 1; }; }
+
 dev: $(BIN)/.installed ui-deps
 	$(BIN)/python -m devtools.dev
 
@@ -46,12 +54,18 @@ token: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
-test: $(BIN)/.installed ui-deps ddb-local chromium
+test: $(BIN)/.installed ui-deps ddb-local java chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 test-unit: $(BIN)/.installed
 	$(BIN)/python -m pytest -q tests/unit
+
+test-integration: $(BIN)/.installed ddb-local java
+	$(BIN)/python -m pytest -q tests/integration
+
+test-e2e: $(BIN)/.installed ui-deps ddb-local java chromium
+	$(BIN)/python -m pytest -q tests/e2e
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench
