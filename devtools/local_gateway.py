@@ -26,6 +26,14 @@ class RouteNotFoundError(local.LocalGatewayException):
 _patched = False
 
 
+def _not_found(handler: Any) -> None:
+    handler.send_response(404)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(NOT_FOUND_BODY)))
+    handler.end_headers()
+    handler.wfile.write(NOT_FOUND_BODY)
+
+
 def install() -> None:
     global _patched
     if _patched:
@@ -42,5 +50,8 @@ def install() -> None:
     # socketserver's default listen backlog is 5: a burst of parallel requests (the dashboard, a
     # script creating 30 sessions at once) would see connections reset. API Gateway has no such limit.
     local.ThreadedHTTPServer.request_queue_size = 128
+    # Methods API Gateway has no route for (TRACE, CONNECT) get the same JSON 404, not a 501 page.
+    for method in ("TRACE", "CONNECT"):
+        setattr(local.ChaliceRequestHandler, f"do_{method}", _not_found)
     local.ThreadedHTTPServer.daemon_threads = True
     _patched = True

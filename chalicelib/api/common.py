@@ -66,6 +66,17 @@ def validate(schema: dict[str, Any], data: Any) -> Any:
         raise BadRequest(msg, code="validation_error", field=name) from None
 
 
+def _round_floats(data: Any) -> Any:
+    """Amounts keep 6 decimals: DynamoDB refuses magnitudes under 1e-130, and credits need no more."""
+    if isinstance(data, float):
+        return round(data, 6)
+    if isinstance(data, dict):
+        return {k: _round_floats(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_round_floats(v) for v in data]
+    return data
+
+
 @dataclass
 class Ctx:
     """The request as a view sees it: tenant, parsed JSON, query parameters."""
@@ -98,7 +109,13 @@ class Ctx:
         except json.JSONDecodeError as e:
             raise BadRequest(f"request body is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
                              code="invalid_json") from None
-        return validate(schema, data)
+        if b"\\u" in raw:  # a \u escape may encode a lone surrogate: valid JSON, not storable text
+            try:
+                json.dumps(data, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadRequest("request body holds an invalid \\u escape (a lone UTF-16 surrogate)",
+                                 code="invalid_json") from None
+        return _round_floats(validate(schema, data))
 
     def page_args(self) -> tuple[int, str | None]:
         q = self.query

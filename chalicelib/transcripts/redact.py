@@ -352,6 +352,29 @@ def _collect(obj: Any, out: list[str]) -> None:
             _collect(v, out)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _fix(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return _SURROGATE.sub("\ufffd", obj)
+    if isinstance(obj, dict):
+        return {_fix(k): _fix(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_fix(v) for v in obj)
+    return obj
+
+
+def _scrub_surrogates(msg: Message) -> None:
+    """Replace lone surrogates (valid in JSON escapes, invalid in UTF-8 and in DynamoDB) by U+FFFD."""
+    msg.text, msg.thinking = _fix(msg.text), _fix(msg.thinking)
+    for call in msg.tool_calls:
+        call.name, call.input = _fix(call.name), _fix(call.input)
+    for res in msg.tool_results:
+        res.text, res.data = _fix(res.text), _fix(res.data)
+    msg.meta = _fix(msg.meta)
+
+
 class Redactor:
     """Redacts strings and JSON-like values, accumulating `counts` ({kind: n}) across calls."""
 
@@ -391,7 +414,13 @@ class Redactor:
                 _collect(res.data, parts)
         if msg.meta:
             _collect(msg.meta, parts)
-        if not may_hold_secret("\n".join(parts)):
+        joined = "\n".join(parts)
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a JSON "\ud83d" escape: not storable text
+            _scrub_surrogates(msg)
+            return self.message(msg)
+        if not may_hold_secret(joined):
             return msg
         counts = self.counts
         msg.text = _redact(msg.text, counts)

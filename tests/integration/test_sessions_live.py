@@ -122,3 +122,10 @@ def test_delete_project_with_many_sessions(live):
     r = http("DELETE", f"/api/projects/{pid}")
     assert r.status_code == 200 and r.json()["items_removed"] == 31
     assert http("GET", f"/api/projects/{pid}/sessions").status_code == 404
+
+
+def test_unsupported_methods_get_json_404_not_a_5xx(live):
+    http = live(_tenant())
+    for method in ("TRACE", "CONNECT"):
+        r = http(method, "/api/projects")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"

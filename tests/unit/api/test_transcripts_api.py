@@ -176,3 +176,11 @@ def test_files_as_json_and_numstat_and_history(api, session):
     assert bad.status_code == 400 and bad.json_body["error"]["code"] == "invalid_numstat"
     bad = api.put(f"/api/projects/{session}/sessions/2/files", [{"path": "x", "lines_added": -1}])
     assert bad.status_code == 400
+
+
+def test_lone_surrogates_in_a_transcript_are_replaced_not_fatal(api, session):
+    body = b'[{"role": "user", "content": "broken \\udc00 emoji"}, {"role": "assistant", "content": "ok \\ud83d\\ude00"}]'
+    r = _put(api, session, body, fmt="openai", ctype="application/json")
+    assert r.status_code == 200, r.body
+    texts = [m["text"] for m in _all_messages(api, session)]
+    assert texts == ["broken \ufffd emoji", "ok \U0001f600"]

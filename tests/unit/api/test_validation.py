@@ -94,3 +94,17 @@ def test_unknown_route_is_404_json(api):
     assert r.status_code == 404
     assert r.json_body["error"]["code"] == "not_found"
     assert api.token not in r.body.decode()  # API Gateway's default echoes the header; ours does not
+
+
+def test_lone_surrogate_escape_is_400_not_500(api):
+    r = api.post("/api/projects", raw=b'{"name": "bad \\udae7 text"}')
+    assert r.status_code == 400 and r.json_body["error"]["code"] == "invalid_json"
+    ok = api.post("/api/projects", raw=b'{"name": "emoji \\ud83d\\ude00 pair"}')
+    assert ok.status_code == 201 and ok.json_body["name"] == "emoji \U0001f600 pair"
+
+
+def test_tiny_and_fractional_amounts_are_stored_rounded(api):
+    r = api.post("/api/accounts", {"name": "a", "provider": "p", "credit_budget": 1.4e-172})
+    assert r.status_code == 201 and r.json_body["credit_budget"] == 0
+    r = api.post("/api/accounts", {"name": "b", "provider": "p", "credit_budget": 12.3456789})
+    assert r.json_body["credit_budget"] == 12.345679
