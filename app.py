@@ -32,7 +32,14 @@ def handoff_worker(event):
     from chalicelib.domain.handoffs import run_job
 
     for record in event:
-        run_job(json.loads(record.body))
+        try:
+            run_job(json.loads(record.body))
+        except Exception:
+            from chalicelib.jobs import retry_later
+
+            attrs = record.to_dict().get("attributes") or {}
+            retry_later(record.receipt_handle, int(attrs.get("ApproximateReceiveCount", 1)))
+            raise  # the handoff item says "failed"; SQS redelivers the message (DLQ after 5 tries)
 
 
 @app.on_s3_event(bucket=UPLOAD_BUCKET, events=["s3:ObjectCreated:*"], prefix="uploads/", name="transcript_upload")

@@ -25,6 +25,7 @@ class Settings:
     data_dir: str
     auth_cache_s: float
     max_body_bytes: int
+    retry_base_s: float  # first delay before a failed handoff job is retried (doubles each time)
 
 
 def _flag(name: str, default: str = "0") -> bool:
@@ -47,6 +48,7 @@ def settings() -> Settings:
         data_dir=os.environ.get("MSO_DATA_DIR", ".data"),
         auth_cache_s=float(os.environ.get("MSO_AUTH_CACHE_S", "60")),
         max_body_bytes=int(os.environ.get("MSO_MAX_BODY_BYTES", str(6 * 1024 * 1024))),
+        retry_base_s=float(os.environ.get("MSO_RETRY_BASE_S", "30")),
     )
 
 

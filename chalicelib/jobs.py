@@ -46,6 +46,29 @@ def enqueue(job: dict[str, Any], runner: Callable[[dict[str, Any]], Any]) -> Non
     event(log, "job_started", job_id=job.get("job_id"), mode="inline")
 
 
+def retry_later(receipt_handle: str, receive_count: int) -> int | None:
+    """Make a failed job's message visible again soon, and back off: 30 s, 60 s, ... 15 min.
+
+    Otherwise SQS would wait out the queue's visibility timeout (30 min, six times the worker's
+    timeout) before a transient fault (DynamoDB throttled, a deploy) could heal. A poison message
+    still reaches the dead-letter queue after the redrive policy's maxReceiveCount. Returns the
+    delay set, or None when there is no queue (make dev) or SQS refused (it then keeps its timeout).
+    """
+    url = settings().queue_url
+    if not url:
+        return None
+    delay = int(min(settings().retry_base_s * 2 ** max(0, receive_count - 1), 900))
+    from chalicelib import aws
+
+    try:
+        aws.sqs().change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay)
+    except Exception as e:  # noqa: BLE001 - best effort: the message is retried after its timeout anyway
+        event(log, "retry_later_failed", 30, error=type(e).__name__)
+        return None
+    event(log, "job_retry_scheduled", delay_s=delay, receive_count=receive_count)
+    return delay
+
+
 def runs_synchronously() -> bool:
     return settings().jobs_mode == "sync"
 

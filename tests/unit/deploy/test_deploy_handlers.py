@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from chalicelib.storage import keys
 from chalicelib.storage.models import BaseItem
 from chalicelib.storage.projects import get_project
 from tests.unit.deploy.handler_support import (
+    STACK,
     TENANT,
     finished_session,
     sqs_event,
@@ -91,3 +94,33 @@ def test_importer_ignores_objects_it_does_not_know(client, env):
     client.lambda_.invoke("transcript_upload", client.events.generate_s3_event(bucket=env.bucket,
                                                                                key="uploads/not-a-slot"))
     assert env.keys() == ["uploads/not-a-slot"]  # left for the bucket's 1-day lifecycle rule
+
+
+def test_a_failed_job_comes_back_soon_and_heals(api, client, env, monkeypatch):
+    """A fault that is not the LLM's (here: the generator raising) fails the invocation; the worker
+    makes the message visible again after a short back-off instead of the queue's 30 minutes."""
+    from chalicelib import config
+    from chalicelib.domain import handoffs
+
+    monkeypatch.setenv("MSO_RETRY_BASE_S", "0")  # the first back-off step, made instant for the test
+    config.reset()
+    config.settings()
+    pid = finished_session(api)
+    real = handoffs.generate
+    monkeypatch.setattr(handoffs, "generate", lambda *a, **k: (_ for _ in ()).throw(ConnectionError("throttled")))
+
+    msg = env.sqs.receive_message(QueueUrl=env.queue_url, AttributeNames=["All"],
+                                  VisibilityTimeout=1800)["Messages"][0]
+    event = {"Records": [{"body": msg["Body"], "receiptHandle": msg["ReceiptHandle"], "messageId": msg["MessageId"],
+                          "attributes": {"ApproximateReceiveCount": msg["Attributes"]["ApproximateReceiveCount"]},
+                          "eventSource": "aws:sqs", "eventSourceARN": STACK.queue_arn}]}
+    with pytest.raises(ConnectionError):
+        client.lambda_.invoke("handoff_worker", event)
+    assert api.get(f"/api/projects/{pid}/sessions/1/handoff").json_body["status"] == "failed"
+    again = env.sqs.receive_message(QueueUrl=env.queue_url).get("Messages", [])
+    assert [m["Body"] for m in again] == [msg["Body"]]  # visible again at once, not after 30 minutes
+
+    monkeypatch.setattr(handoffs, "generate", real)
+    client.lambda_.invoke("handoff_worker", sqs_event(client, [again[0]["Body"]]))
+    healed = api.get(f"/api/projects/{pid}/sessions/1/handoff").json_body
+    assert healed["status"] == "ready" and healed["version"] == 1 and healed["attempts"] == 2

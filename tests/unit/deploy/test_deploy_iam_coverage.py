@@ -84,7 +84,7 @@ def test_worker_role_covers_the_worker(packaged, api, client, env, monkeypatch):
     assert "ssm:GetParameter" in _services(calls) and "dynamodb:TransactWriteItems" in _services(calls)
     assert denied(policy, calls) == []
     # SQS polling is done by the event source mapping with the function's role:
-    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"):
         assert allows(policy, action, STACK.queue_arn)
 
 

@@ -211,6 +211,7 @@ def test_environment_for_aws(packaged):
         assert variables.get("MSO_SERVE_UI") == "0"
         assert all("${" not in v for v in variables.values()), variables
     assert env["APIHandler"]["MSO_QUEUE_URL"] == stack.queue_url
+    assert env["HandoffWorker"]["MSO_QUEUE_URL"] == stack.queue_url  # to schedule retries of failed jobs
     assert env["APIHandler"]["MSO_UPLOAD_BUCKET"] == stack.upload_bucket
     assert env["HandoffWorker"]["MSO_LLM_API_KEY_SSM"] == stack.llm_parameter
     assert "MSO_LLM_API_KEY_SSM" not in env["APIHandler"] and "MSO_LLM_API_KEY_SSM" not in env["TranscriptUpload"]
@@ -263,7 +264,7 @@ def test_roles_allow_only_what_each_function_does(packaged):
     assert allows(api, "sqs:SendMessage", stack.queue_arn)
     assert not allows(worker, "sqs:SendMessage", stack.queue_arn)
     assert not allows(importer, "sqs:SendMessage", stack.queue_arn)
-    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"):
         assert allows(worker, action, stack.queue_arn)
         assert not allows(api, action, stack.queue_arn) and not allows(importer, action, stack.queue_arn)
 
