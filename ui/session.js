@@ -56,6 +56,7 @@ function handoffPanel(project, session, ctx, onChanged) {
       try {
         const res = await api("POST", paths.handoff(project.id, session.number), { body: { mode: sel.value } });
         toast("A new handoff is being written", "success");
+        session.handoff = { status: "pending" };
         show(res && typeof res === "object" && res.status ? res : { status: "pending" });
       } catch (e) {
         toast(e.message, "error");
@@ -154,6 +155,14 @@ function handoffPanel(project, session, ctx, onChanged) {
     if (session.status === "in_progress") {
       clear(panel).append(emptyState("No handoff yet",
         "The handoff for the next session is written when this session is completed."));
+      return;
+    }
+    if ("handoff" in session && !session.handoff) {
+      // The session says it has no handoff job: skip the request (a 404 would log a console error).
+      const canPost = await hasRoute("POST", HANDOFF_ROUTE);
+      clear(panel).append(emptyState("No handoff for this session",
+        "None was written for this session yet.",
+        canPost ? h("span", { class: "toolbar center" }, ...regenerateControls("Write the handoff")) : null));
       return;
     }
     try {
