@@ -88,28 +88,32 @@ def delete_upload(pk: str, number: int, upload_id: str) -> int:
 
 
 def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, Any]) -> str | None:
-    """Point the session at the new upload (and its stats); returns the previous upload id."""
-    session = SessionItem(keys.project_pk(tenant, project_id), keys.session_sk(number))
-    t = TranscriptInfo(uploaded_at=now_iso(), **info)
-    try:
-        # ReturnValues=ALL_NEW only; read the old pointer first via a consistent GetItem
-        old = SessionItem.get(session.PK, session.SK, consistent_read=True,
-                              attributes_to_get=["transcript", "rev"])
-    except SessionItem.DoesNotExist:
-        raise NotFound(f"session {number} of project {project_id!r} not found", code="session_not_found") from None
-    old_upload = old.transcript.upload_id if old.transcript is not None else None
-    try:
-        session.update(actions=[SessionItem.transcript.set(t), SessionItem.rev.add(1),
-                                SessionItem.updated_at.set(now_iso())],
-                       condition=SessionItem.PK.exists())
-    except UpdateError as e:
-        if e.cause_response_code == "ConditionalCheckFailedException":
-            raise NotFound(f"session {number} of project {project_id!r} not found",
-                           code="session_not_found") from None
-        raise
-    if old_upload and old_upload != info["upload_id"]:
-        delete_upload(session.PK, number, old_upload)
-    return old_upload
+    """Point the session at the new upload (and its stats); returns the previous upload id.
+
+    The swap is conditional on the session's `rev`, so of two concurrent re-uploads each one sees
+    the pointer it replaces, and every old upload's chunks are deleted exactly once.
+    """
+    pk, sk = keys.project_pk(tenant, project_id), keys.session_sk(number)
+    missing = NotFound(f"session {number} of project {project_id!r} not found", code="session_not_found")
+    for _ in range(20):
+        try:
+            old = SessionItem.get(pk, sk, consistent_read=True, attributes_to_get=["transcript", "rev"])
+        except SessionItem.DoesNotExist:
+            raise missing from None
+        old_upload = old.transcript.upload_id if old.transcript is not None else None
+        try:
+            SessionItem(pk, sk).update(
+                actions=[SessionItem.transcript.set(TranscriptInfo(uploaded_at=now_iso(), **info)),
+                         SessionItem.rev.add(1), SessionItem.updated_at.set(now_iso())],
+                condition=SessionItem.rev == (old.rev or 0))
+        except UpdateError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                continue  # the session changed since we read it: read again
+            raise
+        if old_upload and old_upload != info["upload_id"]:
+            delete_upload(pk, number, old_upload)
+        return old_upload
+    raise RuntimeError("the session kept changing while its transcript was swapped")
 
 
 def get_chunk(tenant: str, project_id: str, number: int, upload_id: str, chunk: int) -> TranscriptChunkItem:

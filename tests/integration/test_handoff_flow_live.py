@@ -79,3 +79,31 @@ def test_bad_transcript_stores_nothing(live):
         assert r.json()["error"]["code"].startswith("transcript_")
     after = http("GET", f"/api/projects/{pid}/sessions/1/transcript").json()
     assert after == before
+
+
+def test_concurrent_reuploads_leave_one_transcript_and_no_orphans(live):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.storage import keys
+    from chalicelib.storage.models import TranscriptChunkItem
+    from chalicelib.storage.sessions import get_session
+
+    tenant = "t" + uuid.uuid4().hex[:10]
+    http = live(tenant)
+    pid = http("POST", "/api/projects", {"name": "p"}).json()["id"]
+    http("POST", f"/api/projects/{pid}/sessions", {})
+
+    def upload(i: int) -> int:
+        body = "".join(f"User: upload {i} line {j}\nAssistant: ok {j}\n" for j in range(50)).encode()
+        return http("PUT", f"/api/projects/{pid}/sessions/1/transcript", data=body, params={"format": "text"},
+                    headers={"Content-Type": "text/plain"}).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert list(pool.map(upload, range(6))) == [200] * 6
+    current = get_session(tenant, pid, 1).transcript.upload_id
+    chunks = list(TranscriptChunkItem.query(keys.project_pk(tenant, pid),
+                                            TranscriptChunkItem.SK.startswith(keys.transcript_prefix(1))))
+    assert chunks and {c.upload_id for c in chunks} == {current}
+    texts = [m["text"] for m in http("GET", f"/api/projects/{pid}/sessions/1/transcript",
+                                     params={"limit": 100}).json()["items"]]
+    assert len({t.split(" line ")[0] for t in texts if t.startswith("upload")}) == 1  # one upload, not a mix
