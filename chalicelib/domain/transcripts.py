@@ -65,14 +65,15 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
         "tokens": int(stats.get("tokens", 0)), "redactions": dict(stats.get("redactions") or {}),
     }
     try:
-        store.swap_transcript(tenant, project_id, number, info)
+        _, rev = store.swap_transcript(tenant, project_id, number, info)
     except BaseException:
         writer.discard()
         raise
     changes = [fc.to_dict() for fc in (imp.file_changes or [])]
     for c in changes:
         c["source"] = "transcript"
-    n_files = file_store.replace_session_files(tenant, project_id, number, changes, only_source="transcript")
+    n_files = file_store.replace_session_files(tenant, project_id, number, changes, only_source="transcript",
+                                               rev=rev)
     event(log, "transcript_imported", project_id=project_id, number=number, format=imp.format,
           messages=writer.count, chunks=writer.chunks, redactions=sum(info["redactions"].values()))
     return {"format": imp.format, "messages": writer.count, "chars": info["chars"],
@@ -133,7 +134,6 @@ def file_json(f: Any) -> dict[str, Any]:
 
 
 def put_files(tenant: str, project_id: str, number: int, changes: list[dict[str, Any]], source: str) -> dict[str, Any]:
-    get_session(tenant, project_id, number)
     merged: dict[str, dict[str, Any]] = {}
     for c in changes:
         c = {**c, "source": source}

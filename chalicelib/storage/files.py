@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.errors import NotFound
 from chalicelib.storage import keys
 from chalicelib.storage.common import decode_cursor, page
 from chalicelib.storage.models import BaseItem, FileChangeItem, SessionItem
@@ -36,26 +39,46 @@ def all_session_files(tenant: str, project_id: str, number: int) -> list[FileCha
 
 
 def replace_session_files(tenant: str, project_id: str, number: int, changes: list[dict[str, Any]],
-                          *, only_source: str | None = None) -> int:
+                          *, only_source: str | None = None, rev: int | None = None) -> int:
     """Replace a session's file changes; returns how many the session now has.
 
     With `only_source="transcript"`, only transcript-derived items are replaced, and a path that a
-    person or `git diff --numstat` already stated keeps that statement.
+    person or `git diff --numstat` already stated keeps that statement. The set is written with a
+    batch (not a transaction: it may hold thousands of items), then the session's count is set on
+    condition that its `rev` is still the one read first. A concurrent replacement makes that
+    condition fail, and the loser replaces again on top of the winner's items: one of the two
+    lists wins whole, never a mix of both. A caller that has just written the session passes its
+    `rev` and spares the first read.
     """
-    existing = all_session_files(tenant, project_id, number)
-    keep = {f.path for f in existing if only_source and f.source in EXPLICIT}
-    new_paths = {c["path"] for c in changes if c["path"] not in keep}
-    with BaseItem.batch_write() as batch:
-        for f in existing:
-            if (only_source is None or f.source == only_source) and f.path not in new_paths:
-                batch.delete(f)
-        for c in changes:
-            if c["path"] not in keep:
-                batch.save(_item(tenant, project_id, number, c))
-    total = len(new_paths | keep | {f.path for f in existing if only_source and f.source not in (only_source,)})
-    SessionItem(keys.project_pk(tenant, project_id), keys.session_sk(number)).update(
-        actions=[SessionItem.files.set(total)], condition=SessionItem.PK.exists())
-    return total
+    pk, sk = keys.project_pk(tenant, project_id), keys.session_sk(number)
+    for _ in range(10):
+        try:
+            if rev is None:
+                rev = SessionItem.get(pk, sk, consistent_read=True, attributes_to_get=["rev"]).rev or 0
+        except SessionItem.DoesNotExist:
+            raise NotFound(f"session {number} of project {project_id!r} not found",
+                           code="session_not_found") from None
+        existing = all_session_files(tenant, project_id, number)
+        keep = {f.path for f in existing if only_source and f.source in EXPLICIT}
+        new_paths = {c["path"] for c in changes if c["path"] not in keep}
+        with BaseItem.batch_write() as batch:
+            for f in existing:
+                if (only_source is None or f.source == only_source) and f.path not in new_paths:
+                    batch.delete(f)
+            for c in changes:
+                if c["path"] not in keep:
+                    batch.save(_item(tenant, project_id, number, c))
+        others = {f.path for f in existing if only_source and f.source != only_source}
+        total = len(new_paths | others)
+        try:
+            SessionItem(pk, sk).update(actions=[SessionItem.files.set(total), SessionItem.rev.add(1)],
+                                       condition=SessionItem.rev == rev)
+            return total
+        except UpdateError as e:
+            if e.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            rev = None  # read it again
+    raise RuntimeError("the session kept changing while its file changes were replaced")
 
 
 def file_history(tenant: str, project_id: str, path: str, *, limit: int, cursor: str | None,

@@ -87,8 +87,8 @@ def delete_upload(pk: str, number: int, upload_id: str) -> int:
     return n
 
 
-def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, Any]) -> str | None:
-    """Point the session at the new upload (and its stats); returns the previous upload id.
+def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, Any]) -> tuple[str | None, int]:
+    """Point the session at the new upload (and its stats); returns (previous upload id, new rev).
 
     The swap is conditional on the session's `rev`, so of two concurrent re-uploads each one sees
     the pointer it replaces, and every old upload's chunks are deleted exactly once.
@@ -101,8 +101,9 @@ def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, A
         except SessionItem.DoesNotExist:
             raise missing from None
         old_upload = old.transcript.upload_id if old.transcript is not None else None
+        session = SessionItem(pk, sk)
         try:
-            SessionItem(pk, sk).update(
+            session.update(
                 actions=[SessionItem.transcript.set(TranscriptInfo(uploaded_at=now_iso(), **info)),
                          SessionItem.rev.add(1), SessionItem.updated_at.set(now_iso())],
                 condition=SessionItem.rev == (old.rev or 0))
@@ -112,7 +113,7 @@ def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, A
             raise
         if old_upload and old_upload != info["upload_id"]:
             delete_upload(pk, number, old_upload)
-        return old_upload
+        return old_upload, int(session.rev)
     raise RuntimeError("the session kept changing while its transcript was swapped")
 
 

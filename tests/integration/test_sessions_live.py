@@ -129,3 +129,18 @@ def test_unsupported_methods_get_json_404_not_a_5xx(live):
     for method in ("TRACE", "CONNECT"):
         r = http(method, "/api/projects")
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_concurrent_file_lists_one_wins_whole(live):
+    http = live(_tenant())
+    pid = http("POST", "/api/projects", {"name": "files"}).json()["id"]
+    http("POST", f"/api/projects/{pid}/sessions", {})
+    lists = {i: [{"path": f"list{i}/file{j}.py", "lines_added": j} for j in range(30)] for i in range(6)}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(lambda i: http("PUT", f"/api/projects/{pid}/sessions/1/files", lists[i]).status_code,
+                              range(6)))
+    assert codes == [200] * 6
+    got = http("GET", f"/api/projects/{pid}/sessions/1/files", params={"limit": 100}).json()["items"]
+    winners = {f["path"].split("/")[0] for f in got}
+    assert len(winners) == 1 and len(got) == 30
+    assert http("GET", f"/api/projects/{pid}/sessions/1").json()["files"] == 30
