@@ -60,6 +60,25 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+def resume_interrupted_jobs() -> int:
+    """Restart handoff jobs left pending or running by a previous `make dev` (its threads died with it).
+
+    On AWS, SQS redelivers such jobs; locally nothing would, so the dev server looks for them once at
+    start. A Scan is fine here: it is a local start-up step, never a request path.
+    """
+    from chalicelib import jobs
+    from chalicelib.domain.handoffs import run_job
+    from chalicelib.storage.models import HandoffItem
+
+    n = 0
+    for h in HandoffItem.scan(HandoffItem.SK.startswith("HANDOFF#") & HandoffItem.status.is_in("pending", "running")):
+        _, tenant, _, project_id = h.PK.split("#", 3)
+        jobs.enqueue({"tenant": tenant, "project_id": project_id, "number": int(h.number), "job_id": h.job_id},
+                     run_job)
+        n += 1
+    return n
+
+
 def main() -> None:
     _stop_on_signals()
     data_dir = Path(os.environ.get("MSO_DATA_DIR", ".data")).resolve()
@@ -92,6 +111,9 @@ def main() -> None:
             token_file.write_text(token + "\n")
             token_file.chmod(0o600)
         register_token(token, DEV_TENANT, "make dev")
+        resumed = resume_interrupted_jobs()
+        if resumed:
+            print(f"resuming {resumed} handoff job(s) interrupted when the server last stopped", flush=True)
         _banner([f"Dashboard:  http://127.0.0.1:{port}/#token={token}",
                  f"API:        http://127.0.0.1:{port}/api/health",
                  f"Token:      {token_file} (tenant '{DEV_TENANT}')",

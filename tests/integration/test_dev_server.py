@@ -61,6 +61,26 @@ def _stop(proc: subprocess.Popen, ddb_port: int, *, term: bool = False) -> str:
     return out.decode(errors="replace")
 
 
+def _queue_without_running(ddb_port: int, pid: str) -> None:
+    """Write a pending handoff job straight into the dev database, as a killed server leaves it."""
+    code = ("from chalicelib import config; from chalicelib.storage.models import configure; "
+            "from chalicelib.storage.handoffs import request_handoff; config.reset(); configure(); "
+            f"request_handoff('dev', {pid!r}, 1, mode='rules', budget_chars=None)")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, env=_user_env(
+        MSO_DYNAMODB_ENDPOINT=f"http://127.0.0.1:{ddb_port}", AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local", AWS_DEFAULT_REGION="us-east-1"))
+
+
+def _wait_for_handoff(base: str, headers: dict, pid: str) -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        h = requests.get(f"{base}/projects/{pid}/sessions/1/handoff", headers=headers, timeout=10).json()
+        if h["status"] == "ready":
+            return h
+        time.sleep(0.3)
+    raise AssertionError("the interrupted handoff job was not resumed")
+
+
 def test_make_dev_keeps_data_across_restart(tmp_path):
     if not ddb.java_available():
         pytest.fail("Java 17 is needed for make dev's DynamoDB Local")
@@ -83,6 +103,12 @@ def test_make_dev_keeps_data_across_restart(tmp_path):
         assert requests.get(f"{base}/projects/{pid}", headers=oh, timeout=10).status_code == 404
         assert requests.get(f"{base}/projects/{pid}/sessions/7", headers=oh, timeout=10).status_code == 404
         assert requests.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200  # the dashboard
+        # a handoff job the server was running when it stopped (queued here without a worker thread)
+        requests.patch(f"{base}/projects/{pid}/sessions/1", json={"status": "completed",
+                                                                  "next_steps": ["resume me"]}, headers=h, timeout=10)
+        _queue_without_running(ddb_port, pid)
+        assert requests.get(f"{base}/projects/{pid}/sessions/1/handoff", headers=h, timeout=10).json()[
+            "status"] == "pending"
     finally:
         out = _stop(proc, ddb_port)
     assert "#token=" in out and "Dashboard" in out
@@ -94,8 +120,10 @@ def test_make_dev_keeps_data_across_restart(tmp_path):
         assert p["sessions"]["total"] == 30
         listed = requests.get(f"{base}/projects/{pid}/sessions?limit=100", headers=h, timeout=10).json()["items"]
         assert [s["number"] for s in listed] == list(range(1, 31))
+        assert "resume me" in _wait_for_handoff(base, h, pid)["markdown"]
     finally:
-        _stop(proc, ddb_port, term=True)
+        out = _stop(proc, ddb_port, term=True)
+    assert "resuming 1 handoff job(s) interrupted" in out
 
 
 def test_without_java_falls_back_to_moto_and_says_so(monkeypatch, capsys, tmp_path):
