@@ -187,6 +187,9 @@ export const paths = {
   files: (p, n) => `/api/projects/${enc(p)}/sessions/${enc(n)}/files`,
   handoff: (p, n) => `/api/projects/${enc(p)}/sessions/${enc(n)}/handoff`,
   analytics: (p) => `/api/projects/${enc(p)}/analytics`,
+  knowledge: (p) => `/api/projects/${enc(p)}/knowledge`,
+  knowledgeUse: (p, id) => `/api/projects/${enc(p)}/knowledge/${enc(id)}/use`,
+  knowledgeSearch: () => "/api/knowledge",
   accounts: () => "/api/accounts",
   stats: () => "/api/stats",
 };

@@ -6,6 +6,7 @@ import {
   textarea, toast, validate,
 } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
+import { knowledgeCard } from "./knowledge.js";
 import { crumbs, deleteProject, pageHead, projectModal, statCard } from "./projects.js";
 
 const SESSIONS_PAGE = 20;
@@ -368,6 +369,7 @@ export async function renderProject(main, [projectId], ctx) {
       crumbs([["Projects", "#/projects"], [project.name, null]])),
     stats,
     h("div", { class: "grid grid-2 section" }, goal, pinsCard(project)),
+    h("div", { class: "section" }, knowledgeCard(project)),
     sessionsSection);
 
   const onComplete = async (sess) => {

@@ -103,6 +103,15 @@ def seed(api: ApiClient) -> dict[str, Any]:
             "links": ["https://github.com/example/billing/pull/42"],
         })
         _wait_handoff(api, pid, i)
+    for item in (
+        {"title": "Retry Stripe webhooks with an idempotency key", "kind": "pattern", "tags": ["stripe", "webhooks"],
+         "body": "Store the event id with a unique index before doing any work.\nIf the insert fails, answer 200 "
+                 "and stop: Stripe already got its answer once.\nKeep the keys for at least 3 days (Stripe's retry "
+                 "window), then expire them with a TTL.\nLog duplicates at info level, not as errors."},
+        {"title": "Reconciliation drift came from rounding in currency conversion", "kind": "solution",
+         "tags": ["ledger", "money"], "body": "Convert once, at the edge, to integer cents; never round twice."},
+    ):
+        api.post(f"/api/projects/{pid}/knowledge", item)
     api.post(f"/api/projects/{pid}/sessions", {"title": "Subscription webhooks", "ai_account": accts[0]["id"],
                                                "model": "claude-sonnet-4.5", "credit_budget": 40})
     q = api.post("/api/projects", {"name": "Docs site migration", "description": "Hugo to Astro, keeping every URL."})
@@ -152,6 +161,7 @@ def shoot(out: Path, only: set[str] | None = None) -> None:
                 snap("session-transcript", tab="Transcript")
                 snap("session-files", tab="Files changed")
                 snap("analytics", f"#/analytics/{pid}")
+                snap("knowledge", "#/knowledge")
                 snap("accounts", "#/accounts")
                 snap("settings", "#/settings")
                 page.goto(f"{srv.base}/#/projects/{pid}")

@@ -1,0 +1,261 @@
+// Knowledge base: search across projects, copy an item (counts a use), and a project's card with "Add".
+import { api, paths } from "./api.js";
+import {
+  busy, button, checks, clear, copyText, dateTime, emptyState, errorState, field, formId, h, input, loading,
+  openModal, plural, relTime, select, showFieldError, textarea, toast, validate,
+} from "./dom.js";
+import { pageHead } from "./projects.js";
+
+const PAGE = 20;
+const SEARCH_DELAY = 300;
+const KINDS = [["lesson", "Lesson"], ["pattern", "Pattern"], ["solution", "Solution"]];
+const KIND_LABEL = Object.fromEntries(KINDS);
+
+// ---------------------------------------------------------------- project names (id -> name)
+/** id -> name of the tenant's projects (an item whose project is not found shows its id). */
+async function projectNames() {
+  const names = new Map();
+  let cursor = null;
+  for (let i = 0; i < 10; i++) {
+    const page = await api("GET", paths.projects(), { query: { limit: 100, cursor } });
+    for (const p of (page && page.items) || []) names.set(p.id, p.name);
+    cursor = page && page.next_cursor;
+    if (!cursor) break;
+  }
+  return names;
+}
+
+// ---------------------------------------------------------------- one item
+let itemSeq = 0;
+
+/**
+ * An item as a card: title, kind, project, tags, uses, source session, the body as text (folded), Copy.
+ * opts: {names: Map (project names; null = inside that project), level: heading tag}
+ */
+export function knowledgeItem(item, { names = null, level = "h2" } = {}) {
+  const pid = encodeURIComponent(item.project_id);
+  const bodyId = `kb-body-${++itemSeq}`;
+  const uses = h("span", { class: "kb-uses" }, plural(item.uses || 0, "use"));
+  const meta = h("div", { class: "kb-meta" },
+    names ? h("a", { href: `#/projects/${pid}`, class: "kb-project" }, names.get(item.project_id) || item.project_id) : null,
+    item.source_session !== null && item.source_session !== undefined
+      ? h("a", { href: `#/projects/${pid}/sessions/${encodeURIComponent(item.source_session)}` }, `from session ${item.source_session}`)
+      : null,
+    uses,
+    item.created_at ? h("span", { title: dateTime(item.created_at) }, relTime(item.created_at)) : null);
+  const body = h("p", { class: "kb-body clamped", id: bodyId }, item.body);
+  const more = button("Show more", { small: true, variant: "ghost", class: "kb-more" });
+  more.hidden = true;
+  more.setAttribute("aria-controls", bodyId);
+  more.setAttribute("aria-expanded", "false");
+  more.addEventListener("click", () => {
+    const open = body.classList.toggle("clamped") === false;
+    more.setAttribute("aria-expanded", String(open));
+    more.textContent = open ? "Show less" : "Show more";
+  });
+  const copy = button("Copy", { small: true, icon: "copy", label: `Copy “${item.title}”`, title: "Copy the text (counts a use)" });
+  copy.addEventListener("click", () => busy(copy, async () => {
+    const ok = await copyText(item.body);
+    if (!ok) {
+      toast("Copy failed: select the text instead", "error");
+      return;
+    }
+    try {
+      const updated = await api("POST", paths.knowledgeUse(item.project_id, item.id));
+      item.uses = updated && updated.uses !== undefined ? updated.uses : (item.uses || 0) + 1;
+      uses.textContent = plural(item.uses, "use");
+      toast("Copied to the clipboard", "success");
+    } catch (e) {
+      toast(`Copied, but the use was not counted: ${e.message}`, "error");
+    }
+  }));
+  const tags = (item.tags || []).length
+    ? h("ul", { class: "chips kb-tags", "aria-label": "Tags" }, item.tags.map((t) => h("li", { class: "chip" }, t)))
+    : null;
+  const kind = String(item.kind || "lesson");
+  const el = h("article", { class: "kb-item", dataset: { itemId: item.id } },
+    h("div", { class: "kb-head" },
+      h(level, { class: "kb-title" }, item.title),
+      h("span", { class: `badge plain kb-kind kb-${kind.replace(/[^a-z]/g, "")}` }, KIND_LABEL[kind] || kind)),
+    meta, body,
+    h("div", { class: "kb-foot" }, tags, h("div", { class: "kb-actions" }, more, copy)));
+  // Offer "Show more" only when the text is cut (measured once it is laid out).
+  requestAnimationFrame(() => {
+    if (body.isConnected && body.scrollHeight > body.clientHeight + 2) more.hidden = false;
+  });
+  return el;
+}
+
+// ---------------------------------------------------------------- add (modal)
+function parseTags(raw) {
+  const seen = new Set();
+  return raw.split(",").map((t) => t.trim()).filter((t) => t && !seen.has(t) && seen.add(t));
+}
+
+/** Modal: add a knowledge item to a project. Resolves to the created item, or null. */
+export function knowledgeModal(project) {
+  return new Promise((resolve) => {
+    let created = null;
+    const fTitle = field("Title", input({ maxlength: 200, required: true, placeholder: "e.g. Retry webhooks with an idempotency key" }));
+    const fKind = field("Kind", select(KINDS.map(([value, label]) => ({ value, label }))));
+    const fTags = field("Tags", input({ placeholder: "e.g. billing, webhooks" }), { optional: true, hint: "Comma-separated; up to 20, each up to 50 characters." });
+    const fBody = field("Text", textarea({ rows: 6, maxlength: 20000, required: true, placeholder: "What to do, and why it works" }));
+    const form = h("form", { class: "form", novalidate: true, id: formId() },
+      fTitle, h("div", { class: "form-row" }, fKind, fTags), fBody);
+    const submit = button("Add to knowledge", { variant: "primary", type: "submit" });
+    submit.setAttribute("form", form.id);
+    const cancel = button("Cancel", { onclick: () => m.close() });
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (submit.disabled) return;
+      const v = validate({
+        title: { field: fTitle, get: () => fTitle.control.value.trim(), check: checks.text(200, { required: true, label: "Title" }) },
+        kind: { field: fKind, get: () => fKind.control.value, check: () => null },
+        tags: { field: fTags, get: () => parseTags(fTags.control.value), check: (list) => {
+          if (list.length > 20) return `There are ${list.length} tags; the limit is 20.`;
+          const long = list.find((t) => t.length > 50);
+          return long ? `The tag “${long.slice(0, 20)}…” is too long (${long.length} characters, the limit is 50).` : null;
+        } },
+        body: { field: fBody, get: () => fBody.control.value.trim(), check: checks.text(20000, { required: true, label: "Text" }) },
+      });
+      if (!v) return;
+      const payload = { title: v.title, body: v.body, kind: v.kind };
+      if (v.tags.length) payload.tags = v.tags;
+      await busy(submit, async () => {
+        try {
+          created = await api("POST", paths.knowledge(project.id), { body: payload });
+          toast(`“${created.title}” added to the knowledge base`, "success");
+          m.close();
+        } catch (err) {
+          if (!showFieldError(err, { title: fTitle, kind: fKind, tags: fTags, body: fBody })) toast(err.message, "error");
+        }
+      }, "Adding…");
+    });
+    const m = openModal({ title: `Add knowledge · ${project.name}`, body: form, actions: [cancel, submit], onClose: () => resolve(created) });
+  });
+}
+
+// ---------------------------------------------------------------- the project's card
+const CARD_ITEMS = 5;
+
+/** The "Knowledge" card of the Project view: the latest few items, "Add", a link to the search. */
+export function knowledgeCard(project) {
+  const list = h("div", { class: "kb-list compact" });
+  const body = h("div", null, loading("Loading knowledge…"));
+  const add = button("Add", { small: true, icon: "plus", label: "Add a knowledge item", onclick: async () => {
+    const item = await knowledgeModal(project);
+    if (item && card.isConnected) load();
+  } });
+  const all = h("a", { class: "btn btn-sm btn-ghost", href: "#/knowledge" }, "See all");
+  const card = h("section", { class: "card kb-card", "aria-labelledby": "kb-h", id: "project-knowledge" },
+    h("div", { class: "card-title-row" }, h("h2", { id: "kb-h" }, "Knowledge"), all, add), body);
+
+  const load = async () => {
+    try {
+      const page = await api("GET", paths.knowledge(project.id), { query: { limit: CARD_ITEMS } });
+      if (!card.isConnected) return;
+      const items = (page && page.items) || [];
+      clear(list);
+      for (const it of items) list.append(knowledgeItem(it, { level: "h3" }));
+      clear(body).append(items.length ? list
+        : h("p", { class: "muted" }, "Patterns, solutions and lessons worth reusing. Session learnings are added when their handoff is made; add your own with “Add”."));
+    } catch (e) {
+      if (e.status === 401) return;
+      clear(body).append(e.routeMissing ? h("p", { class: "muted" }, "This server has no knowledge base yet.") : errorState(e, load));
+    }
+  };
+  load();
+  return card;
+}
+
+// ---------------------------------------------------------------- #/knowledge
+function readQuery() {
+  const raw = location.hash.replace(/^#/, "");
+  const i = raw.indexOf("?");
+  return new URLSearchParams(i >= 0 ? raw.slice(i + 1) : "").get("q") || "";
+}
+
+export async function renderKnowledge(main, _params, ctx) {
+  ctx.setTitle("Knowledge");
+  const search = input({ type: "search", maxlength: 200, placeholder: "Search titles, text and tags", "aria-label": "Search knowledge", id: "kb-search", value: readQuery() });
+  const go = button("Search", { type: "submit" });
+  const form = h("form", { class: "kb-search", role: "search", novalidate: true }, search, go);
+  const status = h("p", { class: "muted small kb-status", role: "status" });
+  const list = h("div", { class: "kb-list", id: "knowledge-list" });
+  const more = h("div", { class: "load-more" });
+  const results = h("div", { class: "kb-results" });
+
+  clear(main);
+  main.append(pageHead("Knowledge", "Patterns, solutions and lessons from all your projects, newest first."), form, status, results);
+
+  let names = null; // loaded once per visit (with the first page)
+  let seq = 0;
+  let cursor = null;
+  let count = 0;
+  let current = null;
+
+  const loadPage = async (my, q) => {
+    // A filtered page may come back short, even empty, with a cursor: follow a few to fill the first screen.
+    let got = 0;
+    for (let i = 0; i < 5; i++) {
+      const page = await api("GET", paths.knowledgeSearch(), { query: { q, limit: PAGE, cursor } });
+      if (my !== seq || !ctx.isCurrent()) return;
+      const items = (page && page.items) || [];
+      for (const it of items) list.append(knowledgeItem(it, { names }));
+      got += items.length;
+      count += items.length;
+      cursor = (page && page.next_cursor) || null;
+      if (!cursor || got >= PAGE / 2) break;
+    }
+    clear(more);
+    if (cursor) {
+      const b = button("Load more", { onclick: () => busy(b, () => loadPage(my, q).catch((e) => toast(e.message, "error")), "Loading…") });
+      more.append(b);
+    }
+    if (count) status.textContent = `${plural(count, "item")}${cursor ? " shown" : ""}${q ? ` matching “${q}”` : ""}`;
+    else status.textContent = cursor ? "Nothing matches among the most recent items: load more to look further back." : "";
+    if (!count && !cursor) {
+      clear(results).append(q
+        ? emptyState("Nothing matches", `No item contains “${q}”. Try a shorter or different word.`)
+        : emptyState("No knowledge yet",
+          "Items appear here when a session's handoff is made (its learnings become lessons), or when you add one from a project."));
+    }
+  };
+
+  const run = async (q) => {
+    if (q === current) return;
+    current = q;
+    const my = ++seq;
+    cursor = null;
+    count = 0;
+    clear(list);
+    clear(more);
+    status.textContent = "";
+    clear(results).append(loading(q ? "Searching…" : "Loading knowledge…"));
+    history.replaceState(null, "", `#/knowledge${q ? `?q=${encodeURIComponent(q)}` : ""}`);
+    try {
+      if (!names) names = await projectNames().catch(() => new Map());
+      if (my !== seq || !ctx.isCurrent()) return;
+      clear(results).append(list, more);
+      await loadPage(my, q);
+    } catch (e) {
+      if (my !== seq || !ctx.isCurrent()) return;
+      if (e.status === 401) return;
+      current = null;
+      clear(results).append(errorState(e, () => run(q)));
+    }
+  };
+
+  let timer = null;
+  ctx.onLeave(() => clearTimeout(timer));
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => run(search.value.trim()), SEARCH_DELAY);
+  });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    clearTimeout(timer);
+    run(search.value.trim());
+  });
+  await run(search.value.trim());
+}
