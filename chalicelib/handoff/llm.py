@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -574,6 +574,20 @@ def _render_blocks_within(messages: Sequence[Message], total: int) -> list[str]:
     return head + [f"[... {omitted} messages omitted ...]"] + tail
 
 
+def _pack(items: Iterable[str], limit: int) -> list[str]:
+    """Join items with newlines, greedily, into strings of at most `limit` (each item fits alone)."""
+    out: list[str] = []
+    current = ""
+    for item in items:
+        if current and len(current) + 1 + len(item) > limit:
+            out.append(current)
+            current = ""
+        current = f"{current}\n{item}" if current else item
+    if current:
+        out.append(current)
+    return out
+
+
 def split_chunks(blocks: Sequence[str], chunk_chars: int) -> list[str]:
     """Group blocks into chunks of at most `chunk_chars`; an oversized block is cut by lines."""
     pieces: list[str] = []
@@ -581,30 +595,10 @@ def split_chunks(blocks: Sequence[str], chunk_chars: int) -> list[str]:
         if len(b) <= chunk_chars:
             pieces.append(b)
             continue
-        current = ""
-        for line in b.splitlines():
-            while len(line) > chunk_chars:
-                if current:
-                    pieces.append(current)
-                    current = ""
-                pieces.append(line[:chunk_chars])
-                line = line[chunk_chars:]
-            if current and len(current) + 1 + len(line) > chunk_chars:
-                pieces.append(current)
-                current = ""
-            current = f"{current}\n{line}" if current else line
-        if current:
-            pieces.append(current)
-    chunks: list[str] = []
-    current = ""
-    for p in pieces:
-        if current and len(current) + 1 + len(p) > chunk_chars:
-            chunks.append(current)
-            current = ""
-        current = f"{current}\n{p}" if current else p
-    if current:
-        chunks.append(current)
-    return chunks
+        slices = (line[i:i + chunk_chars] for line in b.splitlines()
+                  for i in range(0, max(len(line), 1), chunk_chars))
+        pieces += _pack(slices, chunk_chars)
+    return _pack(pieces, chunk_chars)
 
 
 # ---------------------------------------------------------------------------------------------
