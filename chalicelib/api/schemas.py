@@ -76,7 +76,12 @@ _SESSION_SCALARS: dict[str, Any] = {
     "tasks_completed": count(),
 }
 
-SESSION_CREATE = {"type": "object", "additionalProperties": False, "properties": dict(_SESSION_SCALARS)}
+# The agent's own session id (Claude Code, Codex: a UUID) and the agent's name.
+EXTERNAL_ID = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"^[\x21-\x7e]+$"}
+AGENT = {"type": "string", "minLength": 1, "maxLength": 40, "pattern": r"^[a-z0-9][a-z0-9._-]*$"}
+
+SESSION_CREATE = {"type": "object", "additionalProperties": False,
+                  "properties": {**_SESSION_SCALARS, "external_id": EXTERNAL_ID, "agent": AGENT}}
 
 _RECORD = {
     "accomplishments": text_list(),

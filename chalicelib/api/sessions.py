@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api import schemas
-from chalicelib.api.common import Ctx, endpoint
+from chalicelib.api.common import Ctx, endpoint, json_response
 from chalicelib.api.projects import PAGE
 from chalicelib.domain import sessions
 
@@ -15,10 +15,12 @@ bp = Blueprint(__name__)
 BASE = "/api/projects/{project_id}/sessions"
 
 
-@endpoint(bp, BASE, "POST", summary="Start a session (returns the starting handoff)", tag="sessions",
+@endpoint(bp, BASE, "POST", summary="Start a session (returns the starting handoff); with external_id, "
+          "create or link: 201 when created, 200 with the existing session", tag="sessions",
           status=201, body=schemas.SESSION_CREATE)
-def create_session(ctx: Ctx, project_id: str) -> dict[str, Any]:
-    return sessions.create(ctx.tenant, project_id, ctx.json(schemas.SESSION_CREATE, required=False))
+def create_session(ctx: Ctx, project_id: str) -> Any:
+    out = sessions.create(ctx.tenant, project_id, ctx.json(schemas.SESSION_CREATE, required=False))
+    return out if out["created"] else json_response(out, 200)
 
 
 @endpoint(bp, BASE, "GET", summary="List a project's sessions in order", tag="sessions",

@@ -38,6 +38,8 @@ def session_json(s: SessionItem) -> dict[str, Any]:
         "started_from_handoff": None if s.starting_handoff is None else int(s.starting_handoff),
         "handoff": s.handoff,
         "transcript": None,
+        "external_id": s.external_id,
+        "agent": s.agent,
     }
     for f in RECORD_FIELDS:
         out[f] = list(rec.get(f) or [])
@@ -65,10 +67,19 @@ def handoff_summary(h: HandoffItem | None) -> dict[str, Any] | None:
 
 
 def create(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    session, handoff = store.create_session(tenant, project_id, body)
+    """Start a session; with `external_id`, the agent's session id, the same id always gets the same
+    session (`created` says whether this call made it), however many calls race."""
+    session, handoff, created = store.create_or_link_session(tenant, project_id, body)
     out = session_json(session)
     out["starting_handoff"] = handoff_summary(handoff)
+    out["created"] = created
     return out
+
+
+def find_external(tenant: str, project_id: str, external_id: str) -> dict[str, Any] | None:
+    """The session of an agent's session id, or None."""
+    s = store.find_by_external_id(tenant, project_id, external_id)
+    return None if s is None else session_json(s)
 
 
 def get(tenant: str, project_id: str, number: int) -> dict[str, Any]:

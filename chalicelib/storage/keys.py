@@ -51,6 +51,14 @@ def session_sk(n: int) -> str:
     return f"SESSION#{num(n)}"
 
 
+EXTERNAL_PREFIX = "EXT#"
+
+
+def external_sk(external_id: str) -> str:
+    """The uniqueness item of an agent's session id (ids are at most 200 characters: schemas.py)."""
+    return f"EXT#{external_id}"
+
+
 HANDOFF_PREFIX = "HANDOFF#"
 
 

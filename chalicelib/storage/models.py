@@ -145,6 +145,19 @@ class SessionItem(BaseItem):
     starting_handoff = NumberAttribute(null=True)  # which handoff this session started from
     updated_at = UnicodeAttribute(null=True)
     rev = NumberAttribute(default=0)  # optimistic lock: every write checks and bumps it
+    external_id = UnicodeAttribute(null=True)  # the agent's own session id (unique per project: ExternalIdItem)
+    agent = UnicodeAttribute(null=True)  # claude, codex, aider, ... (who ran the session)
+
+
+class ExternalIdItem(BaseItem):
+    """Uniqueness guard: an agent's session id -> the session number, written in the session's
+    creating transaction under `attribute_not_exists`, so two racing creations cannot both win."""
+
+    project_id = UnicodeAttribute()
+    external_id = UnicodeAttribute()
+    number = NumberAttribute()
+    agent = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
 
 
 class HandoffItem(BaseItem):
@@ -229,7 +242,7 @@ class KnowledgeItem(BaseItem):
 
 ALL_MODELS: tuple[type[BaseItem], ...] = (
     TokenItem, ProjectItem, AccountItem, SessionItem, HandoffItem, FileChangeItem,
-    TranscriptChunkItem, KnowledgeItem, UploadItem,
+    TranscriptChunkItem, KnowledgeItem, UploadItem, ExternalIdItem,
 )
 
 

@@ -11,7 +11,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.storage import keys
 from chalicelib.storage.common import decode_cursor, now_iso, page, run_transaction
-from chalicelib.storage.models import AccountItem, HandoffItem, ProjectItem, SessionItem
+from chalicelib.storage.models import AccountItem, ExternalIdItem, HandoffItem, ProjectItem, SessionItem
 from chalicelib.storage.projects import get_project
 
 # Session fields whose sums are kept on the project (and, for credits, on the AI account).
@@ -26,13 +26,54 @@ def _account_missing(codes: list[str | None], index: int | None) -> bool:
     return index is not None and index < len(codes) and codes[index] == "ConditionalCheckFailed"
 
 
+class _ExternalIdTaken(Exception):
+    """The agent's session id was claimed by another creation: link to that session instead."""
+
+
 def create_session(tenant: str, project_id: str, fields: dict[str, Any],
                    ) -> tuple[SessionItem, HandoffItem | None]:
-    """Create session N+1: one transaction (counter bump under a condition + put if absent).
+    """Create session N+1 (see create_or_link_session)."""
+    session, handoff, _ = create_or_link_session(tenant, project_id, fields)
+    return session, handoff
 
-    Retries when another creation won the race; the number is unique and gap-free because the
-    counter only moves when the session item is written with it.
+
+def find_by_external_id(tenant: str, project_id: str, external_id: str, *,
+                        consistent: bool = False) -> SessionItem | None:
+    """The session an agent's session id belongs to: 1 GetItem (uniqueness item) + 1 GetItem."""
+    try:
+        ext = ExternalIdItem.get(keys.project_pk(tenant, project_id), keys.external_sk(external_id),
+                                 consistent_read=consistent)
+    except ExternalIdItem.DoesNotExist:
+        return None
+    return get_session(tenant, project_id, int(ext.number), consistent=consistent)
+
+
+def _latest_handoff(tenant: str, project_id: str, project: ProjectItem | None) -> HandoffItem | None:
+    if project is None:
+        project = get_project(tenant, project_id)
+    if project.latest_handoff is None:
+        return None
+    try:
+        return HandoffItem.get(keys.project_pk(tenant, project_id), keys.handoff_sk(int(project.latest_handoff)))
+    except HandoffItem.DoesNotExist:
+        return None
+
+
+def create_or_link_session(tenant: str, project_id: str, fields: dict[str, Any],
+                           ) -> tuple[SessionItem, HandoffItem | None, bool]:
+    """Create session N+1, or return the session that already holds `fields["external_id"]`.
+
+    One transaction: counter bump under a condition + put the session if absent (+ put the
+    external id's uniqueness item if absent). Retries when another creation won the number; the
+    number is unique and gap-free because the counter only moves when the session item is
+    written with it. When the external id's item exists (before, or because a racing creation
+    committed it first), the existing session is returned with created=False.
     """
+    external_id = fields.get("external_id")
+    if external_id:
+        found = find_by_external_id(tenant, project_id, external_id)
+        if found is not None:
+            return found, _latest_handoff(tenant, project_id, None), False
     state: dict[str, Any] = {}
 
     def build(tx: TransactWrite) -> None:
@@ -46,7 +87,7 @@ def create_session(tenant: str, project_id: str, fields: dict[str, Any],
             model=fields.get("model"), credit_budget=fields.get("credit_budget") or 0,
             credits_used=fields.get("credits_used") or 0, tasks_planned=fields.get("tasks_planned") or 0,
             tasks_completed=fields.get("tasks_completed") or 0,
-            starting_handoff=project.latest_handoff, rev=0,
+            starting_handoff=project.latest_handoff, rev=0, external_id=external_id, agent=fields.get("agent"),
             GSI1PK=keys.in_progress_gsi1pk(tenant), GSI1SK=f"{ts}#{project_id}#{keys.num(n)}",
         )
         tx.update(
@@ -56,27 +97,37 @@ def create_session(tenant: str, project_id: str, fields: dict[str, Any],
             condition=(ProjectItem.session_count == n - 1) & (ProjectItem.state == "active"),
         )
         tx.save(session, condition=SessionItem.PK.does_not_exist())
-        state.update(session=session, project=project, account_index=None)
+        state.update(session=session, project=project, account_index=None, external_index=None)
+        idx = 2
+        if external_id:
+            tx.save(ExternalIdItem(keys.project_pk(tenant, project_id), keys.external_sk(external_id),
+                                   project_id=project_id, external_id=external_id, number=n,
+                                   agent=fields.get("agent"), created_at=ts),
+                    condition=ExternalIdItem.PK.does_not_exist())
+            state["external_index"] = idx
+            idx += 1
         if session.ai_account:
             tx.update(AccountItem(keys.tenant_pk(tenant), keys.account_sk(session.ai_account)),
                       actions=[AccountItem.sessions.add(1), AccountItem.credits_used.add(session.credits_used)],
                       condition=AccountItem.SK.exists())
-            state["account_index"] = 2
+            state["account_index"] = idx
 
     def on_cancel(codes: list[str | None]) -> None:
+        ext = state.get("external_index")
+        if ext is not None and ext < len(codes) and codes[ext] == "ConditionalCheckFailed":
+            raise _ExternalIdTaken
         if _account_missing(codes, state.get("account_index")):
             raise BadRequest(f"ai_account {state['session'].ai_account!r} does not exist: create it first "
                              "with POST /api/accounts", code="unknown_ai_account", field="ai_account")
 
-    run_transaction(build, on_cancel=on_cancel)
-    project: ProjectItem = state["project"]
-    handoff = None
-    if project.latest_handoff is not None:
-        try:
-            handoff = HandoffItem.get(keys.project_pk(tenant, project_id), keys.handoff_sk(int(project.latest_handoff)))
-        except HandoffItem.DoesNotExist:
-            handoff = None
-    return state["session"], handoff
+    try:
+        run_transaction(build, on_cancel=on_cancel)
+    except _ExternalIdTaken:
+        found = find_by_external_id(tenant, project_id, external_id, consistent=True)
+        if found is None:  # the guard item exists but its session does not: cannot happen (same transaction)
+            raise
+        return found, _latest_handoff(tenant, project_id, None), False
+    return state["session"], _latest_handoff(tenant, project_id, state["project"]), True
 
 
 def get_session(tenant: str, project_id: str, number: int, *, consistent: bool = False) -> SessionItem:
