@@ -1,5 +1,5 @@
 // Analytics of a project (Chart.js): efficiency and knowledge (predicted vs measured), credits, tasks, growth.
-import { api, hasRoute, paths } from "./api.js";
+import { api, paths } from "./api.js";
 import { clear, emptyState, h, icon, notice, num, pct } from "./dom.js";
 import { crumbs, pageHead, statCard } from "./projects.js";
 
@@ -67,25 +67,10 @@ export async function renderAnalytics(main, [projectId], ctx) {
     [h("a", { class: "btn", href: `#/projects/${pid}` }, icon("back"), "Back to project")],
     crumbs([["Projects", "#/projects"], [project.name, `#/projects/${pid}`], ["Analytics", null]]));
 
-  let data = null;
-  let missing = !(await hasRoute("GET", "/api/projects/{p}/analytics"));
-  if (!missing) {
-    try {
-      data = await api("GET", paths.analytics(project.id));
-    } catch (e) {
-      if (e.status === 401) throw e;
-      if (e.status === 404) missing = true;
-      else throw e;
-    }
-  }
+  const data = await api("GET", paths.analytics(project.id));
   if (!ctx.isCurrent()) return;
   clear(main);
   main.append(head);
-  if (missing) {
-    main.append(notice("warn", "Analytics are not available yet",
-      "This server does not offer project analytics yet. They will appear here once the backend is upgraded."));
-    return;
-  }
 
   const series = Array.isArray(data && data.series) ? data.series.filter((s) => s && typeof s === "object") : [];
   series.sort((a, b) => (Number(a.number) || 0) - (Number(b.number) || 0));

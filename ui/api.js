@@ -42,11 +42,6 @@ export class ApiError extends Error {
     this.body = body;
   }
 
-  /** The route does not exist on this server (yet): the feature is not available. */
-  get routeMissing() {
-    return this.status === 404 && /^no such route/i.test(this.message || "");
-  }
-
   get notFound() {
     return this.status === 404;
   }
@@ -139,38 +134,6 @@ export async function api(method, path, { body, raw, contentType, query, signal,
     throw e;
   }
   return data;
-}
-
-// ---- which routes exist (from the OpenAPI document; the backend grows while the UI ships) ----
-
-let routesPromise = null;
-
-/** The set of "METHOD /path/{template}" the server declares, or null if unknown. */
-export function loadRoutes() {
-  if (!routesPromise) {
-    routesPromise = api("GET", "/api/openapi.json", { auth: false })
-      .then((doc) => {
-        const set = new Set();
-        for (const [p, ops] of Object.entries((doc && doc.paths) || {})) {
-          for (const m of Object.keys(ops || {})) set.add(`${m.toUpperCase()} ${p.replace(/\{[^}]+\}/g, "{}")}`);
-        }
-        return set;
-      })
-      .catch(() => null);
-  }
-  return routesPromise;
-}
-
-/** True when the server declares the route, or when that cannot be known (then just try it). */
-export async function hasRoute(method, template) {
-  const set = await loadRoutes();
-  if (!set) return true;
-  return set.has(`${method.toUpperCase()} ${template.replace(/\{[^}]+\}/g, "{}")}`);
-}
-
-/** Forget the cached route list (e.g. after the server was upgraded). */
-export function reloadRoutes() {
-  routesPromise = null;
 }
 
 // ---- small typed helpers ----

@@ -206,7 +206,7 @@ export function notice(kind, title, text, action) {
 
 export function errorState(err, retry) {
   const msg = (err && err.message) || String(err);
-  if (err && err.status === 404 && !err.routeMissing) {
+  if (err && err.status === 404) {
     return notice("warn", "Not found", `${msg.replace(/[.\s]*$/, ".")} It may have been deleted, or the link is wrong.`,
       h("a", { class: "btn btn-sm", href: "#/projects" }, "All projects"));
   }

@@ -161,7 +161,7 @@ export function knowledgeCard(project) {
         : h("p", { class: "muted" }, "Patterns, solutions and lessons worth reusing. Session learnings are added when their handoff is made; add your own with “Add”."));
     } catch (e) {
       if (e.status === 401) return;
-      clear(body).append(e.routeMissing ? h("p", { class: "muted" }, "This server has no knowledge base yet.") : errorState(e, load));
+      clear(body).append(errorState(e, load));
     }
   };
   load();

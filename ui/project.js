@@ -1,5 +1,5 @@
 // One project: goal, pinned context, the session timeline; start and complete sessions.
-import { api, hasRoute, paths } from "./api.js";
+import { api, paths } from "./api.js";
 import {
   busy, button, checks, clear, copyText, dateTime, duration, emptyState, errorState, field, formId, h, icon, input,
   linesValue, loading, meter, notice, num, numberValue, openModal, relTime, select, showFieldError, statusBadge,
@@ -186,17 +186,10 @@ export function completeSessionModal(project, session) {
       const all = { credits_used: fCredits, tasks_planned: fPlanned, tasks_completed: fDone, ...recFields, handoff_mode: fMode };
       await busy(submit, async () => {
         try {
-          if (await hasRoute("POST", "/api/projects/{p}/sessions/{n}/complete")) {
-            body.handoff_mode = modeSel.value;
-            const res = await api("POST", paths.complete(project.id, session.number), { body });
-            result = { queued: true, response: res };
-            toast(`Session ${session.number} ${status}. The handoff is being written.`, "success");
-          } else {
-            // This server has no complete route yet: record the outcome without a handoff job.
-            const res = await api("PATCH", paths.session(project.id, session.number), { body });
-            result = { queued: false, session: res };
-            toast(`Session ${session.number} ${status}. (This server does not write handoffs yet.)`, "success");
-          }
+          body.handoff_mode = modeSel.value;
+          const res = await api("POST", paths.complete(project.id, session.number), { body });
+          result = { queued: true, response: res };
+          toast(`Session ${session.number} ${status}. The handoff is being written.`, "success");
           m.close();
         } catch (err) {
           if (!showFieldError(err, all)) toast(err.message, "error");

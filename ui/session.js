@@ -1,5 +1,5 @@
 // One session: its record, the handoff (copy, download, regenerate, live status), transcript, files.
-import { api, hasRoute, paths } from "./api.js";
+import { api, paths } from "./api.js";
 import {
   append, busy, button, clear, copyText, dateTime, downloadText, duration, emptyState, errorState, h, loading, notice, num,
   plural, safeLink, select, slug, statusBadge, toast,
@@ -18,13 +18,8 @@ const RECORD = [
   ["learnings", "Learnings"], ["blockers", "Blockers"], ["errors", "Errors"], ["links", "Links"],
   ["done_items", "Done items"],
 ];
-const HANDOFF_ROUTE = "/api/projects/{p}/sessions/{n}/handoff";
+const UPLOAD_HINT = "Upload the conversation of this session above.";
 const lastTab = new Map(); // "project/n" -> tab id, kept across re-renders
-
-function notAvailable(what) {
-  return notice("warn", `${what} not available yet`,
-    "This server does not offer it yet. It will appear here once the backend is upgraded; nothing to do on your side.");
-}
 
 function truncate(s, max = MAX_SHOWN) {
   const t = String(s ?? "");
@@ -146,12 +141,13 @@ function handoffPanel(project, session, ctx, onChanged) {
       extras);
   }
 
+  function noHandoff() {
+    return emptyState("No handoff for this session", "None was written for this session yet.",
+      h("span", { class: "toolbar center" }, ...regenerateControls("Write the handoff")));
+  }
+
   async function load() {
     clear(panel).append(loading("Loading the handoff…"));
-    if (!(await hasRoute("GET", HANDOFF_ROUTE))) {
-      clear(panel).append(notAvailable("Handoffs are"));
-      return;
-    }
     if (session.status === "in_progress") {
       clear(panel).append(emptyState("No handoff yet",
         "The handoff for the next session is written when this session is completed."));
@@ -159,10 +155,7 @@ function handoffPanel(project, session, ctx, onChanged) {
     }
     if ("handoff" in session && !session.handoff) {
       // The session says it has no handoff job: skip the request (a 404 would log a console error).
-      const canPost = await hasRoute("POST", HANDOFF_ROUTE);
-      clear(panel).append(emptyState("No handoff for this session",
-        "None was written for this session yet.",
-        canPost ? h("span", { class: "toolbar center" }, ...regenerateControls("Write the handoff")) : null));
+      clear(panel).append(noHandoff());
       return;
     }
     try {
@@ -171,16 +164,7 @@ function handoffPanel(project, session, ctx, onChanged) {
       if (!ctx.isCurrent()) return;
       if (e.status === 401) return;
       clear(panel);
-      if (e.routeMissing) {
-        panel.append(notAvailable("Handoffs are"));
-      } else if (e.status === 404) {
-        const canPost = await hasRoute("POST", HANDOFF_ROUTE);
-        panel.append(emptyState("No handoff for this session",
-          "None was written for this session yet.",
-          canPost ? h("span", { class: "toolbar center" }, ...regenerateControls("Write the handoff")) : null));
-      } else {
-        panel.append(errorState(e, load));
-      }
+      panel.append(e.status === 404 ? noHandoff() : errorState(e, load));
     }
   }
   load();
@@ -285,57 +269,51 @@ async function largeUpload(project, session, file, format, contentType, progress
 function transcriptPanel(project, session, ctx, onChanged) {
   const panel = h("div", null, loading("Loading the transcript…"));
   (async () => {
-    const [canGet, canPut] = await Promise.all([
-      hasRoute("GET", "/api/projects/{p}/sessions/{n}/transcript"),
-      hasRoute("PUT", "/api/projects/{p}/sessions/{n}/transcript"),
-    ]);
     if (!ctx.isCurrent()) return;
     clear(panel);
     // upload
-    if (canPut) {
-      const file = h("input", { type: "file", id: "transcript-file", accept: ".jsonl,.json,.md,.txt,.log,.gz,text/*,application/json,application/gzip" });
-      const fmt = select(FORMATS.map((f) => ({ value: f, label: f === "auto" ? "Detect automatically" : f })), { id: "transcript-format" });
-      const up = button("Upload", { variant: "primary", icon: "upload" });
-      const status = h("div", { class: "small", role: "status" });
-      up.addEventListener("click", () => {
-        const f = file.files && file.files[0];
-        if (!f) {
-          status.textContent = "Choose a transcript file first.";
-          file.focus();
-          return;
-        }
-        return busy(up, async () => {
-          status.textContent = "";
-          try {
-            const isGz = /\.gz$/i.test(f.name) || f.type === "application/gzip";
-            const contentType = isGz ? "application/gzip" : "application/octet-stream";
-            let res;
-            if (f.size > DIRECT_UPLOAD_MAX && await hasRoute("POST", "/api/projects/{p}/sessions/{n}/transcript-upload")) {
-              res = await largeUpload(project, session, f, fmt.value, contentType, (msg) => { status.textContent = msg; });
-            } else {
-              res = await api("PUT", paths.transcript(project.id, session.number), { raw: f, contentType, query: { format: fmt.value } });
-            }
-            const red = sumRedactions(res && res.redactions);
-            toast(`Imported ${plural(res && res.messages, "message")} (${(res && res.format) || "?"})${red ? `; ${plural(red, "secret")} redacted` : ""}`, "success");
-            status.textContent = "";
-            if (onChanged) onChanged("transcript");
-          } catch (e) {
-            status.textContent = e.message;
-            status.className = "small err";
+    const file = h("input", { type: "file", id: "transcript-file", accept: ".jsonl,.json,.md,.txt,.log,.gz,text/*,application/json,application/gzip" });
+    const fmt = select(FORMATS.map((f) => ({ value: f, label: f === "auto" ? "Detect automatically" : f })), { id: "transcript-format" });
+    const up = button("Upload", { variant: "primary", icon: "upload" });
+    const status = h("div", { class: "small", role: "status" });
+    up.addEventListener("click", () => {
+      const f = file.files && file.files[0];
+      if (!f) {
+        status.textContent = "Choose a transcript file first.";
+        file.focus();
+        return;
+      }
+      return busy(up, async () => {
+        status.textContent = "";
+        try {
+          const isGz = /\.gz$/i.test(f.name) || f.type === "application/gzip";
+          const contentType = isGz ? "application/gzip" : "application/octet-stream";
+          let res;
+          if (f.size > DIRECT_UPLOAD_MAX) {
+            res = await largeUpload(project, session, f, fmt.value, contentType, (msg) => { status.textContent = msg; });
+          } else {
+            res = await api("PUT", paths.transcript(project.id, session.number), { raw: f, contentType, query: { format: fmt.value } });
           }
-        }, "Uploading…");
-      });
-      const form = [
-        h("p", { class: "muted small" }, "Claude Code JSONL, Codex rollouts, ChatGPT exports, aider or SWE-agent logs, Markdown or plain text; gzip is fine. Secrets are redacted before anything is stored."),
-        h("div", { class: "upload" },
-          h("div", { class: "field" }, h("label", { for: file.id }, "File"), file),
-          h("div", { class: "field" }, h("label", { for: fmt.id }, "Format"), fmt),
-          up),
-        status];
-      panel.append(session.transcript
-        ? h("details", { class: "more upload-box" }, h("summary", null, "Replace the transcript"), h("div", null, ...form))
-        : h("div", { class: "card" }, h("h3", null, "Upload a transcript"), ...form));
-    }
+          const red = sumRedactions(res && res.redactions);
+          toast(`Imported ${plural(res && res.messages, "message")} (${(res && res.format) || "?"})${red ? `; ${plural(red, "secret")} redacted` : ""}`, "success");
+          status.textContent = "";
+          if (onChanged) onChanged("transcript");
+        } catch (e) {
+          status.textContent = e.message;
+          status.className = "small err";
+        }
+      }, "Uploading…");
+    });
+    const form = [
+      h("p", { class: "muted small" }, "Claude Code JSONL, Codex rollouts, ChatGPT exports, aider or SWE-agent logs, Markdown or plain text; gzip is fine. Secrets are redacted before anything is stored."),
+      h("div", { class: "upload" },
+        h("div", { class: "field" }, h("label", { for: file.id }, "File"), file),
+        h("div", { class: "field" }, h("label", { for: fmt.id }, "Format"), fmt),
+        up),
+      status];
+    panel.append(session.transcript
+      ? h("details", { class: "more upload-box" }, h("summary", null, "Replace the transcript"), h("div", null, ...form))
+      : h("div", { class: "card" }, h("h3", null, "Upload a transcript"), ...form));
     const t = session.transcript;
     if (t) {
       const red = sumRedactions(t.redactions);
@@ -346,10 +324,6 @@ function transcriptPanel(project, session, ctx, onChanged) {
         h("span", { class: "chip" }, h("b", null, num(t.tool_calls)), " tool calls"),
         t.tokens ? h("span", { class: "chip" }, h("b", null, num(t.tokens)), " tokens") : null,
         h("span", { class: "chip" }, h("b", null, num(red)), " redactions")));
-    }
-    if (!canGet) {
-      panel.append(h("div", { class: "section" }, notAvailable("Transcripts are")));
-      return;
     }
     const list = h("ol", { class: "messages section", id: "transcript", "aria-label": "Transcript messages" });
     const more = h("div", { class: "load-more" });
@@ -377,14 +351,12 @@ function transcriptPanel(project, session, ctx, onChanged) {
       await loadPage();
     } catch (e) {
       clear(holder);
-      if (e.routeMissing) holder.append(notAvailable("Transcripts are"));
-      else if (e.status === 404) holder.append(emptyState("No transcript yet", canPut ? "Upload the conversation of this session above." : null));
-      else holder.append(errorState(e));
+      holder.append(e.status === 404 ? emptyState("No transcript yet", UPLOAD_HINT) : errorState(e));
       return;
     }
     clear(holder);
     if (count) holder.append(list, more);
-    else holder.append(h("div", { class: "section" }, emptyState("No transcript yet", canPut ? "Upload the conversation of this session above." : null)));
+    else holder.append(h("div", { class: "section" }, emptyState("No transcript yet", UPLOAD_HINT)));
   })().catch((e) => {
     clear(panel).append(errorState(e));
   });
@@ -401,10 +373,6 @@ function lineCell(label, v, sign, cls) {
 function filesPanel(project, session, ctx) {
   const panel = h("div", null, loading("Loading file changes…"));
   (async () => {
-    if (!(await hasRoute("GET", "/api/projects/{p}/sessions/{n}/files"))) {
-      clear(panel).append(notAvailable("File changes are"));
-      return;
-    }
     const items = [];
     let cursor = null;
     try {
@@ -416,7 +384,7 @@ function filesPanel(project, session, ctx) {
       }
     } catch (e) {
       if (!ctx.isCurrent()) return;
-      clear(panel).append(e.routeMissing ? notAvailable("File changes are") : e.status === 404 ? emptyState("No file changes recorded") : errorState(e));
+      clear(panel).append(e.status === 404 ? emptyState("No file changes recorded") : errorState(e));
       return;
     }
     if (!ctx.isCurrent()) return;

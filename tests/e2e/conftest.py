@@ -31,9 +31,9 @@ from tests.e2e.e2e_support import (
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (make chromium)")
+        pytest.fail(f"Chromium not found at {CHROMIUM} (make chromium)")
     if not PYTHON.exists():
-        pytest.skip(f"{PYTHON} missing: run make dev once to create the venv")
+        pytest.fail(f"{PYTHON} missing: run make dev once to create the venv")
     ensure_vendor()
     try:
         with dev_server(tmp_path_factory.mktemp("mso-e2e")) as srv:

@@ -1,7 +1,7 @@
 """The dashboard in a real browser against the real dev server.
 
 Data that is not under test is set up through the API; what a person does is done through the UI.
-Parts that need a backend route which does not exist yet skip with the reason (they run once it lands).
+Every route a test uses must exist: a route that disappears fails the suite.
 """
 
 from __future__ import annotations
@@ -18,10 +18,6 @@ from tests.e2e.e2e_support import ApiClient, ApiFailure, Console, Server, goto, 
 
 pytestmark = pytest.mark.e2e
 
-COMPLETE = "/api/projects/{project_id}/sessions/{number}/complete"
-HANDOFF = "/api/projects/{project_id}/sessions/{number}/handoff"
-TRANSCRIPT = "/api/projects/{project_id}/sessions/{number}/transcript"
-ANALYTICS = "/api/projects/{project_id}/analytics"
 XSS_IMG = "<img src=x onerror=window.__xss=1>"
 XSS_SCRIPT = "<script>window.__xss=2</script>"
 
@@ -39,10 +35,7 @@ def start_session(api: ApiClient, pid: str, **body: Any) -> dict[str, Any]:
 
 
 def finish_session(api: ApiClient, pid: str, n: int, **body: Any) -> None:
-    if api.has_route("POST", COMPLETE):
-        api.post(f"/api/projects/{pid}/sessions/{n}/complete", {"status": "completed", "handoff_mode": "rules", **body})
-    else:
-        api.call("PATCH", f"/api/projects/{pid}/sessions/{n}", {"status": "completed", **body})
+    api.post(f"/api/projects/{pid}/sessions/{n}/complete", {"status": "completed", "handoff_mode": "rules", **body})
 
 
 def wait_handoff(api: ApiClient, pid: str, n: int, timeout: float = 30) -> dict[str, Any]:
@@ -60,10 +53,10 @@ def wait_handoff(api: ApiClient, pid: str, n: int, timeout: float = 30) -> dict[
         time.sleep(0.3)
 
 
-def no_horizontal_overflow(page: Any) -> None:
-    width = page.evaluate("document.documentElement.clientWidth")
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url}: content is {scroll}px wide on a {width}px screen"
+def widths(page: Any) -> tuple[int, int]:
+    """(content width, screen width) in CSS pixels: content wider than the screen scrolls sideways."""
+    return (page.evaluate("document.documentElement.scrollWidth"),
+            page.evaluate("document.documentElement.clientWidth"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -76,12 +69,9 @@ def test_pages_load_without_console_errors(page: Any, server: Server, api: ApiCl
     s = start_session(api, pid, title="first", credit_budget=10)
     finish_session(api, pid, s["number"], credits_used=4, tasks_planned=2, tasks_completed=2,
                    accomplishments=["did one thing"])
-    views = ["#/projects", f"#/projects/{pid}", "#/accounts", "#/settings"]
-    if api.has_route("GET", HANDOFF):
-        wait_handoff(api, pid, s["number"])
-        views.append(f"#/projects/{pid}/sessions/{s['number']}")
-    if api.has_route("GET", ANALYTICS):
-        views.append(f"#/analytics/{pid}")
+    wait_handoff(api, pid, s["number"])
+    views = ["#/projects", f"#/projects/{pid}", "#/accounts", "#/settings",
+             f"#/projects/{pid}/sessions/{s['number']}", f"#/analytics/{pid}"]
     sign_in(page, server)
     for v in views:
         goto(page, server, v)
@@ -209,8 +199,6 @@ def test_start_and_complete_a_session_then_copy_and_download_the_handoff(
     assert session["accomplishments"] == ["Added the invoice.paid handler", "Wrote the idempotency table"]
     assert session["links"] == ["https://example.com/pr/12"]
 
-    if not api.has_route("GET", HANDOFF):
-        pytest.skip("the backend has no handoff route yet (GET .../sessions/{n}/handoff is 404)")
     # the page polls until the job is done, then renders the Markdown
     md_box = page.locator("#handoff-markdown")
     md_box.wait_for(timeout=30_000)
@@ -256,8 +244,6 @@ def test_user_and_transcript_text_is_shown_as_text_and_runs_nothing(
     assert page.locator("main img").count() == 0
     assert page.evaluate("window.__xss") is None
 
-    if not api.has_route("PUT", TRANSCRIPT):
-        pytest.skip("the backend has no transcript route yet (PUT .../transcript is 404)")
     transcript = (f"## User\n\nplease fix {XSS_IMG}\n\n## Assistant\n\ndone {XSS_SCRIPT}\n").encode()
     api.call("PUT", f"/api/projects/{pid}/sessions/1/transcript?format=markdown", raw=transcript,
              content_type="text/markdown")
@@ -268,12 +254,11 @@ def test_user_and_transcript_text_is_shown_as_text_and_runs_nothing(
     messages.get_by_text(XSS_IMG, exact=False).first.wait_for()
     messages.get_by_text(XSS_SCRIPT, exact=False).first.wait_for()
     assert "please fix <img src=x onerror=window.__xss=1>" in messages.inner_text()
-    if api.has_route("GET", HANDOFF):
-        wait_handoff(api, pid, 1)
-        page.get_by_role("tab", name="Handoff").click()
-        handoff = page.locator("#handoff-markdown")
-        handoff.get_by_text(f"escaped {XSS_IMG}").first.wait_for()  # raw HTML in Markdown is shown as text
-        assert XSS_SCRIPT in handoff.inner_text()
+    wait_handoff(api, pid, 1)
+    page.get_by_role("tab", name="Handoff").click()
+    handoff = page.locator("#handoff-markdown")
+    handoff.get_by_text(f"escaped {XSS_IMG}").first.wait_for()  # raw HTML in Markdown is shown as text
+    assert XSS_SCRIPT in handoff.inner_text()
     assert page.locator("main img, main script").count() == 0
     assert page.evaluate("window.__xss") is None
 
@@ -286,8 +271,6 @@ def test_charts_draw_from_real_data(page: Any, server: Server, api: ApiClient) -
     for i, used in enumerate(credits, start=1):
         start_session(api, pid, title=f"s{i}", ai_account=acct["id"], credit_budget=40)
         finish_session(api, pid, i, credits_used=used, tasks_planned=4, tasks_completed=i)
-    if not api.has_route("GET", ANALYTICS):
-        pytest.skip("the backend has no analytics route yet (GET /api/projects/{id}/analytics is 404)")
     data = api.get(f"/api/projects/{pid}/analytics")
     sign_in(page, server, f"#/analytics/{pid}")
     page.locator("canvas#chart-credits").wait_for()
@@ -344,24 +327,23 @@ def test_phone_screen_has_no_horizontal_scroll(phone_page: Any, server: Server, 
     start_session(api, pid, title="open")
     page = phone_page
     sign_in(page, server)
-    views = ["#/projects", f"#/projects/{pid}", f"#/projects/{pid}/sessions/1", "#/accounts", "#/settings"]
-    if api.has_route("GET", ANALYTICS):
-        views.append(f"#/analytics/{pid}")
+    views = ["#/projects", f"#/projects/{pid}", f"#/projects/{pid}/sessions/1", "#/accounts", "#/settings",
+             f"#/analytics/{pid}"]
     for v in views:
         goto(page, server, v)
         page.wait_for_load_state("networkidle")
-        no_horizontal_overflow(page)
+        content, screen = widths(page)
+        assert content <= screen, f"{v}: content is {content}px wide on a {screen}px screen"
     goto(page, server, f"#/projects/{pid}")
     page.get_by_role("button", name="Complete session 2").click()
     page.get_by_role("dialog", name="Complete session 2").wait_for()
-    no_horizontal_overflow(page)
+    content, screen = widths(page)
+    assert content <= screen, f"the open dialog makes the page {content}px wide on a {screen}px screen"
     box = page.get_by_role("dialog").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 375
 
 
 def test_upload_a_transcript_and_page_through_it(page: Any, server: Server, api: ApiClient, tmp_path: Any) -> None:
-    if not api.has_route("PUT", TRANSCRIPT):
-        pytest.skip("the backend has no transcript route yet (PUT .../transcript is 404)")
     project = make_project(api, name=f"Transcript {_uid()}")
     pid = project["id"]
     start_session(api, pid, title="long talk")
