@@ -84,6 +84,29 @@ def _url_password_ok(value: str, quoted: bool) -> bool:
     return _literal_ok(value)
 
 
+_UUID_SHAPE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+_KEYLIKE = re.compile(r"[A-Za-z0-9_\-.+/=~]+\Z")
+
+
+def _keylike_ok(value: str, quoted: bool) -> bool:
+    """A value after a bare `token:` / `secret:` key that looks generated, not typed: one run of
+    at least 16 characters mixing letters and digits (between `-_.` separators), not a UUID
+    (ids must survive), not a file path. `secret: my-app-secret-v2` stays, `token: <40 chars>` goes."""
+    if not _literal_ok(value) or not _KEYLIKE.match(value) or _UUID_SHAPE.match(value):
+        return False
+    if "/" in value and re.search(r"\.[A-Za-z]{1,5}\Z", value):
+        return False
+    return any(len(seg) >= 16 and re.search(r"[0-9]", seg) and re.search(r"[A-Za-z]", seg)
+               for seg in re.split(r"[-_.]", value))
+
+
+def _random40_ok(value: str, quoted: bool) -> bool:
+    """An AWS secret access key in prose: 40 characters of base64 with upper, lower and digits
+    (a commit hash is lower-case hex, so it never passes)."""
+    return (re.search(r"[A-Z]", value) is not None and re.search(r"[a-z]", value) is not None
+            and re.search(r"[0-9]", value) is not None)
+
+
 # `key = value` / `"key": "value"` / `key: value` / `key => 'value'` (also inside escaped JSON).
 _ASSIGN = r"""[A-Za-z0-9_]*\\?["']?\]?\s{0,3}(?:=>|:=|=|:)\s{0,3}"""
 _VALUE = (r"""(?:\\?"(?P<v>[^"\\\n]{1,200})\\?"|'(?P<v2>[^'\\\n]{1,200})'"""
@@ -148,6 +171,14 @@ _API_KEY_TRIGGERS = tuple(
     for sep in ("_", "-", "")
 )
 
+
+
+def _assign_triggers(word: str) -> tuple[str, ...]:
+    """`word` followed by what starts an assignment (`:`, `=`, a quote, a space): narrower than the
+    bare word, so prose and code that only mention tokens (`max_tokens`, `tokens)`) skip the rule."""
+    return tuple(word + c for c in (":", "=", '"', "'", "\\", " "))
+
+
 # Applied in this order: specific shapes before the generic `key = value` rules, so that
 # `OPENAI_API_KEY=sk-...` counts as openai_key (the generic rule then skips the marker).
 RULES: tuple[Rule, ...] = (
@@ -190,9 +221,42 @@ RULES: tuple[Rule, ...] = (
     Rule("npm_token", _DS["NpmDetector"][0], ("_authtoken",)),
     *(Rule(kind, pat, trig) for (kind, pat), trig in zip(
         DETECT_SECRETS_PATTERNS["GitLabTokenDetector"], _GITLAB_TRIGGERS, strict=True)),
+    # Provider shapes after gitleaks / vendor docs (prefix + fixed-length body), in the same style.
+    Rule("stripe_key", _tok("sk_test_", r"[0-9a-zA-Z]{24,}"), ("sk_test_",)),
+    Rule("stripe_key", _tok("rk_test_", r"[0-9a-zA-Z]{24,}"), ("rk_test_",)),
+    Rule("stripe_webhook_secret", _tok("whsec_", r"[A-Za-z0-9+/=]{24,}"), ("whsec_",)),
+    Rule("google_api_key", _tok("AIza", r"[0-9A-Za-z_-]{35}", end=True), ("aiza",)),
+    Rule("google_oauth_secret", _tok("GOCSPX-", r"[A-Za-z0-9_-]{28}", end=True), ("gocspx-",)),
+    Rule("npm_token", _tok("npm_", r"[A-Za-z0-9]{36}", end=True), ("npm_",)),
+    Rule("azure_shared_access_key", r"(?i:SharedAccessKey)=(?P<v3>[A-Za-z0-9+/]{42,86}={0,2})",
+         ("sharedaccesskey=",), anchored=True),
+    Rule("azure_sas_token", r"[?&](?i:sig)=(?P<v3>[A-Za-z0-9%+/=]{40,120})(?=&|\s|$|[\"'])", ("sig=",)),
+    Rule("digitalocean_token", r"do[opr]_v1_(?<![A-Za-z0-9_]do[opr]_v1_)[a-f0-9]{64}(?![A-Za-z0-9_])",
+         ("dop_v1_", "doo_v1_", "dor_v1_")),
+    Rule("shopify_token", r"shp(?:at|ca|pa|ss)_(?<![A-Za-z0-9_]shp.._)[a-fA-F0-9]{32}(?![A-Za-z0-9_])",
+         ("shpat_", "shpca_", "shppa_", "shpss_")),
+    Rule("databricks_token", _tok("dapi", r"[a-f0-9]{32}(?:-\d)?", end=True), ("dapi",)),
+    Rule("linear_key", _tok("lin_api_", r"[A-Za-z0-9]{40}", end=True), ("lin_api_",)),
+    Rule("vault_token", _tok("hvs.", r"[A-Za-z0-9_-]{24,}"), ("hvs.",)),
+    Rule("vault_token", _tok("hvb.", r"[A-Za-z0-9_-]{100,}"), ("hvb.",)),
+    Rule("telegram_bot_token", r"(?<![0-9])[0-9]{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])", (":aa",)),
+    Rule("age_secret_key", r"AGE-SECRET-KEY-1[0-9A-Z]{58}", ("age-secret-key-1",)),
+    Rule("groq_key", _tok("gsk_", r"[A-Za-z0-9]{52}", end=True), ("gsk_",)),
+    Rule("replicate_token", _tok("r8_", r"[A-Za-z0-9]{37}", end=True), ("r8_",)),
+    Rule("dockerhub_token", _tok("dckr_pat_", r"[A-Za-z0-9_-]{27,}"), ("dckr_pat_",)),
+    Rule("supabase_token", _tok("sbp_", r"[a-f0-9]{40}", end=True), ("sbp_",)),
+    Rule("grafana_token", _tok("glsa_", r"[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}", end=True), ("glsa_",)),
+    Rule("grafana_token", _tok("glc_", r"[A-Za-z0-9+/]{32,}={0,2}"), ("glc_",)),
+    Rule("discord_webhook", r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]{5,30}/[A-Za-z0-9_-]{60,}",
+         ("discord.com/api/webhooks", "discordapp.com/api/webhooks")),
+    Rule("mailgun_key", _tok("key-", r"[0-9a-f]{32}", end=True), ("key-",)),
+    Rule("postman_key", _tok("PMAK-", r"[a-f0-9]{24}-[a-f0-9]{34}", end=True), ("pmak-",)),
+    Rule("doppler_token", r"dp\.(?:pt|st|sa|ct|scim|audit)\.(?<![A-Za-z0-9_]dp\.(?:pt|st|sa|ct)\.)[A-Za-z0-9]{40,44}",
+         ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit.")),
+    Rule("newrelic_key", _tok("NRAK-", r"[A-Z0-9]{27}", end=True), ("nrak-",)),
     # scheme://user:password@host -> keep user and host
     Rule("url_password",
-         r"://[^\s:/?#@'\"<>\[\]]{1,128}:(?P<v3>[^\s@/?#'\"<>]{1,256})@(?=[A-Za-z0-9\[])",
+         r"://[^\s:/?#@'\"<>\[\]]{0,128}:(?P<v3>[^\s@/?#'\"<>]{1,256})@(?=[A-Za-z0-9\[])",
          ("://",), check=_url_password_ok),
     Rule("bearer_token", r"(?i:bearer)\s+(?P<v3>[A-Za-z0-9._~+/-]{20,}=*)", ("bearer",), anchored=True),
     Rule("basic_auth",
@@ -201,10 +265,23 @@ RULES: tuple[Rule, ...] = (
     Rule("password", r"(?i:--pass(?:word|wd))(?:=|\s+)" + _VALUE, ("--pass",), check=_password_ok, anchored=True),
     Rule("password", r"(?i:pass(?:word|wd|phrase))" + _ASSIGN + _VALUE,
          ("password", "passwd", "passphrase"), check=_password_ok, anchored=True),
+    # `mysql -pSECRET` (the password glued to -p; `-p` alone prompts, `-P3306` is the port)
+    Rule("password", r"(?:mysql|mysqldump|mysqladmin|mariadb)\b[^\n]{0,120}?\s-p(?P<v3>[^\s'\"`;|&]{1,200})",
+         ("mysql", "mariadb"), check=_url_password_ok),
     Rule("api_key",
          r"(?i:api[_-]?key|api[_-]?secret|secret[_-]?key|client[_-]?secret|access[_-]?token|auth[_-]?token"
          r"|refresh[_-]?token|private[_-]?token|app[_-]?secret)" + _ASSIGN + _VALUE,
          _API_KEY_TRIGGERS, check=_api_value_ok, anchored=True),
+    # "... secret ... <40 chars of base64>": an AWS secret access key quoted in prose
+    Rule("aws_secret_key",
+         r"(?i:secret)[^\n]{0,40}?(?<![A-Za-z0-9/+=])(?P<v3>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+         ("secret",), check=_random40_ok, anchored=True),
+    # bare `token: <value>` / `SECRET=<value>` / `"webhook_secret": "<value>"`: only values that look
+    # generated (see _keylike_ok), so `token: string` and `secret: my-app-secret-v2` stay
+    Rule("generic_token", r"(?i:token)\\?[\"']?\s{0,3}(?:=>|:=|=|:)\s{0,3}" + _VALUE,
+         _assign_triggers("token"), check=_keylike_ok, anchored=True),
+    Rule("generic_secret", r"(?i:secret)\\?[\"']?\s{0,3}(?:=>|:=|=|:)\s{0,3}" + _VALUE,
+         _assign_triggers("secret"), check=_keylike_ok, anchored=True),
 )
 
 _COMPILED: list[tuple[Rule, re.Pattern[str], tuple[str, ...]]] = [
