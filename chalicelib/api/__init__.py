@@ -8,9 +8,18 @@ from chalicelib.config import settings
 
 
 def register(app: Chalice) -> None:
-    from chalicelib.api import accounts, handoffs, knowledge, meta, projects, sessions, transcripts
+    from chalicelib.api import (
+        accounts,
+        handoffs,
+        knowledge,
+        meta,
+        open_items,
+        projects,
+        sessions,
+        transcripts,
+    )
 
-    for mod in (meta, projects, sessions, accounts, transcripts, handoffs, knowledge):
+    for mod in (meta, projects, sessions, accounts, transcripts, handoffs, knowledge, open_items):
         app.register_blueprint(mod.bp)
     if settings().serve_ui:
         from chalicelib.api import static

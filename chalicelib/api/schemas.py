@@ -128,6 +128,16 @@ HANDOFF_REQUEST = {
     "properties": {"mode": HANDOFF_MODE, "budget_chars": BUDGET},
 }
 
+OPEN_ITEMS_CLOSE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["items", "session"],
+    "properties": {
+        "items": {**text_list(), "minItems": 1},
+        "session": {"type": "integer", "minimum": 1, "maximum": 999_999},
+    },
+}
+
 FILE_CHANGE = {
     "type": "object",
     "additionalProperties": False,

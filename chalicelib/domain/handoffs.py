@@ -139,8 +139,28 @@ def build_inputs(tenant: str, project_id: str, number: int) -> dict[str, Any]:
             s["ai_account"] = f"{acc.name} ({acc.provider})"
         except NotFound:
             pass
+    previous, seed = _with_ledger(tenant, project_id, number, s, _previous_data(tenant, project_id, session))
     return {"project": project_json(project), "session": s, "messages": messages, "file_changes": changes,
-            "previous": _previous_data(tenant, project_id, session), "pins": list(project.pins or [])}
+            "previous": previous, "pins": list(project.pins or []), "ledger_seed": seed}
+
+
+def _with_ledger(tenant: str, project_id: str, number: int, session: dict[str, Any],
+                 previous: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
+    """Open items come from the project's ledger as it is now, not from the handoff the session
+    started from (which may be older than another session's items). Done items given by id are
+    turned into their texts, and items closed for this session (checklist, MCP) count as done.
+
+    A project whose ledger is still empty but whose previous handoff lists open items (made
+    before the ledger existed) keeps those: they seed the ledger (second value True).
+    """
+    from chalicelib.domain import open_items
+
+    ledger = open_items.for_handoff(tenant, project_id, number)
+    session["done_items"] = (open_items.done_texts(tenant, project_id, session.get("done_items") or [])
+                             + ledger["closed_here"])
+    if ledger["empty"] and previous and previous.get("open_items"):
+        return previous, True
+    return {**(previous or {}), "open_items": ledger["open_items"]}, False
 
 
 def _metrics_for(tenant: str, project_id: str, number: int) -> dict[str, Any]:
@@ -163,6 +183,10 @@ def run_job(job: dict[str, Any]) -> str:
         budget = int(claimed.budget_chars or DEFAULT_BUDGET)
         result = generate(inputs, mode=claimed.mode, budget_chars=budget)
         result["timings"] = {"load_s": round(t_load - t0, 3), "generate_s": round(time.monotonic() - t_load, 3)}
+        from chalicelib.domain.open_items import write_back
+
+        # before finish: the writes are idempotent, so a crash here heals on the job's retry
+        write_back(tenant, project_id, number, result["data"], carried_too=bool(inputs.get("ledger_seed")))
     except Exception as e:
         store.fail(tenant, project_id, number, job_id, f"{type(e).__name__}: the handoff could not be built")
         log.exception("job_failed", extra={"fields": {"job_id": job_id}})

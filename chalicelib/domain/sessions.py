@@ -125,5 +125,12 @@ def apply_changes(s: SessionItem, body: dict[str, Any]) -> None:
 
 
 def update(tenant: str, project_id: str, number: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Change a session; its `done_items` (ids or texts) close ledger items at once, before any
+    handoff job of this session reads the ledger."""
     session = store.update_session(tenant, project_id, number, lambda s: apply_changes(s, body))
-    return session_json(session)
+    out = session_json(session)
+    if body.get("done_items"):
+        from chalicelib.domain.open_items import close_items
+
+        out["closed_items"] = close_items(tenant, project_id, body["done_items"], number, check_session=False)
+    return out

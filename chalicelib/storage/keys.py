@@ -89,6 +89,19 @@ def transcript_sk(n: int, upload_id: str, chunk: int) -> str:
     return f"TRANSCRIPT#{num(n)}#{upload_id}#{chunk:05d}"
 
 
+ITEM_PREFIX = "ITEM#"
+
+
+def item_id(text_key: str) -> str:
+    """An open item's id: a digest of its normalized text, so the same item added twice (by a retry
+    or by two sessions at once) is one item, and a text names the same id everywhere."""
+    return hashlib.sha256(text_key.encode("utf-8")).hexdigest()[:10]
+
+
+def item_sk(item_id: str) -> str:
+    return f"ITEM#{item_id}"
+
+
 KNOW_PREFIX = "KNOW#"
 
 

@@ -185,6 +185,20 @@ class HandoffItem(BaseItem):
     expires_at = TTLAttribute(null=True)
 
 
+class OpenItem(BaseItem):
+    """One entry of a project's open-items ledger (next step, blocker or todo) until it is done."""
+
+    id = UnicodeAttribute()
+    text = UnicodeAttribute()
+    kind = UnicodeAttribute()  # next_step | blocker | todo
+    status = UnicodeAttribute()  # open | closed
+    source = UnicodeAttribute(null=True)  # session | transcript | carried (how it entered)
+    opened_by = NumberAttribute()  # session number
+    opened_at = UnicodeAttribute()
+    closed_by = NumberAttribute(null=True)
+    closed_at = UnicodeAttribute(null=True)
+
+
 class FileChangeItem(BaseItem):
     project_id = UnicodeAttribute()
     number = NumberAttribute()
@@ -241,7 +255,7 @@ class KnowledgeItem(BaseItem):
 
 
 ALL_MODELS: tuple[type[BaseItem], ...] = (
-    TokenItem, ProjectItem, AccountItem, SessionItem, HandoffItem, FileChangeItem,
+    TokenItem, ProjectItem, AccountItem, SessionItem, HandoffItem, OpenItem, FileChangeItem,
     TranscriptChunkItem, KnowledgeItem, UploadItem, ExternalIdItem,
 )
 
