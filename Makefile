@@ -7,7 +7,7 @@ PORT ?= 8000
 MSO_DATA_DIR ?= .data
 export PORT MSO_DATA_DIR
 
-.PHONY: dev test test-unit test-integration test-e2e lint token bench ui-deps chromium java ddb-local clean help \
+.PHONY: dev test test-unit test-packaging test-integration test-e2e lint token bench ui-deps chromium java ddb-local clean help \
 	package deploy destroy token-aws
 
 help:
@@ -15,7 +15,7 @@ help:
 	@echo "make test    install what the tests need and run the whole suite"
 	@echo "make token TENANT=name   print a new bearer token for a tenant"
 	@echo "make bench   run the benchmarks, results in docs/benchmarks.md"
-	@echo "make test-unit | test-integration | test-e2e   one suite"
+	@echo "make test-unit | test-packaging | test-integration | test-e2e   one suite"
 	@echo "make package | deploy | destroy   AWS (docs/deploy.md)"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -58,8 +58,12 @@ test: $(BIN)/.installed ui-deps ddb-local java chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
+# Unit tests: moto, no network, no build; `make test-packaging` builds the Lambda package and lints it.
 test-unit: $(BIN)/.installed
-	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q -m "not packaging" tests/unit
+
+test-packaging: $(BIN)/.installed
+	$(BIN)/python -m pytest -q -m packaging tests/unit
 
 test-integration: $(BIN)/.installed ddb-local java
 	$(BIN)/python -m pytest -q tests/integration

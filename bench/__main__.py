@@ -23,6 +23,9 @@ SECTIONS = [
     ("Handoff quality and speed", "Our rule-based handoff against Claude Code's own compaction summary for the "
      "same input (each real session cut at its compact_boundary), and the generator's speed.",
      "bench.handoff_bench"),
+    ("Redaction and LLM fallback timings", "Wall-clock figures the unit tests do not assert: the redactor on "
+     "megabytes of code, and how long the LLM client and the LLM handoff take to give up on a stalled model.",
+     "bench.timings_bench"),
 ]
 
 

@@ -17,6 +17,16 @@ import yaml
 ROOT = Path(__file__).resolve().parents[3]
 
 
+PACKAGING_FIXTURES = {"packaged", "transformed"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs the built package (pip, cfn-lint, the SAM transform) is in the `packaging` suite."""
+    for item in items:
+        if PACKAGING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.packaging)
+
+
 def make_package_command(out: Path) -> list[str]:
     """The command of the Makefile's `package` target, with the output directory swapped."""
     text = (ROOT / "Makefile").read_text()

@@ -313,6 +313,8 @@ def test_deploy_against_moto_and_a_fake_cloudformation(aws, tmp_path, monkeypatc
              "lambda": SimpleNamespace(get_account_settings=lambda: {"AccountLimit": {"UnreservedConcurrentExecutions": 10}})}
     real_client = stack.Aws.client
     monkeypatch.setattr(stack.Aws, "client", lambda self, name: fakes.get(name) or real_client(self, name))
+    dashboard, real_upload = _ui_dir(tmp_path), ui.upload  # our own: the real one needs `make ui-deps`
+    monkeypatch.setattr(ui, "upload", lambda s3, bucket, **kw: real_upload(s3, bucket, ui_dir=dashboard, **kw))
 
     assert stack.main(["deploy", "--stack", "demo", "--package-dir", str(pkg)]) == 0
     cs = cfn.change_sets[0]

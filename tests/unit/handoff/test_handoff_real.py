@@ -7,7 +7,6 @@ commands ran, what the user typed), not copied from the generator's output.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -139,14 +138,11 @@ def test_real_handoffs_fit_the_budget_and_compress(docs: dict) -> None:
         assert "Use beads (bd) for every task." in doc.markdown
 
 
-def test_real_handoff_is_deterministic_and_quick(real_before_cut: dict[str, list[Message]]) -> None:
+def test_real_handoff_is_deterministic(real_before_cut: dict[str, list[Message]]) -> None:
     msgs = next(iter(real_before_cut.values()))
-    t = time.perf_counter()
     a = _doc(msgs)
-    elapsed = time.perf_counter() - t
     b = _doc(list(msgs))
     assert a.markdown == b.markdown and a.must_keep == b.must_keep
-    assert elapsed < 2.0
 
 
 def test_smaller_budgets_still_keep_files_and_tests(real_before_cut: dict[str, list[Message]]) -> None:
