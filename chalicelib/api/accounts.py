@@ -8,7 +8,6 @@ from chalice import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint
-from chalicelib.api.projects import PAGE
 from chalicelib.domain import accounts
 
 bp = Blueprint(__name__)
@@ -20,7 +19,7 @@ def create_account(ctx: Ctx) -> dict[str, Any]:
     return accounts.create(ctx.tenant, ctx.json(schemas.ACCOUNT_CREATE))
 
 
-@endpoint(bp, "/api/accounts", "GET", summary="List AI accounts with spend", tag="accounts", query=PAGE)
+@endpoint(bp, "/api/accounts", "GET", summary="List AI accounts with spend", tag="accounts", query=schemas.PAGE)
 def list_accounts(ctx: Ctx) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
     return accounts.list_page(ctx.tenant, limit=limit, cursor=cursor)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import fastjsonschema
 from chalice import Blueprint, Response
 from chalice.app import Request
 
+from chalicelib.api.schemas import Query
 from chalicelib.errors import AppError, BadRequest, PayloadTooLarge
 from chalicelib.logs import event, get_logger
 
@@ -27,9 +29,10 @@ log = get_logger("api")
 
 # Bodies are parsed whatever the declared type: `curl -d` sends form-encoding by default.
 JSON_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain", "application/octet-stream"]
-PATH_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-MAX_LIMIT = 100
-DEFAULT_LIMIT = 25
+PATH_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+PATH_ID = re.compile(PATH_ID_PATTERN)
+SESSION_NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits: str.isdigit() also takes '¹' and '٣'
+MAX_NUMBER_DIGITS = 38  # DynamoDB keeps 38 significant digits; Python refuses ints past 4,300
 
 
 @dataclass
@@ -41,7 +44,7 @@ class RouteDoc:
     auth: bool
     status: int
     body: dict[str, Any] | None
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, Query] = field(default_factory=dict)
     produces: tuple[str, ...] = ("application/json",)
     consumes: tuple[str, ...] = ("application/json",)
 
@@ -52,6 +55,11 @@ _validators: dict[int, Callable[[Any], Any]] = {}
 
 def validate(schema: dict[str, Any], data: Any) -> Any:
     """Validate against a JSON Schema; the first error becomes a 400 naming the field."""
+    if "oneOf" in schema:  # a list or {"items": list}: validate against the one of the data's shape
+        kind = "array" if isinstance(data, list) else "object" if isinstance(data, dict) else None
+        shaped = [alt for alt in schema["oneOf"] if alt.get("type") == kind]
+        if len(shaped) == 1:
+            schema = shaped[0]
     v = _validators.get(id(schema))
     if v is None:
         v = _validators[id(schema)] = fastjsonschema.compile(schema)
@@ -61,9 +69,75 @@ def validate(schema: dict[str, Any], data: Any) -> Any:
         name = (e.name or "data").removeprefix("data").lstrip(".") or None
         name = name.replace("[", ".").replace("]", "") if name else None
         msg = e.message.replace("data.", "").replace("data ", "body ", 1)
+        if isinstance(e.value, Unstorable):
+            msg = f"{name or 'body'} {e.value.why}"
         if e.rule == "additionalProperties":
             msg = msg.replace("must not contain", "has unknown field(s)")
         raise BadRequest(msg, code="validation_error", field=name) from None
+
+
+class Unstorable:
+    """A JSON number Python parses but nothing can store: NaN, ±Infinity, 1e999, a 39-digit integer.
+
+    The parser returns this marker instead of failing, so that schema validation names the field."""
+
+    def __init__(self, literal: str, why: str) -> None:
+        self.literal, self.why = literal, why
+
+    def __repr__(self) -> str:
+        return self.literal[:20]
+
+
+def _parse_constant(literal: str) -> Unstorable:
+    return Unstorable(literal, f"is {literal}, which is not a JSON number: send a finite number")
+
+
+def _parse_int(literal: str) -> int | Unstorable:
+    digits = len(literal.lstrip("-"))
+    if digits > MAX_NUMBER_DIGITS:
+        return Unstorable(literal, f"has {digits} digits; numbers are limited to {MAX_NUMBER_DIGITS} digits")
+    return int(literal)
+
+
+def _parse_float(literal: str) -> float | Unstorable:
+    value = float(literal)
+    if not math.isfinite(value):
+        return Unstorable(literal, f"is {literal[:40]}, too large for a number: send a finite number")
+    return value
+
+
+def parse_json(raw: bytes) -> Any:
+    """Parse a request body: every way it can be bad is a 400 (never a RecursionError or ValueError)."""
+    try:
+        data = json.loads(raw, parse_constant=_parse_constant, parse_int=_parse_int, parse_float=_parse_float)
+    except UnicodeDecodeError:
+        raise BadRequest("request body is not UTF-8 text", code="invalid_json") from None
+    except json.JSONDecodeError as e:
+        raise BadRequest(f"request body is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
+                         code="invalid_json") from None
+    except RecursionError:
+        raise BadRequest("request body is nested too deeply (arrays and objects are nested a few levels at most)",
+                         code="invalid_json") from None
+    if b"\\u" in raw:  # a \u escape may encode a lone surrogate: valid JSON, not storable text
+        try:
+            json.dumps(data, ensure_ascii=False, default=repr).encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest("request body holds an invalid \\u escape (a lone UTF-16 surrogate)",
+                             code="invalid_json") from None
+    return data
+
+
+def _reject_unstorable(data: Any) -> None:
+    """A marker left where the schema did not look (validated bodies are shallow: a loop, no recursion)."""
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Unstorable):
+            raise BadRequest(f"a number in the body {v.why}", code="validation_error")
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
 
 
 def _round_floats(data: Any) -> Any:
@@ -83,6 +157,7 @@ class Ctx:
 
     request: Request
     tenant: str
+    args: dict[str, Any] = field(default_factory=dict)  # the declared query parameters, validated
 
     @property
     def query(self) -> dict[str, str]:
@@ -102,33 +177,13 @@ class Ctx:
             raise BadRequest("request body is empty: send a JSON object", code="invalid_json")
         if len(raw) > 1024 * 1024:
             raise PayloadTooLarge("JSON request bodies are limited to 1 MiB")
-        try:
-            data = json.loads(raw)
-        except UnicodeDecodeError:
-            raise BadRequest("request body is not UTF-8 text", code="invalid_json") from None
-        except json.JSONDecodeError as e:
-            raise BadRequest(f"request body is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
-                             code="invalid_json") from None
-        if b"\\u" in raw:  # a \u escape may encode a lone surrogate: valid JSON, not storable text
-            try:
-                json.dumps(data, ensure_ascii=False).encode("utf-8")
-            except UnicodeEncodeError:
-                raise BadRequest("request body holds an invalid \\u escape (a lone UTF-16 surrogate)",
-                                 code="invalid_json") from None
-        return _round_floats(validate(schema, data))
+        data = validate(schema, parse_json(raw))
+        _reject_unstorable(data)
+        return _round_floats(data)
 
     def page_args(self) -> tuple[int, str | None]:
-        q = self.query
-        raw = q.get("limit")
-        limit = DEFAULT_LIMIT
-        if raw is not None:
-            if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-                raise BadRequest(f"limit must be an integer from 1 to {MAX_LIMIT}", field="limit")
-            limit = int(raw)
-        cursor = q.get("cursor") or None
-        if cursor is not None and len(cursor) > 2048:
-            raise BadRequest("cursor is too long", code="invalid_cursor", field="cursor")
-        return limit, cursor
+        """(limit, cursor) of a route declared with `query=PAGE` (already validated)."""
+        return self.args["limit"], self.args.get("cursor") or None
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -156,15 +211,30 @@ def bearer_token(request: Request) -> str:
 def check_ids(params: dict[str, Any]) -> None:
     for name, value in params.items():
         if name == "number":
-            if not str(value).isdigit() or not 1 <= int(value) <= 999_999:
+            if not SESSION_NUMBER.fullmatch(str(value)) or not 1 <= int(value) <= 999_999:
                 raise BadRequest("session number must be a positive integer", field="number",
                                  code="invalid_path")
         elif not PATH_ID.match(str(value)):
             raise BadRequest(f"{name} is not a valid id", field=name, code="invalid_path")
 
 
+def parse_query(declared: dict[str, Query], raw: dict[str, str] | None) -> dict[str, Any]:
+    """The declared query parameters, each parsed or defaulted; a bad one is a 400 naming it."""
+    raw = raw or {}
+    out: dict[str, Any] = {}
+    for name, q in declared.items():
+        value = raw.get(name)
+        if value is None:
+            if q.required:
+                raise BadRequest(f"{name} is required: {q.description}", field=name, code=q.code)
+            out[name] = q.default
+        else:
+            out[name] = q.parse(name, value)
+    return out
+
+
 def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str, auth: bool = True,
-             status: int = 200, body: dict[str, Any] | None = None, query: dict[str, str] | None = None,
+             status: int = 200, body: dict[str, Any] | None = None, query: dict[str, Query] | None = None,
              produces: tuple[str, ...] = ("application/json",),
              consumes: tuple[str, ...] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route (see module docstring)."""
@@ -182,7 +252,8 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str, a
                     from chalicelib.domain.tenants import tenant_for_token
 
                     tenant = tenant_for_token(bearer_token(req))
-                result = fn(Ctx(req, tenant), **params)
+                args = parse_query(query or {}, req.query_params)
+                result = fn(Ctx(req, tenant, args), **params)
                 if isinstance(result, Response):
                     return result
                 return json_response(result, status)

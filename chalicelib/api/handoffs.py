@@ -9,17 +9,15 @@ from chalice import Blueprint, Response
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint
 from chalicelib.domain import handoffs, sessions
-from chalicelib.errors import BadRequest, Conflict
+from chalicelib.errors import Conflict
 
 bp = Blueprint(__name__)
 BASE = "/api/projects/{project_id}/sessions/{number}"
+FORMAT = schemas.q_enum(("json", "md"), "json", "json (default) or md: the Markdown alone")
 
 
 def _as_markdown(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any] | Response:
-    fmt = ctx.query.get("format", "json")
-    if fmt not in ("json", "md"):
-        raise BadRequest("format must be json or md", field="format")
-    if fmt == "json":
+    if ctx.args["format"] == "json":
         return doc
     if not doc.get("markdown"):
         raise Conflict(f"the handoff is {doc['status']}; try again when it is ready", code="handoff_not_ready")
@@ -51,12 +49,12 @@ def regenerate(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
 
 
 @endpoint(bp, BASE + "/handoff", "GET", summary="The handoff written from this session (?format=md)",
-          tag="handoffs", query={"format": "json (default) or md"}, produces=("application/json", "text/markdown"))
+          tag="handoffs", query={"format": FORMAT}, produces=("application/json", "text/markdown"))
 def get_handoff(ctx: Ctx, project_id: str, number: int) -> Any:
     return _as_markdown(ctx, handoffs.get(ctx.tenant, project_id, number))
 
 
 @endpoint(bp, "/api/projects/{project_id}/handoff/latest", "GET", summary="The latest ready handoff (?format=md)",
-          tag="handoffs", query={"format": "json (default) or md"}, produces=("application/json", "text/markdown"))
+          tag="handoffs", query={"format": FORMAT}, produces=("application/json", "text/markdown"))
 def latest_handoff(ctx: Ctx, project_id: str) -> Any:
     return _as_markdown(ctx, handoffs.latest(ctx.tenant, project_id))

@@ -8,9 +8,7 @@ from chalice import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint
-from chalicelib.api.projects import PAGE
 from chalicelib.domain import knowledge
-from chalicelib.errors import BadRequest
 
 bp = Blueprint(__name__)
 
@@ -22,20 +20,17 @@ def create_item(ctx: Ctx, project_id: str) -> dict[str, Any]:
 
 
 @endpoint(bp, "/api/projects/{project_id}/knowledge", "GET", summary="A project's knowledge items",
-          tag="knowledge", query=PAGE)
+          tag="knowledge", query=schemas.PAGE)
 def list_items(ctx: Ctx, project_id: str) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
     return knowledge.list_project(ctx.tenant, project_id, limit=limit, cursor=cursor)
 
 
 @endpoint(bp, "/api/knowledge", "GET", summary="Search knowledge across projects (newest first)", tag="knowledge",
-          query={"q": "substring to look for (case-insensitive)", **PAGE})
+          query={"q": schemas.q_text(200, "substring to look for (case-insensitive)"), **schemas.PAGE})
 def search(ctx: Ctx) -> dict[str, Any]:
-    q = ctx.query.get("q")
-    if q is not None and len(q) > 200:
-        raise BadRequest("q is limited to 200 characters", field="q")
     limit, cursor = ctx.page_args()
-    return knowledge.search(ctx.tenant, q=q, limit=limit, cursor=cursor)
+    return knowledge.search(ctx.tenant, q=ctx.args["q"], limit=limit, cursor=cursor)
 
 
 @endpoint(bp, "/api/projects/{project_id}/knowledge/{item_id}/use", "POST", summary="Count one use of an item",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalicelib.api.common import ROUTES
+from chalicelib.api.common import PATH_ID_PATTERN, ROUTES
 
 ERROR = {
     "type": "object",
@@ -13,6 +13,13 @@ ERROR = {
     "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
         "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}}}},
 }
+
+
+def _path_schema(name: str) -> dict[str, Any]:
+    """Path ids as `check_ids` enforces them."""
+    if name == "number":
+        return {"type": "integer", "minimum": 1, "maximum": 999_999}
+    return {"type": "string", "pattern": PATH_ID_PATTERN}
 
 
 def build(version: str) -> dict[str, Any]:
@@ -30,11 +37,11 @@ def build(version: str) -> dict[str, Any]:
                 "404": {"$ref": "#/components/responses/Error"},
             },
         }
-        params = [{"name": n, "in": "path", "required": True,
-                   "schema": {"type": "integer", "minimum": 1} if n == "number" else {"type": "string"}}
+        params = [{"name": n, "in": "path", "required": True, "schema": _path_schema(n)}
                   for n in re.findall(r"{(\w+)}", r.path)]
-        params += [{"name": n, "in": "query", "required": False, "description": d, "schema": {"type": "string"}}
-                   for n, d in r.query.items()]
+        params += [{"name": n, "in": "query", "required": q.required, "description": q.description,
+                    "schema": {**q.schema, **({} if q.default is None else {"default": q.default})}}
+                   for n, q in r.query.items()]
         if params:
             op["parameters"] = params
         if r.body is not None:

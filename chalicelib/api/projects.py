@@ -11,7 +11,6 @@ from chalicelib.api.common import Ctx, endpoint
 from chalicelib.domain import projects
 
 bp = Blueprint(__name__)
-PAGE = {"limit": "page size, 1-100 (default 25)", "cursor": "next_cursor of the previous page"}
 
 
 @endpoint(bp, "/api/projects", "POST", summary="Create a project", tag="projects", status=201,
@@ -20,7 +19,7 @@ def create_project(ctx: Ctx) -> dict[str, Any]:
     return projects.create(ctx.tenant, ctx.json(schemas.PROJECT_CREATE))
 
 
-@endpoint(bp, "/api/projects", "GET", summary="List projects", tag="projects", query=PAGE)
+@endpoint(bp, "/api/projects", "GET", summary="List projects", tag="projects", query=schemas.PAGE)
 def list_projects(ctx: Ctx) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
     return projects.list_page(ctx.tenant, limit=limit, cursor=cursor)

@@ -1,7 +1,9 @@
-"""JSON Schemas of request bodies: validated with fastjsonschema and published in openapi.json."""
+"""JSON Schemas of request bodies and query parameters: validated on every request, published in openapi.json."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 _str = {"type": "string"}
@@ -145,8 +147,8 @@ FILE_CHANGE = {
     "properties": {
         "path": text(1024, 1),
         "kind": {"enum": ["added", "modified", "deleted", "renamed"]},
-        "lines_added": {"type": ["integer", "null"], "minimum": 0},
-        "lines_removed": {"type": ["integer", "null"], "minimum": 0},
+        "lines_added": {"type": ["integer", "null"], "minimum": 0, "maximum": 1_000_000_000},
+        "lines_removed": {"type": ["integer", "null"], "minimum": 0, "maximum": 1_000_000_000},
         "summary": text(2000),
         "old_path": text(1024, 1),
     },
@@ -173,3 +175,65 @@ KNOWLEDGE_CREATE = {
 }
 
 TOKEN_CREATE = {"type": "object", "additionalProperties": False, "properties": {"label": text(100)}}
+
+
+# -- query parameters ------------------------------------------------------------------------------
+# Declared per route (`endpoint(query=...)`), validated before the view runs, published in openapi.json.
+
+@dataclass(frozen=True)
+class Query:
+    """One query parameter: a small JSON Schema (integer range, enum or string length), its default."""
+
+    description: str
+    schema: dict[str, Any]
+    default: Any = None
+    required: bool = False
+    code: str = "invalid_query"
+
+    def expects(self) -> str:
+        s = self.schema
+        if "enum" in s:
+            return "one of: " + ", ".join(s["enum"])
+        if s.get("type") == "integer":
+            return f"an integer from {s['minimum']} to {s['maximum']}"
+        return f"{s.get('minLength', 0)} to {s['maxLength']} characters"
+
+    def parse(self, name: str, raw: str) -> Any:
+        """The value of `raw`, or BadRequest naming `name` (ASCII digits only: `isdigit()` takes '¹')."""
+        s = self.schema
+        if "enum" in s:
+            ok = raw in s["enum"]
+            value: Any = raw
+        elif s.get("type") == "integer":
+            ok = _ASCII_INT.fullmatch(raw) is not None and s["minimum"] <= int(raw) <= s["maximum"]
+            value = int(raw) if ok else None
+        else:
+            ok = s.get("minLength", 0) <= len(raw) <= s["maxLength"]
+            value = raw
+        if not ok:
+            from chalicelib.errors import BadRequest
+
+            raise BadRequest(f"{name} must be {self.expects()}", field=name, code=self.code)
+        return value
+
+
+_ASCII_INT = re.compile(r"[0-9]{1,9}")
+
+
+def q_int(lo: int, hi: int, default: int | None, description: str) -> Query:
+    return Query(description, {"type": "integer", "minimum": lo, "maximum": hi}, default)
+
+
+def q_enum(values: tuple[str, ...], default: str, description: str) -> Query:
+    return Query(description, {"type": "string", "enum": list(values)}, default)
+
+
+def q_text(max_len: int, description: str, *, min_len: int = 0, required: bool = False,
+           code: str = "invalid_query") -> Query:
+    return Query(description, {"type": "string", "minLength": min_len, "maxLength": max_len}, None, required, code)
+
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 25
+PAGE = {"limit": q_int(1, MAX_LIMIT, DEFAULT_LIMIT, "page size"),
+        "cursor": q_text(2048, "next_cursor of the previous page", code="invalid_cursor")}

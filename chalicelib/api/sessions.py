@@ -8,7 +8,6 @@ from chalice import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint, json_response
-from chalicelib.api.projects import PAGE
 from chalicelib.domain import sessions
 
 bp = Blueprint(__name__)
@@ -24,15 +23,11 @@ def create_session(ctx: Ctx, project_id: str) -> Any:
 
 
 @endpoint(bp, BASE, "GET", summary="List a project's sessions in order", tag="sessions",
-          query={**PAGE, "order": "asc (default) or desc"})
+          query={**schemas.PAGE, "order": schemas.q_enum(("asc", "desc"), "asc", "session order")})
 def list_sessions(ctx: Ctx, project_id: str) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
-    order = ctx.query.get("order", "asc")
-    if order not in ("asc", "desc"):
-        from chalicelib.errors import BadRequest
-
-        raise BadRequest("order must be asc or desc", field="order")
-    return sessions.list_page(ctx.tenant, project_id, limit=limit, cursor=cursor, descending=order == "desc")
+    return sessions.list_page(ctx.tenant, project_id, limit=limit, cursor=cursor,
+                              descending=ctx.args["order"] == "desc")
 
 
 @endpoint(bp, BASE + "/{number}", "GET", summary="Get a session", tag="sessions")
@@ -47,7 +42,7 @@ def patch_session(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
 
 
 @endpoint(bp, "/api/sessions/in-progress", "GET", summary="Sessions in progress across projects",
-          tag="sessions", query=PAGE)
+          tag="sessions", query=schemas.PAGE)
 def in_progress(ctx: Ctx) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
     return sessions.list_in_progress(ctx.tenant, limit=limit, cursor=cursor)

@@ -9,9 +9,9 @@ from chalice import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint
-from chalicelib.api.projects import PAGE
 from chalicelib.domain import transcripts, uploads
-from chalicelib.errors import BadRequest, PayloadTooLarge
+from chalicelib.errors import PayloadTooLarge
+from chalicelib.transcripts.importing import FORMATS
 
 bp = Blueprint(__name__)
 BASE = "/api/projects/{project_id}/sessions/{number}"
@@ -21,14 +21,8 @@ MAX_TRANSCRIPT_BODY = 4 * 1024 * 1024
 RAW_TYPES = ["application/json", "application/x-ndjson", "application/jsonl", "application/x-jsonlines",
              "text/plain", "text/markdown", "text/x-markdown", "application/gzip", "application/x-gzip",
              "application/octet-stream", "application/x-www-form-urlencoded"]
-FORMATS = ("auto", "claude-code", "codex", "chatgpt", "openai", "sharegpt", "swe-agent", "aider", "markdown", "text")
-
-
-def _format(ctx: Ctx) -> str:
-    fmt = ctx.query.get("format", "auto")
-    if fmt not in FORMATS:
-        raise BadRequest(f"format must be one of: {', '.join(FORMATS)}", field="format", code="unknown_format")
-    return fmt
+IMPORT_QUERY = {"format": schemas.q_enum(FORMATS, "auto", "the transcript's format (auto-detected by default)"),
+                "conversation": schemas.q_text(500, "ChatGPT or ShareGPT export: the conversation's id or title")}
 
 
 def _body(ctx: Ctx) -> bytes:
@@ -42,29 +36,26 @@ def _body(ctx: Ctx) -> bytes:
 
 
 @endpoint(bp, BASE + "/transcript", "PUT", summary="Upload a session's transcript (raw body, gzip accepted)",
-          tag="transcripts", query={"format": "|".join(FORMATS), "conversation": "ChatGPT export: id or title"},
-          consumes=tuple(RAW_TYPES))
+          tag="transcripts", query=IMPORT_QUERY, consumes=tuple(RAW_TYPES))
 def put_transcript(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
-    fmt = _format(ctx)
-    return transcripts.import_transcript(ctx.tenant, project_id, number, io.BytesIO(_body(ctx)), fmt=fmt,
-                                         conversation=ctx.query.get("conversation"))
+    return transcripts.import_transcript(ctx.tenant, project_id, number, io.BytesIO(_body(ctx)),
+                                         fmt=ctx.args["format"], conversation=ctx.args["conversation"])
 
 
 @endpoint(bp, BASE + "/transcript", "GET", summary="Page through the normalized, redacted messages",
-          tag="transcripts", query=PAGE)
+          tag="transcripts", query=schemas.PAGE)
 def get_transcript(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
     return transcripts.page_messages(ctx.tenant, project_id, number, limit=limit, cursor=cursor)
 
 
 @endpoint(bp, BASE + "/transcript-upload", "POST", summary="Get an upload URL for a large transcript",
-          tag="transcripts", status=201, query={"format": "|".join(FORMATS), "conversation": "ChatGPT export"})
+          tag="transcripts", status=201, query=IMPORT_QUERY)
 def start_upload(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
-    fmt = _format(ctx)
     host = (ctx.request.headers or {}).get("host", "127.0.0.1")
     proto = (ctx.request.headers or {}).get("x-forwarded-proto", "http")
-    return uploads.start_upload(ctx.tenant, project_id, number, fmt=fmt, conversation=ctx.query.get("conversation"),
-                                base_url=f"{proto}://{host}")
+    return uploads.start_upload(ctx.tenant, project_id, number, fmt=ctx.args["format"],
+                                conversation=ctx.args["conversation"], base_url=f"{proto}://{host}")
 
 
 @endpoint(bp, "/api/uploads/{upload_id}", "GET", summary="Status of a large upload", tag="transcripts")
@@ -83,33 +74,22 @@ def local_upload(ctx: Ctx, upload_id: str) -> dict[str, Any]:
 def put_files(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     ctype = ((ctx.request.headers or {}).get("content-type") or "application/json").split(";")[0].strip()
     if ctype == "text/plain":
-        from chalicelib.transcripts.filechanges import NumstatError, parse_numstat
-
-        try:
-            text = _body(ctx).decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadRequest("git diff --numstat output must be UTF-8 text", code="invalid_numstat") from None
-        try:
-            changes = [c.to_dict() for c in parse_numstat(text)]
-        except NumstatError as e:
-            raise BadRequest(str(e), code="invalid_numstat", details={"line": getattr(e, "line", None)}) from None
+        changes = transcripts.parse_numstat_body(_body(ctx))
         return transcripts.put_files(ctx.tenant, project_id, number, changes, "numstat")
     body = ctx.json(schemas.FILES_PUT)
     items = body["items"] if isinstance(body, dict) else body
     return transcripts.put_files(ctx.tenant, project_id, number, items, "api")
 
 
-@endpoint(bp, BASE + "/files", "GET", summary="A session's file changes", tag="files", query=PAGE)
+@endpoint(bp, BASE + "/files", "GET", summary="A session's file changes", tag="files", query=schemas.PAGE)
 def list_files(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
     return transcripts.list_files(ctx.tenant, project_id, number, limit=limit, cursor=cursor)
 
 
 @endpoint(bp, "/api/projects/{project_id}/files", "GET", summary="One file's history across sessions",
-          tag="files", query={"path": "the file path (required)", **PAGE})
+          tag="files", query={"path": schemas.q_text(1024, "the file path, e.g. src/app.py", min_len=1,
+                                                     required=True), **schemas.PAGE})
 def file_history(ctx: Ctx, project_id: str) -> dict[str, Any]:
-    path = ctx.query.get("path")
-    if not path:
-        raise BadRequest("path is required: ?path=src/app.py", field="path")
     limit, cursor = ctx.page_args()
-    return transcripts.file_history(ctx.tenant, project_id, path, limit=limit, cursor=cursor)
+    return transcripts.file_history(ctx.tenant, project_id, ctx.args["path"], limit=limit, cursor=cursor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.projects import _num
-from chalicelib.errors import Conflict
+from chalicelib.errors import BadRequest, Conflict
 from chalicelib.storage import sessions as store
 from chalicelib.storage.models import HandoffItem, SessionItem
 
@@ -13,6 +13,8 @@ RECORD_FIELDS = ("accomplishments", "blockers", "decisions", "learnings", "next_
                  "done_items")
 SCALAR_FIELDS = ("title", "goal", "ai_account", "model", "credit_budget", "credits_used", "tasks_planned",
                  "tasks_completed", "duration_s")
+# A session is one DynamoDB item (400 KB at most): its record lists together keep well inside that.
+RECORD_MAX_BYTES = 256 * 1024
 TRANSITIONS = {"in_progress": {"completed", "failed"}, "completed": set(), "failed": set()}
 
 
@@ -101,6 +103,17 @@ def list_in_progress(tenant: str, *, limit: int, cursor: str | None) -> dict[str
     return {"items": [session_json(s) for s in items], "next_cursor": nxt}
 
 
+def check_record_size(rec: dict[str, Any]) -> None:
+    """Refuse record lists that, together, would not fit the session's item (400 naming the largest)."""
+    sizes = {f: sum(len(x.encode("utf-8")) for x in rec.get(f) or []) for f in RECORD_FIELDS}
+    total = sum(sizes.values())
+    if total > RECORD_MAX_BYTES:
+        largest = max(sizes, key=lambda f: sizes[f])
+        raise BadRequest(f"the session's lists would total {total:,} bytes; a session keeps at most "
+                         f"{RECORD_MAX_BYTES:,} ({largest} is the largest at {sizes[largest]:,}): summarise, or "
+                         "move long text to the knowledge base", code="record_too_large", field=largest)
+
+
 def apply_changes(s: SessionItem, body: dict[str, Any]) -> None:
     """Apply a validated PATCH/complete body to a session, enforcing the lifecycle."""
     new_status = body.get("status")
@@ -119,6 +132,7 @@ def apply_changes(s: SessionItem, body: dict[str, Any]) -> None:
         for f in RECORD_FIELDS:
             if f in body:
                 rec[f] = list(body[f])
+        check_record_size(rec)
         s.record = rec
     if "handoff_mode" in body:
         s.handoff_mode = body["handoff_mode"]

@@ -133,6 +133,29 @@ def file_json(f: Any) -> dict[str, Any]:
             "summary": f.summary or "", "old_path": f.old_path, "source": f.source}
 
 
+MAX_LINES = 1_000_000_000  # as the JSON schema's lines_added: DynamoDB keeps 38 digits, nobody edits more
+
+
+def parse_numstat_body(body: bytes) -> list[dict[str, Any]]:
+    """`git diff --numstat` output (UTF-8 bytes) as file-change dicts; bad input is a 400 with its line."""
+    from chalicelib.transcripts.filechanges import NumstatError, parse_numstat
+
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("git diff --numstat output must be UTF-8 text", code="invalid_numstat") from None
+    try:
+        changes = [c.to_dict() for c in parse_numstat(text)]
+    except NumstatError as e:
+        raise BadRequest(str(e), code="invalid_numstat", details={"line": getattr(e, "line", None)}) from None
+    for c in changes:
+        for key in ("lines_added", "lines_removed"):
+            if c.get(key) is not None and c[key] > MAX_LINES:
+                raise BadRequest(f"{c['path']}: {key} is {c[key]}; counts are limited to {MAX_LINES:,}",
+                                 code="invalid_numstat", field=key)
+    return changes
+
+
 def put_files(tenant: str, project_id: str, number: int, changes: list[dict[str, Any]], source: str) -> dict[str, Any]:
     merged: dict[str, dict[str, Any]] = {}
     for c in changes:

@@ -105,7 +105,8 @@ def test_auto_mode_without_llm_key_uses_rules_and_says_why(api, pid):
 
 def test_bad_format_and_missing_handoff(api, pid):
     api.post(f"/api/projects/{pid}/sessions", {})
-    assert api.get(f"/api/projects/{pid}/sessions/1/handoff?format=pdf").status_code == 404  # none yet
+    assert api.get(f"/api/projects/{pid}/sessions/1/handoff?format=md").status_code == 404  # none yet
+    assert api.get(f"/api/projects/{pid}/sessions/1/handoff?format=pdf").status_code == 400  # checked first
     _complete(api, pid, 1)
     r = api.get(f"/api/projects/{pid}/sessions/1/handoff?format=pdf")
     assert r.status_code == 400 and r.json_body["error"]["field"] == "format"
