@@ -8,22 +8,17 @@ from chalice import Blueprint
 
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint
-from chalicelib.api.projects import PAGE
 from chalicelib.domain import open_items
-from chalicelib.errors import BadRequest
 
 bp = Blueprint(__name__)
 BASE = "/api/projects/{project_id}/open-items"
 
 
 @endpoint(bp, BASE, "GET", summary="The project's open items (next steps, blockers, todos) and closed ones",
-          tag="open-items", query={"status": "open (default), closed or all", **PAGE})
+          tag="open-items", query={"status": schemas.q_enum(("open", "closed", "all"), "open", "which items"), **schemas.PAGE})
 def list_items(ctx: Ctx, project_id: str) -> dict[str, Any]:
-    status = ctx.query.get("status", "open")
-    if status not in ("open", "closed", "all"):
-        raise BadRequest("status must be open, closed or all", field="status")
     limit, cursor = ctx.page_args()
-    return open_items.list_page(ctx.tenant, project_id, status=status, limit=limit, cursor=cursor)
+    return open_items.list_page(ctx.tenant, project_id, status=ctx.args["status"], limit=limit, cursor=cursor)
 
 
 @endpoint(bp, BASE + "/close", "POST", summary="Mark open items done (by id or exact text) for a session",
