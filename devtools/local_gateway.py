@@ -17,6 +17,9 @@ from chalice import local
 
 NOT_FOUND_BODY = json.dumps({"error": {"code": "not_found",
                                        "message": "no such route: see /api/openapi.json"}}).encode()
+NOT_ALLOWED_BODY = json.dumps({"error": {"code": "method_not_allowed",
+                                         "message": "this method is not served: see /api/openapi.json"}}).encode()
+ALLOWED = "GET, POST, PUT, PATCH, DELETE, OPTIONS, HEAD"
 
 
 class RouteNotFoundError(local.LocalGatewayException):
@@ -26,12 +29,16 @@ class RouteNotFoundError(local.LocalGatewayException):
 _patched = False
 
 
-def _not_found(handler: Any) -> None:
-    handler.send_response(404)
+def _not_allowed(handler: Any) -> None:
+    """TRACE, CONNECT, QUERY or any method nobody serves: a JSON 405, not http.server's HTML 501."""
+    handler.close_connection = True  # the request body (if any) is not read
+    handler.send_response(405)
     handler.send_header("Content-Type", "application/json")
-    handler.send_header("Content-Length", str(len(NOT_FOUND_BODY)))
+    handler.send_header("X-Content-Type-Options", "nosniff")
+    handler.send_header("Allow", ALLOWED)
+    handler.send_header("Content-Length", str(len(NOT_ALLOWED_BODY)))
     handler.end_headers()
-    handler.wfile.write(NOT_FOUND_BODY)
+    handler.wfile.write(NOT_ALLOWED_BODY)
 
 
 def install() -> None:
@@ -44,14 +51,25 @@ def install() -> None:
         try:
             return original(self, method, path, headers, body)
         except ValueError:
-            raise RouteNotFoundError({"Content-Type": "application/json"}, NOT_FOUND_BODY) from None
+            raise RouteNotFoundError({"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"},
+                                     NOT_FOUND_BODY) from None
 
     local.LocalGateway._generate_lambda_event = generate
     # socketserver's default listen backlog is 5: a burst of parallel requests (the dashboard, a
     # script creating 30 sessions at once) would see connections reset. API Gateway has no such limit.
     local.ThreadedHTTPServer.request_queue_size = 128
-    # Methods API Gateway has no route for (TRACE, CONNECT) get the same JSON 404, not a 501 page.
-    for method in ("TRACE", "CONNECT"):
-        setattr(local.ChaliceRequestHandler, f"do_{method}", _not_found)
+    # Methods no route serves (TRACE, CONNECT, QUERY, anything else) get a JSON 405, not an HTML 501 page.
+    handler_cls = local.ChaliceRequestHandler
+    for method in ("TRACE", "CONNECT", "QUERY"):
+        setattr(handler_cls, f"do_{method}", _not_allowed)
+    original_send_error = handler_cls.send_error
+
+    def send_error(self: Any, code: int, message: str | None = None, explain: str | None = None) -> None:
+        if code == 501 and getattr(self, "command", None):  # unsupported method
+            _not_allowed(self)
+            return
+        original_send_error(self, code, message, explain)
+
+    handler_cls.send_error = send_error
     local.ThreadedHTTPServer.daemon_threads = True
     _patched = True

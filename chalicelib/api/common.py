@@ -186,15 +186,22 @@ class Ctx:
         return self.args["limit"], self.args.get("cursor") or None
 
 
+# Every API answer: browsers must not sniff JSON or Markdown into HTML.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    h = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    h = {"Content-Type": "application/json", "Cache-Control": "no-store", **SECURITY_HEADERS}
     if headers:
         h.update(headers)
     return Response(body=json.dumps(body, separators=(",", ":"), default=str), status_code=status, headers=h)
 
 
 def error_response(err: AppError) -> Response:
-    return json_response(err.to_dict(), err.status)
+    headers: dict[str, str] = dict(getattr(err, "headers", None) or {})
+    if err.status == 401:  # RFC 9110: a 401 names the scheme that would work
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="mso"')
+    return json_response(err.to_dict(), err.status, headers)
 
 
 def bearer_token(request: Request) -> str:
@@ -255,6 +262,8 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str, a
                 args = parse_query(query or {}, req.query_params)
                 result = fn(Ctx(req, tenant, args), **params)
                 if isinstance(result, Response):
+                    for k, v in SECURITY_HEADERS.items():
+                        result.headers.setdefault(k, v)
                     return result
                 return json_response(result, status)
             except AppError as e:

@@ -138,3 +138,20 @@ def test_without_java_falls_back_to_moto_and_says_so(monkeypatch, capsys, tmp_pa
         assert "DATA WILL NOT BE KEPT" in capsys.readouterr().out
     finally:
         handle.stop()
+
+
+@pytest.mark.parametrize("method", ["QUERY", "TRACE", "CONNECT", "BREW"])
+def test_unsupported_methods_get_a_json_405(_server, method):
+    import http.client
+
+    base, _ = _server
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request(method, "/api/projects", headers={"Authorization": "Bearer x"})
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    assert r.status == 405, body
+    assert r.getheader("Content-Type") == "application/json"
+    assert r.getheader("X-Content-Type-Options") == "nosniff"
+    assert b"method_not_allowed" in body and b"Bearer x" not in body
