@@ -83,6 +83,26 @@ def close_items(tenant: str, project_id: str, refs: Iterable[str], session: int,
     return {"closed": closed, "already_closed": already, "unmatched": unmatched}
 
 
+def record_session(tenant: str, project_id: str, number: int, *, next_steps: Iterable[str],
+                   blockers: Iterable[str], done: Iterable[str] = ()) -> int:
+    """Open a finished session's next steps and blockers at once, when it is completed.
+
+    The handoff job would add them too (idempotently), but jobs run in the background and may
+    finish out of order: written here, they are in the ledger before the next session can even
+    complete, so its handoff cannot miss them. Items the session also marks done are skipped.
+    """
+    done_ids = {id_for_text(r) for r in done if isinstance(r, str)} | {r for r in done if isinstance(r, str)}
+    added = 0
+    for kind, texts in (("next_step", next_steps), ("blocker", blockers)):
+        for text in texts:
+            iid = id_for_text(text) if isinstance(text, str) else None
+            if iid is None or iid in done_ids:
+                continue
+            added += store.add_item(tenant, project_id, iid, text=one_line(text)[:MAX_TEXT], kind=kind,
+                                    session=number, source="session")
+    return added
+
+
 def for_handoff(tenant: str, project_id: str, number: int) -> dict[str, Any]:
     """What the handoff of session `number` starts from, read when the job runs.
 

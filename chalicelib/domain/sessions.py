@@ -39,6 +39,7 @@ def session_json(s: SessionItem) -> dict[str, Any]:
         "handoff_mode": s.handoff_mode,
         "started_from_handoff": None if s.starting_handoff is None else int(s.starting_handoff),
         "handoff": s.handoff,
+        "warnings": list(s.start_warnings or []),
         "transcript": None,
         "external_id": s.external_id,
         "agent": s.agent,
@@ -55,16 +56,27 @@ def session_json(s: SessionItem) -> dict[str, Any]:
     return out
 
 
-def handoff_summary(h: HandoffItem | None) -> dict[str, Any] | None:
-    """The starting context a new session gets: the latest ready handoff."""
-    if h is None or h.status != "ready":
-        return None
+def handoff_summary(h: HandoffItem | None, number: int | None = None) -> dict[str, Any] | None:
+    """The starting context of a session: the handoff it starts from, ready or still being made.
+
+    `number` is the session whose handoff the session starts from; while that handoff is queued
+    or running (or its item not written yet) the answer says `pending`, never an older document.
+    """
+    if h is None:
+        if number is None:
+            return None
+        return {"status": "pending", "from_session": number, "method": None, "markdown": None, "data": None,
+                "finished_at": None, "reason": None}
+    status = "pending" if h.status in ("pending", "running") else h.status
+    ready = h.status == "ready" or bool(h.markdown)  # a regeneration keeps serving the ready document
     return {
+        "status": "ready" if ready else status,
         "from_session": int(h.number),
         "method": h.method,
-        "markdown": h.markdown,
-        "data": h.data,
+        "markdown": h.markdown if ready else None,
+        "data": h.data if ready else None,
         "finished_at": h.finished_at,
+        "reason": h.reason,
     }
 
 
@@ -73,7 +85,7 @@ def create(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]
     session (`created` says whether this call made it), however many calls race."""
     session, handoff, created = store.create_or_link_session(tenant, project_id, body)
     out = session_json(session)
-    out["starting_handoff"] = handoff_summary(handoff)
+    out["starting_handoff"] = handoff_summary(handoff, out["started_from_handoff"])
     out["created"] = created
     return out
 
@@ -85,7 +97,15 @@ def find_external(tenant: str, project_id: str, external_id: str) -> dict[str, A
 
 
 def get(tenant: str, project_id: str, number: int) -> dict[str, Any]:
-    return session_json(store.get_session(tenant, project_id, number))
+    """A session with the handoff it started from (read now: a pending one may be ready since)."""
+    from chalicelib.storage.handoffs import find_handoff
+
+    s = store.get_session(tenant, project_id, number)
+    out = session_json(s)
+    start = out["started_from_handoff"]
+    out["starting_handoff"] = None if start is None else handoff_summary(
+        find_handoff(tenant, project_id, start), start)
+    return out
 
 
 def list_page(tenant: str, project_id: str, *, limit: int, cursor: str | None,
@@ -136,15 +156,24 @@ def apply_changes(s: SessionItem, body: dict[str, Any]) -> None:
         s.record = rec
     if "handoff_mode" in body:
         s.handoff_mode = body["handoff_mode"]
+        if new_status and new_status != "in_progress":
+            # completing queues the handoff: say so in the same write, so a session started right
+            # after this one waits for that handoff instead of taking an older one
+            version = int((s.handoff or {}).get("version") or 0) + 1
+            s.handoff = {"status": "pending", "method": None, "version": version, "finished_at": None}
 
 
 def update(tenant: str, project_id: str, number: int, body: dict[str, Any]) -> dict[str, Any]:
     """Change a session; its `done_items` (ids or texts) close ledger items at once, before any
     handoff job of this session reads the ledger."""
+    from chalicelib.domain import open_items
+
     session = store.update_session(tenant, project_id, number, lambda s: apply_changes(s, body))
     out = session_json(session)
+    if session.status != "in_progress" and (body.get("next_steps") or body.get("blockers")):
+        open_items.record_session(tenant, project_id, number, next_steps=out["next_steps"],
+                                  blockers=out["blockers"], done=out["done_items"])
     if body.get("done_items"):
-        from chalicelib.domain.open_items import close_items
-
-        out["closed_items"] = close_items(tenant, project_id, body["done_items"], number, check_session=False)
+        out["closed_items"] = open_items.close_items(tenant, project_id, body["done_items"], number,
+                                                     check_session=False)
     return out

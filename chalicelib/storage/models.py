@@ -143,6 +143,7 @@ class SessionItem(BaseItem):
     handoff_mode = UnicodeAttribute(null=True)
     handoff = JSONAttribute(null=True)  # {status, method, version, finished_at} of its handoff job, for lists
     starting_handoff = NumberAttribute(null=True)  # which handoff this session started from
+    start_warnings = JSONAttribute(null=True)  # [{code, message}] said when it was started
     updated_at = UnicodeAttribute(null=True)
     rev = NumberAttribute(default=0)  # optimistic lock: every write checks and bumps it
     external_id = UnicodeAttribute(null=True)  # the agent's own session id (unique per project: ExternalIdItem)

@@ -48,15 +48,47 @@ def find_by_external_id(tenant: str, project_id: str, external_id: str, *,
     return get_session(tenant, project_id, int(ext.number), consistent=consistent)
 
 
-def _latest_handoff(tenant: str, project_id: str, project: ProjectItem | None) -> HandoffItem | None:
-    if project is None:
-        project = get_project(tenant, project_id)
-    if project.latest_handoff is None:
+def _starting_handoff(tenant: str, project_id: str, session: SessionItem) -> HandoffItem | None:
+    """The handoff item a session starts from (any state: it may still be being made)."""
+    if session.starting_handoff is None:
         return None
     try:
-        return HandoffItem.get(keys.project_pk(tenant, project_id), keys.handoff_sk(int(project.latest_handoff)))
+        return HandoffItem.get(keys.project_pk(tenant, project_id), keys.handoff_sk(int(session.starting_handoff)))
     except HandoffItem.DoesNotExist:
         return None
+
+
+def _starting_point(project: ProjectItem, prev: SessionItem | None) -> tuple[int | None, list[dict[str, str]]]:
+    """Which handoff a new session starts from, and what the person starting it should know.
+
+    The previous session's handoff when that session is finished and its handoff is queued,
+    being made or ready, so a session started a second after a completion waits for that handoff
+    instead of taking an older one. Otherwise the latest ready one, with a warning saying why.
+    """
+    latest = None if project.latest_handoff is None else int(project.latest_handoff)
+    warnings: list[dict[str, str]] = []
+    busy = int(project.sessions_in_progress or 0)
+    if busy:
+        warnings.append({"code": "sessions_in_progress", "message": (
+            f"{busy} other session{'s' if busy > 1 else ''} of this project {'are' if busy > 1 else 'is'} "
+            "still in progress: their open items reach the handoffs made after they complete")})
+    if prev is None:
+        return latest, warnings
+    m = int(prev.number)
+    older = f"the handoff of session {latest}" if latest is not None else "no handoff"
+    if prev.status == "in_progress":
+        warnings.append({"code": "previous_in_progress", "message": (
+            f"session {m} is still in progress, so this session starts from {older}; complete session {m} "
+            "first to start from its handoff")})
+        return latest, warnings
+    h_status = (prev.handoff or {}).get("status")
+    if h_status in ("pending", "running", "ready"):
+        return m, warnings
+    why = "its handoff failed" if h_status == "failed" else "it was closed without a handoff"
+    warnings.append({"code": "previous_handoff_missing", "message": (
+        f"session {m} is {prev.status} but {why}: this session starts from {older}; "
+        f"regenerate it with POST .../sessions/{m}/handoff")})
+    return latest, warnings
 
 
 def create_or_link_session(tenant: str, project_id: str, fields: dict[str, Any],
@@ -73,12 +105,14 @@ def create_or_link_session(tenant: str, project_id: str, fields: dict[str, Any],
     if external_id:
         found = find_by_external_id(tenant, project_id, external_id)
         if found is not None:
-            return found, _latest_handoff(tenant, project_id, None), False
+            return found, _starting_handoff(tenant, project_id, found), False
     state: dict[str, Any] = {}
 
     def build(tx: TransactWrite) -> None:
         project = get_project(tenant, project_id, consistent=True)
         n = int(project.session_count) + 1
+        prev = get_session(tenant, project_id, n - 1, consistent=True) if n > 1 else None
+        start, warnings = _starting_point(project, prev)
         ts = now_iso()
         session = SessionItem(
             keys.project_pk(tenant, project_id), keys.session_sk(n),
@@ -87,7 +121,8 @@ def create_or_link_session(tenant: str, project_id: str, fields: dict[str, Any],
             model=fields.get("model"), credit_budget=fields.get("credit_budget") or 0,
             credits_used=fields.get("credits_used") or 0, tasks_planned=fields.get("tasks_planned") or 0,
             tasks_completed=fields.get("tasks_completed") or 0,
-            starting_handoff=project.latest_handoff, rev=0, external_id=external_id, agent=fields.get("agent"),
+            starting_handoff=start, start_warnings=warnings or None, rev=0, external_id=external_id,
+            agent=fields.get("agent"),
             GSI1PK=keys.in_progress_gsi1pk(tenant), GSI1SK=f"{ts}#{project_id}#{keys.num(n)}",
         )
         tx.update(
@@ -111,6 +146,10 @@ def create_or_link_session(tenant: str, project_id: str, fields: dict[str, Any],
                       actions=[AccountItem.sessions.add(1), AccountItem.credits_used.add(session.credits_used)],
                       condition=AccountItem.SK.exists())
             state["account_index"] = idx
+        if prev is not None:  # the start decision holds only if the previous session is unchanged
+            old_rev = prev.rev or 0
+            tx.condition_check(SessionItem, prev.PK, prev.SK, condition=SessionItem.rev == old_rev if old_rev
+                               else (SessionItem.rev == 0) | SessionItem.rev.does_not_exist())
 
     def on_cancel(codes: list[str | None]) -> None:
         ext = state.get("external_index")
@@ -126,8 +165,8 @@ def create_or_link_session(tenant: str, project_id: str, fields: dict[str, Any],
         found = find_by_external_id(tenant, project_id, external_id, consistent=True)
         if found is None:  # the guard item exists but its session does not: cannot happen (same transaction)
             raise
-        return found, _latest_handoff(tenant, project_id, None), False
-    return state["session"], _latest_handoff(tenant, project_id, state["project"]), True
+        return found, _starting_handoff(tenant, project_id, found), False
+    return state["session"], _starting_handoff(tenant, project_id, state["session"]), True
 
 
 def get_session(tenant: str, project_id: str, number: int, *, consistent: bool = False) -> SessionItem:

@@ -80,4 +80,8 @@ def test_request_counts_of_create_and_link(api, pid):
     calls = _calls(lambda: api.post(f"/api/projects/{pid}/sessions", {"external_id": "c1"}))
     assert calls == ["GetItem", "GetItem", "TransactWriteItems"]  # guard lookup, project, transaction
     calls = _calls(lambda: api.post(f"/api/projects/{pid}/sessions", {"external_id": "c1"}))
-    assert calls == ["GetItem", "GetItem", "GetItem"]  # guard, session, project (latest handoff pointer)
+    assert calls == ["GetItem", "GetItem"]  # guard, session (no starting handoff to read: it is session 1)
+    api.post(f"/api/projects/{pid}/sessions/1/complete", {"handoff_mode": "rules"})
+    calls = _calls(lambda: api.post(f"/api/projects/{pid}/sessions", {"external_id": "c2"}))
+    # guard lookup, project, previous session (where to start from), transaction, starting handoff
+    assert calls == ["GetItem", "GetItem", "GetItem", "TransactWriteItems", "GetItem"]
