@@ -1,8 +1,9 @@
-"""Errors the API can answer with, as named exception types.
+"""Errors as named exception types: one tree under `AppError`.
 
-Domain and storage code raise these; the HTTP layer turns them into a JSON body
-`{"error": {"code": ..., "message": ..., "field": ...}}` with the status below. The `code` is
-stable (clients may branch on it); the message is a sentence a person can act on.
+Domain, storage, the transcript importers, numstat parsing and the LLM client raise these; the HTTP
+layer (`endpoint()`) catches `AppError` alone and answers `{"error": {"code", "message", "field",
+**details}}` with `status`. The `code` is stable (clients may branch on it); the message is a
+sentence a person can act on; `details` are extra JSON fields (a line, an offset).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 
 
 class AppError(Exception):
+    """Base of every named failure: `code`, `status` (the HTTP answer), `message`, `details`."""
+
     status = 500
     code = "internal_error"
 
@@ -22,6 +25,9 @@ class AppError(Exception):
             self.code = code
         self.field = field
         self.details = details or {}
+
+    def __str__(self) -> str:
+        return self.message
 
     def to_dict(self) -> dict[str, Any]:
         err: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -55,16 +61,6 @@ class Conflict(AppError):
 class PayloadTooLarge(AppError):
     status = 413
     code = "payload_too_large"
-
-
-class UnsupportedMediaType(AppError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class Unprocessable(AppError):
-    status = 422
-    code = "unprocessable"
 
 
 class ServiceUnavailable(AppError):

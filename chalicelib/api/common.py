@@ -2,7 +2,8 @@
 
 Routes are declared with `endpoint(...)`, which wraps a Chalice route so that
 - the bearer token is resolved to a tenant before the view runs (401 otherwise),
-- `AppError`s become `{"error": {"code", "message", "field"}}` with their status,
+- `AppError`s (the one error base: API, transcript, numstat and LLM errors) become
+  `{"error": {"code", "message", "field", **details}}` with their status,
 - anything unexpected becomes a logged 500 with a request id (never a stack trace),
 - the route is recorded for openapi.json, which therefore cannot drift from the routes.
 """

@@ -23,18 +23,6 @@ from chalicelib.transcripts.errors import TranscriptError
 log = get_logger("transcripts")
 
 
-class TranscriptRejected(BadRequest):
-    """A TranscriptError as an API error (keeps its code, line and offset)."""
-
-
-def _stats_dict(stats: Any) -> dict[str, Any]:
-    if isinstance(stats, dict):
-        return stats
-    if hasattr(stats, "to_dict"):
-        return stats.to_dict()
-    return dict(vars(stats))
-
-
 def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, *, fmt: str = "auto",
                       conversation: str | None = None, upload_id: str | None = None) -> dict[str, Any]:
     """Import `raw` as session `number`'s transcript; returns the import summary."""
@@ -51,13 +39,11 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
     except TranscriptError as e:
         writer.discard()
         event(log, "transcript_rejected", project_id=project_id, number=number, code=e.code, line=e.line)
-        raise TranscriptRejected(e.message, code=e.code,
-                                 details={k: v for k, v in e.to_dict().items() if k not in ("code", "message")}
-                                 ) from None
+        raise  # an AppError: the API answers its status, code, line and offset
     except BaseException:
         writer.discard()
         raise
-    stats = _stats_dict(imp.stats)
+    stats = imp.stats
     info = {
         "upload_id": upload_id, "chunks": writer.chunks, "format": imp.format, "index": writer.index,
         "messages": writer.count, "chars": int(stats.get("chars", 0)),
@@ -143,16 +129,13 @@ def parse_numstat_body(body: bytes) -> list[dict[str, Any]]:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise BadRequest("git diff --numstat output must be UTF-8 text", code="invalid_numstat") from None
-    try:
-        changes = [c.to_dict() for c in parse_numstat(text)]
-    except NumstatError as e:
-        raise BadRequest(str(e), code="invalid_numstat", details={"line": getattr(e, "line", None)}) from None
+        raise NumstatError("git diff --numstat output must be UTF-8 text") from None
+    changes = [c.to_dict() for c in parse_numstat(text)]  # a bad line: NumstatError, 400 with the line
     for c in changes:
         for key in ("lines_added", "lines_removed"):
             if c.get(key) is not None and c[key] > MAX_LINES:
                 raise BadRequest(f"{c['path']}: {key} is {c[key]}; counts are limited to {MAX_LINES:,}",
-                                 code="invalid_numstat", field=key)
+                                 code=NumstatError.code, field=key)
     return changes
 
 

@@ -192,19 +192,19 @@ class ChatClient:
                           detail=detail)
                 if status in (401, 403):
                     raise LLMAuthError(f"LLM endpoint refused the API key (HTTP {status}): {detail}",
-                                       status=status, attempts=attempt)
+                                       http_status=status, attempts=attempt)
                 if status == 429:
-                    failure = LLMRateLimited(f"LLM rate limited (HTTP 429): {detail}", status=status,
+                    failure = LLMRateLimited(f"LLM rate limited (HTTP 429): {detail}", http_status=status,
                                              attempts=attempt)
                     wait = retry_after
                 elif status in RETRYABLE_STATUS:
-                    failure = LLMUnavailable(f"LLM unavailable (HTTP {status}): {detail}", status=status,
+                    failure = LLMUnavailable(f"LLM unavailable (HTTP {status}): {detail}", http_status=status,
                                              attempts=attempt)
                     waits = [w for w in (retry_after, estimated) if w is not None]
                     wait = max(waits) if waits else None
                 else:
                     raise LLMRequestRejected(f"LLM rejected the request (HTTP {status}): {detail}",
-                                             status=status, attempts=attempt)
+                                             http_status=status, attempts=attempt)
                 if wait is not None:
                     wait = min(wait, MAX_SERVER_WAIT_S)
 
@@ -262,16 +262,16 @@ class ChatClient:
         try:
             body = resp.json()
         except ValueError:
-            raise LLMBadResponse("LLM answer is not valid JSON", status=resp.status_code,
+            raise LLMBadResponse("LLM answer is not valid JSON", http_status=resp.status_code,
                                  attempts=attempt) from None
         if not isinstance(body, dict):
-            raise LLMBadResponse("LLM answer is not a JSON object", status=resp.status_code, attempts=attempt)
+            raise LLMBadResponse("LLM answer is not a JSON object", http_status=resp.status_code, attempts=attempt)
         choices = body.get("choices")
         if not isinstance(choices, list) or not choices:
             detail = ""
             if body.get("error"):
                 detail = ": " + " ".join(self.scrub(str(body["error"])).split())[:200]
-            raise LLMBadResponse(f"LLM answer has no choices{detail}", status=resp.status_code,
+            raise LLMBadResponse(f"LLM answer has no choices{detail}", http_status=resp.status_code,
                                  attempts=attempt)
         choice = choices[0] if isinstance(choices[0], dict) else {}
         message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
@@ -281,7 +281,7 @@ class ChatClient:
                 str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type", "text") == "text"
             )
         if not isinstance(content, str) or not content.strip():
-            raise LLMBadResponse("LLM answer is empty", status=resp.status_code, attempts=attempt)
+            raise LLMBadResponse("LLM answer is empty", http_status=resp.status_code, attempts=attempt)
         self.last_finish_reason = choice.get("finish_reason")
         usage = body.get("usage")
         self.last_usage = usage if isinstance(usage, dict) else None

@@ -10,7 +10,7 @@ Pure code (no Chalice, no AWS). Modules:
 - `redact`: `redact(text)` and `Redactor` (secrets -> `[REDACTED:<kind>]`, counted per kind).
 - `filechanges`: `parse_numstat`, `parse_unified_diff`, `parse_apply_patch`, `parse_edit_blocks`,
   `merge_changes`, `FileChangeTracker`.
-- `errors`: `TranscriptError` and its subclasses (stable `code`s), `NumstatError`.
+- `errors`: `TranscriptError` and its subclasses (stable `code`s), `NumstatError`; all `AppError`s.
 - `textstream`: gunzip + strict UTF-8 line streaming with precise error positions.
 
 Nothing is imported here, so `from chalicelib.transcripts.model import Message` stays cheap.

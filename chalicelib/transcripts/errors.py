@@ -1,17 +1,20 @@
-"""Named errors for transcript import, each with a stable `code` and an actionable `message`.
+"""Named errors for transcript import and numstat parsing, each with a stable `code` and an actionable `message`.
 
-The API layer turns any `TranscriptError` into a 4xx JSON answer (`to_dict()`, `status`); clients
-may branch on `code`. `line` (1-based) and `offset` (0-based byte offset into the uncompressed
-upload) point at the problem when it has a place. Messages never quote transcript content beyond
-a short, harmless excerpt, since the content may hold secrets.
+They are `AppError`s (chalicelib/errors.py), so the API answers them as they are: `status`, and
+`to_dict()` for the JSON body. `line` (1-based) and `offset` (0-based byte offset into the
+uncompressed upload) point at the problem when it has a place; they are also in `details`, so they
+reach the client. Messages never quote transcript content beyond a short, harmless excerpt, since
+the content may hold secrets.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.errors import AppError, BadRequest
 
-class TranscriptError(Exception):
+
+class TranscriptError(AppError):
     """Base class: the upload cannot be imported as it is."""
 
     code = "transcript_error"
@@ -19,23 +22,11 @@ class TranscriptError(Exception):
 
     def __init__(self, message: str, *, line: int | None = None, offset: int | None = None,
                  format: str | None = None, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+        place = {k: v for k, v in (("line", line), ("offset", offset), ("format", format or None)) if v is not None}
+        super().__init__(message, details={**place, **(details or {})})
         self.line = line
         self.offset = offset
         self.format = format
-        self.details = details or {}
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.line is not None:
-            d["line"] = self.line
-        if self.offset is not None:
-            d["offset"] = self.offset
-        if self.format:
-            d["format"] = self.format
-        d.update(self.details)
-        return d
 
 
 class TranscriptEmpty(TranscriptError):
@@ -99,19 +90,11 @@ class TranscriptConversationNotFound(TranscriptError):
     code = "transcript_conversation_not_found"
 
 
-class NumstatError(ValueError):
+class NumstatError(BadRequest):
     """A line of `git diff --numstat` output does not parse; `line` is 1-based."""
 
-    code = "numstat_invalid"
-    status = 400
+    code = "invalid_numstat"
 
     def __init__(self, message: str, *, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, details={} if line is None else {"line": line})
         self.line = line
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.line is not None:
-            d["line"] = self.line
-        return d

@@ -88,7 +88,7 @@ def test_429_forever_gives_up_after_max_retries(fake_openai: FakeOpenAIServer, m
     fake_openai.default = rate_limited(retry_after="1")
     with pytest.raises(LLMRateLimited, match="gave up after 3 attempts") as exc:
         make_client(max_retries=2).complete(HI, max_tokens=5)
-    assert exc.value.status == 429 and exc.value.attempts == 3
+    assert exc.value.http_status == 429 and exc.value.attempts == 3
     assert len(fake_openai.requests) == 3 and fake_clock.sleeps == [1.0, 1.0]
 
 
@@ -105,7 +105,7 @@ def test_model_loading_longer_than_the_deadline_fails_fast(fake_openai: FakeOpen
     fake_openai.script(loading(estimated_time=30.0))
     with pytest.raises(LLMUnavailable, match="currently loading") as exc:
         make_client(deadline_s=5.0).complete(HI, max_tokens=5)
-    assert exc.value.status == 503 and fake_clock.sleeps == []
+    assert exc.value.http_status == 503 and fake_clock.sleeps == []
 
 
 def test_backoff_sleeps_all_fit_within_a_shared_deadline(fake_openai: FakeOpenAIServer,
@@ -144,7 +144,7 @@ def test_auth_errors_are_not_retried(code: int, fake_openai: FakeOpenAIServer, m
     fake_openai.script(unauthorized() if code == 401 else server_error(403, echo_auth=True))
     with pytest.raises(LLMAuthError) as exc:
         make_client().complete(HI, max_tokens=5)
-    assert exc.value.status == code and len(fake_openai.requests) == 1 and fake_clock.sleeps == []
+    assert exc.value.http_status == code and len(fake_openai.requests) == 1 and fake_clock.sleeps == []
     assert API_KEY not in str(exc.value) and "[REDACTED]" in str(exc.value)
 
 
@@ -153,7 +153,7 @@ def test_bad_requests_are_not_retried(code: int, fake_openai: FakeOpenAIServer, 
     fake_openai.script(status(code, '{"error": {"message": "no such model"}}', {"Content-Type": "application/json"}))
     with pytest.raises(LLMRequestRejected, match="no such model") as exc:
         make_client().complete(HI, max_tokens=5)
-    assert exc.value.status == code and len(fake_openai.requests) == 1
+    assert exc.value.http_status == code and len(fake_openai.requests) == 1
 
 
 def test_malformed_json_is_a_bad_response(fake_openai: FakeOpenAIServer, make_client: MakeClient) -> None:

@@ -56,7 +56,7 @@ def test_chatgpt_unknown_conversation_lists_the_choices(fixtures):
     with pytest.raises(TranscriptConversationNotFound) as e:
         run_import(fixtures / "chatgpt_conversations.json", conversation="nope")
     assert "Sum a CSV column" in e.value.message and "Regex for ISO dates" in e.value.message
-    assert e.value.to_dict()["code"] == "transcript_conversation_not_found"
+    assert e.value.to_dict()["error"]["code"] == "transcript_conversation_not_found"
 
 
 def test_chatgpt_single_conversation_object_without_current_node(fixtures):

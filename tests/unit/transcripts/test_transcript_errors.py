@@ -75,7 +75,8 @@ def test_invalid_utf8_names_offset_and_line():
         list(open_transcript(body, "text"))
     assert (e.value.line, e.value.offset) == (4, 27 + 3)
     assert "byte offset 30" in e.value.message and "line 4" in e.value.message
-    assert e.value.to_dict() == {"code": "transcript_not_utf8", "message": e.value.message, "line": 4, "offset": 30}
+    assert e.value.to_dict() == {"error": {"code": "transcript_not_utf8", "message": e.value.message, "line": 4,
+                                           "offset": 30}}
 
 
 def test_invalid_utf8_after_the_head_surfaces_while_iterating():

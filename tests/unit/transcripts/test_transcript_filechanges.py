@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.errors import AppError
 from chalicelib.transcripts.errors import NumstatError
 from chalicelib.transcripts.filechanges import (
     FileChangeTracker,
@@ -64,7 +65,7 @@ def test_numstat_errors_name_the_line(text, line):
     with pytest.raises(NumstatError) as e:
         parse_numstat(text)
     assert e.value.line == line and f"Line {line}" in e.value.message
-    assert isinstance(e.value, ValueError) and e.value.to_dict()["code"] == "numstat_invalid"
+    assert isinstance(e.value, AppError) and e.value.to_dict()["error"]["code"] == "invalid_numstat"
 
 
 def test_numstat_empty_is_empty():
