@@ -18,10 +18,11 @@ help:
 	@echo "make test-unit | test-packaging | test-integration | test-e2e   one suite"
 	@echo "make package | deploy | destroy   AWS (docs/deploy.md)"
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt cli/pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q -e ./cli
 	@touch $@
 
 # Front-end libraries come from the npm registry, pinned by package-lock.json, copied to ui/vendor.

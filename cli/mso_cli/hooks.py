@@ -1,0 +1,173 @@
+"""`mso hook claude|codex <event>`: what the agents run at session start, stop, compaction, end.
+
+A hook never fails the agent: it exits 0 whatever happens, prints nothing but its answer (and
+nothing at all on error), and logs to the state folder. session-start waits at most
+`hook_timeout_s` (3 s) for the server, then answers from the last cached handoff, then with
+nothing. The other events only write a spool job and start a detached uploader: they return in
+milliseconds (Claude Code gives all SessionEnd hooks 1.5 s together).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from mso_cli.config import Config, load, project_spec, state_dir
+
+EVENTS = ("session-start", "session-end", "pre-compact", "stop")
+# Claude Code turns a longer additionalContext into a file path and a preview past 10,000
+# characters; Codex caps injected output near 2,500 tokens.
+CONTEXT_LIMIT = {"claude": 9_500, "codex": 8_000}
+REANCHOR_LIMIT = 1_500
+STOP_EVERY_S = 120  # Stop fires after every turn: one snapshot upload per session per 2 minutes
+MAX_STDIN = 1024 * 1024
+
+
+def read_payload(stream: Any) -> dict[str, Any]:
+    try:
+        data = json.loads(stream.read(MAX_STDIN) or "{}")
+    except (ValueError, OSError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _section(markdown: str, title: str) -> str | None:
+    """The body of the first `## ...title...` section of a handoff."""
+    m = re.search(rf"^#+ [^\n]*{title}[^\n]*\n(.*?)(?=^#+ |\Z)", markdown, re.I | re.M | re.S)
+    return m.group(1).strip() if m else None
+
+
+def _clip(text: str, limit: int) -> str:
+    """Last-resort guard (the server clips with max_chars): never hand the agent more than it takes."""
+    if len(text) <= limit:
+        return text
+    note = "\n\n[mso: cut at the agent's context limit; `mso handoff` prints the whole handoff]"
+    return text[: limit - len(note)].rsplit("\n", 1)[0] + note
+
+
+def compose(agent: str, source: str, *, markdown: str | None, project: str, session: int | None,
+            from_session: int | None, cached: bool) -> str | None:
+    """The additionalContext: factual statements about where the project stands."""
+    if not markdown:
+        return None
+    limit = CONTEXT_LIMIT.get(agent, 8_000)
+    where = f"mso project {project!r}" + (f", session {session}" if session else "")
+    origin = f"the handoff written after session {from_session}" if from_session else "the latest handoff"
+    stale = " (served from the local cache: the mso server did not answer)" if cached else ""
+    if source == "compact":
+        steps = _section(markdown, "next steps") or _section(markdown, "summary") or markdown
+        text = (f"This conversation is {where}. The context was just compacted. {origin.capitalize()}{stale} "
+                f"lists these next steps:\n\n{steps}")
+        return _clip(text, REANCHOR_LIMIT)
+    head = f"This conversation is {where}. What follows is {origin}{stale}, recorded by mso.\n\n"
+    return _clip(head + markdown, limit)
+
+
+def _output(text: str | None) -> str:
+    return json.dumps({"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": text or ""}})
+
+
+def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | None:
+    from mso_cli import state
+    from mso_cli.client import Api, ApiError, NotConfigured, Unreachable
+    from mso_cli.spool import pending, spawn_flush
+
+    cwd = payload.get("cwd") or os.getcwd()
+    sid = payload.get("session_id")
+    source = str(payload.get("source") or "startup")
+    spec, _ = project_spec(None, cwd, cfg)
+    limit = CONTEXT_LIMIT.get(agent, 8_000)
+    if pending():
+        spawn_flush()  # deliver what an earlier session (or a down server) left behind
+    try:
+        api = Api(cfg, timeout=cfg.hook_timeout_s, deadline=time.monotonic() + cfg.hook_timeout_s)
+        proj = state.project_id(api, spec)
+        body: dict[str, Any] = {"agent": agent}
+        if sid:
+            body["external_id"] = str(sid)
+        try:
+            s = api.post(f"/api/projects/{proj['id']}/sessions", body)
+        except ApiError as e:
+            if e.status != 404:
+                raise
+            state.forget_project(api, spec)
+            proj = state.project_id(api, spec)
+            s = api.post(f"/api/projects/{proj['id']}/sessions", body)
+        start = s.get("starting_handoff") or {}
+        markdown, from_session = start.get("markdown"), start.get("from_session")
+        if markdown and len(markdown) > limit - 300:
+            markdown = api.get(f"/api/projects/{proj['id']}/handoff/latest", text=True,
+                               query={"format": "md", "max_chars": limit - 300})
+        state.cache_handoff(cfg.base_url, spec, {"markdown": markdown, "from_session": from_session,
+                                                 "project": proj["name"], "session": s["number"]})
+        state.log("session_start", agent=agent, external_id=sid, project=proj["id"], number=s["number"],
+                  linked=not s.get("created", True), handoff_chars=len(markdown or ""))
+        return compose(agent, source, markdown=markdown, project=proj["name"], session=s["number"],
+                       from_session=from_session, cached=False)
+    except (Unreachable, ApiError, NotConfigured, OSError, ValueError, KeyError, TypeError) as e:
+        state.log("session_start_offline", agent=agent, external_id=sid, reason=f"{type(e).__name__}: {e}")
+        cached = state.cached_handoff(cfg.base_url, spec)
+        if not cached:
+            return None
+        return compose(agent, source, markdown=cached.get("markdown"), project=cached.get("project") or spec,
+                       session=None, from_session=cached.get("from_session"), cached=True)
+
+
+def _throttled(agent: str, sid: str) -> bool:
+    marker = state_dir() / "last-stop" / f"{agent}-{re.sub(r'[^A-Za-z0-9_.-]', '_', sid)[:80]}"
+    try:
+        if marker.exists() and time.time() - marker.stat().st_mtime < STOP_EVERY_S:
+            return True
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass
+    return False
+
+
+def spool_event(agent: str, event: str, payload: dict[str, Any], cfg: Config) -> None:
+    """session-end completes the session; pre-compact and stop upload a snapshot of the transcript."""
+    from mso_cli import state
+    from mso_cli.spool import job_for, spawn_flush, write_job
+
+    sid = payload.get("session_id")
+    if not sid:
+        state.log("hook_without_session_id", agent=agent, event=event)
+        return
+    if event == "stop" and _throttled(agent, str(sid)):
+        return
+    cwd = payload.get("cwd") or os.getcwd()
+    spec, _ = project_spec(None, cwd, cfg)
+    job = job_for(agent, external_id=str(sid), project=spec, cwd=cwd,
+                  transcript_path=payload.get("transcript_path") or None, complete=event == "session-end",
+                  handoff_mode=cfg.handoff_mode, event=event)
+    path = write_job(job)
+    state.log("job_spooled", agent=agent, hook=event, external_id=sid, job=Path(path).name)
+    spawn_flush()
+
+
+def run(agent: str, event: str, stdin: Any = None) -> int:
+    """Entry point: always 0; stdout gets the answer or nothing."""
+    try:
+        payload = read_payload(stdin or sys.stdin)
+        cfg = load()
+        if event == "session-start":
+            text = session_start(agent, payload, cfg)
+            if text:
+                sys.stdout.write(_output(text) + "\n")
+                sys.stdout.flush()
+        elif event in EVENTS:
+            spool_event(agent, event, payload, cfg)
+    except BaseException:  # noqa: BLE001 - a hook must never fail the agent
+        try:
+            from mso_cli.state import log_exception
+
+            log_exception("hook_failed", agent=agent, hook=event)
+        except BaseException:  # noqa: BLE001
+            pass
+    return 0

@@ -1,0 +1,301 @@
+"""`mso` command line. Modules are imported per command, so a hook loads only what it uses."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
+
+AGENT_CHOICES = ("claude", "codex")
+
+
+def _parser() -> argparse.ArgumentParser:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="mso", description="Multi-Session Orchestrator from the command line and "
+                                "from your agent's hooks.")
+    p.add_argument("--project", help="project id or name (default: MSO_PROJECT, .mso.toml, git origin, directory)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    s = sub.add_parser("login", help="save the API URL and token (checks them first)")
+    s.add_argument("--url", required=True, help="e.g. http://127.0.0.1:8000")
+    s.add_argument("--token", required=True)
+    sub.add_parser("whoami", help="server, token and the project this directory maps to")
+
+    s = sub.add_parser("push", help="upload a transcript and complete its session (idempotent)")
+    s.add_argument("path", nargs="?", help="transcript file (default with --latest: the newest for this directory)")
+    s.add_argument("--latest", action="store_true")
+    s.add_argument("--agent", help="claude, codex, aider, ... (guessed from the file)")
+    s.add_argument("--no-complete", action="store_true", help="upload only; leave the session in progress")
+    s.add_argument("--handoff-mode", choices=("auto", "llm", "rules"))
+
+    s = sub.add_parser("sync", help="push recent transcripts of Claude Code, Codex and aider")
+    s.add_argument("--agent", default="all", choices=("all", "claude", "codex", "aider"))
+    s.add_argument("--since", default="7d", help="e.g. 7d, 12h, 30m (default 7d)")
+    s.add_argument("--dry-run", action="store_true")
+
+    s = sub.add_parser("handoff", help="print the project's latest handoff")
+    s.add_argument("--max-chars", type=int)
+    s.add_argument("--format", default="md", choices=("md", "json"))
+    s.add_argument("--out", help="write to this file instead of stdout")
+
+    s = sub.add_parser("hook", help="run as an agent hook (reads the event's JSON on stdin; always exits 0)")
+    s.add_argument("agent", choices=AGENT_CHOICES)
+    s.add_argument("event", choices=("session-start", "session-end", "pre-compact", "stop"))
+
+    for name in ("install", "uninstall"):
+        s = sub.add_parser(name, help=f"{name} the hooks in the agent's settings (with a backup)")
+        s.add_argument("agent", choices=AGENT_CHOICES)
+        s.add_argument("--scope", default="user", choices=("user", "project"))
+        s.add_argument("--dry-run", action="store_true")
+
+    sub.add_parser("doctor", help="check settings, server, token, hooks and spool")
+    s = sub.add_parser("flush", help="deliver uploads the hooks spooled")
+    s.add_argument("--quiet", action="store_true")
+    return p
+
+
+def _say(*parts: Any) -> None:
+    print(*parts, flush=True)
+
+
+def _fail(msg: str, code: int = 1) -> int:
+    print(f"mso: {msg}", file=sys.stderr)
+    return code
+
+
+def _since(text: str) -> float:
+    unit = {"d": 86400, "h": 3600, "m": 60, "s": 1}.get(text[-1:].lower())
+    if unit is None or not text[:-1].isdigit():
+        raise SystemExit(_fail(f"--since {text!r}: use a number and d, h, m or s (e.g. 7d)", 2))
+    return int(text[:-1]) * unit
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    from mso_cli.client import Api, ApiError, Unreachable
+    from mso_cli.config import Config, save
+
+    cfg = Config(api_url=args.url, token=args.token)
+    try:
+        api = Api(cfg, timeout=10)
+        n = len(api.get("/api/projects", query={"limit": 100})["items"])
+    except Unreachable as e:
+        return _fail(str(e))
+    except ApiError as e:
+        return _fail(f"the server refused the token ({e.status} {e.code}): {e.message}")
+    path = save({"api_url": cfg.base_url, "token": args.token})
+    _say(f"logged in to {cfg.base_url} ({n} project(s) visible); settings in {path}")
+    return 0
+
+
+def cmd_whoami(args: argparse.Namespace) -> int:
+    from mso_cli.client import Api, ApiError, NotConfigured, Unreachable
+    from mso_cli.config import config_path, load, project_spec, state_dir
+    from mso_cli.state import project_id
+
+    cfg = load()
+    spec, source = project_spec(args.project, None, cfg)
+    token = (cfg.token[:8] + "...") if cfg.token else "(none)"
+    _say(f"server:  {cfg.base_url or '(none: mso login)'}\ntoken:   {token}\nproject: {spec}  (from {source})")
+    _say(f"config:  {config_path()}\nstate:   {state_dir()}")
+    try:
+        proj = project_id(Api(cfg, timeout=10), spec, create=False)
+        _say(f"project id: {proj['id']}")
+    except ApiError as e:
+        _say(f"project id: - ({e.message}; it is created by the first session)" if e.status == 404
+             else f"the server refused: {e.status} {e.code}: {e.message}")
+        return 0 if e.status == 404 else 1
+    except (NotConfigured, Unreachable) as e:
+        return _fail(str(e))
+    return 0
+
+
+def _push_one(path: Path, *, agent: str | None, project: str | None, complete: bool, mode: str,
+              own_cwd: bool = False) -> dict[str, Any]:
+    """Spool one transcript. The project comes from the current directory (push) or from the
+    directory the transcript was recorded in (`own_cwd`, sync), as hooks resolve it."""
+    from mso_cli.agents import describe
+    from mso_cli.config import load, project_spec
+    from mso_cli.spool import job_for, write_job
+
+    t = describe(path, agent)
+    cfg = load()
+    spec, _ = project_spec(project, (t.cwd if own_cwd else None), cfg)
+    job = job_for(t.agent, external_id=t.external_id, project=spec, cwd=t.cwd, transcript_path=str(path.resolve()),
+                  complete=complete, handoff_mode=mode or cfg.handoff_mode, event="push")
+    job["format"] = t.upload_format
+    write_job(job)
+    return {"path": str(path), "external_id": t.external_id, "project": spec, "agent": t.agent}
+
+
+def _flush_and_report(quiet: bool = False) -> int:
+    from mso_cli.client import NotConfigured
+    from mso_cli.config import load
+    from mso_cli.spool import flush
+
+    try:
+        r = flush(load(), wait=True)
+    except NotConfigured as e:
+        return _fail(str(e))
+    if not quiet:
+        _say(f"delivered {r['delivered']}, kept {r['kept']} (server unreachable or busy), failed {r['failed']}"
+             + (" (see spool/failed and the log)" if r["failed"] else ""))
+    return 1 if (r["failed"] or r["kept"]) and not quiet else 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from mso_cli.agents import latest
+
+    if args.path:
+        path = Path(args.path).expanduser()
+    elif args.latest:
+        path = latest(args.agent, Path.cwd())
+        if path is None:
+            return _fail("no transcript found for this directory; give its path")
+    else:
+        return _fail("give a transcript path, or --latest", 2)
+    if not path.is_file():
+        return _fail(f"{path} is not a file", 2)
+    from mso_cli.spool import MAX_UPLOAD_BYTES, Refused, read_transcript
+
+    try:
+        read_transcript(path)
+    except Refused as e:
+        return _fail(f"{e} (the API's size limit; upload it through the dashboard's large-upload route)")
+    info = _push_one(path, agent=args.agent, project=args.project, complete=not args.no_complete,
+                     mode=args.handoff_mode)
+    _say(f"pushing {info['path']} as session {info['external_id']} of {info['project']!r}"
+         f" (limit {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB compressed)")
+    return _flush_and_report()
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from mso_cli.agents import AGENTS, find
+
+    agents = AGENTS if args.agent == "all" else (args.agent,)
+    paths = find(agents, _since(args.since), Path.cwd())
+    quiet_after = time.time() - 30 * 60  # a file still being written belongs to a running session
+    for p in paths:
+        complete = p.stat().st_mtime < quiet_after
+        if args.dry_run:
+            _say(f"would push {p}{'' if complete else ' (still active: upload only)'}")
+            continue
+        _push_one(p, agent=None, project=args.project, complete=complete, mode="", own_cwd=True)
+    if args.dry_run or not paths:
+        _say(f"{len(paths)} transcript(s) found")
+        return 0
+    _say(f"{len(paths)} transcript(s) queued")
+    return _flush_and_report()
+
+
+def cmd_handoff(args: argparse.Namespace) -> int:
+    from mso_cli.client import Api, ApiError, NotConfigured, Unreachable
+    from mso_cli.config import load, project_spec
+    from mso_cli.state import project_id
+
+    cfg = load()
+    spec, _ = project_spec(args.project, None, cfg)
+    try:
+        api = Api(cfg, timeout=30)
+        proj = project_id(api, spec, create=False)
+        q = {"format": args.format, "max_chars": args.max_chars}
+        body = api.get(f"/api/projects/{proj['id']}/handoff/latest", query=q, text=args.format == "md")
+    except (ApiError, NotConfigured, Unreachable) as e:
+        return _fail(getattr(e, "message", None) or str(e))
+    text = body if isinstance(body, str) else json.dumps(body, indent=2)
+    if args.out:
+        Path(args.out).write_text(text)
+        _say(f"wrote {args.out} ({len(text):,} characters)")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def cmd_install(args: argparse.Namespace, remove: bool) -> int:
+    from mso_cli.install import apply
+
+    try:
+        r = apply(args.agent, scope=args.scope, remove=remove, dry_run=args.dry_run)
+    except (ValueError, OSError) as e:
+        return _fail(f"cannot update the {args.agent} settings: {e}")
+    verb = "remove from" if remove else "install into"
+    if args.dry_run:
+        _say(f"would {verb} {r['path']}{'' if r['changed'] else ' (nothing to change)'}:")
+        _say(json.dumps(r["settings"], indent=2))
+    elif not r["changed"]:
+        _say(f"{r['path']}: already {'without' if remove else 'with'} the mso hooks; nothing changed")
+    else:
+        _say(f"{'removed from' if remove else 'installed into'} {r['path']}"
+             + (f" (backup: {r['backup']})" if r["backup"] else ""))
+        if args.agent == "codex" and not remove:
+            _say("Codex runs hooks only with `[features] codex_hooks = true` in ~/.codex/config.toml")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from mso_cli.client import Api, ApiError, NotConfigured, Unreachable
+    from mso_cli.config import config_path, load, project_spec, state_dir
+    from mso_cli.install import installed
+    from mso_cli.spool import pending, spool_dir
+    from mso_cli.state import log_path
+
+    cfg = load()
+    bad = 0
+
+    def check(ok: bool, what: str) -> None:
+        nonlocal bad
+        bad += not ok
+        _say(f"[{'ok' if ok else '!!'}] {what}")
+
+    check(bool(cfg.base_url and cfg.token), f"settings ({config_path()}): server {cfg.base_url or '-'}, "
+          f"token {'set' if cfg.token else 'missing'}")
+    try:
+        api = Api(cfg, timeout=5)
+        t0 = time.monotonic()
+        api.get("/api/projects", query={"limit": 1})
+        check(True, f"server answers and accepts the token ({(time.monotonic() - t0) * 1000:.0f} ms)")
+    except (NotConfigured, Unreachable, ApiError) as e:
+        check(False, f"server: {e}")
+    spec, source = project_spec(args.project, None, cfg)
+    _say(f"[--] project here: {spec!r} (from {source})")
+    for agent in ("claude", "codex"):
+        events = installed(agent) + installed(agent, "project")
+        _say(f"[--] {agent} hooks: {', '.join(sorted(set(events))) or 'not installed (mso install ' + agent + ')'}")
+    n = len(pending())
+    check(n == 0, f"spool {spool_dir()}: {n} job(s) waiting" + (" (mso flush)" if n else ""))
+    failed = list((spool_dir() / "failed").glob("*.json"))
+    check(not failed, f"{len(failed)} refused job(s) in {spool_dir() / 'failed'}")
+    try:
+        state_dir().mkdir(parents=True, exist_ok=True)
+        check(True, f"state folder writable; log {log_path()}")
+    except OSError as e:
+        check(False, f"state folder: {e}")
+    return 1 if bad else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 3 and argv[0] == "hook":  # the hot path: no argparse, nothing printed on bad input
+        from mso_cli.hooks import run
+
+        return run(argv[1], argv[2])
+    args = _parser().parse_args(argv)
+    if args.cmd == "hook":
+        from mso_cli.hooks import run
+
+        return run(args.agent, args.event)
+    if args.cmd == "flush":
+        return _flush_and_report(args.quiet)
+    if args.cmd in ("install", "uninstall"):
+        return cmd_install(args, args.cmd == "uninstall")
+    return {"login": cmd_login, "whoami": cmd_whoami, "push": cmd_push, "sync": cmd_sync,
+            "handoff": cmd_handoff, "doctor": cmd_doctor}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

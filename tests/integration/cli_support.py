@@ -1,0 +1,139 @@
+"""Helpers for driving the real `mso` CLI as a subprocess against a live server we can stop."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import ROOT, TRANSCRIPTS
+
+HOOK_FIXTURES = ROOT / "tests" / "fixtures" / "hooks"
+CLAUDE_IDS = ("258c7280-ae70-4798-800f-63464d01a85d", "8463c716-a2ea-4c14-9efa-87158ebd9f20")
+
+
+def mso_exe() -> str:
+    exe = shutil.which("mso", path=str(Path(sys.executable).parent)) or shutil.which("mso")
+    if not exe:
+        raise AssertionError("the mso command is not installed: `pip install -e ./cli` (make test does it)")
+    return exe
+
+
+class Server:
+    """chalice local in a thread on a fixed port, which can be stopped and started again."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._srv: Any = None
+
+    def start(self) -> None:
+        from chalice.config import Config
+        from chalice.local import CustomLocalChalice, LocalDevServer, create_local_server
+
+        import app as app_module
+        from devtools.local_gateway import install
+
+        install()
+        config = Config.create(chalice_stage="dev", app_name="mso")
+        if isinstance(app_module.app, CustomLocalChalice):  # already made local (once per process)
+            self._srv = LocalDevServer(app_module.app, config, "127.0.0.1", self.port)
+        else:
+            self._srv = create_local_server(app_module.app, config, "127.0.0.1", self.port)
+        threading.Thread(target=self._srv.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._srv is not None:
+            self._srv.shutdown()
+            self._srv.server.server_close()
+            self._srv = None
+
+
+class Home:
+    """A temporary HOME with real Claude Code transcripts where Claude Code keeps them."""
+
+    def __init__(self, root: Path, server: Server, token: str) -> None:
+        self.root = root
+        self.home = root / "home"
+        self.cwd = self.home / "work" / "spotter"
+        self.cwd.mkdir(parents=True)
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith(("MSO_", "XDG_", "CLAUDE_", "CODEX_"))}
+        self.env.update(HOME=str(self.home), MSO_API_URL=server.url, MSO_TOKEN=token)
+
+    @property
+    def mangled(self) -> str:
+        return re.sub(r"[^A-Za-z0-9]", "-", str(self.cwd))
+
+    def claude_transcript(self, sid: str) -> Path:
+        dest = self.home / ".claude" / "projects" / self.mangled / f"{sid}.jsonl"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        src = TRANSCRIPTS / "claude-code" / f"{sid}.jsonl.gz"
+        if src.exists():
+            dest.write_bytes(gzip.decompress(src.read_bytes()))
+        else:  # a session id of our own: reuse the first real transcript's content
+            dest.write_bytes(gzip.decompress((TRANSCRIPTS / "claude-code" / f"{CLAUDE_IDS[0]}.jsonl.gz").read_bytes()))
+        return dest
+
+    def codex_rollout(self, sid: str) -> Path:
+        dest = self.home / ".codex" / "sessions" / "2025" / "10" / "02" / f"rollout-2025-10-02T09-14-03-{sid}.jsonl"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        text = (ROOT / "tests" / "fixtures" / "transcripts" / "codex_rollout.jsonl").read_text()
+        dest.write_text(text.replace("0199a1c2-7b7e-7d31-9a55-2f0c6f1e4b10", sid))
+        return dest
+
+    def payload(self, name: str, sid: str) -> str:
+        text = (HOOK_FIXTURES / f"{name}.json").read_text()
+        for k, v in {"{HOME}": str(self.home), "{CWD}": str(self.cwd), "{MANGLED_CWD}": self.mangled,
+                     "{SESSION_ID}": sid}.items():
+            text = text.replace(k, v)
+        json.loads(text)
+        return text
+
+    def mso(self, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([mso_exe(), *args], input=stdin, capture_output=True, text=True, cwd=self.cwd,
+                              env={**self.env, **(env or {})}, timeout=60)
+
+    def hook(self, agent: str, event: str, fixture: str, sid: str) -> subprocess.CompletedProcess:
+        r = self.mso("hook", agent, event, stdin=self.payload(fixture, sid))
+        assert r.returncode == 0 and r.stderr == "", r
+        return r
+
+    @property
+    def state(self) -> Path:
+        return self.home / ".local" / "state" / "mso"
+
+    def spool(self) -> list[Path]:
+        return sorted((self.state / "spool").glob("*.json"))
+
+    def log_events(self) -> list[dict[str, Any]]:
+        p = self.state / "mso.log"
+        return [json.loads(line) for line in p.read_text().splitlines()] if p.exists() else []
+
+    def wait_log(self, event: str, external_id: str, timeout: float = 60) -> dict[str, Any]:
+        """Wait for the detached uploader to log `event` for a session (it runs after the hook returned)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for e in self.log_events():
+                if e.get("event") == event and e.get("external_id") == external_id:
+                    return e
+            time.sleep(0.2)
+        raise AssertionError(f"no {event} for {external_id} in the log:\n" + json.dumps(self.log_events()[-10:]))
+
+
+def wait_for(fn: Any, timeout: float = 60, every: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = fn()
+        if got:
+            return got
+        time.sleep(every)
+    raise AssertionError("condition not met in time")

@@ -1,0 +1,148 @@
+"""The real `mso` CLI as the agents run it: hooks fed Claude Code and Codex payloads on stdin,
+a temporary HOME holding real transcripts, the app on DynamoDB Local, stopped and restarted."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from devtools import ddb
+from tests.integration.cli_support import CLAUDE_IDS, Home, Server, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def server(local_db):
+    srv = Server(ddb.free_port())
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def tenant(local_db):
+    return "t" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def home(tmp_path, server, tenant):
+    from chalicelib.domain.tenants import issue_token
+
+    return Home(tmp_path, server, issue_token(tenant))
+
+
+def _sessions(tenant: str) -> list[dict]:
+    from chalicelib.domain import projects, sessions
+
+    out = []
+    for p in projects.list_page(tenant, limit=100, cursor=None)["items"]:
+        out += sessions.list_page(tenant, p["id"], limit=100, cursor=None)["items"]
+    return out
+
+
+def _context(r) -> str:
+    assert r.stdout.strip(), "the hook printed nothing"
+    out = json.loads(r.stdout)
+    assert out["hookSpecificOutput"]["hookEventName"] == "SessionStart"
+    return out["hookSpecificOutput"]["additionalContext"]
+
+
+def _handoff_ready(tenant: str, number: int) -> bool:
+    from chalicelib.domain import handoffs
+    from chalicelib.errors import NotFound
+
+    pid = _sessions(tenant)[0]["project_id"]
+    try:
+        return handoffs.get(tenant, pid, number)["status"] == "ready"
+    except NotFound:
+        return False
+
+
+def test_claude_loop_start_end_next_start_then_server_down_and_flush(home, server, tenant):
+    a, b = CLAUDE_IDS
+    home.claude_transcript(a)
+    home.claude_transcript(b)
+
+    # 1. the first session starts: created and linked to Claude's session id; nothing to inject yet
+    r = home.hook("claude", "session-start", "claude-session-start", a)
+    assert r.stdout == ""
+    [s1] = _sessions(tenant)
+    assert (s1["number"], s1["external_id"], s1["agent"], s1["status"]) == (1, a, "claude", "in_progress")
+    assert _sessions(tenant)[0]["project_id"]
+
+    # 2. it ends: the hook only spools; the detached uploader uploads, completes, a handoff is made
+    home.hook("claude", "session-end", "claude-session-end", a)
+    home.wait_log("job_delivered", a)
+    wait_for(lambda: _handoff_ready(tenant, 1))
+    s1 = _sessions(tenant)[0]
+    assert s1["status"] == "completed" and s1["transcript"]["format"] == "claude-code"
+    assert s1["transcript"]["messages"] > 100 and home.spool() == []
+
+    # 3. the next session starts with that handoff injected (within Claude Code's limit)
+    ctx = _context(home.hook("claude", "session-start", "claude-session-start", b))
+    assert "handoff written after session 1" in ctx and 1000 < len(ctx) <= 9500
+    assert "spotter" in ctx  # the handoff's content (the real session's project), not only our header
+    assert [s["number"] for s in _sessions(tenant)] == [1, 2]
+
+    # a compaction re-anchors briefly instead of repeating the whole handoff
+    short = _context(home.hook("claude", "session-start", "claude-session-start-compact", b))
+    assert "compacted" in short and len(short) <= 1500 and len(_sessions(tenant)) == 2
+
+    # 4. the server stops: start answers from the cache, end spools
+    server.stop()
+    c = str(uuid.uuid4())
+    cached = _context(home.hook("claude", "session-start", "claude-session-start", c))
+    assert "local cache" in cached and "handoff written after session 1" in cached
+    home.hook("claude", "session-end", "claude-session-end", b)
+    home.wait_log("job_kept", b)
+    assert len(home.spool()) == 1
+
+    # 5. after a restart, `mso flush` delivers once; a second flush and a push make no duplicate
+    server.start()
+    r = home.mso("flush")
+    assert r.returncode == 0 and "delivered 1" in r.stdout, r
+    assert home.spool() == []
+    wait_for(lambda: _handoff_ready(tenant, 2))
+    r = home.mso("flush")
+    assert r.returncode == 0 and "delivered 0" in r.stdout
+    transcript = home.home / ".claude" / "projects" / home.mangled / f"{b}.jsonl"
+    r = home.mso("push", str(transcript))
+    assert r.returncode == 0, r
+    got = _sessions(tenant)
+    assert [(s["number"], s["external_id"], s["status"]) for s in got] == [(1, a, "completed"), (2, b, "completed")]
+
+
+def test_codex_hooks_find_the_rollout_by_session_id(home, tenant):
+    sid = str(uuid.uuid4())
+    home.codex_rollout(sid)
+    assert home.hook("codex", "session-start", "codex-session-start", sid).stdout == ""
+    home.hook("codex", "stop", "codex-stop", sid)  # a snapshot upload, the session stays open
+    home.wait_log("job_delivered", sid)
+    [s] = _sessions(tenant)
+    assert (s["external_id"], s["agent"], s["status"]) == (sid, "codex", "in_progress")
+    assert s["transcript"]["format"] == "codex"
+    home.hook("codex", "pre-compact", "codex-pre-compact", sid)
+    home.hook("codex", "session-end", "codex-session-end", sid)  # transcript_path null: found by id
+    wait_for(lambda: _sessions(tenant)[0]["status"] == "completed")
+    wait_for(lambda: home.spool() == [] and _handoff_ready(tenant, 1))
+    assert len(_sessions(tenant)) == 1
+    # the next Codex session gets the handoff, within Codex's smaller limit
+    ctx = _context(home.hook("codex", "session-start", "codex-session-start", str(uuid.uuid4())))
+    assert "handoff written after session 1" in ctx and len(ctx) <= 8000
+
+
+@pytest.mark.parametrize("stdin", ["", "not json", "[1, 2]", '{"session_id": 5}'])
+def test_a_hook_never_fails_the_agent_on_bad_input(home, stdin):
+    for event in ("session-start", "session-end", "pre-compact", "stop"):
+        r = home.mso("hook", "claude", event, stdin=stdin)
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+
+
+def test_a_hook_without_settings_prints_nothing_and_logs(home):
+    env = {"MSO_API_URL": "", "MSO_TOKEN": ""}
+    r = home.mso("hook", "claude", "session-start", stdin=home.payload("claude-session-start", "x1"), env=env)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    assert any(e["event"] == "session_start_offline" for e in home.log_events())
