@@ -23,7 +23,7 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib.api.schemas import Query
-from chalicelib.errors import AppError, BadRequest, PayloadTooLarge
+from chalicelib.errors import AppError, BadRequest, PayloadTooLarge, ServiceUnavailable
 from chalicelib.logs import event, get_logger
 
 log = get_logger("api")
@@ -202,6 +202,10 @@ def error_response(err: AppError) -> Response:
     headers: dict[str, str] = dict(getattr(err, "headers", None) or {})
     if err.status == 401:  # RFC 9110: a 401 names the scheme that would work
         headers.setdefault("WWW-Authenticate", 'Bearer realm="mso"')
+    if err.status == 503:
+        from chalicelib.storage.health import RETRY_AFTER_S
+
+        headers.setdefault("Retry-After", str(RETRY_AFTER_S))
     return json_response(err.to_dict(), err.status, headers)
 
 
@@ -241,6 +245,10 @@ def parse_query(declared: dict[str, Query], raw: dict[str, str] | None) -> dict[
     return out
 
 
+DATABASE_DOWN = ServiceUnavailable("the database cannot be reached right now; retry in a few seconds",
+                                   code="database_unavailable")
+
+
 def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str, auth: bool = True,
              status: int = 200, body: dict[str, Any] | None = None, query: dict[str, Query] | None = None,
              produces: tuple[str, ...] = ("application/json",),
@@ -271,8 +279,13 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str, a
                 if e.status >= 500:
                     event(log, "request_failed", 40, path=path, method=method, code=e.code)
                 return error_response(e)
-            except Exception:  # noqa: BLE001 - the client gets a JSON 500, the log gets the trace
+            except Exception as e:  # noqa: BLE001 - the client gets a JSON 500, the log gets the trace
                 rid = (req.context or {}).get("requestId") if req is not None else None
+                from chalicelib.storage.health import is_outage
+
+                if is_outage(e):
+                    event(log, "database_unavailable", 40, path=path, method=method, error=type(e).__name__)
+                    return error_response(DATABASE_DOWN)
                 log.exception("unhandled_error", extra={"fields": {"path": path, "method": method,
                                                                    "request_id": rid}})
                 return json_response({"error": {"code": "internal_error", "request_id": rid,

@@ -6,17 +6,25 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api import openapi
-from chalicelib.api.common import Ctx, endpoint
+from chalicelib.api import openapi, schemas
+from chalicelib.api.common import Ctx, endpoint, json_response
 from chalicelib.domain import stats
 
 VERSION = "0.1.0"
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/api/health", "GET", summary="Liveness (no auth, no database call)", tag="meta", auth=False)
-def health(ctx: Ctx) -> dict[str, Any]:
-    return {"status": "ok", "version": VERSION}
+@endpoint(bp, "/api/health", "GET", summary="Liveness (no auth, no database call); ?deep=1 also checks the database",
+          tag="meta", auth=False, query={"deep": schemas.q_enum(("0", "1"), "0", "1: also check the database")})
+def health(ctx: Ctx) -> Any:
+    if ctx.args["deep"] == "0":
+        return {"status": "ok", "version": VERSION}
+    from chalicelib.storage.health import RETRY_AFTER_S, ping
+
+    if ping():
+        return {"status": "ok", "version": VERSION, "database": "ok"}
+    return json_response({"status": "unavailable", "version": VERSION, "database": "unavailable"}, 503,
+                         {"Retry-After": str(RETRY_AFTER_S)})
 
 
 @endpoint(bp, "/api/openapi.json", "GET", summary="This API as an OpenAPI 3 document", tag="meta", auth=False)
