@@ -26,6 +26,9 @@ SECTIONS = [
     ("Redaction and LLM fallback timings", "Wall-clock figures the unit tests do not assert: the redactor on "
      "megabytes of code, and how long the LLM client and the LLM handoff take to give up on a stalled model.",
      "bench.timings_bench"),
+    ("Secret redaction", "Recall on the secret corpus (one sample per shape, alone and inside a transcript) and "
+     "every redaction made on the real sessions in ../shared/data/transcripts, value masked, with the ids that "
+     "must survive.", "bench.redaction_bench"),
 ]
 
 

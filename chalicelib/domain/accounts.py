@@ -7,6 +7,7 @@ from typing import Any
 from chalicelib.domain.projects import _num
 from chalicelib.storage import accounts as store
 from chalicelib.storage.models import AccountItem
+from chalicelib.transcripts.redact import redact_fields
 
 
 def account_json(a: AccountItem) -> dict[str, Any]:
@@ -19,6 +20,7 @@ def account_json(a: AccountItem) -> dict[str, Any]:
 
 
 def create(tenant: str, body: dict[str, Any]) -> dict[str, Any]:
+    body = redact_fields(body, ("name", "provider"))  # user-typed: redacted on write
     return account_json(store.create_account(tenant, name=body["name"].strip(), provider=body["provider"].strip(),
                                              credit_budget=body.get("credit_budget", 0)))
 

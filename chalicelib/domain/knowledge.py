@@ -10,6 +10,9 @@ from typing import Any
 from chalicelib.storage import knowledge as store
 from chalicelib.storage.common import new_id
 from chalicelib.storage.models import KnowledgeItem
+from chalicelib.transcripts.redact import redact_fields
+
+TEXT_FIELDS = ("title", "body", "tags")  # user-typed: redacted on write
 
 
 def item_json(k: KnowledgeItem) -> dict[str, Any]:
@@ -19,6 +22,7 @@ def item_json(k: KnowledgeItem) -> dict[str, Any]:
 
 
 def create(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    body = redact_fields(body, TEXT_FIELDS)
     item, _ = store.put_item(tenant, project_id, new_id(), kind=body.get("kind", "lesson"), title=body["title"].strip(),
                              body=body["body"], tags=body.get("tags") or [], source_session=None)
     return item_json(item)

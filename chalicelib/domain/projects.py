@@ -6,6 +6,9 @@ from typing import Any
 
 from chalicelib.storage import projects as store
 from chalicelib.storage.models import ProjectItem
+from chalicelib.transcripts.redact import redact_fields
+
+TEXT_FIELDS = ("name", "description", "goal", "pins")  # user-typed: redacted on write
 
 
 def _num(v: Any) -> int | float:
@@ -43,6 +46,7 @@ def project_json(p: ProjectItem) -> dict[str, Any]:
 
 
 def create(tenant: str, body: dict[str, Any]) -> dict[str, Any]:
+    body = redact_fields(body, TEXT_FIELDS)
     item = store.create_project(tenant, name=body["name"].strip(), description=body.get("description"),
                                 goal=body.get("goal"), pins=body.get("pins"))
     return project_json(item)
@@ -58,7 +62,7 @@ def list_page(tenant: str, *, limit: int, cursor: str | None) -> dict[str, Any]:
 
 
 def update(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    changes = dict(body)
+    changes = redact_fields(body, TEXT_FIELDS)
     if "name" in changes:
         changes["name"] = changes["name"].strip()
     return project_json(store.update_project(tenant, project_id, changes))
@@ -66,6 +70,7 @@ def update(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]
 
 def set_pins(tenant: str, project_id: str, pins: list[str]) -> dict[str, Any]:
     """Replace the pinned context: items every handoff carries verbatim."""
+    pins = redact_fields({"pins": pins}, ("pins",))["pins"]
     store.update_project(tenant, project_id, {"pins": pins})
     return {"items": pins}
 

@@ -8,6 +8,7 @@ from chalicelib.domain.projects import _num
 from chalicelib.errors import BadRequest, Conflict
 from chalicelib.storage import sessions as store
 from chalicelib.storage.models import HandoffItem, SessionItem
+from chalicelib.transcripts.redact import redact_fields
 
 RECORD_FIELDS = ("accomplishments", "blockers", "decisions", "learnings", "next_steps", "errors", "links",
                  "done_items")
@@ -15,6 +16,8 @@ SCALAR_FIELDS = ("title", "goal", "ai_account", "model", "credit_budget", "credi
                  "tasks_completed", "duration_s")
 # A session is one DynamoDB item (400 KB at most): its record lists together keep well inside that.
 RECORD_MAX_BYTES = 256 * 1024
+# User-typed text, redacted on write (the agent's external_id and the ai_account id are ids, kept).
+TEXT_FIELDS = ("title", "goal", "model", "agent", *RECORD_FIELDS)
 TRANSITIONS = {"in_progress": {"completed", "failed"}, "completed": set(), "failed": set()}
 
 
@@ -83,7 +86,7 @@ def handoff_summary(h: HandoffItem | None, number: int | None = None) -> dict[st
 def create(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Start a session; with `external_id`, the agent's session id, the same id always gets the same
     session (`created` says whether this call made it), however many calls race."""
-    session, handoff, created = store.create_or_link_session(tenant, project_id, body)
+    session, handoff, created = store.create_or_link_session(tenant, project_id, redact_fields(body, TEXT_FIELDS))
     out = session_json(session)
     out["starting_handoff"] = handoff_summary(handoff, out["started_from_handoff"])
     out["created"] = created
@@ -168,6 +171,7 @@ def update(tenant: str, project_id: str, number: int, body: dict[str, Any]) -> d
     handoff job of this session reads the ledger."""
     from chalicelib.domain import open_items
 
+    body = redact_fields(body, TEXT_FIELDS)
     session = store.update_session(tenant, project_id, number, lambda s: apply_changes(s, body))
     out = session_json(session)
     if session.status != "in_progress" and (body.get("next_steps") or body.get("blockers")):

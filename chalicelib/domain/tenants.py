@@ -11,6 +11,7 @@ from chalicelib.config import settings
 from chalicelib.errors import BadRequest, Unauthorized
 from chalicelib.storage import tokens
 from chalicelib.storage.keys import token_hash
+from chalicelib.transcripts.redact import redact_fields
 
 TENANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 TOKEN_PREFIX = "mso_"
@@ -24,14 +25,14 @@ def issue_token(tenant: str, label: str | None = None) -> str:
     if not TENANT_RE.match(tenant):
         raise BadRequest("tenant must be 1-64 letters, digits, '.', '_' or '-'", field="tenant")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    tokens.put_token(token_hash(token), tenant, label)
+    tokens.put_token(token_hash(token), tenant, redact_fields({"label": label}, ("label",))["label"])
     return token
 
 
 def register_token(token: str, tenant: str, label: str | None = None) -> None:
     """Store a token chosen by the caller (the dev token kept across `make dev` restarts)."""
     if tokens.tenant_for(token_hash(token)) is None:
-        tokens.put_token(token_hash(token), tenant, label)
+        tokens.put_token(token_hash(token), tenant, redact_fields({"label": label}, ("label",))["label"])
 
 
 def tenant_for_token(token: str) -> str:

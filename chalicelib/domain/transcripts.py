@@ -19,6 +19,7 @@ from chalicelib.storage.common import new_id
 from chalicelib.storage.projects import get_project
 from chalicelib.storage.sessions import get_session
 from chalicelib.transcripts.errors import TranscriptError
+from chalicelib.transcripts.redact import redact_fields
 
 log = get_logger("transcripts")
 
@@ -56,7 +57,8 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
         writer.discard()
         raise
     changes = [fc.to_dict() for fc in (imp.file_changes or [])]
-    for c in changes:
+    for i, c in enumerate(changes):
+        changes[i] = c = redact_fields(c, ("summary",))
         c["source"] = "transcript"
     n_files = file_store.replace_session_files(tenant, project_id, number, changes, only_source="transcript",
                                                rev=rev)
@@ -142,7 +144,7 @@ def parse_numstat_body(body: bytes) -> list[dict[str, Any]]:
 def put_files(tenant: str, project_id: str, number: int, changes: list[dict[str, Any]], source: str) -> dict[str, Any]:
     merged: dict[str, dict[str, Any]] = {}
     for c in changes:
-        c = {**c, "source": source}
+        c = {**redact_fields(c, ("summary",)), "source": source}  # user-typed: redacted on write
         merged[c["path"]] = c  # the last statement about a path wins
     n = file_store.replace_session_files(tenant, project_id, number, list(merged.values()))
     return {"files": n}

@@ -254,6 +254,7 @@ RULES: tuple[Rule, ...] = (
     Rule("doppler_token", r"dp\.(?:pt|st|sa|ct|scim|audit)\.(?<![A-Za-z0-9_]dp\.(?:pt|st|sa|ct)\.)[A-Za-z0-9]{40,44}",
          ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit.")),
     Rule("newrelic_key", _tok("NRAK-", r"[A-Z0-9]{27}", end=True), ("nrak-",)),
+    Rule("mso_token", _tok("mso_", r"[A-Za-z0-9_-]{43}", end=True), ("mso_",)),  # our own API tokens
     # scheme://user:password@host -> keep user and host
     Rule("url_password",
          r"://[^\s:/?#@'\"<>\[\]]{0,128}:(?P<v3>[^\s@/?#'\"<>]{1,256})@(?=[A-Za-z0-9\[])",
@@ -512,3 +513,16 @@ class Redactor:
         if msg.meta:
             msg.meta = self.value(msg.meta)
         return msg
+
+
+def redact_fields(body: dict[str, Any], fields: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """A copy of `body` with the named free-text fields redacted (strings, lists of strings,
+    nested values; None and absent fields pass). Every user-typed field goes through this on
+    write, so a secret typed into a title or a pin is stored as `[REDACTED:<kind>]` just as one
+    in a transcript is, and never reaches a handoff or the knowledge base."""
+    out = dict(body)
+    r = Redactor()
+    for f in fields:
+        if out.get(f) is not None:
+            out[f] = r.value(out[f])
+    return out
