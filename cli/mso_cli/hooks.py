@@ -72,6 +72,23 @@ def _output(text: str | None) -> str:
     return json.dumps({"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": text or ""}})
 
 
+def _wait_for_handoff(api: Any, project_id: str, number: int, max_chars: int) -> str | None:
+    """The previous session's handoff is still being made: poll for it within the hook's deadline
+    (the server answers 409 handoff_not_ready until then); None when it does not come in time."""
+    from mso_cli.client import ApiError
+
+    path = f"/api/projects/{project_id}/sessions/{number}/handoff"
+    while True:
+        try:
+            return api.get(path, text=True, query={"format": "md", "max_chars": max_chars})
+        except ApiError as e:
+            if e.status not in (404, 409):
+                raise
+        if api.deadline is not None and api.deadline - time.monotonic() < 0.6:
+            return None
+        time.sleep(0.25)
+
+
 def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | None:
     from mso_cli import state
     from mso_cli.client import Api, ApiError, NotConfigured, Unreachable
@@ -100,6 +117,8 @@ def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | Non
             s = api.post(f"/api/projects/{proj['id']}/sessions", body)
         start = s.get("starting_handoff") or {}
         markdown, from_session = start.get("markdown"), start.get("from_session")
+        if not markdown and start.get("status") == "pending" and from_session:
+            markdown = _wait_for_handoff(api, proj["id"], int(from_session), limit - 300)
         if markdown and len(markdown) > limit - 300:
             markdown = api.get(f"/api/projects/{proj['id']}/handoff/latest", text=True,
                                query={"format": "md", "max_chars": limit - 300})
@@ -107,6 +126,10 @@ def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | Non
                                                  "project": proj["name"], "session": s["number"]})
         state.log("session_start", agent=agent, external_id=sid, project=proj["id"], number=s["number"],
                   linked=not s.get("created", True), handoff_chars=len(markdown or ""))
+        if not markdown and start.get("status") == "pending" and from_session:
+            return (f"This conversation is mso project {proj['name']!r}, session {s['number']}. The handoff "
+                    f"written after session {from_session} was still being generated when it started; "
+                    "`mso handoff` prints it once it is ready.")
         return compose(agent, source, markdown=markdown, project=proj["name"], session=s["number"],
                        from_session=from_session, cached=False)
     except (Unreachable, ApiError, NotConfigured, OSError, ValueError, KeyError, TypeError) as e:

@@ -27,6 +27,21 @@ def mso_exe() -> str:
     return exe
 
 
+def local_server(port: int) -> Any:
+    """A `chalice local` server for the app (the app is made local once per process, servers any number)."""
+    from chalice.config import Config
+    from chalice.local import CustomLocalChalice, LocalDevServer, create_local_server
+
+    import app as app_module
+    from devtools.local_gateway import install
+
+    install()
+    config = Config.create(chalice_stage="dev", app_name="mso")
+    if isinstance(app_module.app, CustomLocalChalice):
+        return LocalDevServer(app_module.app, config, "127.0.0.1", port)
+    return create_local_server(app_module.app, config, "127.0.0.1", port)
+
+
 class Server:
     """chalice local in a thread on a fixed port, which can be stopped and started again."""
 
@@ -36,18 +51,7 @@ class Server:
         self._srv: Any = None
 
     def start(self) -> None:
-        from chalice.config import Config
-        from chalice.local import CustomLocalChalice, LocalDevServer, create_local_server
-
-        import app as app_module
-        from devtools.local_gateway import install
-
-        install()
-        config = Config.create(chalice_stage="dev", app_name="mso")
-        if isinstance(app_module.app, CustomLocalChalice):  # already made local (once per process)
-            self._srv = LocalDevServer(app_module.app, config, "127.0.0.1", self.port)
-        else:
-            self._srv = create_local_server(app_module.app, config, "127.0.0.1", self.port)
+        self._srv = local_server(self.port)
         threading.Thread(target=self._srv.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

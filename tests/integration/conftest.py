@@ -44,16 +44,10 @@ def local_db(ddb_endpoint, monkeypatch) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def _server() -> Iterator[tuple[str, object]]:
-    from chalice.config import Config
-    from chalice.local import create_local_server
+    from tests.integration.cli_support import local_server
 
-    import app as app_module
-    from devtools.local_gateway import install
-
-    install()
     port = ddb.free_port()
-    server = create_local_server(app_module.app, Config.create(chalice_stage="dev", app_name="mso"),
-                                 "127.0.0.1", port)
+    server = local_server(port)
     t = threading.Thread(target=server.serve_forever, daemon=True)
     t.start()
     yield f"http://127.0.0.1:{port}", server
