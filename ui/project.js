@@ -1,11 +1,11 @@
 // One project: goal, pinned context, the session timeline; start and complete sessions.
 import { api, paths } from "./api.js";
 import {
-  busy, button, checks, clear, copyText, dateTime, duration, emptyState, errorState, field, formId, h, icon, input,
-  linesValue, loading, meter, notice, num, numberValue, openModal, relTime, select, showFieldError, statusBadge,
+  busy, button, checks, clear, dateTime, duration, emptyState, errorState, field, formId, h, icon, input,
+  linesValue, loading, meter, num, numberValue, openModal, relTime, select, showFieldError, statusBadge,
   textarea, toast, validate,
 } from "./dom.js";
-import { renderMarkdown } from "./markdown.js";
+import { handoffDoc } from "./handoff.js";
 import { knowledgeCard } from "./knowledge.js";
 import { crumbs, deleteProject, pageHead, projectModal, statCard } from "./projects.js";
 
@@ -32,8 +32,23 @@ export function forgetAccounts() {
 }
 
 // ---------------------------------------------------------------- start a session
-/** Modal: start a session. Resolves to the created session (with starting_handoff), or null. */
-export function startSessionModal(project) {
+/** The newest session of a project (for Start defaults), or null. */
+async function latestSession(project) {
+  const page = await api("GET", paths.sessions(project.id), { query: { limit: 1, order: "desc" } });
+  return (page && page.items && page.items[0]) || null;
+}
+
+/** Toast what the API warned about when the session was started (e.g. another session still runs). */
+export function announceStart(s) {
+  for (const w of (s && s.warnings) || []) toast(w.message, "warn", 10000);
+  if (!(s && s.warnings && s.warnings.length)) toast(`Session ${s.number} started`, "success");
+}
+
+/**
+ * Modal: start a session. Account, model and budget default to the previous session's (`prev`, or
+ * the newest session when not given). Resolves to the created session (with starting_handoff), or null.
+ */
+export function startSessionModal(project, prev) {
   return new Promise((resolve) => {
     let created = null;
     const fTitle = field("Title", input({ maxlength: 300, placeholder: "e.g. Wire the payment webhooks" }), { optional: true });
@@ -42,10 +57,11 @@ export function startSessionModal(project) {
     const fAcct = field("AI account", acctSelect, { optional: true, hint: "Credits are drawn from this account's budget." });
     const fModel = field("Model", input({ maxlength: 200, placeholder: "e.g. claude-sonnet-4.5" }), { optional: true });
     const fBudget = field("Credit budget", input({ type: "number", min: 0, step: "any", inputmode: "decimal" }), { optional: true });
+    const note = h("p", { class: "form-note", id: "start-note" }, "The previous session's handoff becomes the starting context of the new session.");
     const form = h("form", { class: "form", novalidate: true, id: formId() },
-      fTitle, fGoal, h("div", { class: "form-row" }, fAcct, fModel), fBudget,
-      h("p", { class: "form-note" }, "The latest handoff of this project becomes the starting context of the new session."));
-    loadAccounts().then((accts) => {
+      fTitle, fGoal, h("div", { class: "form-row" }, fAcct, fModel), fBudget, note);
+    const defaults = (prev !== undefined ? Promise.resolve(prev) : latestSession(project)).catch(() => null);
+    Promise.all([loadAccounts(), defaults]).then(([accts, last]) => {
       clear(acctSelect);
       acctSelect.append(h("option", { value: "" }, accts.length ? "No account" : "No accounts yet (add them under AI accounts)"));
       for (const a of accts) {
@@ -53,9 +69,19 @@ export function startSessionModal(project) {
         acctSelect.append(h("option", { value: a.id }, `${a.name} (${a.provider})${left}`));
       }
       acctSelect.disabled = false;
+      if (!last) return;
+      if (last.ai_account && accts.some((a) => a.id === last.ai_account)) acctSelect.value = last.ai_account;
+      if (last.model && !fModel.control.value) fModel.control.value = last.model;
+      if (Number(last.credit_budget) && !fBudget.control.value) fBudget.control.value = String(last.credit_budget);
+      clear(note).append(
+        last.status === "in_progress"
+          ? `Session ${last.number} is still in progress: this session starts from the latest ready handoff. `
+          : `This session starts from the handoff of session ${last.number}${last.handoff && last.handoff.status !== "ready" ? " (shown as soon as it is written)" : ""}. `,
+        last.ai_account || last.model || Number(last.credit_budget) ? `Account, model and budget are taken from session ${last.number}.` : "");
     }).catch(() => {
       clear(acctSelect);
       acctSelect.append(h("option", { value: "" }, "Accounts could not be loaded"));
+      acctSelect.disabled = false;
     });
     const submit = button("Start session", { variant: "primary", type: "submit", icon: "play" });
     submit.setAttribute("form", form.id);
@@ -78,6 +104,7 @@ export function startSessionModal(project) {
           created = await api("POST", paths.sessions(project.id), { body });
           forgetAccounts();
           m.close();
+          announceStart(created); // after close: a toast shown inside the dialog would go with it
         } catch (err) {
           if (!showFieldError(err, { title: fTitle, goal: fGoal, ai_account: fAcct, model: fModel, credit_budget: fBudget })) {
             toast(err.message, "error");
@@ -87,33 +114,6 @@ export function startSessionModal(project) {
     });
     const m = openModal({ title: `Start a session · ${project.name}`, body: form, actions: [cancel, submit], onClose: () => resolve(created) });
   });
-}
-
-/** After a start: show the starting handoff (rendered, with copy). */
-export function startedModal(project, session, navigate) {
-  const sh = session.starting_handoff;
-  let body;
-  if (sh && sh.markdown) {
-    const copy = button("Copy handoff", { icon: "copy", small: true, onclick: async () => {
-      toast(await copyText(sh.markdown) ? "Handoff copied to the clipboard" : "Copy failed: select the text instead", "success");
-    } });
-    body = h("div", null,
-      h("div", { class: "toolbar" },
-        h("span", { class: "muted small" }, `Starting context: the handoff from session ${sh.from_session}`, sh.method ? ` (${sh.method})` : ""),
-        h("span", { class: "spacer" }), copy),
-      h("div", { class: "md-frame", id: "starting-handoff" }, renderMarkdown(sh.markdown)),
-      h("p", { class: "muted small" }, "Paste it as the first message of the new AI session."));
-  } else {
-    body = notice("info", "No earlier handoff",
-      "This session starts cold: there is no ready handoff from an earlier session of this project yet.");
-  }
-  const open = button("Open session", { variant: "primary", onclick: () => {
-    m.close();
-    navigate(`#/projects/${encodeURIComponent(project.id)}/sessions/${session.number}`);
-  } });
-  const close = button("Close", { onclick: () => m.close() });
-  const m = openModal({ title: `Session ${session.number} started`, body, actions: [close, open], wide: Boolean(sh && sh.markdown), initialFocus: open });
-  return m;
 }
 
 // ---------------------------------------------------------------- complete a session
@@ -157,8 +157,28 @@ export function completeSessionModal(project, session) {
       { value: "llm", label: "LLM: summarize with the model (checked, falls back to rules)" },
     ]);
     const fMode = field("Handoff", modeSel, { hint: "How the next session's master prompt is written." });
+    const openGroup = h("fieldset", { class: "group", id: "open-items-checklist" }, h("legend", null, "Open items done in this session"),
+      h("p", { class: "muted small" }, "Loading the project's open items…"));
+    const doneIds = new Set(session.done_items || []);
+    api("GET", paths.openItems(project.id), { query: { status: "open", limit: 100 } }).then((page) => {
+      const items = (page && page.items) || [];
+      clear(openGroup).append(h("legend", null, "Open items done in this session"));
+      if (!items.length) {
+        openGroup.append(h("p", { class: "muted small" }, "No open items: next steps and blockers of earlier sessions appear here until they are marked done."));
+        return;
+      }
+      const list = h("div", { class: "checklist" });
+      for (const it of items) {
+        list.append(h("label", null, h("input", { type: "checkbox", name: "done_item", value: it.id, checked: doneIds.has(it.id) }),
+          h("span", { class: "grow" }, it.text), h("span", { class: "badge plain" }, it.kind.replace(/_/g, " ")),
+          h("span", { class: "muted small" }, `since session ${it.opened_by}`)));
+      }
+      openGroup.append(h("p", { class: "muted small" }, "Ticked items are closed: the next handoffs stop carrying them."), list);
+    }).catch((e) => {
+      clear(openGroup).append(h("legend", null, "Open items done in this session"), h("p", { class: "small err" }, e.message));
+    });
     const form = h("form", { class: "form", novalidate: true, id: formId() },
-      radios, h("div", { class: "form-row three" }, fCredits, fPlanned, fDone), recGroup, fMode);
+      radios, h("div", { class: "form-row three" }, fCredits, fPlanned, fDone), openGroup, recGroup, fMode);
     const submit = button("Complete session", { variant: "primary", type: "submit", icon: "check" });
     submit.setAttribute("form", form.id);
     const cancel = button("Cancel", { onclick: () => m.close() });
@@ -178,6 +198,8 @@ export function completeSessionModal(project, session) {
       if (!v) return;
       const status = form.querySelector('input[name="status"]:checked').value;
       const body = { status };
+      const ticked = Array.from(form.querySelectorAll('input[name="done_item"]:checked')).map((el) => el.value);
+      if (ticked.length) body.done_items = ticked;
       for (const [k, val] of Object.entries(v)) {
         if (val === null) continue;
         if (Array.isArray(val) && !val.length && !(session[k] || []).length) continue;
@@ -285,6 +307,51 @@ function pinsCard(project) {
   return card;
 }
 
+// ---------------------------------------------------------------- latest handoff, open items
+/** The project's latest ready handoff, Copy and Download first: what the next session is started with. */
+function latestHandoffCard(project, ctx) {
+  const card = h("section", { class: "card latest-handoff", "aria-labelledby": "latest-h" },
+    h("div", { class: "card-title-row" }, h("h2", { id: "latest-h" }, "Latest handoff")), loading("Loading the latest handoff…"));
+  if (project.latest_handoff === null || project.latest_handoff === undefined) {
+    card.replaceChildren(h("div", { class: "card-title-row" }, h("h2", { id: "latest-h" }, "Latest handoff")),
+      h("p", { class: "muted" }, "None yet. Complete a session: the handoff for the next one is written from its record and transcript."));
+    return card;
+  }
+  api("GET", paths.latestHandoff(project.id)).then((ho) => {
+    if (!ctx.isCurrent()) return;
+    const pid = encodeURIComponent(project.id);
+    const from = ho.from_session;
+    card.replaceChildren(
+      h("div", { class: "card-title-row" }, h("h2", { id: "latest-h" }, `Handoff for session ${ho.for_session}`),
+        h("a", { class: "small", href: `#/projects/${pid}/sessions/${from}` }, `written from session ${from}`)),
+      handoffDoc(ho, { project, fromSession: from, id: "latest-handoff", frame: true, copyLabel: "Copy the latest handoff to the clipboard" }));
+  }).catch((e) => {
+    if (ctx.isCurrent()) card.replaceChildren(h("h2", { id: "latest-h" }, "Latest handoff"), errorState(e));
+  });
+  return card;
+}
+
+function openItemsCard(project) {
+  const card = h("section", { class: "card", "aria-labelledby": "open-h" },
+    h("div", { class: "card-title-row" }, h("h2", { id: "open-h" }, "Open items")), loading("Loading…"));
+  api("GET", paths.openItems(project.id), { query: { status: "open", limit: 100 } }).then((page) => {
+    const items = (page && page.items) || [];
+    const head = h("div", { class: "card-title-row" }, h("h2", { id: "open-h" }, "Open items"),
+      items.length ? h("span", { class: "badge plain" }, num(items.length) + (page.next_cursor ? "+" : "")) : null);
+    if (!items.length) {
+      card.replaceChildren(head, h("p", { class: "muted" }, "Nothing open. Next steps, blockers and unfinished todos stay here until a session marks them done."));
+      return;
+    }
+    const ul = h("ul", { class: "open-items", id: "open-items" });
+    for (const it of items) {
+      ul.append(h("li", null, h("span", { class: `badge ${it.kind === "blocker" ? "badge-failed" : "plain"}` }, it.kind.replace(/_/g, " ")),
+        h("span", null, it.text), h("span", { class: "muted small since" }, `since session ${it.opened_by}`)));
+    }
+    card.replaceChildren(head, ul, h("p", { class: "muted small section" }, "Mark them done in the Complete form of a session."));
+  }).catch((e) => card.replaceChildren(h("h2", { id: "open-h" }, "Open items"), errorState(e)));
+  return card;
+}
+
 // ---------------------------------------------------------------- timeline
 export function sessionRow(project, s, { onComplete } = {}) {
   const href = `#/projects/${encodeURIComponent(project.id)}/sessions/${s.number}`;
@@ -317,9 +384,8 @@ export async function renderProject(main, [projectId], ctx) {
   const start = button("Start session", { variant: "primary", icon: "play", onclick: async () => {
     const s = await startSessionModal(project);
     if (!s || !ctx.isCurrent()) return;
-    toast(`Session ${s.number} started`, "success");
-    reload();
-    startedModal(project, s, ctx.navigate);
+    // the session page opens on its starting handoff, Copy first (a spinner while it is written)
+    ctx.navigate(`#/projects/${pid}/sessions/${s.number}`);
   } });
   const analytics = h("a", { class: "btn", href: `#/analytics/${pid}` }, icon("chart"), "Analytics");
   const edit = button("Edit", { icon: "edit", onclick: async () => {
@@ -358,12 +424,14 @@ export async function renderProject(main, [projectId], ctx) {
 
   clear(main);
   main.append(
-    pageHead(project.name, project.description || null, [start, analytics, edit, del],
+    pageHead(project.name, project.description || project.goal || null, [start, analytics, edit, del],
       crumbs([["Projects", "#/projects"], [project.name, null]])),
+    latestHandoffCard(project, ctx),
+    sessionsSection,
     stats,
-    h("div", { class: "grid grid-2 section" }, goal, pinsCard(project)),
-    h("div", { class: "section" }, knowledgeCard(project)),
-    sessionsSection);
+    h("div", { class: "grid grid-2 section" }, goal, openItemsCard(project)),
+    h("div", { class: "section" }, pinsCard(project)),
+    h("div", { class: "section" }, knowledgeCard(project)));
 
   const onComplete = async (sess) => {
     const res = await completeSessionModal(project, sess);

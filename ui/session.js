@@ -1,11 +1,11 @@
 // One session: its record, the handoff (copy, download, regenerate, live status), transcript, files.
 import { api, paths } from "./api.js";
 import {
-  append, busy, button, clear, copyText, dateTime, downloadText, duration, emptyState, errorState, h, loading, notice, num,
-  plural, safeLink, select, slug, statusBadge, toast,
+  append, busy, button, clear, dateTime, duration, emptyState, errorState, h, icon, loading, notice, num,
+  plural, safeLink, select, statusBadge, toast,
 } from "./dom.js";
-import { renderMarkdown } from "./markdown.js";
-import { completeSessionModal, loadAccounts } from "./project.js";
+import { fallbackReason, handoffDoc, startingPanel } from "./handoff.js";
+import { completeSessionModal, loadAccounts, startSessionModal } from "./project.js";
 import { crumbs, pageHead } from "./projects.js";
 
 const POLL_MS = 1500;
@@ -38,7 +38,6 @@ function handoffPanel(project, session, ctx, onChanged) {
   const panel = h("div", { class: "handoff-panel" }, loading("Loading the handoff…"));
   let timer = null;
   ctx.onLeave(() => clearTimeout(timer));
-  const fileName = () => `${slug(project.name)}-session-${session.number}-handoff.md`;
 
   const modeSelect = () => select([
     { value: "auto", label: "Auto" }, { value: "rules", label: "Rules" }, { value: "llm", label: "LLM" },
@@ -96,28 +95,13 @@ function handoffPanel(project, session, ctx, onChanged) {
       return;
     }
     if (fromPoll) {
-      toast(`The handoff for session ${session.number + 1} is ready`, "success");
+      const why = fallbackReason(ho);
+      if (why) toast(`The handoff is ready, written by ${ho.method}: ${why}`, "warn", 10000);
+      else toast(`The handoff for session ${session.number + 1} is ready`, "success");
       if (onChanged) onChanged();
     }
-    const md = ho.markdown || "";
-    const copy = button("Copy", { small: true, icon: "copy", variant: "primary", label: "Copy the handoff to the clipboard" });
-    copy.addEventListener("click", async () => {
-      const ok = await copyText(md);
-      toast(ok ? "Handoff copied to the clipboard" : "Copy failed: select the text and copy it by hand", ok ? "success" : "error");
-    });
-    const dl = button("Download .md", { small: true, icon: "download", onclick: () => {
-      downloadText(fileName(), md);
-      toast(`Saved ${fileName()}`, "success");
-    } });
-    const chips = h("div", { class: "chips" });
-    const chip = (k, v) => chips.append(h("span", { class: "chip" }, `${k} `, h("b", null, v)));
-    if (ho.method) chip("method", ho.method);
-    if (ho.input_chars !== undefined && ho.input_chars !== null) chip("input", `${num(ho.input_chars)} chars`);
-    if (ho.output_chars !== undefined && ho.output_chars !== null) chip("output", `${num(ho.output_chars)} chars`);
     const mk = ho.must_keep;
     const mkCount = Array.isArray(mk) ? mk.length : (mk && typeof mk === "object" ? Object.keys(mk).length : 0);
-    if (mkCount) chip("must-keep facts", num(mkCount));
-    if (ho.finished_at) chip("written", dateTime(ho.finished_at));
     const extras = h("div", null);
     if (mkCount) {
       const list = h("ul", { class: "small" });
@@ -135,9 +119,7 @@ function handoffPanel(project, session, ctx, onChanged) {
         h("pre", { class: "codeblock" }, truncate(JSON.stringify(ho.data, null, 2)))));
     }
     panel.append(
-      h("div", { class: "toolbar" }, copy, dl, h("span", { class: "spacer" }), ...regenerateControls()),
-      chips,
-      h("div", { class: "card section", id: "handoff-markdown" }, md ? renderMarkdown(md) : h("p", { class: "muted" }, "The handoff is empty.")),
+      handoffDoc(ho, { project, fromSession: session.number, id: "handoff-markdown", actions: regenerateControls() }),
       extras);
   }
 
@@ -149,8 +131,8 @@ function handoffPanel(project, session, ctx, onChanged) {
   async function load() {
     clear(panel).append(loading("Loading the handoff…"));
     if (session.status === "in_progress") {
-      clear(panel).append(emptyState("No handoff yet",
-        "The handoff for the next session is written when this session is completed."));
+      clear(panel).append(emptyState("Not written yet",
+        "The handoff for the next session is written from this session's record when it is completed. The handoff this session started from is under Starting prompt."));
       return;
     }
     if ("handoff" in session && !session.handoff) {
@@ -474,13 +456,22 @@ export async function renderSession(main, [projectId, numStr], ctx) {
     if (ctx.isCurrent()) renderSession(main, [projectId, numStr], ctx).catch((e) => toast(e.message, "error"));
   };
 
+  const total = Number((project.sessions && project.sessions.total) || project.session_count || n);
   const actions = [];
   if (session.status === "in_progress") {
     actions.push(button("Complete session", { variant: "primary", icon: "check", onclick: async () => {
       const res = await completeSessionModal(project, session);
       if (res) rerender("handoff");
     } }));
+  } else if (n === total) {
+    actions.push(button(`Start session ${n + 1} from this handoff`, { variant: "primary", icon: "play", onclick: async () => {
+      const s = await startSessionModal(project, session);
+      if (s && ctx.isCurrent()) ctx.navigate(`#/projects/${pid}/sessions/${s.number}`);
+    } }));
   }
+  const nav = h("div", { class: "session-nav", "aria-label": "Other sessions" });
+  if (n > 1) nav.append(h("a", { class: "btn btn-sm btn-ghost", href: `#/projects/${pid}/sessions/${n - 1}`, rel: "prev" }, icon("back"), `Session ${n - 1}`));
+  if (n < total) nav.append(h("a", { class: "btn btn-sm btn-ghost", href: `#/projects/${pid}/sessions/${n + 1}`, rel: "next" }, `Session ${n + 1} →`));
   actions.push(h("a", { class: "btn", href: `#/projects/${pid}` }, "All sessions"));
 
   let accountName = session.ai_account || "—";
@@ -522,21 +513,29 @@ export async function renderSession(main, [projectId, numStr], ctx) {
     rec.append(h("section", { class: "card" }, h("h3", null, label, h("span", { class: "badge plain" }, num(vals.length))), ul));
   }
 
+  const running = session.status === "in_progress";
+  const startTab = { id: "start", label: "Starting prompt", build: () => startingPanel(project, session, ctx) };
+  const handoffTab = { id: "handoff", label: running ? "Next handoff" : "Handoff", build: () => handoffPanel(project, session, ctx, null) };
   const t = tabs([
-    { id: "handoff", label: "Handoff", build: () => handoffPanel(project, session, ctx, null) },
+    ...(running ? [startTab, handoffTab] : [handoffTab, startTab]),
     { id: "record", label: "Record", count: recCount || null, build: () => (recCount ? rec
-      : emptyState("Nothing recorded yet", session.status === "in_progress"
+      : emptyState("Nothing recorded yet", running
         ? "Accomplishments, decisions, learnings, blockers and next steps are recorded when the session is completed."
         : "This session was completed without a written record.")) },
     { id: "transcript", label: "Transcript", count: session.transcript ? session.transcript.messages : null, build: () => transcriptPanel(project, session, ctx, rerender) },
     { id: "files", label: "Files changed", count: session.files || null, build: () => filesPanel(project, session, ctx) },
-  ], lastTab.get(key) || (session.status === "in_progress" ? "record" : "handoff"), (id) => lastTab.set(key, id));
+  ], lastTab.get(key) || (running ? "start" : "handoff"), (id) => lastTab.set(key, id));
+
+  const warnings = (session.warnings || []).length ? h("div", { class: "section", id: "session-warnings" },
+    ...session.warnings.map((w) => notice("warn", "Started with a warning", w.message))) : null;
 
   clear(main);
   append(main, [
     pageHead(session.title || `Session ${n}`, null, actions,
       crumbs([["Projects", "#/projects"], [project.name, `#/projects/${pid}`], [`Session ${n}`, null]]),
       statusBadge(session.status)),
-    header,
-    t]);
+    nav.childNodes.length ? nav : null,
+    warnings,
+    t,
+    header]);
 }

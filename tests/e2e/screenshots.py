@@ -28,7 +28,7 @@ from tests.e2e.e2e_support import (
 )
 
 DOCS = ROOT / "docs" / "screenshots"
-DOC_SET = {"desktop-projects", "desktop-project", "desktop-session-handoff", "desktop-analytics",
+DOC_SET = {"desktop-projects", "desktop-project", "desktop-session-handoff", "desktop-session-running", "desktop-analytics",
            "phone-project", "phone-session-transcript"}
 TRANSCRIPTS = ROOT.parent / "shared" / "data" / "transcripts" / "claude-code"
 NUMSTAT = """\
@@ -101,6 +101,7 @@ def seed(api: ApiClient) -> dict[str, Any]:
             "blockers": ["Waiting for the finance team's sign-off on the ledger schema"] if i == 6 else [],
             "next_steps": ["Move the subscription webhooks", "Turn off the legacy handlers after a week of zero drift"],
             "links": ["https://github.com/example/billing/pull/42"],
+            "done_items": ["Waiting for the finance team's sign-off on the ledger schema"] if i == 7 else [],
         })
         _wait_handoff(api, pid, i)
     for item in (
@@ -158,6 +159,7 @@ def shoot(out: Path, only: set[str] | None = None) -> None:
                 snap("projects", "#/projects")
                 snap("project", f"#/projects/{pid}")
                 snap("session-handoff", f"#/projects/{pid}/sessions/{n}")
+                snap("session-running", f"#/projects/{pid}/sessions/{n + 1}")
                 snap("session-transcript", tab="Transcript")
                 snap("session-files", tab="Files changed")
                 snap("analytics", f"#/analytics/{pid}")

@@ -172,10 +172,9 @@ def test_start_and_complete_a_session_then_copy_and_download_the_handoff(
     dialog.get_by_text("Credit budget must be 0 or more.").wait_for()
     dialog.get_by_label("Credit budget").fill("40")
     dialog.get_by_role("button", name="Start session").click()
-    started = page.get_by_role("dialog", name="Session 1 started")
-    started.get_by_text("No earlier handoff").wait_for()
-    started.get_by_role("button", name="Open session").click()
+    # the session page opens on its starting handoff: none for a first session
     page.get_by_role("heading", level=1, name="Webhook handlers").wait_for()
+    page.locator("#panel-start").get_by_text("A cold start").wait_for()
     session = api.get(f"/api/projects/{pid}/sessions/1")
     assert (session["status"], session["ai_account"], session["credit_budget"]) == ("in_progress", acct["id"], 40)
 
@@ -221,12 +220,40 @@ def test_start_and_complete_a_session_then_copy_and_download_the_handoff(
     with open(download.path(), encoding="utf-8") as f:
         assert f.read() == handoff["markdown"]
 
-    # the next session starts from it
+    # the project page leads with it, Copy first
     goto(page, server, f"#/projects/{pid}")
+    latest = page.locator("#latest-handoff")
+    latest.get_by_text("Added the invoice.paid handler").first.wait_for()
+    page.get_by_role("button", name="Copy the latest handoff to the clipboard").click()
+    assert page.evaluate("navigator.clipboard.readText()") == handoff["markdown"]
+    assert page.locator("#open-items").get_by_text("Handle refunds").count() == 1
+
+    # the next session starts from it, with account, model and budget of the previous one
     page.get_by_role("button", name="Start session").first.click()
-    page.get_by_role("dialog").get_by_role("button", name="Start session").click()
-    started = page.get_by_role("dialog", name="Session 2 started")
-    started.locator("#starting-handoff").get_by_text("Added the invoice.paid handler").first.wait_for()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Account, model and budget are taken from session 1.").wait_for()
+    assert dialog.get_by_label("Model").input_value() == "claude-sonnet-4.5"
+    assert dialog.get_by_label("Credit budget").input_value() == "40"
+    assert dialog.get_by_label("AI account").input_value() == acct["id"]
+    dialog.get_by_role("button", name="Start session").click()
+    page.wait_for_url(re.compile(r"/sessions/2$"))
+    page.locator("#starting-handoff").get_by_text("Added the invoice.paid handler").first.wait_for()
+    first_button = page.locator("#panel-start button").first
+    assert first_button.get_attribute("aria-label") == "Copy the starting handoff to the clipboard"
+    first_button.click()
+    assert page.evaluate("navigator.clipboard.readText()") == handoff["markdown"]
+    page.get_by_role("link", name="Session 1").first.wait_for()
+
+    # completing it closes an open item from the checklist
+    page.get_by_role("button", name="Complete session").click()
+    dialog = page.get_by_role("dialog", name="Complete session 2")
+    dialog.get_by_label("Handle refunds").check()
+    dialog.get_by_label("Handoff").select_option("rules")
+    dialog.get_by_role("button", name="Complete session").click()
+    dialog.wait_for(state="detached")
+    closed = api.get(f"/api/projects/{pid}/open-items?status=closed")["items"]
+    assert [(c["text"], c["closed_by"]) for c in closed] == [("Handle refunds", 2)]
+    page.get_by_role("button", name="Start session 3 from this handoff").wait_for()
 
 
 def test_user_and_transcript_text_is_shown_as_text_and_runs_nothing(

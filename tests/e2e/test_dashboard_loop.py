@@ -1,0 +1,84 @@
+"""The loop in the dashboard: the running session's prompt first, pending handoffs, warnings, order of the project page."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.e2e.e2e_support import ApiClient, Server, goto, sign_in
+from tests.e2e.test_dashboard import finish_session, make_project, start_session, wait_handoff
+
+pytestmark = pytest.mark.e2e
+
+
+def _uid() -> str:
+    return uuid.uuid4().hex[:6]
+
+
+def test_a_pending_starting_handoff_shows_a_spinner_then_the_document(page: Any, server: Server,
+                                                                      api: ApiClient) -> None:
+    pid = make_project(api, name=f"Pending {_uid()}")["id"]
+    start_session(api, pid)
+    finish_session(api, pid, 1, next_steps=["Wire the refund webhook"])
+    handoff = wait_handoff(api, pid, 1)
+    start_session(api, pid)
+    served = {"pending": 0}
+
+    def first_pending(route: Any) -> None:
+        # the first read says the handoff is still being written, as it is a second after a completion
+        if served["pending"]:
+            route.continue_()
+            return
+        served["pending"] += 1
+        body = route.fetch().json()
+        body["starting_handoff"] = {"status": "pending", "from_session": 1, "markdown": None, "data": None,
+                                    "method": None, "finished_at": None, "reason": None}
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route(re.compile(rf".*/api/projects/{pid}/sessions/2$"), first_pending)
+    sign_in(page, server, f"#/projects/{pid}/sessions/2")
+    page.locator("#starting-status").get_by_text("is still being written").wait_for()
+    md = page.locator("#starting-handoff")
+    md.get_by_text("Wire the refund webhook").first.wait_for(timeout=15_000)
+    page.get_by_text("The starting handoff is ready").wait_for()
+    page.get_by_role("button", name="Copy the starting handoff to the clipboard").click()
+    assert page.evaluate("navigator.clipboard.readText()") == handoff["markdown"]
+    assert page.locator("#starting-status").count() == 0
+
+
+def test_starting_beside_a_running_session_warns_in_the_ui(page: Any, server: Server, api: ApiClient) -> None:
+    pid = make_project(api, name=f"Parallel {_uid()}")["id"]
+    start_session(api, pid)
+    sign_in(page, server, f"#/projects/{pid}")
+    page.get_by_role("button", name="Start session").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Session 1 is still in progress").wait_for()
+    dialog.get_by_role("button", name="Start session").click()
+    page.wait_for_url(re.compile(r"/sessions/2$"))
+    page.locator(".toast.warn").get_by_text("session 1 is still in progress").wait_for()
+    page.locator("#session-warnings").get_by_text("session 1 is still in progress").wait_for()
+
+
+def test_project_page_leads_with_the_latest_handoff_and_the_sessions(page: Any, server: Server,
+                                                                      api: ApiClient) -> None:
+    pid = make_project(api, name=f"Order {_uid()}", goal="Ship it")["id"]
+    start_session(api, pid)
+    finish_session(api, pid, 1, next_steps=["Write the docs"])
+    wait_handoff(api, pid, 1)
+    api.post(f"/api/projects/{pid}/knowledge", {"title": "A lesson", "body": "Learned a thing"})
+    sign_in(page, server, f"#/projects/{pid}")
+    page.locator("#latest-handoff").get_by_text("Write the docs").first.wait_for()
+    page.locator("#timeline").wait_for()
+    tops = page.evaluate("""() => ["latest-h", "sessions-h", "goal-h", "open-h", "pins-h"].map(
+        (id) => document.getElementById(id).getBoundingClientRect().top)""")
+    assert tops == sorted(tops), tops
+    assert tops[1] < 900  # the session list is on the first screen, not 1,300 px down
+    # session links: previous and next
+    start_session(api, pid)
+    goto(page, server, f"#/projects/{pid}/sessions/1")
+    page.get_by_role("link", name="Session 2 →").wait_for()
+    assert page.get_by_role("button", name="Start session 2 from this handoff").count() == 0
