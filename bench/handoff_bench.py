@@ -18,7 +18,7 @@ its basename as a whole word; a target or id as a whole word. The same rule scor
 It also times the rule-based handoff on a ~10 MB transcript (the real session repeated) against
 plain `json.loads` of the same lines, in the same run.
 
-Run:  .venv/bin/python bench/handoff_bench.py [--write PATH] [--budget 12000] [--perf-mb 10]
+Run:  .venv/bin/python bench/handoff_bench.py [--write PATH] [--budget 9500] [--perf-mb 10]
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from chalicelib.config import HANDOFF_BUDGET_CHARS  # noqa: E402
 from chalicelib.handoff import build_handoff  # noqa: E402
 from chalicelib.transcripts.model import Message  # noqa: E402
 
@@ -316,7 +317,7 @@ def markdown_table(all_rows: list[Row], perf_info: dict[str, Any] | None, budget
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="directory with the Claude Code sessions")
-    ap.add_argument("--budget", type=int, default=12000, help="handoff size budget in characters")
+    ap.add_argument("--budget", type=int, default=HANDOFF_BUDGET_CHARS, help="handoff size budget in characters")
     ap.add_argument("--extra-budgets", default="6000,3000",
                     help="comma-separated smaller budgets also scored (shows ranking under pressure)")
     ap.add_argument("--perf-mb", type=float, default=10.0, help="size of the speed-test transcript (0 skips it)")

@@ -1,14 +1,28 @@
-"""Settings read from the environment, in one place.
+"""Settings read from the environment, in one place, and the constants several layers share.
 
 Read lazily (and cached) so tests can change the environment and call `reset()`; on Lambda the
 values come from the stage's `environment_variables` in `.chalice/config.json` or the template.
+Numbers are read by `env_number` everywhere (the LLM settings too), so a bad value is treated
+the same way wherever it is set.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
+
+from chalicelib.logs import event, get_logger
+
+log = get_logger("config")
+N = TypeVar("N", int, float)
+
+# The handoff's size budget in characters, for the rule-based and the LLM writer alike.
+HANDOFF_BUDGET_CHARS = 9500
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,25 @@ def _flag(name: str, default: str = "0") -> bool:
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
 
+def env_number(env: Mapping[str, str], name: str, default: N, *, minimum: float = 0) -> N:
+    """`env[name]` as a number of `default`'s type (int or float), or `default` when unset.
+
+    A malformed, non-finite or too small value logs `settings.invalid` (the name, never the value)
+    and keeps the default: a typo in a tuning knob must not take the service down.
+    """
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < minimum:
+        event(log, "settings.invalid", logging.WARNING, name=name, default=default)
+        return default
+    return type(default)(value)
+
+
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     """The current settings (cached; `reset()` re-reads the environment)."""
@@ -46,9 +79,9 @@ def settings() -> Settings:
         serve_ui=_flag("MSO_SERVE_UI"),
         ui_dir=os.environ.get("MSO_UI_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "ui")),
         data_dir=os.environ.get("MSO_DATA_DIR", ".data"),
-        auth_cache_s=float(os.environ.get("MSO_AUTH_CACHE_S", "60")),
-        max_body_bytes=int(os.environ.get("MSO_MAX_BODY_BYTES", str(6 * 1024 * 1024))),
-        retry_base_s=float(os.environ.get("MSO_RETRY_BASE_S", "30")),
+        auth_cache_s=env_number(os.environ, "MSO_AUTH_CACHE_S", 60.0),
+        max_body_bytes=env_number(os.environ, "MSO_MAX_BODY_BYTES", 6 * 1024 * 1024, minimum=1),
+        retry_base_s=env_number(os.environ, "MSO_RETRY_BASE_S", 30.0),
     )
 
 

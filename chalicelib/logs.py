@@ -48,5 +48,6 @@ def get_logger(name: str) -> logging.Logger:
     return logging.getLogger(f"mso.{name}" if not name.startswith("mso") else name)
 
 
-def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: Any) -> None:
+def event(logger: logging.Logger, name: str, level: int = logging.INFO, /, **fields: Any) -> None:
+    """Log `name` with `fields` on the record (the JSON formatter prints them); any field name is allowed."""
     logger.log(level, name, extra={"fields": fields})

@@ -108,7 +108,8 @@ def sessions_to_target(target: float, *, of_limit: bool = False) -> TargetAnswer
 # ---------------------------------------------------------------------------- measured metrics
 
 
-def _num(value: Any) -> float | None:
+def _finite(value: Any) -> float | None:
+    """`value` as a finite float, or None (unset, a bool, text that is not a number, NaN, inf)."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -121,7 +122,7 @@ def _num(value: Any) -> float | None:
 
 
 def _ratio(part: Any, whole: Any) -> float | None:
-    p, w = _num(part), _num(whole)
+    p, w = _finite(part), _finite(whole)
     if p is None or w is None or w <= 0:
         return None
     return p / w
@@ -138,7 +139,7 @@ def _parse_ts(value: Any) -> datetime | None:
 
 def session_duration_s(session: Mapping[str, Any]) -> float | None:
     """Duration in seconds: `duration_s` when recorded, else ended_at - started_at."""
-    d = _num(session.get("duration_s"))
+    d = _finite(session.get("duration_s"))
     if d is not None:
         return max(d, 0.0)
     start, end = _parse_ts(session.get("started_at")), _parse_ts(session.get("ended_at"))
@@ -153,7 +154,7 @@ def session_duration_s(session: Mapping[str, Any]) -> float | None:
 def _count(value: Any) -> int:
     if isinstance(value, list | tuple):
         return len(value)
-    n = _num(value)
+    n = _finite(value)
     return int(n) if n is not None else 0
 
 
@@ -165,10 +166,10 @@ def measured_metrics(session: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "task_completion": _ratio(session.get("tasks_completed"), session.get("tasks_planned")),
         "credit_usage": _ratio(session.get("credits_used"), session.get("credit_budget")),
-        "credits_used": _num(session.get("credits_used")),
-        "credit_budget": _num(session.get("credit_budget")),
-        "tasks_completed": _num(session.get("tasks_completed")),
-        "tasks_planned": _num(session.get("tasks_planned")),
+        "credits_used": _finite(session.get("credits_used")),
+        "credit_budget": _finite(session.get("credit_budget")),
+        "tasks_completed": _finite(session.get("tasks_completed")),
+        "tasks_planned": _finite(session.get("tasks_planned")),
         "duration_s": session_duration_s(session),
         "errors": _count(session.get("errors")),
         "handoffs_used": _count(handoffs),
@@ -203,7 +204,7 @@ def build_series(sessions: Iterable[Mapping[str, Any]],
     rows: list[dict[str, Any]] = []
     numbered = []
     for s in sessions:
-        n = _num(s.get("number"))
+        n = _finite(s.get("number"))
         if n is None or n < 0:
             continue
         numbered.append((int(n), s))
@@ -254,7 +255,7 @@ def session_metrics(sessions: Iterable[Mapping[str, Any]], number: int) -> dict[
     left out, so the handoff only shows what is known. (Predicted efficiency and knowledge for N
     are computed by the handoff itself.)
     """
-    upto = [s for s in sessions if (_num(s.get("number")) or -1) <= number]
+    upto = [s for s in sessions if (_finite(s.get("number")) or -1) <= number]
     series = build_series(upto, targets=(0.94,), limit_fractions=())
     row = next((r for r in series["sessions"] if r["number"] == number), None)
     out: dict[str, Any] = {}

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain.projects import _num
+from chalicelib.domain.common import json_number
 from chalicelib.storage import accounts as store
 from chalicelib.storage.models import AccountItem
 from chalicelib.transcripts.redact import redact_fields
 
 
 def account_json(a: AccountItem) -> dict[str, Any]:
-    budget, used = _num(a.credit_budget), _num(a.credits_used)
+    budget, used = json_number(a.credit_budget), json_number(a.credits_used)
     return {
         "id": a.id, "name": a.name, "provider": a.provider, "credit_budget": budget, "credits_used": used,
-        "credits_left": _num(float(budget) - float(used)), "sessions": _num(a.sessions),
+        "credits_left": json_number(float(budget) - float(used)), "sessions": json_number(a.sessions),
         "created_at": a.created_at,
     }
 

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from chalicelib import jobs
+from chalicelib.config import HANDOFF_BUDGET_CHARS
 from chalicelib.domain.projects import project_json
 from chalicelib.domain.sessions import session_json
 from chalicelib.errors import Conflict, NotFound
@@ -22,7 +23,6 @@ from chalicelib.storage.projects import get_project
 from chalicelib.storage.sessions import get_session, list_sessions
 
 log = get_logger("handoff")
-DEFAULT_BUDGET = 12_000
 
 
 def handoff_json(h: HandoffItem, *, content: bool = True) -> dict[str, Any]:
@@ -180,7 +180,7 @@ def run_job(job: dict[str, Any]) -> str:
     try:
         inputs = build_inputs(tenant, project_id, number)
         t_load = time.monotonic()
-        budget = int(claimed.budget_chars or DEFAULT_BUDGET)
+        budget = int(claimed.budget_chars or HANDOFF_BUDGET_CHARS)
         result = generate(inputs, mode=claimed.mode, budget_chars=budget)
         result["timings"] = {"load_s": round(t_load - t0, 3), "generate_s": round(time.monotonic() - t_load, 3)}
         from chalicelib.domain.open_items import write_back

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from chalicelib.domain.common import page_json
 from chalicelib.storage import knowledge as store
 from chalicelib.storage.common import new_id
 from chalicelib.storage.models import KnowledgeItem
@@ -51,9 +52,7 @@ def list_project(tenant: str, project_id: str, *, limit: int, cursor: str | None
     from chalicelib.storage.projects import get_project
 
     items, nxt = store.list_project(tenant, project_id, limit=limit, cursor=cursor)
-    if not items and cursor is None:
-        get_project(tenant, project_id)
-    return {"items": [item_json(k) for k in items], "next_cursor": nxt}
+    return page_json(items, nxt, cursor=cursor, render=item_json, parent=lambda: get_project(tenant, project_id))
 
 
 def search(tenant: str, *, q: str | None, limit: int, cursor: str | None) -> dict[str, Any]:

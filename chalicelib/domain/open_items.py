@@ -12,10 +12,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.handoff.textutil import norm_key, one_line
+from chalicelib.domain.common import page_json
 from chalicelib.storage import keys
 from chalicelib.storage import open_items as store
 from chalicelib.storage.models import OpenItem
+from chalicelib.text import norm_key, one_line
 
 KINDS = ("next_step", "blocker", "todo")
 _ID = re.compile(r"^[0-9a-f]{10}$")
@@ -38,10 +39,8 @@ def list_page(tenant: str, project_id: str, *, status: str, limit: int, cursor: 
 
     items, nxt = store.list_items(tenant, project_id, status=None if status == "all" else status,
                                   limit=limit, cursor=cursor)
-    if not items and cursor is None:
-        get_project(tenant, project_id)  # an empty ledger of a missing project is a 404, not []
     items.sort(key=lambda it: (int(it.opened_by), it.opened_at or ""))
-    return {"items": [item_json(it) for it in items], "next_cursor": nxt}
+    return page_json(items, nxt, cursor=cursor, render=item_json, parent=lambda: get_project(tenant, project_id))
 
 
 def _resolve(tenant: str, project_id: str, ref: str) -> OpenItem | None:

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.domain.common import json_number
 from chalicelib.storage import projects as store
 from chalicelib.storage.models import ProjectItem
 from chalicelib.transcripts.redact import redact_fields
 
 TEXT_FIELDS = ("name", "description", "goal", "pins")  # user-typed: redacted on write
-
-
-def _num(v: Any) -> int | float:
-    if v is None:
-        return 0
-    f = float(v)
-    return int(f) if f.is_integer() else f
 
 
 def project_json(p: ProjectItem) -> dict[str, Any]:
@@ -28,20 +22,20 @@ def project_json(p: ProjectItem) -> dict[str, Any]:
         "created_at": p.created_at,
         "updated_at": p.updated_at,
         "sessions": {
-            "total": _num(p.session_count),
-            "in_progress": _num(p.sessions_in_progress),
-            "completed": _num(p.sessions_completed),
-            "failed": _num(p.sessions_failed),
+            "total": json_number(p.session_count),
+            "in_progress": json_number(p.sessions_in_progress),
+            "completed": json_number(p.sessions_completed),
+            "failed": json_number(p.sessions_failed),
         },
-        "credit_budget": _num(p.credit_budget),
-        "credits_used": _num(p.credits_used),
-        "tasks_planned": _num(p.tasks_planned),
-        "tasks_completed": _num(p.tasks_completed),
-        "duration_s": _num(p.duration_s),
-        "errors": _num(p.errors),
-        "handoffs_ready": _num(p.handoffs_ready),
+        "credit_budget": json_number(p.credit_budget),
+        "credits_used": json_number(p.credits_used),
+        "tasks_planned": json_number(p.tasks_planned),
+        "tasks_completed": json_number(p.tasks_completed),
+        "duration_s": json_number(p.duration_s),
+        "errors": json_number(p.errors),
+        "handoffs_ready": json_number(p.handoffs_ready),
         "latest_handoff": None if p.latest_handoff is None else int(p.latest_handoff),
-        "knowledge_items": _num(p.knowledge_count),
+        "knowledge_items": json_number(p.knowledge_count),
     }
 
 

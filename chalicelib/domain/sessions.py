@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain.projects import _num
+from chalicelib.domain.common import json_number, page_json
 from chalicelib.errors import BadRequest, Conflict
 from chalicelib.storage import sessions as store
 from chalicelib.storage.models import HandoffItem, SessionItem
@@ -31,14 +31,14 @@ def session_json(s: SessionItem) -> dict[str, Any]:
         "goal": s.goal,
         "ai_account": s.ai_account,
         "model": s.model,
-        "credit_budget": _num(s.credit_budget),
-        "credits_used": _num(s.credits_used),
-        "tasks_planned": _num(s.tasks_planned),
-        "tasks_completed": _num(s.tasks_completed),
+        "credit_budget": json_number(s.credit_budget),
+        "credits_used": json_number(s.credits_used),
+        "tasks_planned": json_number(s.tasks_planned),
+        "tasks_completed": json_number(s.tasks_completed),
         "started_at": s.started_at,
         "ended_at": s.ended_at,
-        "duration_s": None if s.duration_s is None else _num(s.duration_s),
-        "files": _num(s.files),
+        "duration_s": None if s.duration_s is None else json_number(s.duration_s),
+        "files": json_number(s.files),
         "handoff_mode": s.handoff_mode,
         "started_from_handoff": None if s.starting_handoff is None else int(s.starting_handoff),
         "handoff": s.handoff,
@@ -52,8 +52,8 @@ def session_json(s: SessionItem) -> dict[str, Any]:
     if s.transcript is not None:
         t = s.transcript
         out["transcript"] = {
-            "format": t.format, "messages": _num(t.messages), "chars": _num(t.chars),
-            "tool_calls": _num(t.tool_calls), "tool_errors": _num(t.tool_errors), "tokens": _num(t.tokens),
+            "format": t.format, "messages": json_number(t.messages), "chars": json_number(t.chars),
+            "tool_calls": json_number(t.tool_calls), "tool_errors": json_number(t.tool_errors), "tokens": json_number(t.tokens),
             "redactions": t.redactions or {}, "uploaded_at": t.uploaded_at,
         }
     return out
@@ -116,9 +116,7 @@ def list_page(tenant: str, project_id: str, *, limit: int, cursor: str | None,
     from chalicelib.storage.projects import get_project
 
     items, nxt = store.list_sessions(tenant, project_id, limit=limit, cursor=cursor, descending=descending)
-    if not items and cursor is None:
-        get_project(tenant, project_id)  # an empty list of a missing project is a 404, not []
-    return {"items": [session_json(s) for s in items], "next_cursor": nxt}
+    return page_json(items, nxt, cursor=cursor, render=session_json, parent=lambda: get_project(tenant, project_id))
 
 
 def list_in_progress(tenant: str, *, limit: int, cursor: str | None) -> dict[str, Any]:

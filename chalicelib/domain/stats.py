@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.accounts import account_json
-from chalicelib.domain.projects import _num
+from chalicelib.domain.common import json_number
 from chalicelib.storage.projects import tenant_rollup
 
 PROJECT_TOTALS = ("session_count", "sessions_in_progress", "sessions_completed", "sessions_failed",
@@ -24,18 +24,18 @@ def tenant_stats(tenant: str) -> dict[str, Any]:
     return {
         "projects": len(projects),
         "sessions": {
-            "total": _num(sums["session_count"]), "in_progress": _num(sums["sessions_in_progress"]),
-            "completed": _num(sums["sessions_completed"]), "failed": _num(sums["sessions_failed"]),
+            "total": json_number(sums["session_count"]), "in_progress": json_number(sums["sessions_in_progress"]),
+            "completed": json_number(sums["sessions_completed"]), "failed": json_number(sums["sessions_failed"]),
         },
-        "credit_budget": _num(sums["credit_budget"]),
-        "credits_used": _num(sums["credits_used"]),
-        "tasks_planned": _num(planned),
-        "tasks_completed": _num(sums["tasks_completed"]),
+        "credit_budget": json_number(sums["credit_budget"]),
+        "credits_used": json_number(sums["credits_used"]),
+        "tasks_planned": json_number(planned),
+        "tasks_completed": json_number(sums["tasks_completed"]),
         "task_completion": round(sums["tasks_completed"] / planned, 4) if planned else None,
         "credit_usage": round(sums["credits_used"] / budget, 4) if budget else None,
-        "duration_s": _num(sums["duration_s"]),
-        "errors": _num(sums["errors"]),
-        "handoffs_ready": _num(sums["handoffs_ready"]),
-        "knowledge_items": _num(sums["knowledge_count"]),
+        "duration_s": json_number(sums["duration_s"]),
+        "errors": json_number(sums["errors"]),
+        "handoffs_ready": json_number(sums["handoffs_ready"]),
+        "knowledge_items": json_number(sums["knowledge_count"]),
         "accounts": [account_json(a) for a in accounts],
     }

@@ -6,16 +6,15 @@ whole body parsed: a bad upload stores nothing, a re-upload replaces the old one
 
 from __future__ import annotations
 
-import base64
 import bisect
-import json
 from typing import Any, BinaryIO
 
+from chalicelib.domain.common import page_json
 from chalicelib.errors import BadRequest, Conflict
 from chalicelib.logs import event, get_logger
 from chalicelib.storage import files as file_store
 from chalicelib.storage import transcripts as store
-from chalicelib.storage.common import new_id
+from chalicelib.storage.common import new_id, pack_cursor, unpack_cursor
 from chalicelib.storage.projects import get_project
 from chalicelib.storage.sessions import get_session
 from chalicelib.transcripts.errors import TranscriptError
@@ -70,13 +69,12 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
 
 
 def _cursor(upload_id: str, offset: int) -> str:
-    raw = json.dumps({"u": upload_id, "o": offset}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return pack_cursor({"u": upload_id, "o": offset})
 
 
 def _uncursor(cursor: str) -> tuple[str, int]:
+    d = unpack_cursor(cursor)
     try:
-        d = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return str(d["u"]), int(d["o"])
     except (ValueError, KeyError, TypeError):
         raise BadRequest("cursor is not valid: pass back next_cursor unchanged", code="invalid_cursor",
@@ -152,13 +150,10 @@ def put_files(tenant: str, project_id: str, number: int, changes: list[dict[str,
 
 def list_files(tenant: str, project_id: str, number: int, *, limit: int, cursor: str | None) -> dict[str, Any]:
     items, nxt = file_store.list_session_files(tenant, project_id, number, limit=limit, cursor=cursor)
-    if not items and cursor is None:
-        get_session(tenant, project_id, number)
-    return {"items": [file_json(f) for f in items], "next_cursor": nxt}
+    return page_json(items, nxt, cursor=cursor, render=file_json,
+                     parent=lambda: get_session(tenant, project_id, number))
 
 
 def file_history(tenant: str, project_id: str, path: str, *, limit: int, cursor: str | None) -> dict[str, Any]:
     items, nxt = file_store.file_history(tenant, project_id, path, limit=limit, cursor=cursor)
-    if not items and cursor is None:
-        get_project(tenant, project_id)
-    return {"items": [file_json(f) for f in items], "next_cursor": nxt}
+    return page_json(items, nxt, cursor=cursor, render=file_json, parent=lambda: get_project(tenant, project_id))

@@ -30,8 +30,9 @@ from chalicelib.llm.errors import (
     LLMUnavailable,
 )
 from chalicelib.llm.settings import LLMSettings
+from chalicelib.logs import event, get_logger
 
-log = logging.getLogger("mso.llm")
+log = get_logger("llm")
 
 # 429 is handled on its own (LLMRateLimited); these are transient server/gateway states.
 RETRYABLE_STATUS = frozenset({408, 425, 500, 502, 503, 504})
@@ -40,11 +41,9 @@ REDACTED = "[REDACTED]"
 _TOKENISH = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+|\bhf_[A-Za-z0-9]{16,}\b|\bsk-[A-Za-z0-9_\-]{16,}\b")
 
 
-def log_event(level: int, event: str, **fields: Any) -> None:
-    """Log `event` on "mso.llm" with `fields` on the record, as `chalicelib.logs` expects
-    (its JSON formatter prints the event name plus every field)."""
-    if log.isEnabledFor(level):
-        log.log(level, event, extra={"fields": fields})
+def log_event(level: int, name: str, **fields: Any) -> None:
+    """Kept only for chalicelib/handoff/llm.py until its rewrite: use `event(log, name, level, ...)`."""
+    event(log, name, level, **fields)
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -163,8 +162,8 @@ class ChatClient:
             if remaining <= 0:
                 raise LLMTimeout(f"LLM deadline passed after {attempt - 1} attempt(s)", attempts=attempt - 1)
             timeout = min(s.timeout_s, remaining)
-            log_event(
-                logging.DEBUG, "llm.request", attempt=attempt, model=s.model, prompt_chars=prompt_chars,
+            event(
+                log, "llm.request", logging.DEBUG, attempt=attempt, model=s.model, prompt_chars=prompt_chars,
                 max_tokens=int(max_tokens), timeout_s=round(timeout, 3),
             )
             started = self.clock()
@@ -187,7 +186,7 @@ class ChatClient:
                     return self._parse(resp, attempt=attempt, elapsed_ms=elapsed_ms)
                 detail, estimated = self._error_detail(resp)
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                log_event(logging.INFO, "llm.http_error", status=status, attempt=attempt,
+                event(log, "llm.http_error", logging.INFO, status=status, attempt=attempt,
                           elapsed_ms=elapsed_ms, retry_after=retry_after, estimated_time=estimated,
                           detail=detail)
                 if status in (401, 403):
@@ -210,7 +209,7 @@ class ChatClient:
 
             if attempt > s.max_retries:
                 failure.message = f"{failure.message} (gave up after {attempt} attempts)"
-                log_event(logging.WARNING, "llm.give_up", reason=type(failure).__name__, attempts=attempt)
+                event(log, "llm.give_up", logging.WARNING, reason=type(failure).__name__, attempts=attempt)
                 raise failure
             delay = wait if wait is not None else self._backoff(attempt)
             remaining = deadline - self.clock()
@@ -219,10 +218,10 @@ class ChatClient:
                     f"{failure.message} (next retry in {delay:.1f}s would pass the deadline, "
                     f"{max(remaining, 0.0):.1f}s left)"
                 )
-                log_event(logging.WARNING, "llm.give_up", reason=type(failure).__name__, attempts=attempt,
+                event(log, "llm.give_up", logging.WARNING, reason=type(failure).__name__, attempts=attempt,
                           delay_s=round(delay, 3), remaining_s=round(max(remaining, 0.0), 3))
                 raise failure
-            log_event(logging.INFO, "llm.retry", reason=type(failure).__name__, attempt=attempt,
+            event(log, "llm.retry", logging.INFO, reason=type(failure).__name__, attempt=attempt,
                       delay_s=round(delay, 3), server_hint=wait is not None)
             self.sleep(delay)
 
@@ -285,7 +284,7 @@ class ChatClient:
         self.last_finish_reason = choice.get("finish_reason")
         usage = body.get("usage")
         self.last_usage = usage if isinstance(usage, dict) else None
-        log_event(logging.INFO, "llm.response", status=resp.status_code, attempt=attempt, elapsed_ms=elapsed_ms,
+        event(log, "llm.response", logging.INFO, status=resp.status_code, attempt=attempt, elapsed_ms=elapsed_ms,
                   content_chars=len(content), finish_reason=self.last_finish_reason,
                   prompt_tokens=(self.last_usage or {}).get("prompt_tokens"),
                   completion_tokens=(self.last_usage or {}).get("completion_tokens"))

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from chalicelib.config import env_number
 from chalicelib.llm.errors import LLMNotConfigured
 
 log = logging.getLogger("mso.llm")
@@ -76,14 +77,14 @@ class LLMSettings:
             model=(e.get("MSO_LLM_MODEL") or "").strip() or DEFAULT_MODEL,
             api_key=key,
             api_key_ssm=None if explicit else ssm,
-            timeout_s=_num(e, "MSO_LLM_TIMEOUT_S", DEFAULT_TIMEOUT_S, float, minimum=0.01),
-            deadline_s=_num(e, "MSO_LLM_DEADLINE_S", DEFAULT_DEADLINE_S, float, minimum=0.01),
-            context_tokens=_num(e, "MSO_LLM_CONTEXT_TOKENS", DEFAULT_CONTEXT_TOKENS, int, minimum=256),
-            chars_per_token=_num(e, "MSO_LLM_CHARS_PER_TOKEN", DEFAULT_CHARS_PER_TOKEN, float, minimum=1.0),
-            max_output_tokens=_num(e, "MSO_LLM_MAX_OUTPUT_TOKENS", DEFAULT_MAX_OUTPUT_TOKENS, int, minimum=64),
-            map_output_tokens=_num(e, "MSO_LLM_MAP_OUTPUT_TOKENS", DEFAULT_MAP_OUTPUT_TOKENS, int, minimum=32),
-            max_retries=_num(e, "MSO_LLM_MAX_RETRIES", DEFAULT_MAX_RETRIES, int, minimum=0),
-            max_calls=_num(e, "MSO_LLM_MAX_CALLS", DEFAULT_MAX_CALLS, int, minimum=1),
+            timeout_s=env_number(e, "MSO_LLM_TIMEOUT_S", DEFAULT_TIMEOUT_S, minimum=0.01),
+            deadline_s=env_number(e, "MSO_LLM_DEADLINE_S", DEFAULT_DEADLINE_S, minimum=0.01),
+            context_tokens=env_number(e, "MSO_LLM_CONTEXT_TOKENS", DEFAULT_CONTEXT_TOKENS, minimum=256),
+            chars_per_token=env_number(e, "MSO_LLM_CHARS_PER_TOKEN", DEFAULT_CHARS_PER_TOKEN, minimum=1.0),
+            max_output_tokens=env_number(e, "MSO_LLM_MAX_OUTPUT_TOKENS", DEFAULT_MAX_OUTPUT_TOKENS, minimum=64),
+            map_output_tokens=env_number(e, "MSO_LLM_MAP_OUTPUT_TOKENS", DEFAULT_MAP_OUTPUT_TOKENS, minimum=32),
+            max_retries=env_number(e, "MSO_LLM_MAX_RETRIES", DEFAULT_MAX_RETRIES, minimum=0),
+            max_calls=env_number(e, "MSO_LLM_MAX_CALLS", DEFAULT_MAX_CALLS, minimum=1),
         )
 
     def with_(self, **changes: Any) -> LLMSettings:
@@ -117,21 +118,6 @@ class LLMSettings:
         raise LLMNotConfigured(
             "no LLM API key: set MSO_LLM_API_KEY or HF_TOKEN, or MSO_LLM_API_KEY_SSM on AWS"
         )
-
-
-def _num(env: Mapping[str, str], name: str, default: Any, kind: type, *, minimum: float) -> Any:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(float(raw)) if kind is int else kind(raw)
-    except ValueError:
-        log.warning("llm.settings.invalid", extra={"fields": {"name": name, "default": default}})
-        return default
-    if not math.isfinite(value) or value < minimum:
-        log.warning("llm.settings.invalid", extra={"fields": {"name": name, "default": default}})
-        return default
-    return value
 
 
 _ssm_cache: dict[str, str] = {}

@@ -41,26 +41,39 @@ def connection() -> Connection:
     return BaseItem._get_connection().connection
 
 
-def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
-    if not last_key:
-        return None
-    plain = {k: v.get("S") if isinstance(v, dict) else v for k, v in last_key.items()}
+def pack_cursor(plain: dict[str, Any]) -> str:
+    """The one cursor codec: a JSON object, base64url without padding (opaque to clients)."""
     raw = json.dumps(plain, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def unpack_cursor(cursor: str) -> dict[str, Any]:
+    """The JSON object of a `pack_cursor` cursor; anything else is a 400 invalid_cursor."""
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(plain, dict):
+            raise ValueError
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("cursor is not valid: pass back next_cursor from the previous page unchanged",
+                         code="invalid_cursor", field="cursor") from None
+    return plain
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    """A DynamoDB LastEvaluatedKey as a cursor (None at the end of the list)."""
+    if not last_key:
+        return None
+    return pack_cursor({k: v.get("S") if isinstance(v, dict) else v for k, v in last_key.items()})
 
 
 def decode_cursor(cursor: str | None, *, expect: dict[str, str]) -> dict[str, Any] | None:
     """Decode a cursor and check it points into the partition being listed (never another tenant's)."""
     if not cursor:
         return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        plain = json.loads(raw)
-        if not isinstance(plain, dict) or not all(isinstance(v, str) for v in plain.values()):
-            raise ValueError
-    except (ValueError, UnicodeDecodeError):
+    plain = unpack_cursor(cursor)
+    if not all(isinstance(v, str) for v in plain.values()):
         raise BadRequest("cursor is not valid: pass back next_cursor from the previous page unchanged",
-                         code="invalid_cursor", field="cursor") from None
+                         code="invalid_cursor", field="cursor")
     for k, v in expect.items():
         if plain.get(k) != v:
             raise BadRequest("cursor does not belong to this list", code="invalid_cursor", field="cursor")

@@ -246,13 +246,6 @@ def to_int(value: Any) -> int:
     return int(value)
 
 
-def clip(s: str, limit: int, *, tail: bool = False) -> str:
-    """At most `limit` characters (the end when `tail`: errors and test summaries come last)."""
-    if len(s) <= limit:
-        return s
-    return ("…" + s[-limit:]) if tail else (s[:limit] + "…")
-
-
 _NOT_JSON = object()
 
 

@@ -22,8 +22,10 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
+from chalicelib.text import clip
+
 from ..model import Message, ToolCall, ToolResult, Usage
-from .base import Importer, clip, head_records, is_injected, iter_json_lines, text_of, to_int
+from .base import Importer, head_records, is_injected, iter_json_lines, text_of, to_int
 
 _TYPES = frozenset({"user", "assistant", "system", "summary", "progress", "file-history-snapshot",
                     "queue-operation", "attachment"})

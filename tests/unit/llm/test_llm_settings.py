@@ -61,12 +61,12 @@ def test_hf_token_is_the_fallback_key_and_explicit_key_wins() -> None:
 
 
 def test_bad_numbers_keep_defaults_and_warn(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="mso.llm")
+    caplog.set_level(logging.WARNING, logger="mso.config")
     s = LLMSettings.from_env({"MSO_LLM_TIMEOUT_S": "soon", "MSO_LLM_CONTEXT_TOKENS": "-5",
-                              "MSO_LLM_DEADLINE_S": "nan"})
-    assert (s.timeout_s, s.context_tokens, s.deadline_s) == (60.0, 8192, 240.0)
-    names = [r.fields["name"] for r in caplog.records if r.getMessage() == "llm.settings.invalid"]
-    assert sorted(names) == ["MSO_LLM_CONTEXT_TOKENS", "MSO_LLM_DEADLINE_S", "MSO_LLM_TIMEOUT_S"]
+                              "MSO_LLM_DEADLINE_S": "nan", "MSO_LLM_MAX_CALLS": "inf"})
+    assert (s.timeout_s, s.context_tokens, s.deadline_s, s.max_calls) == (60.0, 8192, 240.0, 12)
+    names = [r.fields["name"] for r in caplog.records if r.getMessage() == "settings.invalid"]
+    assert sorted(names) == ["MSO_LLM_CONTEXT_TOKENS", "MSO_LLM_DEADLINE_S", "MSO_LLM_MAX_CALLS", "MSO_LLM_TIMEOUT_S"]
 
 
 def test_input_budget_leaves_room_for_the_reply() -> None:

@@ -234,7 +234,7 @@ def test_small_result_data_keeps_only_small_fields():
     big = small_result_data({"structuredPatch": [{"lines": ["+" + "x" * 3000]}]})
     assert big == {"linesAdded": 1, "linesRemoved": 0}
     assert small_result_data("User rejected tool use") == {"error": "User rejected tool use"}
-    assert small_result_data({"stdout": "y" * 5000, "stderr": ""}) == {"stdout": "…" + "y" * 1000}
+    assert small_result_data({"stdout": "y" * 5000, "stderr": ""}) == {"stdout": "…" + "y" * 999}
 
 
 def test_malformed_middle_line_names_the_line(fixtures):
