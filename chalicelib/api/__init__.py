@@ -12,6 +12,7 @@ def register(app: Chalice) -> None:
         accounts,
         handoffs,
         knowledge,
+        mcp,
         meta,
         open_items,
         projects,
@@ -19,7 +20,7 @@ def register(app: Chalice) -> None:
         transcripts,
     )
 
-    for mod in (meta, projects, sessions, accounts, transcripts, handoffs, knowledge, open_items):
+    for mod in (meta, projects, sessions, accounts, transcripts, handoffs, knowledge, open_items, mcp):
         app.register_blueprint(mod.bp)
     if settings().serve_ui:
         from chalicelib.api import static

@@ -179,3 +179,22 @@ def update(tenant: str, project_id: str, number: int, body: dict[str, Any]) -> d
         out["closed_items"] = open_items.close_items(tenant, project_id, body["done_items"], number,
                                                      check_session=False)
     return out
+
+
+def append_record(tenant: str, project_id: str, number: int, field: str, text: str) -> dict[str, Any]:
+    """Add one item to a session's record list (decisions, blockers, ...) under the session's rev
+    lock, so two agents reporting at once both land (a read-then-PATCH would lose one)."""
+    if field not in RECORD_FIELDS:
+        raise BadRequest(f"{field} is not a record list", field="field")
+    text = redact_fields({field: [text]}, TEXT_FIELDS)[field][0]
+
+    def apply(s: SessionItem) -> None:
+        rec = dict(s.record or {})
+        items = [*(rec.get(field) or []), text]
+        if len(items) > 200:
+            raise BadRequest(f"session {number} already holds 200 {field}", field="text")
+        rec[field] = items
+        check_record_size(rec)
+        s.record = rec
+
+    return session_json(store.update_session(tenant, project_id, number, apply))

@@ -7,7 +7,8 @@ def test_openapi_matches_routes(api, app):
     doc = api.get("/api/openapi.json", token=None).json_body
     assert doc["openapi"].startswith("3.")
     documented = {(path, m.upper()) for path, ops in doc["paths"].items() for m in ops}
-    served = {(path, m) for path, methods in app.routes.items() for m in methods if path.startswith("/api/")}
+    served = {(path, m) for path, methods in app.routes.items() for m in methods
+              if path.startswith("/api/") or path == "/mcp"}
     assert documented == served
     for path, ops in doc["paths"].items():
         for op in ops.values():

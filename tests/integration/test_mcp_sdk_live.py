@@ -1,0 +1,125 @@
+"""The official MCP Python SDK client (1.x, streamable HTTP, the initialize era) against the app
+on DynamoDB Local over real HTTP, with a tenant's bearer token: list the tools, call every one.
+The stateless 2026-07-28 revision is exercised over the same HTTP with its headers and _meta."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import httpx
+import pytest
+import requests
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import McpError
+
+pytestmark = pytest.mark.integration
+MODERN = "2026-07-28"
+
+
+def _setup(http) -> str:
+    pid = http("POST", "/api/projects", {"name": "mcp-live"}).json()["id"]
+    http("POST", f"/api/projects/{pid}/sessions", {"external_id": "live-1", "agent": "claude"})
+    http("POST", f"/api/projects/{pid}/knowledge", {"title": "Spool uploads", "body": "write, then deliver"})
+    return pid
+
+
+@asynccontextmanager
+async def _connect(url: str, token: str) -> AsyncIterator[ClientSession]:
+    """The SDK's streamable HTTP transport with the bearer token, as `claude mcp add --header` sends it."""
+    async with (httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as client,
+                streamable_http_client(url, http_client=client) as (read, write, _),
+                ClientSession(read, write) as session):
+        yield session
+
+
+async def _session_calls(url: str, token: str, pid: str) -> dict:
+    out: dict = {}
+    async with _connect(url, token) as session:
+        init = await session.initialize()
+        out["init"] = init
+        out["tools"] = (await session.list_tools()).tools
+        calls = {
+            "list_projects": {},
+            "list_sessions": {"project": pid, "limit": 5},
+            "get_session": {"project": pid, "number": 1},
+            "search_knowledge": {"query": "spool"},
+            "record_progress": {"kind": "decision", "text": "hooks spool, a detached process uploads",
+                                "project": pid},
+            "upload_transcript": {"content": "User: add the MCP endpoint\nAssistant: done, tests pass\n",
+                                  "format": "text", "project": pid, "session": 1},
+        }
+        for name, args in calls.items():
+            out[name] = await session.call_tool(name, args)
+        out["handoff_before"] = await session.call_tool("get_handoff", {"project": pid})
+        try:
+            await session.call_tool("get_session", {"project": pid})
+        except McpError as e:
+            out["bad"] = e.error
+    return out
+
+
+def test_sdk_client_lists_and_calls_every_tool(live):
+    http = live("t" + uuid.uuid4().hex[:10])
+    pid = _setup(http)
+    url = http.base + "/mcp"
+    got = anyio.run(_session_calls, url, http.token, pid)
+    assert got["init"].serverInfo.name == "mso" and got["init"].protocolVersion == "2025-11-25"
+    names = {t.name for t in got["tools"]}
+    assert names == {"list_projects", "get_handoff", "list_sessions", "get_session", "search_knowledge",
+                     "record_progress", "upload_transcript"}
+    assert all(t.inputSchema["type"] == "object" for t in got["tools"])
+    for name in ("list_projects", "list_sessions", "get_session", "search_knowledge", "record_progress",
+                 "upload_transcript"):
+        assert got[name].isError is False, (name, got[name])
+    assert got["list_projects"].structuredContent["projects"][0]["id"] == pid
+    assert got["search_knowledge"].structuredContent["items"][0]["title"] == "Spool uploads"
+    assert got["upload_transcript"].structuredContent["messages"] == 2
+    assert got["handoff_before"].isError is True  # no session completed yet: said in the result
+    assert got["bad"].code == -32602 and got["bad"].data == {"field": "number"}
+    s = http("GET", f"/api/projects/{pid}/sessions/1").json()
+    assert s["decisions"] == ["hooks spool, a detached process uploads"] and s["transcript"]["messages"] == 2
+
+    # after a completion the handoff comes through the same client
+    http("POST", f"/api/projects/{pid}/sessions/1/complete", {"handoff_mode": "rules"})
+
+    async def handoff() -> object:
+        async with _connect(url, http.token) as session:
+            await session.initialize()
+            for _ in range(100):
+                r = await session.call_tool("get_handoff", {"project": pid, "max_chars": 5000})
+                if not r.isError and r.content[0].text.startswith("#"):
+                    return r
+                await anyio.sleep(0.2)
+            return r
+
+    r = anyio.run(handoff)
+    assert r.isError is False and "hooks spool, a detached process uploads" in r.content[0].text
+
+
+def test_stateless_revision_over_http(live):
+    http = live("t" + uuid.uuid4().hex[:10])
+    _setup(http)
+
+    def post(method: str, params: dict | None = None, headers: dict | None = None) -> requests.Response:
+        meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
+        h = {"MCP-Protocol-Version": MODERN, "Mcp-Method": method, "Accept": "application/json, text/event-stream",
+             **(headers or {})}
+        return http("POST", "/mcp", {"jsonrpc": "2.0", "id": "r1", "method": method,
+                                     "params": {**(params or {}), "_meta": meta}}, headers=h)
+
+    d = post("server/discover")
+    assert d.status_code == 200 and d.json()["result"]["resultType"] == "complete"
+    assert MODERN in d.json()["result"]["supportedVersions"]
+    assert len(post("tools/list").json()["result"]["tools"]) == 7
+    r = post("tools/call", {"name": "list_projects", "arguments": {}}, {"Mcp-Name": "list_projects"})
+    assert r.json()["result"]["structuredContent"]["projects"][0]["name"] == "mcp-live"
+    assert post("tools/list", headers={"Mcp-Method": "ping"}).json()["error"]["code"] == -32020
+    assert post("initialize").json()["error"]["code"] == -32601
+    unauth = requests.post(http.base + "/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, timeout=10)
+    assert unauth.status_code == 401 and unauth.headers["WWW-Authenticate"].startswith("Bearer")
+    assert requests.get(http.base + "/mcp", timeout=10).status_code == 405
+    assert requests.delete(http.base + "/mcp", timeout=10).status_code == 405
