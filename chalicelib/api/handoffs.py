@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint
 from chalicelib.domain import handoffs, sessions
-from chalicelib.errors import Conflict
+from chalicelib.errors import BadRequest, Conflict
 
 bp = Blueprint(__name__)
 BASE = "/api/projects/{project_id}/sessions/{number}"
@@ -58,3 +58,18 @@ def get_handoff(ctx: Ctx, project_id: str, number: int) -> Any:
           tag="handoffs", query={"format": FORMAT}, produces=("application/json", "text/markdown"))
 def latest_handoff(ctx: Ctx, project_id: str) -> Any:
     return _as_markdown(ctx, handoffs.latest(ctx.tenant, project_id))
+
+
+@endpoint(bp, BASE + "/handoff/versions", "GET", summary="Every ready version of this session's handoff, newest "
+          "first (method and reason of each)", tag="handoffs", query=schemas.PAGE)
+def list_versions(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
+    limit, cursor = ctx.page_args()
+    return handoffs.versions(ctx.tenant, project_id, number, limit=limit, cursor=cursor)
+
+
+@endpoint(bp, BASE + "/handoff/versions/{version}", "GET", summary="One version of this session's handoff",
+          tag="handoffs")
+def get_version(ctx: Ctx, project_id: str, number: int, version: str) -> dict[str, Any]:
+    if not version.isdigit() or not 1 <= int(version) <= 999_999:
+        raise BadRequest("version must be a positive integer", field="version", code="invalid_path")
+    return handoffs.version(ctx.tenant, project_id, number, int(version))

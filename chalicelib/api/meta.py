@@ -43,3 +43,11 @@ def project_analytics(ctx: Ctx, project_id: str) -> dict[str, Any]:
     from chalicelib.domain.analytics import project_analytics as analytics
 
     return analytics(ctx.tenant, project_id)
+
+
+@endpoint(bp, "/api/llm/status", "GET", summary="Whether an LLM is configured (model, endpoint host; never the key) "
+          "and its last success and failure", tag="meta")
+def llm_status(ctx: Ctx) -> dict[str, Any]:
+    from chalicelib.domain.llm_status import status
+
+    return status(ctx.tenant)

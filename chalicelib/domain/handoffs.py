@@ -192,6 +192,8 @@ def run_job(job: dict[str, Any]) -> str:
         log.exception("job_failed", extra={"fields": {"job_id": job_id}})
         raise
     ok = store.finish(tenant, project_id, number, job_id, result)
+    if ok and claimed.mode != "rules":
+        record_llm_outcome(tenant, project_id, number, result)
     if ok:
         from chalicelib.domain.knowledge import offer_learnings
 
@@ -229,4 +231,62 @@ def generate(inputs: dict[str, Any], *, mode: str, budget_chars: int) -> dict[st
     out.update(markdown=res.markdown, method=res.method, reason=res.reason, output_chars=len(res.markdown))
     out["data"] = {**doc.data, "llm": {"model": res.model, "calls": res.llm_calls, "restored": res.restored,
                                        "elapsed_s": round(res.elapsed_s, 3)}}
+    if res.method != "rules":
+        out["data"]["llm"]["confidence"] = confidence(doc.must_keep, res.restored)
     return out
+
+
+def confidence(must_keep: list[dict[str, Any]], restored: list[dict[str, Any]]) -> dict[str, Any]:
+    """The "AI confidence score": the share of the must-keep facts the model's own answer kept,
+    before the check put the dropped ones back. A repaired handoff holds them all; this says how
+    far the model alone could be trusted."""
+    facts = {str(f.get("text", "")) for f in must_keep or [] if isinstance(f, dict) and str(f.get("text", "")).strip()}
+    dropped = {str(f.get("text", "")) for f in restored or [] if isinstance(f, dict)} & facts
+    total = len(facts)
+    return {"score": None if not total else round((total - len(dropped)) / total, 4),
+            "kept": total - len(dropped), "total": total,
+            "definition": "share of the must-keep facts the model kept before repair"}
+
+
+def record_llm_outcome(tenant: str, project_id: str, number: int, result: dict[str, Any]) -> None:
+    """The tenant's last LLM success and last failure (with its reason), shown in Settings."""
+    at = result.get("finished_at") or _now()
+    where = {"project_id": project_id, "session": number, "at": at}
+    try:
+        if result["method"] in ("llm", "llm+rules"):
+            llm = (result.get("data") or {}).get("llm") or {}
+            store.record_llm_outcome(tenant, ok=True, detail={**where, "method": result["method"],
+                                                               "model": llm.get("model"), "reason": result.get("reason")})
+        elif result.get("reason"):
+            store.record_llm_outcome(tenant, ok=False, detail={**where, "reason": result["reason"]})
+    except Exception:  # noqa: BLE001 - a status line must never fail the handoff
+        log.exception("llm_status_not_recorded")
+
+
+def _now() -> str:
+    from chalicelib.storage.common import now_iso
+
+    return now_iso()
+
+
+def _version_json(v: Any, *, content: bool) -> dict[str, Any]:
+    out = {"project_id": v.project_id, "from_session": int(v.number), "for_session": int(v.number) + 1,
+           "version": int(v.version), "mode": v.mode, "method": v.method, "reason": v.reason,
+           "input_chars": None if v.input_chars is None else int(v.input_chars),
+           "output_chars": None if v.output_chars is None else int(v.output_chars),
+           "requested_at": v.requested_at, "finished_at": v.finished_at, "status": "ready"}
+    if content:
+        out.update(markdown=v.markdown, data=v.data, must_keep=v.must_keep or [])
+    return out
+
+
+def versions(tenant: str, project_id: str, number: int, *, limit: int, cursor: str | None) -> dict[str, Any]:
+    """Every ready version of a session's handoff, newest first, each with its method and reason."""
+    items, nxt = store.list_versions(tenant, project_id, number, limit=limit, cursor=cursor)
+    if not items and cursor is None:
+        store.get_handoff(tenant, project_id, number)  # 404 when the session has no handoff at all
+    return {"items": [_version_json(v, content=False) for v in items], "next_cursor": nxt}
+
+
+def version(tenant: str, project_id: str, number: int, v: int) -> dict[str, Any]:
+    return _version_json(store.get_version(tenant, project_id, number, v), content=True)

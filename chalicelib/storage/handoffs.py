@@ -14,8 +14,8 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import NotFound
 from chalicelib.storage import keys
-from chalicelib.storage.common import new_id, now_iso, run_transaction
-from chalicelib.storage.models import HandoffItem, ProjectItem, SessionItem
+from chalicelib.storage.common import decode_cursor, new_id, now_iso, page, run_transaction
+from chalicelib.storage.models import HandoffItem, HandoffVersionItem, LLMStatusItem, ProjectItem, SessionItem
 
 JOB_RECORD_TTL_S = 90 * 24 * 3600  # a failed job record expires; ready handoffs are kept
 
@@ -131,6 +131,12 @@ def finish(tenant: str, project_id: str, number: int, job_id: str, result: dict[
             condition=(HandoffItem.job_id == job_id) & HandoffItem.status.is_in("pending", "running"))
         tx.update(SessionItem(pk, keys.session_sk(number)),
                   actions=_mirror_actions(current, "ready", result["method"], finished))
+        version = int(current.version or 1)
+        tx.save(HandoffVersionItem(  # kept when a later regeneration replaces it
+            pk, keys.handoff_version_sk(number, version), project_id=project_id, number=number, version=version,
+            mode=current.mode, method=result["method"], reason=result.get("reason"), markdown=result["markdown"],
+            data=result["data"], must_keep=result["must_keep"], input_chars=result["input_chars"],
+            output_chars=result["output_chars"], requested_at=current.requested_at, finished_at=finished))
         latest = project.latest_handoff
         actions = []
         if latest is None or int(latest) <= number:
@@ -175,3 +181,37 @@ def fail(tenant: str, project_id: str, number: int, job_id: str, reason: str) ->
         raise
     _mirror(tenant, project_id, number, item, status="failed", method=None, finished_at=now_iso())
     return True
+
+
+def list_versions(tenant: str, project_id: str, number: int, *, limit: int, cursor: str | None,
+                  ) -> tuple[list[HandoffVersionItem], str | None]:
+    """The ready versions of session `number`'s handoff, newest first (without their documents)."""
+    pk = keys.project_pk(tenant, project_id)
+    start = decode_cursor(cursor, expect={"PK": pk})
+    return page(HandoffVersionItem.query(
+        pk, HandoffVersionItem.SK.startswith(keys.handoff_version_prefix(number)), scan_index_forward=False,
+        limit=limit, page_size=limit, last_evaluated_key=start,
+        attributes_to_get=["PK", "SK", "project_id", "number", "version", "mode", "method", "reason",
+                           "input_chars", "output_chars", "requested_at", "finished_at"]))
+
+
+def get_version(tenant: str, project_id: str, number: int, version: int) -> HandoffVersionItem:
+    try:
+        return HandoffVersionItem.get(keys.project_pk(tenant, project_id), keys.handoff_version_sk(number, version))
+    except HandoffVersionItem.DoesNotExist:
+        raise NotFound(f"version {version} of session {number}'s handoff not found",
+                       code="handoff_version_not_found") from None
+
+
+def record_llm_outcome(tenant: str, *, ok: bool, detail: dict[str, Any]) -> None:
+    """Remember the tenant's last LLM success or failure (last write wins: it is a status, not a log)."""
+    item = LLMStatusItem(keys.tenant_pk(tenant), keys.LLM_STATUS_SK)
+    attr = LLMStatusItem.last_success if ok else LLMStatusItem.last_failure
+    item.update(actions=[attr.set(detail)])
+
+
+def llm_outcomes(tenant: str) -> LLMStatusItem | None:
+    try:
+        return LLMStatusItem.get(keys.tenant_pk(tenant), keys.LLM_STATUS_SK)
+    except LLMStatusItem.DoesNotExist:
+        return None

@@ -66,6 +66,18 @@ def handoff_sk(n: int) -> str:
     return f"HANDOFF#{num(n)}"
 
 
+def handoff_version_prefix(n: int) -> str:
+    """Every ready version of session n's handoff (not under HANDOFF#: "the newest handoff" stays one Query)."""
+    return f"HANDOFFV#{num(n)}#"
+
+
+def handoff_version_sk(n: int, version: int) -> str:
+    return f"HANDOFFV#{num(n)}#{num(version)}"
+
+
+LLM_STATUS_SK = "LLMSTATUS"
+
+
 def file_prefix(n: int) -> str:
     return f"FILE#{num(n)}#"
 

@@ -186,6 +186,31 @@ class HandoffItem(BaseItem):
     expires_at = TTLAttribute(null=True)
 
 
+class HandoffVersionItem(BaseItem):
+    """One ready version of a handoff, kept when a regeneration replaces it (HANDOFFV#{n}#{version})."""
+
+    project_id = UnicodeAttribute()
+    number = NumberAttribute()
+    version = NumberAttribute()
+    mode = UnicodeAttribute(null=True)
+    method = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    markdown = UnicodeAttribute(null=True)
+    data = JSONAttribute(null=True)
+    must_keep = JSONAttribute(null=True)
+    input_chars = NumberAttribute(null=True)
+    output_chars = NumberAttribute(null=True)
+    requested_at = UnicodeAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
+
+
+class LLMStatusItem(BaseItem):
+    """A tenant's last LLM outcomes (success, failure with its reason), for the Settings page."""
+
+    last_success = JSONAttribute(null=True)
+    last_failure = JSONAttribute(null=True)
+
+
 class OpenItem(BaseItem):
     """One entry of a project's open-items ledger (next step, blocker or todo) until it is done."""
 
@@ -256,7 +281,8 @@ class KnowledgeItem(BaseItem):
 
 
 ALL_MODELS: tuple[type[BaseItem], ...] = (
-    TokenItem, ProjectItem, AccountItem, SessionItem, HandoffItem, OpenItem, FileChangeItem,
+    TokenItem, ProjectItem, AccountItem, SessionItem, HandoffItem, HandoffVersionItem, LLMStatusItem, OpenItem,
+    FileChangeItem,
     TranscriptChunkItem, KnowledgeItem, UploadItem, ExternalIdItem,
 )
 
