@@ -2,7 +2,7 @@
 import { api, paths } from "./api.js";
 import {
   append, busy, button, clear, dateTime, duration, emptyState, errorState, h, icon, loading, notice, num,
-  plural, safeLink, select, statusBadge, toast,
+  openModal, plural, safeLink, select, statusBadge, toast,
 } from "./dom.js";
 import { fallbackReason, handoffDoc, startingPanel } from "./handoff.js";
 import { completeSessionModal, loadAccounts, startSessionModal } from "./project.js";
@@ -118,9 +118,40 @@ function handoffPanel(project, session, ctx, onChanged) {
       extras.append(h("details", { class: "more" }, h("summary", null, "Structured form (JSON)"),
         h("pre", { class: "codeblock" }, truncate(JSON.stringify(ho.data, null, 2)))));
     }
+    if (Number(ho.version) > 1) extras.prepend(versionsBox(ho));
     panel.append(
       handoffDoc(ho, { project, fromSession: session.number, id: "handoff-markdown", actions: regenerateControls() }),
       extras);
+  }
+
+  /** Earlier versions (regenerations), each with how it was made and why; opened in a dialog. */
+  function versionsBox(ho) {
+    const list = h("ol", { class: "versions small", id: "handoff-versions" });
+    const box = h("details", { class: "more" }, h("summary", null, `Versions (${num(ho.version)})`), list);
+    let loaded = false;
+    box.addEventListener("toggle", async () => {
+      if (!box.open || loaded) return;
+      loaded = true;
+      list.append(loading("Loading versions…"));
+      try {
+        const page = await api("GET", `${paths.handoff(project.id, session.number)}/versions`, { query: { limit: 100 } });
+        clear(list);
+        for (const v of (page && page.items) || []) {
+          const open = button("Open", { small: true, variant: "ghost", label: `Open version ${v.version}`, onclick: async () => {
+            const full = await api("GET", `${paths.handoff(project.id, session.number)}/versions/${v.version}`);
+            openModal({ title: `Handoff of session ${session.number}, version ${v.version}`, wide: true,
+              body: handoffDoc(full, { project, fromSession: session.number, id: "version-markdown", frame: true }) });
+          } });
+          list.append(h("li", null, h("b", null, `v${v.version}`), ` · ${v.method || "?"}`,
+            v.mode && v.mode !== v.method ? ` (asked: ${v.mode})` : "", ` · ${dateTime(v.finished_at)}`,
+            v.reason ? h("span", { class: "muted" }, ` · ${v.reason}`) : null, " ", open));
+        }
+        if (!list.childNodes.length) list.append(h("li", { class: "muted" }, "Versions are kept from now on."));
+      } catch (e) {
+        clear(list).append(h("li", { class: "err" }, e.message));
+      }
+    });
+    return box;
   }
 
   function noHandoff() {

@@ -1,6 +1,6 @@
 // Settings: the access token (masked, reveal, paste, clear), the API base, links.
 import { API_BASE, api, apiUrl, clearToken, getToken, setToken } from "./api.js";
-import { busy, button, clear, h, icon, notice, toast } from "./dom.js";
+import { busy, button, clear, dateTime, h, icon, notice, toast } from "./dom.js";
 import { pageHead } from "./projects.js";
 
 export async function renderSettings(main, _params, ctx) {
@@ -77,6 +77,27 @@ export async function renderSettings(main, _params, ctx) {
       health.textContent = e.message;
     });
 
+  const llm = h("section", { class: "card", "aria-labelledby": "llm-h", id: "llm-status" },
+    h("h2", { id: "llm-h" }, "LLM for handoffs"), h("p", { class: "muted small" }, "Checking…"));
+  api("GET", "/api/llm/status").then((st) => {
+    const outcome = (o, ok) => (o
+      ? h("span", { class: ok ? "num-pos" : "err" }, `${dateTime(o.at)} · session ${o.session}`,
+        ok ? ` · ${o.method}${o.model ? ` (${o.model})` : ""}` : ` · ${o.reason || "failed"}`)
+      : h("span", { class: "muted" }, "none yet"));
+    llm.replaceChildren(h("h2", { id: "llm-h" }, "LLM for handoffs"),
+      st.configured
+        ? notice("", "An LLM is configured", "Handoffs in Auto or LLM mode are written by the model, checked against the rules' must-keep facts and repaired.")
+        : notice("warn", "No LLM configured", "Handoffs are written by the rules (deterministic, no network). Set MSO_LLM_API_KEY or HF_TOKEN for the server to use a model."),
+      h("dl", { class: "kv section" },
+        h("dt", null, "Model"), h("dd", { class: "mono" }, st.model || "—"),
+        h("dt", null, "Endpoint host"), h("dd", { class: "mono" }, st.endpoint_host || "—"),
+        h("dt", null, "Key"), h("dd", null, st.key_source ? `set (from ${st.key_source}; never shown)` : "not set"),
+        h("dt", null, "Last success"), h("dd", { id: "llm-last-success" }, outcome(st.last_success, true)),
+        h("dt", null, "Last failure"), h("dd", { id: "llm-last-failure" }, outcome(st.last_failure, false))));
+  }).catch((e) => {
+    llm.replaceChildren(h("h2", { id: "llm-h" }, "LLM for handoffs"), h("p", { class: "err small" }, e.message));
+  });
+
   clear(main);
   main.append(
     pageHead("Settings", "How this dashboard reaches the API."),
@@ -104,7 +125,8 @@ export async function renderSettings(main, _params, ctx) {
           h("dt", null, "Reference"), h("dd", null,
             h("a", { href: apiUrl("/api/openapi.json"), target: "_blank", rel: "noopener" }, "OpenAPI document (openapi.json)", " ", icon("external", 13)))),
         h("p", { class: "muted small section" }, "The base URL comes from the ", h("code", null, "mso-api-base"),
-          " meta tag of index.html (empty means this site's own origin); the deploy step sets it."))));
+          " meta tag of index.html (empty means this site's own origin); the deploy step sets it.")),
+      llm));
   if (token && !flash) verify();
   else if (!token) tokenInput.focus();
 }

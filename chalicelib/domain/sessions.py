@@ -75,6 +75,7 @@ def handoff_summary(h: HandoffItem | None, number: int | None = None) -> dict[st
     return {
         "status": "ready" if ready else status,
         "from_session": int(h.number),
+        "mode": h.mode,
         "method": h.method,
         "markdown": h.markdown if ready else None,
         "data": h.data if ready else None,

@@ -82,3 +82,35 @@ def test_project_page_leads_with_the_latest_handoff_and_the_sessions(page: Any, 
     goto(page, server, f"#/projects/{pid}/sessions/1")
     page.get_by_role("link", name="Session 2 →").wait_for()
     assert page.get_by_role("button", name="Start session 2 from this handoff").count() == 0
+
+
+def test_llm_status_fallback_reason_and_versions(page: Any, server: Server, api: ApiClient) -> None:
+    """The dev server has no LLM key: Settings says so, and an LLM handoff says it was written by the rules."""
+    pid = make_project(api, name=f"LLM {_uid()}")["id"]
+    start_session(api, pid)
+    sign_in(page, server, f"#/projects/{pid}/sessions/1")
+    page.get_by_role("button", name="Complete session").click()
+    dialog = page.get_by_role("dialog", name="Complete session 1")
+    dialog.get_by_label("Next steps").fill("Try the model")
+    dialog.get_by_label("Handoff").select_option("llm")
+    dialog.get_by_role("button", name="Complete session").click()
+    dialog.wait_for(state="detached")
+    page.locator("#handoff-markdown").wait_for(timeout=30_000)
+    page.get_by_text("Written by the rules, not the LLM").wait_for()
+    page.locator(".notice.warn").get_by_text("LLM not configured").first.wait_for()
+    # regenerate with rules: two versions, each with its method and reason
+    page.locator("#panel-handoff select").select_option("rules")
+    page.get_by_role("button", name="Regenerate").click()
+    page.get_by_text("Versions (2)").wait_for(timeout=30_000)
+    page.get_by_text("Versions (2)").click()
+    versions = page.locator("#handoff-versions")
+    versions.get_by_text("LLM not configured").wait_for()
+    versions.get_by_role("button", name="Open version 1").click()
+    page.get_by_role("dialog", name="Handoff of session 1, version 1").locator("#version-markdown").get_by_text(
+        "Try the model").first.wait_for()
+    page.keyboard.press("Escape")
+    goto(page, server, "#/settings")
+    card = page.locator("#llm-status")
+    card.get_by_text("No LLM configured").wait_for()
+    card.locator("#llm-last-failure").get_by_text("LLM not configured").wait_for()
+    assert "router.huggingface.co" in card.inner_text()
