@@ -29,6 +29,8 @@ SECTIONS = [
     ("Secret redaction", "Recall on the secret corpus (one sample per shape, alone and inside a transcript) and "
      "every redaction made on the real sessions in ../shared/data/transcripts, value masked, with the ids that "
      "must survive.", "bench.redaction_bench"),
+    ("Contention", "100 concurrent session creations on one project (DynamoDB Local, over HTTP): latency p50/p99 "
+     "and whether the numbers came out exactly 1..100.", "bench.contention_bench"),
 ]
 
 

@@ -156,9 +156,10 @@ class ExternalIdItem(BaseItem):
 
     project_id = UnicodeAttribute()
     external_id = UnicodeAttribute()
-    number = NumberAttribute()
+    number = NumberAttribute()  # 0 while claimed by a creation still being written
     agent = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+    claim = UnicodeAttribute(null=True)  # the claiming creation's token, removed when `number` is set
 
 
 class HandoffItem(BaseItem):

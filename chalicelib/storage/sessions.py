@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
+import secrets
+import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.errors import BadRequest, NotFound
+from chalicelib.errors import BadRequest, Conflict, NotFound
+from chalicelib.logs import event, get_logger
 from chalicelib.storage import keys
 from chalicelib.storage.common import decode_cursor, now_iso, page, run_transaction
 from chalicelib.storage.models import AccountItem, ExternalIdItem, HandoffItem, ProjectItem, SessionItem
 from chalicelib.storage.projects import get_project
+
+log = get_logger("sessions")
+CLAIM_WAIT_S = 10.0  # how long a creation waits for a racing one with the same external id
+CLAIM_STALE_S = 30.0  # a claim this old without a number was left by a creation that died
 
 # Session fields whose sums are kept on the project (and, for credits, on the AI account).
 SUMMED = ("credit_budget", "credits_used", "tasks_planned", "tasks_completed")
@@ -24,10 +34,6 @@ def _parse_ts(ts: str) -> datetime:
 
 def _account_missing(codes: list[str | None], index: int | None) -> bool:
     return index is not None and index < len(codes) and codes[index] == "ConditionalCheckFailed"
-
-
-class _ExternalIdTaken(Exception):
-    """The agent's session id was claimed by another creation: link to that session instead."""
 
 
 def create_session(tenant: str, project_id: str, fields: dict[str, Any],
@@ -45,6 +51,8 @@ def find_by_external_id(tenant: str, project_id: str, external_id: str, *,
                                  consistent_read=consistent)
     except ExternalIdItem.DoesNotExist:
         return None
+    if not int(ext.number or 0):
+        return None  # claimed by a creation still being written
     return get_session(tenant, project_id, int(ext.number), consistent=consistent)
 
 
@@ -91,28 +99,189 @@ def _starting_point(project: ProjectItem, prev: SessionItem | None) -> tuple[int
     return latest, warnings
 
 
+def _not_found(project_id: str) -> NotFound:
+    return NotFound(f"project {project_id!r} not found", code="project_not_found")
+
+
+def _summed(fields: dict[str, Any]) -> dict[str, Any]:
+    return {f: fields.get(f) or 0 for f in SUMMED}
+
+
+def _reserve_number(tenant: str, project_id: str, summed: dict[str, Any]) -> ProjectItem:
+    """Take the next session number: one UpdateItem that ADDs 1 to `session_count` (and counts the
+    session in progress, and its sums) on an active project; the answer (ALL_NEW) holds the number.
+    No read first and no condition on the count, so N concurrent creations get N numbers at once
+    instead of racing for one."""
+    head = ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id))
+    actions = [ProjectItem.session_count.add(1), ProjectItem.sessions_in_progress.add(1)]
+    actions += [getattr(ProjectItem, f).add(v) for f, v in summed.items() if v]
+    try:
+        head.update(actions=actions, condition=ProjectItem.state == "active")
+    except UpdateError as e:
+        if e.cause_response_code == "ConditionalCheckFailedException":
+            raise _not_found(project_id) from None
+        raise
+    return head
+
+
+def _release_number(tenant: str, project_id: str, n: int, summed: dict[str, Any]) -> None:
+    """Undo a reservation whose session could not be written, without leaving a gap.
+
+    When nobody took a number after ours, it is given back (`session_count` n -> n-1 under that
+    condition). Otherwise session n is written as a `failed` placeholder (start warning
+    `creation_failed`), so every number up to `session_count` still has its session. Either way the
+    counters the reservation moved are moved back. Best effort: this runs after a failure, and if
+    the database is unreachable here too, the number stays reserved without a session (logged).
+    """
+    head = ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id))
+    undo = [ProjectItem.sessions_in_progress.add(-1)]
+    undo += [getattr(ProjectItem, f).add(-v) for f, v in summed.items() if v]
+    try:
+        try:
+            head.update(actions=[*undo, ProjectItem.session_count.set(n - 1)],
+                        condition=ProjectItem.session_count == n)
+            return
+        except UpdateError as e:
+            if e.cause_response_code != "ConditionalCheckFailedException":
+                raise
+        ts = now_iso()
+        placeholder = SessionItem(
+            keys.project_pk(tenant, project_id), keys.session_sk(n), project_id=project_id, number=n,
+            status="failed", started_at=ts, updated_at=ts, ended_at=ts, duration_s=0, rev=0,
+            start_warnings=[{"code": "creation_failed", "message": (
+                "this session's creation failed after its number was taken; it holds the number so "
+                "that none is skipped")}])
+        placeholder.save(condition=SessionItem.PK.does_not_exist())
+        head.update(actions=[*undo, ProjectItem.sessions_failed.add(1)])
+    except Exception as e:  # noqa: BLE001 - the original error is what the caller reports
+        event(log, "session_number_gap", project_id=project_id, number=n, error=type(e).__name__)
+
+
+def _claim_external_id(tenant: str, project_id: str, external_id: str, agent: str | None,
+                       ) -> tuple[str | None, SessionItem | None]:
+    """Claim an agent's session id before taking a number: (claim token, None) when this creation
+    owns it, (None, session) when another creation holds it (waiting while that one is still
+    being made). A claim left by a creation that died (older than CLAIM_STALE_S) is taken over.
+    Claiming first means a creation that loses the external id never holds a number it cannot use."""
+    pk, sk = keys.project_pk(tenant, project_id), keys.external_sk(external_id)
+    deadline = time.monotonic() + CLAIM_WAIT_S
+    while True:
+        token = secrets.token_hex(8)
+        try:
+            ExternalIdItem(pk, sk, project_id=project_id, external_id=external_id, number=0, agent=agent,
+                           claim=token, created_at=now_iso()).save(condition=ExternalIdItem.PK.does_not_exist())
+            return token, None
+        except PutError as e:
+            if e.cause_response_code != "ConditionalCheckFailedException":
+                raise
+        try:
+            ext = ExternalIdItem.get(pk, sk, consistent_read=True)
+        except ExternalIdItem.DoesNotExist:
+            continue  # the holder gave it up: claim again
+        if int(ext.number or 0):
+            return None, get_session(tenant, project_id, int(ext.number), consistent=True)
+        age = (datetime.now(UTC) - _parse_ts(ext.created_at)).total_seconds()
+        if age > CLAIM_STALE_S:
+            try:
+                ExternalIdItem(pk, sk).update(actions=[ExternalIdItem.claim.set(token),
+                                                       ExternalIdItem.created_at.set(now_iso())],
+                                              condition=ExternalIdItem.claim == ext.claim)
+                return token, None
+            except UpdateError as e:
+                if e.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+                continue
+        if time.monotonic() > deadline:
+            raise Conflict(f"session {external_id!r} is being created by another request; retry",
+                           code="session_being_created", field="external_id")
+        time.sleep(0.02 + random.random() * 0.03)
+
+
+def _drop_claim(tenant: str, project_id: str, external_id: str, token: str) -> None:
+    try:
+        ExternalIdItem(keys.project_pk(tenant, project_id), keys.external_sk(external_id)).delete(
+            condition=ExternalIdItem.claim == token)
+    except Exception as e:  # noqa: BLE001 - best effort; a stale claim is taken over later
+        event(log, "external_claim_left", project_id=project_id, error=type(e).__name__)
+
+
 def create_or_link_session(tenant: str, project_id: str, fields: dict[str, Any],
                            ) -> tuple[SessionItem, HandoffItem | None, bool]:
     """Create session N+1, or return the session that already holds `fields["external_id"]`.
 
-    One transaction: counter bump under a condition + put the session if absent (+ put the
-    external id's uniqueness item if absent). Retries when another creation won the number; the
-    number is unique and gap-free because the counter only moves when the session item is
-    written with it. When the external id's item exists (before, or because a racing creation
-    committed it first), the existing session is returned with created=False.
+    Numbers are reserved, then filled, so that concurrent creations do not serialize:
+    1. with an external id, claim it (see _claim_external_id): a racing creation links instead;
+    2. check the AI account exists (accounts are never deleted, so this holds at commit);
+    3. reserve the number n with an atomic ADD on the project (_reserve_number), which also
+       counts the session in progress: N concurrent creations get N distinct numbers at once;
+    4. one transaction puts session n (and sets the external id's number, and counts it on the
+       account, and checks that the previous session did not change since its state decided which
+       handoff this one starts from); only the previous-session check can fail, and it is retried
+       with the same n;
+    5. read the project again: if it was being deleted meanwhile, remove what this wrote.
+
+    Gap-free: every failure that a request can cause (unknown project, unknown account, a taken
+    external id) is detected before step 3, and the transaction of step 4 cannot lose n (nobody
+    else has it). An error after step 3 (the database failing) releases n (_release_number): given
+    back when it is still the last, else filled with a `failed` placeholder session. Only a process
+    killed between steps 3 and 4 leaves a number without a session.
     """
     external_id = fields.get("external_id")
+    token = None
     if external_id:
         found = find_by_external_id(tenant, project_id, external_id)
         if found is not None:
             return found, _starting_handoff(tenant, project_id, found), False
+        token, found = _claim_external_id(tenant, project_id, external_id, fields.get("agent"))
+        if found is not None:
+            return found, _starting_handoff(tenant, project_id, found), False
+    try:
+        if fields.get("ai_account"):
+            try:
+                AccountItem.get(keys.tenant_pk(tenant), keys.account_sk(fields["ai_account"]))
+            except AccountItem.DoesNotExist:
+                raise BadRequest(f"ai_account {fields['ai_account']!r} does not exist: create it first "
+                                 "with POST /api/accounts", code="unknown_ai_account", field="ai_account") from None
+        summed = _summed(fields)
+        head = _reserve_number(tenant, project_id, summed)
+    except BaseException:
+        if token:
+            _drop_claim(tenant, project_id, external_id, token)
+        raise
+    n = int(head.session_count)
+    try:
+        session = _fill_number(tenant, project_id, n, head, fields, token)
+    except BaseException:
+        _release_number(tenant, project_id, n, summed)
+        if token:
+            _drop_claim(tenant, project_id, external_id, token)
+        raise
+    try:
+        get_project(tenant, project_id, consistent=True)
+    except NotFound:  # deleted while this was written: leave nothing behind in its partition
+        SessionItem(keys.project_pk(tenant, project_id), keys.session_sk(n)).delete()
+        if external_id:
+            ExternalIdItem(keys.project_pk(tenant, project_id), keys.external_sk(external_id)).delete()
+        raise
+    return session, _starting_handoff(tenant, project_id, session), True
+
+
+def _fill_number(tenant: str, project_id: str, n: int, head: ProjectItem, fields: dict[str, Any],
+                 token: str | None) -> SessionItem:
+    """Step 4 of create_or_link_session: write session n (retried on contention, never renumbered)."""
     state: dict[str, Any] = {}
+    external_id = fields.get("external_id")
+    # The project as the reservation left it, seen as before this session: what _starting_point reads.
+    view = ProjectItem(latest_handoff=head.latest_handoff,
+                       sessions_in_progress=max(0, int(head.sessions_in_progress or 0) - 1))
 
     def build(tx: TransactWrite) -> None:
-        project = get_project(tenant, project_id, consistent=True)
-        n = int(project.session_count) + 1
-        prev = get_session(tenant, project_id, n - 1, consistent=True) if n > 1 else None
-        start, warnings = _starting_point(project, prev)
+        prev = None
+        if n > 1:
+            with contextlib.suppress(NotFound):  # missing: reserved by a creation still writing it
+                prev = get_session(tenant, project_id, n - 1, consistent=True)
+        stand_in = prev if prev is not None or n == 1 else SessionItem(number=n - 1, status="in_progress")
+        start, warnings = _starting_point(view, stand_in)
         ts = now_iso()
         session = SessionItem(
             keys.project_pk(tenant, project_id), keys.session_sk(n),
@@ -125,21 +294,13 @@ def create_or_link_session(tenant: str, project_id: str, fields: dict[str, Any],
             agent=fields.get("agent"),
             GSI1PK=keys.in_progress_gsi1pk(tenant), GSI1SK=f"{ts}#{project_id}#{keys.num(n)}",
         )
-        tx.update(
-            ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id)),
-            actions=[ProjectItem.session_count.set(n), ProjectItem.sessions_in_progress.add(1)]
-            + [getattr(ProjectItem, f).add(getattr(session, f)) for f in SUMMED if getattr(session, f)],
-            condition=(ProjectItem.session_count == n - 1) & (ProjectItem.state == "active"),
-        )
         tx.save(session, condition=SessionItem.PK.does_not_exist())
-        state.update(session=session, project=project, account_index=None, external_index=None)
-        idx = 2
+        state.update(session=session, account_index=None)
+        idx = 1
         if external_id:
-            tx.save(ExternalIdItem(keys.project_pk(tenant, project_id), keys.external_sk(external_id),
-                                   project_id=project_id, external_id=external_id, number=n,
-                                   agent=fields.get("agent"), created_at=ts),
-                    condition=ExternalIdItem.PK.does_not_exist())
-            state["external_index"] = idx
+            tx.update(ExternalIdItem(keys.project_pk(tenant, project_id), keys.external_sk(external_id)),
+                      actions=[ExternalIdItem.number.set(n), ExternalIdItem.claim.remove()],
+                      condition=ExternalIdItem.claim == token)
             idx += 1
         if session.ai_account:
             tx.update(AccountItem(keys.tenant_pk(tenant), keys.account_sk(session.ai_account)),
@@ -152,21 +313,14 @@ def create_or_link_session(tenant: str, project_id: str, fields: dict[str, Any],
                                else (SessionItem.rev == 0) | SessionItem.rev.does_not_exist())
 
     def on_cancel(codes: list[str | None]) -> None:
-        ext = state.get("external_index")
-        if ext is not None and ext < len(codes) and codes[ext] == "ConditionalCheckFailed":
-            raise _ExternalIdTaken
         if _account_missing(codes, state.get("account_index")):
             raise BadRequest(f"ai_account {state['session'].ai_account!r} does not exist: create it first "
                              "with POST /api/accounts", code="unknown_ai_account", field="ai_account")
+        if codes and codes[0] == "ConditionalCheckFailed":  # session n exists: never overwrite it
+            raise Conflict(f"session {n} already exists", code="session_number_taken")
 
-    try:
-        run_transaction(build, on_cancel=on_cancel)
-    except _ExternalIdTaken:
-        found = find_by_external_id(tenant, project_id, external_id, consistent=True)
-        if found is None:  # the guard item exists but its session does not: cannot happen (same transaction)
-            raise
-        return found, _starting_handoff(tenant, project_id, found), False
-    return state["session"], _starting_handoff(tenant, project_id, state["session"]), True
+    run_transaction(build, on_cancel=on_cancel)
+    return state["session"]
 
 
 def get_session(tenant: str, project_id: str, number: int, *, consistent: bool = False) -> SessionItem:

@@ -1,0 +1,97 @@
+"""Session numbers are reserved with an atomic ADD and then filled: a creation that fails after
+taking its number gives it back, or fills it with a failed placeholder, so no number is skipped."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.errors import BadRequest, Conflict, NotFound
+from chalicelib.storage import keys
+from chalicelib.storage import sessions as store
+from chalicelib.storage.models import BaseItem, ExternalIdItem, ProjectItem
+from chalicelib.storage.projects import create_project, delete_project, get_project
+
+
+@pytest.fixture
+def pid(aws):
+    return create_project("acme", name="p", description=None, goal=None).id
+
+
+class Boom(RuntimeError):
+    pass
+
+
+def test_a_failed_write_gives_its_number_back_when_it_is_the_last(pid, monkeypatch):
+    store.create_session("acme", pid, {})
+    real = store._fill_number
+
+    def fail(*a, **kw):
+        raise Boom("database went away")
+
+    monkeypatch.setattr(store, "_fill_number", fail)
+    with pytest.raises(Boom):
+        store.create_session("acme", pid, {"credit_budget": 5})
+    p = get_project("acme", pid)
+    assert int(p.session_count) == 1 and int(p.sessions_in_progress) == 1 and int(p.credit_budget) == 0
+    monkeypatch.setattr(store, "_fill_number", real)
+    assert int(store.create_session("acme", pid, {})[0].number) == 2
+
+
+def test_a_failed_write_behind_a_later_reservation_leaves_a_failed_placeholder(pid, monkeypatch):
+    real = store._fill_number
+    later: list[int] = []
+
+    def fail_after_another_reserved(tenant, project_id, n, head, fields, token):
+        later.append(int(store._reserve_number(tenant, project_id, store._summed({})).session_count))
+        real(tenant, project_id, later[0], ProjectItem(latest_handoff=None, sessions_in_progress=0), {}, None)
+        raise Boom("database went away")
+
+    monkeypatch.setattr(store, "_fill_number", fail_after_another_reserved)
+    with pytest.raises(Boom):
+        store.create_session("acme", pid, {"credit_budget": 5})
+    assert later == [2]
+    hole = store.get_session("acme", pid, 1)
+    assert hole.status == "failed" and hole.start_warnings[0]["code"] == "creation_failed"
+    assert store.get_session("acme", pid, 2).status == "in_progress"
+    p = get_project("acme", pid)
+    assert (int(p.session_count), int(p.sessions_in_progress), int(p.sessions_failed), int(p.credit_budget)) \
+        == (2, 1, 1, 0)
+    monkeypatch.setattr(store, "_fill_number", real)
+    assert int(store.create_session("acme", pid, {})[0].number) == 3
+
+
+def test_a_project_deleted_while_a_session_is_written_keeps_nothing(pid, monkeypatch):
+    real = store._fill_number
+
+    def delete_meanwhile(*a, **kw):
+        session = real(*a, **kw)
+        ProjectItem(keys.tenant_pk("acme"), keys.project_sk(pid)).update(actions=[ProjectItem.state.set("deleting")])
+        return session
+
+    monkeypatch.setattr(store, "_fill_number", delete_meanwhile)
+    with pytest.raises(NotFound):
+        store.create_session("acme", pid, {"external_id": "e1"})
+    assert list(BaseItem.query(keys.project_pk("acme", pid))) == []
+    assert delete_project("acme", pid) == 1
+
+
+def test_an_unknown_account_takes_no_number(pid):
+    with pytest.raises(BadRequest) as e:
+        store.create_session("acme", pid, {"ai_account": "nope"})
+    assert e.value.field == "ai_account"
+    assert int(get_project("acme", pid).session_count) == 0
+
+
+def test_a_creation_that_died_holding_an_external_id_is_taken_over(pid, monkeypatch):
+    ExternalIdItem(keys.project_pk("acme", pid), keys.external_sk("dead"), project_id=pid, external_id="dead",
+                   number=0, claim="gone", created_at="2020-01-01T00:00:00.000Z").save()
+    s, _, created = store.create_or_link_session("acme", pid, {"external_id": "dead"})
+    assert created and int(s.number) == 1
+    ext = ExternalIdItem.get(keys.project_pk("acme", pid), keys.external_sk("dead"))
+    assert int(ext.number) == 1 and ext.claim is None
+    ExternalIdItem(keys.project_pk("acme", pid), keys.external_sk("busy"), project_id=pid, external_id="busy",
+                   number=0, claim="live", created_at=store.now_iso()).save()
+    monkeypatch.setattr(store, "CLAIM_WAIT_S", 0.1)
+    with pytest.raises(Conflict):
+        store.create_or_link_session("acme", pid, {"external_id": "busy"})
+    assert int(get_project("acme", pid).session_count) == 1
