@@ -24,6 +24,8 @@ N = TypeVar("N", int, float)
 # The handoff's size budget in characters, for the rule-based and the LLM writer alike.
 HANDOFF_BUDGET_CHARS = 9500
 
+_MiB = 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -40,6 +42,14 @@ class Settings:
     auth_cache_s: float
     max_body_bytes: int
     retry_base_s: float  # first delay before a failed handoff job is retried (doubles each time)
+    # Transcript imports (gzip bombs stop at these, with a 413): uncompressed bytes per path, one
+    # line, one whole JSON document, one stored message; and the raw body of PUT /api/uploads/{id}.
+    max_transcript_bytes: int = 64 * _MiB  # PUT .../transcript (the body itself is at most 4 MiB)
+    max_upload_bytes: int = 512 * _MiB  # through the upload URL (local PUT or S3)
+    max_upload_body_bytes: int = 512 * _MiB  # the compressed (or plain) body sent to the upload URL
+    max_line_bytes: int = 32 * _MiB
+    max_document_bytes: int = 64 * _MiB
+    max_message_bytes: int = 256 * 1024
 
 
 def _flag(name: str, default: str = "0") -> bool:
@@ -82,6 +92,12 @@ def settings() -> Settings:
         auth_cache_s=env_number(os.environ, "MSO_AUTH_CACHE_S", 60.0),
         max_body_bytes=env_number(os.environ, "MSO_MAX_BODY_BYTES", 6 * 1024 * 1024, minimum=1),
         retry_base_s=env_number(os.environ, "MSO_RETRY_BASE_S", 30.0),
+        max_transcript_bytes=env_number(os.environ, "MSO_MAX_TRANSCRIPT_BYTES", 64 * _MiB, minimum=1),
+        max_upload_bytes=env_number(os.environ, "MSO_MAX_UPLOAD_BYTES", 512 * _MiB, minimum=1),
+        max_upload_body_bytes=env_number(os.environ, "MSO_MAX_UPLOAD_BODY_BYTES", 512 * _MiB, minimum=1),
+        max_line_bytes=env_number(os.environ, "MSO_MAX_LINE_BYTES", 32 * _MiB, minimum=1),
+        max_document_bytes=env_number(os.environ, "MSO_MAX_DOCUMENT_BYTES", 64 * _MiB, minimum=1),
+        max_message_bytes=env_number(os.environ, "MSO_MAX_MESSAGE_BYTES", 256 * 1024, minimum=1),
     )
 
 

@@ -41,6 +41,26 @@ def _not_allowed(handler: Any) -> None:
     handler.wfile.write(NOT_ALLOWED_BODY)
 
 
+def _json_error(handler: Any, status: int, code: str, message: str) -> None:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    handler.close_connection = True  # the body was not read: the connection cannot be reused
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("X-Content-Type-Options", "nosniff")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def body_limit(path: str) -> int:
+    """What the server reads of a request body: the upload URL takes more than the API (as S3 and
+    API Gateway do); past it the answer is a 413 before a byte of the body is read."""
+    from chalicelib.config import settings
+
+    s = settings()
+    return s.max_upload_body_bytes if path.startswith("/api/uploads/") else s.max_body_bytes
+
+
 def install() -> None:
     global _patched
     if _patched:
@@ -55,6 +75,23 @@ def install() -> None:
                                      NOT_FOUND_BODY) from None
 
     local.LocalGateway._generate_lambda_event = generate
+    original_handle = local.ChaliceRequestHandler._generic_handle
+
+    def generic_handle(self: Any) -> None:
+        raw = self.headers.get("content-length", "0") or "0"
+        if not raw.strip().isascii() or not raw.strip().isdigit():
+            _json_error(self, 400, "invalid_request", "Content-Length is not a number of bytes")
+            return
+        limit = body_limit(self.path)
+        if int(raw) > limit:
+            _json_error(self, 413, "payload_too_large",
+                        f"the body is {int(raw):,} bytes; this server reads at most {limit:,} here "
+                        "(gzip the transcript, or use the upload URL from POST .../transcript-upload)")
+            return
+        original_handle(self)
+
+    for method in ("GET", "PUT", "POST", "HEAD", "DELETE", "PATCH", "OPTIONS"):
+        setattr(local.ChaliceRequestHandler, f"do_{method}", generic_handle)
     # socketserver's default listen backlog is 5: a burst of parallel requests (the dashboard, a
     # script creating 30 sessions at once) would see connections reset. API Gateway has no such limit.
     local.ThreadedHTTPServer.request_queue_size = 128

@@ -66,7 +66,8 @@ def upload_status(ctx: Ctx, upload_id: str) -> dict[str, Any]:
 @endpoint(bp, "/api/uploads/{upload_id}", "PUT", summary="Local large-upload target (make dev; S3 on AWS)",
           tag="transcripts", auth=False, consumes=tuple(RAW_TYPES))
 def local_upload(ctx: Ctx, upload_id: str) -> dict[str, Any]:
-    return uploads.import_upload(upload_id, io.BytesIO(ctx.request.raw_body or b""))
+    body = ctx.request.raw_body or b""
+    return uploads.import_upload(upload_id, io.BytesIO(body), size=len(body))
 
 
 @endpoint(bp, BASE + "/files", "PUT", summary="Set a session's file changes (JSON list or git diff --numstat)",

@@ -24,15 +24,23 @@ log = get_logger("transcripts")
 
 
 def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, *, fmt: str = "auto",
-                      conversation: str | None = None, upload_id: str | None = None) -> dict[str, Any]:
-    """Import `raw` as session `number`'s transcript; returns the import summary."""
+                      conversation: str | None = None, upload_id: str | None = None,
+                      max_bytes: int | None = None) -> dict[str, Any]:
+    """Import `raw` as session `number`'s transcript; returns the import summary.
+
+    `max_bytes` caps the uncompressed size (default: the direct-upload limit); past it, or past the
+    line and document limits, the import stops at once with a 413 and nothing is stored."""
+    from chalicelib.config import settings
     from chalicelib.transcripts.importing import open_transcript
 
     get_session(tenant, project_id, number)  # 404 before reading a byte
     upload_id = upload_id or new_id()
     writer = store.ChunkWriter(tenant, project_id, number, upload_id)
+    s = settings()
     try:
-        imp = open_transcript(raw, fmt, conversation=conversation)
+        imp = open_transcript(raw, fmt, conversation=conversation, max_bytes=max_bytes or s.max_transcript_bytes,
+                              max_line_bytes=s.max_line_bytes, max_document_bytes=s.max_document_bytes,
+                              max_message_bytes=s.max_message_bytes)
         for message in imp:
             writer.add(message.to_dict())
         writer.close()
@@ -65,7 +73,8 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
           messages=writer.count, chunks=writer.chunks, redactions=sum(info["redactions"].values()))
     return {"format": imp.format, "messages": writer.count, "chars": info["chars"],
             "tool_calls": info["tool_calls"], "tool_errors": info["tool_errors"], "tokens": info["tokens"],
-            "redactions": info["redactions"], "files": n_files, "upload_id": upload_id}
+            "redactions": info["redactions"], "files": n_files, "upload_id": upload_id,
+            "clipped_messages": imp.clipped}
 
 
 def _cursor(upload_id: str, offset: int) -> str:

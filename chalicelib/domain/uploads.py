@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 from chalicelib import aws
 from chalicelib.config import settings
 from chalicelib.domain.transcripts import import_transcript
-from chalicelib.errors import AppError, NotFound
+from chalicelib.errors import AppError, NotFound, PayloadTooLarge
 from chalicelib.storage import uploads as store
 from chalicelib.storage.sessions import get_session
 
@@ -38,7 +38,8 @@ def start_upload(tenant: str, project_id: str, number: int, *, fmt: str, convers
             "how": "PUT the raw file (gzip allowed) to upload_url; then GET status_url with your token"}
 
 
-def import_upload(upload_id: str, raw: BinaryIO) -> dict[str, Any]:
+def import_upload(upload_id: str, raw: BinaryIO, *, size: int | None = None) -> dict[str, Any]:
+    """Import an upload's body (`size`: its length when known, checked against the body limit)."""
     slot = store.get_slot(upload_id)
     if slot is None:
         raise NotFound("unknown or expired upload id: ask for a new one with POST .../transcript-upload",
@@ -47,8 +48,13 @@ def import_upload(upload_id: str, raw: BinaryIO) -> dict[str, Any]:
         return dict(slot.result)
     store.claim_slot(upload_id)
     try:
+        if size is not None and size > settings().max_upload_body_bytes:
+            raise PayloadTooLarge(
+                f"the upload is {size:,} bytes; an upload URL takes at most {settings().max_upload_body_bytes:,} "
+                "(gzip the file first: transcripts compress about 10 times)", code="payload_too_large")
         result = import_transcript(slot.tenant, slot.project_id, int(slot.number), raw, fmt=slot.format,
-                                   conversation=slot.conversation, upload_id=upload_id)
+                                   conversation=slot.conversation, upload_id=upload_id,
+                                   max_bytes=settings().max_upload_bytes)
     except AppError as e:
         store.finish_slot(upload_id, "failed", e.to_dict()["error"])
         raise
@@ -75,9 +81,10 @@ def handle_s3_object(bucket: str, key: str) -> str:
     if slot.status == "done":
         return "duplicate"
     s3 = aws.s3()
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    obj = s3.get_object(Bucket=bucket, Key=key)
+    body = obj["Body"]  # a stream: read as it is imported, never whole
     try:
-        import_upload(upload_id, body)
+        import_upload(upload_id, body, size=obj.get("ContentLength"))
         outcome = "done"
     except AppError:
         outcome = "rejected"  # bad input: recorded on the slot, not retried

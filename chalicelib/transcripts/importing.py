@@ -28,6 +28,7 @@ from .errors import (
 from .filechanges import FileChangeTracker
 from .importers import IMPORTERS, detect, sniff
 from .importers.base import sanitize
+from .limits import MAX_MESSAGE_BYTES, MessageClipper
 from .model import FileChange, Message
 from .redact import Redactor
 from .textstream import TextSource
@@ -43,17 +44,25 @@ class TranscriptImport:
     """One import in progress: iterate it once for redacted messages; read `stats` any time,
     `file_changes` (and the final `stats`) once iteration has completed."""
 
-    def __init__(self, source: TextSource, fmt: str, *, detected: bool, conversation: str | None = None) -> None:
+    def __init__(self, source: TextSource, fmt: str, *, detected: bool, conversation: str | None = None,
+                 max_message_bytes: int = MAX_MESSAGE_BYTES) -> None:
         self.format = fmt
         self.detected = detected  # True when the format came from auto-detection
         self._source = source
         self._importer = IMPORTERS[fmt](conversation=conversation)
+        self._importer.max_message_chars = max_message_bytes  # line-buffering importers stop there
+        self._clipper = MessageClipper(max_message_bytes)
         self._redactor = Redactor()
         self._tracker = FileChangeTracker(fmt)
         self._started = False
         self.complete = False
         self._file_changes: list[FileChange] | None = None
         self._n = self._chars = self._calls = self._errors = self._in = self._out = 0
+
+    @property
+    def clipped(self) -> int:
+        """Messages cut to the per-message limit so far (each ends with a marker saying how much)."""
+        return self._clipper.clipped
 
     @property
     def info(self) -> dict[str, Any]:
@@ -121,13 +130,16 @@ class TranscriptImport:
     def _run(self) -> Iterator[Message]:
         observe = self._tracker.observe
         redact = self._redactor.message
+        precut, cut = self._clipper.precut, self._clipper.cut
         first = True
         for msg in self._messages():
             if first:
                 first = False
                 self._mark_where(msg)
             observe(msg)  # before redaction: exact line counts; the tracker keeps no content
+            precut(msg)  # a huge message: drop what is never kept before the redactor scans it
             redact(msg)
+            cut(msg)  # then cut to the limit, after redaction, with a marker saying how much
             self._n += 1
             self._chars += msg.chars()
             if msg.tool_calls:
@@ -146,31 +158,38 @@ class TranscriptImport:
 
 
 def open_transcript(raw: BinaryIO | bytes, fmt: str = "auto", *, conversation: str | None = None,
-                    max_bytes: int | None = None) -> TranscriptImport:
+                    max_bytes: int | None = None, max_line_bytes: int | None = None,
+                    max_document_bytes: int | None = None,
+                    max_message_bytes: int = MAX_MESSAGE_BYTES) -> TranscriptImport:
     """Start importing `raw` (a binary stream or bytes; gzip or not) as `fmt` (one of FORMATS).
 
     Raises up front what the first 64 KB can tell: TranscriptUnknownFormat, TranscriptEmpty,
     TranscriptBinary, TranscriptNotUTF8, TranscriptBadGzip, TranscriptWrongFormat (declared format
     contradicted by the content). `conversation` selects one conversation in multi-conversation
-    exports (chatgpt: id or title; sharegpt: id or index). `max_bytes` caps the uncompressed size.
+    exports (chatgpt: id or title; sharegpt: id or index). `max_bytes` caps the uncompressed size
+    (TranscriptTooLarge, 413: a gzip bomb stops there), `max_line_bytes` one line of a line format,
+    `max_document_bytes` a whole-document (JSON) format; messages are cut to `max_message_bytes`.
     """
     fmt = (fmt or "auto").strip().lower()
     if fmt not in FORMATS:
         raise TranscriptUnknownFormat(
             f"Unknown transcript format {fmt!r}; use one of: {', '.join(FORMATS)}.", details={"formats": list(FORMATS)})
-    source = TextSource(raw, max_bytes=max_bytes)
+    source = TextSource(raw, max_bytes=max_bytes, max_line_bytes=max_line_bytes,
+                        max_document_bytes=max_document_bytes)
     if not source.head.strip() and source.at_eof:
         raise TranscriptEmpty("The transcript is empty: the upload has no content"
                               + (" after decompression." if source.compressed else "."))
     detected = detect(source.head)
     if fmt == "auto":
-        return TranscriptImport(source, detected, detected=True, conversation=conversation)
+        return TranscriptImport(source, detected, detected=True, conversation=conversation,
+                                max_message_bytes=max_message_bytes)
     if fmt != "text" and sniff(fmt, source.head) <= 0:
         hint = f"; it looks like {detected}" if detected != "text" else ""
         raise TranscriptWrongFormat(
             f"The upload is not in the {fmt} format{hint}. Upload it with format={detected if hint else 'auto'}, "
             "or upload the file the tool wrote unmodified.", format=fmt, details={"detected": detected})
-    return TranscriptImport(source, fmt, detected=False, conversation=conversation)
+    return TranscriptImport(source, fmt, detected=False, conversation=conversation,
+                            max_message_bytes=max_message_bytes)
 
 
 def import_all(raw: BinaryIO | bytes, fmt: str = "auto", *, conversation: str | None = None,

@@ -108,6 +108,14 @@ def _check_binary(head: bytes) -> None:
             f"{len(head)}): upload the text transcript the tool wrote (optionally gzip-compressed).")
 
 
+def _size(n: int) -> str:
+    """A byte limit as people write it: 64 MiB, 256 KiB, 1,000 bytes."""
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size and n % size == 0:
+            return f"{n // size:,} {unit}"
+    return f"{n:,} bytes"
+
+
 class TextSource:
     """Strict UTF-8 text over a (possibly gzip-compressed) byte stream.
 
@@ -116,11 +124,14 @@ class TextSource:
     `bytes_read` counts uncompressed bytes consumed so far; `line_no` the lines handed out.
     """
 
-    def __init__(self, raw: BinaryIO | bytes, *, max_bytes: int | None = None,
-                 head_bytes: int = HEAD_BYTES, chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(self, raw: BinaryIO | bytes, *, max_bytes: int | None = None, max_line_bytes: int | None = None,
+                 max_document_bytes: int | None = None, head_bytes: int = HEAD_BYTES,
+                 chunk_bytes: int = CHUNK_BYTES) -> None:
         if isinstance(raw, bytes | bytearray | memoryview):
             raw = io.BytesIO(bytes(raw))
         self.max_bytes = max_bytes
+        self.max_line_bytes = max_line_bytes  # one line, when iterated (JSONL, Markdown, text)
+        self.max_document_bytes = max_document_bytes  # the whole text, when read() at once (JSON documents)
         self.chunk_bytes = chunk_bytes
         self.bytes_read = 0
         self.line_no = 0
@@ -158,8 +169,9 @@ class TextSource:
         self.bytes_read += n
         if self.max_bytes is not None and self.bytes_read > self.max_bytes:
             raise TranscriptTooLarge(
-                f"The transcript is larger than {self.max_bytes} bytes uncompressed; split it or "
-                "upload a shorter session.")
+                f"The transcript is larger than {_size(self.max_bytes)} uncompressed (the limit on this path); "
+                "split it, upload a shorter session, or use the upload URL (POST .../transcript-upload), which "
+                "takes more.", details={"limit_bytes": self.max_bytes})
 
     def _read(self, n: int) -> bytes:
         try:
@@ -207,21 +219,38 @@ class TextSource:
         return text
 
     def read(self) -> str:
-        """The whole remaining text (whole-document formats only: memory grows with the file)."""
+        """The whole remaining text (whole-document formats only: memory grows with the file, up to
+        `max_document_bytes`)."""
         parts = [self._take_pending()]
         while not self._eof:
             parts.append(self._next_text())
+            if self.max_document_bytes is not None and self.bytes_read > self.max_document_bytes:
+                raise TranscriptTooLarge(
+                    f"This {_size(self.max_document_bytes)}+ transcript is one JSON document, which is parsed "
+                    f"whole: such files are limited to {_size(self.max_document_bytes)} uncompressed. Split the "
+                    "export, or upload a JSONL format.", details={"limit_bytes": self.max_document_bytes})
         text = "".join(parts)
         self.line_no = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
         return text
 
+    def _line_too_long(self) -> TranscriptTooLarge:
+        limit = self.max_line_bytes or 0
+        return TranscriptTooLarge(
+            f"Line {self.line_no + 1} of the transcript is longer than {_size(limit)} (no line break): "
+            "this is not a transcript a tool wrote.", line=self.line_no + 1, details={"limit_bytes": limit})
+
     def __iter__(self) -> Iterator[str]:
         text = self._take_pending()
         carry: list[str] = []
+        carried = 0
+        max_line = self.max_line_bytes
         while True:
             if text:
                 if "\n" not in text:
                     carry.append(text)
+                    carried += len(text)
+                    if max_line is not None and carried > max_line:
+                        raise self._line_too_long()
                 else:
                     parts = text.split("\n")
                     if carry:
@@ -229,6 +258,7 @@ class TextSource:
                         parts[0] = "".join(carry)
                         carry = []
                     last = parts.pop()
+                    carried = len(last)
                     if last:
                         carry.append(last)
                     for p in parts:

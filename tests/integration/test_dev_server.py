@@ -155,3 +155,24 @@ def test_unsupported_methods_get_a_json_405(_server, method):
     assert r.getheader("Content-Type") == "application/json"
     assert r.getheader("X-Content-Type-Options") == "nosniff"
     assert b"method_not_allowed" in body and b"Bearer x" not in body
+
+
+@pytest.mark.parametrize("path,length", [("/api/uploads/some-upload-id", 600 * 1024 * 1024),
+                                         ("/api/projects/p/sessions/1/transcript", 7 * 1024 * 1024)])
+def test_dev_server_refuses_an_oversized_body_before_reading_it(_server, path, length):
+    """A client announcing a huge body gets a 413 at once: the server never reads (or buffers) it."""
+    import http.client
+
+    base, _ = _server
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.putrequest("PUT", path)
+    conn.putheader("Content-Length", str(length))
+    conn.putheader("Content-Type", "application/gzip")
+    conn.endheaders()
+    conn.send(b"\x1f\x8b" + b"\0" * 1000)  # a start; the rest never comes
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    assert r.status == 413, body
+    assert b"payload_too_large" in body

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any, ClassVar, TextIO
 
 from ..errors import TranscriptEmpty, TranscriptInvalidJSON, TranscriptInvalidStructure
+from ..limits import MAX_MESSAGE_BYTES
 from ..model import Message
 
 _loads = json.loads
@@ -30,6 +31,7 @@ class Importer:
     def __init__(self, *, conversation: str | None = None) -> None:
         self.conversation = conversation
         self.info: dict[str, Any] = {}
+        self.max_message_chars = MAX_MESSAGE_BYTES  # line-built messages keep this much (BoundedLines)
 
     @classmethod
     def sniff(cls, head: str) -> float:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
+from ..limits import BoundedLines
 from ..model import Message, ToolCall
 from .base import Importer, is_injected
 
@@ -86,19 +87,19 @@ class MarkdownImporter(Importer):
     def parse(self, stream: TextIO | Iterable[str]) -> Iterator[Message]:
         role: str | None = None
         ts: str | None = None
-        buf: list[str] = []
+        buf = BoundedLines(self.max_message_chars)  # a message without end stops growing at the limit
         in_fence = False
 
         def flush() -> Message | None:
             nonlocal buf
-            lines, buf = buf, []
+            lines, buf = buf, BoundedLines(self.max_message_chars)
             if role is None:
                 return None
             while lines and (not lines[-1].strip() or _SEPARATOR.match(lines[-1])):
                 lines.pop()
             while lines and (not lines[0].strip() or _SEPARATOR.match(lines[0])):
                 lines.pop(0)
-            text = "\n".join(lines)
+            text = lines.joined()
             calls = []
             if role == "assistant" and ("Tool use:" in text or "data-tool-name" in text):
                 calls = [ToolCall(name=a or b) for a, b in _TOOL_USE.findall(text)]

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
+from ..limits import BoundedLines
 from ..model import Message
 from .base import Importer, is_injected
 
@@ -29,11 +30,12 @@ class TextImporter(Importer):
 
     def parse(self, stream: TextIO | Iterable[str]) -> Iterator[Message]:
         role = "user"
-        buf: list[str] = []
+        buf = BoundedLines(self.max_message_chars)
 
         def flush() -> Message | None:
-            text = "\n".join(buf).strip()
+            text = buf.joined().strip()
             buf.clear()
+            buf.size = buf.dropped = 0
             if not text:
                 return None
             return Message(role=role, text=text, injected=role == "user" and is_injected(text))  # type: ignore[arg-type]
