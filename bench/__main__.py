@@ -31,6 +31,8 @@ SECTIONS = [
      "must survive.", "bench.redaction_bench"),
     ("Contention", "100 concurrent session creations on one project (DynamoDB Local, over HTTP): latency p50/p99 "
      "and whether the numbers came out exactly 1..100.", "bench.contention_bench"),
+    ("CLI and hooks", "The `mso` command as Claude Code runs it: `session-start` wall time with the server up, "
+     "down and hung, `session-end` return time, and the CLI's import time.", "bench.cli_bench"),
 ]
 
 
