@@ -31,7 +31,7 @@ from mso_cli.state import forget_project, log, project_id, read_json, write_json
 # The API takes bodies up to 4 MiB; transcripts are sent gzip-compressed, so that is the limit
 # after compression. Larger files are refused here rather than sent and rejected.
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024
-MAX_FILE_BYTES = 200 * 1024 * 1024  # not even read past this (a compressed 4 MiB rarely holds more)
+MAX_FILE_BYTES = 64 * 1024 * 1024  # the server's uncompressed cap (MSO_MAX_TRANSCRIPT_BYTES): not read past it
 
 
 class Refused(Exception):
