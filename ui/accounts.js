@@ -1,46 +1,33 @@
 // AI accounts: list with spend, create in a modal.
-import { api, paths } from "./api.js";
+import { api, paths, requestSchema } from "./api.js";
 import {
-  busy, button, checks, clear, emptyState, errorState, field, formId, h, input, loading, meter, num, numberValue,
-  openModal, showFieldError, toast, validate,
+  busy, button, clear, emptyState, errorState, formDialog, h, loading, meter, num, toast,
 } from "./dom.js";
 import { forgetAccounts } from "./project.js";
 import { pageHead } from "./projects.js";
 
 function accountModal() {
-  return new Promise((resolve) => {
-    let created = null;
-    const fName = field("Name", input({ maxlength: 200, placeholder: "e.g. Team Anthropic account" }));
-    const fProvider = field("Provider", input({ maxlength: 100, placeholder: "e.g. anthropic, openai, cursor", list: "providers" }));
-    const providers = h("datalist", { id: "providers" },
-      ...["anthropic", "openai", "google", "cursor", "github-copilot", "mistral", "other"].map((p) => h("option", { value: p })));
-    const fBudget = field("Credit budget", input({ type: "number", min: 0, step: "any", inputmode: "decimal" }), { optional: true, hint: "Sessions drawing from this account count against it." });
-    const form = h("form", { class: "form", novalidate: true, id: formId() }, fName, fProvider, providers, fBudget);
-    const submit = button("Create account", { variant: "primary", type: "submit" });
-    submit.setAttribute("form", form.id);
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      if (submit.disabled) return;
-      const v = validate({
-        name: { field: fName, get: () => fName.control.value.trim(), check: checks.text(200, { required: true, label: "Name" }) },
-        provider: { field: fProvider, get: () => fProvider.control.value.trim(), check: checks.text(100, { required: true, label: "Provider" }) },
-        credit_budget: { field: fBudget, get: () => numberValue(fBudget.control), check: checks.number({ label: "Credit budget" }) },
-      });
-      if (!v) return;
+  const providers = h("datalist", { id: "providers" },
+    ...["anthropic", "openai", "google", "cursor", "github-copilot", "mistral", "other"].map((p) => h("option", { value: p })));
+  return formDialog({
+    title: "New AI account",
+    schema: requestSchema("/api/accounts", "post"),
+    fields: {
+      name: { label: "Name", placeholder: "e.g. Team Anthropic account" },
+      provider: { label: "Provider", placeholder: "e.g. anthropic, openai, cursor", attrs: { list: "providers" } },
+      credit_budget: { label: "Credit budget", kind: "number", optional: true, hint: "Sessions drawing from this account count against it." },
+    },
+    after: providers,
+    submitLabel: "Create account",
+    busyLabel: "Creating…",
+    submit: async (v) => {
       const body = { name: v.name, provider: v.provider };
       if (v.credit_budget !== null) body.credit_budget = v.credit_budget;
-      await busy(submit, async () => {
-        try {
-          created = await api("POST", paths.accounts(), { body });
-          forgetAccounts();
-          toast(`Account “${created.name}” created`, "success");
-          m.close();
-        } catch (err) {
-          if (!showFieldError(err, { name: fName, provider: fProvider, credit_budget: fBudget })) toast(err.message, "error");
-        }
-      }, "Creating…");
-    });
-    const m = openModal({ title: "New AI account", body: form, actions: [button("Cancel", { onclick: () => m.close() }), submit], onClose: () => resolve(created) });
+      const created = await api("POST", paths.accounts(), { body });
+      forgetAccounts();
+      toast(`Account “${created.name}” created`, "success");
+      return created;
+    },
   });
 }
 

@@ -158,3 +158,24 @@ export const paths = {
   accounts: () => "/api/accounts",
   stats: () => "/api/stats",
 };
+
+// ---- request schemas (the API's own limits, from its OpenAPI document) ----
+let openapiDoc = null;
+
+/**
+ * The JSON Schema of a route's request body, e.g. requestSchema("/api/projects", "post").
+ * Resolves to null when the document cannot be read (the API still validates every request).
+ */
+export function requestSchema(path, method) {
+  if (!openapiDoc) {
+    openapiDoc = api("GET", "/api/openapi.json", { auth: false }).catch(() => {
+      openapiDoc = null;
+      return null;
+    });
+  }
+  return Promise.resolve(openapiDoc).then((doc) => {
+    const op = doc && doc.paths && doc.paths[path] && doc.paths[path][method.toLowerCase()];
+    const body = op && op.requestBody && op.requestBody.content && op.requestBody.content["application/json"];
+    return (body && body.schema) || null;
+  });
+}

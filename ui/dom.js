@@ -393,33 +393,152 @@ export function validate(rules) {
   return out;
 }
 
-export const checks = {
-  text(max, { required = false, label = "This field" } = {}) {
+// ---- one form dialog for every create/edit form ----
+function schemaType(prop) {
+  const t = prop && prop.type;
+  return Array.isArray(t) ? t.find((x) => x !== "null") : t;
+}
+
+/** A check for one field from its property in the API's request schema (limits are not copied into JS). */
+function schemaCheck(prop, label, kind, required) {
+  const type = schemaType(prop);
+  if (type === "number" || type === "integer") {
     return (v) => {
-      if (required && !String(v || "").trim()) return `${label} is required.`;
-      if (v && v.length > max) return `${label} is too long: ${v.length} characters, the limit is ${max}.`;
-      return null;
-    };
-  },
-  number({ integer = false, label = "This value", max = 1e12 } = {}) {
-    return (v) => {
-      if (v === null || v === undefined || v === "") return null;
+      if (v === null || v === undefined || v === "") return required ? `${label} is required.` : null;
       if (typeof v !== "number" || Number.isNaN(v)) return `${label} must be a number.`;
-      if (v < 0) return `${label} must be 0 or more.`;
-      if (integer && !Number.isInteger(v)) return `${label} must be a whole number.`;
-      if (v > max) return `${label} is too large.`;
+      if (prop.minimum !== undefined && v < prop.minimum) return prop.minimum === 0 ? `${label} must be 0 or more.` : `${label} must be at least ${prop.minimum}.`;
+      if (type === "integer" && !Number.isInteger(v)) return `${label} must be a whole number.`;
+      if (prop.maximum !== undefined && v > prop.maximum) return `${label} is too large (at most ${num(prop.maximum)}).`;
       return null;
     };
-  },
-  lines(maxItems, maxLen, label = "This list") {
+  }
+  if (type === "array") {
+    const item = prop.items || {};
+    const what = kind === "tags" ? "tags" : "lines";
     return (list) => {
-      if (list.length > maxItems) return `${label} has ${list.length} lines; the limit is ${maxItems}.`;
-      const i = list.findIndex((s) => s.length > maxLen);
-      if (i >= 0) return `Line ${i + 1} is too long (${list[i].length} characters, the limit is ${maxLen}).`;
+      if (required && !list.length) return `${label} is required.`;
+      if (prop.maxItems !== undefined && list.length > prop.maxItems) return `${label} has ${list.length} ${what}; the limit is ${prop.maxItems}.`;
+      const i = item.maxLength !== undefined ? list.findIndex((x) => x.length > item.maxLength) : -1;
+      if (i >= 0) {
+        return kind === "tags"
+          ? `The tag “${list[i].slice(0, 20)}…” is too long (${list[i].length} characters, the limit is ${item.maxLength}).`
+          : `Line ${i + 1} is too long (${list[i].length} characters, the limit is ${item.maxLength}).`;
+      }
       return null;
     };
-  },
-};
+  }
+  return (v) => {
+    const s = String(v || "");
+    if (required && !s.trim()) return `${label} is required.`;
+    if (prop && prop.maxLength !== undefined && s.length > prop.maxLength) {
+      return `${label} is too long: ${s.length} characters, the limit is ${prop.maxLength}.`;
+    }
+    return null;
+  };
+}
+
+function fieldControl(spec) {
+  const a = spec.attrs || {};
+  switch (spec.kind) {
+    case "textarea":
+    case "lines":
+      return textarea({ rows: spec.rows || 3, placeholder: spec.placeholder, ...a });
+    case "number":
+    case "integer":
+      return input({ type: "number", min: 0, step: spec.kind === "integer" ? 1 : "any", inputmode: spec.kind === "integer" ? "numeric" : "decimal", placeholder: spec.placeholder, ...a });
+    case "select":
+      return select(spec.options || [], a);
+    default:
+      return input({ placeholder: spec.placeholder, ...a });
+  }
+}
+
+function fieldValue(spec, control) {
+  switch (spec.kind) {
+    case "number":
+    case "integer":
+      return numberValue(control);
+    case "lines":
+      return linesValue(control);
+    case "tags": {
+      const seen = new Set();
+      return control.value.split(",").map((t) => t.trim()).filter((t) => t && !seen.has(t) && seen.add(t));
+    }
+    case "select":
+      return control.value;
+    default:
+      return control.value.trim();
+  }
+}
+
+/**
+ * A form in a modal, with validation from the API's request schema. The one way views build forms.
+ *
+ * formDialog({
+ *   title, schema: Promise<JSON Schema>|schema|null (see api.js requestSchema), wide,
+ *   fields: {name: {label, kind: "text"|"textarea"|"lines"|"tags"|"number"|"integer"|"select", value,
+ *            required, optional, hint, placeholder, rows, options, attrs, span}},
+ *   layout: (f) => nodes (f: name -> field wrapper; default: the fields in order), before/after: nodes,
+ *   submitLabel, submitIcon, busyLabel,
+ *   submit: async (values, {form, fields, close}) => result   (throw an ApiError: shown on the field it names)
+ * }) -> Promise<result | null>  (null when cancelled)
+ *
+ * Limits (maxLength, minimum/maximum, maxItems, item length) come from the schema's properties, so
+ * the form and the API cannot disagree; `required` is the schema's list plus the field's flag.
+ */
+export function formDialog({ title, schema = null, fields, layout, before, after, wide = false, submitLabel = "Save",
+  submitIcon, busyLabel = "Saving…", submit }) {
+  return new Promise((resolve) => {
+    let result = null;
+    const f = {};
+    for (const [name, spec] of Object.entries(fields)) {
+      const control = fieldControl(spec);
+      if (spec.value !== undefined && spec.value !== null && spec.kind !== "select") {
+        control.value = Array.isArray(spec.value) ? spec.value.join(spec.kind === "tags" ? ", " : "\n") : String(spec.value);
+      } else if (spec.kind === "select" && spec.value !== undefined) control.value = spec.value;
+      f[name] = field(spec.label, control, { hint: spec.hint, optional: spec.optional });
+      if (spec.span) f[name].classList.add(spec.span);
+    }
+    let props = {};
+    let requiredNames = new Set();
+    const ready = Promise.resolve(schema).then((sch) => {
+      props = (sch && sch.properties) || {};
+      requiredNames = new Set((sch && sch.required) || []);
+      for (const [name, wrap] of Object.entries(f)) {
+        const p = props[name];
+        if (p && p.maxLength !== undefined && wrap.control.tagName !== "SELECT") wrap.control.maxLength = p.maxLength;
+      }
+    }).catch(() => {});
+    const form = h("form", { class: "form", novalidate: true, id: formId() },
+      before || null, layout ? layout(f) : Object.values(f), after || null);
+    const ok = button(submitLabel, { variant: "primary", type: "submit", icon: submitIcon });
+    ok.setAttribute("form", form.id);
+    const cancel = button("Cancel", { onclick: () => m.close() });
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (ok.disabled) return;
+      await ready;
+      const rules = {};
+      for (const [name, spec] of Object.entries(fields)) {
+        const label = spec.label;
+        const required = Boolean(spec.required || requiredNames.has(name));
+        rules[name] = { field: f[name], get: () => fieldValue(spec, f[name].control),
+          check: spec.kind === "select" ? () => null : schemaCheck(props[name], label, spec.kind, required) };
+      }
+      const values = validate(rules);
+      if (!values) return;
+      await busy(ok, async () => {
+        try {
+          result = await submit(values, { form, fields: f });
+          m.close();
+        } catch (err) {
+          if (!showFieldError(err, f)) toast(err.message, "error");
+        }
+      }, busyLabel);
+    });
+    const m = openModal({ title, body: form, actions: [cancel, ok], wide, onClose: () => resolve(result) });
+  });
+}
 
 /** Parse a number input: "" -> null, otherwise a Number (NaN when not a number). */
 export function numberValue(el) {

@@ -1,8 +1,8 @@
 // Knowledge base: search across projects, copy an item (counts a use), and a project's card with "Add".
-import { api, paths } from "./api.js";
+import { api, paths, requestSchema } from "./api.js";
 import {
-  busy, button, checks, clear, copyText, dateTime, emptyState, errorState, field, formId, h, input, loading,
-  openModal, plural, relTime, select, showFieldError, textarea, toast, validate,
+  busy, button, clear, copyText, dateTime, emptyState, errorState, formDialog, h, input, loading, plural, relTime,
+  select, textarea, toast,
 } from "./dom.js";
 import { pageHead } from "./projects.js";
 
@@ -87,51 +87,27 @@ export function knowledgeItem(item, { names = null, level = "h2" } = {}) {
 }
 
 // ---------------------------------------------------------------- add (modal)
-function parseTags(raw) {
-  const seen = new Set();
-  return raw.split(",").map((t) => t.trim()).filter((t) => t && !seen.has(t) && seen.add(t));
-}
-
 /** Modal: add a knowledge item to a project. Resolves to the created item, or null. */
 export function knowledgeModal(project) {
-  return new Promise((resolve) => {
-    let created = null;
-    const fTitle = field("Title", input({ maxlength: 200, required: true, placeholder: "e.g. Retry webhooks with an idempotency key" }));
-    const fKind = field("Kind", select(KINDS.map(([value, label]) => ({ value, label }))));
-    const fTags = field("Tags", input({ placeholder: "e.g. billing, webhooks" }), { optional: true, hint: "Comma-separated; up to 20, each up to 50 characters." });
-    const fBody = field("Text", textarea({ rows: 6, maxlength: 20000, required: true, placeholder: "What to do, and why it works" }));
-    const form = h("form", { class: "form", novalidate: true, id: formId() },
-      fTitle, h("div", { class: "form-row" }, fKind, fTags), fBody);
-    const submit = button("Add to knowledge", { variant: "primary", type: "submit" });
-    submit.setAttribute("form", form.id);
-    const cancel = button("Cancel", { onclick: () => m.close() });
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      if (submit.disabled) return;
-      const v = validate({
-        title: { field: fTitle, get: () => fTitle.control.value.trim(), check: checks.text(200, { required: true, label: "Title" }) },
-        kind: { field: fKind, get: () => fKind.control.value, check: () => null },
-        tags: { field: fTags, get: () => parseTags(fTags.control.value), check: (list) => {
-          if (list.length > 20) return `There are ${list.length} tags; the limit is 20.`;
-          const long = list.find((t) => t.length > 50);
-          return long ? `The tag “${long.slice(0, 20)}…” is too long (${long.length} characters, the limit is 50).` : null;
-        } },
-        body: { field: fBody, get: () => fBody.control.value.trim(), check: checks.text(20000, { required: true, label: "Text" }) },
-      });
-      if (!v) return;
+  return formDialog({
+    title: `Add knowledge · ${project.name}`,
+    schema: requestSchema("/api/projects/{project_id}/knowledge", "post"),
+    fields: {
+      title: { label: "Title", placeholder: "e.g. Retry webhooks with an idempotency key" },
+      kind: { label: "Kind", kind: "select", options: KINDS.map(([value, label]) => ({ value, label })) },
+      tags: { label: "Tags", kind: "tags", optional: true, placeholder: "e.g. billing, webhooks", hint: "Comma-separated." },
+      body: { label: "Text", kind: "textarea", rows: 6, placeholder: "What to do, and why it works" },
+    },
+    layout: (f) => [f.title, h("div", { class: "form-row" }, f.kind, f.tags), f.body],
+    submitLabel: "Add to knowledge",
+    busyLabel: "Adding…",
+    submit: async (v) => {
       const payload = { title: v.title, body: v.body, kind: v.kind };
       if (v.tags.length) payload.tags = v.tags;
-      await busy(submit, async () => {
-        try {
-          created = await api("POST", paths.knowledge(project.id), { body: payload });
-          toast(`“${created.title}” added to the knowledge base`, "success");
-          m.close();
-        } catch (err) {
-          if (!showFieldError(err, { title: fTitle, kind: fKind, tags: fTags, body: fBody })) toast(err.message, "error");
-        }
-      }, "Adding…");
-    });
-    const m = openModal({ title: `Add knowledge · ${project.name}`, body: form, actions: [cancel, submit], onClose: () => resolve(created) });
+      const created = await api("POST", paths.knowledge(project.id), { body: payload });
+      toast(`“${created.title}” added to the knowledge base`, "success");
+      return created;
+    },
   });
 }
 

@@ -1,9 +1,8 @@
 // One project: goal, pinned context, the session timeline; start and complete sessions.
-import { api, paths } from "./api.js";
+import { api, paths, requestSchema } from "./api.js";
 import {
-  busy, button, checks, clear, dateTime, duration, emptyState, errorState, field, formId, h, icon, input,
-  linesValue, loading, meter, num, numberValue, openModal, relTime, select, showFieldError, statusBadge,
-  textarea, toast, validate,
+  busy, button, clear, dateTime, duration, emptyState, errorState, formDialog, h, icon, input, loading, meter, num,
+  relTime, select, statusBadge, textarea, toast,
 } from "./dom.js";
 import { handoffDoc } from "./handoff.js";
 import { knowledgeCard } from "./knowledge.js";
@@ -49,71 +48,60 @@ export function announceStart(s) {
  * the newest session when not given). Resolves to the created session (with starting_handoff), or null.
  */
 export function startSessionModal(project, prev) {
-  return new Promise((resolve) => {
-    let created = null;
-    const fTitle = field("Title", input({ maxlength: 300, placeholder: "e.g. Wire the payment webhooks" }), { optional: true });
-    const fGoal = field("Goal of this session", textarea({ rows: 2, maxlength: 4000 }), { optional: true });
-    const acctSelect = select([{ value: "", label: "Loading accounts…" }], { disabled: true });
-    const fAcct = field("AI account", acctSelect, { optional: true, hint: "Credits are drawn from this account's budget." });
-    const fModel = field("Model", input({ maxlength: 200, placeholder: "e.g. claude-sonnet-4.5" }), { optional: true });
-    const fBudget = field("Credit budget", input({ type: "number", min: 0, step: "any", inputmode: "decimal" }), { optional: true });
-    const note = h("p", { class: "form-note", id: "start-note" }, "The previous session's handoff becomes the starting context of the new session.");
-    const form = h("form", { class: "form", novalidate: true, id: formId() },
-      fTitle, fGoal, h("div", { class: "form-row" }, fAcct, fModel), fBudget, note);
-    const defaults = (prev !== undefined ? Promise.resolve(prev) : latestSession(project)).catch(() => null);
-    Promise.all([loadAccounts(), defaults]).then(([accts, last]) => {
-      clear(acctSelect);
-      acctSelect.append(h("option", { value: "" }, accts.length ? "No account" : "No accounts yet (add them under AI accounts)"));
-      for (const a of accts) {
-        const left = Number(a.credit_budget) ? ` · ${num(a.credits_left)} left` : "";
-        acctSelect.append(h("option", { value: a.id }, `${a.name} (${a.provider})${left}`));
-      }
-      acctSelect.disabled = false;
-      if (!last) return;
-      if (last.ai_account && accts.some((a) => a.id === last.ai_account)) acctSelect.value = last.ai_account;
-      if (last.model && !fModel.control.value) fModel.control.value = last.model;
-      if (Number(last.credit_budget) && !fBudget.control.value) fBudget.control.value = String(last.credit_budget);
-      clear(note).append(
-        last.status === "in_progress"
-          ? `Session ${last.number} is still in progress: this session starts from the latest ready handoff. `
-          : `This session starts from the handoff of session ${last.number}${last.handoff && last.handoff.status !== "ready" ? " (shown as soon as it is written)" : ""}. `,
-        last.ai_account || last.model || Number(last.credit_budget) ? `Account, model and budget are taken from session ${last.number}.` : "");
-    }).catch(() => {
-      clear(acctSelect);
-      acctSelect.append(h("option", { value: "" }, "Accounts could not be loaded"));
-      acctSelect.disabled = false;
-    });
-    const submit = button("Start session", { variant: "primary", type: "submit", icon: "play" });
-    submit.setAttribute("form", form.id);
-    const cancel = button("Cancel", { onclick: () => m.close() });
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      if (submit.disabled) return;
-      const v = validate({
-        title: { field: fTitle, get: () => fTitle.control.value.trim(), check: checks.text(300, { label: "Title" }) },
-        goal: { field: fGoal, get: () => fGoal.control.value.trim(), check: checks.text(4000, { label: "Goal" }) },
-        ai_account: { field: fAcct, get: () => acctSelect.value, check: () => null },
-        model: { field: fModel, get: () => fModel.control.value.trim(), check: checks.text(200, { label: "Model" }) },
-        credit_budget: { field: fBudget, get: () => numberValue(fBudget.control), check: checks.number({ label: "Credit budget" }) },
-      });
-      if (!v) return;
+  let f = null;
+  const note = h("p", { class: "form-note", id: "start-note" }, "The previous session's handoff becomes the starting context of the new session.");
+  const dialog = formDialog({
+    title: `Start a session · ${project.name}`,
+    schema: requestSchema("/api/projects/{project_id}/sessions", "post"),
+    fields: {
+      title: { label: "Title", optional: true, placeholder: "e.g. Wire the payment webhooks" },
+      goal: { label: "Goal of this session", kind: "textarea", rows: 2, optional: true },
+      ai_account: { label: "AI account", kind: "select", optional: true, options: [{ value: "", label: "Loading accounts…" }],
+        attrs: { disabled: true }, hint: "Credits are drawn from this account's budget." },
+      model: { label: "Model", optional: true, placeholder: "e.g. claude-sonnet-4.5" },
+      credit_budget: { label: "Credit budget", kind: "number", optional: true },
+    },
+    layout: (fields) => {
+      f = fields;
+      return [f.title, f.goal, h("div", { class: "form-row" }, f.ai_account, f.model), f.credit_budget, note];
+    },
+    submitLabel: "Start session",
+    submitIcon: "play",
+    busyLabel: "Starting…",
+    submit: async (v) => {
       const body = {};
       for (const [k, val] of Object.entries(v)) if (val !== "" && val !== null) body[k] = val;
-      await busy(submit, async () => {
-        try {
-          created = await api("POST", paths.sessions(project.id), { body });
-          forgetAccounts();
-          m.close();
-          announceStart(created); // after close: a toast shown inside the dialog would go with it
-        } catch (err) {
-          if (!showFieldError(err, { title: fTitle, goal: fGoal, ai_account: fAcct, model: fModel, credit_budget: fBudget })) {
-            toast(err.message, "error");
-          }
-        }
-      }, "Starting…");
-    });
-    const m = openModal({ title: `Start a session · ${project.name}`, body: form, actions: [cancel, submit], onClose: () => resolve(created) });
+      const created = await api("POST", paths.sessions(project.id), { body });
+      forgetAccounts();
+      setTimeout(() => announceStart(created)); // after the dialog closes: a toast inside it would go with it
+      return created;
+    },
   });
+  const acctSelect = f.ai_account.control;
+  const defaults = (prev !== undefined ? Promise.resolve(prev) : latestSession(project)).catch(() => null);
+  Promise.all([loadAccounts(), defaults]).then(([accts, last]) => {
+    clear(acctSelect);
+    acctSelect.append(h("option", { value: "" }, accts.length ? "No account" : "No accounts yet (add them under AI accounts)"));
+    for (const a of accts) {
+      const left = Number(a.credit_budget) ? ` · ${num(a.credits_left)} left` : "";
+      acctSelect.append(h("option", { value: a.id }, `${a.name} (${a.provider})${left}`));
+    }
+    acctSelect.disabled = false;
+    if (!last) return;
+    if (last.ai_account && accts.some((a) => a.id === last.ai_account)) acctSelect.value = last.ai_account;
+    if (last.model && !f.model.control.value) f.model.control.value = last.model;
+    if (Number(last.credit_budget) && !f.credit_budget.control.value) f.credit_budget.control.value = String(last.credit_budget);
+    clear(note).append(
+      last.status === "in_progress"
+        ? `Session ${last.number} is still in progress: this session starts from the latest ready handoff. `
+        : `This session starts from the handoff of session ${last.number}${last.handoff && last.handoff.status !== "ready" ? " (shown as soon as it is written)" : ""}. `,
+      last.ai_account || last.model || Number(last.credit_budget) ? `Account, model and budget are taken from session ${last.number}.` : "");
+  }).catch(() => {
+    clear(acctSelect);
+    acctSelect.append(h("option", { value: "" }, "Accounts could not be loaded"));
+    acctSelect.disabled = false;
+  });
+  return dialog;
 }
 
 // ---------------------------------------------------------------- complete a session
@@ -127,75 +115,64 @@ const RECORD_FIELDS = [
   ["links", "Links", "PRs, docs, URLs"],
 ];
 
-/** Modal: complete a session. Resolves to {session?, queued: bool} or null when cancelled. */
-export function completeSessionModal(project, session) {
-  return new Promise((resolve) => {
-    let result = null;
-    const radios = h("fieldset", { class: "radio-group" }, h("legend", null, "Outcome"),
-      ...[["completed", "Completed"], ["failed", "Failed"]].map(([v, label], i) => h("label", { class: "radio-pill" },
-        h("input", { type: "radio", name: "status", value: v, checked: i === 0 }), h("span", null, label))));
-    const numInput = (v, integer) => {
-      const el = input({ type: "number", min: 0, step: integer ? 1 : "any", inputmode: integer ? "numeric" : "decimal" });
-      if (v !== null && v !== undefined && Number(v) !== 0) el.value = String(v);
-      return el;
-    };
-    const fCredits = field("Credits used", numInput(session.credits_used, false));
-    const fPlanned = field("Tasks planned", numInput(session.tasks_planned, true));
-    const fDone = field("Tasks completed", numInput(session.tasks_completed, true));
-    const recFields = {};
-    const recGroup = h("fieldset", { class: "group two" }, h("legend", null, "Record (one item per line)"));
-    for (const [key, label, hint] of RECORD_FIELDS) {
-      const ta = textarea({ rows: key === "accomplishments" || key === "next_steps" ? 3 : 2, placeholder: hint });
-      ta.value = (session[key] || []).join("\n");
-      recFields[key] = field(label, ta, { optional: true });
-      if (key === "links") recFields[key].classList.add("span-2");
-      recGroup.append(recFields[key]);
+/** The open-items checklist of the Complete form: ticked items go to `done_items` (by id). */
+function openItemsChecklist(project, session) {
+  const legend = () => h("legend", null, "Open items done in this session");
+  const group = h("fieldset", { class: "group", id: "open-items-checklist" }, legend(),
+    h("p", { class: "muted small" }, "Loading the project's open items…"));
+  const doneIds = new Set(session.done_items || []);
+  api("GET", paths.openItems(project.id), { query: { status: "open", limit: 100 } }).then((page) => {
+    const items = (page && page.items) || [];
+    clear(group).append(legend());
+    if (!items.length) {
+      group.append(h("p", { class: "muted small" }, "No open items: next steps and blockers of earlier sessions appear here until they are marked done."));
+      return;
     }
-    const modeSel = select([
-      { value: "auto", label: "Auto: LLM when configured, rules otherwise" },
-      { value: "rules", label: "Rules: deterministic, no LLM" },
-      { value: "llm", label: "LLM: summarize with the model (checked, falls back to rules)" },
-    ]);
-    const fMode = field("Handoff", modeSel, { hint: "How the next session's master prompt is written." });
-    const openGroup = h("fieldset", { class: "group", id: "open-items-checklist" }, h("legend", null, "Open items done in this session"),
-      h("p", { class: "muted small" }, "Loading the project's open items…"));
-    const doneIds = new Set(session.done_items || []);
-    api("GET", paths.openItems(project.id), { query: { status: "open", limit: 100 } }).then((page) => {
-      const items = (page && page.items) || [];
-      clear(openGroup).append(h("legend", null, "Open items done in this session"));
-      if (!items.length) {
-        openGroup.append(h("p", { class: "muted small" }, "No open items: next steps and blockers of earlier sessions appear here until they are marked done."));
-        return;
-      }
-      const list = h("div", { class: "checklist" });
-      for (const it of items) {
-        list.append(h("label", null, h("input", { type: "checkbox", name: "done_item", value: it.id, checked: doneIds.has(it.id) }),
-          h("span", { class: "grow" }, it.text), h("span", { class: "badge plain" }, it.kind.replace(/_/g, " ")),
-          h("span", { class: "muted small" }, `since session ${it.opened_by}`)));
-      }
-      openGroup.append(h("p", { class: "muted small" }, "Ticked items are closed: the next handoffs stop carrying them."), list);
-    }).catch((e) => {
-      clear(openGroup).append(h("legend", null, "Open items done in this session"), h("p", { class: "small err" }, e.message));
-    });
-    const form = h("form", { class: "form", novalidate: true, id: formId() },
-      radios, h("div", { class: "form-row three" }, fCredits, fPlanned, fDone), openGroup, recGroup, fMode);
-    const submit = button("Complete session", { variant: "primary", type: "submit", icon: "check" });
-    submit.setAttribute("form", form.id);
-    const cancel = button("Cancel", { onclick: () => m.close() });
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      if (submit.disabled) return;
-      const rules = {
-        credits_used: { field: fCredits, get: () => numberValue(fCredits.control), check: checks.number({ label: "Credits used" }) },
-        tasks_planned: { field: fPlanned, get: () => numberValue(fPlanned.control), check: checks.number({ integer: true, label: "Tasks planned" }) },
-        tasks_completed: { field: fDone, get: () => numberValue(fDone.control), check: checks.number({ integer: true, label: "Tasks completed" }) },
-      };
-      for (const [key, label] of RECORD_FIELDS) {
-        const f = recFields[key];
-        rules[key] = { field: f, get: () => linesValue(f.control), check: key === "links" ? checks.lines(100, 2000, label) : checks.lines(200, 4000, label) };
-      }
-      const v = validate(rules);
-      if (!v) return;
+    const list = h("div", { class: "checklist" });
+    for (const it of items) {
+      list.append(h("label", null, h("input", { type: "checkbox", name: "done_item", value: it.id, checked: doneIds.has(it.id) }),
+        h("span", { class: "grow" }, it.text), h("span", { class: "badge plain" }, it.kind.replace(/_/g, " ")),
+        h("span", { class: "muted small" }, `since session ${it.opened_by}`)));
+    }
+    group.append(h("p", { class: "muted small" }, "Ticked items are closed: the next handoffs stop carrying them."), list);
+  }).catch((e) => {
+    clear(group).append(legend(), h("p", { class: "small err" }, e.message));
+  });
+  return group;
+}
+
+/** Modal: complete a session. Resolves to {queued, response} or null when cancelled. */
+export function completeSessionModal(project, session) {
+  const radios = h("fieldset", { class: "radio-group" }, h("legend", null, "Outcome"),
+    ...[["completed", "Completed"], ["failed", "Failed"]].map(([v, label], i) => h("label", { class: "radio-pill" },
+      h("input", { type: "radio", name: "status", value: v, checked: i === 0 }), h("span", null, label))));
+  const nonZero = (v) => (v !== null && v !== undefined && Number(v) !== 0 ? v : undefined);
+  const fields = {
+    credits_used: { label: "Credits used", kind: "number", value: nonZero(session.credits_used) },
+    tasks_planned: { label: "Tasks planned", kind: "integer", value: nonZero(session.tasks_planned) },
+    tasks_completed: { label: "Tasks completed", kind: "integer", value: nonZero(session.tasks_completed) },
+  };
+  for (const [key, label, hint] of RECORD_FIELDS) {
+    fields[key] = { label, kind: "lines", optional: true, rows: key === "accomplishments" || key === "next_steps" ? 3 : 2,
+      placeholder: hint, value: session[key] || [], span: key === "links" ? "span-2" : undefined };
+  }
+  fields.handoff_mode = { label: "Handoff", kind: "select", hint: "How the next session's master prompt is written.", options: [
+    { value: "auto", label: "Auto: LLM when configured, rules otherwise" },
+    { value: "rules", label: "Rules: deterministic, no LLM" },
+    { value: "llm", label: "LLM: summarize with the model (checked, falls back to rules)" },
+  ] };
+  return formDialog({
+    title: `Complete session ${session.number}`,
+    wide: true,
+    schema: requestSchema("/api/projects/{project_id}/sessions/{number}/complete", "post"),
+    fields,
+    layout: (f) => [radios, h("div", { class: "form-row three" }, f.credits_used, f.tasks_planned, f.tasks_completed),
+      openItemsChecklist(project, session),
+      h("fieldset", { class: "group two" }, h("legend", null, "Record (one item per line)"), ...RECORD_FIELDS.map(([k]) => f[k])),
+      f.handoff_mode],
+    submitLabel: "Complete session",
+    submitIcon: "check",
+    submit: async (v, { form }) => {
       const status = form.querySelector('input[name="status"]:checked').value;
       const body = { status };
       const ticked = Array.from(form.querySelectorAll('input[name="done_item"]:checked')).map((el) => el.value);
@@ -205,20 +182,10 @@ export function completeSessionModal(project, session) {
         if (Array.isArray(val) && !val.length && !(session[k] || []).length) continue;
         body[k] = val;
       }
-      const all = { credits_used: fCredits, tasks_planned: fPlanned, tasks_completed: fDone, ...recFields, handoff_mode: fMode };
-      await busy(submit, async () => {
-        try {
-          body.handoff_mode = modeSel.value;
-          const res = await api("POST", paths.complete(project.id, session.number), { body });
-          result = { queued: true, response: res };
-          toast(`Session ${session.number} ${status}. The handoff is being written.`, "success");
-          m.close();
-        } catch (err) {
-          if (!showFieldError(err, all)) toast(err.message, "error");
-        }
-      }, "Saving…");
-    });
-    const m = openModal({ title: `Complete session ${session.number}`, body: form, actions: [cancel, submit], wide: true, onClose: () => resolve(result) });
+      const res = await api("POST", paths.complete(project.id, session.number), { body });
+      toast(`Session ${session.number} ${status}. The handoff is being written.`, "success");
+      return { queued: true, response: res };
+    },
   });
 }
 
@@ -240,11 +207,19 @@ function pinsCard(project) {
     }
   };
 
+  // the API's limits for pins (PUT .../pins takes a list: its maxItems and item maxLength)
+  const limits = { items: Infinity, chars: Infinity };
+  requestSchema("/api/projects/{project_id}/pins", "put").then((sch) => {
+    const list = sch && (sch.type === "array" ? sch : (sch.oneOf || []).find((x) => x.type === "array"));
+    if (list && list.maxItems) limits.items = list.maxItems;
+    if (list && list.items && list.items.maxLength) limits.chars = list.items.maxLength;
+  });
+
   const showEditor = () => {
     clear(card);
     const list = h("ul", { class: "pins", "aria-label": "Pinned items" });
     const addRow = (text = "") => {
-      const ta = textarea({ rows: 2, maxlength: 4000, "aria-label": "Pinned item" });
+      const ta = textarea({ rows: 2, maxlength: Number.isFinite(limits.chars) ? limits.chars : undefined, "aria-label": "Pinned item" });
       ta.value = text;
       const rm = button("Remove", { iconOnly: true, icon: "x", variant: "ghost", label: "Remove this item", onclick: () => {
         li.remove();
@@ -259,8 +234,8 @@ function pinsCard(project) {
     if (!pins.length) addRow("");
     const err = h("div", { class: "err", role: "alert" });
     const add = button("Add item", { small: true, icon: "plus", onclick: () => {
-      if (list.children.length >= 100) {
-        err.textContent = "At most 100 pinned items.";
+      if (list.children.length >= limits.items) {
+        err.textContent = `At most ${limits.items} pinned items.`;
         return;
       }
       addRow("").focus();
@@ -269,13 +244,13 @@ function pinsCard(project) {
     const cancel = button("Cancel", { small: true, onclick: showView });
     save.addEventListener("click", () => busy(save, async () => {
       const items = Array.from(list.querySelectorAll("textarea")).map((t) => t.value.trim()).filter(Boolean);
-      const long = items.findIndex((s) => s.length > 4000);
-      if (items.length > 100) {
-        err.textContent = `At most 100 pinned items (you have ${items.length}).`;
+      const long = items.findIndex((s) => s.length > limits.chars);
+      if (items.length > limits.items) {
+        err.textContent = `At most ${limits.items} pinned items (you have ${items.length}).`;
         return;
       }
       if (long >= 0) {
-        err.textContent = `Item ${long + 1} is longer than 4000 characters.`;
+        err.textContent = `Item ${long + 1} is longer than ${limits.chars} characters.`;
         return;
       }
       try {

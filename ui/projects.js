@@ -1,8 +1,8 @@
 // Projects: the list (paged), create/edit in a modal, delete with confirmation.
-import { api, paths } from "./api.js";
+import { api, paths, requestSchema } from "./api.js";
 import {
-  busy, button, checks, formId, clear, confirmModal, emptyState, errorState, field, h, icon, input, loading, meter, num,
-  openModal, plural, relTime, showFieldError, textarea, toast, validate,
+  busy, button, clear, confirmModal, emptyState, errorState, formDialog, h, icon, loading, meter, num, plural,
+  relTime, textarea, toast,
 } from "./dom.js";
 
 const PAGE = 24;
@@ -35,62 +35,33 @@ export { statCard };
 
 /** Project form in a modal. `project` null = create. Resolves to the saved project, or null. */
 export function projectModal(project) {
-  return new Promise((resolve) => {
-    let saved = null;
-    const fName = field("Name", input({ maxlength: 200, required: true, value: project ? project.name : "", placeholder: "e.g. Billing service rewrite" }));
-    const fDesc = field("Description", textarea({ rows: 3, maxlength: 4000, placeholder: "What this project is about" }), { optional: true });
-    const fGoal = field("Goal", textarea({ rows: 3, maxlength: 4000, placeholder: "What done looks like; every handoff carries it" }), { optional: true });
-    fDesc.control.value = (project && project.description) || "";
-    fGoal.control.value = (project && project.goal) || "";
-    const form = h("form", { class: "form", novalidate: true, id: formId() }, fName, fDesc, fGoal);
-    const submit = button(project ? "Save changes" : "Create project", { variant: "primary", type: "submit" });
-    submit.setAttribute("form", form.id);
-    const cancel = button("Cancel", { onclick: () => m.close() });
-    const doSave = async () => {
-      if (submit.disabled) return;
-      const v = validate({
-        name: { field: fName, get: () => fName.control.value.trim(), check: checks.text(200, { required: true, label: "Name" }) },
-        description: { field: fDesc, get: () => fDesc.control.value.trim(), check: checks.text(4000, { label: "Description" }) },
-        goal: { field: fGoal, get: () => fGoal.control.value.trim(), check: checks.text(4000, { label: "Goal" }) },
-      });
-      if (!v) return;
-      await busy(submit, async () => {
-        try {
-          if (project) {
-            const body = {};
-            if (v.name !== project.name) body.name = v.name;
-            if (v.description !== (project.description || "")) body.description = v.description || null;
-            if (v.goal !== (project.goal || "")) body.goal = v.goal || null;
-            if (!Object.keys(body).length) {
-              saved = project;
-              m.close();
-              return;
-            }
-            saved = await api("PATCH", paths.project(project.id), { body });
-            toast("Project saved", "success");
-          } else {
-            const body = { name: v.name };
-            if (v.description) body.description = v.description;
-            if (v.goal) body.goal = v.goal;
-            saved = await api("POST", paths.projects(), { body });
-            toast(`Project “${saved.name}” created`, "success");
-          }
-          m.close();
-        } catch (e) {
-          if (!showFieldError(e, { name: fName, description: fDesc, goal: fGoal })) toast(e.message, "error");
-        }
-      }, "Saving…");
-    };
-    form.addEventListener("submit", (e) => {
-      e.preventDefault();
-      doSave();
-    });
-    const m = openModal({
-      title: project ? "Edit project" : "New project",
-      body: form,
-      actions: [cancel, submit],
-      onClose: () => resolve(saved),
-    });
+  return formDialog({
+    title: project ? "Edit project" : "New project",
+    schema: project ? requestSchema("/api/projects/{project_id}", "patch") : requestSchema("/api/projects", "post"),
+    fields: {
+      name: { label: "Name", required: true, value: project && project.name, placeholder: "e.g. Billing service rewrite" },
+      description: { label: "Description", kind: "textarea", optional: true, value: project && project.description, placeholder: "What this project is about" },
+      goal: { label: "Goal", kind: "textarea", optional: true, value: project && project.goal, placeholder: "What done looks like; every handoff carries it" },
+    },
+    submitLabel: project ? "Save changes" : "Create project",
+    submit: async (v) => {
+      if (project) {
+        const body = {};
+        if (v.name !== project.name) body.name = v.name;
+        if (v.description !== (project.description || "")) body.description = v.description || null;
+        if (v.goal !== (project.goal || "")) body.goal = v.goal || null;
+        if (!Object.keys(body).length) return project;
+        const saved = await api("PATCH", paths.project(project.id), { body });
+        toast("Project saved", "success");
+        return saved;
+      }
+      const body = { name: v.name };
+      if (v.description) body.description = v.description;
+      if (v.goal) body.goal = v.goal;
+      const saved = await api("POST", paths.projects(), { body });
+      toast(`Project “${saved.name}” created`, "success");
+      return saved;
+    },
   });
 }
 

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.e2e_support import ApiClient, Server, goto, sign_in
 from tests.e2e.test_dashboard import finish_session, make_project, start_session, wait_handoff
@@ -114,3 +115,27 @@ def test_llm_status_fallback_reason_and_versions(page: Any, server: Server, api:
     card.get_by_text("No LLM configured").wait_for()
     card.locator("#llm-last-failure").get_by_text("LLM not configured").wait_for()
     assert "router.huggingface.co" in card.inner_text()
+
+
+def test_form_limits_come_from_the_api_schema(page: Any, server: Server, api: ApiClient) -> None:
+    schema = api.get("/api/openapi.json")["paths"]["/api/projects"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]["properties"]
+    sign_in(page, server, "#/projects")
+    page.get_by_role("button", name="New project").first.click()
+    dialog = page.get_by_role("dialog", name="New project")
+    name = dialog.get_by_label("Name")
+    name.wait_for()
+    expect(name).to_have_attribute("maxlength", str(schema["name"]["maxLength"]))  # once the schema is read
+    assert dialog.get_by_label("Goal").get_attribute("maxlength") == str(schema["goal"]["maxLength"])
+    dialog.get_by_role("button", name="Create project").click()
+    dialog.get_by_text("Name is required.").wait_for()
+    page.keyboard.press("Escape")
+    # a list field: the complete form names the line that is too long, with the API's item limit
+    pid = make_project(api, name=f"Limits {_uid()}")["id"]
+    start_session(api, pid)
+    goto(page, server, f"#/projects/{pid}/sessions/1")
+    page.get_by_role("button", name="Complete session").click()
+    dialog = page.get_by_role("dialog", name="Complete session 1")
+    dialog.get_by_label("Next steps").fill("ok\n" + "x" * 4001)
+    dialog.get_by_role("button", name="Complete session").click()
+    dialog.get_by_text("Line 2 is too long (4001 characters, the limit is 4000).").wait_for()
