@@ -166,7 +166,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     try:
         read_transcript(path)
     except Refused as e:
-        return _fail(f"{e} (the API's size limit; upload it through the dashboard's large-upload route)")
+        return _fail(f"{e}: the API takes transcripts up to these limits")
     info = _push_one(path, agent=args.agent, project=args.project, complete=not args.no_complete,
                      mode=args.handoff_mode)
     _say(f"pushing {info['path']} as session {info['external_id']} of {info['project']!r}"

@@ -81,10 +81,11 @@ class Home:
         dest = self.home / ".claude" / "projects" / self.mangled / f"{sid}.jsonl"
         dest.parent.mkdir(parents=True, exist_ok=True)
         src = TRANSCRIPTS / "claude-code" / f"{sid}.jsonl.gz"
-        if src.exists():
-            dest.write_bytes(gzip.decompress(src.read_bytes()))
-        else:  # a session id of our own: reuse the first real transcript's content
-            dest.write_bytes(gzip.decompress((TRANSCRIPTS / "claude-code" / f"{CLAUDE_IDS[0]}.jsonl.gz").read_bytes()))
+        if not src.exists():  # a session id of our own: reuse the first real transcript's content
+            src = TRANSCRIPTS / "claude-code" / f"{CLAUDE_IDS[0]}.jsonl.gz"
+        # recorded where Claude Code would have kept it: the session's cwd is this directory
+        text = gzip.decompress(src.read_bytes()).decode()
+        dest.write_text(re.sub(r"/home/USER/projects/spotter-worktrees/spotter-[a-z]+", str(self.cwd), text))
         return dest
 
     def codex_rollout(self, sid: str) -> Path:

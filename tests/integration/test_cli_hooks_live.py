@@ -146,3 +146,60 @@ def test_a_hook_without_settings_prints_nothing_and_logs(home):
     r = home.mso("hook", "claude", "session-start", stdin=home.payload("claude-session-start", "x1"), env=env)
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
     assert any(e["event"] == "session_start_offline" for e in home.log_events())
+
+
+def test_commands_login_push_sync_handoff_doctor(home, server, tenant):
+    import os
+    import time
+
+    token = home.env.pop("MSO_TOKEN")
+    url = home.env.pop("MSO_API_URL")
+    bad = home.mso("login", "--url", url, "--token", "wrong")
+    assert bad.returncode == 1 and "refused the token" in bad.stderr
+    ok = home.mso("login", "--url", url + "/api", "--token", token)
+    assert ok.returncode == 0, ok
+    cfg = (home.home / ".config" / "mso" / "config.toml").read_text()
+    assert f'api_url = "{url}"' in cfg and token in cfg
+    (home.cwd / ".mso.toml").write_text('project = "Spotter app"\n')
+    who = home.mso("whoami")
+    assert who.returncode == 0 and "Spotter app" in who.stdout and ".mso.toml" in who.stdout
+
+    # push --latest: the newest Claude Code transcript of this directory, then again: same session
+    a, b = CLAUDE_IDS
+    old = home.claude_transcript(a)
+    t0 = time.time() - 3 * 3600
+    os.utime(old, (t0, t0))
+    home.claude_transcript(b)
+    r = home.mso("push", "--latest", "--handoff-mode", "rules")
+    assert r.returncode == 0 and "delivered 1" in r.stdout, r
+    assert home.mso("push", "--latest").returncode == 0
+    assert [(s["external_id"], s["status"]) for s in _sessions(tenant)] == [(b, "completed")]
+    wait_for(lambda: _handoff_ready(tenant, 1))
+
+    # sync: every recent transcript, in the project of the directory it was recorded in; twice
+    home.codex_rollout(str(uuid.uuid4()))
+    assert "3 transcript(s) found" in home.mso("sync", "--since", "1d", "--dry-run").stdout
+    r = home.mso("sync", "--since", "1d")
+    assert r.returncode == 0 and "delivered 3" in r.stdout, r
+    r = home.mso("sync", "--since", "1d")
+    assert r.returncode == 0
+    got = {s["external_id"]: s for s in _sessions(tenant)}
+    assert len(got) == 3  # no duplicate of the pushed session, nothing new on the second sync
+    assert got[a]["status"] == "completed" and got[a]["project_id"] == got[b]["project_id"]  # quiet 3 h: completed
+    [codex] = [s for k, s in got.items() if k not in (a, b)]
+    assert codex["agent"] == "codex" and codex["status"] == "in_progress"  # still being written: upload only
+    assert codex["project_id"] != got[a]["project_id"]  # recorded in /home/dev/proj/calc: project "calc"
+
+    # the handoff, cut to a size, to a file
+    out = home.cwd / "next.md"
+    r = home.mso("handoff", "--max-chars", "3000", "--out", str(out))
+    assert r.returncode == 0 and out.read_text().startswith("#")
+    js = home.mso("handoff", "--format", "json")
+    assert json.loads(js.stdout)["from_session"] in (got[a]["number"], got[b]["number"])
+
+    assert home.mso("install", "claude").returncode == 0
+    doc = home.mso("doctor")
+    assert "[ok] server answers" in doc.stdout and "claude hooks: PreCompact, SessionEnd, SessionStart" in doc.stdout
+    assert doc.returncode == 0, doc.stdout
+    settings = json.loads((home.home / ".claude" / "settings.json").read_text())
+    assert settings["hooks"]["SessionStart"][0]["hooks"][0]["command"].endswith("mso hook claude session-start")
