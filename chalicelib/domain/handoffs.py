@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -187,20 +188,82 @@ def run_job(job: dict[str, Any]) -> str:
 
         # before finish: the writes are idempotent, so a crash here heals on the job's retry
         write_back(tenant, project_id, number, result["data"], carried_too=bool(inputs.get("ledger_seed")))
+        fit_result(result)
+        ok = store.finish(tenant, project_id, number, job_id, result)
     except Exception as e:
+        # whatever went wrong, the handoff says so (a job never stays "running"); the caller retries
         store.fail(tenant, project_id, number, job_id, f"{type(e).__name__}: the handoff could not be built")
         log.exception("job_failed", extra={"fields": {"job_id": job_id}})
         raise
-    ok = store.finish(tenant, project_id, number, job_id, result)
-    if ok and claimed.mode != "rules":
-        record_llm_outcome(tenant, project_id, number, result)
     if ok:
-        from chalicelib.domain.knowledge import offer_learnings
-
-        offer_learnings(tenant, project_id, number, list(inputs["session"].get("learnings") or []))
+        _after_ready(tenant, project_id, number, claimed.mode, result, inputs)
     event(log, "job_done" if ok else "job_superseded", job_id=job_id, method=result["method"],
           input_chars=result["input_chars"], output_chars=result["output_chars"])
     return "ready" if ok else "duplicate"
+
+
+def _after_ready(tenant: str, project_id: str, number: int, mode: str, result: dict[str, Any],
+                 inputs: dict[str, Any]) -> None:
+    """Bookkeeping once the handoff is stored: a failure here is logged, the handoff stays ready."""
+    try:
+        if mode != "rules":
+            record_llm_outcome(tenant, project_id, number, result)
+        from chalicelib.domain.knowledge import offer_learnings
+
+        offer_learnings(tenant, project_id, number, list(inputs["session"].get("learnings") or []))
+    except Exception:  # noqa: BLE001 - the document is stored; these extras must not undo that
+        log.exception("job_after_ready_failed", extra={"fields": {"project_id": project_id, "number": number}})
+
+
+# A handoff document (markdown + data + must_keep) is stored twice, on the handoff and its version
+# item, each under DynamoDB's 400 KB: past this, the biggest parts of `data` are trimmed to fit.
+MAX_DOCUMENT_BYTES = 300_000
+
+
+def _json_bytes(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8"))
+
+
+def _shrink(value: Any) -> Any:
+    """`value` with its largest part halved (lists keep their first half, strings their start)."""
+    if isinstance(value, str):
+        return value[: len(value) // 2] + "…"
+    if isinstance(value, list):
+        if len(value) > 1:
+            return value[: len(value) // 2]
+        return [_shrink(v) for v in value]
+    if isinstance(value, dict) and value:
+        key = max(value, key=lambda k: _json_bytes(value[k]))
+        return {**value, key: _shrink(value[key])}
+    return value
+
+
+def fit_result(result: dict[str, Any], max_bytes: int = MAX_DOCUMENT_BYTES) -> bool:
+    """Trim `result` in place until its document fits an item; True when something was cut.
+
+    `data` and `must_keep` shrink first (largest part first); the Markdown, which is what a session
+    reads, is cut last and only if it alone is too large. `data["trimmed"]` then says so."""
+    def size() -> int:
+        return _json_bytes([result["markdown"], result["data"], result["must_keep"]])
+
+    if size() <= max_bytes:
+        return False
+    for _ in range(200):
+        over = size() - max_bytes
+        if over <= 0:
+            break
+        md = _json_bytes(result["markdown"])
+        if _json_bytes(result["data"]) + _json_bytes(result["must_keep"]) < 64:  # nothing left but Markdown
+            result["markdown"] = result["markdown"].encode("utf-8")[: max(0, md - over - 64)].decode(
+                "utf-8", "ignore") + "\n\n[… cut to fit storage]"
+            continue
+        if _json_bytes(result["must_keep"]) > _json_bytes(result["data"]):
+            result["must_keep"] = _shrink(result["must_keep"])
+        else:
+            result["data"] = _shrink(result["data"])
+    result["data"] = {**result["data"], "trimmed": True}
+    result["output_chars"] = len(result["markdown"])
+    return True
 
 
 def generate(inputs: dict[str, Any], *, mode: str, budget_chars: int) -> dict[str, Any]:

@@ -5,11 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.common import json_number
+from chalicelib.errors import BadRequest
 from chalicelib.storage import projects as store
 from chalicelib.storage.models import ProjectItem
 from chalicelib.transcripts.redact import redact_fields
 
 TEXT_FIELDS = ("name", "description", "goal", "pins")  # user-typed: redacted on write
+# Pins live on the project item and go into every handoff: together they keep well inside an item.
+PINS_MAX_BYTES = 128 * 1024
+
+
+def check_pins(pins: list[str] | None) -> None:
+    """Refuse pins that, together, no item could hold (400 naming `pins`)."""
+    total = sum(len(p.encode("utf-8")) for p in pins or [])
+    if total > PINS_MAX_BYTES:
+        raise BadRequest(f"the pins total {total:,} bytes; a project keeps at most {PINS_MAX_BYTES:,} of pins "
+                         "(pin the essentials; long notes belong in the knowledge base)", code="pins_too_large",
+                         field="pins")
 
 
 def project_json(p: ProjectItem) -> dict[str, Any]:
@@ -40,6 +52,7 @@ def project_json(p: ProjectItem) -> dict[str, Any]:
 
 
 def create(tenant: str, body: dict[str, Any]) -> dict[str, Any]:
+    check_pins(body.get("pins"))
     body = redact_fields(body, TEXT_FIELDS)
     item = store.create_project(tenant, name=body["name"].strip(), description=body.get("description"),
                                 goal=body.get("goal"), pins=body.get("pins"))
@@ -56,6 +69,7 @@ def list_page(tenant: str, *, limit: int, cursor: str | None) -> dict[str, Any]:
 
 
 def update(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    check_pins(body.get("pins"))
     changes = redact_fields(body, TEXT_FIELDS)
     if "name" in changes:
         changes["name"] = changes["name"].strip()
@@ -64,6 +78,7 @@ def update(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]
 
 def set_pins(tenant: str, project_id: str, pins: list[str]) -> dict[str, Any]:
     """Replace the pinned context: items every handoff carries verbatim."""
+    check_pins(pins)
     pins = redact_fields({"pins": pins}, ("pins",))["pins"]
     store.update_project(tenant, project_id, {"pins": pins})
     return {"items": pins}
