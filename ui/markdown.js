@@ -65,6 +65,13 @@ export function renderMarkdown(md) {
   }
   const html = p.parse(String(md || ""));
   const frag = purifier().sanitize(html, PURIFY_OPTIONS);
+  // The page has one h1 (its title): a document's "# Title" becomes an h2, its "##" an h3, and so on.
+  for (const el of Array.from(frag.querySelectorAll("h1, h2, h3, h4, h5"))) {
+    const lower = document.createElement(`h${Number(el.tagName[1]) + 1}`);
+    lower.dataset.md = el.tagName.toLowerCase();
+    lower.append(...el.childNodes);
+    el.replaceWith(lower);
+  }
   container.append(frag);
   return container;
 }

@@ -95,7 +95,7 @@ function projectCard(p, onChange) {
   const title = h("h2", null, h("a", { href: `#/projects/${encodeURIComponent(p.id)}` }, p.name));
   const credits = h("div", { class: "counter" },
     h("div", { class: "k" }, "Credits"),
-    h("div", { class: "v" }, num(p.credits_used), p.credit_budget ? h("small", null, ` / ${num(p.credit_budget)}`) : null),
+    h("div", { class: "v" }, num(p.credits_used), h("small", null, p.credit_budget ? ` / ${num(p.credit_budget)}` : " used")),
     meter(p.credits_used, p.credit_budget));
   const edit = button("Edit", { small: true, iconOnly: true, variant: "ghost", icon: "edit", label: `Edit ${p.name}`, title: "Edit", onclick: async () => {
     const saved = await projectModal(p);
@@ -106,7 +106,8 @@ function projectCard(p, onChange) {
   } });
   return h("article", { class: "card project-card", "aria-label": p.name, dataset: { projectId: p.id } },
     h("div", { class: "head" }, title, s.in_progress ? h("span", { class: "badge badge-in_progress" }, `${num(s.in_progress)} active`) : null),
-    p.description ? h("p", { class: "desc" }, p.description) : h("p", { class: "desc desc-none" }, "No description"),
+    p.description || p.goal ? h("p", { class: "desc" }, p.description || p.goal)
+      : h("p", { class: "desc desc-none" }, "No description or goal yet"),
     h("div", { class: "counters" },
       counter("Sessions", num(s.total || 0), s.in_progress ? `· ${num(s.in_progress)} open` : null),
       credits,
@@ -159,7 +160,7 @@ export async function renderProjects(main, _params, ctx) {
     statsHost.append(
       statCard("Projects", num(st.projects)),
       statCard("Sessions", num(sess.total), sess.in_progress ? `· ${num(sess.in_progress)} open` : null),
-      statCard("Credits used", num(st.credits_used), st.credit_budget ? `/ ${num(st.credit_budget)}` : null),
+      statCard("Credits used", num(st.credits_used), st.credit_budget ? `/ ${num(st.credit_budget)}` : "used"),
       statCard("Tasks done", num(st.tasks_completed), `/ ${num(st.tasks_planned)}`));
     statsHost.hidden = false;
     statsHost.classList.add("stats-gap");

@@ -5,6 +5,7 @@ import {
   openModal, plural, safeLink, select, statusBadge, toast,
 } from "./dom.js";
 import { fallbackReason, handoffDoc, startingPanel } from "./handoff.js";
+import { renderMarkdown } from "./markdown.js";
 import { completeSessionModal, loadAccounts, startSessionModal } from "./project.js";
 import { crumbs, pageHead } from "./projects.js";
 
@@ -211,7 +212,9 @@ function messageNode(m) {
   li.append(head);
   const text = String(m.text || "");
   if (text) {
-    const pre = h("p", { class: "msg-text" }, truncate(text));
+    // Markdown, sanitized (raw HTML in it is shown as text): agents answer in Markdown
+    const pre = renderMarkdown(truncate(text));
+    pre.classList.add("msg-text");
     li.append(pre);
     if (text.length > CLAMP_CHARS) {
       pre.classList.add("clamped");
@@ -279,13 +282,35 @@ async function largeUpload(project, session, file, format, contentType, progress
   throw new Error("The import is taking too long; check back later.");
 }
 
+/** Dropping a file on `zone` puts it in the file input (then Upload sends it as if picked). */
+function dropZone(zone, fileInput, status) {
+  zone.classList.add("drop-zone");
+  const over = (on) => (e) => {
+    e.preventDefault();
+    zone.classList.toggle("drag-over", on);
+  };
+  zone.addEventListener("dragenter", over(true));
+  zone.addEventListener("dragover", over(true));
+  zone.addEventListener("dragleave", over(false));
+  zone.addEventListener("drop", (e) => {
+    over(false)(e);
+    const files = e.dataTransfer && e.dataTransfer.files;
+    if (!files || !files.length) return;
+    fileInput.files = files;
+    status.className = "small";
+    status.textContent = `${files[0].name} is ready: press Upload.`;
+  });
+  return zone;
+}
+
 function transcriptPanel(project, session, ctx, onChanged) {
   const panel = h("div", null, loading("Loading the transcript…"));
   (async () => {
     if (!ctx.isCurrent()) return;
     clear(panel);
     // upload
-    const file = h("input", { type: "file", id: "transcript-file", accept: ".jsonl,.json,.md,.txt,.log,.gz,text/*,application/json,application/gzip" });
+    // every importable type: Claude Code/Codex JSONL, ChatGPT/OpenAI/ShareGPT JSON, SWE-agent .traj, aider/Markdown, text
+    const file = h("input", { type: "file", id: "transcript-file", accept: ".jsonl,.json,.traj,.md,.markdown,.txt,.log,.gz,text/*,application/json,application/gzip" });
     const fmt = select(FORMATS.map((f) => ({ value: f, label: f === "auto" ? "Detect automatically" : f })), { id: "transcript-format" });
     const up = button("Upload", { variant: "primary", icon: "upload" });
     const status = h("div", { class: "small", role: "status" });
@@ -319,10 +344,10 @@ function transcriptPanel(project, session, ctx, onChanged) {
     });
     const form = [
       h("p", { class: "muted small" }, "Claude Code JSONL, Codex rollouts, ChatGPT exports, aider or SWE-agent logs, Markdown or plain text; gzip is fine. Secrets are redacted before anything is stored."),
-      h("div", { class: "upload" },
-        h("div", { class: "field" }, h("label", { for: file.id }, "File"), file),
+      dropZone(h("div", { class: "upload" },
+        h("div", { class: "field" }, h("label", { for: file.id }, "File (or drop it here)"), file),
         h("div", { class: "field" }, h("label", { for: fmt.id }, "Format"), fmt),
-        up),
+        up), file, status),
       status];
     panel.append(session.transcript
       ? h("details", { class: "more upload-box" }, h("summary", null, "Replace the transcript"), h("div", null, ...form))
@@ -340,6 +365,31 @@ function transcriptPanel(project, session, ctx, onChanged) {
     }
     const list = h("ol", { class: "messages section", id: "transcript", "aria-label": "Transcript messages" });
     const more = h("div", { class: "load-more" });
+    const search = h("input", { type: "search", id: "transcript-search", placeholder: "Search this transcript",
+      "aria-label": "Search this transcript", autocomplete: "off" });
+    const found = h("span", { class: "muted small", role: "status", id: "transcript-found" });
+    let searchTimer = null;
+    const applySearch = async () => {
+      const q = search.value.trim().toLowerCase();
+      if (q && cursor) { // search all of it, not only the pages shown so far
+        found.textContent = "Loading the whole transcript…";
+        while (cursor && ctx.isCurrent()) await loadPage();
+      }
+      let hits = 0;
+      for (const li of list.children) {
+        const match = !q || li.textContent.toLowerCase().includes(q);
+        li.hidden = !match;
+        if (match && q) {
+          hits++;
+          for (const d of li.querySelectorAll("details")) if (d.textContent.toLowerCase().includes(q)) d.open = true;
+        }
+      }
+      found.textContent = q ? `${plural(hits, "message")} of ${num(list.children.length)} match` : "";
+    };
+    search.addEventListener("input", () => {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(() => applySearch().catch((e) => toast(e.message, "error")), 250);
+    });
     const holder = h("div", null, loading("Loading messages…"));
     panel.append(holder);
     let cursor = null;
@@ -368,7 +418,7 @@ function transcriptPanel(project, session, ctx, onChanged) {
       return;
     }
     clear(holder);
-    if (count) holder.append(list, more);
+    if (count) holder.append(h("div", { class: "toolbar section transcript-search" }, search, found), list, more);
     else holder.append(h("div", { class: "section" }, emptyState("No transcript yet", UPLOAD_HINT)));
   })().catch((e) => {
     clear(panel).append(errorState(e));

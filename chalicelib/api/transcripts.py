@@ -10,7 +10,7 @@ from chalice import Blueprint
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint
 from chalicelib.domain import transcripts, uploads
-from chalicelib.errors import PayloadTooLarge
+from chalicelib.errors import BadRequest, PayloadTooLarge
 from chalicelib.transcripts.importing import FORMATS
 
 bp = Blueprint(__name__)
@@ -71,13 +71,23 @@ def local_upload(ctx: Ctx, upload_id: str) -> dict[str, Any]:
 
 
 @endpoint(bp, BASE + "/files", "PUT", summary="Set a session's file changes (JSON list or git diff --numstat)",
-          tag="files", body=schemas.FILES_PUT, consumes=("application/json", "text/plain"))
+          tag="files", body=schemas.FILES_PUT,
+          # form-encoding too (curl -d): such a body gets the JSON error with a hint, not a bare 415
+          consumes=("application/json", "text/plain", "application/x-www-form-urlencoded"))
 def put_files(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     ctype = ((ctx.request.headers or {}).get("content-type") or "application/json").split(";")[0].strip()
     if ctype == "text/plain":
         changes = transcripts.parse_numstat_body(_body(ctx))
         return transcripts.put_files(ctx.tenant, project_id, number, changes, "numstat")
-    body = ctx.json(schemas.FILES_PUT)
+    try:
+        body = ctx.json(schemas.FILES_PUT)
+    except BadRequest as e:
+        if e.code != "invalid_json":
+            raise
+        # most often `git diff --numstat` output sent without its type (curl -d sends form-encoding)
+        raise BadRequest(f"{e.message}. To send `git diff --numstat` output, set Content-Type: text/plain",
+                         code="invalid_json", details={"hint": "curl -H 'Content-Type: text/plain' "
+                                                       "--data-binary @numstat.txt .../files"}) from None
     items = body["items"] if isinstance(body, dict) else body
     return transcripts.put_files(ctx.tenant, project_id, number, items, "api")
 

@@ -139,3 +139,58 @@ def test_form_limits_come_from_the_api_schema(page: Any, server: Server, api: Ap
     dialog.get_by_label("Next steps").fill("ok\n" + "x" * 4001)
     dialog.get_by_role("button", name="Complete session").click()
     dialog.get_by_text("Line 2 is too long (4001 characters, the limit is 4000).").wait_for()
+
+
+def test_transcript_renders_markdown_safely_and_searches_every_page(page: Any, server: Server,
+                                                                   api: ApiClient) -> None:
+    pid = make_project(api, name=f"Transcript {_uid()}")["id"]
+    start_session(api, pid)
+    lines = []
+    for i in range(60):  # more than one page (50)
+        lines.append(f"User: question {i}")
+        lines.append(f"Assistant: answer {i} with **bold** and <img src=x onerror=window.__xss=1>"
+                     + (" NEEDLE-7" if i == 57 else ""))
+    api.call("PUT", f"/api/projects/{pid}/sessions/1/transcript?format=text",
+             raw=("\n".join(lines) + "\n").encode(), content_type="text/plain")
+    sign_in(page, server, f"#/projects/{pid}/sessions/1")
+    page.get_by_role("tab", name="Transcript").click()
+    box = page.locator("#transcript")
+    box.locator("strong").first.wait_for()  # **bold** rendered
+    assert page.evaluate("window.__xss") is None
+    assert box.locator("img").count() == 0
+    page.locator("#transcript-search").fill("needle-7")
+    page.locator("#transcript-found").get_by_text("1 message of 120 match").wait_for()
+    visible = box.locator("li.msg:visible")
+    assert visible.count() == 1 and "NEEDLE-7" in visible.first.inner_text()
+    assert page.locator("h1").count() == 1  # the page title only: Markdown headings are demoted
+
+
+def test_upload_picker_takes_every_importable_type(page: Any, server: Server, api: ApiClient) -> None:
+    pid = make_project(api, name=f"Picker {_uid()}")["id"]
+    start_session(api, pid)
+    sign_in(page, server, f"#/projects/{pid}/sessions/1")
+    page.get_by_role("tab", name="Transcript").click()
+    accept = page.locator("#transcript-file").get_attribute("accept") or ""
+    for ext in (".jsonl", ".json", ".traj", ".md", ".txt", ".gz"):
+        assert ext in accept.split(","), ext
+    # drag and drop: a dropped file lands in the picker
+    page.evaluate("""() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(["User: hi\\nAssistant: hello\\n"], "chat.txt", {type: "text/plain"}));
+        document.querySelector(".drop-zone").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true}));
+    }""")
+    page.get_by_text("chat.txt is ready: press Upload.").wait_for()
+    page.get_by_role("button", name="Upload").click()
+    page.get_by_text("Imported 2 messages").wait_for()
+
+
+def test_project_card_shows_the_goal_and_credits_without_a_budget(page: Any, server: Server,
+                                                                   api: ApiClient) -> None:
+    goal = f"Make the app work offline {_uid()}"
+    pid = make_project(api, name=f"Card {_uid()}", goal=goal)["id"]
+    start_session(api, pid)
+    api.call("PATCH", f"/api/projects/{pid}/sessions/1", {"credits_used": 3})
+    sign_in(page, server)
+    card = page.locator(f'article[data-project-id="{pid}"]')
+    card.get_by_text(goal).wait_for()
+    assert "3 used" in card.inner_text()

@@ -178,6 +178,16 @@ def test_files_as_json_and_numstat_and_history(api, session):
     assert bad.status_code == 400
 
 
+def test_numstat_without_its_type_gets_a_hint(api, session):
+    api.post(f"/api/projects/{session}/sessions", {})
+    for ctype in ("application/x-www-form-urlencoded", "application/json"):  # curl -d, or a wrong type
+        r = api.put(f"/api/projects/{session}/sessions/1/files", raw=b"5\t1\tsrc/app.py\n",
+                    headers={"Content-Type": ctype})
+        err = r.json_body["error"]
+        assert r.status_code == 400 and err["code"] == "invalid_json"
+        assert "Content-Type: text/plain" in err["message"] and "text/plain" in err["hint"]
+
+
 def test_lone_surrogates_in_a_transcript_are_replaced_not_fatal(api, session):
     body = b'[{"role": "user", "content": "broken \\udc00 emoji"}, {"role": "assistant", "content": "ok \\ud83d\\ude00"}]'
     r = _put(api, session, body, fmt="openai", ctype="application/json")
