@@ -19,9 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.transcripts.filechanges import diff_counts
+from chalicelib.transcripts.filechanges import PATH_KEYS, FileChangeTracker
 from chalicelib.transcripts.model import FileChange, Message, ToolCall, ToolResult
 
+from . import shellfx, tracker
 from .textutil import clip, code, first_sentence, norm_key, one_line, safe_inline
 
 # ----------------------------------------------------------------------------- tool families
@@ -40,8 +41,10 @@ TODO_TOOLS = {"todowrite", "update_plan", "todo_write"}
 BG_OUTPUT_TOOLS = {"taskoutput", "bashoutput"}
 PLAN_TOOLS = {"exitplanmode"}
 FETCH_TOOLS = {"webfetch", "fetch", "web_fetch"}
+INSPECT_TOOLS = {"grep", "glob", "ls", "search", "find", "codebase_search", "list_dir", "list_files", "search_files",
+                 "file_search", "grep_search", "websearch", "web_search", "lsp"}
+_QUIET_TOOLS = {"exitplanmode", "enterplanmode", "askuserquestion", "task", "agent", "killshell", "killbash"}
 
-_PATH_KEYS = ("file_path", "path", "notebook_path", "filename", "target_file", "file")
 
 # ----------------------------------------------------------------------------- command classes
 
@@ -197,6 +200,11 @@ class ErrorFact:
     fixed_files: list[str] = field(default_factory=list)
     resolved: bool | None = None
     is_check: bool = False
+    tokens: set[str] = field(default_factory=set)  # names in the failure output (files, modules, identifiers)
+    fix_command: str = ""  # the different command that then succeeded (`git push --set-upstream …`)
+    fix_edits: list[EditEvent] = field(default_factory=list)  # edits after it that touched what it named
+    tool: str = ""  # a failed call of a non-shell tool (Skill, MCP, …)
+    later: str = ""  # what the session did instead, when it did not retry
 
 
 @dataclass
@@ -243,6 +251,62 @@ class NoteFact:
 
 
 @dataclass
+class EditEvent:
+    """One change that took effect: an edit tool call or a shell command that changed a file."""
+
+    index: int
+    path: str
+    added: int | None = 0
+    removed: int | None = 0
+    sample: list[str] = field(default_factory=list)  # first lines the edit put in (what it did)
+    how: str = ""  # the tool, or the shell command that made the change
+    text: str = ""  # every line it put in (capped), to link a fix to the error it names
+
+    def lines_naming(self, tokens: set[str], limit: int = 2) -> list[str]:
+        """The added lines that mention one of `tokens` (the relevant part of a fix), else the sample."""
+        hits = [ln.strip() for ln in self.text.split("\n") if any(t.lower() in ln.lower() for t in tokens if len(t) >= 5)]
+        hits = [clip(safe_inline(h), 110) for h in hits if len(h.strip()) >= 4]
+        return hits[:limit] or self.sample[:limit]
+
+
+@dataclass
+class TaskFact:
+    """A tracker task as the transcript last showed it."""
+
+    id: str
+    title: str = ""
+    kind: str = ""
+    status: str = ""
+    status_index: int = -1
+    parent: str = ""
+    children: list[str] = field(default_factory=list)
+    spec: str = ""
+    spec_index: int = -1
+    output_files: list[str] = field(default_factory=list)
+    started_index: int = -1  # when the session claimed it (status set to in_progress)
+    touched: bool = False  # the session changed its status
+
+
+@dataclass
+class GitFacts:
+    """Git state as git printed it."""
+
+    status: shellfx.GitStatus | None = None
+    status_index: int = -1
+    upstream: str = ""
+    no_upstream_index: int = -1  # a push failed for "no upstream branch"
+    upstream_index: int = -1
+    no_tracking_index: int = -1  # a long `git status` named the branch and no tracking branch
+    last_push_index: int = -1
+    messages: list[tuple[int, str]] = field(default_factory=list)  # full commit messages
+    forced: list[str] = field(default_factory=list)  # paths added with `git add -f`
+    ignored: list[str] = field(default_factory=list)  # paths git refused as ignored
+    explicit_adds: int = 0
+    wildcard_adds: int = 0
+    hooks: list[str] = field(default_factory=list)  # pre-commit hook lines seen in commit output
+
+
+@dataclass
 class TranscriptFacts:
     root: str | None = None
     branch: str | None = None
@@ -264,12 +328,28 @@ class TranscriptFacts:
     last_assistant_index: int = -1
     steps: list[NoteFact] = field(default_factory=list)  # first sentence of each assistant text
     stats: dict[str, Any] = field(default_factory=dict)
+    edits: list[EditEvent] = field(default_factory=list)  # every change that took effect, in order
+    tasks: dict[str, TaskFact] = field(default_factory=dict)
+    git: GitFacts = field(default_factory=GitFacts)
+    learned: list[NoteFact] = field(default_factory=list)  # findings stated after reading code
+    actions: list[NoteFact] = field(default_factory=list)  # actions that took effect, in order
+    outside: list[str] = field(default_factory=list)  # files changed outside the project root
+    tracker_commands: list[tuple[int, str]] = field(default_factory=list)  # successful tracker commands
+    shell_texts: list[tuple[int, str]] = field(default_factory=list)  # every shell command as typed
 
     def display(self, path: str) -> str:
         """Path as shown to the next session: relative to the project root when under it."""
         if self.root and path.startswith(self.root + "/"):
             return path[len(self.root) + 1:]
         return path
+
+    def in_project(self, path: str) -> bool:
+        """Relative paths and absolute paths under the root are project files; an agent's plan
+        file in its home directory is not."""
+        return not path.startswith("/") or (self.root is not None and path.startswith(self.root + "/"))
+
+    def edited_since(self, index: int) -> list[EditEvent]:
+        return [e for e in self.edits if e.index > index and self.in_project(e.path)]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -359,45 +439,6 @@ def _is_inspection(seg: str) -> bool:
     if first in _INSPECT_FIRST:
         return True
     return first == "git" and len(toks) > 1 and toks[1] in _INSPECT_GIT
-
-
-def _patch_counts(data: dict[str, Any] | None) -> tuple[int, int] | None:
-    """(added, removed) from a tool's structured result: explicit counts or a structured patch."""
-    if not data:
-        return None
-    la, lr = data.get("linesAdded"), data.get("linesRemoved")
-    if (isinstance(la, int) and isinstance(lr, int) and not isinstance(la, bool)
-            and (la or lr or data.get("type") != "create")):
-        return la, lr
-    hunks = data.get("structuredPatch")
-    if not isinstance(hunks, list) or not hunks:
-        return None
-    add = rem = 0
-    for h in hunks:
-        for line in h.get("lines", []) if isinstance(h, dict) else []:
-            if line.startswith("+"):
-                add += 1
-            elif line.startswith("-"):
-                rem += 1
-    return add, rem
-
-
-def parse_apply_patch(text: str) -> list[tuple[str, str, int, int]]:
-    """Files in an `apply_patch` envelope: (path, kind, added, removed)."""
-    out: list[list[Any]] = []
-    for line in text.split("\n"):
-        if line.startswith("*** ") and " File: " in line:
-            verb, path = line[4:].split(" File: ", 1)
-            kind = {"Add": "added", "Delete": "deleted"}.get(verb.strip(), "modified")
-            out.append([path.strip(), kind, 0, 0])
-        elif line.startswith("*** Move to: ") and out:
-            out[-1][0] = line[len("*** Move to: "):].strip()
-            out[-1][1] = "renamed"
-        elif out and line.startswith("+") and not line.startswith("+++"):
-            out[-1][2] += 1
-        elif out and line.startswith("-") and not line.startswith("---"):
-            out[-1][3] += 1
-    return [(p, k, a, r) for p, k, a, r in out]
 
 
 def run_outcome(text: str, is_error: bool) -> tuple[str, str]:
@@ -514,11 +555,111 @@ def infer_root(cwds: Counter, paths: Iterable[str], hints: Counter | None = None
     return root
 
 
+# ----------------------------------------------------------------------------- edits, errors, findings
+
+_BUILD_DIR = re.compile(r"/(?:_build|node_modules|deps|\.git|dist|build|target|__pycache__|\.venv|vendor)/")
+_TRIVIAL_LINE = re.compile(r"^[\W_]*(?:end|do|else|fi|done|\}|\)|\]|<\/\w+>)?[\W_]*$")
+
+
+def _added_lines(inp: dict[str, Any], limit: int = 2) -> list[str]:
+    """The first lines an edit put in that were not there before (what the edit did, in its words)."""
+    return [clip(safe_inline(t), 110) for t in _new_lines(inp)[:limit]]
+
+
+def _new_lines(inp: dict[str, Any], cap: int = 60) -> list[str]:
+    """Lines an edit put in that were not there before, stripped, trivial ones left out."""
+    pairs: list[tuple[str, str]] = []
+    edits = inp.get("edits")
+    if isinstance(edits, list):
+        pairs = [(str(e.get("old_string") or ""), str(e.get("new_string") or "")) for e in edits if isinstance(e, dict)]
+    else:
+        old = inp.get("old_string", inp.get("old_str", ""))
+        new = inp.get("new_string", inp.get("new_str", inp.get("content", inp.get("file_text", ""))))
+        if isinstance(new, str):
+            pairs = [(old if isinstance(old, str) else "", new)]
+    out: list[str] = []
+    for old, new in pairs:
+        before = {ln.strip() for ln in old.split("\n")}
+        for ln in new.split("\n"):
+            t = ln.strip()
+            if len(t) >= 4 and t not in before and not _TRIVIAL_LINE.match(t) and not t.startswith(("#", "//", "--")):
+                out.append(t[:300])
+                if len(out) >= cap:
+                    return out
+    return out
+
+
+_TOKEN_RE = re.compile(r"[A-Za-z_][\w.:/-]*[\w]")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def error_tokens(text: str) -> set[str]:
+    """Names a failure output mentions: file paths and basenames, modules (also in snake case),
+    identifiers with `_` or `:`, so a fix can be linked only to an edit that touched one of them."""
+    out: set[str] = set()
+    for m in _TOKEN_RE.finditer(text[:8000]):
+        tok = m.group(0).strip(".:/-")
+        if len(tok) < 4:
+            continue
+        if "/" in tok or re.search(r"\.\w{1,5}$", tok):
+            base = tok.rsplit("/", 1)[-1].split(":")[0]
+            out.add(base)
+            out.add(base.rsplit(".", 1)[0])
+        elif "_" in tok or ":" in tok:
+            out.add(tok.lstrip(":"))
+        elif re.match(r"[A-Z][a-z]+[A-Z]", tok) or "." in tok:
+            for part in tok.split("."):
+                if len(part) >= 4 and part[0].isupper():
+                    out.add(_snake(part))
+    return {t for t in out if len(t) >= 4}
+
+
+def _touches(ev: EditEvent, tokens: set[str]) -> bool:
+    if not tokens:
+        return False
+    base = ev.path.rsplit("/", 1)[-1]
+    stem = base.rsplit(".", 1)[0]
+    if base in tokens or stem in tokens or any(t in stem and len(t) >= 6 for t in tokens):
+        return True
+    low = ev.text.lower()
+    return any(t.lower() in low for t in tokens if len(t) >= 5)
+
+
+_NOT_FINDING = re.compile(
+    r"(?i)^(?:let me|let's|now\b|i'll|i will|i need|i should|i'm going|next\b|first\b|then\b|ok\b|okay|good|great"
+    r"|perfect|excellent|all (?:clean|green|good|tests)|done|alright|sure|looks good|hmm|still|waiting|that (?:line|file) is"
+    r"|it's only|this is|here)")
+_FINDING_VERB = re.compile(r"(?i)\b(?:doesn'?t|does not|don'?t|isn'?t|is not|aren'?t|has no|have no|there (?:is|are) no|no \w+"
+                           r" (?:module|file|function|config|test)|only|already|requires?|needs?|must|never|always)\b")
+_CODEISH = re.compile(r"`[^`]+`|\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b|\b\w+\.\w{1,4}\b|\b\w+_\w+\b|\w+/\d\b")
+
+
+def findings(text: str, limit: int = 3) -> list[str]:
+    """Declarative sentences that name code, said right after reading or searching it: what the
+    agent found out ("The root layout doesn't render flash messages"). Plans and chatter are not."""
+    out: list[str] = []
+    for para in text.split("\n"):
+        p = para.strip().lstrip("-*•> ").strip()
+        if not p or p.startswith("#"):
+            continue
+        for sent in re.split(r"(?<=[.!])\s+(?=[A-Z`])", p):
+            s = sent.strip()
+            if len(s) < 25 or "?" in s or _NOT_FINDING.match(s) or not (_CODEISH.search(s) or _FINDING_VERB.search(s)):
+                continue
+            out.append(clip(safe_inline(s), 220))
+            if len(out) >= limit:
+                return out
+    return out
+
+
 # ----------------------------------------------------------------------------- extraction
 
 
 class _Extractor:
-    def __init__(self) -> None:
+    def __init__(self, fmt: str = "") -> None:
         self.f = TranscriptFacts()
         self.pending: dict[str, tuple[str, ToolCall, int]] = {}
         self.unmatched: list[str] = []
@@ -526,7 +667,7 @@ class _Extractor:
         self.cwds: Counter = Counter()
         self.cd_targets: Counter = Counter()
         self.edit_events: list[tuple[int, str]] = []
-        self.runs: list[tuple[int, str, str | None]] = []  # (index, family, error key or None)
+        self.runs: list[tuple[int, str, str | None, str]] = []  # (index, family, error key or None, command)
         self.awaiting_diag: list[ErrorFact] = []
         self.error_by_line: dict[str, ErrorFact] = {}
         self.shell_texts: list[tuple[int, str]] = []
@@ -543,6 +684,9 @@ class _Extractor:
         self.first_ts: str | None = None
         self.last_ts: str | None = None
         self.summaries = 0
+        self.fc = FileChangeTracker(fmt, record=True)  # the one file-change extractor (shared with import)
+        self.last_tool_kind = ""  # "inspect" after reads and searches: what follows may be a finding
+        self.shell_changes: list[tuple[int, shellfx.ShellChange]] = []
 
     # -- messages
 
@@ -576,6 +720,12 @@ class _Extractor:
                 self._call(i, call)
             for res in m.tool_results:
                 self._result(i, res)
+            self.fc.observe(m)
+            for call, changes in self.fc.drain():
+                self._record_edit(i, call, changes)
+        self.fc.flush_pending()
+        for call, changes in self.fc.drain():
+            self._record_edit(n - 1, call, changes)
         return self._finish(n)
 
     def _user(self, i: int, m: Message) -> None:
@@ -618,6 +768,9 @@ class _Extractor:
         lm = LEARN_RE.search(text)
         if lm:
             self.f.learnings.append(NoteFact(_sentence_around(text, lm.start(), lm.end()), i, "assistant"))
+        if self.last_tool_kind == "inspect":
+            for sent in findings(text):
+                self.f.learned.append(NoteFact(sent, i, "assistant"))
 
     def _scan_checklist(self, i: int, text: str, who: str) -> None:
         if "[ ]" not in text and "[x]" not in text and "[X]" not in text:
@@ -660,17 +813,22 @@ class _Extractor:
                 p = self._path_of(inp)
                 if p:
                     self.f.reads[p] += 1
+                self.last_tool_kind = "inspect"
                 return
             kind = "edit"
+            self.last_tool_kind = "act"
         elif key in SHELL_TOOLS:
             kind = "shell"
             cmd = _command_text(inp)
+            segs = [s for s in split_segments(cmd) if not s.startswith("cd ")]
+            self.last_tool_kind = "inspect" if segs and all(_is_inspection(s) for s in segs) else "act"
             if "*** Begin Patch" in cmd:
                 kind = "edit"
-        elif key in READ_TOOLS:
+        elif key in READ_TOOLS or key in INSPECT_TOOLS:
             p = self._path_of(inp)
-            if p:
+            if p and key in READ_TOOLS:
                 self.f.reads[p] += 1
+            self.last_tool_kind = "inspect"
             return
         elif key in TODO_TOOLS:
             self._todo_call(i, inp)
@@ -686,9 +844,11 @@ class _Extractor:
             url = inp.get("url")
             if isinstance(url, str):
                 self._scan_urls(i, url, "assistant")
+            self.last_tool_kind = "inspect"
             return
         else:
-            return
+            kind = "other"  # any other tool: only its failure is of interest
+            self.last_tool_kind = "act"
         cid = call.id or f"__anon{self.tool_calls}"
         self.pending[cid] = (kind, call, i)
         if not call.id:
@@ -697,7 +857,7 @@ class _Extractor:
             self.shell_texts.append((i, _command_text(inp)))
 
     def _path_of(self, inp: dict[str, Any]) -> str:
-        for k in _PATH_KEYS:
+        for k in PATH_KEYS:
             v = inp.get(k)
             if isinstance(v, str) and v.strip():
                 return v.strip()
@@ -742,63 +902,52 @@ class _Extractor:
                     else f"an edit to {code(self._path_of(inp) or '?')}")
             self.f.decisions.append(NoteFact(f"User rejected {what}", i, "user"))
             return
-        if kind == "edit":
-            self._edit(ci, call, res)
+        if kind == "other":
+            self._other_result(i, call, res)
         elif kind == "shell":
             self._shell(ci, i, call, res)
         elif kind == "bg":
             self._bg_result(i, call, res)
 
-    def _edit(self, i: int, call: ToolCall, res: ToolResult | None) -> None:
-        if res is not None and res.is_error:
+    def _record_edit(self, i: int, call: ToolCall | None, changes: list[FileChange]) -> None:
+        """Changes the shared file-change extractor saw take effect (one call's worth)."""
+        inp = call.input if call is not None and isinstance(call.input, dict) else {}
+        new = _new_lines(inp)
+        sample = [clip(safe_inline(t), 110) for t in new[:2]]
+        for c in changes:
+            self._file_event(i, c.path, c.kind, c.lines_added, c.lines_removed, sample,
+                             _tool_key(call.name) if call is not None else "edit block", c.old_path, "\n".join(new))
+
+    def _file_event(self, i: int, path: str, kind: str, add: int | None, rem: int | None, sample: list[str],
+                    how: str, old_path: str | None = None, text: str = "") -> None:
+        ff = self.f.files.get(path)
+        if ff is None:
+            ff = FileFact(path=path, kind=kind, first=i, intent=self.last_intent, added=0, removed=0)
+            self.f.files[path] = ff
+        elif kind in ("deleted", "renamed"):
+            ff.kind = kind
+        if old_path:
+            ff.old_path = old_path
+        ff.added = None if add is None or ff.added is None else ff.added + add
+        ff.removed = None if rem is None or ff.removed is None else ff.removed + rem
+        ff.edits += 1
+        ff.last = i
+        self.edit_events.append((i, path))
+        ev = EditEvent(i, path, add, rem, sample, how, text)
+        self.f.edits.append(ev)
+        self.f.actions.append(NoteFact(f"edit:{path}", i, "tool"))
+
+    def _other_result(self, i: int, call: ToolCall, res: ToolResult) -> None:
+        """A failed call of any other tool (a skill, an MCP tool) is an error too."""
+        key = _tool_key(call.name)
+        if not res.is_error or key in _QUIET_TOOLS:
             return
         inp = call.input if isinstance(call.input, dict) else {}
-        key = _tool_key(call.name)
-        data = res.data if res is not None and isinstance(res.data, dict) else None
-        changes: list[tuple[str, str, int, int]] = []
-        if key == "apply_patch" or (key in SHELL_TOOLS):
-            text = inp.get("input") or inp.get("patch") or _command_text(inp)
-            changes = parse_apply_patch(text if isinstance(text, str) else "")
-        else:
-            path = self._path_of(inp)
-            if not path:
-                return
-            counts = _patch_counts(data)
-            kind = "modified"
-            if key == "multiedit":
-                add = rem = 0
-                for e in inp.get("edits") or []:
-                    if isinstance(e, dict):
-                        a, r = diff_counts(str(e.get("old_string", "")), str(e.get("new_string", "")))
-                        add, rem = add + a, rem + r
-            elif key in ("write", "create_file", "write_file", "write_to_file") or (
-                    str(inp.get("command", "")) == "create"):
-                content = inp.get("content", inp.get("file_text", inp.get("contents", "")))
-                add, rem = diff_counts("", content if isinstance(content, str) else "")
-                created = (data or {}).get("type") == "create" or (
-                    res is not None and "created" in (res.text or "")[:200].lower())
-                if created and path not in self.f.files:
-                    kind = "added"
-                # a Write over an existing file without a patch: its line count is an upper bound
-            else:
-                old = inp.get("old_string", inp.get("old_str", ""))
-                new = inp.get("new_string", inp.get("new_str", ""))
-                add, rem = diff_counts(old if isinstance(old, str) else "", new if isinstance(new, str) else "")
-            if counts is not None:
-                add, rem = counts
-            changes = [(path, kind, add, rem)]
-        for path, kind, add, rem in changes:
-            ff = self.f.files.get(path)
-            if ff is None:
-                ff = FileFact(path=path, kind=kind, first=i, intent=self.last_intent)
-                self.f.files[path] = ff
-            elif kind in ("deleted", "renamed"):
-                ff.kind = kind
-            ff.added = (ff.added or 0) + add
-            ff.removed = (ff.removed or 0) + rem
-            ff.edits += 1
-            ff.last = i
-            self.edit_events.append((i, path))
+        arg = next((v for v in inp.values() if isinstance(v, str) and v.strip()), "")
+        what = f"{call.name} {one_line(arg)}".strip() if arg else call.name
+        what = clip(safe_inline(what), 80)
+        self._error(i, res.text or "(no output)", what, what, False)
+        self.f.errors[-1].tool = call.name if self.f.errors[-1].command == what else self.f.errors[-1].tool
 
     def _shell(self, ci: int, ri: int, call: ToolCall, res: ToolResult) -> None:
         raw = _command_text(call.input if isinstance(call.input, dict) else {})
@@ -858,9 +1007,15 @@ class _Extractor:
         if failed and work and not all(_is_inspection(s) for s in work):
             err_key = self._error(ri, text, disp, family, bool(check_keys))
         if not bg_id:
-            self.runs.append((ri, family, err_key if failed else None))
-        if "git" in classes:
-            self._git(ci, raw, text, failed)
+            self.runs.append((ri, family, err_key if failed else None, disp))
+        if check_keys and not bg_id:
+            self.f.actions.append(NoteFact(f"check:{check_keys[0]}", ri, "tool"))
+        if "git" in classes or "git " in raw:
+            self._git(ri, raw, text, failed, segs)
+        if tracker.TRACKER_CMD_RE.search(" " + raw + " "):
+            self._tracker(ri, work, text, failed)
+        if not failed:
+            self._shell_changes(ri, segs, text)
         if "://" in text:
             self._scan_urls(ri, text[:4000], "tool", cap=3)
         self._scan_urls(ci, raw, "assistant", cap=5)
@@ -920,29 +1075,66 @@ class _Extractor:
         if old is not None:
             old.count += 1
             old.index, old.command, old.family = i, command, family
+            old.tokens |= error_tokens(text)
             old.diagnosis = ""
             self.awaiting_diag.append(old)
             return key
-        e = ErrorFact(line=line, command=command, family=family, index=i, is_check=is_check)
+        e = ErrorFact(line=line, command=command, family=family, index=i, is_check=is_check,
+                      tokens=error_tokens(text))
         self.error_by_line[key] = e
         self.f.errors.append(e)
         self.awaiting_diag.append(e)
         return key
 
-    def _git(self, i: int, raw: str, text: str, failed: bool) -> None:
+    def _git(self, i: int, raw: str, text: str, failed: bool, segs: list[str]) -> None:
+        """Commits, pushes, staging and status as git printed them."""
+        g = self.f.git
+        if "The following paths are ignored" in text:
+            after = text.split("The following paths are ignored", 1)[1].split("\n")[1:6]
+            for ln in after:
+                p = ln.strip()
+                if not p or p.startswith(("hint:", "Use ", "fatal")):
+                    break
+                g.ignored.append(p)
+        if "has no upstream branch" in text:
+            g.no_upstream_index = i
+        for seg in segs:
+            paths, everything, forced = shellfx.staged_paths(seg)
+            if forced and not failed:
+                g.forced += paths
+            if paths or everything:
+                if everything:
+                    g.wildcard_adds += 1
+                else:
+                    g.explicit_adds += 1
+        if re.search(r"\bgit\s+(?:-C\s+\S+\s+)?status\b", raw) and not failed:
+            st = shellfx.parse_status(text)
+            g.status, g.status_index = st, i
+            if st.upstream:
+                g.upstream, g.upstream_index = st.upstream, i
+            elif st.on_branch:
+                g.no_tracking_index = i
+        elif re.search(r"\bgit\s+diff\b[^|;&]*--stat", raw) and not failed:
+            changed = shellfx.parse_diff_stat(text)
+            g.status, g.status_index = shellfx.GitStatus(changed=changed, clean=not changed), i
         if failed:
             return
         if re.search(r"\bgit\s+(?:-C\s+\S+\s+)?add\b", raw):
             self.staged += "\n" + raw
         if re.search(r"\bgit\s+(?:-C\s+\S+\s+)?commit\b", raw):
-            cm = _COMMIT_RE.search(text)
+            cm = shellfx.parse_commit(text)
             if cm:
-                branch, sha, subject = cm.group(1), cm.group(2), clip(safe_inline(cm.group(3)), 120)
+                branch, sha, subject = cm.branch, cm.sha, clip(safe_inline(cm.subject), 120)
             else:
                 mm = re.search(r"-m\s+[\"']([^\"'\n]+)", raw) or re.search(r"<<'?EOF'?\s*\n\s*(\S[^\n]*)", raw)
-                if not mm:
+                if not mm or "nothing to commit" in text:
                     return
                 branch, sha, subject = "", "", clip(safe_inline(mm.group(1)), 120)
+            msg = shellfx.commit_message(raw)
+            if msg:
+                g.messages.append((i, msg))
+            for hl in re.findall(r"(?im)^.*(?:pre-commit|husky|lint-staged|\.{3,}\s*(?:Passed|Failed)).*$", text)[:3]:
+                g.hooks.append(clip(safe_inline(hl), 120))
             staged = self.staged + "\n" + raw
             root = infer_root(self.cwds, self.f.files.keys(), self.cd_targets)
             prefix = root + "/" if root else "\0"
@@ -953,23 +1145,102 @@ class _Extractor:
                         or (ff.path.startswith(prefix) and ff.path[len(prefix):] in staged)):
                     ff.commit, ff.commit_sha, ff.committed_at = subject, sha, i
             self.f.commits.append(CommitFact(sha, subject, branch, i))
+            self.f.actions.append(NoteFact(f"commit:{sha or subject}", i, "tool"))
             self.last_commit_index = i
             self.staged = ""
             if branch and not self.branch_from_meta:
                 self.branch_from_meta = branch
         if re.search(r"\bgit\s+push\b", raw):
-            for c in self.f.commits:
-                c.pushed = True
+            push = shellfx.parse_push(text, failed)
+            if push.ok:
+                for c in self.f.commits:
+                    c.pushed = True
+                g.last_push_index = i
+                self.f.actions.append(NoteFact("push", i, "tool"))
+                if push.upstream or re.search(r"\bpush\s+(?:\S+\s+)*(?:-u|--set-upstream)\b", raw):
+                    g.upstream = push.upstream if push.upstream not in ("", "set") else (
+                        "/".join(push.refs[0]) if push.refs else "set")
+                    g.upstream_index = i
+
+    def _tracker(self, i: int, work: list[str], text: str, failed: bool) -> None:
+        """Task statuses: what the command asked for, then what the tracker printed (which wins)."""
+        if not failed:
+            for seg in work:
+                if tracker.TRACKER_CMD_RE.search(" " + seg + " "):
+                    self.f.tracker_commands.append((i, clip(safe_inline(seg), 160)))
+                for tid, status in tracker.command_changes(seg):
+                    if tid.strip("-").lower() in ("in-progress",):
+                        continue
+                    t = self._task(tid)
+                    self._task_status(t, status, i)
+                    t.touched = True
+        lines, specs = tracker.parse_output(text)
+        for tl in lines:
+            t = self._task(tl.id)
+            if tl.title and (not t.title or len(tl.title) >= len(t.title) // 2):
+                t.title = tl.title if not t.title or tl.relation == "" else t.title
+            if tl.kind:
+                t.kind = tl.kind
+            if tl.status:
+                self._task_status(t, tl.status, i)
+            if tl.relation == "parent" and tl.parent:
+                self._task(tl.parent).parent = tl.id
+                self._add_child(tl.id, tl.parent)
+            elif tl.relation == "child" and tl.parent:
+                t.parent = tl.parent
+                self._add_child(tl.parent, tl.id)
+        for sp in specs:
+            t = self._task(sp.id)
+            t.spec, t.spec_index, t.output_files = sp.text, i, sp.output_files
+
+    def _task(self, tid: str) -> TaskFact:
+        t = self.f.tasks.get(tid)
+        if t is None:
+            t = self.f.tasks[tid] = TaskFact(tid)
+        return t
+
+    def _add_child(self, parent: str, child: str) -> None:
+        p = self._task(parent)
+        if child not in p.children:
+            p.children.append(child)
+
+    def _task_status(self, t: TaskFact, status: str, i: int) -> None:
+        if i >= t.status_index:
+            t.status, t.status_index = status, i
+        if status == "in_progress" and t.started_index < 0:
+            t.started_index = i
+        self.f.actions.append(NoteFact(f"task:{t.id}:{status}", i, "tool"))
+
+    def _shell_changes(self, i: int, segs: list[str], text: str) -> None:
+        cwd = ""
+        for seg in segs:
+            if seg.startswith("cd "):
+                cwd = seg[3:].strip().strip("'\"")
+                continue
+            for ch in shellfx.file_changes(seg, text, cwd):
+                self.shell_changes.append((i, ch))
 
     # -- end of transcript
 
     def _finish(self, n: int) -> TranscriptFacts:
         f = self.f
-        for kind, call, ci in list(self.pending.values()):
-            if kind == "edit":  # no result recorded: the edit most likely happened
-                self._edit(ci, call, None)
         f.root = infer_root(self.cwds, f.files.keys(), self.cd_targets)
         f.branch = self.branch_from_meta
+        for i, ch in self.shell_changes:  # shell-made changes, placed under the directory they ran in
+            if _BUILD_DIR.search("/" + ch.path):
+                continue
+            base = ch.cwd if ch.cwd.startswith("/") else posixpath.join(f.root, ch.cwd) if f.root else ch.cwd
+            path = ch.path if ch.path.startswith("/") else posixpath.normpath(posixpath.join(base, ch.path)) \
+                if base else posixpath.normpath(ch.path)
+            old = None
+            if ch.old_path:
+                old = ch.old_path if ch.old_path.startswith("/") or not base else posixpath.join(base, ch.old_path)
+            self._file_event(i, path, ch.kind, None if ch.kind == "modified" else 0, None if ch.kind == "modified"
+                             else 0, [], ch.why, old)
+        f.edits.sort(key=lambda e: e.index)
+        f.actions.sort(key=lambda a: a.index)
+        f.outside = sorted({e.path for e in f.edits if not f.in_project(e.path)})
+        f.shell_texts = self.shell_texts
         self._resolve_errors()
         self._task_ids()
         f.stats = {
@@ -995,13 +1266,24 @@ class _Extractor:
         """
         for e in self.f.errors:
             key = norm_key(e.line) or "?"
+            if e.tool:  # a failed tool call: resolved only if the same call later succeeded
+                e.resolved = None
+                verbs = [v for v in ("commit", "push", "test", "merge", "rebase", "deploy") if v in e.command.lower()]
+                later = next((c for c in self.f.commands.values() if c.first > e.index and not c.failed and c.kind
+                              == "git" and any(re.search(r"\bgit\s+" + v, c.command) for v in verbs)), None)
+                if later is not None:
+                    e.later = later.command
+                continue
             nxt = next((r for r in self.runs if r[0] > e.index and r[1] == e.family), None)
             end = nxt[0] if nxt is not None else 1 << 60
             e.resolved = None if nxt is None else nxt[2] != key
+            if e.resolved and nxt is not None and nxt[3] != e.command:
+                e.fix_command = nxt[3]
             seen: dict[str, None] = {}
-            for idx, path in self.edit_events:
-                if e.index < idx < end:
-                    seen[path] = None
+            for ev in self.f.edits:
+                if e.index < ev.index < end and self.f.in_project(ev.path) and _touches(ev, e.tokens):
+                    seen[ev.path] = None
+                    e.fix_edits.append(ev)
             e.fixed_files = list(seen)
 
     def _task_ids(self) -> None:
@@ -1135,13 +1417,13 @@ def merge_file_changes(facts: TranscriptFacts, file_changes: Iterable[FileChange
 
 
 def extract_facts(messages: Iterable[Message], file_changes: Iterable[FileChange] = (),
-                  root_hint: str | None = None) -> TranscriptFacts:
+                  root_hint: str | None = None, fmt: str = "") -> TranscriptFacts:
     """Everything the rule-based handoff needs from one session's transcript and file changes.
 
     `root_hint` is the session's working directory when the caller knows it (the importer reports
     it); otherwise the root is inferred from the transcript.
     """
-    ex = _Extractor()
+    ex = _Extractor(fmt)
     if root_hint and root_hint.startswith("/"):
         ex.cwds[root_hint.rstrip("/")] += 1_000_000  # outweighs per-message cwds; ancestors still win
     facts = ex.run(messages)

@@ -26,6 +26,7 @@ class Item:
     payload: Any = None
     weight: int = 1  # how many facts the item stands for ("… and 40 older commands" counts 40)
     uid: int = -1
+    hidden: bool = False  # data only: goes to the JSON form, never to the Markdown
 
 
 @dataclass
@@ -74,7 +75,8 @@ def render(sections: list[Section], dropped: set[int], header: str) -> str:
     for s in sections:
         blocks: dict[str, list[Item]] = {}
         for it in s.items:
-            blocks.setdefault(it.sub, []).append(it)
+            if not it.hidden:
+                blocks.setdefault(it.sub, []).append(it)
         body: list[str] = []
         for sub, items in blocks.items():
             kept = [it for it in items if it.uid not in dropped]
@@ -121,7 +123,7 @@ def fit(sections: list[Section], header: str, budget: int) -> Fit:
     the few characters of the "… and N more" lines, which the final linear step absorbs).
     """
     items = number_items(sections)
-    optional = sorted((it for it in items if not it.required), key=lambda it: (it.rank, -it.uid))
+    optional = sorted((it for it in items if not it.required and not it.hidden), key=lambda it: (it.rank, -it.uid))
     full = render(sections, set(), header)
     if len(full) <= budget:
         return Fit(full, set(), False, -1)
@@ -145,3 +147,32 @@ def fit(sections: list[Section], header: str, budget: int) -> Fit:
     dropped = {it.uid for it in optional[:k]}
     md = render(sections, dropped, header)
     return Fit(md, dropped, False, len(floor))
+
+
+LAYOUT_FORMAT = "mso.layout/1"
+LAYOUT_MAX = 50_000  # the largest budget a stored layout serves
+
+
+def to_layout(sections: list[Section], header: str) -> dict[str, Any]:
+    """The document before fitting, as plain JSON: stored with a handoff so that any budget up to
+    LAYOUT_MAX renders later, the same way, without the transcript (items a LAYOUT_MAX budget would
+    drop are not kept)."""
+    kept = fit(sections, header, LAYOUT_MAX).dropped
+    out = []
+    for s in sections:
+        items = [[it.text, it.rank, it.required, it.sub, it.group, it.weight] for it in s.items
+                 if not it.hidden and it.uid not in kept]
+        out.append({"key": s.key, "title": s.title, "intro": s.intro, "spaced": s.spaced, "items": items})
+    return {"format": LAYOUT_FORMAT, "header": header, "sections": out}
+
+
+def render_layout(layout: dict[str, Any], budget: int) -> Fit:
+    """Fit a stored layout to `budget` characters: the same ranking as when it was made."""
+    sections = []
+    for s in layout.get("sections") or []:
+        sec = Section(s["key"], s["title"], intro=s.get("intro", ""), spaced=bool(s.get("spaced")))
+        for text, rank, required, sub, group, weight in s.get("items") or []:
+            sec.items.append(Item(text, rank=float(rank), required=bool(required), sub=sub, group=group,
+                                  weight=int(weight)))
+        sections.append(sec)
+    return fit(sections, str(layout.get("header") or ""), max(int(budget), 0))

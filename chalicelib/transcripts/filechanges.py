@@ -399,7 +399,7 @@ def merge_changes(changes: Iterable[FileChange]) -> list[FileChange]:
 
 _WRITE_NAMES = ("write", "create")
 _EDIT_NAME_HINTS = ("edit", "write", "create", "replace", "patch", "insert", "notebook")
-_PATH_KEYS = ("file_path", "path", "notebook_path", "target_file", "filename", "file")
+PATH_KEYS = ("file_path", "path", "notebook_path", "target_file", "filename", "file")
 _CONTENT_KEYS = ("content", "file_text", "contents")
 _SWE_FILE = re.compile(r"\[File: (?P<path>[^\n\]]+?) \(\d+ lines total\)\]")
 _SWE_OPEN = re.compile(r"\(Open file: (?P<path>[^\n)]+)\)")
@@ -430,8 +430,10 @@ class FileChangeTracker:
     per-file totals, so memory does not grow with the transcript.
     """
 
-    def __init__(self, fmt: str = "") -> None:
+    def __init__(self, fmt: str = "", *, record: bool = False) -> None:
         self.fmt = fmt
+        self.record = record  # keep each call's changes for `drain` (the handoff's fact extractor)
+        self._recorded: list[tuple[ToolCall | None, list[FileChange]]] = []
         self._changes: list[FileChange] = []
         self._pending: dict[str, tuple[ToolCall, list[FileChange]]] = {}
         self._submission: list[FileChange] | None = None
@@ -455,22 +457,34 @@ class FileChangeTracker:
             if call.id:
                 self._pending[call.id] = (call, changes)
             else:
-                self._commit(changes)
+                self._commit(changes, call)
         for res in msg.tool_results:
             entry = self._pending.pop(res.tool_call_id, None) if res.tool_call_id else None
             if entry is not None and not res.is_error:
-                self._commit(self._refine(entry[0], entry[1], res))
+                self._commit(self._refine(entry[0], entry[1], res), entry[0])
             if self.fmt == "swe-agent":
                 self._track_open_file(res.text)
         if self.fmt == "aider" and msg.role == "assistant" and "=======" in msg.text:
-            for b in parse_edit_blocks(msg.text):
-                new = not any(s.strip() for s in b.search)
-                self._changes.append(_change(b.path, "added" if new else "modified", len(b.replace),
-                                             0 if new else len(b.search), "edit block"))
+            blocks = [_change(b.path, "added" if not any(s.strip() for s in b.search) else "modified",
+                              len(b.replace), len(b.search) if any(s.strip() for s in b.search) else 0, "edit block")
+                      for b in parse_edit_blocks(msg.text)]
+            self._commit(blocks, None)
         if msg.meta.get("subtype") == "submission" and msg.text.strip():
             self._submission = parse_unified_diff(msg.text)
         if len(self._changes) > 512:
             self._changes = merge_changes(self._changes)
+
+    def drain(self) -> list[tuple[ToolCall | None, list[FileChange]]]:
+        """The changes committed since the last call, with the call that made each (None for
+        aider's edit blocks); only kept with `record=True`."""
+        out, self._recorded = self._recorded, []
+        return out
+
+    def flush_pending(self) -> None:
+        """Count the calls still waiting for a result as done (a transcript cut short)."""
+        for call, changes in self._pending.values():
+            self._commit(self._refine(call, changes, None), call)
+        self._pending.clear()
 
     def result(self, cwd: str | None = None) -> list[FileChange]:
         """The merged changes; paths under `cwd` are made relative to it."""
@@ -479,9 +493,7 @@ class FileChangeTracker:
             for c in out:
                 c.summary = c.summary or "final diff"
             return out
-        for call, changes in self._pending.values():  # no result seen: assume the call ran
-            self._commit(self._refine(call, changes, None))
-        self._pending.clear()
+        self.flush_pending()  # no result seen: assume the call ran
         changes = merge_changes(self._changes)
         if cwd:
             root = cwd.rstrip("/") + "/"
@@ -494,11 +506,13 @@ class FileChangeTracker:
         return changes
 
     # internals -------------------------------------------------------------------------------
-    def _commit(self, changes: list[FileChange]) -> None:
-        for c in changes:
-            if c.path:
-                c.source = "transcript"
-                self._changes.append(c)
+    def _commit(self, changes: list[FileChange], call: ToolCall | None) -> None:
+        kept = [c for c in changes if c.path]
+        for c in kept:
+            c.source = "transcript"
+            self._changes.append(c)
+        if self.record and kept:
+            self._recorded.append((call, [FileChange(**vars(c)) for c in kept]))
 
     def _track_open_file(self, text: str) -> None:
         opened = _SWE_OPEN.findall(text)  # the footer names the file open after the command
@@ -563,7 +577,7 @@ class FileChangeTracker:
             return self._swe_command(name, inp["command"])
         if not any(h in low for h in _EDIT_NAME_HINTS):
             return []
-        path = next((inp[k] for k in _PATH_KEYS if isinstance(inp.get(k), str) and inp[k]), None)
+        path = next((inp[k] for k in PATH_KEYS if isinstance(inp.get(k), str) and inp[k]), None)
         if not path:
             if "patch" in low or "diff" in low:
                 diff = next((s for s in _strings(inp) if "\n+++ " in s or s.startswith("--- ")), None)

@@ -12,7 +12,6 @@ from chalicelib.handoff.facts import (
     error_line,
     extract_facts,
     infer_root,
-    parse_apply_patch,
     run_outcome,
     split_segments,
 )
@@ -87,11 +86,24 @@ def test_clip_and_prefix_cut_at_word_boundaries() -> None:
     assert text.startswith(p) and text[len(p)] == " " and len(p) <= 17
 
 
-def test_apply_patch_envelope() -> None:
+def test_handoff_files_and_stored_file_changes_come_from_one_extractor() -> None:
+    """The handoff's file list and the stored file changes are the same parse of the same calls."""
+    from chalicelib.transcripts.filechanges import FileChangeTracker
+
     patch = ("*** Begin Patch\n*** Update File: src/a.py\n@@\n-x = 1\n+x = 2\n+y = 3\n*** Add File: src/b.py\n"
              "+print('hi')\n*** Delete File: old.txt\n*** End Patch")
-    assert parse_apply_patch(patch) == [("src/a.py", "modified", 2, 1), ("src/b.py", "added", 1, 0),
-                                        ("old.txt", "deleted", 0, 0)]
+    msgs = [Message(role="assistant", tool_calls=[ToolCall("apply_patch", {"input": patch}, "c1"),
+                                                  ToolCall("Edit", {"file_path": "/w/p/src/c.py", "old_string": "a\nb",
+                                                                    "new_string": "a\nB\nC"}, "c2")]),
+            Message(role="tool", tool_results=[ToolResult("Done", "c1"), ToolResult("ok", "c2")])]
+    tracker = FileChangeTracker()
+    for m in msgs:
+        tracker.observe(m)
+    stored = {(c.path, c.kind, c.lines_added, c.lines_removed) for c in tracker.result()}
+    f = extract_facts(msgs)
+    mine = {(ff.path, ff.kind, ff.added, ff.removed) for ff in f.files.values()}
+    assert mine == stored == {("src/a.py", "modified", 2, 1), ("src/b.py", "added", 1, 0),
+                              ("old.txt", "deleted", 0, 0), ("/w/p/src/c.py", "modified", 2, 1)}
 
 
 def test_codex_style_apply_patch_through_shell_counts_as_edit() -> None:

@@ -1,0 +1,280 @@
+"""Where things stand at the end of a session, derived from the extracted facts.
+
+Each statement here must hold for any project and any agent, and must be one a next session can
+trust: a check "passed" only with "and nothing was edited since", or with the files edited since;
+"committed" and "pushed" only as git printed them; a task's status as the tracker last showed it;
+the current task from what the session claimed, not from its last sentence. Where the transcript
+cannot tell, the statement is left out rather than guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .facts import CheckFact, CommitFact, EditEvent, ErrorFact, TaskFact, TranscriptFacts
+from .textutil import clip, code, safe_inline
+
+_OPEN = ("open", "in_progress", "blocked")
+
+
+@dataclass
+class CheckState:
+    check: CheckFact
+    edited_since: list[str]  # project files (display paths) changed after its last run
+    edits_since: int
+
+
+@dataclass
+class Uncommitted:
+    path: str  # display path
+    why: str  # "edited after `bb53fb4`", "changed by `npm install x`", "listed by `git status`"
+
+
+@dataclass
+class GitState:
+    branch: str | None
+    upstream: str = ""
+    no_upstream: bool = False  # git said so (a failed push) or `git status` showed no tracking branch
+    commits: list[CommitFact] = field(default_factory=list)
+    pushed: bool = False  # a push this session succeeded
+    unpushed: list[CommitFact] = field(default_factory=list)
+    uncommitted: list[Uncommitted] = field(default_factory=list)
+    known: bool = False  # the session committed, pushed or asked git for status
+
+
+@dataclass
+class State:
+    checks: list[CheckState]
+    git: GitState
+    family_root: TaskFact | None
+    family: list[TaskFact]  # the root's tasks in order, root first
+    current: TaskFact | None
+    next_task: TaskFact | None
+    mid_task: list[str]  # why the session ended mid-task (empty: it did not)
+    done_in_current: list[EditEvent]
+    untouched_outputs: list[str]
+    last_action: str
+    next_actions: list[str]
+    errors_open: list[ErrorFact]
+
+
+def _natural(s: str) -> list[object]:
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", s)]
+
+
+def _parent_of(tid: str, tasks: dict[str, TaskFact]) -> str:
+    t = tasks.get(tid)
+    if t is not None and t.parent:
+        return t.parent
+    m = re.match(r"^(.+)\.\d+$", tid)
+    return m.group(1) if m and m.group(1) in tasks else ""
+
+
+def task_family(f: TranscriptFacts) -> tuple[TaskFact | None, list[TaskFact]]:
+    """The task tree the session worked in: the root of the tasks it changed (or the user named),
+    with every child the tracker listed, started or not."""
+    tasks = f.tasks
+    focus = [t for t in tasks.values() if t.touched]
+    if not focus:
+        typed = " ".join(u.text for u in f.user_messages)
+        focus = [t for t in tasks.values() if re.search(r"(?<![\w-])" + re.escape(t.id) + r"(?![\w-])", typed)]
+    if not focus:
+        return None, []
+    roots: dict[str, int] = {}
+    for t in focus:
+        rid = t.id
+        seen = set()
+        while _parent_of(rid, tasks) and rid not in seen:
+            seen.add(rid)
+            rid = _parent_of(rid, tasks)
+        roots[rid] = max(roots.get(rid, -1), t.status_index)
+    root_id = max(roots.items(), key=lambda kv: kv[1])[0]
+    root = tasks[root_id]
+    members = [t for t in tasks.values() if t.id != root_id and (
+        t.parent == root_id or t.id.startswith(root_id + ".") or t.id in root.children)]
+    members.sort(key=lambda t: _natural(t.id))
+    return root, [root, *members]
+
+
+def _current(f: TranscriptFacts, family: list[TaskFact]) -> TaskFact | None:
+    leaves = [t for t in family if not t.children or t is not family[0]]
+    active = [t for t in leaves if t.status == "in_progress" and (t.touched or t.started_index >= 0)]
+    if not active and family and family[0].status == "in_progress" and len(family) == 1:
+        active = [family[0]]
+    return max(active, key=lambda t: t.status_index) if active else None
+
+
+def _next(family: list[TaskFact], current: TaskFact | None) -> TaskFact | None:
+    children = family[1:] if len(family) > 1 else []
+    for t in children:
+        if t is not current and t.status in ("open", "", "blocked"):
+            return t
+    return None
+
+
+def _git_state(f: TranscriptFacts) -> GitState:
+    g = f.git
+    gs = GitState(branch=f.branch, commits=list(f.commits))
+    gs.known = bool(f.commits or g.status is not None or g.last_push_index >= 0)
+    gs.upstream = g.upstream if g.upstream not in ("", "set") else ""
+    gs.pushed = g.last_push_index >= 0
+    if g.no_upstream_index >= 0 and g.upstream_index < g.no_upstream_index:
+        gs.no_upstream = True
+    if g.no_tracking_index >= 0 and g.upstream_index < g.no_tracking_index:
+        gs.no_upstream = True
+    gs.unpushed = [c for c in f.commits if not c.pushed]
+    unc: dict[str, Uncommitted] = {}
+    base = -1
+    if g.status is not None and g.status_index > (f.commits[-1].index if f.commits else -1):
+        base = g.status_index
+        for p in [*g.status.changed, *g.status.untracked]:
+            unc[p] = Uncommitted(p, "listed by `git status`")
+    last_commit = f.commits[-1] if f.commits else None
+    for ff in f.files.values():
+        if ff.edits == 0 or not f.in_project(ff.path) or ff.last <= base:
+            continue
+        if ff.committed_at >= ff.last:
+            continue
+        disp = f.display(ff.path)
+        ev = next((e for e in reversed(f.edits) if e.path == ff.path), None)
+        if ev is not None and ev.how and " " in ev.how:
+            why = f"changed by {code(clip(ev.how, 60))}"
+        elif ff.commit_sha:
+            why = f"edited after {code(ff.commit_sha)}"
+        elif last_commit is not None and ff.last > last_commit.index:
+            why = f"edited after {code(last_commit.sha)}" if last_commit.sha else "edited after the last commit"
+        else:
+            why = "edited, not committed in this session"
+        unc.setdefault(disp, Uncommitted(disp, why))
+    gs.uncommitted = sorted(unc.values(), key=lambda u: u.path)
+    return gs
+
+
+def _last_action(f: TranscriptFacts) -> str:
+    if not f.actions:
+        return ""
+    a = f.actions[-1]
+    kind, _, rest = a.text.partition(":")
+    if kind == "edit":
+        ev = next((e for e in reversed(f.edits) if e.index == a.index and e.path == rest), None)
+        what = f"; it put in {code(ev.sample[0])}" if ev is not None and ev.sample else ""
+        return f"changed {code(f.display(rest))}{what}"
+    if kind == "check":
+        c = f.checks.get(rest)
+        return f"ran {code(rest)} ({c.outcome if c else 'outcome unknown'})"
+    if kind == "commit":
+        return f"committed {code(rest)}"
+    if kind == "push":
+        return "pushed"
+    if kind == "task":
+        tid, _, st = rest.rpartition(":")
+        return f"set {code(tid)} to {st.replace('_', ' ')}"
+    return ""
+
+
+def _close_command(f: TranscriptFacts, tid: str) -> str:
+    """How this session closed a task, with the id swapped (`bd close spotter-gqc.5` -> `… .6`)."""
+    for _i, cmd in reversed(f.tracker_commands):
+        if re.search(r"\bclose\b", cmd):
+            ids = re.findall(r"(?<![\w-])[A-Za-z][\w]*-[\w]+(?:\.\d+)*|#\d+", cmd)
+            if ids:
+                out = cmd.split(" 2>", 1)[0].split(" --reason", 1)[0].split(" -m ", 1)[0]
+                for x in dict.fromkeys(ids):
+                    out = out.replace(x, "\0", 1)
+                return re.sub(r"\0(?:\s+\0)*", tid, out).strip()
+    return ""
+
+
+def derive(f: TranscriptFacts) -> State:
+    checks = []
+    for c in f.checks.values():
+        since = f.edited_since(c.last)
+        paths = list(dict.fromkeys(f.display(e.path) for e in since))
+        checks.append(CheckState(c, paths, len(since)))
+    checks.sort(key=lambda cs: (0 if cs.check.outcome == "fail" else 1, -cs.check.last, cs.check.command))
+    git = _git_state(f)
+    root, family = task_family(f)
+    current = _current(f, family)
+    nxt = _next(family, current)
+    done: list[EditEvent] = []
+    untouched: list[str] = []
+    if current is not None:
+        done = [e for e in f.edits if e.index > current.started_index and f.in_project(e.path)]
+        changed = {f.display(e.path) for e in done}
+        untouched = [p for p in current.output_files if not any(c == p or c.endswith("/" + p) for c in changed)]
+    elif git.uncommitted:
+        last = f.commits[-1].index if f.commits else -1
+        done = [e for e in f.edits if e.index > last and f.in_project(e.path)]
+    mid = []
+    if current is not None:
+        mid.append(f"{code(current.id)} is still in progress")
+    failing = [cs for cs in checks if cs.check.outcome == "fail"]
+    if failing:
+        mid.append(f"{code(failing[0].check.command)} failed last")
+    stale = [cs for cs in checks if cs.check.outcome == "pass" and cs.edits_since]
+    if git.uncommitted:
+        mid.append(f"{len(git.uncommitted)} file{'s' if len(git.uncommitted) > 1 else ''} uncommitted")
+    todo_active = [t for t in f.todos.values() if t.status == "in_progress"]
+    if todo_active and current is None:
+        mid.append(f"todo “{clip(todo_active[-1].content, 80)}” in progress")
+    errors_open = [e for e in f.errors if e.resolved is False or (e.resolved is None and not e.tool and e.is_check)]
+    state = State(checks, git, root, family, current, nxt, mid, done, untouched, _last_action(f), [], errors_open)
+    state.next_actions = _next_actions(f, state, failing, stale)
+    return state
+
+
+def _routine(f: TranscriptFacts, checks: list[CheckState]) -> list[str]:
+    """The checks the session ran before its last commit (in order), else every check it ran."""
+    commits = f.commits
+    if len(commits) >= 1:
+        lo = commits[-2].index if len(commits) >= 2 else -1
+        hi = commits[-1].index
+        window = sorted((c for c in f.checks.values() if lo < c.last <= hi), key=lambda c: c.last)
+        if window:
+            return [c.command for c in window]
+    return [cs.check.command for cs in sorted(checks, key=lambda cs: cs.check.last)]
+
+
+def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stale: list[CheckState]) -> list[str]:
+    out: list[str] = []
+    cur = st.current
+    for cs in failing[:2]:
+        err = next((e for e in reversed(f.errors) if e.family and cs.check.command.startswith(e.family)), None)
+        why = f": it failed last with {code(err.line)}" if err is not None else ": it failed last"
+        out.append(f"Make {code(cs.check.command)} pass{why}.")
+    if cur is not None and st.untouched_outputs:
+        files = ", ".join(code(p) for p in st.untouched_outputs[:4])
+        out.append(f"Finish {code(cur.id)}: the tracker lists {files} as output, and the session has not changed "
+                   f"{'it' if len(st.untouched_outputs) == 1 else 'them'} yet (contract below).")
+    if stale and not failing:
+        routine = [c for c in _routine(f, st.checks)] or [cs.check.command for cs in stale]
+        cmds = ", ".join(code(c) for c in dict.fromkeys(routine[-5:]))
+        out.append(f"Re-run the checks on the code edited since they last passed: {cmds}.")
+    if cur is not None:
+        close = _close_command(f, cur.id)
+        out.append(f"Close {code(cur.id)} in the tracker" + (f" ({code(close)})." if close else "."))
+    if st.git.uncommitted:
+        files = ", ".join(code(u.path) for u in st.git.uncommitted[:6])
+        more = f" and {len(st.git.uncommitted) - 6} more" if len(st.git.uncommitted) > 6 else ""
+        out.append(f"Commit {files}{more} (the commit conventions are below).")
+    if st.git.unpushed or (st.git.uncommitted and (st.git.pushed or st.git.no_upstream)):
+        if st.git.no_upstream and st.git.branch:
+            out.append(f"Push: the branch has no upstream yet, so `git push --set-upstream origin {st.git.branch}`.")
+        elif st.git.pushed:
+            out.append("Push (this session pushed after each commit).")
+        elif st.git.unpushed:
+            out.append(f"Push when ready: {len(st.git.unpushed)} commit(s) of this session are not pushed.")
+    if st.next_task is not None:
+        t = st.next_task
+        title = f": {t.title}" if t.title else ""
+        out.append(f"Then start {code(t.id)}{title} ({t.status or 'open'}, not started; its contract is below).")
+    root = st.family_root
+    if root is not None and len(st.family) > 1 and root.status in _OPEN:
+        out.append(f"When every task under {code(root.id)} is closed, close {code(root.id)} too "
+                   f"(the tracker shows it {root.status.replace('_', ' ')}).")
+    if not out:
+        active = [t for t in f.todos.values() if t.status in ("in_progress", "pending")]
+        if active:
+            out.append(f"Continue the todo “{clip(safe_inline(active[0].content), 160)}”.")
+    return out
