@@ -14,6 +14,9 @@ from chalicelib.errors import BadRequest, Conflict
 bp = Blueprint(__name__)
 BASE = "/api/projects/{project_id}/sessions/{number}"
 FORMAT = schemas.q_enum(("json", "md"), "json", "json (default) or md: the Markdown alone")
+MAX_CHARS = schemas.q_int(handoffs.MIN_CHARS, handoffs.MAX_CHARS, None,
+                          "render the document at this size (2,000 to 50,000 characters) without a new job")
+QUERY = {"format": FORMAT, "max_chars": MAX_CHARS}
 
 
 def _as_markdown(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any] | Response:
@@ -49,15 +52,15 @@ def regenerate(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
 
 
 @endpoint(bp, BASE + "/handoff", "GET", summary="The handoff written from this session (?format=md)",
-          tag="handoffs", query={"format": FORMAT}, produces=("application/json", "text/markdown"))
+          tag="handoffs", query=QUERY, produces=("application/json", "text/markdown"))
 def get_handoff(ctx: Ctx, project_id: str, number: int) -> Any:
-    return _as_markdown(ctx, handoffs.get(ctx.tenant, project_id, number))
+    return _as_markdown(ctx, handoffs.get(ctx.tenant, project_id, number, max_chars=ctx.args["max_chars"]))
 
 
 @endpoint(bp, "/api/projects/{project_id}/handoff/latest", "GET", summary="The latest ready handoff (?format=md)",
-          tag="handoffs", query={"format": FORMAT}, produces=("application/json", "text/markdown"))
+          tag="handoffs", query=QUERY, produces=("application/json", "text/markdown"))
 def latest_handoff(ctx: Ctx, project_id: str) -> Any:
-    return _as_markdown(ctx, handoffs.latest(ctx.tenant, project_id))
+    return _as_markdown(ctx, handoffs.latest(ctx.tenant, project_id, max_chars=ctx.args["max_chars"]))
 
 
 @endpoint(bp, BASE + "/handoff/versions", "GET", summary="Every ready version of this session's handoff, newest "

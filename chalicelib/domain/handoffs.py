@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from typing import Any
 
 from chalicelib import jobs
@@ -15,6 +16,7 @@ from chalicelib.config import HANDOFF_BUDGET_CHARS
 from chalicelib.domain.projects import project_json
 from chalicelib.domain.sessions import session_json
 from chalicelib.errors import Conflict, NotFound
+from chalicelib.handoff.render import DEFAULT_BUDGET
 from chalicelib.logs import event, get_logger
 from chalicelib.storage import files as file_store
 from chalicelib.storage import handoffs as store
@@ -75,11 +77,47 @@ def request(tenant: str, project_id: str, number: int, *, mode: str = "auto", bu
     return handoff_json(item)
 
 
-def get(tenant: str, project_id: str, number: int) -> dict[str, Any]:
-    return handoff_json(store.get_handoff(tenant, project_id, number))
+MIN_CHARS, MAX_CHARS = 2_000, 50_000
 
 
-def latest(tenant: str, project_id: str) -> dict[str, Any]:
+def pack_layout(layout: dict[str, Any]) -> bytes:
+    """The rules document's layout, compressed (it holds every item up to a 50,000-char budget)."""
+    return zlib.compress(json.dumps(layout, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
+
+
+def at_budget(h: HandoffItem, max_chars: int | None) -> dict[str, Any]:
+    """The handoff rendered at `max_chars` from its stored layout: same ranking, same bytes every time,
+    no new job. A document already within the budget is served as it is (an LLM's included); a longer
+    LLM document is replaced by the rules rendering at that budget, which the answer says."""
+    out = handoff_json(h)
+    if max_chars is None or not h.markdown:
+        return out
+    from chalicelib.handoff.render import render_layout
+
+    if len(h.markdown) <= max_chars and (h.method != "rules" or not h.layout):
+        out["max_chars"] = max_chars
+        return out
+    if not h.layout:  # made before layouts were stored: cut at a section boundary
+        md = h.markdown
+        while len(md) > max_chars and "\n## " in md:
+            md = md[: md.rindex("\n## ")].rstrip() + "\n"
+        out.update(markdown=md[:max_chars], output_chars=len(md[:max_chars]), max_chars=max_chars)
+        return out
+    fitted = render_layout(json.loads(zlib.decompress(h.layout).decode("utf-8")), max_chars)
+    out.update(markdown=fitted.markdown, output_chars=len(fitted.markdown), max_chars=max_chars,
+               over_budget=fitted.over_budget)
+    if h.method != "rules":
+        out["rendered_from"] = "rules"
+        out["reason"] = (f"the {h.method} document has {len(h.markdown)} characters, over max_chars; this is the "
+                         f"rules document at {max_chars}")
+    return out
+
+
+def get(tenant: str, project_id: str, number: int, max_chars: int | None = None) -> dict[str, Any]:
+    return at_budget(store.get_handoff(tenant, project_id, number), max_chars)
+
+
+def latest(tenant: str, project_id: str, max_chars: int | None = None) -> dict[str, Any]:
     """The newest handoff with content: one Query (newest HANDOFF# item) in the usual case.
 
     A regeneration keeps serving the previous document while it runs, so the newest item has
@@ -88,12 +126,12 @@ def latest(tenant: str, project_id: str) -> dict[str, Any]:
     """
     newest = store.newest_handoff(tenant, project_id)
     if newest is not None and newest.markdown:
-        return handoff_json(newest)
+        return at_budget(newest, max_chars)
     project = get_project(tenant, project_id)
     if project.latest_handoff is None:
         raise NotFound("this project has no ready handoff yet: complete a session first",
                        code="handoff_not_found")
-    return handoff_json(store.get_handoff(tenant, project_id, int(project.latest_handoff)))
+    return at_budget(store.get_handoff(tenant, project_id, int(project.latest_handoff)), max_chars)
 
 
 def _previous_data(tenant: str, project_id: str, session: Any) -> dict[str, Any] | None:
@@ -275,7 +313,8 @@ def generate(inputs: dict[str, Any], *, mode: str, budget_chars: int) -> dict[st
                         file_changes=inputs["file_changes"], previous=inputs["previous"], pins=inputs["pins"],
                         budget_chars=budget_chars, generated_at=now_iso())
     out = {"markdown": doc.markdown, "data": doc.data, "must_keep": doc.must_keep, "method": "rules",
-           "reason": None, "input_chars": doc.input_chars, "output_chars": len(doc.markdown)}
+           "reason": None, "input_chars": doc.input_chars, "output_chars": len(doc.markdown),
+           "layout": pack_layout(doc.layout)}
     if mode == "rules":
         return out
     from chalicelib.llm.client import ChatClient

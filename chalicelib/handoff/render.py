@@ -149,6 +149,7 @@ def fit(sections: list[Section], header: str, budget: int) -> Fit:
     return Fit(md, dropped, False, len(floor))
 
 
+DEFAULT_BUDGET = 9500  # Claude Code replaces SessionStart context past 10,000 characters with a preview
 LAYOUT_FORMAT = "mso.layout/1"
 LAYOUT_MAX = 50_000  # the largest budget a stored layout serves
 

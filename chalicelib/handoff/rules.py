@@ -24,12 +24,11 @@ from chalicelib.transcripts.model import FileChange, Message
 
 from . import tracker
 from .facts import ErrorFact, TranscriptFacts, extract_facts
-from .render import Item, Section, fit, to_layout
+from .render import DEFAULT_BUDGET, Item, Section, fit, to_layout
 from .state import derive
 from .textutil import clip, code, norm_key, one_line, safe_inline
 
 FORMAT = "mso.handoff/1"
-DEFAULT_BUDGET = 9500  # Claude Code truncates SessionStart context past 10,000 characters
 MAX_REQUESTS = 4  # the first request plus the last three
 MAX_COMMANDS = 60
 MAX_URLS = 12

@@ -127,7 +127,7 @@ def finish(tenant: str, project_id: str, number: int, job_id: str, result: dict[
             HandoffItem.must_keep.set(result["must_keep"]), HandoffItem.input_chars.set(result["input_chars"]),
             HandoffItem.output_chars.set(result["output_chars"]), HandoffItem.finished_at.set(finished),
             HandoffItem.timings.set(result.get("timings") or {}),
-        ] + ([HandoffItem.reason.set(result["reason"])] if result.get("reason") else [HandoffItem.reason.remove()]),
+        ] + ([HandoffItem.layout.set(result["layout"])] if result.get("layout") else [HandoffItem.layout.remove()]) + ([HandoffItem.reason.set(result["reason"])] if result.get("reason") else [HandoffItem.reason.remove()]),
             condition=(HandoffItem.job_id == job_id) & HandoffItem.status.is_in("pending", "running"))
         tx.update(SessionItem(pk, keys.session_sk(number)),
                   actions=_mirror_actions(current, "ready", result["method"], finished))

@@ -177,6 +177,7 @@ class HandoffItem(BaseItem):
     markdown = UnicodeAttribute(null=True)
     data = JSONAttribute(null=True)
     must_keep = JSONAttribute(null=True)
+    layout = BinaryAttribute(null=True, legacy_encoding=False)  # zlib'd rules layout: any max_chars later
     input_chars = NumberAttribute(null=True)
     output_chars = NumberAttribute(null=True)
     requested_at = UnicodeAttribute()

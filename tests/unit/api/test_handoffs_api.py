@@ -136,3 +136,32 @@ def test_a_failed_job_heals_when_the_message_is_redelivered(api, pid, monkeypatc
     assert domain.run_job({"tenant": "acme", "project_id": pid, "number": 1, "job_id": failed.job_id}) == "ready"
     healed = get_handoff("acme", pid, 1)
     assert healed.status == "ready" and healed.version == failed.version and healed.attempts == 2
+
+
+def test_max_chars_renders_any_budget_from_the_stored_layout(api, pid):
+    """`?max_chars=N` re-renders the stored document at N characters, the same bytes every time,
+    without a new job (the version stays 1); out-of-range values are a 400 naming the field."""
+    from pathlib import Path
+
+    api.post(f"/api/projects/{pid}/sessions", {"title": "Real session"})
+    real = Path(__file__).resolve().parents[4] / "shared/data/transcripts/claude-code"
+    raw = next(real.glob("8463c716*.jsonl.gz")).read_bytes()
+    up = api.put_raw(f"/api/projects/{pid}/sessions/1/transcript?format=claude-code", raw, "application/gzip")
+    assert up.status_code in (200, 201), up.body
+    _complete(api, pid, 1, next_steps=["Ship the highlighter"])
+    full = api.get(f"/api/projects/{pid}/sessions/1/handoff").json_body
+    assert full["status"] == "ready" and full["output_chars"] <= 9500
+    sizes = {}
+    for n in (2000, 5000, 9500, 50000):
+        a = api.get(f"/api/projects/{pid}/handoff/latest?format=md&max_chars={n}")
+        b = api.get(f"/api/projects/{pid}/sessions/1/handoff?format=md&max_chars={n}")
+        assert a.status_code == 200 and a.body == b.body
+        text = a.body.decode()
+        assert len(text) <= n and "Ship the highlighter" in text
+        sizes[n] = len(text)
+    assert sizes[2000] < sizes[5000] < sizes[9500] <= sizes[50000]
+    assert api.get(f"/api/projects/{pid}/handoff/latest?max_chars=9500").json_body["markdown"] == full["markdown"]
+    assert api.get(f"/api/projects/{pid}/sessions/1/handoff").json_body["version"] == 1
+    for bad in ("1999", "50001", "abc", "¹"):
+        r = api.get(f"/api/projects/{pid}/handoff/latest?format=md&max_chars={bad}")
+        assert r.status_code == 400 and r.json_body["error"]["field"] == "max_chars", (bad, r.body)
