@@ -46,17 +46,20 @@ _SMALL_TALK = re.compile(r"(?i)^(?:I apologi[sz]e|sorry|thanks?\b|thank you|grea
 class HandoffDoc:
     """A generated handoff: Markdown for people and agents plus its structured JSON form.
 
-    `data` keys (all JSON types): format, generated_by ("rules"), generated_at, project, session,
-    mission, pins, summary {asked, requests, done, stopped_at, plan}, accomplishments,
-    current_state {root, branch, uncommitted, last_commit}, checks, commands, urls, links,
-    task_ids, files, decisions, blockers, errors, learnings, next_steps, suggestions, todos,
-    open_items (carried to the next handoff: {text, kind, since_session, source}), closed_items,
-    metrics {measured, predicted, reported?}, checklist, stats, budget {budget_chars,
-    output_chars, over_budget, reason, dropped}. List sections hold what the Markdown shows.
+    `data` keys (all JSON types): format, generated_by ("rules"), generated_at, project, session
+    (with ended_mid_task and its reasons), mission, pins, current_work {task, done, untouched_outputs,
+    last_action, next_task}, next_actions, summary {asked, requests, stopped_at, plan},
+    accomplishments, current_state {root, branch, upstream, no_upstream, pushed, uncommitted,
+    last_commit, outside_project}, checks (each with changed_since and verified), commits, tasks,
+    contracts, commands, urls, links, task_ids, files, decisions, blockers, errors, learnings,
+    next_steps, todos, open_items (carried: {text, kind, since_session, source}), closed_items,
+    metrics {measured, predicted, reported?, transcript}, stats, budget {budget_chars, output_chars,
+    over_budget, reason, dropped}. List sections hold what the Markdown shows.
 
     `must_keep`: [{kind, text}] where `text` appears verbatim in `markdown`; kinds: file,
-    test_command, build_command, error, task_id, user_request, todo, decision, command, url,
-    pin, next_step, blocker, accomplishment, learning, commit, branch, location.
+    test_command, build_command, error, task_id, user_request, todo, decision, url, pin, next_step,
+    next_action, blocker, accomplishment, learning, commit, branch, location, contract, convention,
+    state. The LLM writer is checked against them and repaired with them.
     """
 
     markdown: str
@@ -299,9 +302,14 @@ class _Builder:
                 cs.edits_since for cs in st.checks) or not st.checks else " (not committed)"
             if st.git.uncommitted or not st.git.known:
                 s.items.append(Item(f"- **{label}**{verified}:", rank=99.4, group="current work"))
+                terms = {t for t in re.findall(r"`([^`\n]{4,60})`", cur.spec if cur is not None else "")
+                         if not t.endswith((".ex", ".exs", ".js", ".py", ".ts", ".css", ".json", ".md", "/"))}
                 for k, ev in enumerate(st.done_in_current[-8:]):
-                    what = f": {code(ev.sample[0])}" if ev.sample else (f" by {code(clip(ev.how, 70))}" if " " in ev.how
-                                                                        else "")
+                    hits = [clip(safe_inline(ln.strip()), 90) for ln in ev.text.split("\n")
+                            if any(t in ln for t in terms)][:2]
+                    lines = hits or ev.sample[:1]
+                    what = (": " + " / ".join(code(x) for x in lines)) if lines else (
+                        f" by {code(clip(ev.how, 70))}" if " " in ev.how else "")
                     s.items.append(Item(f"  - {self._p(ev.path)}{what}", rank=99.3 - k * 0.01, group="edits"))
         if cur is not None and st.untouched_outputs:
             files = ", ".join(code(p) for p in st.untouched_outputs)
@@ -320,7 +328,7 @@ class _Builder:
         s = Section("next_action", "Next action")
         for k, a in enumerate(self.st.next_actions):
             s.items.append(Item(f"{k + 1}. {a}", rank=98.5 - k * 0.05, group="next actions", data_key="next_actions",
-                                payload=a))
+                                payload=a, keep=(("next_action", prefix_words(a, 70)),)))
         return s
 
     # -- state: checks, git, tasks
@@ -385,6 +393,7 @@ class _Builder:
             parts.append(f"{code(c.command)} **{word}**{summ}")
             keep.append(("test_command" if c.kind == "test" else "build_command", c.command))
         if since:
+            keep.append(("state", "not re-verified"))
             files = ", ".join(code(p) for p in since[:3])
             more = f" and {len(since) - 3} more" if len(since) > 3 else ""
             after = f" — then {len(since)} file{'s' if len(since) > 1 else ''} changed ({files}{more}): **not re-verified**"
@@ -452,7 +461,8 @@ class _Builder:
                 rank = base - _SPEC_PRIORITY.get(_spec_key(head), 3.0) - k * 0.01
                 text = "\n".join("> " + ln.rstrip() if ln.strip() else ">" for ln in _compact(block).split("\n"))
                 s.items.append(Item(text, rank=rank, group=f"{t.id} sections",
-                                    keep=(("contract", prefix_words(one_line(block), 60)),), data_key="contracts",
+                                    keep=(("contract", prefix_words(_content_line(block, head), 60)),),
+                                    data_key="contracts",
                                     payload={"task": t.id, "section": head, "text": block}))
             out.append(s)
         return out
@@ -493,7 +503,8 @@ class _Builder:
                 text += ", trailer " + ", ".join(code(clip(t, 90)) for t in trailers[-2:])
             if f.commands and any("<<" in c and "commit" in c for _i2, c in self.f_shell_texts()):
                 text += "; the message goes through a heredoc (`git commit -m \"$(cat <<'EOF' … EOF)\"`)"
-            s.items.append(Item(text + ".", rank=91, group="conventions", keep=(("convention", clip(subject, 60)),)))
+            s.items.append(Item(text + ".", rank=91, group="conventions",
+                                keep=(("convention", prefix_words(safe_inline(subject), 50)),)))
             if len(f.commits) > 1:
                 subs = ", ".join(code(clip(c.subject, 70)) for c in f.commits[:-1][-3:])
                 s.items.append(Item(f"- Earlier subjects: {subs}.", rank=78, group="conventions"))
@@ -739,6 +750,15 @@ _SPEC_PRIORITY = {"definition of done": 0.0, "acceptance criteria": 0.0, "descri
 
 def _spec_key(head: str) -> str:
     return head.strip().rstrip(":").lower()
+
+
+def _content_line(block: str, head: str) -> str:
+    """The first line of a spec block after its heading, as the Markdown quotes it."""
+    for ln in _compact(block).split("\n"):
+        t = ln.strip()
+        if t and t.rstrip(":").lstrip("# ").strip() != head:
+            return t
+    return head
 
 
 def _compact(block: str) -> str:

@@ -268,7 +268,8 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
     if st.next_task is not None:
         t = st.next_task
         title = f": {t.title}" if t.title else ""
-        out.append(f"Then start {code(t.id)}{title} ({t.status or 'open'}, not started; its contract is below).")
+        where = "its contract is below" if t.spec else "read its spec in the tracker first"
+        out.append(f"Then start {code(t.id)}{title} ({t.status or 'open'}, not started; {where}).")
     root = st.family_root
     if root is not None and len(st.family) > 1 and root.status in _OPEN:
         out.append(f"When every task under {code(root.id)} is closed, close {code(root.id)} too "

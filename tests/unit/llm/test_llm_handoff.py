@@ -19,6 +19,7 @@ from chalicelib.handoff.llm import (
     generate_llm_handoff,
     render_transcript,
     split_chunks,
+    section_titles,
     split_sections,
     trim_markdown,
 )
@@ -481,3 +482,42 @@ def test_clip_and_clean_answer() -> None:
     assert len(cut) <= 100 and cut.endswith("END") and "chars cut" in cut
     assert clean_answer("Intro\n# Title\n## A\ntext\n## B\n") == "## A\ntext\n## B"
     assert clean_answer("no headings at all") == "no headings at all"
+
+
+def test_state_task_and_contract_facts_survive_a_model_that_drops_them(
+        fake_openai: FakeOpenAIServer, make_client: MakeClient) -> None:
+    """The LLM path gets the rules document's current work, state and task contract as must-keep
+    facts; a model that leaves them out is repaired with the rules' lines (issue 9, item 11)."""
+    import io
+    from pathlib import Path
+
+    from chalicelib.handoff.rules import build_handoff
+    from chalicelib.transcripts import importing
+
+    real = Path(__file__).resolve().parents[4] / "shared/data/transcripts/claude-code"
+    import gzip
+    import json as _json
+    raw = gzip.decompress(next(real.glob("258c7280*.jsonl.gz")).read_bytes()).splitlines()
+    cut = next(i for i, line in enumerate(raw) if b'"compact_boundary"' in line
+               and _json.loads(line).get("subtype") == "compact_boundary")
+    messages, _stats, _changes = importing.import_all(io.BytesIO(b"\n".join(raw[:cut]) + b"\n"), "claude-code")
+    messages = list(messages)
+    doc = build_handoff(project=PROJECT, session={"number": 1, "status": "in_progress"}, messages=messages,
+                        file_changes=[], previous=None, pins=[], generated_at="2026-11-20T10:00:00Z")
+    kinds = {f["kind"] for f in doc.must_keep}
+    assert {"task_id", "next_action", "contract", "state", "convention"} <= kinds
+
+    titles = section_titles(doc.markdown)
+
+    def forgetful(req: RecordedRequest) -> str:
+        # every section heading, but the facts under them are gone (current task, state, contracts)
+        return "# Handoff\n\n" + "\n\n".join(f"## {t}\n- Work continued on the review page." for t in titles)
+
+    fake_openai.script(*[reply(forgetful) for _ in range(40)])
+    result = generate_llm_handoff(rules_doc=doc, messages=messages, client=make_client(), project=PROJECT,
+                                  session={"number": 1})
+    md = result.markdown
+    assert result.method == "llm+rules", result.reason
+    assert "spotter-gqc.6" in md and "not re-verified" in md and "Close review session" in md
+    for fact in doc.must_keep:
+        assert contains_fact(md, fact["text"]), fact
