@@ -1174,6 +1174,7 @@ class _Extractor:
                     t = self._task(tid)
                     self._task_status(t, status, i)
                     t.touched = True
+                    self.f.actions.append(NoteFact(f"task:{t.id}:{status}", i, "tool"))
         lines, specs = tracker.parse_output(text)
         for tl in lines:
             t = self._task(tl.id)
@@ -1209,7 +1210,6 @@ class _Extractor:
             t.status, t.status_index = status, i
         if status == "in_progress" and t.started_index < 0:
             t.started_index = i
-        self.f.actions.append(NoteFact(f"task:{t.id}:{status}", i, "tool"))
 
     def _shell_changes(self, i: int, segs: list[str], text: str) -> None:
         cwd = ""
@@ -1274,7 +1274,8 @@ class _Extractor:
                 if later is not None:
                     e.later = later.command
                 continue
-            nxt = next((r for r in self.runs if r[0] > e.index and r[1] == e.family), None)
+            nxt = next((r for r in self.runs if r[0] > e.index and (
+                r[3] == e.command if e.is_check else r[1] == e.family)), None)
             end = nxt[0] if nxt is not None else 1 << 60
             e.resolved = None if nxt is None else nxt[2] != key
             if e.resolved and nxt is not None and nxt[3] != e.command:

@@ -340,8 +340,18 @@ class _Builder:
         groups: dict[tuple[str, ...], list[Any]] = {}
         for cs in st.checks[:12]:
             groups.setdefault(tuple(cs.edited_since), []).append(cs)
-        for k, (since, members) in enumerate(groups.items()):
+        glist = list(groups.items())
+        for k, (since, members) in enumerate(glist[:2]):
             s.items.append(self._check_item(members, list(since), k, sub))
+        older = [cs for _since, members in glist[2:] for cs in members]
+        if older:
+            words = {"pass": "passed", "fail": "FAILED", "running": "still running", "unknown": "outcome unknown"}
+            parts = [f"{code(cs.check.command)} **{words[cs.check.outcome]}**" + (
+                f" ({cs.check.summary})" if cs.check.summary else "") for cs in older]
+            s.items.append(Item("- Earlier runs, each followed by more edits (**not re-verified**): " + "; ".join(parts),
+                                rank=93.7, sub=sub, group="checks",
+                                keep=tuple(("test_command" if cs.check.kind == "test" else "build_command",
+                                            cs.check.command) for cs in older)))
         sub = "Git (as git printed it)"
         g = st.git
         if g.branch or g.upstream:
@@ -412,7 +422,8 @@ class _Builder:
         items: list[Item] = []
         if not st.family:
             for t in self.f.task_ids[:6]:  # ids the user typed that no tracker output described
-                items.append(Item(f"- {code(t.id)} (named by the user)", rank=85, sub="Tasks", group="task ids",
+                title = f": {t.titles[t.id]}" if t.id in t.titles else ""
+                items.append(Item(f"- {code(t.id)}{title} (named by the user)", rank=85, sub="Tasks", group="task ids",
                                   keep=(("task_id", t.id),)))
             return items
         sub = "Tasks (the tracker's last word)"
@@ -453,7 +464,7 @@ class _Builder:
     def contracts(self) -> list[Section]:
         out = []
         st = self.st
-        for t, label, base in ((st.current, "in progress", 93.0), (st.next_task, "next", 90.0)):
+        for t, label, base in ((st.current, "in progress", 93.0), (st.next_task, "next", 89.0)):
             if t is None or not t.spec:
                 continue
             s = Section(f"contract_{label.split()[0]}", f"Contract of {code(t.id)} ({label}), verbatim from the tracker")
@@ -612,10 +623,13 @@ class _Builder:
             fix = " **Still failing** on the next run."
         else:
             fix = " **Not re-run** after this error."
-        rank = (88 + 3 * self._recency(e.index)) if e.resolved is not True else (84 + 4 * self._recency(e.index))
+        rank = (89 + 3 * self._recency(e.index)) if e.resolved is not True else (86.5 + 3 * self._recency(e.index))
         if e.tool:
             rank = 88
-        return Item(head + "." * (not head.endswith(".")) + fix, rank=rank, group="errors", keep=(("error", e.line),),
+        elif e.fix_command:
+            rank += 1.5
+        head = head if head.endswith((".", ".`")) else head + "."
+        return Item(head + fix, rank=rank, group="errors", keep=(("error", e.line),),
                     data_key="errors",
                     payload={"error": e.line, "command": e.command, "count": e.count, "diagnosis": e.diagnosis,
                              "fixed_by": [self.f.display(p) for p in e.fixed_files], "fix_command": e.fix_command,
@@ -635,7 +649,8 @@ class _Builder:
             disp = f.display(ff.path)
             size = "" if ff.added is None or ff.removed is None else f" +{ff.added}/−{ff.removed}"
             kind = "" if ff.kind == "modified" or (ff.kind == "added" and ff.commit_sha) else f" {ff.kind}"
-            entry = f"{code(disp)}{kind}{size}".rstrip()
+            entry = f"{code(disp)}{kind}{size}".rstrip() + (f" (“{clip(safe_inline(ff.summary), 80)}”)"
+                                                            if ff.summary and ff.source != "transcript" else "")
             if disp in unc:
                 key = "unc"
                 labels[key] = "Uncommitted"
@@ -651,7 +666,7 @@ class _Builder:
         order = sorted(groups, key=lambda k: (k != "unc", k == "other", -next(
             (c.index for c in f.commits if (c.sha or c.subject) == k), -1)))
         for r, key in enumerate(order):
-            rank = 82 if key == "unc" else 78 - r * 0.5
+            rank = 94 if key == "unc" else 93.6 - r * 0.1
             entries = groups[key]
             s.items.append(Item(f"- {labels[key]}: " + ", ".join(entries), rank=rank, group="file groups",
                                 keep=tuple(("file", e.split("`")[1]) for e in entries)))
@@ -659,7 +674,7 @@ class _Builder:
             if f.in_project(ff.path):
                 s.items.append(Item("", rank=-1, data_key="files", payload={
                     "path": f.display(ff.path), "abs_path": ff.path, "kind": ff.kind, "lines_added": ff.added,
-                    "lines_removed": ff.removed, "edits": ff.edits, "commit": ff.commit_sha,
+                    "lines_removed": ff.removed, "edits": ff.edits, "commit": ff.commit_sha, "summary": ff.summary,
                     "uncommitted": f.display(ff.path) in unc, "source": ff.source}, hidden=True))
         return s
 
@@ -848,7 +863,8 @@ def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], mes
         "summary": {
             "asked": facts.user_messages[0].text.strip() if facts.user_messages else "",
             "requests": data_lists.get("requests", []),
-            "stopped_at": clip(safe_inline(facts.last_assistant), 400) if facts.last_assistant else "",
+            "stopped_at": st.last_action,
+            "last_words": clip(safe_inline(facts.last_assistant), 400) if facts.last_assistant else "",
             "plan": facts.plan[:2000],
         },
         "accomplishments": data_lists.get("accomplishments", []),

@@ -174,7 +174,8 @@ def parse_push(output: str, failed: bool) -> Push:
     refs = [(m.group(1), m.group(2)) for m in _PUSH_REF.finditer(output)]
     up = _PUSH_UPSTREAM.search(output)
     up_to_date = "Everything up-to-date" in output
-    ok = not failed and (bool(refs) or up_to_date or "->" in output)
+    rejected = "[rejected]" in output or "failed to push" in output or "[remote rejected]" in output
+    ok = not failed and not rejected and (bool(refs) or up_to_date)
     return Push(ok, refs, (up.group(2) or "") if up and up.group(2) else ("set" if up else ""), up_to_date)
 
 

@@ -14,11 +14,13 @@ from chalicelib.metrics import efficiency, knowledge
 from chalicelib.transcripts.model import FileChange, Message, ToolCall, ToolResult
 from tests.unit.handoff.handoff_support import Script, login_fix_script
 
-SPEC_ORDER = [
-    "Mission and goal", "Pinned context", "Summary of session", "Accomplishments", "Current state",
-    "Files changed", "Decisions and reasons", "Errors and blockers", "Learnings and patterns", "Next steps",
-    "Metrics", "Checklist for the next session",
+SPEC_ORDER = [  # issue 9: what the next session needs to act comes first
+    "Current work", "Next action", "State at the end of session", "Contract of", "What the user asked",
+    "Open items", "Mission and goal", "Pinned context", "What session", "Conventions seen in this repository",
+    "Facts learned by reading the code", "Errors and their fixes", "Files changed in session",
 ]
+REMOVED = ("Metrics", "Checklist", "Commands run", "Where it stopped", "Summary of session", "Next steps",
+           "Decisions and reasons", "Errors and blockers", "Learnings and patterns", "Current state")
 
 PROJECT = {"name": "Auth service", "description": "Token issuing API", "goal": "Zero failed logins"}
 
@@ -51,6 +53,13 @@ def make(messages: list[Message] | None = None, session: dict[str, Any] | None =
 
 def headings(md: str) -> list[str]:
     return [h for h in re.findall(r"(?m)^## (.+)$", md)]
+
+
+def section(md: str, title: str) -> str:
+    """The body of the section whose heading starts with `title` (up to the next `## `)."""
+    m = re.search(r"(?m)^## " + re.escape(title) + r".*$", md)
+    assert m, f"no section {title!r}"
+    return md[m.end():].split("\n## ", 1)[0]
 
 
 def shuffled(d: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -93,7 +102,10 @@ def test_sections_follow_the_spec_order() -> None:
     doc = make()
     hs = headings(doc.markdown)
     titles = [next(t for t in SPEC_ORDER if h.startswith(t)) for h in hs]
-    assert titles == SPEC_ORDER  # every section is filled in this session, in SPEC order
+    # every section is filled in this session (no tracker, so no contract), in the issue-9 order
+    assert titles == [t for t in SPEC_ORDER if t != "Contract of"]
+    assert hs[:3] == ["Current work", "Next action", "State at the end of session 4"]
+    assert not any(h.startswith(REMOVED) for h in hs), hs
     first = doc.markdown.split("\n", 1)[0]
     assert first.startswith("# Handoff: Auth service") and "session 4 → 5" in first
     head = doc.markdown.split("## ", 1)[0]
@@ -103,10 +115,11 @@ def test_sections_follow_the_spec_order() -> None:
 def test_empty_sections_are_left_out() -> None:
     doc = make(messages=[], session={"number": 1}, pins=[], project={"name": "Bare"})
     hs = headings(doc.markdown)
-    for absent in ("Pinned context", "Files changed", "Decisions and reasons", "Errors and blockers",
-                   "Learnings and patterns", "Accomplishments"):
+    for absent in SPEC_ORDER:
         assert not any(h.startswith(absent) for h in hs), absent
-    assert any(h.startswith("Checklist") for h in hs)
+    assert hs == [] and "**Accomplishments**" not in doc.markdown
+    # the generic checklist is gone; what to do next is the (here empty) list of next actions
+    assert doc.data["next_actions"] == [] and "checklist" not in doc.data and "Checklist" not in doc.markdown
     assert doc.data["files"] == [] and doc.data["open_items"] == []
     assert "Date: not recorded" in make(messages=[], session={"number": 1}, generated_at=None).markdown
 
@@ -117,8 +130,11 @@ def test_data_is_plain_json_with_every_section() -> None:
     assert again == doc.data
     for key in ("project", "session", "mission", "pins", "summary", "accomplishments", "current_state", "files",
                 "decisions", "errors", "blockers", "learnings", "next_steps", "open_items", "metrics",
-                "checklist", "budget", "todos", "task_ids", "checks"):
+                "budget", "todos", "task_ids", "checks", "current_work", "next_actions", "commits", "tasks",
+                "contracts", "commands"):
         assert key in doc.data, key
+    assert "checklist" not in doc.data  # the checklist section was removed (issue 9)
+    assert doc.data["next_actions"] and doc.data["commits"][0]["sha"] == "abc1234"
     assert doc.data["generated_by"] == "rules"
     assert doc.output_chars == len(doc.markdown)
     assert doc.input_chars >= sum(m.chars() for m in login_fix_script().messages)
@@ -147,13 +163,14 @@ def test_session_record_items_are_kept_and_listed_first() -> None:
     for key in ("accomplishments", "blockers", "decisions", "learnings", "next_steps", "errors", "links"):
         for item in session[key]:
             assert item in md, (key, item)
-    # the recorded next steps come before anything inferred from the transcript
-    steps = md.split("## Next steps", 1)[1]
+    # the recorded next steps come first, in order, before the todos inferred from the transcript
+    steps = section(md, "Open items")
     assert steps.index(session["next_steps"][0]) < steps.index(session["next_steps"][1])
-    if "Suggested from the transcript" in steps:
-        assert steps.index(session["next_steps"][1]) < steps.index("Suggested from the transcript")
-    acc = md.split("## Accomplishments", 1)[1].split("## ", 1)[0]
-    assert acc.index("Login test green again") < acc.index("Committed") if "Committed" in acc else True
+    assert steps.index(session["next_steps"][1]) < steps.index("Todo: Update docs for auth")
+    # the record's own items come before what was inferred from the transcript (unbudgeted document)
+    rec = section(make(session=session).markdown, "What session 4 recorded")
+    assert rec.index("Login test green again") < rec.index("**User corrections and choices**")
+    assert rec.index("Token expiry counts from issue time") < rec.index("**User corrections and choices**")
 
 
 def test_record_items_outrank_inferred_ones_under_pressure() -> None:
@@ -167,8 +184,12 @@ def test_record_items_outrank_inferred_ones_under_pressure() -> None:
     for key in ("accomplishments", "blockers", "decisions", "learnings", "next_steps", "errors"):
         for item in session[key]:
             assert item in md
-    assert re.search(r"\d+ (?:more )?commands", md)  # the dropped commands are counted, not silently lost
-    assert doc.data["budget"]["dropped"].get("commands", 0) > 150
+    # the command log left the Markdown (issue 9): the JSON form keeps the latest commands, and
+    # the statistics count them all, so none is silently lost
+    assert "curl -s" not in md
+    cmds = [c["command"] for c in doc.data["commands"]]
+    assert len(cmds) == 60 and cmds[0] == "curl -s http://localhost:8000/api/items/199 | jq .name"
+    assert doc.data["stats"]["shell_commands"] == 204
 
 
 # ----------------------------------------------------------------------------- budget
@@ -227,7 +248,7 @@ def test_open_items_carry_forward_until_marked_done() -> None:
     assert open2["Write the migration guide"]["since_session"] == 1
     assert "Write the migration guide" in d2.markdown and "open since session 1" in d2.markdown
     assert "Add rate limiting" not in d2.markdown
-    assert "Waiting for the staging API key" in d2.markdown.split("## Errors and blockers", 1)[1]
+    assert "Waiting for the staging API key" in section(d2.markdown, "Errors and their fixes")
 
     s3 = {"number": 3, "status": "completed",
           "done_items": ["write the migration guide.", "Waiting for the staging API key"]}
@@ -254,7 +275,7 @@ def test_repeated_next_step_keeps_its_oldest_session() -> None:
     doc = make(messages=[], session={"number": 3, "next_steps": ["add rate limiting"]}, previous=prev)
     items = [it for it in doc.data["open_items"] if "rate limiting" in it["text"].lower()]
     assert len(items) == 1 and items[0]["since_session"] == 1
-    nxt = doc.markdown.split("## Next steps", 1)[1].split("\n## ", 1)[0]
+    nxt = section(doc.markdown, "Open items")
     assert nxt.lower().count("rate limiting") == 1
 
 
@@ -278,7 +299,11 @@ def test_must_keep_kinds_from_a_transcript() -> None:
     assert "Never deploy on Fridays." in kinds["pin"]
     assert "Fix the failing UI test in npm test" in kinds["next_step"]
     assert kinds.get("decision")
-    assert kinds.get("command")
+    # commands left the Markdown (issue 9): they are in the JSON form
+    assert "command" not in kinds
+    cmds = {c["command"]: c for c in doc.data["commands"]}
+    commit = 'git add app/auth.py && git commit -m "fix: compute token expiry from issue time (JIRA-42)"'
+    assert cmds[commit]["kind"] == "git" and cmds["pytest tests/test_login.py -q"]["count"] == 2
 
 
 def test_test_commands_keep_their_latest_outcome() -> None:
@@ -293,9 +318,28 @@ def test_error_and_the_fix_that_followed() -> None:
     doc = make()
     err = next(e for e in doc.data["errors"] if e.get("source") == "transcript")
     assert "AssertionError" in err["error"]
-    assert err["fixed_by"] == ["app/auth.py"]
-    assert err["resolved"] is True
+    assert err["resolved"] is True  # the same command passed afterwards
     assert "refresh token expired" in err["diagnosis"]
+    # issue 9 rule 7: the failure names only tests/test_login.py, so the edit of app/auth.py in
+    # between is not claimed as its fix
+    assert err["fixed_by"] == []
+    line = next(ln for ln in doc.markdown.split("\n") if "AssertionError: expected status 200" in ln)
+    assert "Gone on the next run." in line and "app/auth.py" not in line
+
+    # the same session with a traceback that names app/auth.py: the edit is the fix, with its hunk
+    s = Script()
+    s.user("Fix the login test.")
+    s.bash("pytest tests/test_login.py -q",
+           "Exit code 1\napp/auth.py:2: in expiry\n    return t.refreshed + TTL\n"
+           "E   AssertionError: expected status 200, got 401\n1 failed, 3 passed in 0.21s", is_error=True)
+    s.edit("/repo/app/auth.py", "def expiry(t):\n    return t.refreshed + TTL\n",
+           "def expiry(t):\n    return t.issued + TTL\n")
+    s.bash("pytest tests/test_login.py -q", "....\n4 passed in 0.12s")
+    doc = make(messages=s.messages, session={"number": 4})
+    err = next(e for e in doc.data["errors"] if e.get("source") == "transcript")
+    assert err["fixed_by"] == ["app/auth.py"] and err["resolved"] is True
+    line = next(ln for ln in doc.markdown.split("\n") if "AssertionError: expected status 200" in ln)
+    assert "Fixed by editing `app/auth.py`: `return t.issued + TTL`." in line
 
 
 def test_uncommitted_edits_and_commit_are_reported() -> None:
@@ -312,7 +356,7 @@ def test_todos_latest_state() -> None:
     todos = {t["content"]: t["status"] for t in doc.data["todos"]}
     assert todos == {"Reproduce the failing login test": "completed", "Fix token refresh": "completed",
                      "Update docs for auth": "in_progress"}
-    nxt = doc.markdown.split("## Next steps", 1)[1]
+    nxt = section(doc.markdown, "Open items")
     assert "- [ ] Todo: Update docs for auth" in nxt
     assert "- [x] Fix token refresh" in nxt
 
@@ -325,7 +369,7 @@ def test_markdown_checklists_count_as_todos() -> None:
 
 
 def test_user_corrections_become_decisions() -> None:
-    dec = make().markdown.split("## Decisions and reasons", 1)[1].split("\n## ", 1)[0]
+    dec = section(make().markdown, "What session 4 recorded")
     assert "No, don't touch the docs folder; instead keep auth notes in README.md." in dec
     assert "Token expiry counts from issue time" in dec  # the session's own decision is there too
 
@@ -354,7 +398,7 @@ def test_hyphenated_ids_need_to_be_used_as_ids() -> None:
     s = (Script().user("Implement proj-x7k, and use a pre-commit hook")
          .bash("bd show proj-x7k", "proj-x7k: Add the exporter [P2]").bash("pre-commit run -a", "Passed"))
     doc = make(messages=s.messages, session={"number": 1})
-    ids = {t["id"] for t in doc.data["task_ids"]}
+    ids = set(doc.data["task_ids"])
     assert ids == {"proj-x7k"}
     assert "Add the exporter" in doc.markdown
 
@@ -368,20 +412,30 @@ def test_file_changes_are_merged_with_the_transcript() -> None:
     files = {f["path"]: f for f in doc.data["files"]}
     assert files["app/auth.py"]["lines_added"] == 10 and files["app/auth.py"]["lines_removed"] == 2
     assert "README.md" in files and "img/logo.png" in files
-    assert "`app/auth.py` (+10/−2" in doc.markdown and "token expiry from issue time" in doc.markdown
-    assert "`img/logo.png` (binary)" in doc.markdown
+    files_md = section(doc.markdown, "Files changed in session 4")
+    assert "`app/auth.py` +10/−2" in files_md
+    # the summary posted with the change is a fact about the file, shown with it (not only in the commit subject)
+    assert "token expiry from issue time" in files_md
+    assert files["img/logo.png"]["lines_added"] is None and "`img/logo.png` +" not in files_md  # binary: no counts
     assert len([p for p in files if p.endswith("auth.py")]) == 1
 
 
-def test_metrics_section_shows_record_and_prediction() -> None:
+def test_metrics_are_in_the_json_form_not_in_the_markdown() -> None:
     doc = make()
-    met = doc.markdown.split("## Metrics", 1)[1].split("\n## ", 1)[0]
-    assert "Credits: 30 used of 100 (30%)" in met
-    assert "Tasks: 3 completed of 4 planned (75%)" in met
-    assert "Duration: 1h 30m" in met
-    assert f"efficiency {efficiency(4):.3f}" in met and f"knowledge {knowledge(4):.3f}" in met
-    assert "velocity: 1.5" in met and "tasks per hour: 2" in met
-    assert doc.data["metrics"]["reported"] == {"tasks_per_hour": 2, "velocity": 1.5}
+    # issue 9: growth metrics and token counts belong in the JSON form and the dashboard
+    assert not any(h.startswith("Metrics") for h in headings(doc.markdown))
+    assert "Credits:" not in doc.markdown and "efficiency" not in doc.markdown and "velocity" not in doc.markdown
+    met = doc.data["metrics"]
+    assert met["measured"]["credits_used"] == 30 and met["measured"]["credit_budget"] == 100
+    assert met["measured"]["credit_usage"] == pytest.approx(0.3)
+    assert met["measured"]["tasks_completed"] == 3 and met["measured"]["tasks_planned"] == 4
+    assert met["measured"]["task_completion"] == pytest.approx(0.75)
+    assert met["measured"]["duration_s"] == 5400
+    assert met["predicted"]["efficiency"] == pytest.approx(efficiency(4))
+    assert met["predicted"]["knowledge"] == pytest.approx(knowledge(4))
+    assert met["reported"] == {"tasks_per_hour": 2, "velocity": 1.5}
+    assert met["transcript"]["messages"] == len(login_fix_script().messages)
+    assert met["transcript"]["shell_commands"] == 4
 
 
 def test_odd_inputs_do_not_break_the_generator() -> None:
@@ -409,8 +463,9 @@ def test_odd_inputs_do_not_break_the_generator() -> None:
                file_changes=None, pins=None)
     assert "session 3 → 4" in doc.markdown
     assert "a single string step" in doc.markdown and "plain string item" in doc.markdown
-    assert "`pytest -q` — **passed**" in doc.markdown
-    assert '{"a": [1, 2], "b": 2}' in doc.markdown
+    assert "`pytest -q` **passed** (2 passed) — nothing changed since" in doc.markdown
+    assert doc.data["metrics"]["reported"] == {"nested": {"a": [1, 2], "b": 2}}
+    assert doc.data["metrics"]["measured"]["credits_used"] == 12.5
     json.dumps(doc.data)
 
 
