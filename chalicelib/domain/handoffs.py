@@ -16,7 +16,6 @@ from chalicelib.config import HANDOFF_BUDGET_CHARS
 from chalicelib.domain.projects import project_json
 from chalicelib.domain.sessions import session_json
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.handoff.render import DEFAULT_BUDGET
 from chalicelib.logs import event, get_logger
 from chalicelib.storage import files as file_store
 from chalicelib.storage import handoffs as store

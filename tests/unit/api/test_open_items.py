@@ -28,7 +28,7 @@ def _items(api, pid, status="open"):
 
 
 def _next_steps(md: str) -> str:
-    return md.split("Next steps", 1)[-1].split("\n## ", 1)[0]
+    return md.split("## Open items", 1)[-1].split("\n## ", 1)[0]
 
 
 def test_next_steps_and_blockers_open_items_with_who_opened_them(api, pid):

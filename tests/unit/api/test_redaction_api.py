@@ -26,7 +26,19 @@ def _stored() -> str:
         items += page["Items"]
         start = page.get("LastEvaluatedKey")
         if not start:
-            return json.dumps(items, ensure_ascii=False)
+            return json.dumps(items, ensure_ascii=False, default=_unpack)
+
+
+def _unpack(value: object) -> str:
+    """Binary attributes (the handoff's zlib'd layout) as their text, so secrets in them show."""
+    import zlib
+
+    if isinstance(value, bytes | bytearray):
+        try:
+            return zlib.decompress(value).decode("utf-8")
+        except zlib.error:
+            return value.decode("utf-8", "replace")
+    raise TypeError(type(value).__name__)
 
 
 def _leaks(*answers) -> list[str]:
