@@ -1,7 +1,8 @@
 """Transcripts and file changes of a session: import (streamed, redacted), store, page, list.
 
-An import writes its chunks under a new upload id and swaps the session's pointer only when the
-whole body parsed: a bad upload stores nothing, a re-upload replaces the old one atomically.
+An import claims the session (one import at a time: a concurrent one gets 409), writes its chunks
+under a new upload id and swaps the session's pointer only when the whole body parsed: a bad
+upload stores nothing, a re-upload replaces the old one atomically.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
     from chalicelib.config import settings
     from chalicelib.transcripts.importing import open_transcript
 
-    get_session(tenant, project_id, number)  # 404 before reading a byte
     upload_id = upload_id or new_id()
+    # One import per session at a time: a concurrent one gets 409 before reading a byte (and a
+    # missing session 404), so of racing uploads one wins whole and the others change nothing.
+    store.claim_import(tenant, project_id, number, upload_id)
     writer = store.ChunkWriter(tenant, project_id, number, upload_id)
     s = settings()
     try:
@@ -44,25 +47,20 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
         for message in imp:
             writer.add(message.to_dict())
         writer.close()
-    except TranscriptError as e:
+        stats = imp.stats
+        info = {
+            "upload_id": upload_id, "chunks": writer.chunks, "format": imp.format, "index": writer.index,
+            "messages": writer.count, "chars": int(stats.get("chars", 0)),
+            "tool_calls": int(stats.get("tool_calls", 0)), "tool_errors": int(stats.get("tool_errors", 0)),
+            "tokens": int(stats.get("tokens", 0)), "redactions": dict(stats.get("redactions") or {}),
+        }
+        _, rev = store.swap_transcript(tenant, project_id, number, info)  # ends the claim
+    except BaseException as e:
         writer.discard()
-        event(log, "transcript_rejected", project_id=project_id, number=number, code=e.code, line=e.line)
-        raise  # an AppError: the API answers its status, code, line and offset
-    except BaseException:
-        writer.discard()
-        raise
-    stats = imp.stats
-    info = {
-        "upload_id": upload_id, "chunks": writer.chunks, "format": imp.format, "index": writer.index,
-        "messages": writer.count, "chars": int(stats.get("chars", 0)),
-        "tool_calls": int(stats.get("tool_calls", 0)), "tool_errors": int(stats.get("tool_errors", 0)),
-        "tokens": int(stats.get("tokens", 0)), "redactions": dict(stats.get("redactions") or {}),
-    }
-    try:
-        _, rev = store.swap_transcript(tenant, project_id, number, info)
-    except BaseException:
-        writer.discard()
-        raise
+        store.release_import(tenant, project_id, number, upload_id)
+        if isinstance(e, TranscriptError):
+            event(log, "transcript_rejected", project_id=project_id, number=number, code=e.code, line=e.line)
+        raise  # a TranscriptError is an AppError: the API answers its status, code, line and offset
     changes = [fc.to_dict() for fc in (imp.file_changes or [])]
     for i, c in enumerate(changes):
         changes[i] = c = redact_fields(c, ("summary",))

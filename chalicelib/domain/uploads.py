@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 from chalicelib import aws
 from chalicelib.config import settings
 from chalicelib.domain.transcripts import import_transcript
-from chalicelib.errors import AppError, NotFound, PayloadTooLarge
+from chalicelib.errors import AppError, Conflict, NotFound, PayloadTooLarge
 from chalicelib.storage import uploads as store
 from chalicelib.storage.sessions import get_session
 
@@ -39,14 +39,24 @@ def start_upload(tenant: str, project_id: str, number: int, *, fmt: str, convers
 
 
 def import_upload(upload_id: str, raw: BinaryIO, *, size: int | None = None) -> dict[str, Any]:
-    """Import an upload's body (`size`: its length when known, checked against the body limit)."""
+    """Import an upload's body once (`size`: its length when known, checked against the body limit).
+
+    Of concurrent PUTs (or S3 deliveries) of one upload, the one that claims the slot imports; the
+    others get 409 `upload_in_progress` and read nothing. Once it is done, a PUT again answers the
+    same result. When the session is busy with another import, the slot goes back to `waiting`
+    (409 `import_in_progress`): the same PUT can be retried."""
     slot = store.get_slot(upload_id)
     if slot is None:
         raise NotFound("unknown or expired upload id: ask for a new one with POST .../transcript-upload",
                        code="upload_not_found")
     if slot.status == "done" and slot.result:
         return dict(slot.result)
-    store.claim_slot(upload_id)
+    if not store.claim_slot(upload_id):
+        slot = store.get_slot(upload_id)
+        if slot is not None and slot.status == "done" and slot.result:
+            return dict(slot.result)
+        raise Conflict("this upload is being imported by another request; GET its status_url to follow it",
+                       code="upload_in_progress")
     try:
         if size is not None and size > settings().max_upload_body_bytes:
             raise PayloadTooLarge(
@@ -55,6 +65,9 @@ def import_upload(upload_id: str, raw: BinaryIO, *, size: int | None = None) -> 
         result = import_transcript(slot.tenant, slot.project_id, int(slot.number), raw, fmt=slot.format,
                                    conversation=slot.conversation, upload_id=upload_id,
                                    max_bytes=settings().max_upload_bytes)
+    except Conflict:
+        store.unclaim_slot(upload_id)
+        raise
     except AppError as e:
         store.finish_slot(upload_id, "failed", e.to_dict()["error"])
         raise
@@ -86,6 +99,9 @@ def handle_s3_object(bucket: str, key: str) -> str:
     try:
         import_upload(upload_id, body, size=obj.get("ContentLength"))
         outcome = "done"
+    except Conflict:
+        body.close()
+        raise  # another import runs: keep the object; the failed invocation is retried by Lambda
     except AppError:
         outcome = "rejected"  # bad input: recorded on the slot, not retried
     finally:

@@ -148,6 +148,10 @@ class SessionItem(BaseItem):
     rev = NumberAttribute(default=0)  # optimistic lock: every write checks and bumps it
     external_id = UnicodeAttribute(null=True)  # the agent's own session id (unique per project: ExternalIdItem)
     agent = UnicodeAttribute(null=True)  # claude, codex, aider, ... (who ran the session)
+    # The transcript import in progress (one at a time): its upload id and since when (see
+    # storage/transcripts.claim_import).
+    importing_upload = UnicodeAttribute(null=True)
+    importing_since = UnicodeAttribute(null=True)
 
 
 class ExternalIdItem(BaseItem):
@@ -263,6 +267,7 @@ class UploadItem(BaseItem):
     format = UnicodeAttribute()
     conversation = UnicodeAttribute(null=True)
     status = UnicodeAttribute(default="waiting")  # waiting | importing | done | failed
+    claimed_at = UnicodeAttribute(null=True)  # when its import started (a stale claim may be retaken)
     result = JSONAttribute(null=True)
     created_at = UnicodeAttribute()
     expires_at = TTLAttribute(null=True)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.errors import NotFound
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.storage import keys
 from chalicelib.storage.common import now_iso
 from chalicelib.storage.models import BaseItem, SessionItem, TranscriptChunkItem, TranscriptInfo
@@ -87,34 +88,78 @@ def delete_upload(pk: str, number: int, upload_id: str) -> int:
     return n
 
 
-def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, Any]) -> tuple[str | None, int]:
-    """Point the session at the new upload (and its stats); returns (previous upload id, new rev).
+IMPORT_STALE_S = 360  # longer than any import may run (the importer Lambda stops at 300 s)
 
-    The swap is conditional on the session's `rev`, so of two concurrent re-uploads each one sees
-    the pointer it replaces, and every old upload's chunks are deleted exactly once.
+
+def _busy(number: int) -> Conflict:
+    return Conflict(f"another upload of session {number}'s transcript is being imported; retry when it is done",
+                    code="import_in_progress")
+
+
+def claim_import(tenant: str, project_id: str, number: int, upload_id: str) -> None:
+    """Make `upload_id` the one import of this session's transcript in progress, or raise 409.
+
+    One conditional UpdateItem: set `importing_upload` **if** no import holds it (or the one that
+    does started more than IMPORT_STALE_S ago: it died). It bumps `rev`, so a session change that
+    read the item before the claim is retried and cannot drop it. Two concurrent uploads: the
+    second is refused before it reads a byte, so nothing of it is ever applied.
     """
     pk, sk = keys.project_pk(tenant, project_id), keys.session_sk(number)
-    missing = NotFound(f"session {number} of project {project_id!r} not found", code="session_not_found")
-    for _ in range(20):
-        try:
-            old = SessionItem.get(pk, sk, consistent_read=True, attributes_to_get=["transcript", "rev"])
-        except SessionItem.DoesNotExist:
-            raise missing from None
-        old_upload = old.transcript.upload_id if old.transcript is not None else None
-        session = SessionItem(pk, sk)
-        try:
-            session.update(
-                actions=[SessionItem.transcript.set(TranscriptInfo(uploaded_at=now_iso(), **info)),
-                         SessionItem.rev.add(1), SessionItem.updated_at.set(now_iso())],
-                condition=SessionItem.rev == (old.rev or 0))
-        except UpdateError as e:
-            if e.cause_response_code == "ConditionalCheckFailedException":
-                continue  # the session changed since we read it: read again
+    stale = (datetime.now(UTC) - timedelta(seconds=IMPORT_STALE_S)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    try:
+        SessionItem(pk, sk).update(
+            actions=[SessionItem.importing_upload.set(upload_id), SessionItem.importing_since.set(now_iso()),
+                     SessionItem.rev.add(1)],
+            condition=SessionItem.PK.exists() & (SessionItem.importing_upload.does_not_exist()
+                                                 | (SessionItem.importing_since < stale)))
+    except UpdateError as e:
+        if e.cause_response_code != "ConditionalCheckFailedException":
             raise
-        if old_upload and old_upload != info["upload_id"]:
-            delete_upload(pk, number, old_upload)
-        return old_upload, int(session.rev)
-    raise RuntimeError("the session kept changing while its transcript was swapped")
+        try:
+            SessionItem.get(pk, sk, consistent_read=True, attributes_to_get=["PK"])
+        except SessionItem.DoesNotExist:
+            raise NotFound(f"session {number} of project {project_id!r} not found",
+                           code="session_not_found") from None
+        raise _busy(number) from None
+
+
+def release_import(tenant: str, project_id: str, number: int, upload_id: str) -> None:
+    """Give up the claim of a failed import (if it is still ours); bumps `rev` like the claim."""
+    try:
+        SessionItem(keys.project_pk(tenant, project_id), keys.session_sk(number)).update(
+            actions=[SessionItem.importing_upload.remove(), SessionItem.importing_since.remove(),
+                     SessionItem.rev.add(1)],
+            condition=SessionItem.importing_upload == upload_id)
+    except UpdateError as e:
+        if e.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, Any]) -> tuple[str | None, int]:
+    """Point the session at the new upload (and its stats) and end its import claim; returns
+    (previous upload id, new rev).
+
+    One UpdateItem conditional on the claim still being this upload's (claim_import), so only the
+    import holding it can swap, and each old upload's chunks are deleted exactly once. If the claim
+    was lost (this import ran past IMPORT_STALE_S and another took over), nothing is swapped: 409.
+    """
+    pk, sk = keys.project_pk(tenant, project_id), keys.session_sk(number)
+    old = SessionItem.get(pk, sk, consistent_read=True, attributes_to_get=["PK", "transcript"])
+    old_upload = old.transcript.upload_id if old.transcript is not None else None
+    session = SessionItem(pk, sk)
+    try:
+        session.update(
+            actions=[SessionItem.transcript.set(TranscriptInfo(uploaded_at=now_iso(), **info)),
+                     SessionItem.importing_upload.remove(), SessionItem.importing_since.remove(),
+                     SessionItem.rev.add(1), SessionItem.updated_at.set(now_iso())],
+            condition=SessionItem.importing_upload == info["upload_id"])
+    except UpdateError as e:
+        if e.cause_response_code == "ConditionalCheckFailedException":
+            raise _busy(number) from None
+        raise
+    if old_upload and old_upload != info["upload_id"]:
+        delete_upload(pk, number, old_upload)
+    return old_upload, int(session.rev)
 
 
 def get_chunk(tenant: str, project_id: str, number: int, upload_id: str, chunk: int) -> TranscriptChunkItem:

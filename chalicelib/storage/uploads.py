@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import UpdateError
 
@@ -29,17 +29,30 @@ def get_slot(upload_id: str) -> UploadItem | None:
         return None
 
 
+CLAIM_STALE = timedelta(seconds=360)  # longer than any import may run (the importer Lambda stops at 300 s)
+
+
 def claim_slot(upload_id: str) -> bool:
-    """waiting|failed -> importing; False when another delivery already has it (or it is done)."""
+    """waiting|failed -> importing; False when another delivery has it (or it is done).
+
+    An `importing` claim older than CLAIM_STALE was left by an import that died, and is retaken."""
     item = UploadItem(keys.upload_pk(upload_id), keys.UPLOAD_SK)
+    stale = (datetime.now(UTC) - CLAIM_STALE).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     try:
-        item.update(actions=[UploadItem.status.set("importing")],
-                    condition=UploadItem.status.is_in("waiting", "failed"))
+        item.update(actions=[UploadItem.status.set("importing"), UploadItem.claimed_at.set(now_iso())],
+                    condition=UploadItem.status.is_in("waiting", "failed")
+                    | ((UploadItem.status == "importing") & (UploadItem.claimed_at < stale)))
     except UpdateError as e:
         if e.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
     return True
+
+
+def unclaim_slot(upload_id: str) -> None:
+    """importing -> waiting: the import could not start (the session was busy); PUT again later."""
+    UploadItem(keys.upload_pk(upload_id), keys.UPLOAD_SK).update(actions=[UploadItem.status.set("waiting")],
+                                                                 condition=UploadItem.status == "importing")
 
 
 def finish_slot(upload_id: str, status: str, result: dict) -> None:

@@ -25,7 +25,8 @@ EXPECTED = {
     "GET /api/projects/{p}/sessions/{n}": ["GetItem"],
     "PATCH /api/projects/{p}/sessions/{n}": ["GetItem", "TransactWriteItems"],
     "GET /api/sessions/in-progress": ["Query"],
-    "PUT /api/projects/{p}/sessions/{n}/transcript": ["GetItem", "PutItem", "GetItem", "UpdateItem", "Query",
+    # claim the import, chunk, old pointer, swap (ends the claim), files, file count
+    "PUT /api/projects/{p}/sessions/{n}/transcript": ["UpdateItem", "PutItem", "GetItem", "UpdateItem", "Query",
                                                       "UpdateItem"],
     "GET /api/projects/{p}/sessions/{n}/transcript": ["GetItem", "GetItem"],
     "PUT /api/projects/{p}/sessions/{n}/files": ["GetItem", "Query", "BatchWriteItem", "UpdateItem"],

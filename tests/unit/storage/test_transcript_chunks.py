@@ -34,6 +34,7 @@ def _write(pid: str, upload: str, n_messages: int, noise: bool = False) -> store
 
 
 def _swap(pid: str, w: store.ChunkWriter) -> None:
+    store.claim_import("acme", pid, 1, w.upload_id)  # only the import holding the claim may swap
     store.swap_transcript("acme", pid, 1, {"upload_id": w.upload_id, "chunks": w.chunks, "format": "text",
                                            "index": w.index, "messages": w.count})
 

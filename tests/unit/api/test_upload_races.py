@@ -1,0 +1,103 @@
+"""Concurrent imports of one session's transcript, and concurrent PUTs to one upload URL: exactly
+one wins, the others get 409 and nothing of theirs is applied. The race is made deterministic by
+starting the second request from inside the first one's import."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from chalicelib.storage import keys
+from chalicelib.storage import transcripts as chunk_store
+from chalicelib.storage.models import BaseItem
+
+DOC_A = json.dumps([{"role": "user", "content": "first upload"}, {"role": "assistant", "content": "a"}]).encode()
+DOC_B = json.dumps([{"role": "user", "content": "second upload"}, {"role": "assistant", "content": "b"},
+                    {"role": "user", "content": "more"}]).encode()
+
+
+@pytest.fixture
+def pid(api):
+    pid = api.post("/api/projects", {"name": "p"}).json_body["id"]
+    api.post(f"/api/projects/{pid}/sessions", {})
+    return pid
+
+
+def _put(api, pid, data):
+    return api.put(f"/api/projects/{pid}/sessions/1/transcript?format=auto", raw=data,
+                   headers={"Content-Type": "application/octet-stream"})
+
+
+def _during_first_import(monkeypatch, action):
+    """Run `action()` once, while the first import is writing its chunks; return its outcomes."""
+    real_add = chunk_store.ChunkWriter.add
+    seen: list = []
+
+    def add(self, message):
+        if not seen:
+            seen.append(None)
+            seen[0] = action()
+        return real_add(self, message)
+
+    monkeypatch.setattr(chunk_store.ChunkWriter, "add", add)
+    return seen
+
+
+def _transcript_chunks(pid) -> set[str]:
+    items = BaseItem.query(keys.project_pk("acme", pid), BaseItem.SK.startswith("TRANSCRIPT#"))
+    return {i.SK.split("#")[2] for i in items}
+
+
+def test_a_second_import_while_one_runs_gets_409_and_stores_nothing(api, pid, monkeypatch):
+    inner = _during_first_import(monkeypatch, lambda: _put(api, pid, DOC_B))
+    outer = _put(api, pid, DOC_A)
+    assert outer.status_code == 200, outer.body
+    assert inner[0].status_code == 409, inner[0].body
+    assert inner[0].json_body["error"]["code"] == "import_in_progress"
+    s = api.get(f"/api/projects/{pid}/sessions/1").json_body
+    assert s["transcript"]["messages"] == 2
+    assert _transcript_chunks(pid) == {outer.json_body["upload_id"]}
+    monkeypatch.undo()
+    again = _put(api, pid, DOC_B)  # once the first is done, a re-upload replaces it
+    assert again.status_code == 200 and _transcript_chunks(pid) == {again.json_body["upload_id"]}
+
+
+def test_a_failed_import_releases_the_session_for_the_next_one(api, pid):
+    assert _put(api, pid, b"\xff\xfe not a transcript \x00").status_code == 400
+    assert _put(api, pid, DOC_A).status_code == 200
+
+
+def _slot(api, pid) -> str:
+    r = api.post(f"/api/projects/{pid}/sessions/1/transcript-upload?format=auto")
+    assert r.status_code == 201
+    return r.json_body["upload_id"]
+
+
+def _put_url(api, upload_id, data):
+    return api.put(f"/api/uploads/{upload_id}", raw=gzip.compress(data), token=None,
+                   headers={"Content-Type": "application/gzip"})
+
+
+def test_a_second_put_to_one_upload_url_while_it_imports_gets_409(api, pid, monkeypatch):
+    upload_id = _slot(api, pid)
+    inner = _during_first_import(monkeypatch, lambda: _put_url(api, upload_id, DOC_B))
+    outer = _put_url(api, upload_id, DOC_A)
+    assert outer.status_code == 200, outer.body
+    assert inner[0].status_code == 409 and inner[0].json_body["error"]["code"] == "upload_in_progress"
+    assert api.get(f"/api/uploads/{upload_id}").json_body["status"] == "done"
+    assert api.get(f"/api/projects/{pid}/sessions/1").json_body["transcript"]["messages"] == 2
+    monkeypatch.undo()
+    assert _put_url(api, upload_id, DOC_B).json_body == outer.json_body  # done: the same answer again
+
+
+def test_an_upload_url_while_a_direct_import_runs_gets_409_and_can_be_retried(api, pid, monkeypatch):
+    upload_id = _slot(api, pid)
+    inner = _during_first_import(monkeypatch, lambda: _put_url(api, upload_id, DOC_B))
+    assert _put(api, pid, DOC_A).status_code == 200
+    assert inner[0].status_code == 409 and inner[0].json_body["error"]["code"] == "import_in_progress"
+    assert api.get(f"/api/uploads/{upload_id}").json_body["status"] == "waiting"
+    monkeypatch.undo()
+    retry = _put_url(api, upload_id, DOC_B)
+    assert retry.status_code == 200 and retry.json_body["messages"] == 3
