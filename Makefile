@@ -7,7 +7,7 @@ PORT ?= 8000
 MSO_DATA_DIR ?= .data
 export PORT MSO_DATA_DIR
 
-.PHONY: dev test test-unit test-packaging test-integration test-e2e lint token bench ui-deps chromium java ddb-local clean help \
+.PHONY: dev test test-unit test-packaging test-integration test-e2e lint token bench ui-deps chromium java ddb-local mcp2 clean help \
 	package deploy destroy token-aws
 
 help:
@@ -23,6 +23,14 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt cli/pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt
 	$(BIN)/pip install -q -e ./cli
+	@touch $@
+
+# The MCP SDK 2.x client (stateless revision) for tests/integration/test_mcp_sdk_live.py, in its own venv.
+MCP2 := .venv-mcp2
+mcp2: $(MCP2)/.installed
+$(MCP2)/.installed: requirements-mcp2.txt
+	@test -d $(MCP2) || $(PYTHON) -m venv $(MCP2)
+	$(MCP2)/bin/pip install -q -r requirements-mcp2.txt
 	@touch $@
 
 # Front-end libraries come from the npm registry, pinned by package-lock.json, copied to ui/vendor.
@@ -55,7 +63,7 @@ token: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
-test: $(BIN)/.installed ui-deps ddb-local java chromium
+test: $(BIN)/.installed ui-deps ddb-local java chromium mcp2
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
@@ -66,7 +74,7 @@ test-unit: $(BIN)/.installed
 test-packaging: $(BIN)/.installed
 	$(BIN)/python -m pytest -q -m packaging tests/unit
 
-test-integration: $(BIN)/.installed ddb-local java
+test-integration: $(BIN)/.installed ddb-local java mcp2
 	$(BIN)/python -m pytest -q tests/integration
 
 test-e2e: $(BIN)/.installed ui-deps ddb-local java chromium
@@ -93,4 +101,4 @@ token-aws: $(BIN)/.installed
 	@$(BIN)/python -m deploy.token $(AWS_ARGS) "$(TENANT)"
 
 clean:
-	rm -rf $(VENV) node_modules ui/vendor build .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(MCP2) node_modules ui/vendor build .pytest_cache .ruff_cache

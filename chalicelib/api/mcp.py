@@ -162,7 +162,7 @@ def _dispatch(ctx: Ctx, msg: dict[str, Any]) -> tuple[Any, bool]:
         return {}, modern
     if method == "tools/list":
         tools = [t.describe() for t in agent_tools.TOOLS.values()]
-        return ({"tools": tools, "ttlMs": 300_000, "cacheScope": "user"} if modern else {"tools": tools}), modern
+        return ({"tools": tools, "ttlMs": 300_000, "cacheScope": "private"} if modern else {"tools": tools}), modern
     if method == "tools/call":
         return _call_tool(ctx.tenant, params), modern
     raise RpcError(METHOD_NOT_FOUND, f"method {method!r} not found", {"method": method})

@@ -26,7 +26,9 @@ class ApiError(Exception):
 
     @property
     def retryable(self) -> bool:
-        return self.status >= 500 or self.status == 429
+        """Worth trying again later: the server's fault, throttling, or another import of the same
+        session still running (409 import_in_progress)."""
+        return self.status >= 500 or self.status == 429 or self.code.endswith("_in_progress")
 
 
 class NotConfigured(Exception):

@@ -19,6 +19,7 @@ from typing import Any
 
 from mso_cli.config import Config, load, project_spec, state_dir
 
+STARTED = time.monotonic()  # imported first thing by `mso hook`: close to the process start
 EVENTS = ("session-start", "session-end", "pre-compact", "stop")
 # Claude Code turns a longer additionalContext into a file path and a preview past 10,000
 # characters; Codex caps injected output near 2,500 tokens.
@@ -102,7 +103,9 @@ def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | Non
     if pending():
         spawn_flush()  # deliver what an earlier session (or a down server) left behind
     try:
-        api = Api(cfg, timeout=cfg.hook_timeout_s, deadline=time.monotonic() + cfg.hook_timeout_s)
+        # the budget counts from the process start, less what answering from the cache needs
+        deadline = STARTED + cfg.hook_timeout_s - 0.15
+        api = Api(cfg, timeout=cfg.hook_timeout_s, deadline=deadline)
         proj = state.project_id(api, spec)
         body: dict[str, Any] = {"agent": agent}
         if sid:

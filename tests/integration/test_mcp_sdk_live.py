@@ -123,3 +123,29 @@ def test_stateless_revision_over_http(live):
     assert unauth.status_code == 401 and unauth.headers["WWW-Authenticate"].startswith("Bearer")
     assert requests.get(http.base + "/mcp", timeout=10).status_code == 405
     assert requests.delete(http.base + "/mcp", timeout=10).status_code == 405
+
+
+def test_stateless_sdk_client(live):
+    """The SDK's 2.x client (the 2026-07-28 revision) in its own interpreter: `make test` installs
+    it into .venv-mcp2 (MSO_MCP2_PYTHON names another)."""
+    import json as _json
+    import os
+    import subprocess
+
+    from tests.conftest import ROOT
+
+    python = os.environ.get("MSO_MCP2_PYTHON") or str(ROOT / ".venv-mcp2" / "bin" / "python")
+    if not os.path.exists(python):
+        pytest.fail(f"no interpreter with the MCP SDK 2.x at {python}: run `make mcp2` (make test does)")
+    http = live("t" + uuid.uuid4().hex[:10])
+    pid = _setup(http)
+    r = subprocess.run([python, str(ROOT / "tests" / "integration" / "mcp_modern" / "client.py"), http.base + "/mcp",
+                        http.token, pid], capture_output=True, text=True, timeout=120, env={
+                            k: v for k, v in os.environ.items() if not k.startswith("PYTHON")})
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = _json.loads(r.stdout)
+    assert got["protocol_version"] == MODERN and got["server"] == "mso"  # discovered, no handshake
+    assert len(got["tools"]) == 7
+    assert got["list_projects"]["projects"][0]["id"] == pid
+    assert got["record_progress"]["is_error"] is False
+    assert got["get_session"]["next_steps"] == ["stateless client works"]

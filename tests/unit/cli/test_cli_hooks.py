@@ -117,3 +117,11 @@ def test_flush_keeps_jobs_when_the_server_is_down(tmp_path, monkeypatch):
     (spool.spool_dir() / "junk.json").write_text("{}")
     r = spool.flush(Config(api_url="http://127.0.0.1:9", token="t"))
     assert r["failed"] == 1 and len(spool.pending()) == 2 and (spool.spool_dir() / "failed" / "junk.json").exists()
+
+
+def test_which_server_answers_are_worth_retrying():
+    from mso_cli.client import ApiError
+
+    assert ApiError(503, "database_unavailable", "x").retryable and ApiError(429, "throttled", "x").retryable
+    assert ApiError(409, "import_in_progress", "another upload of this session is running").retryable
+    assert not ApiError(409, "invalid_transition", "x").retryable and not ApiError(400, "bad", "x").retryable
