@@ -97,8 +97,9 @@ def render(sections: list[Section], dropped: set[int], header: str) -> str:
             else:
                 prev = ""
                 for it in kept:
-                    if it.text.startswith(">") and prev.startswith(">"):
-                        lines.append("")  # two quotes in a row would merge into one
+                    if it.text.startswith(">") and prev.startswith(">") and not it.text.startswith("> - ") \
+                            and not it.text.startswith("> * "):
+                        lines.append("")  # two quotes in a row would merge into one (a list goes on)
                     lines.append(it.text)
                     prev = it.text
             for group, n in omitted.items():

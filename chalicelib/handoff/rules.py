@@ -349,7 +349,7 @@ class _Builder:
             parts = [f"{code(cs.check.command)} **{words[cs.check.outcome]}**" + (
                 f" ({cs.check.summary})" if cs.check.summary else "") for cs in older]
             s.items.append(Item("- Earlier runs, each followed by more edits (**not re-verified**): " + "; ".join(parts),
-                                rank=93.7, sub=sub, group="checks",
+                                rank=88.6, sub=sub, group="checks",
                                 keep=tuple(("test_command" if cs.check.kind == "test" else "build_command",
                                             cs.check.command) for cs in older)))
         sub = "Git (as git printed it)"
@@ -428,10 +428,11 @@ class _Builder:
             return items
         sub = "Tasks (the tracker's last word)"
         closed = [t for t in st.family[1:] if t.status == "closed" and t not in (st.current, st.next_task)]
+        closed_line = None
         if len(closed) >= 3:
             ids = ", ".join(code(t.id) for t in closed)
-            items.append(Item(f"  - {ids} — closed", rank=95.4, sub=sub, group="tasks",
-                              keep=tuple(("task_id", t.id) for t in closed)))
+            closed_line = Item(f"  - {ids} — closed", rank=95.4, sub=sub, group="tasks",
+                               keep=tuple(("task_id", t.id) for t in closed))
         for t in closed if len(closed) >= 3 else []:
             items.append(Item("", rank=-1, data_key="tasks", hidden=True, payload={
                 "id": t.id, "title": t.title, "status": t.status, "kind": t.kind, "parent": t.parent,
@@ -457,6 +458,8 @@ class _Builder:
                               keep=(("task_id", t.id),), data_key="tasks",
                               payload={"id": t.id, "title": t.title, "status": t.status, "kind": t.kind,
                                        "parent": t.parent, "started": t.started_index >= 0}))
+            if k == 0 and closed_line is not None:
+                items.append(closed_line)
         return items
 
     # -- contracts: what the current and the next task require, verbatim
@@ -470,11 +473,13 @@ class _Builder:
             s = Section(f"contract_{label.split()[0]}", f"Contract of {code(t.id)} ({label}), verbatim from the tracker")
             for k, (head, block) in enumerate(tracker.spec_blocks(t.spec)):
                 rank = base - _SPEC_PRIORITY.get(_spec_key(head), 3.0) - k * 0.01
-                text = "\n".join("> " + ln.rstrip() if ln.strip() else ">" for ln in _compact(block).split("\n"))
-                s.items.append(Item(text, rank=rank, group=f"{t.id} sections",
-                                    keep=(("contract", prefix_words(_content_line(block, head), 60)),),
-                                    data_key="contracts",
+                s.items.append(Item("", rank=-1, hidden=True, data_key="contracts",
                                     payload={"task": t.id, "section": head, "text": block}))
+                for j, part in enumerate(_bullet_groups(_compact(block))):
+                    text = "\n".join("> " + ln.rstrip() if ln.strip() else ">" for ln in part.split("\n"))
+                    s.items.append(Item(text, rank=rank - j * 0.05, group=f"{t.id} spec items",
+                                        keep=(("contract", prefix_words(_content_line(part, head), 60)),) if j == 0
+                                        else ()))
             out.append(s)
         return out
 
@@ -601,7 +606,8 @@ class _Builder:
 
     def _error_item(self, e: ErrorFact) -> Item:
         times = f" (×{e.count})" if e.count > 1 else ""
-        head = f"- {code(e.command)} failed" if e.tool else f"- {code(e.line)} — from {code(e.command)}{times}"
+        head = (f"- {code(e.command)} failed" if e.tool
+                else f"- {code(clip(e.line, 110))} — from {code(clip(e.command, 70))}{times}")
         if e.tool:
             head += f": {code(e.line)}"
         fix = ""
@@ -610,10 +616,11 @@ class _Builder:
                                     else ".")
         elif e.resolved is True:
             if e.fix_edits:
-                parts = []
-                for ev in e.fix_edits[-2:]:
-                    lines = ev.lines_naming(e.tokens)
-                    parts.append(self._p(ev.path) + (": " + " / ".join(code(x) for x in lines) if lines else ""))
+                by_path: dict[str, list[str]] = {}
+                for ev in e.fix_edits[-3:]:
+                    by_path.setdefault(ev.path, []).extend(ev.lines_naming(e.tokens))
+                parts = [self._p(p) + (": " + " / ".join(code(x) for x in dict.fromkeys(lines[:2])) if lines else "")
+                         for p, lines in by_path.items()]
                 fix = " Fixed by editing " + "; ".join(parts) + "."
             elif e.fix_command:
                 fix = f" Fixed by running {code(e.fix_command)}."
@@ -629,7 +636,7 @@ class _Builder:
         elif e.fix_command:
             rank += 1.5
         head = head if head.endswith((".", ".`")) else head + "."
-        return Item(head + fix, rank=rank, group="errors", keep=(("error", e.line),),
+        return Item(head + fix, rank=rank, group="errors", keep=(("error", clip(e.line, 110)),),
                     data_key="errors",
                     payload={"error": e.line, "command": e.command, "count": e.count, "diagnosis": e.diagnosis,
                              "fixed_by": [self.f.display(p) for p in e.fixed_files], "fix_command": e.fix_command,
@@ -662,6 +669,9 @@ class _Builder:
             else:
                 key = "other"
                 labels[key] = "Changed (commit not seen in the transcript)" if f.commits else "Changed"
+            if key not in ("unc",):  # committed files: the path is what matters (counts are in the JSON)
+                entry = f"{code(disp)}{kind}" + (f" (“{clip(safe_inline(ff.summary), 80)}”)"
+                                                 if ff.summary and ff.source != "transcript" else "")
             groups.setdefault(key, []).append(entry)
         order = sorted(groups, key=lambda k: (k != "unc", k == "other", -next(
             (c.index for c in f.commits if (c.sha or c.subject) == k), -1)))
@@ -765,6 +775,16 @@ _SPEC_PRIORITY = {"definition of done": 0.0, "acceptance criteria": 0.0, "descri
 
 def _spec_key(head: str) -> str:
     return head.strip().rstrip(":").lower()
+
+
+def _bullet_groups(block: str) -> list[str]:
+    """A spec block cut before each top-level bullet, so a budget can keep its first parts."""
+    parts: list[list[str]] = [[]]
+    for ln in block.split("\n"):
+        if ln.startswith(("- ", "* ")) and parts[-1] and any(x.startswith(("- ", "* ")) for x in parts[-1]):
+            parts.append([])
+        parts[-1].append(ln)
+    return ["\n".join(p) for p in parts if any(x.strip() for x in p)]
 
 
 def _content_line(block: str, head: str) -> str:
