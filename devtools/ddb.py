@@ -85,8 +85,10 @@ def is_dynamodb(endpoint: str) -> bool:
 
 
 def start(emulator: Path, port: int, *, db_path: Path | None, log_path: Path | None = None,
-          timeout_s: float = 60) -> subprocess.Popen:
-    """Start DynamoDB Local; `db_path=None` keeps data in memory. Waits until it answers."""
+          timeout_s: float = 60, watchdog: bool = True) -> subprocess.Popen:
+    """Start DynamoDB Local; `db_path=None` keeps data in memory. Waits until it answers.
+
+    With `watchdog`, a small process (devtools/watchdog.py) stops it when this process dies."""
     args = ["java", f"-Djava.library.path={emulator / 'DynamoDBLocal_lib'}", "-jar",
             str(emulator / "DynamoDBLocal.jar"), "-port", str(port)]
     if db_path is None:
@@ -97,6 +99,12 @@ def start(emulator: Path, port: int, *, db_path: Path | None, log_path: Path | N
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=str(emulator),
                             start_new_session=True)
+    if watchdog:  # stops it if this process dies without cleaning up (SIGKILL)
+        import sys
+
+        subprocess.Popen([sys.executable, "-m", "devtools.watchdog", str(os.getpid()), str(proc.pid)],
+                         cwd=str(Path(__file__).resolve().parents[1]), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -37,6 +37,7 @@ def start_database(data_dir: Path) -> tuple[str, object | None, bool]:
     if ddb.java_available():
         emulator = ddb.ensure_jar(ddb.default_install_dir())
         proc = ddb.start(emulator, port, db_path=data_dir / "db", log_path=data_dir / "dynamodb-local.log")
+        (data_dir / "dynamodb.pid").write_text(f"{proc.pid}\n")
         print(f"DynamoDB Local on {endpoint}, data in {data_dir / 'db'}", flush=True)
         return endpoint, proc, True
     from moto.server import ThreadedMotoServer
@@ -47,6 +48,24 @@ def start_database(data_dir: Path) -> tuple[str, object | None, bool]:
              "Using an in-memory moto server instead: DATA WILL NOT BE KEPT after Ctrl-C.",
              "Install Java 17 (e.g. apt-get install openjdk-17-jre-headless) to keep data."])
     return endpoint, server, False
+
+
+def claim_database(data_dir: Path, endpoint: str) -> None:
+    """Make sure the database holds this data folder's data: a DynamoDB Local left running by a
+    `make dev` with another MSO_DATA_DIR must not be used silently. Its owner is one item."""
+    from chalicelib.config import settings
+    from chalicelib.storage import keys
+    from chalicelib.storage.models import client
+
+    c, table = client(), settings().table_name
+    key = {"PK": {"S": keys.DEV_OWNER_PK}, "SK": {"S": keys.DEV_OWNER_SK}}
+    owner = c.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item", {}).get("data_dir", {}).get("S")
+    if owner and owner != str(data_dir):
+        sys.exit(f"The DynamoDB Local on {endpoint} holds the data of MSO_DATA_DIR={owner}, not {data_dir}.\n"
+                 f"Stop that `make dev` (or its DynamoDB Local), or give this one its own port: "
+                 f"MSO_DYNAMODB_PORT=<free port> make dev")
+    if owner is None:
+        c.put_item(TableName=table, Item={**key, "data_dir": {"S": str(data_dir)}})
 
 
 def _stop_on_signals() -> None:
@@ -101,6 +120,7 @@ def main() -> None:
         configure()
         if ensure_table():
             print(f"created table {config.settings().table_name}", flush=True)
+        claim_database(data_dir, endpoint)
         token_file = data_dir / "dev-token"
         if token_file.is_file():
             token = token_file.read_text().strip()

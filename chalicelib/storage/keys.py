@@ -138,3 +138,7 @@ def upload_pk(upload_id: str) -> str:
 
 
 UPLOAD_SK = "UPLOAD"
+
+
+# `make dev` only: which data folder a DynamoDB Local belongs to (one item, checked at start).
+DEV_OWNER_PK = DEV_OWNER_SK = "DEV#OWNER"

@@ -176,3 +176,35 @@ def test_dev_server_refuses_an_oversized_body_before_reading_it(_server, path, l
     conn.close()
     assert r.status == 413, body
     assert b"payload_too_large" in body
+
+
+def test_dynamodb_local_does_not_outlive_a_killed_make_dev(tmp_path):
+    """SIGKILL leaves no cleanup to run: DynamoDB Local's watchdog sees its parent gone and stops it."""
+    port, ddb_port = ddb.free_port(), ddb.free_port()
+    proc = _start(tmp_path, port, ddb_port)
+    assert ddb.port_open(ddb_port)
+    proc.kill()  # the dev process alone (not its group), as `kill -9 <pid>` or the OOM killer does
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 20
+    while ddb.port_open(ddb_port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = ddb.port_open(ddb_port)
+    if alive:  # do not leave it behind for the next test
+        os.kill(int((tmp_path / "dynamodb.pid").read_text()), signal.SIGKILL)
+    assert not alive, "DynamoDB Local outlived the killed make dev"
+
+
+def test_make_dev_refuses_a_dynamodb_local_holding_another_data_dir(tmp_path):
+    port, ddb_port = ddb.free_port(), ddb.free_port()
+    first = tmp_path / "first"
+    proc = _start(first, port, ddb_port)
+    try:
+        env = _user_env(PORT=str(ddb.free_port()), MSO_DATA_DIR=str(tmp_path / "second"),
+                        MSO_DYNAMODB_PORT=str(ddb_port))
+        other = subprocess.run([sys.executable, "-m", "devtools.dev"], cwd=ROOT, env=env, capture_output=True,
+                               text=True, timeout=60)
+        assert other.returncode != 0
+        assert str(first.resolve()) in other.stdout + other.stderr
+        assert "MSO_DYNAMODB_PORT" in other.stdout + other.stderr
+    finally:
+        _stop(proc, ddb_port)
