@@ -631,9 +631,12 @@ def _touches(ev: EditEvent, tokens: set[str]) -> bool:
 _NOT_FINDING = re.compile(
     r"(?i)^(?:let me|let's|now\b|i'll|i will|i need|i should|i'm going|next\b|first\b|then\b|ok\b|okay|good|great"
     r"|perfect|excellent|all (?:clean|green|good|tests)|done|alright|sure|looks good|hmm|still|waiting|that (?:line|file) is"
-    r"|it's only|this is|here)")
+    r"|it's only|this is|here|add|change|create|update|use|remove|keep|make|run|fix|implement|move|replace|continue"
+    r"|extract|write|check|also|then|[\"'])\b")
 _FINDING_VERB = re.compile(r"(?i)\b(?:doesn'?t|does not|don'?t|isn'?t|is not|aren'?t|has no|have no|there (?:is|are) no|no \w+"
                            r" (?:module|file|function|config|test)|only|already|requires?|needs?|must|never|always)\b")
+_HEDGE = re.compile(r"(?i)\b(?:should|i need|i'll|i will|let me|must have been|probably|might|maybe|perhaps|seems?|"
+                    r"likely|i think|i guess|instead|wait|actually|hmm|not sure|assume)\b|\*\*")
 _CODEISH = re.compile(r"`[^`]+`|\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b|\b\w+\.\w{1,4}\b|\b\w+_\w+\b|\w+/\d\b")
 
 
@@ -647,7 +650,8 @@ def findings(text: str, limit: int = 3) -> list[str]:
             continue
         for sent in re.split(r"(?<=[.!])\s+(?=[A-Z`])", p):
             s = sent.strip()
-            if len(s) < 25 or "?" in s or _NOT_FINDING.match(s) or not (_CODEISH.search(s) or _FINDING_VERB.search(s)):
+            if len(s) < 25 or "?" in s or _NOT_FINDING.match(s) or _HEDGE.search(s) or re.match(r"^\d+[.)]\s", s) \
+                    or not (_CODEISH.search(s) or _FINDING_VERB.search(s)):
                 continue
             out.append(clip(safe_inline(s), 220))
             if len(out) >= limit:
@@ -747,6 +751,10 @@ class _Extractor:
 
     def _assistant(self, i: int, m: Message) -> None:
         text = m.text or ""
+        thinking = getattr(m, "thinking", "") or ""
+        if thinking and self.last_tool_kind == "inspect":  # what the model concluded from what it read
+            for sent in findings(thinking, limit=2):
+                self.f.learned.append(NoteFact(sent, i, "assistant"))
         if not text.strip():
             return
         self.f.last_assistant = text.strip()
