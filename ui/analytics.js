@@ -116,7 +116,7 @@ export async function renderAnalytics(main, [projectId], ctx) {
   const t = theme();
   Chart.defaults.font.family = t.font;
   Chart.defaults.color = t.text;
-  const labels = series.map((s) => `#${s.number}`);
+  const labels = series.map((s) => (s.status === "in_progress" ? `#${s.number} (running)` : `#${s.number}`));
   const col = (k) => series.map((s) => finite(s[k]));
   // The first field present wins (the API's names grew: growth_rate -> growth_rate_measured, ...).
   const pick = (...keys) => series.map((s) => {
@@ -129,8 +129,10 @@ export async function renderAnalytics(main, [projectId], ctx) {
   main.append(grid);
   const line = (label, values, color, { dashed = false, fill = false } = {}) => ({
     type: "line", label, data: values, borderColor: color, backgroundColor: fill ? alpha(color, 0.12) : color,
+    // sessions are discrete: straight segments between the points, no smoothed curve through them;
+    // a session in progress has no measured value (a gap, not a zero)
     borderWidth: 2, borderDash: dashed ? [6, 4] : [], pointRadius: dashed ? 0 : 3, pointHoverRadius: 5,
-    cubicInterpolationMode: "monotone", tension: 0.3, spanGaps: true, fill,
+    tension: 0, spanGaps: false, fill,
   });
   const bar = (label, values, color, extra = {}) => ({
     type: "bar", label, data: values, backgroundColor: color, borderRadius: 4, maxBarThickness: 36, ...extra,
@@ -159,7 +161,9 @@ export async function renderAnalytics(main, [projectId], ctx) {
   // Knowledge
   const kMeasured = col("knowledge_measured");
   const hasKm = kMeasured.some((v) => v !== null);
-  add("chart-knowledge", "Knowledge", hasKm ? "Predicted 1 + ln(1 + N/10) against the measured value." : "Predicted 1 + ln(1 + N/10); no measured value recorded yet.",
+  add("chart-knowledge", "Knowledge", hasKm
+    ? "Predicted 1 + ln(1 + N/10). Measured: the same formula with H in place of N, H = the sessions so far that started from a handoff (context actually carried forward), so a cold start does not add to it."
+    : "Predicted 1 + ln(1 + N/10); no measured value recorded yet.",
     "Line chart of predicted and measured knowledge per session", {
       type: "line",
       data: { labels, datasets: [
@@ -237,4 +241,71 @@ export async function renderAnalytics(main, [projectId], ctx) {
       options: baseOptions(t, { percentY: true }),
     });
   if (grid.children.length % 2 === 1) gCard.classList.add("span-2");
+}
+
+/** Every project side by side (from the counters kept on each project: one request). */
+export async function renderAllAnalytics(main, _params, ctx) {
+  ctx.setTitle("Analytics");
+  const st = await api("GET", paths.stats());
+  if (!ctx.isCurrent()) return;
+  clear(main);
+  const rows = Array.isArray(st.per_project) ? st.per_project : [];
+  main.append(
+    pageHead("Analytics", "All projects side by side: spend, tasks and sessions.", null, null),
+    h("div", { class: "grid grid-stats" },
+      statCard("Projects", num(st.projects)),
+      statCard("Sessions", num(st.sessions && st.sessions.total), null,
+        `${num(st.sessions && st.sessions.completed)} completed · ${num(st.sessions && st.sessions.in_progress)} in progress`),
+      statCard("Credits used", num(st.credits_used), st.credit_budget ? `/ ${num(st.credit_budget)}` : "used"),
+      statCard("Tasks done", num(st.tasks_completed), `/ ${num(st.tasks_planned)}`,
+        st.task_completion !== null && st.task_completion !== undefined ? `${pct(st.task_completion)} of planned` : null)));
+  if (!rows.length) {
+    main.append(h("div", { class: "section" }, emptyState("No projects yet", "Create a project and run sessions to compare them here.")));
+    return;
+  }
+  const tbody = h("tbody");
+  for (const r of rows) {
+    const pid = encodeURIComponent(r.id);
+    tbody.append(h("tr", null,
+      h("td", { class: "primary", "data-label": "Project" }, h("a", { href: `#/analytics/${pid}` }, r.name)),
+      h("td", { class: "num", "data-label": "Sessions" }, num(r.sessions.total), r.sessions.in_progress ? h("span", { class: "muted small" }, ` (${num(r.sessions.in_progress)} running)`) : null),
+      h("td", { class: "num", "data-label": "Credits" }, num(r.credits_used), r.credit_budget ? h("span", { class: "muted small" }, ` / ${num(r.credit_budget)}`) : " used"),
+      h("td", { class: "num", "data-label": "Tasks" }, `${num(r.tasks_completed)} / ${num(r.tasks_planned)}`),
+      h("td", { class: "num", "data-label": "Task completion" }, r.task_completion === null ? "—" : pct(r.task_completion)),
+      h("td", { class: "num", "data-label": "Errors" }, num(r.errors)),
+      h("td", { class: "num", "data-label": "Handoffs" }, num(r.handoffs_ready))));
+  }
+  const table = h("div", { class: "card section table-wrap" }, h("table", { class: "table stack", id: "all-projects" },
+    h("thead", null, h("tr", null, h("th", null, "Project"), h("th", { class: "num" }, "Sessions"), h("th", { class: "num" }, "Credits"),
+      h("th", { class: "num" }, "Tasks"), h("th", { class: "num" }, "Task completion"), h("th", { class: "num" }, "Errors"),
+      h("th", { class: "num" }, "Handoffs"))),
+    tbody));
+  const grid = h("div", { class: "grid grid-2 section" });
+  main.append(grid, table);
+  const Chart = window.Chart;
+  if (!Chart) return;
+  const t = theme();
+  const charts = [];
+  ctx.onLeave(() => charts.forEach((c) => c.destroy()));
+  const labels = rows.map((r) => r.name);
+  const credits = chartCard("chart-all-credits", "Credits by project", "Used against the sum of the sessions' budgets.",
+    "Bar chart of credits used and budgeted per project");
+  const tasks = chartCard("chart-all-tasks", "Task completion by project", "Tasks completed / planned, over all sessions.",
+    "Bar chart of task completion per project");
+  grid.append(credits.card, tasks.card);
+  charts.push(new Chart(credits.canvas, {
+    type: "bar",
+    data: { labels, datasets: [
+      { label: "Used", data: rows.map((r) => finite(r.credits_used)), backgroundColor: t.c1, borderRadius: 4, maxBarThickness: 36 },
+      { label: "Budget", data: rows.map((r) => finite(r.credit_budget)), backgroundColor: alpha(t.c3, 0.45), borderRadius: 4, maxBarThickness: 36 },
+    ] },
+    options: baseOptions(t, { y: { beginAtZero: true } }),
+  }));
+  charts.push(new Chart(tasks.canvas, {
+    type: "bar",
+    data: { labels, datasets: [
+      { label: "Task completion", data: rows.map((r) => finite(r.task_completion)), backgroundColor: t.c2, borderRadius: 4, maxBarThickness: 36 },
+    ] },
+    options: baseOptions(t, { percentY: true, y: { beginAtZero: true, suggestedMax: 1 } }),
+  }));
 }

@@ -4,7 +4,7 @@ import { clear, errorState, loading } from "./dom.js";
 import { renderProjects } from "./projects.js";
 import { renderProject } from "./project.js";
 import { renderSession } from "./session.js";
-import { renderAnalytics } from "./analytics.js";
+import { renderAllAnalytics, renderAnalytics } from "./analytics.js";
 import { renderAccounts } from "./accounts.js";
 import { renderKnowledge } from "./knowledge.js";
 import { renderSettings } from "./settings.js";
@@ -13,6 +13,7 @@ const ROUTES = [
   { re: /^\/projects\/?$/, view: renderProjects, nav: "projects", auth: true },
   { re: /^\/projects\/([A-Za-z0-9_-]+)\/?$/, view: renderProject, nav: "projects", auth: true },
   { re: /^\/projects\/([A-Za-z0-9_-]+)\/sessions\/(\d+)\/?$/, view: renderSession, nav: "projects", auth: true },
+  { re: /^\/analytics\/?$/, view: renderAllAnalytics, nav: "analytics", auth: true },
   { re: /^\/analytics\/([A-Za-z0-9_-]+)\/?$/, view: renderAnalytics, nav: "projects", auth: true },
   { re: /^\/knowledge\/?(?:\?.*)?$/, view: renderKnowledge, nav: "knowledge", auth: true },
   { re: /^\/accounts\/?$/, view: renderAccounts, nav: "accounts", auth: true },

@@ -151,7 +151,8 @@ export async function renderProjects(main, _params, ctx) {
   }
 
   clear(main);
-  main.append(pageHead("Projects", "Long pieces of work, carried session by session.", [create]), statsHost, body);
+  const all = h("a", { class: "btn", href: "#/analytics" }, icon("chart"), "Analytics");
+  main.append(pageHead("Projects", "Long pieces of work, carried session by session.", [create, all]), statsHost, body);
   statsHost.hidden = true;
 
   api("GET", paths.stats()).then((st) => {

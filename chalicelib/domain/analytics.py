@@ -23,6 +23,10 @@ from chalicelib.storage.models import SessionItem
 from chalicelib.storage.projects import get_project
 from chalicelib.storage.sessions import list_sessions
 
+# What a session in progress has not measured yet (its budget and plan are known from the start).
+IN_PROGRESS_UNKNOWN = ("efficiency_measured", "credits_used", "credit_usage", "tasks_completed", "duration_s",
+                       "errors", "effective_output_measured", "growth_rate_measured")
+
 
 def _all_sessions(tenant: str, project_id: str) -> list[SessionItem]:
     out: list[SessionItem] = []
@@ -55,6 +59,8 @@ def project_analytics(tenant: str, project_id: str) -> dict[str, Any]:
             "effective_output_predicted": p["effective_output"], "effective_output_measured": m["effective_output"],
             "growth_rate_predicted": g["predicted"], "growth_rate_measured": g["measured"],
         })
+        if row["status"] == "in_progress":  # nothing measured yet: a gap in the charts, not a zero
+            series[-1].update({k: None for k in IN_PROGRESS_UNKNOWN})
     spend: dict[str, float] = {}
     for s in sessions:
         if s.get("ai_account"):

@@ -38,4 +38,21 @@ def tenant_stats(tenant: str) -> dict[str, Any]:
         "handoffs_ready": json_number(sums["handoffs_ready"]),
         "knowledge_items": json_number(sums["knowledge_count"]),
         "accounts": [account_json(a) for a in accounts],
+        "per_project": [_project_row(p) for p in sorted(projects, key=lambda p: p.name.lower())],
+    }
+
+
+def _project_row(p: Any) -> dict[str, Any]:
+    """One project's totals for the cross-project view (from its counters: no session is read)."""
+    planned, budget = float(p.tasks_planned or 0), float(p.credit_budget or 0)
+    return {
+        "id": p.id, "name": p.name,
+        "sessions": {"total": json_number(p.session_count or 0), "in_progress": json_number(p.sessions_in_progress or 0),
+                     "completed": json_number(p.sessions_completed or 0), "failed": json_number(p.sessions_failed or 0)},
+        "credits_used": json_number(p.credits_used or 0), "credit_budget": json_number(budget),
+        "tasks_planned": json_number(planned), "tasks_completed": json_number(p.tasks_completed or 0),
+        "task_completion": round(float(p.tasks_completed or 0) / planned, 4) if planned else None,
+        "credit_usage": round(float(p.credits_used or 0) / budget, 4) if budget else None,
+        "duration_s": json_number(p.duration_s or 0), "errors": json_number(p.errors or 0),
+        "handoffs_ready": json_number(p.handoffs_ready or 0),
     }

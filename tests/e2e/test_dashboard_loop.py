@@ -194,3 +194,18 @@ def test_project_card_shows_the_goal_and_credits_without_a_budget(page: Any, ser
     card = page.locator(f'article[data-project-id="{pid}"]')
     card.get_by_text(goal).wait_for()
     assert "3 used" in card.inner_text()
+
+
+def test_cross_project_analytics(page: Any, server: Server, api: ApiClient) -> None:
+    name = f"Compare A {_uid()}"
+    pid = make_project(api, name=name)["id"]
+    start_session(api, pid, tasks_planned=4, credit_budget=10)
+    finish_session(api, pid, 1, tasks_completed=3, credits_used=7)
+    sign_in(page, server, "#/analytics")
+    page.get_by_role("heading", level=1, name="Analytics").wait_for()
+    row = page.locator("#all-projects tr", has_text=name)
+    row.wait_for()
+    assert "75.0%" in row.inner_text() and "7" in row.inner_text()
+    page.locator("#chart-all-credits").wait_for()
+    row.get_by_role("link", name=name).click()
+    page.wait_for_url(re.compile(rf"#/analytics/{pid}$"))
