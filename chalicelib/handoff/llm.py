@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from chalicelib.config import HANDOFF_BUDGET_CHARS
 from chalicelib.llm.client import ChatClient, log_event
 from chalicelib.llm.errors import (
     LLMAuthError,
@@ -109,7 +110,7 @@ def generate_llm_handoff(
     client: ChatClient,
     project: dict[str, Any],
     session: dict[str, Any],
-    budget_chars: int = 12000,
+    budget_chars: int = HANDOFF_BUDGET_CHARS,
     clock: Callable[[], float] | None = None,
 ) -> LLMHandoffResult:
     """Ask the model for the handoff, check and repair it, or fall back to `rules_doc`.

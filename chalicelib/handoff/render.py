@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.config import HANDOFF_BUDGET_CHARS
+
 
 @dataclass
 class Item:
@@ -150,7 +152,7 @@ def fit(sections: list[Section], header: str, budget: int) -> Fit:
     return Fit(md, dropped, False, len(floor))
 
 
-DEFAULT_BUDGET = 9500  # Claude Code replaces SessionStart context past 10,000 characters with a preview
+DEFAULT_BUDGET = HANDOFF_BUDGET_CHARS  # Claude Code replaces SessionStart context past 10,000 chars with a preview
 LAYOUT_FORMAT = "mso.layout/1"
 LAYOUT_MAX = 50_000  # the largest budget a stored layout serves
 
