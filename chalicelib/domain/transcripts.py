@@ -72,7 +72,7 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
     return {"format": imp.format, "messages": writer.count, "chars": info["chars"],
             "tool_calls": info["tool_calls"], "tool_errors": info["tool_errors"], "tokens": info["tokens"],
             "redactions": info["redactions"], "files": n_files, "upload_id": upload_id,
-            "clipped_messages": imp.clipped}
+            "clipped_messages": imp.clipped, "warnings": list(imp.info.get("warnings") or [])}
 
 
 def _cursor(upload_id: str, offset: int) -> str:

@@ -1,22 +1,29 @@
 """Markdown chat exports with role headings: SpecStory (`_**User**_`, `_**Assistant**_`,
-`_**Agent (model ...)**_`), and the common `## User` / `### Assistant` / `**User:** text` styles.
+`_**Agent (model ...)**_`), Claude Code exporters' emoji headings (`### 👤 User`,
+`### 🤖 Assistant (model-name)`, a `*2025-07-14 09:12:40*` line under them, `<details>` blocks for
+tool calls, results and thinking), ChatGPT exporters (`#### You:` / `#### ChatGPT:`,
+`**You:**` / `**ChatGPT:**`), and the common `## User` / `### Assistant` / `**User:** text` styles.
 
 Read line by line. A role marker starts a message; markers inside code fences are ignored;
 `---` separators around messages and HTML comments are dropped; the first `# Title` before any
 message goes to `info["title"]`; other prose before the first marker is dropped. A timestamp
-in the marker's parentheses (SpecStory: `_**User (2025-06-01 10:00Z)**_`) becomes the message's.
+in the marker's parentheses (SpecStory: `_**User (2025-06-01 10:00Z)**_`), after it
+(`## 🤖 Claude — 2025-07-14T09:12:44Z`) or alone on the message's first line becomes the message's.
 SpecStory tool blocks (`<summary>Tool use: **name**</summary>`, `data-tool-name="name"`) add a
-tool call with that name (input unknown: SpecStory does not export it reliably).
+tool call with that name (input unknown: SpecStory does not export it reliably). Exporters'
+`<details>` blocks whose summary says `Tool: Name` become a tool call (its JSON body the input),
+`Tool result` / `Output` a tool result, `Thinking` the message's thinking; they leave the text.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from ..limits import BoundedLines
-from ..model import Message, ToolCall
+from ..model import Message, ToolCall, ToolResult
 from .base import Importer, is_injected
 
 _USER_WORDS = r"User|Human|You|Me|Prompt"
@@ -24,11 +31,26 @@ _ASSISTANT_WORDS = (r"Assistant|AI|Agent|Model|ChatGPT|GPT[-\w.]*|Claude[-\w.]*|
                     r"|Bot|Response")
 _ROLE = rf"(?P<role>{_USER_WORDS}|{_ASSISTANT_WORDS}|System)"
 _SUFFIX = r"(?:\s*\((?P<paren>[^)]*)\))?"
+# Emoji before the role word (👤, 🤖, 🧑‍💻 with joiners and variation selectors): symbols only.
+_EMOJI = r"(?:[^\w\s*_#()\[\]<>`'\"]{1,12}\s*)?"
+# A time after the marker: `— 2025-07-14T09:12:44Z`, `· 10:00`, `| 2025-07-14 09:12`
+_WHEN = r"(?:\s*[-—–·|@,]\s*(?P<when>\d{4}-\d{2}-\d{2}[ T][\d:.]+\s*(?:Z|[+-]\d{2}:?\d{2}|UTC)?))?"
 _MARKERS = (
     re.compile(rf"^_\*\*{_ROLE}{_SUFFIX}\*\*_\s*:?\s*$"),                      # SpecStory
-    re.compile(rf"^#{{1,6}}\s+(?:\*\*|_)?{_ROLE}{_SUFFIX}(?:\*\*|_)?\s*:?\s*$"),  # ## User
+    re.compile(rf"^#{{1,6}}\s+{_EMOJI}(?:\*\*|_)?{_ROLE}{_SUFFIX}(?:\*\*|_)?{_SUFFIX.replace('paren', 'paren2')}"
+               rf"{_WHEN}\s*:?\s*$"),                                             # ## User, ### 👤 User
     re.compile(rf"^\*\*{_ROLE}{_SUFFIX}:?\*\*:?[ \t]*(?P<rest>.*)$"),          # **User:** text
 )
+# A line holding only a time, first in a message: `*2025-07-14 09:12:40*`, `_Timestamp: ..._`
+_TIME_LINE = re.compile(r"^\s*[*_]*\s*(?:(?:time(?:stamp)?|date|at)\s*:\s*)?[*_]*\s*"
+                        r"(?P<ts>\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
+                        r"\s*(?:UTC)?\s*[*_]*\s*$", re.I)
+_DETAILS = re.compile(r"<details[^>]*>\s*<summary[^>]*>(?P<summary>.*?)</summary>(?P<body>.*?)</details>",
+                      re.S | re.I)
+_TOOL_SUMMARY = re.compile(r"(?i)\btool(?:\s*(?:use|call))?\s*[:\-–]\s*\**`?(?P<name>[A-Za-z_][\w.:-]*)")
+_RESULT_SUMMARY = re.compile(r"(?i)\b(?:result|output)\b")
+_THINKING_SUMMARY = re.compile(r"(?i)\b(?:thinking|reasoning|thoughts?)\b")
+_BODY_FENCE = re.compile(r"\A\s*(```|~~~)[\w+-]*[ \t]*\n(?P<inner>.*?)\n?\1\s*\Z", re.S)
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _TOOL_USE = re.compile(r"Tool use: \*\*([\w.:-]+)\*\*|data-tool-name=\"([\w.:-]+)\"")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
@@ -56,6 +78,47 @@ def match_marker(line: str) -> re.Match[str] | None:
         if m:
             return m
     return None
+
+
+def _block_body(body: str) -> str:
+    body = body.strip("\n").strip()
+    m = _BODY_FENCE.match(body)
+    return m.group("inner") if m else body
+
+
+def split_details(text: str) -> tuple[str, list[ToolCall], list[ToolResult], str]:
+    """Lift exporters' `<details>` tool, result and thinking blocks out of a message's text.
+    SpecStory's `Tool use: **name**` blocks and any other block stay text."""
+    calls: list[ToolCall] = []
+    results: list[ToolResult] = []
+    thinking: list[str] = []
+
+    def lift(m: re.Match[str]) -> str:
+        summary = re.sub(r"<[^>]+>", "", m.group("summary")).strip()
+        if "Tool use: **" in summary:
+            return m.group(0)
+        body = _block_body(m.group("body"))
+        tool = _TOOL_SUMMARY.search(summary)
+        if tool and not _RESULT_SUMMARY.search(summary):
+            try:
+                value = json.loads(body) if body else {}
+            except ValueError:
+                value = None
+            calls.append(ToolCall(name=tool.group("name"),
+                                  input=value if isinstance(value, dict) else ({"input": body} if body else {})))
+            return ""
+        if _RESULT_SUMMARY.search(summary):
+            results.append(ToolResult(text=body, name=calls[-1].name if calls else None))
+            return ""
+        if _THINKING_SUMMARY.search(summary):
+            thinking.append(body)
+            return ""
+        return m.group(0)
+
+    out = _DETAILS.sub(lift, text)
+    if len(out) != len(text):
+        out = re.sub(r"\n{3,}", "\n\n", out).strip()
+    return out, calls, results, "\n\n".join(thinking)
 
 
 class MarkdownImporter(Importer):
@@ -89,6 +152,7 @@ class MarkdownImporter(Importer):
         ts: str | None = None
         buf = BoundedLines(self.max_message_chars)  # a message without end stops growing at the limit
         in_fence = False
+        fresh = False
 
         def flush() -> Message | None:
             nonlocal buf
@@ -100,13 +164,17 @@ class MarkdownImporter(Importer):
             while lines and (not lines[0].strip() or _SEPARATOR.match(lines[0])):
                 lines.pop(0)
             text = lines.joined()
-            calls = []
+            calls: list[ToolCall] = []
+            results: list[ToolResult] = []
+            thinking = ""
+            if "<details" in text:
+                text, calls, results, thinking = split_details(text)
             if role == "assistant" and ("Tool use:" in text or "data-tool-name" in text):
-                calls = [ToolCall(name=a or b) for a, b in _TOOL_USE.findall(text)]
-            if not text and not calls:
+                calls += [ToolCall(name=a or b) for a, b in _TOOL_USE.findall(text)]
+            if not text and not calls and not results and not thinking:
                 return None
-            return Message(role=role, text=text, tool_calls=calls, timestamp=ts,  # type: ignore[arg-type]
-                           injected=role == "user" and is_injected(text))
+            return Message(role=role, text=text, tool_calls=calls, tool_results=results,  # type: ignore[arg-type]
+                           thinking=thinking, timestamp=ts, injected=role == "user" and is_injected(text))
 
         for raw in stream:
             line = raw.rstrip("\r\n")
@@ -121,14 +189,16 @@ class MarkdownImporter(Importer):
                 if msg:
                     yield msg
                 role = role_of(m.group("role"))
-                paren = m.group("paren") or ""
+                groups = m.groupdict()
+                paren = groups.get("paren") or groups.get("paren2") or ""
                 d = _DATE.search(paren)
-                ts = d.group(0) if d else None
+                ts = d.group(0) if d else (groups.get("when") or "").strip() or None
                 if role == "assistant" and paren and not d:
                     self.info.setdefault("model", paren.strip())
-                rest = m.groupdict().get("rest")
+                rest = groups.get("rest")
                 if rest:
                     buf.append(rest)
+                fresh = not rest  # the next non-blank line may be the message's time
                 continue
             if role is None:
                 s = line.strip()
@@ -137,6 +207,12 @@ class MarkdownImporter(Importer):
                 continue
             if "<!--" in line and line.lstrip().startswith("<!--") and line.rstrip().endswith("-->"):
                 continue
+            if fresh and line.strip():
+                fresh = False
+                t = _TIME_LINE.match(line) if line.strip()[0] in "*_0123456789TtDdAa" else None
+                if t:
+                    ts = ts or t.group("ts")
+                    continue
             buf.append(line)
         msg = flush()
         if msg:

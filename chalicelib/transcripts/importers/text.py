@@ -1,6 +1,7 @@
 """Plain text, the fallback: split on obvious `User:` / `Assistant:` line prefixes, else the whole
-text is one user message (e.g. a pasted conversation or notes). Read line by line; text before
-the first prefix becomes a user message.
+text is one user message (e.g. a pasted conversation or notes), with a `no_roles_recognised`
+warning in `info["warnings"]` (the upload answer shows it). Read line by line; text before the
+first prefix becomes a user message.
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ class TextImporter(Importer):
                 return None
             return Message(role=role, text=text, injected=role == "user" and is_injected(text))  # type: ignore[arg-type]
 
+        found = False
         for raw in stream:
             line = raw.rstrip("\r\n")
             m = _PREFIX.match(line) if line[:1].isalpha() and ":" in line[:16] else None
             if m:
+                found = True
                 msg = flush()
                 if msg:
                     yield msg
@@ -54,3 +57,8 @@ class TextImporter(Importer):
         msg = flush()
         if msg:
             yield msg
+        if not found:
+            self.info.setdefault("warnings", []).append({"code": "no_roles_recognised", "message": (
+                "no role markers were recognised (User:/Assistant: lines, Markdown role headings, or a "
+                "known tool's format), so the whole file was imported as one user message; if it is an "
+                "agent session, upload the file the tool wrote or pass ?format=")})

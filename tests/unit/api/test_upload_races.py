@@ -101,3 +101,13 @@ def test_an_upload_url_while_a_direct_import_runs_gets_409_and_can_be_retried(ap
     monkeypatch.undo()
     retry = _put_url(api, upload_id, DOC_B)
     assert retry.status_code == 200 and retry.json_body["messages"] == 3
+
+
+def test_a_transcript_without_roles_answers_with_a_warning(api, pid):
+    r = api.put(f"/api/projects/{pid}/sessions/1/transcript?format=auto", raw=b"# Notes\n\njust notes, no roles\n",
+                headers={"Content-Type": "text/markdown"})
+    assert r.status_code == 200, r.body
+    assert [w["code"] for w in r.json_body["warnings"]] == ["no_roles_recognised"]
+    ok = api.put(f"/api/projects/{pid}/sessions/1/transcript?format=auto", raw=b"User: hi\nAssistant: hello\n",
+                 headers={"Content-Type": "text/plain"})
+    assert ok.status_code == 200 and ok.json_body["warnings"] == []
