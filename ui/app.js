@@ -6,6 +6,7 @@ import { renderProject } from "./project.js";
 import { renderSession } from "./session.js";
 import { renderAllAnalytics, renderAnalytics } from "./analytics.js";
 import { renderAccounts } from "./accounts.js";
+import { renderCompare } from "./compare.js";
 import { renderKnowledge } from "./knowledge.js";
 import { renderSettings } from "./settings.js";
 
@@ -13,6 +14,7 @@ const ROUTES = [
   { re: /^\/projects\/?$/, view: renderProjects, nav: "projects", auth: true },
   { re: /^\/projects\/([A-Za-z0-9_-]+)\/?$/, view: renderProject, nav: "projects", auth: true },
   { re: /^\/projects\/([A-Za-z0-9_-]+)\/sessions\/(\d+)\/?$/, view: renderSession, nav: "projects", auth: true },
+  { re: /^\/projects\/([A-Za-z0-9_-]+)\/compare(?:\/(\d+)\/(\d+))?\/?$/, view: renderCompare, nav: "projects", auth: true },
   { re: /^\/analytics\/?$/, view: renderAllAnalytics, nav: "analytics", auth: true },
   { re: /^\/analytics\/([A-Za-z0-9_-]+)\/?$/, view: renderAnalytics, nav: "projects", auth: true },
   { re: /^\/knowledge\/?(?:\?.*)?$/, view: renderKnowledge, nav: "knowledge", auth: true },

@@ -363,6 +363,8 @@ export async function renderProject(main, [projectId], ctx) {
     ctx.navigate(`#/projects/${pid}/sessions/${s.number}`);
   } });
   const analytics = h("a", { class: "btn", href: `#/analytics/${pid}` }, icon("chart"), "Analytics");
+  const compare = Number(project.sessions && project.sessions.total) >= 2
+    ? h("a", { class: "btn", href: `#/projects/${pid}/compare` }, "Compare sessions") : null;
   const edit = button("Edit", { icon: "edit", onclick: async () => {
     const saved = await projectModal(project);
     if (saved && saved !== project) reload();
@@ -399,7 +401,7 @@ export async function renderProject(main, [projectId], ctx) {
 
   clear(main);
   main.append(
-    pageHead(project.name, project.description || project.goal || null, [start, analytics, edit, del],
+    pageHead(project.name, project.description || project.goal || null, [start, analytics, compare, edit, del].filter(Boolean),
       crumbs([["Projects", "#/projects"], [project.name, null]])),
     latestHandoffCard(project, ctx),
     sessionsSection,

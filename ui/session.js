@@ -552,6 +552,10 @@ export async function renderSession(main, [projectId, numStr], ctx) {
   }
   const nav = h("div", { class: "session-nav", "aria-label": "Other sessions" });
   if (n > 1) nav.append(h("a", { class: "btn btn-sm btn-ghost", href: `#/projects/${pid}/sessions/${n - 1}`, rel: "prev" }, icon("back"), `Session ${n - 1}`));
+  if (total > 1) {
+    nav.append(h("a", { class: "btn btn-sm btn-ghost", href: `#/projects/${pid}/compare/${n > 1 ? n - 1 : n}/${n > 1 ? n : n + 1}` },
+      `Compare with session ${n > 1 ? n - 1 : n + 1}`));
+  }
   if (n < total) nav.append(h("a", { class: "btn btn-sm btn-ghost", href: `#/projects/${pid}/sessions/${n + 1}`, rel: "next" }, `Session ${n + 1} →`));
   actions.push(h("a", { class: "btn", href: `#/projects/${pid}` }, "All sessions"));
 

@@ -209,3 +209,24 @@ def test_cross_project_analytics(page: Any, server: Server, api: ApiClient) -> N
     page.locator("#chart-all-credits").wait_for()
     row.get_by_role("link", name=name).click()
     page.wait_for_url(re.compile(rf"#/analytics/{pid}$"))
+
+
+def test_compare_two_sessions_side_by_side(page: Any, server: Server, api: ApiClient) -> None:
+    pid = make_project(api, name=f"Compare {_uid()}")["id"]
+    start_session(api, pid, tasks_planned=2)
+    api.call("PUT", f"/api/projects/{pid}/sessions/1/files", raw=b"10\t2\tsrc/one.py\n", content_type="text/plain")
+    finish_session(api, pid, 1, decisions=["Use SQLite first"], next_steps=["Move to Postgres"],
+                   errors=["ImportError in tests"], tasks_completed=1)
+    start_session(api, pid)
+    api.call("PUT", f"/api/projects/{pid}/sessions/2/files", raw=b"4\t0\tsrc/two.py\n", content_type="text/plain")
+    finish_session(api, pid, 2, done_items=["Move to Postgres"], decisions=["Postgres 16 in docker"])
+    sign_in(page, server, f"#/projects/{pid}/sessions/2")
+    page.get_by_role("link", name="Compare with session 1").click()
+    left = page.locator('.compare-col[data-session="1"]')
+    right = page.locator('.compare-col[data-session="2"]')
+    left.get_by_text("src/one.py").wait_for()
+    for text in ("Use SQLite first", "ImportError in tests", "Move to Postgres (next step)"):
+        assert left.get_by_text(text).count() == 1, text
+    right.get_by_text("src/two.py").wait_for()
+    assert right.locator(".compare-part", has_text="Open items closed").get_by_text("Move to Postgres").count() == 1
+    assert right.get_by_text("Postgres 16 in docker").count() == 1
