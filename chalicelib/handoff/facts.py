@@ -204,6 +204,7 @@ class ErrorFact:
     fix_command: str = ""  # the different command that then succeeded (`git push --set-upstream …`)
     fix_edits: list[EditEvent] = field(default_factory=list)  # edits after it that touched what it named
     tool: str = ""  # a failed call of a non-shell tool (Skill, MCP, …)
+    fix_index: int = -1  # the run that no longer showed it
     later: str = ""  # what the session did instead, when it did not retry
 
 
@@ -1286,6 +1287,8 @@ class _Extractor:
                 r[3] == e.command if e.is_check else r[1] == e.family)), None)
             end = nxt[0] if nxt is not None else 1 << 60
             e.resolved = None if nxt is None else nxt[2] != key
+            if e.resolved and nxt is not None:
+                e.fix_index = nxt[0]
             if e.resolved and nxt is not None and nxt[3] != e.command:
                 e.fix_command = nxt[3]
             seen: dict[str, None] = {}

@@ -573,7 +573,10 @@ class _Builder:
                                 data_key="learnings", payload={"text": t, "source": "session"}))
         seen: set[str] = set()
         notes = []
-        for d in reversed(self.f.learned + self.f.learnings):
+        # a diagnosis of an error that a later run no longer showed is history, not a fact about the code
+        fixed = [(e.index, e.fix_index) for e in self.f.errors if e.resolved is True and e.fix_index > e.index]
+        for d in reversed([d for d in self.f.learned + self.f.learnings
+                           if not any(lo < d.index <= hi for lo, hi in fixed)]):
             k = norm_key(d.text)
             if k and k not in seen and len(d.text) >= 25:
                 seen.add(k)
@@ -661,6 +664,11 @@ class _Builder:
             if disp in unc:
                 key = "unc"
                 labels[key] = "Uncommitted"
+                if ff.commit_sha:  # committed earlier in the session, then edited again
+                    c = next((c for c in f.commits if c.sha == ff.commit_sha), None)
+                    labels.setdefault(ff.commit_sha, f"In {code(ff.commit_sha)}" + (
+                        " (pushed)" if c is not None and c.pushed else ""))
+                    groups.setdefault(ff.commit_sha, []).append(f"{code(disp)} (edited since)")
             elif ff.commit_sha or ff.commit:
                 key = ff.commit_sha or ff.commit
                 c = next((c for c in f.commits if (c.sha or c.subject) == key), None)

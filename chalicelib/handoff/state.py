@@ -254,9 +254,11 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
     if cur is not None:
         close = _close_command(f, cur.id)
         out.append(f"Close {code(cur.id)} in the tracker" + (f" ({code(close)})." if close else "."))
-    if st.git.uncommitted:
-        files = ", ".join(code(u.path) for u in st.git.uncommitted[:6])
-        more = f" and {len(st.git.uncommitted) - 6} more" if len(st.git.uncommitted) > 6 else ""
+    if st.git.uncommitted or (cur is not None and st.untouched_outputs):
+        paths = list(dict.fromkeys([u.path for u in st.git.uncommitted]
+                                   + (st.untouched_outputs if cur is not None else [])))
+        files = ", ".join(code(p) for p in paths[:6])
+        more = f" and {len(paths) - 6} more" if len(paths) > 6 else ""
         out.append(f"Commit {files}{more} (the commit conventions are below).")
     if st.git.unpushed or (st.git.uncommitted and (st.git.pushed or st.git.no_upstream)):
         if st.git.no_upstream and st.git.branch:
