@@ -22,6 +22,7 @@ from chalicelib.storage.projects import get_project
 
 log = get_logger("sessions")
 CLAIM_WAIT_S = 10.0  # how long a creation waits for a racing one with the same external id
+RESERVE_ATTEMPTS = 20  # a reservation meeting a running transaction on the project item is retried
 CLAIM_STALE_S = 30.0  # a claim this old without a number was left by a creation that died
 
 # Session fields whose sums are kept on the project (and, for credits, on the AI account).
@@ -115,13 +116,20 @@ def _reserve_number(tenant: str, project_id: str, summed: dict[str, Any]) -> Pro
     head = ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id))
     actions = [ProjectItem.session_count.add(1), ProjectItem.sessions_in_progress.add(1)]
     actions += [getattr(ProjectItem, f).add(v) for f, v in summed.items() if v]
-    try:
-        head.update(actions=actions, condition=ProjectItem.state == "active")
-    except UpdateError as e:
-        if e.cause_response_code == "ConditionalCheckFailedException":
-            raise _not_found(project_id) from None
-        raise
-    return head
+    delay = 0.01
+    for attempt in range(RESERVE_ATTEMPTS):
+        try:
+            head.update(actions=actions, condition=ProjectItem.state == "active")
+            return head
+        except UpdateError as e:
+            if e.cause_response_code == "ConditionalCheckFailedException":
+                raise _not_found(project_id) from None
+            # a session change's transaction holds the project item this instant: nothing was applied
+            if e.cause_response_code != "TransactionConflictException" or attempt == RESERVE_ATTEMPTS - 1:
+                raise
+        time.sleep(delay * (1 + random.random()))
+        delay = min(delay * 2, 0.2)
+    raise AssertionError("unreachable")
 
 
 def _release_number(tenant: str, project_id: str, n: int, summed: dict[str, Any]) -> None:

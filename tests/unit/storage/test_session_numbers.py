@@ -95,3 +95,23 @@ def test_a_creation_that_died_holding_an_external_id_is_taken_over(pid, monkeypa
     with pytest.raises(Conflict):
         store.create_or_link_session("acme", pid, {"external_id": "busy"})
     assert int(get_project("acme", pid).session_count) == 1
+
+
+def test_a_reservation_meeting_a_running_transaction_is_retried(pid, monkeypatch):
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import UpdateError
+
+    real = ProjectItem.update
+    failures = [2]
+
+    def busy(self, *a, **kw):
+        if failures[0]:
+            failures[0] -= 1
+            raise UpdateError("conflict", cause=ClientError(
+                {"Error": {"Code": "TransactionConflictException", "Message": "in a transaction"}}, "UpdateItem"))
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(ProjectItem, "update", busy)
+    s, _ = store.create_session("acme", pid, {})
+    assert int(s.number) == 1 and failures == [0]
+    assert int(get_project("acme", pid).sessions_in_progress) == 1
