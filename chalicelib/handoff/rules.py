@@ -657,7 +657,12 @@ class _Builder:
             if not f.in_project(ff.path):
                 continue
             disp = f.display(ff.path)
-            size = "" if ff.added is None or ff.removed is None else f" +{ff.added}/−{ff.removed}"
+            added, removed = ff.added, ff.removed
+            if disp in unc and ff.committed_at >= 0 and ff.source == "transcript":  # since its last commit
+                since = [e for e in f.edits if e.path == ff.path and e.index > ff.committed_at]
+                added = None if any(e.added is None for e in since) else sum(e.added or 0 for e in since)
+                removed = None if any(e.removed is None for e in since) else sum(e.removed or 0 for e in since)
+            size = "" if added is None or removed is None else f" +{added}/−{removed}"
             kind = "" if ff.kind == "modified" or (ff.kind == "added" and ff.commit_sha) else f" {ff.kind}"
             entry = f"{code(disp)}{kind}{size}".rstrip() + (f" (“{clip(safe_inline(ff.summary), 80)}”)"
                                                             if ff.summary and ff.source != "transcript" else "")

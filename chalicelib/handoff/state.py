@@ -236,6 +236,54 @@ def _routine(f: TranscriptFacts, checks: list[CheckState]) -> list[str]:
     return [cs.check.command for cs in sorted(checks, key=lambda cs: cs.check.last)]
 
 
+_ECOSYSTEMS = [
+    ((".ex", ".exs", ".heex", ".eex", ".leex"), ("mix", "elixir", "iex")),
+    ((".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte", "package.json", "package-lock.json",
+      "pnpm-lock.yaml", "yarn.lock"),
+     ("npm", "pnpm", "yarn", "bun", "node", "npx", "vitest", "jest", "tsc", "eslint", "esbuild", "vite", "webpack",
+      "deno", "prettier")),
+    ((".py",), ("pytest", "python", "python3", "ruff", "mypy", "tox", "nox", "uv", "poetry", "flake8", "pyright")),
+    ((".rs",), ("cargo",)), ((".go",), ("go",)), ((".rb",), ("rspec", "rake", "bundle", "rails")),
+    ((".java", ".kt"), ("gradle", "./gradlew", "gradlew", "mvn")),
+]
+
+
+def _tool_of(command: str) -> str:
+    toks = [t for t in command.split() if "=" not in t]
+    return toks[0].rsplit("/", 1)[-1] if toks else ""
+
+
+def _uncovered(f: TranscriptFacts, st: State) -> list[str]:
+    """Changed files whose language no check of this session belongs to (JS edited in a project
+    whose only checks were `mix test`): the listed checks would not verify them."""
+    if not st.checks:
+        return []
+    tools = {_tool_of(cs.check.command) for cs in st.checks}
+    if tools & {"make", "just", "task", "tox", "nox"}:  # a runner that may cover everything
+        return []
+    out = []
+    for u in st.git.uncommitted:
+        name = u.path.rsplit("/", 1)[-1]
+        for exts, eco in _ECOSYSTEMS:
+            if name.endswith(exts) or name in exts:
+                if not tools & set(eco):
+                    out.append(u.path)
+                break
+    return out
+
+
+def _full_suite_note(f: TranscriptFacts) -> str:
+    """"The full suite was never run" when every test run named its targets."""
+    tests = [c.command for c in f.checks.values() if c.kind == "test"]
+    if not tests:
+        return ""
+    bare = [c for c in tests if len([t for t in c.split()[1:] if not t.startswith("-")]) <= 1]
+    if bare:
+        return ""
+    base = " ".join(tests[0].split()[:2])
+    return f"The whole suite (`{base}`) was not run in this session, only single files."
+
+
 def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stale: list[CheckState]) -> list[str]:
     out: list[str] = []
     cur = st.current
@@ -250,7 +298,16 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
     if stale and not failing:
         routine = [c for c in _routine(f, st.checks)] or [cs.check.command for cs in stale]
         cmds = ", ".join(code(c) for c in dict.fromkeys(routine[-5:]))
-        out.append(f"Re-run the checks on the code edited since they last passed: {cmds}.")
+        text = f"Re-run the checks this session used, which have not run since the last edits: {cmds}."
+        full = _full_suite_note(f)
+        if full:
+            text += " " + full
+        out.append(text)
+    uncovered = _uncovered(f, st)
+    if uncovered:
+        files = ", ".join(code(p) for p in uncovered[:4])
+        out.append(f"No check this session ran covers {files}: build or test them the way the repository does "
+                   f"(none was seen in this session).")
     if cur is not None:
         close = _close_command(f, cur.id)
         out.append(f"Close {code(cur.id)} in the tracker" + (f" ({code(close)})." if close else "."))
