@@ -207,7 +207,9 @@ function messageNode(m) {
   if (m.injected) head.append(h("span", { class: "badge plain" }, "injected"));
   if (m.timestamp) head.append(h("span", { class: "muted small" }, dateTime(m.timestamp)));
   if (m.usage && (m.usage.input_tokens || m.usage.output_tokens)) {
-    head.append(h("span", { class: "muted small" }, `${num((m.usage.input_tokens || 0) + (m.usage.output_tokens || 0))} tokens`));
+    // as the tool reported them: the input may include prompt tokens read from its cache
+    head.append(h("span", { class: "muted small", title: "input (cache included) / output tokens reported for this message" },
+      `${num(m.usage.input_tokens || 0)} in · ${num(m.usage.output_tokens || 0)} out`));
   }
   li.append(head);
   const text = String(m.text || "");
@@ -280,6 +282,15 @@ async function largeUpload(project, session, file, format, contentType, progress
     if (st.status === "failed") throw new Error((st.result && st.result.message) || "The import failed.");
   }
   throw new Error("The import is taking too long; check back later.");
+}
+
+/** Input, output, cache read, cache write: never one sum (cached prompt tokens are read again every turn). */
+function tokenChips(t) {
+  if (t.input_tokens === null || t.input_tokens === undefined) {
+    return t.tokens ? [h("span", { class: "chip" }, h("b", null, num(t.tokens)), " tokens")] : []; // imported before the split
+  }
+  const kinds = [["input_tokens", "input"], ["output_tokens", "output"], ["cache_read_tokens", "cache read"], ["cache_write_tokens", "cache write"]];
+  return kinds.filter(([k]) => Number(t[k])).map(([k, label]) => h("span", { class: "chip", title: `${label} tokens` }, h("b", null, num(t[k])), ` ${label}`));
 }
 
 /** Dropping a file on `zone` puts it in the file input (then Upload sends it as if picked). */
@@ -360,7 +371,7 @@ function transcriptPanel(project, session, ctx, onChanged) {
         h("span", { class: "chip" }, h("b", null, num(t.messages)), " messages"),
         h("span", { class: "chip" }, h("b", null, num(t.chars)), " chars"),
         h("span", { class: "chip" }, h("b", null, num(t.tool_calls)), " tool calls"),
-        t.tokens ? h("span", { class: "chip" }, h("b", null, num(t.tokens)), " tokens") : null,
+        ...tokenChips(t),
         h("span", { class: "chip" }, h("b", null, num(red)), " redactions")));
     }
     const list = h("ol", { class: "messages section", id: "transcript", "aria-label": "Transcript messages" });

@@ -54,6 +54,8 @@ def session_json(s: SessionItem) -> dict[str, Any]:
         out["transcript"] = {
             "format": t.format, "messages": json_number(t.messages), "chars": json_number(t.chars),
             "tool_calls": json_number(t.tool_calls), "tool_errors": json_number(t.tool_errors), "tokens": json_number(t.tokens),
+            **{k: None if getattr(t, k) is None else json_number(getattr(t, k))
+               for k in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")},
             "redactions": t.redactions or {}, "uploaded_at": t.uploaded_at,
         }
     return out

@@ -52,7 +52,7 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
             "upload_id": upload_id, "chunks": writer.chunks, "format": imp.format, "index": writer.index,
             "messages": writer.count, "chars": int(stats.get("chars", 0)),
             "tool_calls": int(stats.get("tool_calls", 0)), "tool_errors": int(stats.get("tool_errors", 0)),
-            "tokens": int(stats.get("tokens", 0)), "redactions": dict(stats.get("redactions") or {}),
+            "redactions": dict(stats.get("redactions") or {}), **token_counts(stats, imp.info),
         }
         _, rev = store.swap_transcript(tenant, project_id, number, info)  # ends the claim
     except BaseException as e:
@@ -71,8 +71,26 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
           messages=writer.count, chunks=writer.chunks, redactions=sum(info["redactions"].values()))
     return {"format": imp.format, "messages": writer.count, "chars": info["chars"],
             "tool_calls": info["tool_calls"], "tool_errors": info["tool_errors"], "tokens": info["tokens"],
-            "redactions": info["redactions"], "files": n_files, "upload_id": upload_id,
+            **{k: info[k] for k in TOKEN_KINDS}, "redactions": info["redactions"], "files": n_files, "upload_id": upload_id,
             "clipped_messages": imp.clipped, "warnings": list(imp.info.get("warnings") or [])}
+
+
+TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+
+
+def token_counts(stats: dict[str, Any], info: dict[str, Any]) -> dict[str, int]:
+    """Tokens as four kinds: fresh input, output, cache read, cache write.
+
+    Tools report cached prompt tokens inside the input (Claude Code re-reads its whole context from
+    the cache on every turn), so one sum of everything reads as millions of tokens for an ordinary
+    session. `tokens` is input + output without the cache; the cache counts are beside it.
+    """
+    cache_read = int(info.get("cache_read_input_tokens") or 0)
+    cache_write = int(info.get("cache_creation_input_tokens") or 0)
+    fresh_in = max(0, int(stats.get("input_tokens", 0)) - cache_read - cache_write)
+    out = int(stats.get("output_tokens", 0))
+    return {"tokens": fresh_in + out, "input_tokens": fresh_in, "output_tokens": out,
+            "cache_read_tokens": cache_read, "cache_write_tokens": cache_write}
 
 
 def _cursor(upload_id: str, offset: int) -> str:

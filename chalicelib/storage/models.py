@@ -115,7 +115,11 @@ class TranscriptInfo(MapAttribute):
     chars = NumberAttribute(default=0)
     tool_calls = NumberAttribute(default=0)
     tool_errors = NumberAttribute(default=0)
-    tokens = NumberAttribute(default=0)
+    tokens = NumberAttribute(default=0)  # input + output, without cached prompt tokens
+    input_tokens = NumberAttribute(null=True)
+    output_tokens = NumberAttribute(null=True)
+    cache_read_tokens = NumberAttribute(null=True)
+    cache_write_tokens = NumberAttribute(null=True)
     redactions = JSONAttribute(null=True)
     uploaded_at = UnicodeAttribute(null=True)
     s3_key = UnicodeAttribute(null=True)

@@ -194,3 +194,18 @@ def test_lone_surrogates_in_a_transcript_are_replaced_not_fatal(api, session):
     assert r.status_code == 200, r.body
     texts = [m["text"] for m in _all_messages(api, session)]
     assert texts == ["broken \ufffd emoji", "ok \U0001f600"]
+
+
+def test_tokens_are_input_output_cache_read_and_cache_write(api, session):
+    """Claude Code re-reads its context from the cache each turn: one sum would read as millions."""
+    from pathlib import Path
+
+    data = (Path(__file__).resolve().parents[2] / "fixtures" / "transcripts" / "claude_code_small.jsonl").read_bytes()
+    r = _put(api, session, data, fmt="claude-code")
+    assert r.status_code == 200, r.body
+    want = {"input_tokens": 10 + 5 + 4, "output_tokens": 120 + 80 + 4 * 10,
+            "cache_read_tokens": 1000 + 2000 + 4 * 100, "cache_write_tokens": 100}
+    assert {k: r.json_body[k] for k in want} == want
+    assert r.json_body["tokens"] == want["input_tokens"] + want["output_tokens"]
+    t = api.get(f"/api/projects/{session}/sessions/1").json_body["transcript"]
+    assert {k: t[k] for k in want} == want and t["tokens"] == 259
