@@ -18,9 +18,15 @@ help:
 	@echo "make test-unit | test-packaging | test-integration | test-e2e   one suite"
 	@echo "make package | deploy | destroy   AWS (docs/deploy.md)"
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt cli/pyproject.toml
+# `make dev` installs only what running needs (requirements-local.txt); the test toolchain
+# (pytest, playwright, cfn-lint, the SAM translator, ...) comes with the first test or lint target.
+$(BIN)/.installed-run: requirements.txt requirements-local.txt
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-local.txt
+	@touch $@
+
+$(BIN)/.installed: $(BIN)/.installed-run requirements-dev.txt cli/pyproject.toml
 	$(BIN)/pip install -q -r requirements-dev.txt
 	$(BIN)/pip install -q -e ./cli
 	@touch $@
@@ -40,7 +46,7 @@ ui/vendor/.installed: package.json package-lock.json
 	node scripts/vendor-ui.js
 	@touch $@
 
-ddb-local: $(BIN)/.installed
+ddb-local: $(BIN)/.installed-run
 	$(BIN)/python -c "from devtools import ddb; print(ddb.ensure_jar(ddb.default_install_dir()))"
 
 chromium:
@@ -54,10 +60,10 @@ java:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
 	  || { echo "could not install Java 17 (need root/apt)"; exit 1; }; }
 
-dev: $(BIN)/.installed ui-deps
+dev: $(BIN)/.installed-run ui-deps
 	$(BIN)/python -m devtools.dev
 
-token: $(BIN)/.installed
+token: $(BIN)/.installed-run
 	@$(BIN)/python -m devtools.token "$(TENANT)"
 
 lint: $(BIN)/.installed

@@ -18,7 +18,7 @@ SECTIONS = [
      "a cold token adds one GetItem). The same figures are asserted by `tests/unit/api/test_request_costs.py`.",
      "bench.request_costs"),
     ("Transcript import", "Throughput and peak memory of the whole import pipeline (decode, parse, redact, "
-     "file changes) on the real sessions in ../shared/data/transcripts and on a 50 MB Claude Code file.",
+     "file changes) on real recorded Claude Code and Codex sessions and on a 50 MB Claude Code file.",
      "bench.import_bench"),
     ("Handoff quality and speed", "Our rule-based handoff against Claude Code's own compaction summary for the "
      "same input (each real session cut at its compact_boundary), and the generator's speed.",
@@ -27,7 +27,7 @@ SECTIONS = [
      "megabytes of code, and how long the LLM client and the LLM handoff take to give up on a stalled model.",
      "bench.timings_bench"),
     ("Secret redaction", "Recall on the secret corpus (one sample per shape, alone and inside a transcript) and "
-     "every redaction made on the real sessions in ../shared/data/transcripts, value masked, with the ids that "
+     "every redaction made on real recorded sessions, value masked, with the ids that "
      "must survive.", "bench.redaction_bench"),
     ("Contention", "100 concurrent session creations on one project (DynamoDB Local, over HTTP): latency p50/p99 "
      "and whether the numbers came out exactly 1..100.", "bench.contention_bench"),
