@@ -90,24 +90,74 @@ def cancellation_codes(err: TransactWriteError) -> list[str | None]:
     return [getattr(r, "code", None) if r is not None else None for r in reasons]
 
 
-def run_transaction(build: Callable[[TransactWrite], Any], *, on_cancel: Callable[[list[str | None]], None],
+class Tx:
+    """A TransactWrite whose operations have names, so a cancellation says which condition failed.
+
+    DynamoDB reports one reason per operation in the order they were sent, and pynamodb sends
+    condition checks, then deletes, puts and updates, whatever the order of the calls: counting
+    positions by hand breaks as soon as an operation is optional. Each name is used once.
+    """
+
+    _KINDS = ("condition_check", "delete", "save", "update")  # the order pynamodb sends them in
+
+    def __init__(self, tx: TransactWrite) -> None:
+        self._tx = tx
+        self._names: dict[str, list[str]] = {k: [] for k in self._KINDS}
+
+    def _add(self, kind: str, name: str) -> None:
+        if name in self.names:
+            raise ValueError(f"transaction operation {name!r} named twice")
+        self._names[kind].append(name)
+
+    def condition_check(self, name: str, model_cls: type, hash_key: Any, range_key: Any, *, condition: Any) -> None:
+        self._add("condition_check", name)
+        self._tx.condition_check(model_cls, hash_key, range_key, condition=condition)
+
+    def delete(self, name: str, model: Any, *, condition: Any = None) -> None:
+        self._add("delete", name)
+        self._tx.delete(model, condition=condition)
+
+    def save(self, name: str, model: Any, *, condition: Any = None) -> None:
+        self._add("save", name)
+        self._tx.save(model, condition=condition)
+
+    def update(self, name: str, model: Any, actions: list[Any], *, condition: Any = None,
+               add_version_condition: bool = True) -> None:
+        self._add("update", name)
+        self._tx.update(model, actions=actions, condition=condition, add_version_condition=add_version_condition)
+
+    @property
+    def names(self) -> list[str]:
+        """The operations' names in the order DynamoDB reports on them."""
+        return [n for k in self._KINDS for n in self._names[k]]
+
+    def failed(self, err: TransactWriteError) -> frozenset[str]:
+        """The names of the operations whose condition failed."""
+        return frozenset(n for n, code in zip(self.names, cancellation_codes(err), strict=False)
+                         if code == "ConditionalCheckFailed")
+
+
+def run_transaction(build: Callable[[Tx], Any], *, on_cancel: Callable[[frozenset[str]], None],
                     attempts: int = 40) -> None:
     """Run a write transaction, retrying contention with jittered backoff.
 
-    `build` adds the operations (it is called again on each attempt, so it should re-read state);
-    `on_cancel` gets the per-item cancellation codes and raises when retrying cannot help.
+    `build` adds the named operations (it is called again on each attempt, so it should re-read
+    state); `on_cancel` gets the names of the operations whose condition failed and raises when
+    retrying cannot help (returning means: read again and retry).
     """
     delay = 0.01
     for attempt in range(attempts):
+        tx = None
         try:
-            with TransactWrite(connection=connection()) as tx:
+            with TransactWrite(connection=connection()) as raw:
+                tx = Tx(raw)
                 build(tx)
             return
         except TransactWriteError as err:
             codes = cancellation_codes(err)
             if not codes and "TransactionConflict" not in str(err) and "ThrottlingException" not in str(err):
                 raise
-            on_cancel(codes)  # raises if the failure is final
+            on_cancel(tx.failed(err) if tx is not None else frozenset())  # raises if the failure is final
             if attempt == attempts - 1:
                 raise
             time.sleep(delay * (1 + random.random()))

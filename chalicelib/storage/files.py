@@ -54,7 +54,7 @@ def replace_session_files(tenant: str, project_id: str, number: int, changes: li
     for _ in range(10):
         try:
             if rev is None:
-                rev = SessionItem.get(pk, sk, consistent_read=True, attributes_to_get=["rev"]).rev or 0
+                rev = SessionItem.get(pk, sk, consistent_read=True, attributes_to_get=["rev"]).rev
         except SessionItem.DoesNotExist:
             raise NotFound(f"session {number} of project {project_id!r} not found",
                            code="session_not_found") from None
@@ -71,8 +71,9 @@ def replace_session_files(tenant: str, project_id: str, number: int, changes: li
         others = {f.path for f in existing if only_source and f.source != only_source}
         total = len(new_paths | others)
         try:
-            SessionItem(pk, sk).update(actions=[SessionItem.files.set(total), SessionItem.rev.add(1)],
-                                       condition=SessionItem.rev == rev)
+            # on condition that rev is still the one read (the VersionAttribute check), bumping it
+            SessionItem(pk, sk, rev=rev).update(actions=[SessionItem.files.set(total)],
+                                                condition=SessionItem.PK.exists())
             return total
         except UpdateError as e:
             if e.cause_response_code != "ConditionalCheckFailedException":

@@ -10,12 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import NotFound
 from chalicelib.storage import keys
-from chalicelib.storage.common import decode_cursor, new_id, now_iso, page, run_transaction
+from chalicelib.storage.common import Tx, decode_cursor, new_id, now_iso, page, run_transaction
 from chalicelib.storage.models import HandoffItem, HandoffVersionItem, LLMStatusItem, ProjectItem, SessionItem
+from chalicelib.storage.sessions import session_ref
 
 JOB_RECORD_TTL_S = 90 * 24 * 3600  # a failed job record expires; ready handoffs are kept
 
@@ -72,17 +72,17 @@ def request_handoff(tenant: str, project_id: str, number: int, *, mode: str,
 
 def _mirror_actions(h: HandoffItem, status: str, method: str | None, finished_at: str | None) -> list:
     # The session item carries its handoff's state so lists and the dashboard need no extra read.
-    # Bumping `rev` makes a concurrent session update (a conditional put of the whole item) retry.
+    # The update bumps `rev` unchecked (session_ref), so a concurrent session update retries.
     return [SessionItem.handoff.set({"status": status, "method": method, "version": int(h.version or 1),
-                                     "finished_at": finished_at}), SessionItem.rev.add(1)]
+                                     "finished_at": finished_at})]
 
 
 def _mirror(tenant: str, project_id: str, number: int, h: HandoffItem, status: str | None = None,
             method: str | None = None, finished_at: str | None = None) -> None:
-    SessionItem(keys.project_pk(tenant, project_id), keys.session_sk(number)).update(
+    session_ref(tenant, project_id, number).update(
         actions=_mirror_actions(h, status or h.status, method if status else h.method,
                                 finished_at if status else h.finished_at),
-        condition=SessionItem.PK.exists())
+        condition=SessionItem.PK.exists(), add_version_condition=False)
 
 
 def claim(tenant: str, project_id: str, number: int, job_id: str) -> HandoffItem | None:
@@ -112,7 +112,7 @@ def finish(tenant: str, project_id: str, number: int, job_id: str, result: dict[
     pk = keys.project_pk(tenant, project_id)
     done = {"ok": True}
 
-    def build(tx: TransactWrite) -> None:
+    def build(tx: Tx) -> None:
         project = ProjectItem.get(keys.tenant_pk(tenant), keys.project_sk(project_id), consistent_read=True,
                                   attributes_to_get=["latest_handoff", "state"])
         current = HandoffItem.get(pk, keys.handoff_sk(number), consistent_read=True)
@@ -121,7 +121,7 @@ def finish(tenant: str, project_id: str, number: int, job_id: str, result: dict[
             raise _Superseded
         first_ready = current.version == 1 or current.markdown is None
         finished = now_iso()
-        tx.update(HandoffItem(pk, keys.handoff_sk(number)), actions=[
+        tx.update("handoff", HandoffItem(pk, keys.handoff_sk(number)), actions=[
             HandoffItem.status.set("ready"), HandoffItem.method.set(result["method"]),
             HandoffItem.markdown.set(result["markdown"]), HandoffItem.data.set(result["data"]),
             HandoffItem.must_keep.set(result["must_keep"]), HandoffItem.input_chars.set(result["input_chars"]),
@@ -129,10 +129,10 @@ def finish(tenant: str, project_id: str, number: int, job_id: str, result: dict[
             HandoffItem.timings.set(result.get("timings") or {}),
         ] + ([HandoffItem.layout.set(result["layout"])] if result.get("layout") else [HandoffItem.layout.remove()]) + ([HandoffItem.reason.set(result["reason"])] if result.get("reason") else [HandoffItem.reason.remove()]),
             condition=(HandoffItem.job_id == job_id) & HandoffItem.status.is_in("pending", "running"))
-        tx.update(SessionItem(pk, keys.session_sk(number)),
-                  actions=_mirror_actions(current, "ready", result["method"], finished))
+        tx.update("session", session_ref(tenant, project_id, number),
+                  actions=_mirror_actions(current, "ready", result["method"], finished), add_version_condition=False)
         version = int(current.version or 1)
-        tx.save(HandoffVersionItem(  # kept when a later regeneration replaces it
+        tx.save("version", HandoffVersionItem(  # kept when a later regeneration replaces it
             pk, keys.handoff_version_sk(number, version), project_id=project_id, number=number, version=version,
             mode=current.mode, method=result["method"], reason=result.get("reason"), markdown=result["markdown"],
             data=result["data"], must_keep=result["must_keep"], input_chars=result["input_chars"],
@@ -147,11 +147,11 @@ def finish(tenant: str, project_id: str, number: int, job_id: str, result: dict[
             cond = ProjectItem.state == "active"
             cond &= (ProjectItem.latest_handoff.does_not_exist() if latest is None
                      else ProjectItem.latest_handoff == latest)
-            tx.update(ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id)), actions=actions,
+            tx.update("project", ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id)), actions=actions,
                       condition=cond)
 
-    def on_cancel(codes: list[str | None]) -> None:
-        if codes and codes[0] == "ConditionalCheckFailed":
+    def on_cancel(failed: frozenset[str]) -> None:
+        if "handoff" in failed:
             done["ok"] = False
             raise _Superseded
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import UpdateError
 
 from chalicelib.errors import NotFound
 from chalicelib.storage import keys
-from chalicelib.storage.common import cancellation_codes, connection, decode_cursor, now_iso, page
+from chalicelib.storage.common import Tx, decode_cursor, now_iso, page, run_transaction
 from chalicelib.storage.models import KnowledgeItem, ProjectItem
 
 
@@ -23,19 +22,27 @@ def put_item(tenant: str, project_id: str, item_id: str, *, kind: str, title: st
                          source_session=source_session, created_at=ts,
                          search=" ".join([title, body, *tags]).lower(),
                          GSI1PK=keys.tenant_knowledge_gsi1pk(tenant), GSI1SK=f"{ts}#{item_id}")
+
+    def build(tx: Tx) -> None:
+        tx.save("item", item, condition=KnowledgeItem.PK.does_not_exist())
+        tx.update("project", ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id)),
+                  actions=[ProjectItem.knowledge_count.add(1)], condition=ProjectItem.state == "active")
+
+    def on_cancel(failed: frozenset[str]) -> None:
+        if "item" in failed:
+            raise _Exists
+        if "project" in failed:
+            raise NotFound(f"project {project_id!r} not found", code="project_not_found")
+
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(item, condition=KnowledgeItem.PK.does_not_exist())
-            tx.update(ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id)),
-                      actions=[ProjectItem.knowledge_count.add(1)], condition=ProjectItem.state == "active")
-    except TransactWriteError as e:
-        codes = cancellation_codes(e)
-        if codes and codes[0] == "ConditionalCheckFailed":
-            return get_item(tenant, project_id, item_id), False
-        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-            raise NotFound(f"project {project_id!r} not found", code="project_not_found") from None
-        raise
+        run_transaction(build, on_cancel=on_cancel)
+    except _Exists:
+        return get_item(tenant, project_id, item_id), False
     return item, True
+
+
+class _Exists(Exception):
+    """The item is there already (a retry, a duplicate job): nothing to add."""
 
 
 def get_item(tenant: str, project_id: str, item_id: str) -> KnowledgeItem:

@@ -19,6 +19,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    VersionAttribute,
 )
 from pynamodb.connection import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -149,7 +150,9 @@ class SessionItem(BaseItem):
     starting_handoff = NumberAttribute(null=True)  # which handoff this session started from
     start_warnings = JSONAttribute(null=True)  # [{code, message}] said when it was started
     updated_at = UnicodeAttribute(null=True)
-    rev = NumberAttribute(default=0)  # optimistic lock: every write checks and bumps it
+    # Optimistic lock (pynamodb adds `rev = <read value>` to every save/update/delete and bumps it);
+    # writers that must not wait for it bump it without the check (storage.sessions.session_ref).
+    rev = VersionAttribute()
     external_id = UnicodeAttribute(null=True)  # the agent's own session id (unique per project: ExternalIdItem)
     agent = UnicodeAttribute(null=True)  # claude, codex, aider, ... (who ran the session)
     # The transcript import in progress (one at a time): its upload id and since when (see

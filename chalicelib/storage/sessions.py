@@ -11,12 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.logs import event, get_logger
 from chalicelib.storage import keys
-from chalicelib.storage.common import decode_cursor, now_iso, page, run_transaction
+from chalicelib.storage.common import Tx, decode_cursor, now_iso, page, run_transaction
 from chalicelib.storage.models import AccountItem, ExternalIdItem, HandoffItem, ProjectItem, SessionItem
 from chalicelib.storage.projects import get_project
 
@@ -33,8 +32,16 @@ def _parse_ts(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
-def _account_missing(codes: list[str | None], index: int | None) -> bool:
-    return index is not None and index < len(codes) and codes[index] == "ConditionalCheckFailed"
+def session_ref(tenant: str, project_id: str, number: int) -> SessionItem:
+    """A session to update without reading it, with `add_version_condition=False`: the update
+    then bumps the stored `rev` (ADD 1, so concurrent read-modify-writers retry) without checking it.
+    The placeholder rev only selects that ADD; it is never written or compared."""
+    return SessionItem(keys.project_pk(tenant, project_id), keys.session_sk(number), rev=0)
+
+
+def unchanged(item: SessionItem) -> Any:
+    """The condition "this session still has the rev it was read with" (for a condition check)."""
+    return SessionItem.rev.does_not_exist() if item.rev is None else SessionItem.rev == item.rev
 
 
 def create_session(tenant: str, project_id: str, fields: dict[str, Any],
@@ -155,7 +162,7 @@ def _release_number(tenant: str, project_id: str, n: int, summed: dict[str, Any]
         ts = now_iso()
         placeholder = SessionItem(
             keys.project_pk(tenant, project_id), keys.session_sk(n), project_id=project_id, number=n,
-            status="failed", started_at=ts, updated_at=ts, ended_at=ts, duration_s=0, rev=0,
+            status="failed", started_at=ts, updated_at=ts, ended_at=ts, duration_s=0,
             start_warnings=[{"code": "creation_failed", "message": (
                 "this session's creation failed after its number was taken; it holds the number so "
                 "that none is skipped")}])
@@ -267,7 +274,7 @@ def create_or_link_session(tenant: str, project_id: str, fields: dict[str, Any],
     try:
         get_project(tenant, project_id, consistent=True)
     except NotFound:  # deleted while this was written: leave nothing behind in its partition
-        SessionItem(keys.project_pk(tenant, project_id), keys.session_sk(n)).delete()
+        SessionItem(keys.project_pk(tenant, project_id), keys.session_sk(n)).delete(add_version_condition=False)
         if external_id:
             ExternalIdItem(keys.project_pk(tenant, project_id), keys.external_sk(external_id)).delete()
         raise
@@ -283,7 +290,7 @@ def _fill_number(tenant: str, project_id: str, n: int, head: ProjectItem, fields
     view = ProjectItem(latest_handoff=head.latest_handoff,
                        sessions_in_progress=max(0, int(head.sessions_in_progress or 0) - 1))
 
-    def build(tx: TransactWrite) -> None:
+    def build(tx: Tx) -> None:
         prev = None
         if n > 1:
             with contextlib.suppress(NotFound):  # missing: reserved by a creation still writing it
@@ -298,34 +305,33 @@ def _fill_number(tenant: str, project_id: str, n: int, head: ProjectItem, fields
             model=fields.get("model"), credit_budget=fields.get("credit_budget") or 0,
             credits_used=fields.get("credits_used") or 0, tasks_planned=fields.get("tasks_planned") or 0,
             tasks_completed=fields.get("tasks_completed") or 0,
-            starting_handoff=start, start_warnings=warnings or None, rev=0, external_id=external_id,
+            starting_handoff=start, start_warnings=warnings or None, external_id=external_id,
             agent=fields.get("agent"),
             GSI1PK=keys.in_progress_gsi1pk(tenant), GSI1SK=f"{ts}#{project_id}#{keys.num(n)}",
         )
-        tx.save(session, condition=SessionItem.PK.does_not_exist())
-        state.update(session=session, account_index=None)
-        idx = 1
+        tx.save("session", session, condition=SessionItem.PK.does_not_exist())  # + rev does not exist
+        state.update(session=session)
         if external_id:
-            tx.update(ExternalIdItem(keys.project_pk(tenant, project_id), keys.external_sk(external_id)),
+            tx.update("external_id", ExternalIdItem(keys.project_pk(tenant, project_id), keys.external_sk(external_id)),
                       actions=[ExternalIdItem.number.set(n), ExternalIdItem.claim.remove()],
                       condition=ExternalIdItem.claim == token)
-            idx += 1
         if session.ai_account:
-            tx.update(AccountItem(keys.tenant_pk(tenant), keys.account_sk(session.ai_account)),
+            tx.update("account", AccountItem(keys.tenant_pk(tenant), keys.account_sk(session.ai_account)),
                       actions=[AccountItem.sessions.add(1), AccountItem.credits_used.add(session.credits_used)],
                       condition=AccountItem.SK.exists())
-            state["account_index"] = idx
         if prev is not None:  # the start decision holds only if the previous session is unchanged
-            old_rev = prev.rev or 0
-            tx.condition_check(SessionItem, prev.PK, prev.SK, condition=SessionItem.rev == old_rev if old_rev
-                               else (SessionItem.rev == 0) | SessionItem.rev.does_not_exist())
+            tx.condition_check("previous", SessionItem, prev.PK, prev.SK, condition=unchanged(prev))
 
-    def on_cancel(codes: list[str | None]) -> None:
-        if _account_missing(codes, state.get("account_index")):
+    def on_cancel(failed: frozenset[str]) -> None:
+        if "account" in failed:
             raise BadRequest(f"ai_account {state['session'].ai_account!r} does not exist: create it first "
                              "with POST /api/accounts", code="unknown_ai_account", field="ai_account")
-        if codes and codes[0] == "ConditionalCheckFailed":  # session n exists: never overwrite it
+        if "session" in failed:  # session n exists: never overwrite it
             raise Conflict(f"session {n} already exists", code="session_number_taken")
+        if "external_id" in failed:  # a stale claim of ours was taken over by another creation
+            raise Conflict(f"session {external_id!r} is being created by another request; retry",
+                           code="session_being_created", field="external_id")
+        # "previous" changed since it was read: read again, retry
 
     run_transaction(build, on_cancel=on_cancel)
     return state["session"]
@@ -360,19 +366,18 @@ def update_session(tenant: str, project_id: str, number: int,
 
     `apply` gets the freshly read session, mutates it (domain rules live there) and returns
     nothing or extra info; the counter deltas are computed here from before/after values.
-    Concurrent writers are serialized by the session's `rev` (optimistic lock, retried).
+    Concurrent writers are serialized by the session's `rev` (its VersionAttribute: the put is
+    conditional on the rev read, and bumps it), retried.
     """
     state: dict[str, Any] = {}
 
-    def build(tx: TransactWrite) -> None:
+    def build(tx: Tx) -> None:
         cur = get_session(tenant, project_id, number, consistent=True)
         before = {f: getattr(cur, f) or 0 for f in SUMMED}
         before_status, before_account = cur.status, cur.ai_account
         before_errors = len((cur.record or {}).get("errors") or [])
         before_duration = cur.duration_s or 0
-        old_rev = cur.rev or 0
         apply(cur)
-        cur.rev = old_rev + 1
         cur.updated_at = now_iso()
         if cur.status != "in_progress":
             cur.GSI1PK = None
@@ -381,8 +386,7 @@ def update_session(tenant: str, project_id: str, number: int,
                 cur.ended_at = cur.updated_at
             if cur.duration_s is None:
                 cur.duration_s = max(0, int((_parse_ts(cur.ended_at) - _parse_ts(cur.started_at)).total_seconds()))
-        tx.save(cur, condition=SessionItem.rev == old_rev if old_rev else
-                (SessionItem.rev == 0) | SessionItem.rev.does_not_exist())
+        tx.save("session", cur)  # on condition that rev is still the one read
         actions = [getattr(ProjectItem, f).add(getattr(cur, f) - before[f]) for f in SUMMED
                    if (getattr(cur, f) or 0) != before[f]]
         if cur.status != before_status:
@@ -395,33 +399,30 @@ def update_session(tenant: str, project_id: str, number: int,
         if d_dur:
             actions.append(ProjectItem.duration_s.add(d_dur))
         if actions:
-            tx.update(ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id)), actions=actions,
+            tx.update("project", ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id)), actions=actions,
                       condition=ProjectItem.state == "active")
-        idx = 1 + (1 if actions else 0)
-        state.update(session=cur, account_index=None)
+        state.update(session=cur)
         d_credits = (cur.credits_used or 0) - before["credits_used"]
         if cur.ai_account != before_account:
             if before_account:
-                tx.update(AccountItem(keys.tenant_pk(tenant), keys.account_sk(before_account)),
+                tx.update("old_account", AccountItem(keys.tenant_pk(tenant), keys.account_sk(before_account)),
                           actions=[AccountItem.sessions.add(-1),
                                    AccountItem.credits_used.add(-before["credits_used"])])
-                idx += 1
             if cur.ai_account:
-                tx.update(AccountItem(keys.tenant_pk(tenant), keys.account_sk(cur.ai_account)),
+                tx.update("account", AccountItem(keys.tenant_pk(tenant), keys.account_sk(cur.ai_account)),
                           actions=[AccountItem.sessions.add(1), AccountItem.credits_used.add(cur.credits_used or 0)],
                           condition=AccountItem.SK.exists())
-                state["account_index"] = idx
         elif cur.ai_account and d_credits:
-            tx.update(AccountItem(keys.tenant_pk(tenant), keys.account_sk(cur.ai_account)),
+            tx.update("account", AccountItem(keys.tenant_pk(tenant), keys.account_sk(cur.ai_account)),
                       actions=[AccountItem.credits_used.add(d_credits)], condition=AccountItem.SK.exists())
-            state["account_index"] = idx
 
-    def on_cancel(codes: list[str | None]) -> None:
-        if _account_missing(codes, state.get("account_index")):
+    def on_cancel(failed: frozenset[str]) -> None:
+        if "account" in failed:
             raise BadRequest(f"ai_account {state['session'].ai_account!r} does not exist",
                              code="unknown_ai_account", field="ai_account")
-        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed" and state.get("account_index") != 1:
+        if "project" in failed:
             get_project(tenant, project_id, consistent=True)  # raises NotFound if the project went away
+        # "session": another writer changed it since it was read: read again, retry
 
     run_transaction(build, on_cancel=on_cancel)
     return state["session"]

@@ -19,6 +19,7 @@ from chalicelib.errors import Conflict, NotFound
 from chalicelib.storage import keys
 from chalicelib.storage.common import now_iso
 from chalicelib.storage.models import BaseItem, SessionItem, TranscriptChunkItem, TranscriptInfo
+from chalicelib.storage.sessions import session_ref
 
 RAW_CHUNK_BYTES = 900_000  # uncompressed JSON per chunk; gzip brings it far below the item limit
 MAX_ITEM_BYTES = 350_000  # compressed ceiling per chunk (DynamoDB's limit is 400 KB per item)
@@ -107,11 +108,11 @@ def claim_import(tenant: str, project_id: str, number: int, upload_id: str) -> N
     pk, sk = keys.project_pk(tenant, project_id), keys.session_sk(number)
     stale = (datetime.now(UTC) - timedelta(seconds=IMPORT_STALE_S)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     try:
-        SessionItem(pk, sk).update(
-            actions=[SessionItem.importing_upload.set(upload_id), SessionItem.importing_since.set(now_iso()),
-                     SessionItem.rev.add(1)],
+        session_ref(tenant, project_id, number).update(  # bumps rev unchecked
+            actions=[SessionItem.importing_upload.set(upload_id), SessionItem.importing_since.set(now_iso())],
             condition=SessionItem.PK.exists() & (SessionItem.importing_upload.does_not_exist()
-                                                 | (SessionItem.importing_since < stale)))
+                                                 | (SessionItem.importing_since < stale)),
+            add_version_condition=False)
     except UpdateError as e:
         if e.cause_response_code != "ConditionalCheckFailedException":
             raise
@@ -126,10 +127,9 @@ def claim_import(tenant: str, project_id: str, number: int, upload_id: str) -> N
 def release_import(tenant: str, project_id: str, number: int, upload_id: str) -> None:
     """Give up the claim of a failed import (if it is still ours); bumps `rev` like the claim."""
     try:
-        SessionItem(keys.project_pk(tenant, project_id), keys.session_sk(number)).update(
-            actions=[SessionItem.importing_upload.remove(), SessionItem.importing_since.remove(),
-                     SessionItem.rev.add(1)],
-            condition=SessionItem.importing_upload == upload_id)
+        session_ref(tenant, project_id, number).update(  # bumps rev unchecked
+            actions=[SessionItem.importing_upload.remove(), SessionItem.importing_since.remove()],
+            condition=SessionItem.importing_upload == upload_id, add_version_condition=False)
     except UpdateError as e:
         if e.cause_response_code != "ConditionalCheckFailedException":
             raise
@@ -146,13 +146,13 @@ def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, A
     pk, sk = keys.project_pk(tenant, project_id), keys.session_sk(number)
     old = SessionItem.get(pk, sk, consistent_read=True, attributes_to_get=["PK", "transcript"])
     old_upload = old.transcript.upload_id if old.transcript is not None else None
-    session = SessionItem(pk, sk)
-    try:
+    session = session_ref(tenant, project_id, number)
+    try:  # bumps rev unchecked: the claim, not the rev, says who may swap
         session.update(
             actions=[SessionItem.transcript.set(TranscriptInfo(uploaded_at=now_iso(), **info)),
                      SessionItem.importing_upload.remove(), SessionItem.importing_since.remove(),
-                     SessionItem.rev.add(1), SessionItem.updated_at.set(now_iso())],
-            condition=SessionItem.importing_upload == info["upload_id"])
+                     SessionItem.updated_at.set(now_iso())],
+            condition=SessionItem.importing_upload == info["upload_id"], add_version_condition=False)
     except UpdateError as e:
         if e.cause_response_code == "ConditionalCheckFailedException":
             raise _busy(number) from None
