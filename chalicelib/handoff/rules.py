@@ -645,6 +645,27 @@ class _Builder:
                              "fixed_by": [self.f.display(p) for p in e.fixed_files], "fix_command": e.fix_command,
                              "resolved": e.resolved, "source": "transcript", "tool": e.tool})
 
+    # -- names the session's code introduced (what later tests and callers will refer to)
+
+    def names(self) -> Section:
+        s = Section("names", f"Names the code of session {self.n} introduced")
+        f = self.f
+        per_file: dict[str, list[str]] = {}
+        unc = {u.path for u in self.st.git.uncommitted}
+        for ev in f.edits:  # files still being worked on: what the next session's tests will call
+            if not f.in_project(ev.path) or not ev.text or f.display(ev.path) not in unc:
+                continue
+            found = per_file.setdefault(f.display(ev.path), [])
+            for n in code_names(ev.text):
+                if n not in found:
+                    found.append(n)
+        for k, (path, found) in enumerate(sorted(per_file.items(), key=lambda kv: -len(kv[1]))):
+            if not found:
+                continue
+            shown = ", ".join(code(x) for x in found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+            s.items.append(Item(f"- {code(path)}: {shown}", rank=85.5 - k * 0.05, group="name lists"))
+        return s
+
     # -- files
 
     def files(self) -> Section:
@@ -790,6 +811,41 @@ def _spec_key(head: str) -> str:
     return head.strip().rstrip(":").lower()
 
 
+_NAME_PATTERNS = [
+    (re.compile(r"^\s*(?:def|defp|defmacro|defmacrop)\s+([a-z_][\w?!]*)\s*(\(([^)]*)\))?", re.M), "fn"),
+    (re.compile(r"^\s*defmodule\s+([\w.]+)", re.M), "plain"),
+    (re.compile(r"^\s*(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\([^)]*\)\s*(?:->[^:]+)?:\s*$", re.M), "plain"),
+    (re.compile(r"^\s*(?:export\s+)?(?:async\s+)?function\s+(\w+)\s*\(", re.M), "plain"),
+    (re.compile(r"^\s*(?:export\s+)?class\s+(\w+)", re.M), "plain"),
+    (re.compile(r"^\s*(?:pub\s+)?fn\s+(\w+)", re.M), "plain"),
+    (re.compile(r"^\s*func\s+(?:\([^)]*\)\s*)?(\w+)", re.M), "plain"),
+    (re.compile(r"\bHooks\.(\w+)\s*="), "plain"),
+    (re.compile(r"handle_event\(\s*\"([^\"]+)\""), "event"),
+    (re.compile(r"\bid=\"([A-Za-z][\w-]*)\""), "id"),
+    (re.compile(r"\bphx-(?:click|hook|submit|change)=\"([\w-]+)\""), "plain"),
+]
+
+
+def code_names(text: str) -> list[str]:
+    """Functions, modules, events and element ids a piece of new code defines (`render/2`,
+    event `close_review_session`, `#transcript-messages`), in the order they appear."""
+    out: list[str] = []
+    for rx, kind in _NAME_PATTERNS:
+        for m in rx.finditer(text):
+            name = m.group(1)
+            if kind == "fn":
+                args = m.group(3)
+                arity = 0 if m.group(2) is None or not (args or "").strip() else len(args.split(","))
+                name = f"{name}/{arity}"
+            elif kind == "event":
+                name = f"event {name}"
+            elif kind == "id":
+                name = f"#{name}"
+            if name not in out:
+                out.append(name)
+    return out
+
+
 def _bullet_groups(block: str) -> list[str]:
     """A spec block cut before each top-level bullet, so a budget can keep its first parts."""
     parts: list[list[str]] = [[]]
@@ -841,7 +897,7 @@ def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], mes
     b = _Builder(project or {}, session or {}, facts, previous, pins, open_items, generated_at)
 
     sections = [b.current_work(), b.next_action(), b.state(), *b.contracts(), b.requests(), b.open_items_section(),
-                b.mission(), b.pinned(), b.record(), b.conventions(), b.learned(), b.errors(), b.files()]
+                b.mission(), b.pinned(), b.record(), b.conventions(), b.learned(), b.errors(), b.names(), b.files()]
     header = b.header()
     layout = to_layout(sections, header)
     fitted = fit(sections, header, max(int(budget_chars), 0))
