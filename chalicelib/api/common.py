@@ -33,6 +33,7 @@ JSON_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/pla
 PATH_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
 PATH_ID = re.compile(PATH_ID_PATTERN)
 SESSION_NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits: str.isdigit() also takes '¹' and '٣'
+NUMBERED = ("number", "version")  # path parameters that are positive integers (the rest are ids)
 MAX_NUMBER_DIGITS = 38  # DynamoDB keeps 38 significant digits; Python refuses ints past 4,300
 
 
@@ -48,6 +49,9 @@ class RouteDoc:
     query: dict[str, Query] = field(default_factory=dict)
     produces: tuple[str, ...] = ("application/json",)
     consumes: tuple[str, ...] = ("application/json",)
+    response: dict[str, Any] | None = None  # the success body's JSON Schema
+    responses: dict[int, dict[str, Any]] = field(default_factory=dict)  # other statuses: their body schemas
+    links: dict[str, tuple[str, str, dict[str, str]]] = field(default_factory=dict)  # name: (method, path, params)
 
 
 ROUTES: list[RouteDoc] = []
@@ -222,10 +226,10 @@ def bearer_token(request: Request) -> str:
 
 def check_ids(params: dict[str, Any]) -> None:
     for name, value in params.items():
-        if name == "number":
+        if name in NUMBERED:
             if not SESSION_NUMBER.fullmatch(str(value)) or not 1 <= int(value) <= 999_999:
-                raise BadRequest("session number must be a positive integer", field="number",
-                                 code="invalid_path")
+                what = "session number" if name == "number" else name
+                raise BadRequest(f"{what} must be a positive integer", field=name, code="invalid_path")
         elif not PATH_ID.match(str(value)):
             raise BadRequest(f"{name} is not a valid id", field=name, code="invalid_path")
 
@@ -252,8 +256,12 @@ DATABASE_DOWN = ServiceUnavailable("the database cannot be reached right now; re
 def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str, auth: bool = True,
              status: int = 200, body: dict[str, Any] | None = None, query: dict[str, Query] | None = None,
              produces: tuple[str, ...] = ("application/json",),
-             consumes: tuple[str, ...] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a route (see module docstring)."""
+             consumes: tuple[str, ...] | None = None, response: dict[str, Any] | None = None,
+             responses: dict[int, dict[str, Any]] | None = None,
+             links: dict[str, tuple[str, str, dict[str, str]]] | None = None,
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a route (see module docstring). `response` is the success body's schema, `responses`
+    other statuses' bodies, `links` the operations a success leads to (for clients and fuzzers)."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
@@ -261,8 +269,9 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str, a
             req = bp.current_request
             try:
                 check_ids(params)
-                if "number" in params:
-                    params["number"] = int(params["number"])
+                for name in NUMBERED:
+                    if name in params:
+                        params[name] = int(params[name])
                 tenant = ""
                 if auth:
                     from chalicelib.domain.tenants import tenant_for_token
@@ -295,7 +304,7 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str, a
         content_types = list(consumes) if consumes else JSON_TYPES
         bp.route(path, methods=[method], content_types=content_types)(view)
         ROUTES.append(RouteDoc(path, method, summary, tag, auth, status, body, query or {}, produces,
-                               consumes or ("application/json",)))
+                               consumes or ("application/json",), response, responses or {}, links or {}))
         return view
 
     return deco

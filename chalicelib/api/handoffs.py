@@ -6,10 +6,11 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import responses as R
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint
 from chalicelib.domain import handoffs, sessions
-from chalicelib.errors import BadRequest, Conflict
+from chalicelib.errors import Conflict
 
 bp = Blueprint(__name__)
 BASE = "/api/projects/{project_id}/sessions/{number}"
@@ -31,7 +32,8 @@ def _as_markdown(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any] | Response:
 
 
 @endpoint(bp, BASE + "/complete", "POST", summary="Finish a session and queue its handoff", tag="handoffs",
-          status=202, body=schemas.SESSION_COMPLETE)
+          status=202, body=schemas.SESSION_COMPLETE,
+          response=R.COMPLETED)
 def complete(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     body = dict(ctx.json(schemas.SESSION_COMPLETE, required=False))
     mode = body.pop("handoff_mode", "auto")
@@ -44,7 +46,8 @@ def complete(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
 
 
 @endpoint(bp, BASE + "/handoff", "POST", summary="Regenerate a finished session's handoff", tag="handoffs",
-          status=202, body=schemas.HANDOFF_REQUEST)
+          status=202, body=schemas.HANDOFF_REQUEST,
+          response=R.HANDOFF)
 def regenerate(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     body = ctx.json(schemas.HANDOFF_REQUEST, required=False)
     return handoffs.request(ctx.tenant, project_id, number, mode=body.get("mode", "auto"),
@@ -52,27 +55,29 @@ def regenerate(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
 
 
 @endpoint(bp, BASE + "/handoff", "GET", summary="The handoff written from this session (?format=md)",
-          tag="handoffs", query=QUERY, produces=("application/json", "text/markdown"))
+          tag="handoffs", query=QUERY, produces=("application/json", "text/markdown"),
+          response=R.HANDOFF)
 def get_handoff(ctx: Ctx, project_id: str, number: int) -> Any:
     return _as_markdown(ctx, handoffs.get(ctx.tenant, project_id, number, max_chars=ctx.args["max_chars"]))
 
 
 @endpoint(bp, "/api/projects/{project_id}/handoff/latest", "GET", summary="The latest ready handoff (?format=md)",
-          tag="handoffs", query=QUERY, produces=("application/json", "text/markdown"))
+          tag="handoffs", query=QUERY, produces=("application/json", "text/markdown"),
+          response=R.HANDOFF)
 def latest_handoff(ctx: Ctx, project_id: str) -> Any:
     return _as_markdown(ctx, handoffs.latest(ctx.tenant, project_id, max_chars=ctx.args["max_chars"]))
 
 
 @endpoint(bp, BASE + "/handoff/versions", "GET", summary="Every ready version of this session's handoff, newest "
-          "first (method and reason of each)", tag="handoffs", query=schemas.PAGE)
+          "first (method and reason of each)", tag="handoffs", query=schemas.PAGE,
+          response=R.page(R.VERSION))
 def list_versions(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
     return handoffs.versions(ctx.tenant, project_id, number, limit=limit, cursor=cursor)
 
 
 @endpoint(bp, BASE + "/handoff/versions/{version}", "GET", summary="One version of this session's handoff",
-          tag="handoffs")
-def get_version(ctx: Ctx, project_id: str, number: int, version: str) -> dict[str, Any]:
-    if not version.isdigit() or not 1 <= int(version) <= 999_999:
-        raise BadRequest("version must be a positive integer", field="version", code="invalid_path")
-    return handoffs.version(ctx.tenant, project_id, number, int(version))
+          tag="handoffs",
+          response=R.VERSION)
+def get_version(ctx: Ctx, project_id: str, number: int, version: int) -> dict[str, Any]:
+    return handoffs.version(ctx.tenant, project_id, number, version)

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api import responses as R
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint
 from chalicelib.domain import knowledge
@@ -14,26 +15,30 @@ bp = Blueprint(__name__)
 
 
 @endpoint(bp, "/api/projects/{project_id}/knowledge", "POST", summary="Add a knowledge item", tag="knowledge",
-          status=201, body=schemas.KNOWLEDGE_CREATE)
+          status=201, body=schemas.KNOWLEDGE_CREATE,
+          response=R.KNOWLEDGE, links={"UseItem": ("POST", "/api/projects/{project_id}/knowledge/{item_id}/use", {"project_id": "$response.body#/project_id", "item_id": "$response.body#/id"})})
 def create_item(ctx: Ctx, project_id: str) -> dict[str, Any]:
     return knowledge.create(ctx.tenant, project_id, ctx.json(schemas.KNOWLEDGE_CREATE))
 
 
 @endpoint(bp, "/api/projects/{project_id}/knowledge", "GET", summary="A project's knowledge items",
-          tag="knowledge", query=schemas.PAGE)
+          tag="knowledge", query=schemas.PAGE,
+          response=R.page(R.KNOWLEDGE))
 def list_items(ctx: Ctx, project_id: str) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
     return knowledge.list_project(ctx.tenant, project_id, limit=limit, cursor=cursor)
 
 
 @endpoint(bp, "/api/knowledge", "GET", summary="Search knowledge across projects (newest first)", tag="knowledge",
-          query={"q": schemas.q_text(200, "substring to look for (case-insensitive)"), **schemas.PAGE})
+          query={"q": schemas.q_text(200, "substring to look for (case-insensitive)"), **schemas.PAGE},
+          response=R.page(R.KNOWLEDGE))
 def search(ctx: Ctx) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
     return knowledge.search(ctx.tenant, q=ctx.args["q"], limit=limit, cursor=cursor)
 
 
 @endpoint(bp, "/api/projects/{project_id}/knowledge/{item_id}/use", "POST", summary="Count one use of an item",
-          tag="knowledge")
+          tag="knowledge",
+          response=R.KNOWLEDGE)
 def use(ctx: Ctx, project_id: str, item_id: str) -> dict[str, Any]:
     return knowledge.use(ctx.tenant, project_id, item_id)

@@ -19,6 +19,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.api import responses as R
 from chalicelib.api.common import Ctx, endpoint, json_response, validate
 from chalicelib.api.meta import VERSION
 from chalicelib.domain import agent_tools
@@ -173,7 +174,8 @@ def _answer(body: dict[str, Any], http: int = 200) -> Response:
 
 
 @endpoint(bp, "/mcp", "POST", summary="MCP over streamable HTTP (JSON-RPC 2.0; initialize era and 2026-07-28)",
-          tag="mcp", body={"type": "object", "description": "a JSON-RPC 2.0 request or notification"})
+          tag="mcp", body={"type": "object", "description": "a JSON-RPC 2.0 request or notification"},
+          response=R.JSONRPC, responses={400: R.JSONRPC})
 def mcp_post(ctx: Ctx) -> Response:
     header = (ctx.request.headers or {}).get("mcp-protocol-version")
     if header is not None and header not in (*MODERN_VERSIONS, *LEGACY_VERSIONS):
@@ -216,11 +218,13 @@ def _not_allowed() -> Response:
         405, {"Allow": "POST"})
 
 
-@endpoint(bp, "/mcp", "GET", summary="405: no server-to-client stream", tag="mcp", auth=False)
+@endpoint(bp, "/mcp", "GET", summary="405: no server-to-client stream", tag="mcp", auth=False,
+          status=405, response=R.ERROR)
 def mcp_get(ctx: Ctx) -> Response:
     return _not_allowed()
 
 
-@endpoint(bp, "/mcp", "DELETE", summary="405: no sessions to end", tag="mcp", auth=False)
+@endpoint(bp, "/mcp", "DELETE", summary="405: no sessions to end", tag="mcp", auth=False,
+          status=405, response=R.ERROR)
 def mcp_delete(ctx: Ctx) -> Response:
     return _not_allowed()

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api import responses as R
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint
 from chalicelib.domain import open_items
@@ -15,14 +16,16 @@ BASE = "/api/projects/{project_id}/open-items"
 
 
 @endpoint(bp, BASE, "GET", summary="The project's open items (next steps, blockers, todos) and closed ones",
-          tag="open-items", query={"status": schemas.q_enum(("open", "closed", "all"), "open", "which items"), **schemas.PAGE})
+          tag="open-items", query={"status": schemas.q_enum(("open", "closed", "all"), "open", "which items"), **schemas.PAGE},
+          response=R.page(R.OPEN_ITEM))
 def list_items(ctx: Ctx, project_id: str) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
     return open_items.list_page(ctx.tenant, project_id, status=ctx.args["status"], limit=limit, cursor=cursor)
 
 
 @endpoint(bp, BASE + "/close", "POST", summary="Mark open items done (by id or exact text) for a session",
-          tag="open-items", body=schemas.OPEN_ITEMS_CLOSE)
+          tag="open-items", body=schemas.OPEN_ITEMS_CLOSE,
+          response=R.CLOSED_ITEMS)
 def close(ctx: Ctx, project_id: str) -> dict[str, Any]:
     body = ctx.json(schemas.OPEN_ITEMS_CLOSE)
     return open_items.close_items(ctx.tenant, project_id, body["items"], int(body["session"]))

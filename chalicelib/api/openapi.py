@@ -5,37 +5,56 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalicelib.api.common import PATH_ID_PATTERN, ROUTES
+from chalicelib.api import responses as R
+from chalicelib.api.common import NUMBERED, PATH_ID_PATTERN, ROUTES
 
-ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-        "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}}}},
-}
+ERROR = R.ERROR
 
 
 def _path_schema(name: str) -> dict[str, Any]:
     """Path ids as `check_ids` enforces them."""
-    if name == "number":
+    if name in NUMBERED:
         return {"type": "integer", "minimum": 1, "maximum": 999_999}
     return {"type": "string", "pattern": PATH_ID_PATTERN}
+
+
+def operation_id(method: str, path: str) -> str:
+    return f"{method.lower()}_{re.sub(r'[^a-z0-9]+', '_', path.lower()).strip('_')}"
+
+
+ERROR_REF = {"$ref": "#/components/responses/Error"}
+# What any route may answer besides its success: bad input, missing, conflict, too large, database down.
+COMMON_ERRORS = ("400", "404", "409", "413", "503")
+
+
+def _success(r: Any) -> dict[str, Any]:
+    content: dict[str, Any] = {}
+    for ct in r.produces:
+        if ct == "application/json":
+            content[ct] = {"schema": r.response or {"type": "object", "description": "see the summary"}}
+        else:
+            content[ct] = {"schema": {"type": "string"}}
+    out: dict[str, Any] = {"description": "success", "content": content}
+    if r.links:
+        out["links"] = {name: {"operationId": operation_id(m, p), "parameters": params}
+                        for name, (m, p, params) in r.links.items()}
+    return out
 
 
 def build(version: str) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for r in ROUTES:
+        responses: dict[str, Any] = {str(r.status): _success(r)}
+        for code in COMMON_ERRORS:
+            responses[code] = ERROR_REF
+        for code, schema in r.responses.items():
+            responses[str(code)] = {"description": "see the summary",
+                                    "content": {"application/json": {"schema": schema}}}
         op: dict[str, Any] = {
             "summary": r.summary,
             "tags": [r.tag],
-            "operationId": f"{r.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', r.path.lower()).strip('_')}",
-            "responses": {
-                str(r.status): {"description": "success",
-                                "content": {ct: {} if ct != "application/json" else {"schema": {"type": "object"}}
-                                            for ct in r.produces}},
-                "400": {"$ref": "#/components/responses/Error"},
-                "404": {"$ref": "#/components/responses/Error"},
-            },
+            "operationId": operation_id(r.method, r.path),
+            "responses": responses,
         }
         params = [{"name": n, "in": "path", "required": True, "schema": _path_schema(n)}
                   for n in re.findall(r"{(\w+)}", r.path)]
@@ -49,7 +68,7 @@ def build(version: str) -> dict[str, Any]:
         elif r.consumes != ("application/json",):
             op["requestBody"] = {"required": True, "content": {ct: {} for ct in r.consumes}}
         if r.auth:
-            op["responses"]["401"] = {"$ref": "#/components/responses/Error"}
+            op["responses"].setdefault("401", ERROR_REF)
         else:
             op["security"] = []
         paths.setdefault(r.path, {})[r.method.lower()] = op

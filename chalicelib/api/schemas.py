@@ -25,7 +25,10 @@ def text_list(max_items: int = 200, max_len: int = 4000) -> dict[str, Any]:
     return {"type": "array", "maxItems": max_items, "items": text(max_len, 1)}
 
 
-NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
+# "Not only whitespace", spelled out: `\S` differs between Python and ECMAScript (U+FEFF is space in
+# JavaScript, U+001C-U+001F and U+0085 in Python), so the class excludes what either calls space.
+NOT_BLANK = "[^\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]"
+NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NOT_BLANK}
 ID = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[A-Za-z0-9_-]+$"}
 
 PROJECT_CREATE = {

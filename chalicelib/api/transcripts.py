@@ -7,6 +7,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from chalicelib.api import responses as R
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint
 from chalicelib.domain import transcripts, uploads
@@ -36,21 +37,24 @@ def _body(ctx: Ctx) -> bytes:
 
 
 @endpoint(bp, BASE + "/transcript", "PUT", summary="Upload a session's transcript (raw body, gzip accepted)",
-          tag="transcripts", query=IMPORT_QUERY, consumes=tuple(RAW_TYPES))
+          tag="transcripts", query=IMPORT_QUERY, consumes=tuple(RAW_TYPES),
+          response=R.IMPORTED)
 def put_transcript(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     return transcripts.import_transcript(ctx.tenant, project_id, number, io.BytesIO(_body(ctx)),
                                          fmt=ctx.args["format"], conversation=ctx.args["conversation"])
 
 
 @endpoint(bp, BASE + "/transcript", "GET", summary="Page through the normalized, redacted messages",
-          tag="transcripts", query=schemas.PAGE)
+          tag="transcripts", query=schemas.PAGE,
+          response=R.page(R.MESSAGE, total=R.INT))
 def get_transcript(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
     return transcripts.page_messages(ctx.tenant, project_id, number, limit=limit, cursor=cursor)
 
 
 @endpoint(bp, BASE + "/transcript-upload", "POST", summary="Get an upload URL for a large transcript",
-          tag="transcripts", status=201, query=IMPORT_QUERY)
+          tag="transcripts", status=201, query=IMPORT_QUERY,
+          response=R.UPLOAD_SLOT, links={"UploadStatus": ("GET", "/api/uploads/{upload_id}", {"upload_id": "$response.body#/upload_id"}), "Upload": ("PUT", "/api/uploads/{upload_id}", {"upload_id": "$response.body#/upload_id"})})
 def start_upload(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     host = (ctx.request.headers or {}).get("host", "127.0.0.1")
     proto = (ctx.request.headers or {}).get("x-forwarded-proto", "http")
@@ -58,13 +62,15 @@ def start_upload(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
                                 conversation=ctx.args["conversation"], base_url=f"{proto}://{host}")
 
 
-@endpoint(bp, "/api/uploads/{upload_id}", "GET", summary="Status of a large upload", tag="transcripts")
+@endpoint(bp, "/api/uploads/{upload_id}", "GET", summary="Status of a large upload", tag="transcripts",
+          response=R.UPLOAD_STATUS)
 def upload_status(ctx: Ctx, upload_id: str) -> dict[str, Any]:
     return uploads.upload_status(ctx.tenant, upload_id)
 
 
 @endpoint(bp, "/api/uploads/{upload_id}", "PUT", summary="Local large-upload target (make dev; S3 on AWS)",
-          tag="transcripts", auth=False, consumes=tuple(RAW_TYPES))
+          tag="transcripts", auth=False, consumes=tuple(RAW_TYPES),
+          response=R.IMPORTED)
 def local_upload(ctx: Ctx, upload_id: str) -> dict[str, Any]:
     body = ctx.request.raw_body or b""
     return uploads.import_upload(upload_id, io.BytesIO(body), size=len(body))
@@ -73,7 +79,8 @@ def local_upload(ctx: Ctx, upload_id: str) -> dict[str, Any]:
 @endpoint(bp, BASE + "/files", "PUT", summary="Set a session's file changes (JSON list or git diff --numstat)",
           tag="files", body=schemas.FILES_PUT,
           # form-encoding too (curl -d): such a body gets the JSON error with a hint, not a bare 415
-          consumes=("application/json", "text/plain", "application/x-www-form-urlencoded"))
+          consumes=("application/json", "text/plain", "application/x-www-form-urlencoded"),
+          response=R.FILES_SET)
 def put_files(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     ctype = ((ctx.request.headers or {}).get("content-type") or "application/json").split(";")[0].strip()
     if ctype == "text/plain":
@@ -92,7 +99,8 @@ def put_files(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     return transcripts.put_files(ctx.tenant, project_id, number, items, "api")
 
 
-@endpoint(bp, BASE + "/files", "GET", summary="A session's file changes", tag="files", query=schemas.PAGE)
+@endpoint(bp, BASE + "/files", "GET", summary="A session's file changes", tag="files", query=schemas.PAGE,
+          response=R.page(R.FILE_CHANGE))
 def list_files(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
     return transcripts.list_files(ctx.tenant, project_id, number, limit=limit, cursor=cursor)
@@ -100,7 +108,8 @@ def list_files(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
 
 @endpoint(bp, "/api/projects/{project_id}/files", "GET", summary="One file's history across sessions",
           tag="files", query={"path": schemas.q_text(1024, "the file path, e.g. src/app.py", min_len=1,
-                                                     required=True), **schemas.PAGE})
+                                                     required=True), **schemas.PAGE},
+          response=R.page(R.FILE_CHANGE))
 def file_history(ctx: Ctx, project_id: str) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
     return transcripts.file_history(ctx.tenant, project_id, ctx.args["path"], limit=limit, cursor=cursor)
