@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -81,7 +82,10 @@ def _run_safely(runner: Callable[[dict[str, Any]], Any], job: dict[str, Any]) ->
 
 
 def wait_idle(timeout: float = 30) -> bool:
-    """Wait for in-process jobs to finish (tests, and a clean shutdown of `make dev`)."""
+    """Wait up to `timeout` seconds in all for the background jobs started so far; True when none
+    still runs. Tests use it: `make dev` does not wait when it stops (jobs are daemon threads), it
+    resumes the jobs left pending or running when it starts again (devtools/dev.py)."""
+    deadline = time.monotonic() + timeout
     for t in list(_threads):
-        t.join(timeout)
+        t.join(max(0.0, deadline - time.monotonic()))
     return not any(t.is_alive() for t in _threads)

@@ -319,15 +319,6 @@ def compile_zip(path: Path, runtime: str | None) -> int:
     return count
 
 
-def add_to_zip(path: Path, name: str, data: bytes) -> None:
-    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z:
-        if name in z.namelist():
-            raise SystemExit(f"{path} already has {name}")
-        info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-        info.external_attr = 0o644 << 16
-        z.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
-
-
 def zip_report(path: Path, top: int = 12) -> dict[str, Any]:
     """Size of the zip and of its largest top-level packages (compressed bytes)."""
     sizes: dict[str, list[int]] = {}

@@ -168,12 +168,6 @@ class Ctx:
     def query(self) -> dict[str, str]:
         return dict(self.request.query_params or {})
 
-    def raw_body(self, max_bytes: int) -> bytes:
-        body = self.request.raw_body or b""
-        if len(body) > max_bytes:
-            raise PayloadTooLarge(f"request body is {len(body)} bytes; the limit is {max_bytes}")
-        return body
-
     def json(self, schema: dict[str, Any], *, required: bool = True) -> Any:
         raw = self.request.raw_body or b""
         if not raw.strip():

@@ -177,7 +177,6 @@ KNOWLEDGE_CREATE = {
     },
 }
 
-TOKEN_CREATE = {"type": "object", "additionalProperties": False, "properties": {"label": text(100)}}
 
 
 # -- query parameters ------------------------------------------------------------------------------
