@@ -637,7 +637,7 @@ _NOT_FINDING = re.compile(
 _FINDING_VERB = re.compile(r"(?i)\b(?:doesn'?t|does not|don'?t|isn'?t|is not|aren'?t|has no|have no|there (?:is|are) no|no \w+"
                            r" (?:module|file|function|config|test)|only|already|requires?|needs?|must|never|always)\b")
 _HEDGE = re.compile(r"(?i)\b(?:should|i need|i'll|i will|let me|must have been|probably|might|maybe|perhaps|seems?|"
-                    r"likely|i think|i guess|instead|wait|actually|hmm|not sure|assume)\b|\*\*")
+                    r"likely|i think|i guess|instead|wait|actually|hmm|not sure|assume|approach|my tests|my changes)\b|\*\*")
 _CODEISH = re.compile(r"`[^`]+`|\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b|\b\w+\.\w{1,4}\b|\b\w+_\w+\b|\w+/\d\b")
 
 

@@ -574,9 +574,14 @@ class _Builder:
         seen: set[str] = set()
         notes = []
         # a diagnosis of an error that a later run no longer showed is history, not a fact about the code
-        fixed = [(e.index, e.fix_index) for e in self.f.errors if e.resolved is True and e.fix_index > e.index]
-        for d in reversed([d for d in self.f.learned + self.f.learnings
-                           if not any(lo < d.index <= hi for lo, hi in fixed)]):
+        fixed = [e for e in self.f.errors if e.resolved is True and e.fix_index > e.index and e.fix_edits]
+
+        def stale(d: Any) -> bool:  # "X is missing", said between the error and the edit that added X
+            terms = {t.lower() for t in re.findall(r"['`]([^'`\s]{4,})['`]|\b(\w+_\w+)\b", d.text) for t in t if t}
+            return any(e.index < d.index <= e.fix_index and any(
+                t in ev.text.lower() for ev in e.fix_edits for t in terms) for e in fixed)
+
+        for d in reversed([d for d in self.f.learned + self.f.learnings if not stale(d)]):
             k = norm_key(d.text)
             if k and k not in seen and len(d.text) >= 25:
                 seen.add(k)
