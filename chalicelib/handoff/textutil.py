@@ -8,35 +8,9 @@ from __future__ import annotations
 
 import re
 
-ELLIPSIS = "…"
-_WS = re.compile(r"\s+")
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+from chalicelib.text import clip, norm_key, one_line
 
-
-def one_line(text: str) -> str:
-    """Collapse all whitespace (newlines included) to single spaces."""
-    return _WS.sub(" ", text).strip()
-
-
-def clip(text: str, limit: int) -> str:
-    """Shorten `text` to at most `limit` characters, cutting at a word boundary, never mid-word.
-
-    The start is kept (for a long request or error the beginning says what it is about); the cut is
-    marked with an ellipsis. A single word longer than the limit is kept whole up to the limit only
-    when there is no earlier boundary.
-    """
-    if len(text) <= limit:
-        return text
-    cut = text[: max(limit - 1, 1)]
-    space = cut.rfind(" ")
-    if space >= limit // 3:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:-") + ELLIPSIS
-
-
-def norm_key(text: str) -> str:
-    """Comparison key for "the same item": case-, punctuation- and whitespace-insensitive."""
-    return _NON_ALNUM.sub(" ", text.casefold()).strip()
+__all__ = ["clip", "code", "first_sentence", "norm_key", "one_line", "safe_inline"]
 
 
 def code(text: str) -> str:
