@@ -3,7 +3,6 @@ domain layer (no HTTP to ourselves). The protocol itself lives in chalicelib/api
 
 from __future__ import annotations
 
-import inspect
 import io
 import json
 from collections.abc import Callable
@@ -92,14 +91,9 @@ def list_projects(tenant: str, args: dict[str, Any]) -> dict[str, Any]:
     return {"projects": [_project_brief(p) for p in _all_projects(tenant)]}
 
 
-def _supports_max_chars(fn: Callable[..., Any]) -> bool:
-    return "max_chars" in inspect.signature(fn).parameters
-
-
 def get_handoff(tenant: str, args: dict[str, Any]) -> Any:
     p = resolve_project(tenant, args.get("project"))
-    kw = {"max_chars": args["max_chars"]} if args.get("max_chars") and _supports_max_chars(handoffs.latest) else {}
-    doc = handoffs.latest(tenant, p["id"], **kw)
+    doc = handoffs.latest(tenant, p["id"], max_chars=args.get("max_chars"))
     if args.get("format", "md") == "md":
         return doc.get("markdown") or f"The handoff after session {doc['from_session']} is {doc['status']}."
     return doc

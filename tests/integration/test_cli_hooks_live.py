@@ -84,6 +84,7 @@ def test_claude_loop_start_end_next_start_then_server_down_and_flush(home, serve
     # 3. the next session starts with that handoff injected (within Claude Code's limit)
     ctx = _context(home.hook("claude", "session-start", "claude-session-start", b))
     assert "handoff written after session 1" in ctx and 1000 < len(ctx) <= 9500
+    assert "cut at the agent's context limit" not in ctx  # the server cut it (max_chars), not our guard
     assert "spotter" in ctx  # the handoff's content (the real session's project), not only our header
     assert [s["number"] for s in _sessions(tenant)] == [1, 2]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 import anyio
@@ -18,6 +19,12 @@ from mcp.shared.exceptions import McpError
 
 pytestmark = pytest.mark.integration
 MODERN = "2026-07-28"
+
+
+def _run(fn, *args):
+    """anyio.run in a thread of its own: another suite's browser may own this thread's event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, fn, *args).result()
 
 
 def _setup(http) -> str:
@@ -66,7 +73,7 @@ def test_sdk_client_lists_and_calls_every_tool(live):
     http = live("t" + uuid.uuid4().hex[:10])
     pid = _setup(http)
     url = http.base + "/mcp"
-    got = anyio.run(_session_calls, url, http.token, pid)
+    got = _run(_session_calls, url, http.token, pid)
     assert got["init"].serverInfo.name == "mso" and got["init"].protocolVersion == "2025-11-25"
     names = {t.name for t in got["tools"]}
     assert names == {"list_projects", "get_handoff", "list_sessions", "get_session", "search_knowledge",
@@ -96,7 +103,7 @@ def test_sdk_client_lists_and_calls_every_tool(live):
                 await anyio.sleep(0.2)
             return r
 
-    r = anyio.run(handoff)
+    r = _run(handoff)
     assert r.isError is False and "hooks spool, a detached process uploads" in r.content[0].text
 
 

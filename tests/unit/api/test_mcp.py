@@ -108,6 +108,8 @@ def test_tools_call_the_domain(api, project):
     api.post(f"/api/projects/{project}/sessions/1/complete", {"handoff_mode": "rules"})
     md = call(api, "get_handoff", {"project": "Billing"})
     assert md["isError"] is False and "# " in md["content"][0]["text"]
+    short = call(api, "get_handoff", {"project": project, "max_chars": 2000})["content"][0]["text"]
+    assert len(short) <= 2000
     js = call(api, "get_handoff", {"format": "json"})["structuredContent"]
     assert js["from_session"] == 1 and js["status"] == "ready"
     api.post(f"/api/projects/{project}/knowledge", {"title": "Retry DynamoDB", "body": "jittered backoff"})
