@@ -45,7 +45,7 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
 
 def llm_rows(repeat: int) -> list[tuple[str, float, float]]:
     """(what, seconds, deadline) for the client and the handoff writer against a model that stalls."""
-    from chalicelib.handoff.llm import generate_llm_handoff
+    from chalicelib.handoff.llm_writer import generate_llm_handoff
     from chalicelib.llm import ChatClient, LLMSettings
     from chalicelib.llm.errors import LLMTimeout
     from chalicelib.transcripts.model import Message

@@ -322,7 +322,7 @@ def generate(inputs: dict[str, Any], *, mode: str, budget_chars: int) -> dict[st
     if not client.configured:
         out["reason"] = "LLM not configured (set MSO_LLM_API_KEY or HF_TOKEN): rules used"
         return out
-    from chalicelib.handoff.llm import generate_llm_handoff
+    from chalicelib.handoff.llm_writer import generate_llm_handoff
 
     try:
         res = generate_llm_handoff(rules_doc=doc, messages=inputs["messages"], client=client,

@@ -1,4 +1,4 @@
-"""Handoff generation: the master prompt for session N+1 (rule-based in `rules`, LLM writer in `llm`).
+"""Handoff generation: the master prompt for session N+1 (rule-based in `rules`, LLM writer in `llm_writer`).
 
 The generator is imported on first use (PEP 562), so a request that only reads a stored handoff
 does not pay for compiling the extractor's patterns.

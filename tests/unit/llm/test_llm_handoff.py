@@ -10,19 +10,16 @@ from collections.abc import Callable
 
 import pytest
 
-from chalicelib.handoff.llm import (
+from chalicelib.handoff.llm_writer import LLMHandoffResult, generate_llm_handoff
+from chalicelib.handoff.llm_writer._sections import (
     FACTS_SECTION,
-    LLMHandoffResult,
     clean_answer,
-    clip,
     contains_fact,
-    generate_llm_handoff,
-    render_transcript,
     section_titles,
-    split_chunks,
     split_sections,
     trim_markdown,
 )
+from chalicelib.handoff.llm_writer._transcript import clip, render_transcript, split_chunks
 from chalicelib.llm import ChatClient, LLMSettings
 from chalicelib.transcripts.model import Message, ToolCall, ToolResult
 from tests.support.clock import FakeClock
