@@ -190,13 +190,9 @@ class _Run:
 
 
 def _redact(text: str) -> str:
-    """Defence in depth: run prompt text through the transcript redactor when it exists."""
+    """Defence in depth: run prompt text through the transcript redactor once more before it leaves."""
     try:
         from chalicelib.transcripts.redact import redact
-    except ModuleNotFoundError as exc:
-        if exc.name in ("chalicelib.transcripts.redact", "chalicelib.transcripts"):
-            return text  # no redactor in this build: messages were redacted upstream
-        raise _Fallback(f"redactor failed to load ({type(exc).__name__}); prompt not sent") from None
     except Exception as exc:  # a broken redactor must not let unchecked text out
         raise _Fallback(f"redactor failed to load ({type(exc).__name__}); prompt not sent") from None
     try:

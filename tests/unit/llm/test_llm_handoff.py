@@ -277,6 +277,16 @@ def test_broken_redactor_module_means_nothing_is_sent(fake_openai: FakeOpenAISer
     assert fake_openai.requests == []
 
 
+def test_missing_redactor_module_means_nothing_is_sent(fake_openai: FakeOpenAIServer, make_client: MakeClient,
+                                                       rules_doc: FakeRulesDoc,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # The redactor ships with every build: its absence is a fault, not a reason to send unchecked text.
+    monkeypatch.setitem(sys.modules, "chalicelib.transcripts.redact", None)  # import raises ModuleNotFoundError
+    result = run(make_client(), rules_doc)
+    assert result.method == "rules" and "redactor failed to load (ModuleNotFoundError)" in (result.reason or "")
+    assert fake_openai.requests == []
+
+
 def test_redactor_failure_means_nothing_is_sent(fake_openai: FakeOpenAIServer, make_client: MakeClient,
                                                 rules_doc: FakeRulesDoc, monkeypatch: pytest.MonkeyPatch) -> None:
     fake = types.ModuleType("chalicelib.transcripts.redact")
