@@ -1,4 +1,6 @@
-"""The LLM path: settings, an OpenAI-compatible chat client, and its named errors.
+"""The OpenAI-compatible chat client: its settings, the client, and its named errors.
+
+It knows nothing of handoffs; the handoff writer that calls it is `chalicelib.handoff.llm_writer`.
 
 Nothing here imports Chalice; boto3 is imported only when an SSM-held key is first needed.
 """
