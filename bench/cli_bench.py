@@ -51,16 +51,9 @@ class _Server:
         self.port, self.srv = port, None
 
     def start(self) -> None:
-        from chalice.config import Config
-        from chalice.local import CustomLocalChalice, LocalDevServer, create_local_server
+        from devtools.local_gateway import local_server
 
-        import app as app_module
-        from devtools.local_gateway import install
-
-        install()
-        cfg = Config.create(chalice_stage="dev", app_name="mso")
-        make = LocalDevServer if isinstance(app_module.app, CustomLocalChalice) else create_local_server
-        self.srv = make(app_module.app, cfg, "127.0.0.1", self.port)
+        self.srv = local_server(self.port)
         threading.Thread(target=self.srv.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

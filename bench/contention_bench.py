@@ -47,23 +47,18 @@ def main() -> int:
                        "AWS_DEFAULT_REGION": "us-east-1", "MSO_DATA_DIR": tempfile.mkdtemp(prefix="mso-bench-")})
     try:
         import requests
-        from chalice.config import Config
-        from chalice.local import create_local_server
 
-        import app as app_module
         from chalicelib import config
         from chalicelib.domain.tenants import issue_token
         from chalicelib.storage.models import configure
         from chalicelib.storage.table import ensure_table
-        from devtools.local_gateway import install
+        from devtools.local_gateway import local_server
 
         config.reset()
         configure()
         ensure_table()
-        install()
         http_port = ddb.free_port()
-        server = create_local_server(app_module.app, Config.create(chalice_stage="dev", app_name="mso"),
-                                     "127.0.0.1", http_port)
+        server = local_server(http_port)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{http_port}/api"
         headers = {"Authorization": f"Bearer {issue_token('bench')}"}

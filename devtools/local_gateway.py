@@ -110,3 +110,17 @@ def install() -> None:
     handler_cls.send_error = send_error
     local.ThreadedHTTPServer.daemon_threads = True
     _patched = True
+
+
+def local_server(port: int, host: str = "127.0.0.1") -> Any:
+    """A `chalice local` server for the app on `port`, with these patches (tests, benchmarks):
+    call `serve_forever()` in a thread. The app is made local once per process; servers any number."""
+    from chalice.config import Config
+
+    import app as app_module
+
+    install()
+    config = Config.create(chalice_stage="dev", app_name="mso")
+    if isinstance(app_module.app, local.CustomLocalChalice):
+        return local.LocalDevServer(app_module.app, config, host, port)
+    return local.create_local_server(app_module.app, config, host, port)

@@ -54,6 +54,17 @@ def aws() -> Iterator[None]:
 
 
 @pytest.fixture
+def sync_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Handoff jobs run before the request returns, whatever the suite's default (no LLM key is set)."""
+    from chalicelib import config
+
+    monkeypatch.setenv("MSO_JOBS", "sync")
+    config.reset()
+    yield
+    config.reset()
+
+
+@pytest.fixture
 def app():
     import app as app_module
 

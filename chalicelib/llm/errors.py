@@ -72,14 +72,3 @@ class LLMBadResponse(LLMError):
     code = "llm_bad_response"
     status = 502
 
-
-__all__ = [
-    "LLMAuthError",
-    "LLMBadResponse",
-    "LLMError",
-    "LLMNotConfigured",
-    "LLMRateLimited",
-    "LLMRequestRejected",
-    "LLMTimeout",
-    "LLMUnavailable",
-]

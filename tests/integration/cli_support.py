@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from devtools.local_gateway import local_server
 from tests.conftest import ROOT, TRANSCRIPTS
 
 HOOK_FIXTURES = ROOT / "tests" / "fixtures" / "hooks"
@@ -25,21 +26,6 @@ def mso_exe() -> str:
     if not exe:
         raise AssertionError("the mso command is not installed: `pip install -e ./cli` (make test does it)")
     return exe
-
-
-def local_server(port: int) -> Any:
-    """A `chalice local` server for the app (the app is made local once per process, servers any number)."""
-    from chalice.config import Config
-    from chalice.local import CustomLocalChalice, LocalDevServer, create_local_server
-
-    import app as app_module
-    from devtools.local_gateway import install
-
-    install()
-    config = Config.create(chalice_stage="dev", app_name="mso")
-    if isinstance(app_module.app, CustomLocalChalice):
-        return LocalDevServer(app_module.app, config, "127.0.0.1", port)
-    return create_local_server(app_module.app, config, "127.0.0.1", port)
 
 
 class Server:

@@ -44,7 +44,7 @@ def local_db(ddb_endpoint, monkeypatch) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def _server() -> Iterator[tuple[str, object]]:
-    from tests.integration.cli_support import local_server
+    from devtools.local_gateway import local_server
 
     port = ddb.free_port()
     server = local_server(port)

@@ -107,6 +107,13 @@ def small_result_data(tur: Any) -> dict[str, Any] | None:
     return out or None
 
 
+def _blocks(content: list[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """(type, block) for each content block that is an object (anything else is skipped)."""
+    for b in content:
+        if isinstance(b, dict):
+            yield b.get("type"), b
+
+
 class ClaudeCodeImporter(Importer):
     """Claude Code JSONL (streams line by line)."""
 
@@ -239,10 +246,7 @@ class ClaudeCodeImporter(Importer):
             return
         if not isinstance(content, list):
             return
-        for b in content:
-            if not isinstance(b, dict):
-                continue
-            bt = b.get("type")
+        for bt, b in _blocks(content):
             if bt == "text":
                 t = b.get("text") or ""
                 if t.strip():
@@ -274,10 +278,7 @@ class ClaudeCodeImporter(Importer):
             return None
         texts: list[str] = []
         results: list[ToolResult] = []
-        for b in content:
-            if not isinstance(b, dict):
-                continue
-            bt = b.get("type")
+        for bt, b in _blocks(content):
             if bt == "text":
                 t = b.get("text") or ""
                 if t:

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import config
 from chalicelib.domain.handoffs import run_job
 from chalicelib.storage.handoffs import get_handoff
 from chalicelib.storage.projects import get_project
-
-
-@pytest.fixture
-def sync_jobs(monkeypatch):
-    monkeypatch.setenv("MSO_JOBS", "sync")
-    config.reset()
-    yield
-    config.reset()
 
 
 @pytest.fixture

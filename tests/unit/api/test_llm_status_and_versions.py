@@ -26,14 +26,6 @@ def llm_env(monkeypatch):
     config.reset()
 
 
-@pytest.fixture
-def no_llm(monkeypatch):
-    monkeypatch.setenv("MSO_JOBS", "sync")
-    config.reset()
-    yield
-    config.reset()
-
-
 def _project(api) -> str:
     pid = api.post("/api/projects", {"name": "Billing", "goal": "Ship invoicing v2"}).json_body["id"]
     api.put(f"/api/projects/{pid}/pins", ["Never run migrations on prod by hand"])
@@ -41,7 +33,7 @@ def _project(api) -> str:
     return pid
 
 
-def test_status_without_a_key_says_not_configured_and_why_the_fallback(api, no_llm):
+def test_status_without_a_key_says_not_configured_and_why_the_fallback(api, sync_jobs):
     s = api.get("/api/llm/status").json_body
     assert s["configured"] is False and s["key_source"] is None
     assert s["endpoint_host"] == "router.huggingface.co" and s["model"]
@@ -85,7 +77,7 @@ def test_confidence_is_the_share_of_must_keep_facts_kept_before_repair(api, llm_
     assert "Add VAT for EU" in restored  # the model dropped it: it lowers the score
 
 
-def test_regenerations_are_kept_as_versions(api, no_llm):
+def test_regenerations_are_kept_as_versions(api, sync_jobs):
     pid = _project(api)
     api.post(f"/api/projects/{pid}/sessions/1/complete", {"handoff_mode": "rules", "next_steps": ["One"]})
     api.post(f"/api/projects/{pid}/sessions/1/handoff", {"mode": "llm"})
