@@ -21,11 +21,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mso_cli.agents import claude_transcript, codex_rollout
-from mso_cli.client import Api, ApiError, Unreachable
 from mso_cli.config import Config, state_dir
+
+if TYPE_CHECKING:  # the HTTP client loads only in the uploader, not in the hook that spools
+    from mso_cli.client import Api
 from mso_cli.state import forget_project, log, project_id, read_json, write_json
 
 # The API takes bodies up to 4 MiB; transcripts are sent gzip-compressed, so that is the limit
@@ -95,6 +97,8 @@ def read_transcript(path: Path) -> bytes:
 
 def deliver(api: Api, job: dict[str, Any]) -> dict[str, Any]:
     """Create or link the session, upload the transcript, complete it when asked. Repeatable."""
+    from mso_cli.client import ApiError
+
     spec = job["project"]
     proj = project_id(api, spec)
     body: dict[str, Any] = {"external_id": job["external_id"]}
@@ -160,6 +164,8 @@ def _fail(paths: list[Path], job: dict[str, Any], reason: str) -> None:
 
 def flush(cfg: Config, *, wait: bool = False) -> dict[str, Any]:
     """Deliver every pending job once. Returns counts; `busy` when another flush holds the lock."""
+    from mso_cli.client import Api, ApiError, Unreachable
+
     lock = _lock()
     while lock is None and wait:
         time.sleep(0.1)

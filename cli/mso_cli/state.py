@@ -8,10 +8,12 @@ import os
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mso_cli.client import Api, ApiError
 from mso_cli.config import state_dir
+
+if TYPE_CHECKING:  # the HTTP client is imported only by what talks to the server
+    from mso_cli.client import Api
 
 LOG_MAX_BYTES = 1_000_000
 
@@ -85,6 +87,8 @@ def project_id(api: Api, spec: str, *, create: bool = True) -> dict[str, Any]:
         or next((p for p in projects if p["name"].casefold() == spec.casefold()), None)
     if match is None:
         if not create:
+            from mso_cli.client import ApiError
+
             raise ApiError(404, "project_not_found", f"no project named {spec!r}")
         match = api.post("/api/projects", {"name": spec})
     found = {"id": match["id"], "name": match["name"]}
