@@ -305,8 +305,10 @@ class _Builder:
                 terms = {t for t in re.findall(r"`([^`\n]{4,60})`", cur.spec if cur is not None else "")
                          if not t.endswith((".ex", ".exs", ".js", ".py", ".ts", ".css", ".json", ".md", "/"))}
                 for k, ev in enumerate(st.done_in_current[-8:]):
-                    hits = [clip(safe_inline(ln.strip()), 90) for ln in ev.text.split("\n")
-                            if any(t in ln for t in terms)][:2]
+                    scored = [(sum(len(t) for t in terms if t in ln), k2, ln) for k2, ln in
+                              enumerate(ev.text.split("\n"))]
+                    best = sorted((x for x in scored if x[0]), key=lambda x: (-x[0], x[1]))[:2]
+                    hits = [clip(safe_inline(ln.strip()), 90) for _sc, _k, ln in sorted(best, key=lambda x: x[1])]
                     lines = hits or ev.sample[:1]
                     what = (": " + " / ".join(code(x) for x in lines)) if lines else (
                         f" by {code(clip(ev.how, 70))}" if " " in ev.how else "")
@@ -339,10 +341,10 @@ class _Builder:
         sub = "Checks (latest outcome, and what changed since)"
         groups: dict[tuple[str, ...], list[Any]] = {}
         for cs in st.checks[:12]:
-            groups.setdefault(tuple(cs.edited_since), []).append(cs)
+            groups.setdefault((cs.covered_by, *cs.edited_since), []).append(cs)
         glist = list(groups.items())
-        for k, (since, members) in enumerate(glist[:2]):
-            s.items.append(self._check_item(members, list(since), k, sub))
+        for k, (key, members) in enumerate(glist[:2]):
+            s.items.append(self._check_item(members, list(key[1:]), k, sub, covered_by=key[0]))
         older = [cs for _since, members in glist[2:] for cs in members]
         if older:
             words = {"pass": "passed", "fail": "FAILED", "running": "still running", "unknown": "outcome unknown"}
@@ -391,7 +393,7 @@ class _Builder:
         s.items.extend(self._task_items())
         return s
 
-    def _check_item(self, members: list[Any], since: list[str], k: int, sub: str) -> Item:
+    def _check_item(self, members: list[Any], since: list[str], k: int, sub: str, covered_by: str = "") -> Item:
         """Checks whose code changed the same way since their last run, in one line."""
         parts = []
         keep = []
@@ -402,7 +404,9 @@ class _Builder:
             summ = f" ({c.summary})" if c.summary else ""
             parts.append(f"{code(c.command)} **{word}**{summ}")
             keep.append(("test_command" if c.kind == "test" else "build_command", c.command))
-        if since:
+        if not since and covered_by:
+            after = f" — not run again since, but {code(covered_by)} passed after the later changes"
+        elif since:
             keep.append(("state", "not re-verified"))
             files = ", ".join(code(p) for p in since[:3])
             more = f" and {len(since) - 3} more" if len(since) > 3 else ""
@@ -415,7 +419,8 @@ class _Builder:
                     data_key="checks", payload=[{"command": cs.check.command, "kind": cs.check.kind,
                                                  "outcome": cs.check.outcome, "summary": cs.check.summary,
                                                  "runs": cs.check.runs, "changed_since": since,
-                                                 "verified": not since} for cs in members])
+                                                 "verified": not since,
+                                                 "covered_by": covered_by or None} for cs in members])
 
     def _task_items(self) -> list[Item]:
         st = self.st

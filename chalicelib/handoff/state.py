@@ -23,6 +23,7 @@ class CheckState:
     check: CheckFact
     edited_since: list[str]  # project files (display paths) changed after its last run
     edits_since: int
+    covered_by: str = ""  # a later check of the same tool that passed after every one of those edits
 
 
 @dataclass
@@ -190,8 +191,14 @@ def derive(f: TranscriptFacts) -> State:
     checks = []
     for c in f.checks.values():
         since = f.edited_since(c.last)
-        paths = list(dict.fromkeys(f.display(e.path) for e in since))
-        checks.append(CheckState(c, paths, len(since)))
+        later = [o for o in f.checks.values() if o is not c and o.outcome == "pass" and o.last > c.last
+                 and _verifies(o, c)]
+        newest = max(later, key=lambda o: o.last) if later else None
+        # changes a later passing run of the same tool saw are verified by it; the rest are not
+        open_ = [e for e in since if newest is None or e.index > newest.last]
+        paths = list(dict.fromkeys(f.display(e.path) for e in open_))
+        cover = newest.command if newest is not None and len(open_) < len(since) else ""
+        checks.append(CheckState(c, paths, len(open_), cover))
     checks.sort(key=lambda cs: (0 if cs.check.outcome == "fail" else 1, -cs.check.last, cs.check.command))
     git = _git_state(f)
     root, family = task_family(f)
@@ -253,6 +260,21 @@ def _tool_of(command: str) -> str:
     return toks[0].rsplit("/", 1)[-1] if toks else ""
 
 
+def _family2(command: str) -> str:
+    toks = [t for t in command.split() if "=" not in t]
+    return " ".join(toks[:2])
+
+
+def _verifies(later: CheckFact, check: CheckFact) -> bool:
+    """A later passing run checks what `check` checks: the same command family (`mix test`, `mix
+    credo`), or a test run of the same tool after a build (running the tests builds the code)."""
+    if _family2(later.command) == _family2(check.command) and (
+            later.command == check.command or len(later.command.split()) <= 2):
+        return True
+    return check.kind == "build" and later.kind == "test" and _tool_of(later.command) == _tool_of(check.command) \
+        and "compile" in check.command
+
+
 def _uncovered(f: TranscriptFacts, st: State) -> list[str]:
     """Changed files whose language no check of this session belongs to (JS edited in a project
     whose only checks were `mix test`): the listed checks would not verify them."""
@@ -306,8 +328,7 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
     uncovered = _uncovered(f, st)
     if uncovered:
         files = ", ".join(code(p) for p in uncovered[:4])
-        out.append(f"No check this session ran covers {files}: build or test them the way the repository does "
-                   f"(none was seen in this session).")
+        out.append(f"Build or test {files} too: no command this session ran builds or tests them.")
     if cur is not None:
         close = _close_command(f, cur.id)
         out.append(f"Close {code(cur.id)} in the tracker" + (f" ({code(close)})." if close else "."))
