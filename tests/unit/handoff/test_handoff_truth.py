@@ -460,3 +460,23 @@ def test_render_layout_keeps_required_items_over_budget() -> None:
     assert fit.over_budget is True and pin in fit.markdown
     assert len(fit.markdown) == fit.floor_chars > 2000
     assert render_layout(doc.layout, 2000).markdown == fit.markdown
+
+
+def test_a_build_is_verified_by_a_later_passing_test_run_of_the_same_tool() -> None:
+    """`mix compile` ran, then a file changed, then `mix test` (which compiles) passed: the compile
+    is not "not re-verified"; a later edit that no run saw still is."""
+    s = script()
+    s.bash("mix compile --warnings-as-errors", "Compiling 3 files (.ex)")
+    s.edit(f"{ROOT}/lib/a.ex", "def a, do: 1\n", "def a, do: 2\n")
+    s.bash("mix test", "..\n2 tests, 0 failures")
+    doc = make(s)
+    line = line_with(doc.markdown, "`mix compile --warnings-as-errors` **passed**")
+    assert "not re-verified" not in line and "`mix test` passed after the later changes" in line
+    assert checks(doc)["mix compile --warnings-as-errors"]["verified"] is True
+    # a credo run is no evidence for the tests
+    s.bash("mix credo --strict", "found no issues.")
+    s.edit(f"{ROOT}/lib/b.ex", "def b, do: 1\n", "def b, do: 2\n")
+    s.bash("mix credo --strict", "found no issues.")
+    doc = make(s)
+    assert checks(doc)["mix test"]["changed_since"] == ["lib/b.ex"]
+    assert checks(doc)["mix credo --strict"]["verified"] is True
