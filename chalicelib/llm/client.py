@@ -41,11 +41,6 @@ REDACTED = "[REDACTED]"
 _TOKENISH = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+|\bhf_[A-Za-z0-9]{16,}\b|\bsk-[A-Za-z0-9_\-]{16,}\b")
 
 
-def log_event(level: int, name: str, **fields: Any) -> None:
-    """Kept only for chalicelib/handoff/llm.py until its rewrite: use `event(log, name, level, ...)`."""
-    event(log, name, level, **fields)
-
-
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date; None if absent/bad."""
     if value is None or not value.strip():

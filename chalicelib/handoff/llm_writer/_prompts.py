@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._transcript import clip
+from chalicelib.text import clip_middle
 
 if TYPE_CHECKING:
     from chalicelib.handoff.rules import HandoffDoc
@@ -80,19 +80,19 @@ def context_block(project: dict[str, Any], session: dict[str, Any]) -> str:
     number = get(session, "number")
     title = get(session, "title")
     status = get(session, "status")
-    lines = [f"PROJECT: {clip(name, 120)}"]
+    lines = [f"PROJECT: {clip_middle(name, 120)}"]
     if goal:
-        lines.append(f"PROJECT GOAL: {clip(goal, 400)}")
+        lines.append(f"PROJECT GOAL: {clip_middle(goal, 400)}")
     sess = f"SESSION: {number or '?'}"
     if title:
-        sess += f' "{clip(title, 120)}"'
+        sess += f' "{clip_middle(title, 120)}"'
     if status:
         sess += f" ({status})"
     if number.isdigit():
         sess += f"; this handoff starts session {int(number) + 1}"
     lines.append(sess)
     if get(session, "goal"):
-        lines.append(f"SESSION GOAL: {clip(get(session, 'goal'), 400)}")
+        lines.append(f"SESSION GOAL: {clip_middle(get(session, 'goal'), 400)}")
     return "\n".join(lines)
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import HANDOFF_BUDGET_CHARS
-from chalicelib.llm.client import ChatClient, log_event
+from chalicelib.llm.client import ChatClient
 from chalicelib.llm.errors import (
     LLMAuthError,
     LLMBadResponse,
@@ -19,6 +19,8 @@ from chalicelib.llm.errors import (
     LLMTimeout,
     LLMUnavailable,
 )
+from chalicelib.logs import event, get_logger
+from chalicelib.text import clip_middle
 from chalicelib.transcripts.model import Message
 
 from ._prompts import (
@@ -39,12 +41,12 @@ from ._sections import (
     section_titles,
     trim_markdown,
 )
-from ._transcript import clip, render_blocks_within, render_transcript, split_chunks
+from ._transcript import render_blocks_within, render_transcript, split_chunks
 
 if TYPE_CHECKING:
     from chalicelib.handoff.rules import HandoffDoc
 
-log = logging.getLogger("mso.llm")
+log = get_logger("llm")
 
 METHOD_LLM = "llm"
 METHOD_LLM_RULES = "llm+rules"
@@ -105,9 +107,9 @@ def generate_llm_handoff(
             elapsed_s=round(max(0.0, clock() - started), 3), model=client.settings.model,
         )
         level = logging.WARNING if method == METHOD_RULES else logging.INFO
-        log_event(level, "llm.handoff.done", method=method, reason=reason or "", calls=run.calls,
-                  prompt_chars=run.prompt_chars, answer_chars=answer_chars, restored=len(restored),
-                  elapsed_s=result.elapsed_s)
+        event(log, "llm.handoff.done", level, method=method, reason=reason or "", calls=run.calls,
+              prompt_chars=run.prompt_chars, answer_chars=answer_chars, restored=len(restored),
+              elapsed_s=result.elapsed_s)
         return result
 
     answer = ""
@@ -169,13 +171,13 @@ class _Run:
         system, user = _redact(system), _redact(user)
         limit = self.settings.input_chars(max_tokens)
         if len(system) + len(user) > limit:  # safety net; the planners already sized the parts
-            user = clip(user, max(0, limit - len(system)))
+            user = clip_middle(user, max(0, limit - len(system)))
         if len(system) + len(user) > limit or not user:
             raise _Fallback("the model's context window is too small for the prompt")
         self.calls += 1
         self.prompt_chars += len(system) + len(user)
-        log_event(logging.DEBUG, "llm.handoff.call", stage=stage, call=self.calls,
-                  prompt_chars=len(system) + len(user), max_tokens=max_tokens)
+        event(log, "llm.handoff.call", logging.DEBUG, stage=stage, call=self.calls,
+              prompt_chars=len(system) + len(user), max_tokens=max_tokens)
         deadline = self.deadline
         if stage in ("map", "merge"):
             deadline -= min(self.settings.timeout_s, 0.25 * self.settings.deadline_s)
@@ -184,8 +186,8 @@ class _Run:
             max_tokens=max_tokens, temperature=0.0, deadline=deadline,
         )
         if self.client.last_finish_reason == "length":
-            log_event(logging.WARNING, "llm.handoff.truncated", stage=stage, call=self.calls,
-                      max_tokens=max_tokens, answer_chars=len(answer))
+            event(log, "llm.handoff.truncated", logging.WARNING, stage=stage, call=self.calls,
+                  max_tokens=max_tokens, answer_chars=len(answer))
         return answer
 
 
@@ -201,7 +203,7 @@ def _redact(text: str) -> str:
         raise _Fallback(f"redaction failed ({type(exc).__name__}); prompt not sent") from None
     if counts:
         total = sum(counts.values()) if isinstance(counts, dict) else counts
-        log_event(logging.INFO, "llm.prompt.redacted", count=total)
+        event(log, "llm.prompt.redacted", logging.INFO, count=total)
     return out
 
 
@@ -293,6 +295,6 @@ def _fit_notes(run: _Run, notes: list[str], *, room: int, context: str, map_toke
     text = joined(notes)
     if len(text) > room:  # last resort: trim every note evenly
         per = max(80, room // max(1, len(notes)) - 20)
-        text = joined([clip(n, per) for n in notes])
-        text = clip(text, room)
+        text = joined([clip_middle(n, per) for n in notes])
+        text = clip_middle(text, room)
     return text

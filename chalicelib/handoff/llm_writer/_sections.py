@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._transcript import clip
+from chalicelib.text import clip_middle
 
 FACTS_SECTION = "Facts carried by rules"
 # The SPEC's sections after the header; used when the rules document offers no headings.
@@ -119,7 +119,7 @@ def trim_markdown(markdown: str, limit: int) -> str:
     if len(markdown) <= limit:
         return markdown
     preamble, sections = split_sections(markdown)
-    pre = clip("\n".join(preamble).strip(), min(400, limit // 5))
+    pre = clip_middle("\n".join(preamble).strip(), min(400, limit // 5))
     fixed = len(pre) + sum(len(s.heading) + 2 for s in sections)
     body_room = max(0, limit - fixed)
     bodies = ["\n".join(s.body).strip() for s in sections]
@@ -132,13 +132,13 @@ def trim_markdown(markdown: str, limit: int) -> str:
         for line in body.splitlines():
             if used + len(line) + 1 > share:
                 if share - used > 40:
-                    kept.append(clip(line, share - used - 1))
+                    kept.append(clip_middle(line, share - used - 1))
                 kept.append("…")
                 break
             kept.append(line)
             used += len(line) + 1
         out.append("\n".join([sec.heading, *kept]).rstrip())
-    return clip("\n".join(out), limit)
+    return clip_middle("\n".join(out), limit)
 
 
 def _norm(text: str) -> str:

@@ -1,4 +1,4 @@
-"""The session transcript as compact text for the model: rendering levels, chunks, and `clip`."""
+"""The session transcript as compact text for the model: rendering levels and chunks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.text import clip_middle
 from chalicelib.transcripts.model import Message
 
 
@@ -63,15 +64,15 @@ def _render_message(m: Message, lv: _Level) -> str:
         label, limit = "TOOL", lv.result
     text = _tidy(m.text)
     if text and limit > 0:
-        lines.append(f"{label}: {clip(text, limit)}")
+        lines.append(f"{label}: {clip_middle(text, limit)}")
     for call in m.tool_calls:
-        lines.append(clip(f"  -> {call.name} {_render_args(call.input, lv.arg)}".rstrip(), lv.call_line))
+        lines.append(clip_middle(f"  -> {call.name} {_render_args(call.input, lv.arg)}".rstrip(), lv.call_line))
     for r in m.tool_results:
         name = f" {r.name}" if r.name else ""
         if r.is_error:
-            lines.append(f"  <- ERROR{name}: {clip(_tidy(r.text), lv.error, tail_weight=0.7)}")
+            lines.append(f"  <- ERROR{name}: {clip_middle(_tidy(r.text), lv.error, tail_weight=0.7)}")
         elif lv.result > 0 and r.text.strip():
-            lines.append(f"  <- {name.strip() or 'result'}: {clip(_one_line(r.text), lv.result)}")
+            lines.append(f"  <- {name.strip() or 'result'}: {clip_middle(_one_line(r.text), lv.result)}")
     return "\n".join(lines)
 
 
@@ -81,7 +82,7 @@ def _render_args(args: dict[str, Any], limit: int) -> str:
     for k in keys:
         v = args[k]
         text = v if isinstance(v, str) else repr(v)
-        parts.append(f"{k}={clip(_one_line(text), limit)}")
+        parts.append(f"{k}={clip_middle(_one_line(text), limit)}")
     return " ".join(parts)
 
 
@@ -92,20 +93,6 @@ def _tidy(text: str) -> str:
 
 def _one_line(text: str) -> str:
     return " ⏎ ".join(line.strip() for line in (text or "").strip().splitlines() if line.strip())
-
-
-def clip(text: str, limit: int, *, tail_weight: float = 0.3) -> str:
-    """`text` cut to at most `limit` chars, keeping head and tail around a marker."""
-    if len(text) <= limit:
-        return text
-    if limit <= 40:
-        return text[: max(0, limit)]
-    marker = f" …[{len(text) - limit} chars cut]… "
-    keep = max(0, limit - len(marker) - 8)
-    tail = int(keep * tail_weight)
-    head = keep - tail
-    out = text[:head] + marker + (text[-tail:] if tail else "")
-    return out[:limit]
 
 
 def render_blocks_within(messages: Sequence[Message], total: int) -> list[str]:

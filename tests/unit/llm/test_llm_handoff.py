@@ -19,7 +19,7 @@ from chalicelib.handoff.llm_writer._sections import (
     split_sections,
     trim_markdown,
 )
-from chalicelib.handoff.llm_writer._transcript import clip, render_transcript, split_chunks
+from chalicelib.handoff.llm_writer._transcript import render_transcript, split_chunks
 from chalicelib.llm import ChatClient, LLMSettings
 from chalicelib.transcripts.model import Message, ToolCall, ToolResult
 from tests.support.clock import FakeClock
@@ -483,10 +483,7 @@ def test_trim_markdown_keeps_every_heading_within_the_limit() -> None:
     assert trim_markdown(RULES_MD, 10_000) == RULES_MD
 
 
-def test_clip_and_clean_answer() -> None:
-    assert clip("abc", 10) == "abc"
-    cut = clip("x" * 500 + "END", 100, tail_weight=0.5)
-    assert len(cut) <= 100 and cut.endswith("END") and "chars cut" in cut
+def test_clean_answer_starts_at_the_first_section() -> None:  # the writer's clip is chalicelib.text.clip_middle
     assert clean_answer("Intro\n# Title\n## A\ntext\n## B\n") == "## A\ntext\n## B"
     assert clean_answer("no headings at all") == "no headings at all"
 
