@@ -8,17 +8,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import HANDOFF_BUDGET_CHARS
+from chalicelib.llm import errors
 from chalicelib.llm.client import ChatClient
-from chalicelib.llm.errors import (
-    LLMAuthError,
-    LLMBadResponse,
-    LLMError,
-    LLMNotConfigured,
-    LLMRateLimited,
-    LLMRequestRejected,
-    LLMTimeout,
-    LLMUnavailable,
-)
 from chalicelib.logs import event, get_logger
 from chalicelib.text import clip_middle
 from chalicelib.transcripts.model import Message
@@ -115,7 +106,7 @@ def generate_llm_handoff(
     answer = ""
     try:
         if not client.configured:
-            raise LLMNotConfigured("no API key (set MSO_LLM_API_KEY or HF_TOKEN, or MSO_LLM_API_KEY_SSM)")
+            raise errors.LLMNotConfigured("no API key (set MSO_LLM_API_KEY or HF_TOKEN, or MSO_LLM_API_KEY_SSM)")
         answer = _ask_for_handoff(run, rules_md=rules_md, facts=facts, messages=messages,
                                   project=project, session=session, budget_chars=budget_chars)
         body = clean_answer(answer)
@@ -123,7 +114,7 @@ def generate_llm_handoff(
         if problem:
             raise _Fallback(f"LLM answer failed the check: {problem}")
         markdown, restored = repair(body, rules_md=rules_md, facts=facts)
-    except LLMError as exc:
+    except errors.LLMError as exc:
         return finish(rules_md, METHOD_RULES, _reason_for(exc, client), [], len(answer))
     except _Fallback as exc:
         return finish(rules_md, METHOD_RULES, client.scrub(str(exc))[:300], [], len(answer))
@@ -138,18 +129,18 @@ def generate_llm_handoff(
     return finish(relabel(markdown, METHOD_LLM), METHOD_LLM, None, [], len(answer))
 
 
-_REASON_LABELS: tuple[tuple[type[LLMError], str], ...] = (
-    (LLMNotConfigured, "LLM not configured"),
-    (LLMAuthError, "LLM refused the API key"),
-    (LLMTimeout, "LLM timed out"),
-    (LLMRateLimited, "LLM rate limited"),
-    (LLMUnavailable, "LLM unavailable"),
-    (LLMBadResponse, "LLM gave a bad response"),
-    (LLMRequestRejected, "LLM rejected the request"),
+_REASON_LABELS: tuple[tuple[type[errors.LLMError], str], ...] = (
+    (errors.LLMNotConfigured, "LLM not configured"),
+    (errors.LLMAuthError, "LLM refused the API key"),
+    (errors.LLMTimeout, "LLM timed out"),
+    (errors.LLMRateLimited, "LLM rate limited"),
+    (errors.LLMUnavailable, "LLM unavailable"),
+    (errors.LLMBadResponse, "LLM gave a bad response"),
+    (errors.LLMRequestRejected, "LLM rejected the request"),
 )
 
 
-def _reason_for(exc: LLMError, client: ChatClient) -> str:
+def _reason_for(exc: errors.LLMError, client: ChatClient) -> str:
     label = next((text for cls, text in _REASON_LABELS if isinstance(exc, cls)), "LLM failed")
     return client.scrub(f"{label}: {exc}")[:300]
 
