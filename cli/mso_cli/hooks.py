@@ -100,8 +100,6 @@ def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | Non
     source = str(payload.get("source") or "startup")
     spec, _ = project_spec(None, cwd, cfg)
     limit = CONTEXT_LIMIT.get(agent, 8_000)
-    if pending():
-        spawn_flush()  # deliver what an earlier session (or a down server) left behind
     try:
         # the budget counts from the process start, less what answering from the cache needs
         deadline = STARTED + cfg.hook_timeout_s - 0.15
@@ -118,6 +116,8 @@ def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | Non
             state.forget_project(api, spec)
             proj = state.project_id(api, spec)
             s = api.post(f"/api/projects/{proj['id']}/sessions", body)
+        if pending():
+            spawn_flush()  # the server answers: deliver what an earlier session (or a down server) left
         start = s.get("starting_handoff") or {}
         markdown, from_session = start.get("markdown"), start.get("from_session")
         if not markdown and start.get("status") == "pending" and from_session:

@@ -204,3 +204,19 @@ def test_commands_login_push_sync_handoff_doctor(home, server, tenant):
     assert doc.returncode == 0, doc.stdout
     settings = json.loads((home.home / ".claude" / "settings.json").read_text())
     assert settings["hooks"]["SessionStart"][0]["hooks"][0]["command"].endswith("mso hook claude session-start")
+
+
+def test_the_next_hook_delivers_what_the_spool_kept(home, server, tenant):
+    a, b = CLAUDE_IDS
+    home.claude_transcript(a)
+    home.claude_transcript(b)
+    server.stop()
+    home.hook("claude", "session-end", "claude-session-end", a)
+    home.wait_log("job_kept", a)
+    assert len(home.spool()) == 1 and _sessions(tenant) == []
+    server.start()
+    home.hook("claude", "session-start", "claude-session-start", b)  # the server answers: it flushes
+    home.wait_log("job_delivered", a)
+    assert home.spool() == []
+    got = {s["external_id"]: s for s in _sessions(tenant)}
+    assert got[a]["status"] == "completed" and got[b]["status"] == "in_progress" and len(got) == 2
