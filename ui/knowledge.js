@@ -1,9 +1,10 @@
 // Knowledge base: search across projects, copy an item (counts a use), and a project's card with "Add".
 import { api, paths, requestSchema } from "./api.js";
 import {
-  busy, button, clear, copyText, dateTime, emptyState, errorState, formDialog, h, input, loading, plural, relTime,
-  select, textarea, toast,
+  busy, button, clear, confirmModal, copyText, dateTime, emptyState, errorState, formDialog, h, input, loading, plural,
+  relTime, select, toast,
 } from "./dom.js";
+import { renderMarkdown } from "./markdown.js";
 import { pageHead } from "./projects.js";
 
 const PAGE = 20;
@@ -30,9 +31,9 @@ let itemSeq = 0;
 
 /**
  * An item as a card: title, kind, project, tags, uses, source session, the body as text (folded), Copy.
- * opts: {names: Map (project names; null = inside that project), level: heading tag}
+ * opts: {names: Map (project names; null = inside that project), level: heading tag, onChange: after an edit or delete}
  */
-export function knowledgeItem(item, { names = null, level = "h2" } = {}) {
+export function knowledgeItem(item, { names = null, level = "h2", onChange = null } = {}) {
   const pid = encodeURIComponent(item.project_id);
   const bodyId = `kb-body-${++itemSeq}`;
   const uses = h("span", { class: "kb-uses" }, plural(item.uses || 0, "use"));
@@ -43,7 +44,10 @@ export function knowledgeItem(item, { names = null, level = "h2" } = {}) {
       : null,
     uses,
     item.created_at ? h("span", { title: dateTime(item.created_at) }, relTime(item.created_at)) : null);
-  const body = h("p", { class: "kb-body clamped", id: bodyId }, item.body);
+  const body = renderMarkdown(item.body || ""); // sanitized; raw HTML in it is shown as text
+  body.classList.add("kb-body", "clamped");
+  body.id = bodyId;
+  if (!item.body) body.hidden = true; // a one-line lesson: its title says it all
   const more = button("Show more", { small: true, variant: "ghost", class: "kb-more" });
   more.hidden = true;
   more.setAttribute("aria-controls", bodyId);
@@ -55,7 +59,7 @@ export function knowledgeItem(item, { names = null, level = "h2" } = {}) {
   });
   const copy = button("Copy", { small: true, icon: "copy", label: `Copy “${item.title}”`, title: "Copy the text (counts a use)" });
   copy.addEventListener("click", () => busy(copy, async () => {
-    const ok = await copyText(item.body);
+    const ok = await copyText(item.body ? `${item.title}\n\n${item.body}` : item.title);
     if (!ok) {
       toast("Copy failed: select the text instead", "error");
       return;
@@ -69,6 +73,21 @@ export function knowledgeItem(item, { names = null, level = "h2" } = {}) {
       toast(`Copied, but the use was not counted: ${e.message}`, "error");
     }
   }));
+  const edit = button("Edit", { small: true, variant: "ghost", icon: "edit", iconOnly: true, label: `Edit “${item.title}”`, onclick: async () => {
+    const saved = await knowledgeModal({ id: item.project_id, name: names ? names.get(item.project_id) || item.project_id : "" }, item);
+    if (saved && onChange) onChange();
+  } });
+  const del = button("Delete", { small: true, variant: "ghost", icon: "trash", iconOnly: true, class: "danger", label: `Delete “${item.title}”`, onclick: async () => {
+    if (!await confirmModal({ title: "Delete this item?", message: `“${item.title}” leaves the knowledge base.`, confirmLabel: "Delete", danger: true })) return;
+    try {
+      await api("DELETE", `${paths.knowledge(item.project_id)}/${encodeURIComponent(item.id)}`);
+      toast("Deleted", "success");
+      if (onChange) onChange();
+      else el.remove();
+    } catch (e) {
+      toast(e.message, "error");
+    }
+  } });
   const tags = (item.tags || []).length
     ? h("ul", { class: "chips kb-tags", "aria-label": "Tags" }, item.tags.map((t) => h("li", { class: "chip" }, t)))
     : null;
@@ -78,7 +97,7 @@ export function knowledgeItem(item, { names = null, level = "h2" } = {}) {
       h(level, { class: "kb-title" }, item.title),
       h("span", { class: `badge plain kb-kind kb-${kind.replace(/[^a-z]/g, "")}` }, KIND_LABEL[kind] || kind)),
     meta, body,
-    h("div", { class: "kb-foot" }, tags, h("div", { class: "kb-actions" }, more, copy)));
+    h("div", { class: "kb-foot" }, tags, h("div", { class: "kb-actions" }, more, edit, del, copy)));
   // Offer "Show more" only when the text is cut (measured once it is laid out).
   requestAnimationFrame(() => {
     if (body.isConnected && body.scrollHeight > body.clientHeight + 2) more.hidden = false;
@@ -87,21 +106,33 @@ export function knowledgeItem(item, { names = null, level = "h2" } = {}) {
 }
 
 // ---------------------------------------------------------------- add (modal)
-/** Modal: add a knowledge item to a project. Resolves to the created item, or null. */
-export function knowledgeModal(project) {
+/** Modal: add a knowledge item to a project, or edit `item`. Resolves to the saved item, or null. */
+export function knowledgeModal(project, item = null) {
   return formDialog({
-    title: `Add knowledge · ${project.name}`,
-    schema: requestSchema("/api/projects/{project_id}/knowledge", "post"),
+    title: item ? "Edit knowledge" : `Add knowledge · ${project.name}`,
+    schema: item ? requestSchema("/api/projects/{project_id}/knowledge/{item_id}", "patch")
+      : requestSchema("/api/projects/{project_id}/knowledge", "post"),
     fields: {
-      title: { label: "Title", placeholder: "e.g. Retry webhooks with an idempotency key" },
-      kind: { label: "Kind", kind: "select", options: KINDS.map(([value, label]) => ({ value, label })) },
-      tags: { label: "Tags", kind: "tags", optional: true, placeholder: "e.g. billing, webhooks", hint: "Comma-separated." },
-      body: { label: "Text", kind: "textarea", rows: 6, placeholder: "What to do, and why it works" },
+      title: { label: "Title", required: true, value: item && item.title, placeholder: "e.g. Retry webhooks with an idempotency key" },
+      kind: { label: "Kind", kind: "select", value: item ? item.kind : undefined, options: KINDS.map(([value, label]) => ({ value, label })) },
+      tags: { label: "Tags", kind: "tags", optional: true, value: item && item.tags, placeholder: "e.g. billing, webhooks", hint: "Comma-separated." },
+      body: { label: "Text", kind: "textarea", rows: 6, required: !item, value: item && item.body, placeholder: "What to do, and why it works (Markdown)" },
     },
     layout: (f) => [f.title, h("div", { class: "form-row" }, f.kind, f.tags), f.body],
-    submitLabel: "Add to knowledge",
-    busyLabel: "Adding…",
+    submitLabel: item ? "Save changes" : "Add to knowledge",
+    busyLabel: item ? "Saving…" : "Adding…",
     submit: async (v) => {
+      if (item) {
+        const changes = {};
+        if (v.title !== item.title) changes.title = v.title;
+        if (v.kind !== item.kind) changes.kind = v.kind;
+        if (v.body !== (item.body || "")) changes.body = v.body;
+        if (JSON.stringify(v.tags) !== JSON.stringify(item.tags || [])) changes.tags = v.tags;
+        if (!Object.keys(changes).length) return item;
+        const saved = await api("PATCH", `${paths.knowledge(item.project_id)}/${encodeURIComponent(item.id)}`, { body: changes });
+        toast("Saved", "success");
+        return saved;
+      }
       const payload = { title: v.title, body: v.body, kind: v.kind };
       if (v.tags.length) payload.tags = v.tags;
       const created = await api("POST", paths.knowledge(project.id), { body: payload });
@@ -132,7 +163,7 @@ export function knowledgeCard(project) {
       if (!card.isConnected) return;
       const items = (page && page.items) || [];
       clear(list);
-      for (const it of items) list.append(knowledgeItem(it, { level: "h3" }));
+      for (const it of items) list.append(knowledgeItem(it, { level: "h3", onChange: load }));
       clear(body).append(items.length ? list
         : h("p", { class: "muted" }, "Patterns, solutions and lessons worth reusing. Session learnings are added when their handoff is made; add your own with “Add”."));
     } catch (e) {
@@ -155,14 +186,16 @@ export async function renderKnowledge(main, _params, ctx) {
   ctx.setTitle("Knowledge");
   const search = input({ type: "search", maxlength: 200, placeholder: "Search titles, text and tags", "aria-label": "Search knowledge", id: "kb-search", value: readQuery() });
   const go = button("Search", { type: "submit" });
-  const form = h("form", { class: "kb-search", role: "search", novalidate: true }, search, go);
+  const projectSel = select([{ value: "", label: "All projects" }], { "aria-label": "Project", id: "kb-project" });
+  const kindSel = select([{ value: "", label: "All kinds" }, ...KINDS.map(([value, label]) => ({ value, label }))], { "aria-label": "Kind", id: "kb-kind" });
+  const form = h("form", { class: "kb-search", role: "search", novalidate: true }, search, projectSel, kindSel, go);
   const status = h("p", { class: "muted small kb-status", role: "status" });
   const list = h("div", { class: "kb-list", id: "knowledge-list" });
   const more = h("div", { class: "load-more" });
   const results = h("div", { class: "kb-results" });
 
   clear(main);
-  main.append(pageHead("Knowledge", "Patterns, solutions and lessons from all your projects, newest first."), form, status, results);
+  main.append(pageHead("Knowledge", "Patterns, solutions and lessons from all your projects: newest first, or the best matches first when you search."), form, status, results);
 
   let names = null; // loaded once per visit (with the first page)
   let seq = 0;
@@ -174,10 +207,10 @@ export async function renderKnowledge(main, _params, ctx) {
     // A filtered page may come back short, even empty, with a cursor: follow a few to fill the first screen.
     let got = 0;
     for (let i = 0; i < 5; i++) {
-      const page = await api("GET", paths.knowledgeSearch(), { query: { q, limit: PAGE, cursor } });
+      const page = await api("GET", paths.knowledgeSearch(), { query: { q, limit: PAGE, cursor, project: projectSel.value || undefined, kind: kindSel.value || undefined } });
       if (my !== seq || !ctx.isCurrent()) return;
       const items = (page && page.items) || [];
-      for (const it of items) list.append(knowledgeItem(it, { names }));
+      for (const it of items) list.append(knowledgeItem(it, { names, onChange: () => { current = null; run(search.value.trim()); } }));
       got += items.length;
       count += items.length;
       cursor = (page && page.next_cursor) || null;
@@ -199,8 +232,9 @@ export async function renderKnowledge(main, _params, ctx) {
   };
 
   const run = async (q) => {
-    if (q === current) return;
-    current = q;
+    const key = `${q}|${projectSel.value}|${kindSel.value}`;
+    if (key === current) return;
+    current = key;
     const my = ++seq;
     cursor = null;
     count = 0;
@@ -210,7 +244,10 @@ export async function renderKnowledge(main, _params, ctx) {
     clear(results).append(loading(q ? "Searching…" : "Loading knowledge…"));
     history.replaceState(null, "", `#/knowledge${q ? `?q=${encodeURIComponent(q)}` : ""}`);
     try {
-      if (!names) names = await projectNames().catch(() => new Map());
+      if (!names) {
+        names = await projectNames().catch(() => new Map());
+        for (const [id, name] of names) projectSel.append(h("option", { value: id }, name));
+      }
       if (my !== seq || !ctx.isCurrent()) return;
       clear(results).append(list, more);
       await loadPage(my, q);
@@ -228,6 +265,8 @@ export async function renderKnowledge(main, _params, ctx) {
     clearTimeout(timer);
     timer = setTimeout(() => run(search.value.trim()), SEARCH_DELAY);
   });
+  projectSel.addEventListener("change", () => run(search.value.trim()));
+  kindSel.addEventListener("change", () => run(search.value.trim()));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     clearTimeout(timer);

@@ -2,7 +2,7 @@
 import { api, paths, requestSchema } from "./api.js";
 import {
   busy, button, clear, confirmModal, emptyState, errorState, formDialog, h, icon, loading, meter, num, plural,
-  relTime, textarea, toast,
+  relTime, toast,
 } from "./dom.js";
 
 const PAGE = 24;

@@ -29,12 +29,29 @@ def list_items(ctx: Ctx, project_id: str) -> dict[str, Any]:
     return knowledge.list_project(ctx.tenant, project_id, limit=limit, cursor=cursor)
 
 
-@endpoint(bp, "/api/knowledge", "GET", summary="Search knowledge across projects (newest first)", tag="knowledge",
-          query={"q": schemas.q_text(200, "substring to look for (case-insensitive)"), **schemas.PAGE},
+@endpoint(bp, "/api/knowledge", "GET", summary="Knowledge across projects: newest first, or ranked by relevance "
+          "with q", tag="knowledge",
+          query={"q": schemas.q_text(200, "words to look for in titles, tags and bodies (all must match)"),
+                 "project": schemas.q_text(64, "only this project's items"),
+                 "kind": schemas.Query("only this kind", {"type": "string", "enum": ["pattern", "solution", "lesson"]}),
+                 **schemas.PAGE},
           response=R.page(R.KNOWLEDGE))
 def search(ctx: Ctx) -> dict[str, Any]:
     limit, cursor = ctx.page_args()
-    return knowledge.search(ctx.tenant, q=ctx.args["q"], limit=limit, cursor=cursor)
+    return knowledge.search(ctx.tenant, q=ctx.args["q"], limit=limit, cursor=cursor,
+                            project_id=ctx.args["project"] or None, kind=ctx.args["kind"] or None)
+
+
+@endpoint(bp, "/api/projects/{project_id}/knowledge/{item_id}", "PATCH", summary="Edit a knowledge item",
+          tag="knowledge", body=schemas.KNOWLEDGE_PATCH, response=R.KNOWLEDGE)
+def patch_item(ctx: Ctx, project_id: str, item_id: str) -> dict[str, Any]:
+    return knowledge.update(ctx.tenant, project_id, item_id, ctx.json(schemas.KNOWLEDGE_PATCH))
+
+
+@endpoint(bp, "/api/projects/{project_id}/knowledge/{item_id}", "DELETE", summary="Delete a knowledge item",
+          tag="knowledge", response=R.obj(("deleted", "id"), deleted=R.BOOL, id=R.S))
+def delete_item(ctx: Ctx, project_id: str, item_id: str) -> dict[str, Any]:
+    return knowledge.delete(ctx.tenant, project_id, item_id)
 
 
 @endpoint(bp, "/api/projects/{project_id}/knowledge/{item_id}/use", "POST", summary="Count one use of an item",

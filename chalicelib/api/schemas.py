@@ -177,6 +177,13 @@ KNOWLEDGE_CREATE = {
     },
 }
 
+KNOWLEDGE_PATCH = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {k: v for k, v in KNOWLEDGE_CREATE["properties"].items()},
+}
+
 
 
 # -- query parameters ------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.errors import NotFound
 from chalicelib.storage import keys
-from chalicelib.storage.common import Tx, decode_cursor, now_iso, page, run_transaction
+from chalicelib.storage.common import Tx, decode_cursor, encode_cursor, now_iso, run_transaction
 from chalicelib.storage.models import KnowledgeItem, ProjectItem
 
 
-def put_item(tenant: str, project_id: str, item_id: str, *, kind: str, title: str, body: str,
+def put_item(tenant: str, project_id: str, item_id: str, *, kind: str, title: str, body: str | None,
              tags: list[str], source_session: int | None) -> tuple[KnowledgeItem, bool]:
     """Create the item unless it exists (ids from session learnings are content hashes: retries
     and duplicate jobs add nothing). Returns (item, created)."""
@@ -20,7 +20,7 @@ def put_item(tenant: str, project_id: str, item_id: str, *, kind: str, title: st
     item = KnowledgeItem(keys.project_pk(tenant, project_id), keys.know_sk(item_id), id=item_id,
                          project_id=project_id, kind=kind, title=title, body=body, tags=tags or [],
                          source_session=source_session, created_at=ts,
-                         search=" ".join([title, body, *tags]).lower(),
+                         search=" ".join([title, body or "", *tags]).lower(),
                          GSI1PK=keys.tenant_knowledge_gsi1pk(tenant), GSI1SK=f"{ts}#{item_id}")
 
     def build(tx: Tx) -> None:
@@ -52,22 +52,79 @@ def get_item(tenant: str, project_id: str, item_id: str) -> KnowledgeItem:
         raise NotFound(f"knowledge item {item_id!r} not found", code="knowledge_not_found") from None
 
 
-def list_project(tenant: str, project_id: str, *, limit: int, cursor: str | None,
-                 ) -> tuple[list[KnowledgeItem], str | None]:
+def project_items(tenant: str, project_id: str) -> list[KnowledgeItem]:
+    """Every item of a project, newest first (one Query per MB; ids of learnings are content
+    hashes, so the key order is not time order: the sort is on created_at)."""
     pk = keys.project_pk(tenant, project_id)
-    start = decode_cursor(cursor, expect={"PK": pk})
-    return page(KnowledgeItem.query(pk, KnowledgeItem.SK.startswith(keys.KNOW_PREFIX), limit=limit,
-                                    page_size=limit, last_evaluated_key=start))
+    items = list(KnowledgeItem.query(pk, KnowledgeItem.SK.startswith(keys.KNOW_PREFIX)))
+    return sorted(items, key=lambda k: (k.created_at or "", k.id), reverse=True)
 
 
-def search_tenant(tenant: str, *, q: str | None, limit: int, cursor: str | None,
-                  ) -> tuple[list[KnowledgeItem], str | None]:
-    """Newest first across projects; `q` filters by substring (a filter: a page may come back short)."""
+def _filters(project_id: str | None, kind: str | None) -> Any:
+    cond: Any = None
+    for c in ((KnowledgeItem.project_id == project_id) if project_id else None,
+              (KnowledgeItem.kind == kind) if kind else None):
+        if c is not None:
+            cond = c if cond is None else cond & c
+    return cond
+
+
+def list_tenant(tenant: str, *, project_id: str | None, kind: str | None, limit: int, cursor: str | None,
+                ) -> tuple[list[KnowledgeItem], str | None]:
+    """Newest first across projects (GSI1), optionally of one project or kind. Filters are read
+    past until the page is full, so a page never comes back short while more match."""
     gpk = keys.tenant_knowledge_gsi1pk(tenant)
     start = decode_cursor(cursor, expect={"GSI1PK": gpk})
-    cond: Any = KnowledgeItem.search.contains(q.lower()) if q else None
-    return page(KnowledgeItem.gsi1.query(gpk, scan_index_forward=False, limit=limit, page_size=limit,
-                                         last_evaluated_key=start, filter_condition=cond))
+    out: list[KnowledgeItem] = []
+    for it in KnowledgeItem.gsi1.query(gpk, scan_index_forward=False, page_size=limit, last_evaluated_key=start,
+                                       filter_condition=_filters(project_id, kind)):
+        out.append(it)
+        if len(out) == limit:  # resume after this item
+            return out, encode_cursor({"PK": it.PK, "SK": it.SK, "GSI1PK": it.GSI1PK, "GSI1SK": it.GSI1SK})
+    return out, None
+
+
+def all_tenant(tenant: str, *, project_id: str | None, kind: str | None) -> list[KnowledgeItem]:
+    """Every item of the tenant (filtered), newest first: what relevance ranking reads."""
+    return list(KnowledgeItem.gsi1.query(keys.tenant_knowledge_gsi1pk(tenant), scan_index_forward=False,
+                                         filter_condition=_filters(project_id, kind)))
+
+
+def update_item(tenant: str, project_id: str, item_id: str, changes: dict[str, Any]) -> KnowledgeItem:
+    """Change title, body, kind or tags (the search text follows); 404 if the item is gone."""
+    cur = get_item(tenant, project_id, item_id)
+    title, body = changes.get("title", cur.title), changes.get("body", cur.body or "")
+    tags = changes.get("tags", list(cur.tags or []))
+    actions = [KnowledgeItem.search.set(" ".join([title, body, *tags]).lower()),
+               KnowledgeItem.updated_at.set(now_iso())]
+    for name in ("title", "kind", "tags"):
+        if name in changes:
+            actions.append(getattr(KnowledgeItem, name).set(changes[name]))
+    if "body" in changes:
+        actions.append(KnowledgeItem.body.set(changes["body"]) if changes["body"] else KnowledgeItem.body.remove())
+    try:
+        cur.update(actions=actions, condition=KnowledgeItem.PK.exists())
+    except UpdateError as e:
+        if e.cause_response_code == "ConditionalCheckFailedException":
+            raise NotFound(f"knowledge item {item_id!r} not found", code="knowledge_not_found") from None
+        raise
+    return cur
+
+
+def delete_item(tenant: str, project_id: str, item_id: str) -> None:
+    """Delete the item and count it off the project, in one transaction (deleting twice is a 404)."""
+
+    def build(tx: Tx) -> None:
+        tx.delete("item", KnowledgeItem(keys.project_pk(tenant, project_id), keys.know_sk(item_id)),
+                  condition=KnowledgeItem.PK.exists())
+        tx.update("project", ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id)),
+                  actions=[ProjectItem.knowledge_count.add(-1)], condition=ProjectItem.SK.exists())
+
+    def on_cancel(failed: frozenset[str]) -> None:
+        if failed:
+            raise NotFound(f"knowledge item {item_id!r} not found", code="knowledge_not_found")
+
+    run_transaction(build, on_cancel=on_cancel)
 
 
 def count_use(tenant: str, project_id: str, item_id: str) -> KnowledgeItem:

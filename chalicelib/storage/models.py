@@ -285,11 +285,12 @@ class KnowledgeItem(BaseItem):
     project_id = UnicodeAttribute()
     kind = UnicodeAttribute()  # pattern | solution | lesson
     title = UnicodeAttribute()
-    body = UnicodeAttribute()
+    body = UnicodeAttribute(null=True)  # None when the title says it all (a one-line learning)
     tags = ListAttribute(of=UnicodeAttribute, null=True)
     source_session = NumberAttribute(null=True)
     uses = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
     pinned = BooleanAttribute(default=False)
     search = UnicodeAttribute(null=True)  # lowercased title, body and tags, for contains() filters
 

@@ -235,3 +235,34 @@ def test_compare_two_sessions_side_by_side(page: Any, server: Server, api: ApiCl
     right.get_by_text("src/two.py").wait_for()
     assert right.locator(".compare-part", has_text="Open items closed").get_by_text("Move to Postgres").count() == 1
     assert right.get_by_text("Postgres 16 in docker").count() == 1
+
+
+def test_knowledge_markdown_edit_delete_and_filters(page: Any, server: Server, api: ApiClient) -> None:
+    tag = _uid()
+    pid = make_project(api, name=f"KB {tag}")["id"]
+    other = make_project(api, name=f"KB other {tag}")["id"]
+    item = api.post(f"/api/projects/{pid}/knowledge", {"title": f"Use **bold** {tag}", "kind": "pattern",
+                                                      "body": f"Run `make test` first {tag}\n\n- one\n- two"})
+    api.post(f"/api/projects/{other}/knowledge", {"title": f"Other {tag}", "kind": "lesson", "body": "x"})
+    sign_in(page, server, f"#/knowledge?q={tag}")
+    row = page.locator(f'article[data-item-id="{item["id"]}"]')
+    row.locator("code").get_by_text("make test").wait_for()  # Markdown rendered
+    assert row.locator("li").count() == 2
+    page.locator("#kb-project").select_option(other)
+    page.locator("#knowledge-list").get_by_role("heading", name=f"Other {tag}").wait_for()
+    assert row.count() == 0
+    page.locator("#kb-project").select_option("")
+    page.locator("#kb-kind").select_option("pattern")
+    row.wait_for()
+    assert page.locator("#knowledge-list").get_by_role("heading", name=f"Other {tag}").count() == 0
+    row.get_by_role("button", name=re.compile("^Edit")).click()
+    dialog = page.get_by_role("dialog", name="Edit knowledge")
+    dialog.get_by_label("Title").fill(f"Renamed {tag}")
+    dialog.get_by_role("button", name="Save changes").click()
+    dialog.wait_for(state="detached")
+    row.get_by_text(f"Renamed {tag}").wait_for()
+    assert api.get(f"/api/projects/{pid}/knowledge")["items"][0]["title"] == f"Renamed {tag}"
+    row.get_by_role("button", name=re.compile("^Delete")).click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(row).to_have_count(0)
+    assert api.get(f"/api/projects/{pid}/knowledge")["items"] == []
