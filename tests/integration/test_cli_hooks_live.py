@@ -73,9 +73,14 @@ def test_claude_loop_start_end_next_start_then_server_down_and_flush(home, serve
     assert (s1["number"], s1["external_id"], s1["agent"], s1["status"]) == (1, a, "claude", "in_progress")
     assert _sessions(tenant)[0]["project_id"]
 
+    # a compaction on the way: a snapshot of the transcript is uploaded, the session stays open
+    home.hook("claude", "pre-compact", "claude-pre-compact", a)
+    home.wait_log("job_delivered", a)
+    s1 = _sessions(tenant)[0]
+    assert s1["status"] == "in_progress" and s1["transcript"]["messages"] > 100
+
     # 2. it ends: the hook only spools; the detached uploader uploads, completes, a handoff is made
     home.hook("claude", "session-end", "claude-session-end", a)
-    home.wait_log("job_delivered", a)
     wait_for(lambda: _handoff_ready(tenant, 1))
     s1 = _sessions(tenant)[0]
     assert s1["status"] == "completed" and s1["transcript"]["format"] == "claude-code"

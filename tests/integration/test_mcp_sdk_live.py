@@ -156,3 +156,29 @@ def test_stateless_sdk_client(live):
     assert got["list_projects"]["projects"][0]["id"] == pid
     assert got["record_progress"]["is_error"] is False
     assert got["get_session"]["next_steps"] == ["stateless client works"]
+
+
+def test_sdk_client_against_make_dev_with_the_dev_token(tmp_path):
+    """As a user connects an agent: `make dev` running, its dev token, the SDK client."""
+    from devtools import ddb
+    from tests.integration.test_dev_server import _start, _stop
+
+    port, ddb_port = ddb.free_port(), ddb.free_port()
+    proc = _start(tmp_path, port, ddb_port)
+    try:
+        token = (tmp_path / "dev-token").read_text().strip()
+        requests.post(f"http://127.0.0.1:{port}/api/projects", json={"name": "dev-mcp"},
+                      headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+        async def calls() -> tuple:
+            async with _connect(f"http://127.0.0.1:{port}/mcp", token) as session:
+                await session.initialize()
+                tools = (await session.list_tools()).tools
+                projects = await session.call_tool("list_projects", {})
+                return tools, projects
+
+        tools, projects = _run(calls)
+    finally:
+        _stop(proc, ddb_port)
+    assert len(tools) == 7
+    assert [p["name"] for p in projects.structuredContent["projects"]] == ["dev-mcp"]
