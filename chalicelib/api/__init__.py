@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Chalice
 
 from chalicelib.config import settings
@@ -22,7 +24,27 @@ def register(app: Chalice) -> None:
 
     for mod in (meta, projects, sessions, accounts, transcripts, handoffs, knowledge, open_items, mcp):
         app.register_blueprint(mod.bp)
+    app.register_middleware(documented_errors, "http")
     if settings().serve_ui:
         from chalicelib.api import static
 
         app.register_blueprint(static.bp)
+
+
+_CHALICE_CODES = {"MethodNotAllowedError": "method_not_allowed", "UnsupportedMediaType": "unsupported_media_type",
+                  "BadRequest": "invalid_request", "NotFoundError": "not_found"}
+
+
+def documented_errors(event: Any, get_response: Any) -> Any:
+    """Chalice answers some errors itself (405 for a method the route lacks, 415 for a body type
+    it does not declare) as {"Code", "Message"}: give them the API's one error shape."""
+    resp = get_response(event)
+    body = getattr(resp, "body", None)
+    if resp.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        code = _CHALICE_CODES.get(body["Code"], "invalid_request")
+        message = str(body["Message"])
+        if code == "unsupported_media_type":
+            message += ": send application/json (see /api/openapi.json for what each route accepts)"
+        resp.body = {"error": {"code": code, "message": message}}
+        resp.headers = {**(resp.headers or {}), "Content-Type": "application/json"}
+    return resp

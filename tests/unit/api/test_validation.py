@@ -108,3 +108,12 @@ def test_tiny_and_fractional_amounts_are_stored_rounded(api):
     assert r.status_code == 201 and r.json_body["credit_budget"] == 0
     r = api.post("/api/accounts", {"name": "b", "provider": "p", "credit_budget": 12.3456789})
     assert r.json_body["credit_budget"] == 12.345679
+
+
+def test_chalice_own_405_and_415_have_the_documented_error_shape(api):
+    r = api.request("DELETE", "/api/health")
+    assert r.status_code == 405 and r.json_body["error"]["code"] == "method_not_allowed"
+    assert "DELETE" in r.json_body["error"]["message"] and r.headers.get("Allow")
+    r = api.request("POST", "/api/projects", raw=b"x", headers={"Content-Type": "image/png"})
+    assert r.status_code == 415 and r.json_body["error"]["code"] == "unsupported_media_type"
+    assert "application/json" in r.json_body["error"]["message"]
