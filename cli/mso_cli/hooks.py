@@ -125,8 +125,9 @@ def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | Non
         if markdown and len(markdown) > limit - 300:
             markdown = api.get(f"/api/projects/{proj['id']}/handoff/latest", text=True,
                                query={"format": "md", "max_chars": limit - 300})
-        state.cache_handoff(cfg.base_url, spec, {"markdown": markdown, "from_session": from_session,
-                                                 "project": proj["name"], "session": s["number"]})
+        if markdown:  # a handoff still being made keeps the cached one for offline starts
+            state.cache_handoff(cfg.base_url, spec, {"markdown": markdown, "from_session": from_session,
+                                                     "project": proj["name"], "session": s["number"]})
         state.log("session_start", agent=agent, external_id=sid, project=proj["id"], number=s["number"],
                   linked=not s.get("created", True), handoff_chars=len(markdown or ""))
         if not markdown and start.get("status") == "pending" and from_session:
