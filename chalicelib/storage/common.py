@@ -85,6 +85,14 @@ def page(results: Iterator[T]) -> tuple[list[T], str | None]:
     return items, encode_cursor(getattr(results, "last_evaluated_key", None))
 
 
+def error_code(err: Exception) -> str | None:
+    """The DynamoDB error code behind a pynamodb error (e.g. "ConditionalCheckFailedException"), or
+    None. Safe where `cause_response_code` is not: when the connection dropped, the cause's
+    `response` is None and that property raises AttributeError, hiding the outage."""
+    response = getattr(getattr(err, "cause", None), "response", None)
+    return (response.get("Error") or {}).get("Code") if isinstance(response, dict) else None
+
+
 def cancellation_codes(err: TransactWriteError) -> list[str | None]:
     reasons = getattr(err, "cancellation_reasons", None) or []
     return [getattr(r, "code", None) if r is not None else None for r in reasons]

@@ -8,7 +8,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.errors import NotFound
 from chalicelib.storage import keys
-from chalicelib.storage.common import decode_cursor, page
+from chalicelib.storage.common import decode_cursor, error_code, page
 from chalicelib.storage.models import BaseItem, FileChangeItem, SessionItem
 
 EXPLICIT = ("api", "numstat")  # sources a person or git stated: transcript-derived ones never replace them
@@ -76,7 +76,7 @@ def replace_session_files(tenant: str, project_id: str, number: int, changes: li
                                                 condition=SessionItem.PK.exists())
             return total
         except UpdateError as e:
-            if e.cause_response_code != "ConditionalCheckFailedException":
+            if error_code(e) != "ConditionalCheckFailedException":
                 raise
             rev = None  # read it again
     raise RuntimeError("the session kept changing while its file changes were replaced")

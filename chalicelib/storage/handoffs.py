@@ -13,7 +13,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.errors import NotFound
 from chalicelib.storage import keys
-from chalicelib.storage.common import Tx, decode_cursor, new_id, now_iso, page, run_transaction
+from chalicelib.storage.common import Tx, decode_cursor, error_code, new_id, now_iso, page, run_transaction
 from chalicelib.storage.models import HandoffItem, HandoffVersionItem, LLMStatusItem, ProjectItem, SessionItem
 from chalicelib.storage.sessions import session_ref
 
@@ -65,7 +65,7 @@ def request_handoff(tenant: str, project_id: str, number: int, *, mode: str,
             _mirror(tenant, project_id, number, item)
             return item
         except PutError as e:
-            if e.cause_response_code != "ConditionalCheckFailedException":
+            if error_code(e) != "ConditionalCheckFailedException":
                 raise
     raise RuntimeError("could not queue the handoff job: too much contention")
 
@@ -98,7 +98,7 @@ def claim(tenant: str, project_id: str, number: int, job_id: str) -> HandoffItem
                     condition=(HandoffItem.job_id == job_id)
                     & HandoffItem.status.is_in("pending", "running", "failed"))
     except UpdateError as e:
-        if e.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(e) == "ConditionalCheckFailedException":
             return None
         raise
     return item
@@ -176,7 +176,7 @@ def fail(tenant: str, project_id: str, number: int, job_id: str, reason: str) ->
                              HandoffItem.expires_at.set(timedelta(seconds=JOB_RECORD_TTL_S))],
                     condition=(HandoffItem.job_id == job_id) & HandoffItem.status.is_in("pending", "running"))
     except UpdateError as e:
-        if e.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(e) == "ConditionalCheckFailedException":
             return False
         raise
     _mirror(tenant, project_id, number, item, status="failed", method=None, finished_at=now_iso())

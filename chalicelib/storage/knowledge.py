@@ -8,7 +8,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.errors import NotFound
 from chalicelib.storage import keys
-from chalicelib.storage.common import Tx, decode_cursor, encode_cursor, now_iso, run_transaction
+from chalicelib.storage.common import Tx, decode_cursor, encode_cursor, error_code, now_iso, run_transaction
 from chalicelib.storage.models import KnowledgeItem, ProjectItem
 
 
@@ -105,7 +105,7 @@ def update_item(tenant: str, project_id: str, item_id: str, changes: dict[str, A
     try:
         cur.update(actions=actions, condition=KnowledgeItem.PK.exists())
     except UpdateError as e:
-        if e.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(e) == "ConditionalCheckFailedException":
             raise NotFound(f"knowledge item {item_id!r} not found", code="knowledge_not_found") from None
         raise
     return cur
@@ -132,7 +132,7 @@ def count_use(tenant: str, project_id: str, item_id: str) -> KnowledgeItem:
     try:
         item.update(actions=[KnowledgeItem.uses.add(1)], condition=KnowledgeItem.PK.exists())
     except UpdateError as e:
-        if e.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(e) == "ConditionalCheckFailedException":
             raise NotFound(f"knowledge item {item_id!r} not found", code="knowledge_not_found") from None
         raise
     return item

@@ -12,14 +12,14 @@ from typing import Any
 from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.storage import keys
-from chalicelib.storage.common import decode_cursor, encode_cursor, now_iso
+from chalicelib.storage.common import decode_cursor, encode_cursor, error_code, now_iso
 from chalicelib.storage.models import OpenItem
 
 STATUSES = ("open", "closed")
 
 
 def _conditional_failed(e: PutError | UpdateError) -> bool:
-    return e.cause_response_code == "ConditionalCheckFailedException"
+    return error_code(e) == "ConditionalCheckFailedException"
 
 
 def add_item(tenant: str, project_id: str, item_id: str, *, text: str, kind: str, session: int,

@@ -8,7 +8,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.storage import keys
-from chalicelib.storage.common import decode_cursor, new_id, now_iso, page
+from chalicelib.storage.common import decode_cursor, error_code, new_id, now_iso, page
 from chalicelib.storage.models import AccountItem, BaseItem, ProjectItem
 
 UPDATABLE = ("name", "description", "goal", "pins")
@@ -82,7 +82,7 @@ def update_project(tenant: str, project_id: str, changes: dict[str, Any]) -> Pro
     try:
         item.update(actions=actions, condition=ProjectItem.state == "active")  # ReturnValues=ALL_NEW
     except UpdateError as e:
-        if e.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(e) == "ConditionalCheckFailedException":
             raise _not_found(project_id) from None
         raise
     return item
@@ -98,7 +98,7 @@ def delete_project(tenant: str, project_id: str) -> int:
     try:
         head.update(actions=[ProjectItem.state.set("deleting")], condition=ProjectItem.SK.exists())
     except UpdateError as e:
-        if e.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(e) == "ConditionalCheckFailedException":
             raise _not_found(project_id) from None
         raise
     removed = 0

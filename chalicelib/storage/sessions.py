@@ -15,7 +15,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.logs import event, get_logger
 from chalicelib.storage import keys
-from chalicelib.storage.common import Tx, decode_cursor, now_iso, page, run_transaction
+from chalicelib.storage.common import Tx, decode_cursor, error_code, now_iso, page, run_transaction
 from chalicelib.storage.models import AccountItem, ExternalIdItem, HandoffItem, ProjectItem, SessionItem
 from chalicelib.storage.projects import get_project
 
@@ -129,10 +129,10 @@ def _reserve_number(tenant: str, project_id: str, summed: dict[str, Any]) -> Pro
             head.update(actions=actions, condition=ProjectItem.state == "active")
             return head
         except UpdateError as e:
-            if e.cause_response_code == "ConditionalCheckFailedException":
+            if error_code(e) == "ConditionalCheckFailedException":
                 raise _not_found(project_id) from None
             # a session change's transaction holds the project item this instant: nothing was applied
-            if e.cause_response_code != "TransactionConflictException" or attempt == RESERVE_ATTEMPTS - 1:
+            if error_code(e) != "TransactionConflictException" or attempt == RESERVE_ATTEMPTS - 1:
                 raise
         time.sleep(delay * (1 + random.random()))
         delay = min(delay * 2, 0.2)
@@ -157,7 +157,7 @@ def _release_number(tenant: str, project_id: str, n: int, summed: dict[str, Any]
                         condition=ProjectItem.session_count == n)
             return
         except UpdateError as e:
-            if e.cause_response_code != "ConditionalCheckFailedException":
+            if error_code(e) != "ConditionalCheckFailedException":
                 raise
         ts = now_iso()
         placeholder = SessionItem(
@@ -187,7 +187,7 @@ def _claim_external_id(tenant: str, project_id: str, external_id: str, agent: st
                            claim=token, created_at=now_iso()).save(condition=ExternalIdItem.PK.does_not_exist())
             return token, None
         except PutError as e:
-            if e.cause_response_code != "ConditionalCheckFailedException":
+            if error_code(e) != "ConditionalCheckFailedException":
                 raise
         try:
             ext = ExternalIdItem.get(pk, sk, consistent_read=True)
@@ -203,7 +203,7 @@ def _claim_external_id(tenant: str, project_id: str, external_id: str, agent: st
                                               condition=ExternalIdItem.claim == ext.claim)
                 return token, None
             except UpdateError as e:
-                if e.cause_response_code != "ConditionalCheckFailedException":
+                if error_code(e) != "ConditionalCheckFailedException":
                     raise
                 continue
         if time.monotonic() > deadline:

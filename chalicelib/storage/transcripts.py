@@ -17,7 +17,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.storage import keys
-from chalicelib.storage.common import now_iso
+from chalicelib.storage.common import error_code, now_iso
 from chalicelib.storage.models import BaseItem, SessionItem, TranscriptChunkItem, TranscriptInfo
 from chalicelib.storage.sessions import session_ref
 
@@ -114,7 +114,7 @@ def claim_import(tenant: str, project_id: str, number: int, upload_id: str) -> N
                                                  | (SessionItem.importing_since < stale)),
             add_version_condition=False)
     except UpdateError as e:
-        if e.cause_response_code != "ConditionalCheckFailedException":
+        if error_code(e) != "ConditionalCheckFailedException":
             raise
         try:
             SessionItem.get(pk, sk, consistent_read=True, attributes_to_get=["PK"])
@@ -131,7 +131,7 @@ def release_import(tenant: str, project_id: str, number: int, upload_id: str) ->
             actions=[SessionItem.importing_upload.remove(), SessionItem.importing_since.remove()],
             condition=SessionItem.importing_upload == upload_id, add_version_condition=False)
     except UpdateError as e:
-        if e.cause_response_code != "ConditionalCheckFailedException":
+        if error_code(e) != "ConditionalCheckFailedException":
             raise
 
 
@@ -154,7 +154,7 @@ def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, A
                      SessionItem.updated_at.set(now_iso())],
             condition=SessionItem.importing_upload == info["upload_id"], add_version_condition=False)
     except UpdateError as e:
-        if e.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(e) == "ConditionalCheckFailedException":
             raise _busy(number) from None
         raise
     if old_upload and old_upload != info["upload_id"]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.storage import keys
-from chalicelib.storage.common import now_iso
+from chalicelib.storage.common import error_code, now_iso
 from chalicelib.storage.models import UploadItem
 
 SLOT_TTL = timedelta(days=2)
@@ -43,7 +43,7 @@ def claim_slot(upload_id: str) -> bool:
                     condition=UploadItem.status.is_in("waiting", "failed")
                     | ((UploadItem.status == "importing") & (UploadItem.claimed_at < stale)))
     except UpdateError as e:
-        if e.cause_response_code == "ConditionalCheckFailedException":
+        if error_code(e) == "ConditionalCheckFailedException":
             return False
         raise
     return True

@@ -115,3 +115,20 @@ def test_a_reservation_meeting_a_running_transaction_is_retried(pid, monkeypatch
     s, _ = store.create_session("acme", pid, {})
     assert int(s.number) == 1 and failures == [0]
     assert int(get_project("acme", pid).sessions_in_progress) == 1
+
+
+def test_a_dropped_connection_surfaces_as_the_outage_it_is(pid, monkeypatch):
+    """pynamodb's cause_response_code raises AttributeError when the connection dropped (its
+    cause has no response); the original error must reach the API, which answers 503."""
+    from botocore.exceptions import ConnectionClosedError
+    from pynamodb.exceptions import UpdateError
+
+    from chalicelib.storage.health import is_outage
+
+    def dropped(self, *a, **kw):
+        raise UpdateError("dropped", cause=ConnectionClosedError(endpoint_url="http://127.0.0.1:1"))
+
+    monkeypatch.setattr(ProjectItem, "update", dropped)
+    with pytest.raises(UpdateError) as e:
+        store.create_session("acme", pid, {})
+    assert is_outage(e.value)
