@@ -411,6 +411,8 @@ class _Builder:
             files = ", ".join(code(p) for p in since[:3])
             more = f" and {len(since) - 3} more" if len(since) > 3 else ""
             after = f" — then {len(since)} file{'s' if len(since) > 1 else ''} changed ({files}{more}): **not re-verified**"
+            if covered_by and covered_by not in [cs.check.command for cs in members]:
+                after += f" (earlier changes were seen by {code(covered_by)}, which passed)"
         else:
             after = " — nothing changed since"
         failing = any(cs.check.outcome == "fail" for cs in members)
