@@ -100,7 +100,7 @@ export function knowledgeItem(item, { names = null, level = "h2", onChange = nul
     h("div", { class: "kb-foot" }, tags, h("div", { class: "kb-actions" }, more, edit, del, copy)));
   // Offer "Show more" only when the text is cut (measured once it is laid out).
   requestAnimationFrame(() => {
-    if (body.isConnected && body.scrollHeight > body.clientHeight + 2) more.hidden = false;
+    if (body.isConnected && body.scrollHeight > body.clientHeight + 8) more.hidden = false; // margins are not text
   });
   return el;
 }

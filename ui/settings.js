@@ -117,6 +117,7 @@ export async function renderSettings(main, _params, ctx) {
           h("div", { class: "input-group" }, tokenInput, reveal)),
         status,
         h("div", { class: "toolbar section" }, save, clearBtn)),
+      llm,
       h("section", { class: "card", "aria-labelledby": "api-h" },
         h("h2", { id: "api-h" }, "API"),
         h("dl", { class: "kv" },
@@ -125,8 +126,7 @@ export async function renderSettings(main, _params, ctx) {
           h("dt", null, "Reference"), h("dd", null,
             h("a", { href: apiUrl("/api/openapi.json"), target: "_blank", rel: "noopener" }, "OpenAPI document (openapi.json)", " ", icon("external", 13)))),
         h("p", { class: "muted small section" }, "The base URL comes from the ", h("code", null, "mso-api-base"),
-          " meta tag of index.html (empty means this site's own origin); the deploy step sets it.")),
-      llm));
+          " meta tag of index.html (empty means this site's own origin); the deploy step sets it."))));
   if (token && !flash) verify();
   else if (!token) tokenInput.focus();
 }

@@ -39,8 +39,10 @@ def split_learning(text: str) -> tuple[str, str | None]:
     from chalicelib.handoff.textutil import clip
 
     text = text.strip()
+    if "\n" not in text and len(text) <= 120:  # short enough to be the title itself
+        return text, None
     first, _, rest = text.partition("\n")
-    m = re.search(r"(?<=[.!?:;])\s+", first)
+    m = re.search(r"(?<=[.!?])\s+", first)
     if m and m.start() >= 20:
         first, rest = first[:m.start()], (first[m.end():] + ("\n" + rest if rest else "")).strip()
     title = clip(first.strip(), 120)

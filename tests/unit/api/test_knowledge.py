@@ -49,11 +49,14 @@ def test_other_tenant_cannot_see_knowledge(api, other_api):
 def test_a_long_learning_is_a_short_title_and_the_rest_as_body(api):
     pid = api.post("/api/projects", {"name": "a"}).json_body["id"]
     text = ("Stripe retries webhooks for three days. Keep idempotency keys at least that long, "
-            "then expire them with a TTL.")
+            "then expire them with a TTL (a shorter window loses a retried event).")
     offer_learnings("acme", pid, 2, [text])
     [k] = api.get(f"/api/projects/{pid}/knowledge").json_body["items"]
     assert k["title"] == "Stripe retries webhooks for three days."
-    assert k["body"] == "Keep idempotency keys at least that long, then expire them with a TTL."
+    assert k["body"] == "Keep idempotency keys at least that long, then expire them with a TTL (a shorter window loses a retried event)."
+    offer_learnings("acme", pid, 2, ["Stripe retries for 3 days: keys must live that long"])
+    short = [x for x in api.get(f"/api/projects/{pid}/knowledge").json_body["items"] if x["id"] != k["id"]][0]
+    assert short["title"] == "Stripe retries for 3 days: keys must live that long" and short["body"] == ""
 
 
 def _add(api, pid, title, body, kind="lesson", tags=()):
