@@ -22,7 +22,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -44,23 +43,6 @@ def _mso() -> str:
     if not exe:
         raise SystemExit("the mso command is not installed: pip install -e ./cli")
     return exe
-
-
-class _Server:
-    def __init__(self, port: int) -> None:
-        self.port, self.srv = port, None
-
-    def start(self) -> None:
-        from devtools.local_gateway import local_server
-
-        self.srv = local_server(self.port)
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self.srv is not None:
-            self.srv.shutdown()
-            self.srv.server.server_close()
-            self.srv = None
 
 
 def _time(cmd: list[str], **kw: Any) -> tuple[float, subprocess.CompletedProcess]:
@@ -101,12 +83,13 @@ def run() -> str:
     from chalicelib.domain.tenants import issue_token
     from chalicelib.storage.models import configure
     from chalicelib.storage.table import ensure_table
+    from devtools.local_gateway import LocalServer
 
     config.reset()
     configure()
     ensure_table()
     tmp = Path(tempfile.mkdtemp(prefix="mso-cli-bench-"))
-    server = _Server(_free_port())
+    server = LocalServer(_free_port())
     try:
         token = issue_token("bench")
         home = tmp / "home"

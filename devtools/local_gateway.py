@@ -124,3 +124,25 @@ def local_server(port: int, host: str = "127.0.0.1") -> Any:
     if isinstance(app_module.app, local.CustomLocalChalice):
         return local.LocalDevServer(app_module.app, config, host, port)
     return local.create_local_server(app_module.app, config, host, port)
+
+
+class LocalServer:
+    """`local_server` in a daemon thread on a fixed port, which can be stopped and started again
+    (the CLI's tests and benchmark take the server away under a running client)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._srv: Any = None
+
+    def start(self) -> None:
+        import threading
+
+        self._srv = local_server(self.port)
+        threading.Thread(target=self._srv.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._srv is not None:
+            self._srv.shutdown()
+            self._srv.server.server_close()
+            self._srv = None

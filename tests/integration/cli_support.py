@@ -9,12 +9,11 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from devtools.local_gateway import local_server
+from devtools.local_gateway import LocalServer as Server  # noqa: F401 - the tests import it from here
 from tests.conftest import ROOT, TRANSCRIPTS
 
 HOOK_FIXTURES = ROOT / "tests" / "fixtures" / "hooks"
@@ -26,25 +25,6 @@ def mso_exe() -> str:
     if not exe:
         raise AssertionError("the mso command is not installed: `pip install -e ./cli` (make test does it)")
     return exe
-
-
-class Server:
-    """chalice local in a thread on a fixed port, which can be stopped and started again."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self._srv: Any = None
-
-    def start(self) -> None:
-        self._srv = local_server(self.port)
-        threading.Thread(target=self._srv.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self._srv is not None:
-            self._srv.shutdown()
-            self._srv.server.server_close()
-            self._srv = None
 
 
 class Home:
