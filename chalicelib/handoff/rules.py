@@ -535,12 +535,12 @@ class _Builder:
             how = ("files are staged by explicit path (`git add <paths>`), never `git add -A`" if not g.wildcard_adds
                    else "files are staged with `git add -A`/`.`" if not g.explicit_adds
                    else "files are staged both by path and with `git add -A`")
-            s.items.append(Item(f"- {how[0].upper()}{how[1:]}.", rank=84, group="conventions"))
+            s.items.append(Item(f"- {how[0].upper()}{how[1:]}.", rank=87.5, group="conventions"))
         if f.commits:
             routine = [c for c in self._routine_cmds()]
             if routine:
                 s.items.append(Item("- Before its last commit the session ran " + " → ".join(code(c) for c in routine)
-                                    + ".", rank=90, group="conventions"))
+                                    + self._commit_tail() + ".", rank=90, group="conventions"))
         for p in dict.fromkeys(g.forced):
             ign = f" (ignored by `.gitignore`: {code(g.ignored[0])})" if g.ignored else ""
             s.items.append(Item(f"- {code(p)} must be force-added: `git add -f {p}`{ign}.", rank=92,
@@ -555,18 +555,41 @@ class _Builder:
         for d, c in list(subdirs.items())[:3]:
             s.items.append(Item(f"- {code(c)} runs from {code(d + '/')} (`cd {d} && …`).", rank=83, group="conventions"))
         if f.tracker_commands:
-            kinds = []
+            forms: dict[str, str] = {}  # verb -> the command as used, its ids replaced by <id>
             for _i, cmd in f.tracker_commands:
                 verb = " ".join(cmd.split()[:2])
-                if verb not in kinds and verb.split()[-1] in ("update", "close", "show", "ready", "sync", "list", "view"):
-                    kinds.append(verb)
-            if kinds:
-                s.items.append(Item("- Tracker commands used: " + ", ".join(code(k) for k in kinds[:6]) + ".", rank=86,
-                                    group="conventions"))
+                if verb in forms or verb.split()[-1] not in ("update", "close", "show", "ready", "sync", "list",
+                                                             "view", "create", "reopen"):
+                    continue
+                form = cmd.split(" 2>", 1)[0].split(" --reason", 1)[0].split(" |", 1)[0]
+                form = re.sub(r"(?<![\w-])(?:[A-Za-z][\w]*-[\w]+(?:\.\d+)*|#\d+)(?:\s+(?:[A-Za-z][\w]*-[\w]+"
+                              r"(?:\.\d+)*|#\d+))*", "<id>", form)
+                forms[verb] = clip(form, 60)
+            if forms:
+                s.items.append(Item("- Tracker workflow seen: " + ", ".join(code(v) for v in list(forms.values())[:7])
+                                    + ".", rank=89.2, group="conventions"))
         return s
 
     def f_shell_texts(self) -> list[tuple[int, str]]:
         return self.f.shell_texts
+
+    def _commit_tail(self) -> str:
+        """What followed the checks around the last commit: closing the task, committing, pushing."""
+        f = self.f
+        last = f.commits[-1]
+        prev = f.commits[-2].index if len(f.commits) > 1 else -1
+        checks = [c.last for c in f.checks.values() if prev < c.last <= last.index]
+        start = max(checks) if checks else prev
+        steps = []
+        if any(a.text.startswith("task:") and a.text.endswith(":closed") and start < a.index <= last.index
+               for a in f.actions):
+            steps.append("the task closed in the tracker")
+        steps.append("`git commit`")
+        nxt = next((a for a in f.actions if a.index >= last.index and not a.text.startswith(("task:", "commit:"))),
+                   None)
+        if nxt is not None and nxt.text == "push":
+            steps.append("`git push`")
+        return ", then " + " → ".join(steps)
 
     def _routine_cmds(self) -> list[str]:
         from .state import _routine
