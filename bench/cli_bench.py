@@ -101,7 +101,7 @@ def run() -> str:
         raw = gzip.decompress(TRANSCRIPT.read_bytes())
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MSO_", "XDG_"))}
         env.update(HOME=str(home), MSO_API_URL=f"http://127.0.0.1:{server.port}", MSO_TOKEN=token)
-        # a project whose latest handoff is made from a real session (about 12,000 characters)
+        # a project whose latest handoff is made from a real session (at most 9,500 characters)
         pid = projects.create("bench", {"name": "spotter"})["id"]
         sessions.create("bench", pid, {"external_id": "seed"})
         import io
