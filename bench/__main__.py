@@ -40,7 +40,7 @@ def main() -> int:
     out = ["# Benchmarks", "",
            f"Written by `make bench` on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} "
            f"({platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
-           f"{_cpus()} CPUs). Each section names the command that produced it.", ""]
+           f"{_cpus()} CPUs) at commit {_commit()}. Each section names the command that produced it.", ""]
     failed = 0
     for title, about, module in SECTIONS:
         with tempfile.NamedTemporaryFile(suffix=".md", delete=False) as tmp:
@@ -70,6 +70,18 @@ def main() -> int:
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(out).rstrip() + "\n")
     print("wrote docs/benchmarks.md")
     return 1 if failed else 0
+
+
+def _commit() -> str:
+    """The commit measured (with `+changes` when the work tree differs from it)."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (sha or "unknown") + (" +changes" if dirty else "")
 
 
 def _cpus() -> int:
