@@ -94,6 +94,7 @@ class ProjectItem(BaseItem):
     handoffs_ready = NumberAttribute(default=0)
     latest_handoff = NumberAttribute(null=True)  # number of the session whose handoff is the latest ready one
     knowledge_count = NumberAttribute(default=0)
+    last_reserved_at = UnicodeAttribute(null=True)  # when the last session number was taken
 
 
 class AccountItem(BaseItem):

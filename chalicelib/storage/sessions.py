@@ -1,4 +1,5 @@
-"""Sessions: numbered per project, gap-free, counted on the project item in the same transaction."""
+"""Sessions: numbered per project (reserved, then filled; gap-free), counted on the project item in the
+same transaction as the session item they count."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from chalicelib.storage.projects import get_project
 
 log = get_logger("sessions")
 CLAIM_WAIT_S = 10.0  # how long a creation waits for a racing one with the same external id
+HOLE_GRACE_S = 60.0  # a number missing this long after the next was taken: its creation died
+MAX_HOLES = 500  # holes filled by one creation at most (the rest by the next ones)
 RESERVE_ATTEMPTS = 20  # a reservation meeting a running transaction on the project item is retried
 CLAIM_STALE_S = 30.0  # a claim this old without a number was left by a creation that died
 
@@ -111,23 +114,20 @@ def _not_found(project_id: str) -> NotFound:
     return NotFound(f"project {project_id!r} not found", code="project_not_found")
 
 
-def _summed(fields: dict[str, Any]) -> dict[str, Any]:
-    return {f: fields.get(f) or 0 for f in SUMMED}
-
-
-def _reserve_number(tenant: str, project_id: str, summed: dict[str, Any]) -> ProjectItem:
-    """Take the next session number: one UpdateItem that ADDs 1 to `session_count` (and counts the
-    session in progress, and its sums) on an active project; the answer (ALL_NEW) holds the number.
+def _reserve_number(tenant: str, project_id: str) -> ProjectItem:
+    """Take the next session number: one UpdateItem that ADDs 1 to `session_count` and stamps
+    `last_reserved_at` on an active project, answering the item as it was before (ALL_OLD): its
+    count + 1 is this session's number, its `last_reserved_at` when the number before was taken.
     No read first and no condition on the count, so N concurrent creations get N numbers at once
-    instead of racing for one."""
-    head = ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id))
-    actions = [ProjectItem.session_count.add(1), ProjectItem.sessions_in_progress.add(1)]
-    actions += [getattr(ProjectItem, f).add(v) for f, v in summed.items() if v]
+    instead of racing for one. The other counters move only when the session is written."""
+    conn = ProjectItem._get_connection()
+    actions = [ProjectItem.session_count.add(1), ProjectItem.last_reserved_at.set(now_iso())]
     delay = 0.01
     for attempt in range(RESERVE_ATTEMPTS):
         try:
-            head.update(actions=actions, condition=ProjectItem.state == "active")
-            return head
+            data = conn.update_item(keys.tenant_pk(tenant), range_key=keys.project_sk(project_id), actions=actions,
+                                    condition=ProjectItem.state == "active", return_values="ALL_OLD")
+            return ProjectItem.from_raw_data(data["Attributes"])
         except UpdateError as e:
             if error_code(e) == "ConditionalCheckFailedException":
                 raise _not_found(project_id) from None
@@ -139,37 +139,84 @@ def _reserve_number(tenant: str, project_id: str, summed: dict[str, Any]) -> Pro
     raise AssertionError("unreachable")
 
 
-def _release_number(tenant: str, project_id: str, n: int, summed: dict[str, Any]) -> None:
-    """Undo a reservation whose session could not be written, without leaving a gap.
+def _placeholder(tenant: str, project_id: str, n: int, why: str) -> bool:
+    """Write session n as `failed` (start warning `creation_failed`) and count it, in one
+    transaction, if no session n exists: a number whose creation failed still has its session.
+    Returns False when session n exists (its creation got there first)."""
+    ts = now_iso()
+    item = SessionItem(
+        keys.project_pk(tenant, project_id), keys.session_sk(n), project_id=project_id, number=n,
+        status="failed", started_at=ts, updated_at=ts, ended_at=ts, duration_s=0,
+        start_warnings=[{"code": "creation_failed", "message": why}])
+    failed: frozenset[str] = frozenset()
 
-    When nobody took a number after ours, it is given back (`session_count` n -> n-1 under that
-    condition). Otherwise session n is written as a `failed` placeholder (start warning
-    `creation_failed`), so every number up to `session_count` still has its session. Either way the
-    counters the reservation moved are moved back. Best effort: this runs after a failure, and if
-    the database is unreachable here too, the number stays reserved without a session (logged).
-    """
+    def build(tx: Tx) -> None:
+        tx.save("session", item, condition=SessionItem.PK.does_not_exist())
+        tx.update("project", ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id)),
+                  actions=[ProjectItem.sessions_failed.add(1)], condition=ProjectItem.SK.exists())
+
+    def on_cancel(names: frozenset[str]) -> None:
+        nonlocal failed
+        failed = names
+        if names:
+            raise _Done
+
+    try:
+        run_transaction(build, on_cancel=on_cancel)
+    except _Done:
+        return False
+    event(log, "session_number_filled", project_id=project_id, number=n)
+    return True
+
+
+class _Done(Exception):
+    """A placeholder was not needed (the session exists, or the project is gone)."""
+
+
+def _release_number(tenant: str, project_id: str, n: int) -> None:
+    """Undo a reservation whose session could not be written, without leaving a gap: given back
+    (`session_count` n -> n-1 under that condition) when nobody took a later number, else session n
+    becomes a `failed` placeholder. Best effort (this runs after a failure): if the database is out
+    of reach here too, the next creation after HOLE_GRACE_S fills the hole (_fill_holes)."""
     head = ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id))
-    undo = [ProjectItem.sessions_in_progress.add(-1)]
-    undo += [getattr(ProjectItem, f).add(-v) for f, v in summed.items() if v]
     try:
         try:
-            head.update(actions=[*undo, ProjectItem.session_count.set(n - 1)],
-                        condition=ProjectItem.session_count == n)
+            head.update(actions=[ProjectItem.session_count.set(n - 1)], condition=ProjectItem.session_count == n)
             return
         except UpdateError as e:
             if error_code(e) != "ConditionalCheckFailedException":
                 raise
-        ts = now_iso()
-        placeholder = SessionItem(
-            keys.project_pk(tenant, project_id), keys.session_sk(n), project_id=project_id, number=n,
-            status="failed", started_at=ts, updated_at=ts, ended_at=ts, duration_s=0,
-            start_warnings=[{"code": "creation_failed", "message": (
-                "this session's creation failed after its number was taken; it holds the number so "
-                "that none is skipped")}])
-        placeholder.save(condition=SessionItem.PK.does_not_exist())
-        head.update(actions=[*undo, ProjectItem.sessions_failed.add(1)])
+        _placeholder(tenant, project_id, n, "this session's creation failed after its number was taken; "
+                                            "it holds the number so that none is skipped")
     except Exception as e:  # noqa: BLE001 - the original error is what the caller reports
         event(log, "session_number_gap", project_id=project_id, number=n, error=type(e).__name__)
+
+
+def _holes_possible(before: ProjectItem) -> bool:
+    """True when, just before our reservation, more numbers were taken than sessions are counted
+    (in progress + completed + failed) and the last number was taken over HOLE_GRACE_S ago: then no
+    creation is still writing one, and the difference are numbers whose creation died."""
+    counted = sum(int(getattr(before, f) or 0) for f in ("sessions_in_progress", "sessions_completed",
+                                                            "sessions_failed"))
+    return int(before.session_count or 0) > counted and _stale(before.last_reserved_at)
+
+
+def _fill_holes(tenant: str, project_id: str, below: int) -> None:
+    """Fill the numbers below `below` whose creation died between reserving and writing (the
+    process killed, or the database lost for the release too): one keys-only Query of the
+    project's sessions, then a `failed` placeholder for each missing number (at most MAX_HOLES per
+    call). Called only when _holes_possible, so none of them can still be written by its creation."""
+    pk = keys.project_pk(tenant, project_id)
+    have = {int(item.SK.split("#")[1]) for item in
+            SessionItem.query(pk, SessionItem.SK.startswith(keys.SESSION_PREFIX), attributes_to_get=["PK", "SK"])}
+    missing = [k for k in range(1, below) if k not in have][:MAX_HOLES]
+    for k in missing:
+        _placeholder(tenant, project_id, k, "this session's creation died after its number was taken; "
+                                            "a later creation filled the number so that none is skipped")
+
+
+def _stale(ts: str | None) -> bool:
+    return ts is not None and (datetime.now(UTC) - _parse_ts(ts)).total_seconds() > HOLE_GRACE_S
 
 
 def _claim_external_id(tenant: str, project_id: str, external_id: str, agent: str | None,
@@ -224,22 +271,25 @@ def create_or_link_session(tenant: str, project_id: str, fields: dict[str, Any],
                            ) -> tuple[SessionItem, HandoffItem | None, bool]:
     """Create session N+1, or return the session that already holds `fields["external_id"]`.
 
-    Numbers are reserved, then filled, so that concurrent creations do not serialize:
+    Numbers are reserved, then filled, so that concurrent creations do not race for one number:
     1. with an external id, claim it (see _claim_external_id): a racing creation links instead;
     2. check the AI account exists (accounts are never deleted, so this holds at commit);
-    3. reserve the number n with an atomic ADD on the project (_reserve_number), which also
-       counts the session in progress: N concurrent creations get N distinct numbers at once;
-    4. one transaction puts session n (and sets the external id's number, and counts it on the
-       account, and checks that the previous session did not change since its state decided which
-       handoff this one starts from); only the previous-session check can fail, and it is retried
-       with the same n;
-    5. read the project again: if it was being deleted meanwhile, remove what this wrote.
+    3. reserve the number n with an atomic ADD on the project (_reserve_number): N concurrent
+       creations get N distinct numbers at once, with no retry;
+    4. one transaction puts session n, counts it on the project (in progress, sums; **if** the
+       project is active) and on the account, sets the external id's number, and checks that the
+       previous session did not change since its state decided which handoff this one starts
+       from; only that check can fail under contention, and it is retried with the same n.
 
-    Gap-free: every failure that a request can cause (unknown project, unknown account, a taken
-    external id) is detected before step 3, and the transaction of step 4 cannot lose n (nobody
-    else has it). An error after step 3 (the database failing) releases n (_release_number): given
-    back when it is still the last, else filled with a `failed` placeholder session. Only a process
-    killed between steps 3 and 4 leaves a number without a session.
+    Gap-free, honestly: every failure a request can cause (unknown project or account, a taken
+    external id) is detected before step 3, and nothing can take n from its creation, so a
+    reserved number is normally written by its creation. When step 4 fails anyway (the database
+    failing), n is released (_release_number): given back when still the last, else filled with a
+    `failed` placeholder. When the process dies between steps 3 and 4, or the database is lost
+    for the release too, n stays a hole until the next creation on the project more than
+    HOLE_GRACE_S later fills it with a placeholder (_fill_holes). Counters stay exact throughout:
+    they move with the session item they count, never with the reservation; `session_count`
+    (sessions.total) counts the numbers taken, including ones being written.
     """
     external_id = fields.get("external_id")
     token = None
@@ -257,46 +307,43 @@ def create_or_link_session(tenant: str, project_id: str, fields: dict[str, Any],
             except AccountItem.DoesNotExist:
                 raise BadRequest(f"ai_account {fields['ai_account']!r} does not exist: create it first "
                                  "with POST /api/accounts", code="unknown_ai_account", field="ai_account") from None
-        summed = _summed(fields)
-        head = _reserve_number(tenant, project_id, summed)
+        before = _reserve_number(tenant, project_id)
     except BaseException:
         if token:
             _drop_claim(tenant, project_id, external_id, token)
         raise
-    n = int(head.session_count)
+    n = int(before.session_count or 0) + 1
     try:
-        session = _fill_number(tenant, project_id, n, head, fields, token)
-    except BaseException:
-        _release_number(tenant, project_id, n, summed)
+        session = _fill_number(tenant, project_id, n, before, fields, token)
+    except NotFound:  # the project is being deleted: nothing was written, and no number to keep
         if token:
             _drop_claim(tenant, project_id, external_id, token)
         raise
-    try:
-        get_project(tenant, project_id, consistent=True)
-    except NotFound:  # deleted while this was written: leave nothing behind in its partition
-        SessionItem(keys.project_pk(tenant, project_id), keys.session_sk(n)).delete(add_version_condition=False)
-        if external_id:
-            ExternalIdItem(keys.project_pk(tenant, project_id), keys.external_sk(external_id)).delete()
+    except BaseException:
+        _release_number(tenant, project_id, n)
+        if token:
+            _drop_claim(tenant, project_id, external_id, token)
         raise
     return session, _starting_handoff(tenant, project_id, session), True
 
 
-def _fill_number(tenant: str, project_id: str, n: int, head: ProjectItem, fields: dict[str, Any],
+def _fill_number(tenant: str, project_id: str, n: int, before: ProjectItem, fields: dict[str, Any],
                  token: str | None) -> SessionItem:
-    """Step 4 of create_or_link_session: write session n (retried on contention, never renumbered)."""
+    """Step 4 of create_or_link_session: write session n (retried on contention, never renumbered).
+    `before` is the project as it was just before the reservation."""
     state: dict[str, Any] = {}
     external_id = fields.get("external_id")
-    # The project as the reservation left it, seen as before this session: what _starting_point reads.
-    view = ProjectItem(latest_handoff=head.latest_handoff,
-                       sessions_in_progress=max(0, int(head.sessions_in_progress or 0) - 1))
 
     def build(tx: Tx) -> None:
         prev = None
         if n > 1:
+            if _holes_possible(before) and not state.get("holes_filled"):  # creations that died
+                _fill_holes(tenant, project_id, n)
+                state["holes_filled"] = True
             with contextlib.suppress(NotFound):  # missing: reserved by a creation still writing it
                 prev = get_session(tenant, project_id, n - 1, consistent=True)
         stand_in = prev if prev is not None or n == 1 else SessionItem(number=n - 1, status="in_progress")
-        start, warnings = _starting_point(view, stand_in)
+        start, warnings = _starting_point(before, stand_in)
         ts = now_iso()
         session = SessionItem(
             keys.project_pk(tenant, project_id), keys.session_sk(n),
@@ -310,6 +357,10 @@ def _fill_number(tenant: str, project_id: str, n: int, head: ProjectItem, fields
             GSI1PK=keys.in_progress_gsi1pk(tenant), GSI1SK=f"{ts}#{project_id}#{keys.num(n)}",
         )
         tx.save("session", session, condition=SessionItem.PK.does_not_exist())  # + rev does not exist
+        tx.update("project", ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id)),
+                  actions=[ProjectItem.sessions_in_progress.add(1)]
+                  + [getattr(ProjectItem, f).add(getattr(session, f)) for f in SUMMED if getattr(session, f)],
+                  condition=ProjectItem.state == "active")
         state.update(session=session)
         if external_id:
             tx.update("external_id", ExternalIdItem(keys.project_pk(tenant, project_id), keys.external_sk(external_id)),
@@ -326,8 +377,10 @@ def _fill_number(tenant: str, project_id: str, n: int, head: ProjectItem, fields
         if "account" in failed:
             raise BadRequest(f"ai_account {state['session'].ai_account!r} does not exist: create it first "
                              "with POST /api/accounts", code="unknown_ai_account", field="ai_account")
-        if "session" in failed:  # session n exists: never overwrite it
-            raise Conflict(f"session {n} already exists", code="session_number_taken")
+        if "project" in failed:  # deleted meanwhile
+            raise _not_found(project_id)
+        if "session" in failed:  # session n exists (a late creation whose number was filled): never overwrite
+            raise Conflict(f"session {n} was written by another request; retry", code="session_number_taken")
         if "external_id" in failed:  # a stale claim of ours was taken over by another creation
             raise Conflict(f"session {external_id!r} is being created by another request; retry",
                            code="session_being_created", field="external_id")

@@ -19,8 +19,8 @@ EXPECTED = {
     "POST /api/accounts": ["PutItem"],
     "GET /api/accounts": ["Query"],
     "GET /api/accounts/{a}": ["GetItem"],
-    # account exists, reserve the number (atomic ADD), write the session, project still active
-    "POST /api/projects/{p}/sessions": ["GetItem", "UpdateItem", "TransactWriteItems", "GetItem"],
+    # account exists, reserve the number (atomic ADD), write and count the session
+    "POST /api/projects/{p}/sessions": ["GetItem", "UpdateItem", "TransactWriteItems"],
     "GET /api/projects/{p}/sessions": ["Query"],
     "GET /api/projects/{p}/sessions/{n}": ["GetItem"],
     "PATCH /api/projects/{p}/sessions/{n}": ["GetItem", "TransactWriteItems"],

@@ -78,11 +78,11 @@ def test_deleting_the_project_removes_the_guard_items(api, pid):
 def test_request_counts_of_create_and_link(api, pid):
     api.get(f"/api/projects/{pid}")  # warm the token cache
     calls = _calls(lambda: api.post(f"/api/projects/{pid}/sessions", {"external_id": "c1"}))
-    # guard lookup, claim the id, reserve the number, transaction, project still there
-    assert calls == ["GetItem", "PutItem", "UpdateItem", "TransactWriteItems", "GetItem"]
+    # guard lookup, claim the id, reserve the number, transaction
+    assert calls == ["GetItem", "PutItem", "UpdateItem", "TransactWriteItems"]
     calls = _calls(lambda: api.post(f"/api/projects/{pid}/sessions", {"external_id": "c1"}))
     assert calls == ["GetItem", "GetItem"]  # guard, session (no starting handoff to read: it is session 1)
     api.post(f"/api/projects/{pid}/sessions/1/complete", {"handoff_mode": "rules"})
     calls = _calls(lambda: api.post(f"/api/projects/{pid}/sessions", {"external_id": "c2"}))
-    # guard lookup, claim, reserve, previous session (where to start from), transaction, project, starting handoff
-    assert calls == ["GetItem", "PutItem", "UpdateItem", "GetItem", "TransactWriteItems", "GetItem", "GetItem"]
+    # guard lookup, claim, reserve, previous session (where to start from), transaction, starting handoff
+    assert calls == ["GetItem", "PutItem", "UpdateItem", "GetItem", "TransactWriteItems", "GetItem"]

@@ -1,5 +1,6 @@
 """Session numbers are reserved with an atomic ADD and then filled: a creation that fails after
-taking its number gives it back, or fills it with a failed placeholder, so no number is skipped."""
+taking its number gives it back, or fills it with a failed placeholder, and numbers left by
+creations that died are filled by the next one, so no number is skipped and counters stay exact."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def test_a_failed_write_gives_its_number_back_when_it_is_the_last(pid, monkeypat
     with pytest.raises(Boom):
         store.create_session("acme", pid, {"credit_budget": 5})
     p = get_project("acme", pid)
-    assert int(p.session_count) == 1 and int(p.sessions_in_progress) == 1 and int(p.credit_budget) == 0
+    assert int(p.session_count) == 1 and int(p.sessions_in_progress) == 1 and int(p.credit_budget or 0) == 0
     monkeypatch.setattr(store, "_fill_number", real)
     assert int(store.create_session("acme", pid, {})[0].number) == 2
 
@@ -42,8 +43,9 @@ def test_a_failed_write_behind_a_later_reservation_leaves_a_failed_placeholder(p
     later: list[int] = []
 
     def fail_after_another_reserved(tenant, project_id, n, head, fields, token):
-        later.append(int(store._reserve_number(tenant, project_id, store._summed({})).session_count))
-        real(tenant, project_id, later[0], ProjectItem(latest_handoff=None, sessions_in_progress=0), {}, None)
+        before = store._reserve_number(tenant, project_id)
+        later.append(int(before.session_count) + 1)
+        real(tenant, project_id, later[0], before, {}, None)
         raise Boom("database went away")
 
     monkeypatch.setattr(store, "_fill_number", fail_after_another_reserved)
@@ -54,7 +56,7 @@ def test_a_failed_write_behind_a_later_reservation_leaves_a_failed_placeholder(p
     assert hole.status == "failed" and hole.start_warnings[0]["code"] == "creation_failed"
     assert store.get_session("acme", pid, 2).status == "in_progress"
     p = get_project("acme", pid)
-    assert (int(p.session_count), int(p.sessions_in_progress), int(p.sessions_failed), int(p.credit_budget)) \
+    assert (int(p.session_count), int(p.sessions_in_progress), int(p.sessions_failed), int(p.credit_budget or 0)) \
         == (2, 1, 1, 0)
     monkeypatch.setattr(store, "_fill_number", real)
     assert int(store.create_session("acme", pid, {})[0].number) == 3
@@ -64,15 +66,40 @@ def test_a_project_deleted_while_a_session_is_written_keeps_nothing(pid, monkeyp
     real = store._fill_number
 
     def delete_meanwhile(*a, **kw):
-        session = real(*a, **kw)
         ProjectItem(keys.tenant_pk("acme"), keys.project_sk(pid)).update(actions=[ProjectItem.state.set("deleting")])
-        return session
+        return real(*a, **kw)
 
     monkeypatch.setattr(store, "_fill_number", delete_meanwhile)
     with pytest.raises(NotFound):
         store.create_session("acme", pid, {"external_id": "e1"})
     assert list(BaseItem.query(keys.project_pk("acme", pid))) == []
     assert delete_project("acme", pid) == 1
+
+
+def test_numbers_left_by_creations_that_died_are_filled_by_the_next_one(pid, monkeypatch):
+    """A process killed between reserving and writing (or a database lost for the release too)
+    leaves holes; the next creation more than HOLE_GRACE_S later fills them, counters exact."""
+    store.create_session("acme", pid, {"credit_budget": 2})
+    for _ in range(3):  # three creations that took a number and died
+        store._reserve_number("acme", pid)
+    p = get_project("acme", pid)
+    assert int(p.session_count) == 4 and int(p.sessions_in_progress) == 1
+    young = store.create_session("acme", pid, {})[0]  # within the grace period: holes are left alone
+    assert int(young.number) == 5
+    with pytest.raises(NotFound):
+        store.get_session("acme", pid, 4)
+    for _ in range(2):
+        store._reserve_number("acme", pid)
+    monkeypatch.setattr(store, "HOLE_GRACE_S", -1.0)  # as if a minute had passed
+    s, _ = store.create_session("acme", pid, {"credit_budget": 1})
+    assert int(s.number) == 8
+    statuses = [store.get_session("acme", pid, k).status for k in range(1, 9)]
+    assert statuses == ["in_progress", "failed", "failed", "failed", "in_progress", "failed", "failed",
+                        "in_progress"]
+    assert store.get_session("acme", pid, 2).start_warnings[0]["code"] == "creation_failed"
+    p = get_project("acme", pid)
+    assert (int(p.session_count), int(p.sessions_in_progress), int(p.sessions_failed), int(p.credit_budget)) \
+        == (8, 3, 5, 3)
 
 
 def test_an_unknown_account_takes_no_number(pid):
@@ -99,9 +126,10 @@ def test_a_creation_that_died_holding_an_external_id_is_taken_over(pid, monkeypa
 
 def test_a_reservation_meeting_a_running_transaction_is_retried(pid, monkeypatch):
     from botocore.exceptions import ClientError
+    from pynamodb.connection.table import TableConnection
     from pynamodb.exceptions import UpdateError
 
-    real = ProjectItem.update
+    real = TableConnection.update_item
     failures = [2]
 
     def busy(self, *a, **kw):
@@ -111,7 +139,7 @@ def test_a_reservation_meeting_a_running_transaction_is_retried(pid, monkeypatch
                 {"Error": {"Code": "TransactionConflictException", "Message": "in a transaction"}}, "UpdateItem"))
         return real(self, *a, **kw)
 
-    monkeypatch.setattr(ProjectItem, "update", busy)
+    monkeypatch.setattr(TableConnection, "update_item", busy)
     s, _ = store.create_session("acme", pid, {})
     assert int(s.number) == 1 and failures == [0]
     assert int(get_project("acme", pid).sessions_in_progress) == 1
@@ -121,6 +149,7 @@ def test_a_dropped_connection_surfaces_as_the_outage_it_is(pid, monkeypatch):
     """pynamodb's cause_response_code raises AttributeError when the connection dropped (its
     cause has no response); the original error must reach the API, which answers 503."""
     from botocore.exceptions import ConnectionClosedError
+    from pynamodb.connection.table import TableConnection
     from pynamodb.exceptions import UpdateError
 
     from chalicelib.storage.health import is_outage
@@ -128,7 +157,7 @@ def test_a_dropped_connection_surfaces_as_the_outage_it_is(pid, monkeypatch):
     def dropped(self, *a, **kw):
         raise UpdateError("dropped", cause=ConnectionClosedError(endpoint_url="http://127.0.0.1:1"))
 
-    monkeypatch.setattr(ProjectItem, "update", dropped)
+    monkeypatch.setattr(TableConnection, "update_item", dropped)
     with pytest.raises(UpdateError) as e:
         store.create_session("acme", pid, {})
     assert is_outage(e.value)
