@@ -88,7 +88,8 @@ MESSAGE = obj(("role", "text", "index"), role={"enum": ["user", "assistant", "sy
               thinking=S, meta=OBJ)
 
 IMPORTED = obj(("format", "messages", "upload_id"), format=S, messages=INT, chars=INT, tool_calls=INT,
-               tool_errors=INT, tokens=INT, redactions=OBJ, files=INT, upload_id=S, clipped_messages=INT)
+               tool_errors=INT, tokens=INT, redactions=OBJ, files=INT, upload_id=S, clipped_messages=INT,
+               warnings={"type": "array", "items": obj(("code", "message"), code=S, message=S)})
 
 UPLOAD_SLOT = obj(("upload_id", "upload_url", "method", "status_url"), upload_id=S, upload_url=S,
                   method={"enum": ["PUT"]}, expires_in=INT, status_url=S, how=S)

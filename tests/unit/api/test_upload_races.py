@@ -111,3 +111,50 @@ def test_a_transcript_without_roles_answers_with_a_warning(api, pid):
     ok = api.put(f"/api/projects/{pid}/sessions/1/transcript?format=auto", raw=b"User: hi\nAssistant: hello\n",
                  headers={"Content-Type": "text/plain"})
     assert ok.status_code == 200 and ok.json_body["warnings"] == []
+
+
+def test_an_import_claim_left_by_a_dead_import_is_taken_over(api, pid):
+    from chalicelib.storage.models import SessionItem
+
+    SessionItem(keys.project_pk("acme", pid), keys.session_sk(1)).update(
+        actions=[SessionItem.importing_upload.set("dead"), SessionItem.importing_since.set("2020-01-01T00:00:00.000Z")],
+        add_version_condition=False)
+    assert _put(api, pid, DOC_A).status_code == 200
+    s = SessionItem.get(keys.project_pk("acme", pid), keys.session_sk(1))
+    assert s.importing_upload is None and s.transcript.messages == 2
+
+
+def test_an_upload_slot_left_importing_by_a_dead_import_is_taken_over(api, pid):
+    from chalicelib.storage.models import UploadItem
+
+    upload_id = _slot(api, pid)
+    UploadItem(keys.upload_pk(upload_id), keys.UPLOAD_SK).update(
+        actions=[UploadItem.status.set("importing"), UploadItem.claimed_at.set("2020-01-01T00:00:00.000Z")])
+    r = _put_url(api, upload_id, DOC_A)
+    assert r.status_code == 200 and r.json_body["messages"] == 2
+
+
+def test_an_s3_delivery_meeting_a_running_import_keeps_the_object_for_the_retry(api, pid, monkeypatch):
+    from chalicelib import aws
+    from chalicelib.domain import uploads
+    from chalicelib.errors import Conflict
+
+    upload_id = _slot(api, pid)
+    s3 = aws.s3()
+    s3.create_bucket(Bucket="mso-uploads-test")
+    s3.put_object(Bucket="mso-uploads-test", Key=uploads.S3_PREFIX + upload_id, Body=DOC_A)
+    inner = _during_first_import(monkeypatch, lambda: _try(lambda: uploads.handle_s3_object("mso-uploads-test", uploads.S3_PREFIX
+                                                                                             + upload_id)))
+    assert _put(api, pid, DOC_B).status_code == 200
+    assert isinstance(inner[0], Conflict) and inner[0].code == "import_in_progress"
+    assert s3.get_object(Bucket="mso-uploads-test", Key=uploads.S3_PREFIX + upload_id)["Body"].read() == DOC_A  # kept
+    monkeypatch.undo()
+    assert uploads.handle_s3_object("mso-uploads-test", uploads.S3_PREFIX + upload_id) == "done"  # Lambda's retry
+    assert api.get(f"/api/projects/{pid}/sessions/1").json_body["transcript"]["messages"] == 2
+
+
+def _try(fn):
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001 - the test inspects it
+        return e
