@@ -55,6 +55,12 @@ export function handoffDoc(ho, opts) {
     chips, box);
 }
 
+/** The handoff plus the ledger's open items it does not carry (opened by a session that ran beside). */
+export function withNewerItems(markdown, items) {
+  const lines = items.map((it) => `- ${it.text} (${String(it.kind).replace(/_/g, " ")}, open since session ${it.opened_by})`);
+  return `${markdown.replace(/\s+$/, "")}\n\n## Open items added since this handoff was written\n\n${lines.join("\n")}\n`;
+}
+
 /**
  * The handoff a session started from: a spinner while it is still being written (the page polls
  * the session, which links it once ready), then the document with Copy first.
@@ -98,9 +104,13 @@ export function startingPanel(project, session, ctx) {
       return;
     }
     if (fromPoll) toast("The starting handoff is ready: copy it into your AI session", "success");
+    const since = sh.open_items_since || [];
+    const doc = since.length ? { ...sh, markdown: withNewerItems(sh.markdown || "", since) } : sh;
     panel.append(
       h("p", { class: "muted small" }, "Paste this as the first message of the AI session: it is the handoff written from ", link, "."),
-      handoffDoc(sh, { project, fromSession: from, id: "starting-handoff", copyLabel: "Copy the starting handoff to the clipboard" }));
+      since.length ? notice("warn", `${since.length} open item${since.length > 1 ? "s were" : " was"} added after this handoff was written`,
+        "A session that ran beside recorded them; they are appended at the end, so Copy and Download carry them too.") : null,
+      handoffDoc(doc, { project, fromSession: from, id: "starting-handoff", copyLabel: "Copy the starting handoff to the clipboard" }));
   };
   show(session.starting_handoff, false);
   return panel;

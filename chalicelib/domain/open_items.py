@@ -102,6 +102,17 @@ def record_session(tenant: str, project_id: str, number: int, *, next_steps: Ite
     return added
 
 
+def added_since(tenant: str, project_id: str, handoff_data: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Open items of the ledger that a handoff does not carry: opened after it was written (by a
+    session that ran beside the one it was made from). A session starting from that handoff gets
+    them beside it, so parallel sessions cannot leave a next step out of its prompt. 1 Query."""
+    carried = {id_for_text(it.get("text", "")) for it in (handoff_data or {}).get("open_items") or []
+               if isinstance(it, dict)}
+    items, _ = store.list_items(tenant, project_id, status="open", limit=100, cursor=None)
+    return [item_json(it) for it in sorted(items, key=lambda i: (int(i.opened_by), i.opened_at or ""))
+            if it.id not in carried]
+
+
 def for_handoff(tenant: str, project_id: str, number: int) -> dict[str, Any]:
     """What the handoff of session `number` starts from, read when the job runs.
 

@@ -86,12 +86,22 @@ def handoff_summary(h: HandoffItem | None, number: int | None = None) -> dict[st
     }
 
 
+def _with_newer_items(tenant: str, project_id: str, status: str, sh: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A running session's ready starting handoff, with the open items it does not carry yet."""
+    if sh is not None and status == "in_progress" and sh["status"] == "ready":
+        from chalicelib.domain.open_items import added_since
+
+        sh["open_items_since"] = added_since(tenant, project_id, sh.get("data"))
+    return sh
+
+
 def create(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Start a session; with `external_id`, the agent's session id, the same id always gets the same
     session (`created` says whether this call made it), however many calls race."""
     session, handoff, created = store.create_or_link_session(tenant, project_id, redact_fields(body, TEXT_FIELDS))
     out = session_json(session)
-    out["starting_handoff"] = handoff_summary(handoff, out["started_from_handoff"])
+    out["starting_handoff"] = _with_newer_items(tenant, project_id, session.status,
+                                                handoff_summary(handoff, out["started_from_handoff"]))
     out["created"] = created
     return out
 
@@ -109,8 +119,8 @@ def get(tenant: str, project_id: str, number: int) -> dict[str, Any]:
     s = store.get_session(tenant, project_id, number)
     out = session_json(s)
     start = out["started_from_handoff"]
-    out["starting_handoff"] = None if start is None else handoff_summary(
-        find_handoff(tenant, project_id, start), start)
+    out["starting_handoff"] = None if start is None else _with_newer_items(
+        tenant, project_id, s.status, handoff_summary(find_handoff(tenant, project_id, start), start))
     return out
 
 

@@ -266,3 +266,21 @@ def test_knowledge_markdown_edit_delete_and_filters(page: Any, server: Server, a
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     expect(row).to_have_count(0)
     assert api.get(f"/api/projects/{pid}/knowledge")["items"] == []
+
+
+def test_starting_prompt_carries_items_a_parallel_session_added(page: Any, server: Server, api: ApiClient) -> None:
+    pid = make_project(api, name=f"Parallel items {_uid()}")["id"]
+    start_session(api, pid)
+    start_session(api, pid)
+    finish_session(api, pid, 2, next_steps=["Step from two"])
+    wait_handoff(api, pid, 2)
+    finish_session(api, pid, 1, next_steps=["Step from one"])
+    wait_handoff(api, pid, 1)
+    start_session(api, pid)
+    sign_in(page, server, f"#/projects/{pid}/sessions/3")
+    page.get_by_text("1 open item was added after this handoff was written").wait_for()
+    md = page.locator("#starting-handoff")
+    md.get_by_text("Step from one (next step, open since session 1)").wait_for()
+    page.get_by_role("button", name="Copy the starting handoff to the clipboard").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "Step from two" in copied and copied.rstrip().endswith("Step from one (next step, open since session 1)")

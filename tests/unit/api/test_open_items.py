@@ -146,3 +146,19 @@ def test_pages_are_full_until_the_end(api, pid):
         if not cursor:
             break
     assert sorted(seen) == sorted(f"Step {i}" for i in range(1, 12, 2))
+
+
+def test_a_start_gets_the_open_items_its_handoff_does_not_carry(api, pid):
+    """Sessions 1 and 2 run side by side; 2 finishes first, so handoff 2 lacks 1's next step."""
+    api.post(f"/api/projects/{pid}/sessions", {})
+    api.post(f"/api/projects/{pid}/sessions", {})
+    _complete(api, pid, 2, next_steps=["Step from two"])
+    _complete(api, pid, 1, next_steps=["Step from one"])
+    third = api.post(f"/api/projects/{pid}/sessions", {}).json_body
+    sh = third["starting_handoff"]
+    assert sh["from_session"] == 2 and "Step from one" not in sh["markdown"]
+    assert [it["text"] for it in sh["open_items_since"]] == ["Step from one"]
+    got = api.get(f"/api/projects/{pid}/sessions/3").json_body["starting_handoff"]
+    assert [it["text"] for it in got["open_items_since"]] == ["Step from one"]
+    api.patch(f"/api/projects/{pid}/sessions/3", {"done_items": ["Step from one"]})
+    assert api.get(f"/api/projects/{pid}/sessions/3").json_body["starting_handoff"]["open_items_since"] == []

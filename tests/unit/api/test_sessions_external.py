@@ -84,5 +84,6 @@ def test_request_counts_of_create_and_link(api, pid):
     assert calls == ["GetItem", "GetItem"]  # guard, session (no starting handoff to read: it is session 1)
     api.post(f"/api/projects/{pid}/sessions/1/complete", {"handoff_mode": "rules"})
     calls = _calls(lambda: api.post(f"/api/projects/{pid}/sessions", {"external_id": "c2"}))
-    # guard lookup, claim, reserve, previous session (where to start from), transaction, starting handoff
-    assert calls == ["GetItem", "PutItem", "UpdateItem", "GetItem", "TransactWriteItems", "GetItem"]
+    # guard lookup, claim, reserve, previous session (where to start from), transaction, starting handoff,
+    # the open items it does not carry (ledger)
+    assert calls == ["GetItem", "PutItem", "UpdateItem", "GetItem", "TransactWriteItems", "GetItem", "Query"]
