@@ -115,7 +115,7 @@ const RECORD_FIELDS = [
   ["links", "Links", "PRs, docs, URLs"],
 ];
 
-/** The open-items checklist of the Complete form: ticked items go to `done_items` (by id). */
+/** The open-items checklist of the Complete form: ticked items go to `done_items` (by their text). */
 function openItemsChecklist(project, session) {
   const legend = () => h("legend", null, "Open items done in this session");
   const group = h("fieldset", { class: "group", id: "open-items-checklist" }, legend(),
@@ -130,7 +130,8 @@ function openItemsChecklist(project, session) {
     }
     const list = h("div", { class: "checklist" });
     for (const it of items) {
-      list.append(h("label", null, h("input", { type: "checkbox", name: "done_item", value: it.id, checked: doneIds.has(it.id) }),
+      // the text, not the id: the session's record then reads as words (the API closes by either)
+      list.append(h("label", null, h("input", { type: "checkbox", name: "done_item", value: it.text, checked: doneIds.has(it.id) || doneIds.has(it.text) }),
         h("span", { class: "grow" }, it.text), h("span", { class: "badge plain" }, it.kind.replace(/_/g, " ")),
         h("span", { class: "muted small" }, `since session ${it.opened_by}`)));
     }
