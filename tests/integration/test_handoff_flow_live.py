@@ -99,7 +99,9 @@ def test_concurrent_reuploads_leave_one_transcript_and_no_orphans(live):
                     headers={"Content-Type": "text/plain"}).status_code
 
     with ThreadPoolExecutor(max_workers=6) as pool:
-        assert list(pool.map(upload, range(6))) == [200] * 6
+        codes = list(pool.map(upload, range(6)))
+    # one import at a time: the ones that overlap a running import get 409 and change nothing
+    assert set(codes) <= {200, 409} and 200 in codes, codes
     current = get_session(tenant, pid, 1).transcript.upload_id
     chunks = list(TranscriptChunkItem.query(keys.project_pk(tenant, pid),
                                             TranscriptChunkItem.SK.startswith(keys.transcript_prefix(1))))
