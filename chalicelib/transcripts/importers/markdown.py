@@ -42,7 +42,7 @@ _MARKERS = (
     re.compile(rf"^\*\*{_ROLE}{_SUFFIX}:?\*\*:?[ \t]*(?P<rest>.*)$"),          # **User:** text
 )
 # A line holding only a time, first in a message: `*2025-07-14 09:12:40*`, `_Timestamp: ..._`
-_TIME_LINE = re.compile(r"^\s*[*_]*\s*(?:(?:time(?:stamp)?|date|at)\s*:\s*)?[*_]*\s*"
+_TIME_LINE = re.compile(r"^\s*(?:[^\w\s*_]{1,4}\s*)?[*_]*\s*(?:(?:time(?:stamp)?|date|at)\s*:\s*)?[*_]*\s*"
                         r"(?P<ts>\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
                         r"\s*(?:UTC)?\s*[*_]*\s*$", re.I)
 _DETAILS = re.compile(r"<details[^>]*>\s*<summary[^>]*>(?P<summary>.*?)</summary>(?P<body>.*?)</details>",
@@ -209,7 +209,7 @@ class MarkdownImporter(Importer):
                 continue
             if fresh and line.strip():
                 fresh = False
-                t = _TIME_LINE.match(line) if line.strip()[0] in "*_0123456789TtDdAa" else None
+                t = _TIME_LINE.match(line) if len(line) < 80 and "-" in line else None
                 if t:
                     ts = ts or t.group("ts")
                     continue

@@ -33,12 +33,15 @@ def test_claude_code_export_with_emoji_headings_timestamps_and_details(fixtures)
 
 def test_emoji_heading_variants():
     body = ("## 🧑‍💻 Human\n\nhi there\n\n## 🤖 Claude — 2025-07-14T09:12:44Z\n\nhello\n\n"
-            "### ⚙️ System\n\nbe brief\n\n#### 👤 **User** · 2025-07-14 10:00\n\nbye\n").encode()
+            "### ⚙️ System\n\nbe brief\n\n#### 👤 **User** · 2025-07-14 10:00\n\nbye\n\n"
+            "### 🤖 Assistant\n🕐 2025-07-14 10:01:02\n\nsee you\n\n### 👤 User\n**Time:** 2025-07-14T10:02:00Z\n\nok\n"
+            ).encode()
     got = run_import(body)
     assert got.stats["format"] == "markdown"
     assert [(m.role, m.text, m.timestamp) for m in got.messages] == [
         ("user", "hi there", None), ("assistant", "hello", "2025-07-14T09:12:44Z"),
-        ("system", "be brief", None), ("user", "bye", "2025-07-14 10:00")]
+        ("system", "be brief", None), ("user", "bye", "2025-07-14 10:00"),
+        ("assistant", "see you", "2025-07-14 10:01:02"), ("user", "ok", "2025-07-14T10:02:00Z")]
 
 
 def test_specstory_cursor_export(fixtures):
