@@ -22,7 +22,7 @@ import fastjsonschema
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from chalicelib.api.schemas import Query
+from chalicelib.api.schemas import Query, for_python, py_pattern
 from chalicelib.errors import AppError, BadRequest, PayloadTooLarge, ServiceUnavailable
 from chalicelib.logs import event, get_logger
 
@@ -31,7 +31,7 @@ log = get_logger("api")
 # Bodies are parsed whatever the declared type: `curl -d` sends form-encoding by default.
 JSON_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain", "application/octet-stream"]
 PATH_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
-PATH_ID = re.compile(PATH_ID_PATTERN)
+PATH_ID = re.compile(py_pattern(PATH_ID_PATTERN))
 SESSION_NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits: str.isdigit() also takes '¹' and '٣'
 NUMBERED = ("number", "version")  # path parameters that are positive integers (the rest are ids)
 MAX_NUMBER_DIGITS = 38  # DynamoDB keeps 38 significant digits; Python refuses ints past 4,300
@@ -49,6 +49,7 @@ class RouteDoc:
     query: dict[str, Query] = field(default_factory=dict)
     produces: tuple[str, ...] = ("application/json",)
     consumes: tuple[str, ...] = ("application/json",)
+    body_required: bool = True
     response: dict[str, Any] | None = None  # the success body's JSON Schema
     responses: dict[int, dict[str, Any]] = field(default_factory=dict)  # other statuses: their body schemas
     links: dict[str, tuple[str, str, dict[str, str]]] = field(default_factory=dict)  # name: (method, path, params)
@@ -67,7 +68,7 @@ def validate(schema: dict[str, Any], data: Any) -> Any:
             schema = shaped[0]
     v = _validators.get(id(schema))
     if v is None:
-        v = _validators[id(schema)] = fastjsonschema.compile(schema)
+        v = _validators[id(schema)] = fastjsonschema.compile(for_python(schema))
     try:
         return v(data)
     except fastjsonschema.JsonSchemaValueException as e:
@@ -248,7 +249,8 @@ DATABASE_DOWN = ServiceUnavailable("the database cannot be reached right now; re
 
 
 def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str, auth: bool = True,
-             status: int = 200, body: dict[str, Any] | None = None, query: dict[str, Query] | None = None,
+             status: int = 200, body: dict[str, Any] | None = None, body_required: bool = True,
+             query: dict[str, Query] | None = None,
              produces: tuple[str, ...] = ("application/json",),
              consumes: tuple[str, ...] | None = None, response: dict[str, Any] | None = None,
              responses: dict[int, dict[str, Any]] | None = None,
@@ -298,7 +300,8 @@ def endpoint(bp: Blueprint, path: str, method: str, *, summary: str, tag: str, a
         content_types = list(consumes) if consumes else JSON_TYPES
         bp.route(path, methods=[method], content_types=content_types)(view)
         ROUTES.append(RouteDoc(path, method, summary, tag, auth, status, body, query or {}, produces,
-                               consumes or ("application/json",), response, responses or {}, links or {}))
+                               consumes or ("application/json",), body_required, response, responses or {},
+                               links or {}))
         return view
 
     return deco

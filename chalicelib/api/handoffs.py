@@ -32,7 +32,7 @@ def _as_markdown(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any] | Response:
 
 
 @endpoint(bp, BASE + "/complete", "POST", summary="Finish a session and queue its handoff", tag="handoffs",
-          status=202, body=schemas.SESSION_COMPLETE,
+          status=202, body=schemas.SESSION_COMPLETE, body_required=False,
           response=R.COMPLETED)
 def complete(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     body = dict(ctx.json(schemas.SESSION_COMPLETE, required=False))
@@ -46,7 +46,7 @@ def complete(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
 
 
 @endpoint(bp, BASE + "/handoff", "POST", summary="Regenerate a finished session's handoff", tag="handoffs",
-          status=202, body=schemas.HANDOFF_REQUEST,
+          status=202, body=schemas.HANDOFF_REQUEST, body_required=False,
           response=R.HANDOFF)
 def regenerate(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     body = ctx.json(schemas.HANDOFF_REQUEST, required=False)

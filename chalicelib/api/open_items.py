@@ -9,7 +9,8 @@ from chalice import Blueprint
 from chalicelib.api import responses as R
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint
-from chalicelib.domain import open_items
+from chalicelib.domain import open_items, projects
+from chalicelib.errors import BadRequest, NotFound
 
 bp = Blueprint(__name__)
 BASE = "/api/projects/{project_id}/open-items"
@@ -28,4 +29,12 @@ def list_items(ctx: Ctx, project_id: str) -> dict[str, Any]:
           response=R.CLOSED_ITEMS)
 def close(ctx: Ctx, project_id: str) -> dict[str, Any]:
     body = ctx.json(schemas.OPEN_ITEMS_CLOSE)
-    return open_items.close_items(ctx.tenant, project_id, body["items"], int(body["session"]))
+    try:
+        return open_items.close_items(ctx.tenant, project_id, body["items"], int(body["session"]))
+    except NotFound as e:
+        if e.code != "session_not_found":
+            raise
+        projects.get(ctx.tenant, project_id)  # a project that is not there (or not yours) stays a 404
+        # the project (the path) exists; the body names a session that does not: a bad field, as with
+        # an unknown ai_account (a 404 would say the route's own resource is missing)
+        raise BadRequest(e.message, code="unknown_session", field="session") from None

@@ -64,7 +64,8 @@ def build(version: str) -> dict[str, Any]:
         if params:
             op["parameters"] = params
         if r.body is not None:
-            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": r.body}}}
+            op["requestBody"] = {"required": r.body_required,
+                                 "content": {"application/json": {"schema": r.body}}}
         elif r.consumes != ("application/json",):
             op["requestBody"] = {"required": True, "content": {ct: {} for ct in r.consumes}}
         if r.auth:

@@ -186,6 +186,24 @@ KNOWLEDGE_PATCH = {
 
 
 
+def py_pattern(pattern: str) -> str:
+    """A JSON Schema (ECMAScript) pattern as Python's `re` reads it the same way: ECMAScript's `$` is
+    the end of the text, Python's also matches before a final newline ("abc\\n" would pass)."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + "\\Z"
+    return pattern
+
+
+def for_python(schema: Any) -> Any:
+    """`schema` with every pattern rewritten by `py_pattern` (what fastjsonschema compiles)."""
+    if isinstance(schema, dict):
+        return {k: py_pattern(v) if k == "pattern" and isinstance(v, str) else for_python(v)
+                for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [for_python(v) for v in schema]
+    return schema
+
+
 # -- query parameters ------------------------------------------------------------------------------
 # Declared per route (`endpoint(query=...)`), validated before the view runs, published in openapi.json.
 
@@ -205,7 +223,8 @@ class Query:
             return "one of: " + ", ".join(s["enum"])
         if s.get("type") == "integer":
             return f"an integer from {s['minimum']} to {s['maximum']}"
-        return f"{s.get('minLength', 0)} to {s['maxLength']} characters"
+        chars = " (letters, digits, - and _)" if "pattern" in s else ""
+        return f"{s.get('minLength', 0)} to {s['maxLength']} characters{chars}"
 
     def parse(self, name: str, raw: str) -> Any:
         """The value of `raw`, or BadRequest naming `name` (ASCII digits only: `isdigit()` takes '¹')."""
@@ -217,7 +236,8 @@ class Query:
             ok = _ASCII_INT.fullmatch(raw) is not None and s["minimum"] <= int(raw) <= s["maximum"]
             value = int(raw) if ok else None
         else:
-            ok = s.get("minLength", 0) <= len(raw) <= s["maxLength"]
+            ok = s.get("minLength", 0) <= len(raw) <= s["maxLength"] and (
+                "pattern" not in s or re.search(py_pattern(s["pattern"]), raw) is not None)
             value = raw
         if not ok:
             from chalicelib.errors import BadRequest
@@ -238,11 +258,15 @@ def q_enum(values: tuple[str, ...], default: str, description: str) -> Query:
 
 
 def q_text(max_len: int, description: str, *, min_len: int = 0, required: bool = False,
-           code: str = "invalid_query") -> Query:
-    return Query(description, {"type": "string", "minLength": min_len, "maxLength": max_len}, None, required, code)
+           code: str = "invalid_query", pattern: str | None = None) -> Query:
+    schema: dict[str, Any] = {"type": "string", "minLength": min_len, "maxLength": max_len}
+    if pattern:
+        schema["pattern"] = pattern
+    return Query(description, schema, None, required, code)
 
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
 PAGE = {"limit": q_int(1, MAX_LIMIT, DEFAULT_LIMIT, "page size"),
-        "cursor": q_text(2048, "next_cursor of the previous page", code="invalid_cursor")}
+        "cursor": q_text(2048, "next_cursor of the previous page", code="invalid_cursor",
+                         pattern="^[A-Za-z0-9_=-]*$")}

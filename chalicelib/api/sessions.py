@@ -30,8 +30,8 @@ BASE = "/api/projects/{project_id}/sessions"
 
 @endpoint(bp, BASE, "POST", summary="Start a session (returns the starting handoff); with external_id, "
           "create or link: 201 when created, 200 with the existing session", tag="sessions",
-          status=201, body=schemas.SESSION_CREATE,
-          response=R.SESSION_STARTED, links=LINK_SESSION)
+          status=201, body=schemas.SESSION_CREATE, body_required=False,
+          response=R.SESSION_STARTED, responses={200: R.SESSION_STARTED}, links=LINK_SESSION)
 def create_session(ctx: Ctx, project_id: str) -> Any:
     out = sessions.create(ctx.tenant, project_id, ctx.json(schemas.SESSION_CREATE, required=False))
     return out if out["created"] else json_response(out, 200)

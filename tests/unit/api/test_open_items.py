@@ -77,7 +77,8 @@ def test_close_route_is_idempotent_and_names_unknown_sessions(api, pid):
     again = api.post(f"/api/projects/{pid}/open-items/close", {"items": ["Ship it"], "session": 1}).json_body
     assert len(first["closed"]) == 1 and again["closed"] == [] and len(again["already_closed"]) == 1
     r = api.post(f"/api/projects/{pid}/open-items/close", {"items": ["Ship it"], "session": 9})
-    assert r.status_code == 404 and r.json_body["error"]["code"] == "session_not_found"
+    assert r.status_code == 400 and r.json_body["error"]["code"] == "unknown_session"
+    assert r.json_body["error"]["field"] == "session"
     r = api.post(f"/api/projects/{pid}/open-items/close", {"items": [], "session": 1})
     assert r.status_code == 400 and r.json_body["error"]["field"] == "items"
 

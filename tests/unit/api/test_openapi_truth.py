@@ -69,12 +69,26 @@ def test_patterns_mean_the_same_in_python_and_ecmascript(doc):
     patterns = sorted(set(_patterns(doc)))
     assert patterns
     probes = [chr(c) for c in (*range(0, 0x21), 0x7F, 0x85, 0xA0, 0x1680, 0x180E, *range(0x2000, 0x200C),
-                               0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF)] + ["a", "é", "A-b_9", "x y", ""]
+                               0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF)] + ["a", "é", "A-b_9", "x y", "", "abc\n", "a\nb"]
     script = ("const [pats, probes] = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
               "console.log(JSON.stringify(pats.map(p => probes.map(s => new RegExp(p, 'u').test(s)))));")
     out = subprocess.run([node, "-e", script], input=json.dumps([patterns, probes]), capture_output=True,
                          text=True, check=True).stdout
     js = json.loads(out)
-    for pattern, js_row in zip(patterns, js, strict=True):
-        py_row = [re.search(pattern, s) is not None for s in probes]
+    from chalicelib.api.schemas import py_pattern
+
+    for pattern, js_row in zip(patterns, js, strict=True):  # what the server runs vs what a browser runs
+        py_row = [re.search(py_pattern(pattern), s) is not None for s in probes]
         assert py_row == js_row, pattern
+
+
+@pytest.mark.parametrize("path", ["/api/projects/abc%0A", "/api/projects/abc%0A/sessions"])
+def test_an_id_with_a_trailing_newline_is_refused(api, path):
+    r = api.get(path)
+    assert r.status_code == 400 and r.json_body["error"]["code"] == "invalid_path"
+
+
+def test_a_body_id_with_a_trailing_newline_is_refused(api):
+    pid = api.post("/api/projects", {"name": "p"}).json_body["id"]
+    r = api.post(f"/api/projects/{pid}/sessions", {"ai_account": "acc\n"})
+    assert r.status_code == 400 and r.json_body["error"]["field"] == "ai_account"
