@@ -87,3 +87,9 @@ def test_request_counts_of_create_and_link(api, pid):
     # guard lookup, claim, reserve, previous session (where to start from), transaction, starting handoff,
     # the open items it does not carry (ledger)
     assert calls == ["GetItem", "PutItem", "UpdateItem", "GetItem", "TransactWriteItems", "GetItem", "Query"]
+
+
+def test_openapi_documents_the_200_of_a_linked_creation(api):
+    doc = api.get("/api/openapi.json").json_body
+    responses = doc["paths"]["/api/projects/{project_id}/sessions"]["post"]["responses"]
+    assert "201" in responses and "200" in responses
