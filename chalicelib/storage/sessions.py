@@ -176,10 +176,16 @@ class _Done(Exception):
 def _release_number(tenant: str, project_id: str, n: int) -> None:
     """Undo a reservation whose session could not be written, without leaving a gap: given back
     (`session_count` n -> n-1 under that condition) when nobody took a later number, else session n
-    becomes a `failed` placeholder. Best effort (this runs after a failure): if the database is out
+    becomes a `failed` placeholder. Nothing is undone when session n exists after all (its write
+    committed though its answer was lost): giving n back then would hand it out twice. Best effort (this runs after a failure): if the database is out
     of reach here too, the next creation after HOLE_GRACE_S fills the hole (_fill_holes)."""
     head = ProjectItem(keys.tenant_pk(tenant), keys.project_sk(project_id))
     try:
+        try:  # the write may have committed although its answer was lost: then n is taken for good
+            get_session(tenant, project_id, n, consistent=True)
+            return
+        except NotFound:
+            pass
         try:
             head.update(actions=[ProjectItem.session_count.set(n - 1)], condition=ProjectItem.session_count == n)
             return

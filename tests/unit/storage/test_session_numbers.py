@@ -161,3 +161,18 @@ def test_a_dropped_connection_surfaces_as_the_outage_it_is(pid, monkeypatch):
     with pytest.raises(UpdateError) as e:
         store.create_session("acme", pid, {})
     assert is_outage(e.value)
+
+
+def test_a_write_that_committed_but_lost_its_answer_keeps_its_number(pid, monkeypatch):
+    real = store._fill_number
+
+    def lost_answer(*a, **kw):
+        real(*a, **kw)
+        raise Boom("the answer was lost after the commit")
+
+    monkeypatch.setattr(store, "_fill_number", lost_answer)
+    with pytest.raises(Boom):
+        store.create_session("acme", pid, {})
+    monkeypatch.setattr(store, "_fill_number", real)
+    assert int(get_project("acme", pid).session_count) == 1  # not given back: session 1 exists
+    assert int(store.create_session("acme", pid, {})[0].number) == 2
