@@ -54,13 +54,25 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
             "tool_calls": int(stats.get("tool_calls", 0)), "tool_errors": int(stats.get("tool_errors", 0)),
             "redactions": dict(stats.get("redactions") or {}), **token_counts(stats, imp.info),
         }
-        _, rev = store.swap_transcript(tenant, project_id, number, info)  # ends the claim
     except BaseException as e:
-        writer.discard()
-        store.release_import(tenant, project_id, number, upload_id)
+        _give_up(tenant, project_id, number, upload_id, writer)
         if isinstance(e, TranscriptError):
             event(log, "transcript_rejected", project_id=project_id, number=number, code=e.code, line=e.line)
         raise  # a TranscriptError is an AppError: the API answers its status, code, line and offset
+    try:
+        _, rev = store.swap_transcript(tenant, project_id, number, info)  # ends the claim
+    except Conflict:  # the claim was lost (this import ran past the stale limit): nothing swapped
+        _give_up(tenant, project_id, number, upload_id, writer)
+        raise
+    except Exception:
+        # The swap may have committed although its answer was lost: then these chunks are live
+        # and must stay. Only when the session provably points elsewhere are they deleted.
+        live = store.live_upload(tenant, project_id, number)
+        if live is None or live[0] != upload_id:
+            if live is not None:
+                _give_up(tenant, project_id, number, upload_id, writer)
+            raise
+        rev = live[1]
     changes = [fc.to_dict() for fc in (imp.file_changes or [])]
     for i, c in enumerate(changes):
         changes[i] = c = redact_fields(c, ("summary",))
@@ -91,6 +103,16 @@ def token_counts(stats: dict[str, Any], info: dict[str, Any]) -> dict[str, int]:
     out = int(stats.get("output_tokens", 0))
     return {"tokens": fresh_in + out, "input_tokens": fresh_in, "output_tokens": out,
             "cache_read_tokens": cache_read, "cache_write_tokens": cache_write}
+
+
+def _give_up(tenant: str, project_id: str, number: int, upload_id: str, writer: Any) -> None:
+    """A failed import stores nothing: delete its chunks and end its claim (best effort: when the
+    database is out of reach too, orphan chunks stay and the claim expires)."""
+    try:
+        writer.discard()
+        store.release_import(tenant, project_id, number, upload_id)
+    except Exception as e:  # noqa: BLE001 - the original error is what the caller reports
+        event(log, "import_cleanup_failed", project_id=project_id, number=number, error=type(e).__name__)
 
 
 def _cursor(upload_id: str, offset: int) -> str:

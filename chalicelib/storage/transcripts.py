@@ -162,6 +162,16 @@ def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, A
     return old_upload, int(session.rev)
 
 
+def live_upload(tenant: str, project_id: str, number: int) -> tuple[str | None, int] | None:
+    """(the upload id the session points at, its rev), or None when that cannot be read now."""
+    try:
+        item = SessionItem.get(keys.project_pk(tenant, project_id), keys.session_sk(number), consistent_read=True,
+                               attributes_to_get=["PK", "transcript", "rev"])
+    except Exception:  # noqa: BLE001 - unknown: the caller keeps what it wrote
+        return None
+    return (item.transcript.upload_id if item.transcript is not None else None), int(item.rev or 0)
+
+
 def get_chunk(tenant: str, project_id: str, number: int, upload_id: str, chunk: int) -> TranscriptChunkItem:
     return TranscriptChunkItem.get(keys.project_pk(tenant, project_id), keys.transcript_sk(number, upload_id, chunk))
 

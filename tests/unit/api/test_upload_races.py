@@ -158,3 +158,28 @@ def _try(fn):
         return fn()
     except Exception as e:  # noqa: BLE001 - the test inspects it
         return e
+
+
+def test_a_swap_that_committed_but_lost_its_answer_keeps_the_transcript(api, pid, monkeypatch):
+    real = chunk_store.swap_transcript
+
+    def lost(*a, **kw):
+        real(*a, **kw)
+        raise ConnectionError("the answer was lost after the commit")
+
+    monkeypatch.setattr(chunk_store, "swap_transcript", lost)
+    r = _put(api, pid, DOC_A)
+    assert r.status_code == 200, r.body
+    page = api.get(f"/api/projects/{pid}/sessions/1/transcript").json_body
+    assert page["total"] == 2 and [m["text"] for m in page["items"]] == ["first upload", "a"]
+
+
+def test_a_swap_that_failed_stores_nothing_and_frees_the_session(api, pid, monkeypatch):
+    def failed(*a, **kw):
+        raise ConnectionError("refused before the commit")
+
+    monkeypatch.setattr(chunk_store, "swap_transcript", failed)
+    assert _put(api, pid, DOC_A).status_code == 500
+    assert _transcript_chunks(pid) == set()
+    monkeypatch.undo()
+    assert _put(api, pid, DOC_B).status_code == 200
