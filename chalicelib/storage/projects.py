@@ -27,6 +27,8 @@ def create_project(tenant: str, *, name: str, description: str | None, goal: str
     try:
         item.save(condition=ProjectItem.SK.does_not_exist())
     except PutError as e:  # an id collision is astronomically unlikely; never overwrite
+        if error_code(e) != "ConditionalCheckFailedException":
+            raise  # e.g. the database is out of reach: a 503, not a made-up collision
         raise Conflict("project id collision, retry the request") from e
     return item
 
