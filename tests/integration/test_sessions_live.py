@@ -124,11 +124,11 @@ def test_delete_project_with_many_sessions(live):
     assert http("GET", f"/api/projects/{pid}/sessions").status_code == 404
 
 
-def test_unsupported_methods_get_json_404_not_a_5xx(live):
+def test_unsupported_methods_get_json_405_not_a_5xx(live):
     http = live(_tenant())
     for method in ("TRACE", "CONNECT"):
         r = http(method, "/api/projects")
-        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+        assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
 
 
 def test_concurrent_file_lists_one_wins_whole(live):

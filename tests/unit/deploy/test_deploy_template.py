@@ -158,6 +158,8 @@ def test_gateway_responses_are_json_errors(packaged):
         filled = body.replace("$context.error.messageString", '"Forbidden"').replace("$context.requestId", "r-1")
         err = json.loads(filled)["error"]
         assert err["code"] and err["message"], name
+    for name, response in responses.items():  # API Gateway's own answers say nosniff, as the app's do
+        assert response["ResponseParameters"]["Headers"]["X-Content-Type-Options"] == "'nosniff'", name
 
 
 def test_stage_throttling(packaged):
