@@ -178,8 +178,11 @@ def build_inputs(tenant: str, project_id: str, number: int) -> dict[str, Any]:
         except NotFound:
             pass
     previous, seed = _with_ledger(tenant, project_id, number, s, _previous_data(tenant, project_id, session))
+    from chalicelib.domain.knowledge import for_handoff
+
     return {"project": project_json(project), "session": s, "messages": messages, "file_changes": changes,
-            "previous": previous, "pins": list(project.pins or []), "ledger_seed": seed}
+            "previous": previous, "pins": list(project.pins or []), "ledger_seed": seed,
+            "knowledge": for_handoff(tenant, project_id)}
 
 
 def _with_ledger(tenant: str, project_id: str, number: int, session: dict[str, Any],
@@ -245,8 +248,9 @@ def _after_ready(tenant: str, project_id: str, number: int, mode: str, result: d
     try:
         if mode != "rules":
             record_llm_outcome(tenant, project_id, number, result)
-        from chalicelib.domain.knowledge import offer_learnings
+        from chalicelib.domain.knowledge import count_uses, offer_learnings
 
+        count_uses(tenant, project_id, (result.get("data") or {}).get("knowledge_used") or [])
         offer_learnings(tenant, project_id, number, list(inputs["session"].get("learnings") or []))
     except Exception:  # noqa: BLE001 - the document is stored; these extras must not undo that
         log.exception("job_after_ready_failed", extra={"fields": {"project_id": project_id, "number": number}})
@@ -310,7 +314,7 @@ def generate(inputs: dict[str, Any], *, mode: str, budget_chars: int) -> dict[st
 
     doc = build_handoff(project=inputs["project"], session=inputs["session"], messages=inputs["messages"],
                         file_changes=inputs["file_changes"], previous=inputs["previous"], pins=inputs["pins"],
-                        budget_chars=budget_chars, generated_at=now_iso())
+                        budget_chars=budget_chars, generated_at=now_iso(), knowledge=inputs.get("knowledge"))
     out = {"markdown": doc.markdown, "data": doc.data, "must_keep": doc.must_keep, "method": "rules",
            "reason": None, "input_chars": doc.input_chars, "output_chars": len(doc.markdown),
            "layout": pack_layout(doc.layout)}

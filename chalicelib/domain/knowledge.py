@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from chalicelib.domain.common import page_json
-from chalicelib.errors import BadRequest
+from chalicelib.errors import BadRequest, NotFound
 from chalicelib.storage import knowledge as store
 from chalicelib.storage.common import new_id, pack_cursor, unpack_cursor
 from chalicelib.storage.models import KnowledgeItem
@@ -128,6 +128,23 @@ def update(tenant: str, project_id: str, item_id: str, body: dict[str, Any]) -> 
 def delete(tenant: str, project_id: str, item_id: str) -> dict[str, Any]:
     store.delete_item(tenant, project_id, item_id)
     return {"deleted": True, "id": item_id}
+
+
+MAX_FOR_HANDOFF = 30
+
+
+def for_handoff(tenant: str, project_id: str) -> list[dict[str, Any]]:
+    """The project's items a handoff may carry, newest first (one Query); the writer keeps what fits."""
+    return [item_json(k) for k in store.project_items(tenant, project_id)[:MAX_FOR_HANDOFF]]
+
+
+def count_uses(tenant: str, project_id: str, item_ids: list[str]) -> None:
+    """A handoff that included an item used it, as a copy does. An item deleted meanwhile is skipped."""
+    for item_id in dict.fromkeys(item_ids):
+        try:
+            store.count_use(tenant, project_id, item_id)
+        except NotFound:
+            continue
 
 
 def use(tenant: str, project_id: str, item_id: str) -> dict[str, Any]:

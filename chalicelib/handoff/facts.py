@@ -164,6 +164,12 @@ class FileFact:
     summary: str = ""
     source: str = "transcript"
     old_path: str | None = None
+    created: bool = False  # the session created it (added, then maybe deleted again: a scratch file)
+
+    @property
+    def scratch(self) -> bool:
+        """Created and deleted within the session: no change to the work tree at all."""
+        return self.created and self.kind == "deleted"
 
 
 @dataclass
@@ -745,7 +751,7 @@ class _Extractor:
                     self._bg_outcome(i, tm.group(1), tm.group(2), int(code) if code else None, "")
             return
         self.f.user_messages.append(UserMsg(i, text.strip(), bool((m.meta or {}).get("queued"))))
-        if CORRECTION_RE.search(text):
+        if len(self.f.user_messages) > 1 and CORRECTION_RE.search(text):  # the first one is the request itself
             self.f.decisions.append(NoteFact(clip(safe_inline(text), 220), i, "user"))
         self._scan_checklist(i, text, "user")
         self._scan_urls(i, text, "user")
@@ -776,7 +782,9 @@ class _Extractor:
             self.f.decisions.append(NoteFact(_sentence_around(text, dm.start(), dm.end()), i, "assistant"))
         lm = LEARN_RE.search(text)
         if lm:
-            self.f.learnings.append(NoteFact(_sentence_around(text, lm.start(), lm.end()), i, "assistant"))
+            sent = _sentence_around(text, lm.start(), lm.end())
+            if findings(sent, limit=1):
+                self.f.learnings.append(NoteFact(sent, i, "assistant"))
         if self.last_tool_kind == "inspect":
             for sent in findings(text):
                 self.f.learned.append(NoteFact(sent, i, "assistant"))
@@ -931,7 +939,8 @@ class _Extractor:
                     how: str, old_path: str | None = None, text: str = "") -> None:
         ff = self.f.files.get(path)
         if ff is None:
-            ff = FileFact(path=path, kind=kind, first=i, intent=self.last_intent, added=0, removed=0)
+            ff = FileFact(path=path, kind=kind, first=i, intent=self.last_intent, added=0, removed=0,
+                          created=kind == "added")
             self.f.files[path] = ff
         elif kind in ("deleted", "renamed"):
             ff.kind = kind

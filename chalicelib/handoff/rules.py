@@ -38,6 +38,7 @@ MAX_ERRORS = 12
 MAX_EARLIER_DECISIONS = 10
 MAX_STEPS = 8
 MAX_LEARNED = 10
+MAX_KNOWLEDGE = 12
 _SMALL_TALK = re.compile(r"(?i)^(?:I apologi[sz]e|sorry|thanks?\b|thank you|great|perfect|excellent|okay|ok\b|sure"
                          r"|got it|you'?re right|I'?m glad)")
 
@@ -240,7 +241,8 @@ def carry_open_items(session: Mapping[str, Any], previous: Mapping[str, Any] | N
 class _Builder:
     def __init__(self, project: Mapping[str, Any], session: Mapping[str, Any], facts: TranscriptFacts,
                  previous: Mapping[str, Any] | None, pins: list[str], open_items: list[dict[str, Any]],
-                 generated_at: str | None) -> None:
+                 generated_at: str | None, knowledge: list[Mapping[str, Any]] | None = None) -> None:
+        self.knowledge = [k for k in (knowledge or []) if isinstance(k, Mapping) and isinstance(k.get("title"), str)]
         self.project = project or {}
         self.session = session or {}
         self.f = facts
@@ -297,13 +299,16 @@ class _Builder:
             s.items.append(Item(f"- **Task in progress:** {code(cur.id)}{title}{parent}.", rank=99.5,
                                 keep=(("task_id", cur.id),), group="current work"))
         if st.done_in_current:
-            label = "Done in it so far" if cur is not None else "Changed since the last commit"
-            verified = " (not committed; not re-verified since)" if any(
-                cs.edits_since for cs in st.checks) or not st.checks else " (not committed)"
-            if st.git.uncommitted or not st.git.known:
+            label = ("Done in it so far" if cur is not None else "Changed since the last commit" if self.f.commits
+                     else "Changed in this session")
+            committed = "not committed" if st.git.known else "git state not seen"
+            verified = f" ({committed}; not re-verified since)" if any(cs.edits_since for cs in st.checks) else (
+                f" ({committed}; no check ran in this session)" if not st.checks else f" ({committed})")
+            if st.git.uncommitted or st.git.changed or not st.git.known:
                 s.items.append(Item(f"- **{label}**{verified}:", rank=99.4, group="current work"))
                 terms = {t for t in re.findall(r"`([^`\n]{4,60})`", cur.spec if cur is not None else "")
                          if not t.endswith((".ex", ".exs", ".js", ".py", ".ts", ".css", ".json", ".md", "/"))}
+                shown_lines: set[str] = set()
                 for k, ev in enumerate(st.done_in_current[-8:]):
                     scored = [(sum(len(t) for t in terms if t in ln), k2, ln) for k2, ln in
                               enumerate(ev.text.split("\n"))]
@@ -311,8 +316,12 @@ class _Builder:
                     hits = [clip(safe_inline(ln.strip()), 90) for _sc, _k, ln in sorted(best, key=lambda x: x[1])]
                     lines = hits or ev.sample[:1]
                     what = (": " + " / ".join(code(x) for x in lines)) if lines else (
-                        f" by {code(clip(ev.how, 70))}" if " " in ev.how else "")
-                    s.items.append(Item(f"  - {self._p(ev.path)}{what}", rank=99.3 - k * 0.01, group="edits"))
+                        f" by {code(clip(ev.how, 70))}" if " " in ev.how and ev.how != "edit block" else "")
+                    line = f"  - {self._p(ev.path)}{what}"
+                    if line in shown_lines:  # the same file again with nothing new to say
+                        continue
+                    shown_lines.add(line)
+                    s.items.append(Item(line, rank=99.3 - k * 0.01, group="edits"))
         if cur is not None and st.untouched_outputs:
             files = ", ".join(code(p) for p in st.untouched_outputs)
             s.items.append(Item(f"- **Not changed yet** of the files the task lists as output: {files}.", rank=99.2,
@@ -386,6 +395,11 @@ class _Builder:
                                                if ff.edits and f.in_project(ff.path)):
             s.items.append(Item("- No uncommitted change was made after the last commit.", rank=93, sub=sub,
                                 group="git lines"))
+        if g.changed:
+            parts = [f"{code(u.path)}" + (f" ({u.why})" if u.why.startswith("changed by") else "") for u in g.changed]
+            s.items.append(Item("- Changed in this session (the transcript shows no git output, so committed or not "
+                                "is unknown): " + ", ".join(parts), rank=96.5, sub=sub, group="git lines",
+                                keep=tuple(("file", u.path) for u in g.changed)))
         if f.outside:
             shown = ", ".join(code(p) for p in f.outside[:4])
             s.items.append(Item(f"- Not project files (outside the work tree, never commit them): {shown}", rank=90,
@@ -622,6 +636,21 @@ class _Builder:
                                 data_key="learnings", payload={"text": d.text, "source": "assistant"}))
         return s
 
+    # -- the project's knowledge base: lessons and notes that earlier sessions or people wrote down
+
+    def knowledge_section(self) -> Section:
+        s = Section("knowledge", "Project knowledge")
+        ordered = sorted(self.knowledge, key=lambda it: it.get("source_session") is not None)  # people first
+        for k, item in enumerate(ordered[:MAX_KNOWLEDGE]):
+            title = one_line(str(item.get("title") or ""))
+            body = one_line(str(item.get("body") or ""))
+            text = f"- **{safe_inline(title)}**" + (f": {clip(safe_inline(body), 280)}" if body and body != title else "")
+            by_hand = item.get("source_session") is None  # written by a person: ranked first
+            rank = (87.2 if by_hand else 84.0) - k * 0.05
+            s.items.append(Item(text, rank=rank, group="knowledge items", data_key="knowledge",
+                                payload={"id": item.get("id"), "title": title}))
+        return s
+
     # -- errors with their fix
 
     def errors(self) -> Section:
@@ -686,7 +715,7 @@ class _Builder:
         s = Section("names", f"Names the code of session {self.n} introduced")
         f = self.f
         per_file: dict[str, list[str]] = {}
-        unc = {u.path for u in self.st.git.uncommitted}
+        unc = {u.path for u in self.st.git.uncommitted + self.st.git.changed}
         for ev in f.edits:  # files still being worked on: what the next session's tests will call
             if not f.in_project(ev.path) or not ev.text or f.display(ev.path) not in unc:
                 continue
@@ -710,7 +739,7 @@ class _Builder:
         labels: dict[str, str] = {}
         unc = {u.path for u in self.st.git.uncommitted}
         for ff in sorted(f.files.values(), key=lambda x: f.display(x.path)):
-            if not f.in_project(ff.path):
+            if not f.in_project(ff.path) or ff.scratch:
                 continue
             disp = f.display(ff.path)
             added, removed = ff.added, ff.removed
@@ -737,7 +766,8 @@ class _Builder:
                     " (pushed)" if c is not None and c.pushed else "")
             else:
                 key = "other"
-                labels[key] = "Changed (commit not seen in the transcript)" if f.commits else "Changed"
+                labels[key] = ("Changed (commit not seen in the transcript)" if f.commits
+                               else "Changed (git state not seen)")
             if key not in ("unc",):  # committed files: the path is what matters (counts are in the JSON)
                 entry = f"{code(disp)}{kind}" + (f" (“{clip(safe_inline(ff.summary), 80)}”)"
                                                  if ff.summary and ff.source != "transcript" else "")
@@ -916,23 +946,27 @@ def _compact(block: str) -> str:
 def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], messages: Iterable[Message],
                   file_changes: list[FileChange] | None, previous: Mapping[str, Any] | None,
                   pins: list[str] | None, budget_chars: int = DEFAULT_BUDGET,
-                  generated_at: str | None = None, fmt: str = "") -> HandoffDoc:
+                  generated_at: str | None = None, fmt: str = "",
+                  knowledge: list[Mapping[str, Any]] | None = None) -> HandoffDoc:
     """Write the handoff for session N+1 from session N, without an LLM.
 
     Deterministic: the same arguments give the same bytes. `budget_chars` bounds the Markdown;
     it is met by dropping the lowest-ranked inferred facts whole. Pins, session-record items and
     open items are never dropped; when they alone exceed the budget the document does too, and
     `data["budget"]["over_budget"]` says so. `doc.layout` renders any other budget (`render_layout`).
+    `knowledge` is the project's knowledge base, newest first ({id, title, body, source_session}):
+    items written by people rank above extracted lessons; the ids kept are `data["knowledge_used"]`.
     """
     msgs = messages if isinstance(messages, list) else list(messages)
     pins = [p for p in (pins or []) if isinstance(p, str) and p.strip()]
     hint = (session or {}).get("cwd") or (project or {}).get("root")
     facts = extract_facts(msgs, file_changes or [], root_hint=hint if isinstance(hint, str) else None, fmt=fmt)
     open_items, closed = carry_open_items(session or {}, previous, facts)
-    b = _Builder(project or {}, session or {}, facts, previous, pins, open_items, generated_at)
+    b = _Builder(project or {}, session or {}, facts, previous, pins, open_items, generated_at, knowledge)
 
     sections = [b.current_work(), b.next_action(), b.state(), *b.contracts(), b.requests(), b.open_items_section(),
-                b.mission(), b.pinned(), b.record(), b.conventions(), b.learned(), b.errors(), b.names(), b.files()]
+                b.mission(), b.pinned(), b.record(), b.conventions(), b.learned(), b.knowledge_section(), b.errors(),
+                b.names(), b.files()]
     header = b.header()
     layout = to_layout(sections, header)
     fitted = fit(sections, header, max(int(budget_chars), 0))
@@ -1014,6 +1048,7 @@ def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], mes
         "blockers": data_lists.get("blockers", []),
         "errors": data_lists.get("errors", []),
         "learnings": data_lists.get("learnings", []),
+        "knowledge_used": [k["id"] for k in data_lists.get("knowledge", []) if k.get("id")],
         "next_steps": data_lists.get("next_steps", []),
         "todos": [{"content": t.content, "status": t.status} for t in facts.todos.values()],
         "open_items": open_items,

@@ -41,6 +41,7 @@ class GitState:
     pushed: bool = False  # a push this session succeeded
     unpushed: list[CommitFact] = field(default_factory=list)
     uncommitted: list[Uncommitted] = field(default_factory=list)
+    changed: list[Uncommitted] = field(default_factory=list)  # changes when git said nothing (not known)
     known: bool = False  # the session committed, pushed or asked git for status
 
 
@@ -133,13 +134,13 @@ def _git_state(f: TranscriptFacts) -> GitState:
             unc[p] = Uncommitted(p, "listed by `git status`")
     last_commit = f.commits[-1] if f.commits else None
     for ff in f.files.values():
-        if ff.edits == 0 or not f.in_project(ff.path) or ff.last <= base:
+        if ff.edits == 0 or not f.in_project(ff.path) or ff.last <= base or ff.scratch:
             continue
         if ff.committed_at >= ff.last:
             continue
         disp = f.display(ff.path)
         ev = next((e for e in reversed(f.edits) if e.path == ff.path), None)
-        if ev is not None and ev.how and " " in ev.how:
+        if ev is not None and ev.how and " " in ev.how and ev.how != "edit block":
             why = f"changed by {code(clip(ev.how, 60))}"
         elif ff.commit_sha:
             why = f"edited after {code(ff.commit_sha)}"
@@ -148,7 +149,11 @@ def _git_state(f: TranscriptFacts) -> GitState:
         else:
             why = "edited, not committed in this session"
         unc.setdefault(disp, Uncommitted(disp, why))
-    gs.uncommitted = sorted(unc.values(), key=lambda u: u.path)
+    found = sorted(unc.values(), key=lambda u: u.path)
+    if gs.known:
+        gs.uncommitted = found
+    else:  # no git output at all: whether these are committed is not known (aider commits by itself)
+        gs.changed = [Uncommitted(u.path, u.why.replace(", not committed in this session", "")) for u in found]
     return gs
 
 
@@ -210,9 +215,10 @@ def derive(f: TranscriptFacts) -> State:
         done = [e for e in f.edits if e.index > current.started_index and f.in_project(e.path)]
         changed = {f.display(e.path) for e in done}
         untouched = [p for p in current.output_files if not any(c == p or c.endswith("/" + p) for c in changed)]
-    elif git.uncommitted:
+    elif git.uncommitted or git.changed:
         last = f.commits[-1].index if f.commits else -1
-        done = [e for e in f.edits if e.index > last and f.in_project(e.path)]
+        scratch = {p for p, ff in f.files.items() if ff.scratch}
+        done = [e for e in f.edits if e.index > last and f.in_project(e.path) and e.path not in scratch]
     mid = []
     if current is not None:
         mid.append(f"{code(current.id)} is still in progress")
@@ -338,6 +344,10 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         files = ", ".join(code(p) for p in paths[:6])
         more = f" and {len(paths) - 6} more" if len(paths) > 6 else ""
         out.append(f"Commit {files}{more} (the commit conventions are below).")
+    if st.git.changed:
+        files = ", ".join(code(u.path) for u in st.git.changed[:6])
+        out.append(f"Run `git status` first: the transcript shows no git output, so whether {files} "
+                   f"{'is' if len(st.git.changed) == 1 else 'are'} committed is not known.")
     if st.git.unpushed or (st.git.uncommitted and (st.git.pushed or st.git.no_upstream)):
         if st.git.no_upstream and st.git.branch:
             out.append(f"Push: the branch has no upstream yet, so `git push --set-upstream origin {st.git.branch}`.")

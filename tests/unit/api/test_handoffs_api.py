@@ -156,3 +156,15 @@ def test_max_chars_renders_any_budget_from_the_stored_layout(api, pid):
     for bad in ("1999", "50001", "abc", "¹"):
         r = api.get(f"/api/projects/{pid}/handoff/latest?format=md&max_chars={bad}")
         assert r.status_code == 400 and r.json_body["error"]["field"] == "max_chars", (bad, r.body)
+
+
+def test_knowledge_feeds_the_handoff_and_counts_a_use(api, pid):
+    """A hand-added item reaches the next handoff; being included counts as a use, like a copy."""
+    k = api.post(f"/api/projects/{pid}/knowledge", {"title": "Staging deploys need the VPN",
+                                                    "body": "Connect before `make deploy`."}).json_body
+    api.post(f"/api/projects/{pid}/sessions", {})
+    _complete(api, pid, 1, next_steps=["Deploy to staging"])
+    h = api.get(f"/api/projects/{pid}/sessions/1/handoff").json_body
+    assert "Staging deploys need the VPN" in h["markdown"] and h["data"]["knowledge_used"] == [k["id"]]
+    items = api.get(f"/api/projects/{pid}/knowledge").json_body["items"]
+    assert next(i for i in items if i["id"] == k["id"])["uses"] == k["uses"] + 1

@@ -100,8 +100,23 @@ def test_a_package_install_after_a_passing_build_makes_it_stale() -> None:
 # ----------------------------------------------------------------------------- 2. git truth
 
 
+def test_without_any_git_output_committed_or_not_is_not_claimed() -> None:
+    """Rule 2: committed and uncommitted come from what git printed. With no git output at all (an
+    aider session, which commits by itself) the files are "changed", never "uncommitted"."""
+    s = script()
+    s.bash("cd web && npm install lodash", "added 1 package, and audited 2 packages in 1s\nfound 0 vulnerabilities")
+    doc = make(s)
+    assert doc.data["current_state"]["uncommitted"] == []
+    assert "**Uncommitted:**" not in doc.markdown and "uncommitted" not in doc.markdown.split("\n")[2]
+    line = line_with(doc.markdown, "Changed in this session (the transcript shows no git output")
+    assert "`web/package.json`" in line and "`web/package-lock.json`" in line
+    assert any(a.startswith("Run `git status` first") for a in doc.data["next_actions"])
+    assert not any(a.startswith("Commit ") for a in doc.data["next_actions"])
+
+
 def test_npm_install_changes_package_json_and_the_lock_file() -> None:
     s = script()
+    s.bash('git commit --allow-empty -m "chore: start"', "[main 1111111] chore: start")
     s.bash("cd web && npm install lodash", "added 1 package, and audited 2 packages in 1s\nfound 0 vulnerabilities")
     doc = make(s)
     cs = doc.data["current_state"]
@@ -171,9 +186,13 @@ def test_a_rejected_push_is_not_a_push_even_when_a_pipe_hid_the_exit_code() -> N
     assert "- Committed `abc1234` feat: strict parser — not pushed" in doc.markdown
 
 
+CLEAN_STATUS = "On branch main\nYour branch is up to date with 'origin/main'.\n\nnothing to commit, working tree clean"
+
+
 def test_a_plan_file_outside_the_root_is_not_a_project_file() -> None:
     plan = "/home/u/.claude/plans/x.md"
     s = script()
+    s.bash("git status", CLEAN_STATUS)  # git is known: edits after this are uncommitted
     s.write(plan, "# Plan\n\n1. tokenizer\n2. grammar\n")
     s.edit(f"{ROOT}/src/parse.py", "x = 1\n", "x = 2\n")
     s.bash("pytest -q", "3 passed in 0.1s")
@@ -263,6 +282,7 @@ PARENT
 
 def claimed_task_script() -> Script:
     s = script()
+    s.bash("git status", CLEAN_STATUS)
     s.bash("bd show t-1.2", SPEC)
     s.bash("bd update t-1.2 --status in_progress", "✓ Updated issue: t-1.2")
     s.edit(f"{ROOT}/lib/review_live.ex", "def handle_event(_, _, s), do: {:noreply, s}\n",
@@ -480,3 +500,26 @@ def test_a_build_is_verified_by_a_later_passing_test_run_of_the_same_tool() -> N
     doc = make(s)
     assert checks(doc)["mix test"]["changed_since"] == ["lib/b.ex"]
     assert checks(doc)["mix credo --strict"]["verified"] is True
+
+
+# ----------------------------------------------------------------------------- knowledge
+
+
+def test_project_knowledge_feeds_the_handoff_within_its_budget() -> None:
+    """Items written by people come before extracted lessons; what fits is listed in knowledge_used."""
+    items = [{"id": "k-lesson", "title": "pynamodb update returns ALL_NEW", "body": "use it to read back",
+              "source_session": 3},
+             {"id": "k-hand", "title": "Staging deploys need VPN", "body": "connect to vpn.example first",
+              "source_session": None}]
+    doc = make(script(), knowledge=items)
+    sec = section(doc.markdown, "Project knowledge")
+    assert sec.index("Staging deploys need VPN") < sec.index("pynamodb update returns ALL_NEW")
+    assert doc.data["knowledge_used"] == ["k-hand", "k-lesson"]
+    # under a small budget the extracted lesson goes first, and knowledge_used says what stayed
+    many = [{"id": f"k{i}", "title": f"Lesson number {i} about the parser", "body": "x " * 120,
+             "source_session": 1} for i in range(12)]
+    small = make(script(), knowledge=[items[1], *many], budget_chars=2500)
+    assert len(small.markdown) <= 2500
+    used = small.data["knowledge_used"]
+    assert "k-hand" in used and len(used) < 13
+    assert all((f"Lesson number {i[1:]} " in small.markdown) == (i in used) for i in (f"k{n}" for n in range(12)))
