@@ -21,6 +21,8 @@ LINK_PROJECT = {  # what a new project leads to: its sessions above all (a state
     "AddKnowledge": ("POST", "/api/projects/{project_id}/knowledge", _PID),
     "PatchProject": ("PATCH", "/api/projects/{project_id}", _PID),
     "DeleteProject": ("DELETE", "/api/projects/{project_id}", _PID),
+    "ListOpenItems": ("GET", "/api/projects/{project_id}/open-items", _PID),
+    "CloseOpenItems": ("POST", "/api/projects/{project_id}/open-items/close", _PID),
 }
 
 
