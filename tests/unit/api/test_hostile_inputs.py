@@ -92,3 +92,9 @@ def test_limit_accepts_only_ascii_digits(api, value):
 
     err = _err(api.get(f"/api/projects?limit={quote(value)}"))
     assert err["field"] == "limit"
+
+
+@pytest.mark.parametrize("version", ["%C2%B9", "0", "1e3", "-1"])
+def test_handoff_version_path_takes_ascii_digits_only(api, pid, version):
+    err = _err(api.get(f"/api/projects/{pid}/sessions/1/handoff/versions/{version}"))
+    assert err["field"] == "version" and err["code"] == "invalid_path"
