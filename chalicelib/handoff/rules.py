@@ -331,7 +331,8 @@ class _Builder:
             s.items.append(Item(f"- **Last action that took effect:** {last}.", rank=98.9, group="current work"))
         la = f.last_assistant
         if la and f.last_assistant_index > (f.actions[-1].index if f.actions else -1):
-            s.items.append(Item("- Its last words (after that action): " + clip(safe_inline(la), 300), rank=88,
+            words = re.sub(r"```.*?(?:```|$)", " […] ", la, flags=re.S)  # a quoted block is not a sentence
+            s.items.append(Item("- Its last words (after that action): " + clip(safe_inline(words), 300), rank=88,
                                 group="current work"))
         return s
 
