@@ -18,7 +18,7 @@ SECTIONS = [
      "a cold token adds one GetItem). The same figures are asserted by `tests/unit/api/test_request_costs.py`.",
      "bench.request_costs"),
     ("Transcript import", "Throughput and peak memory of the whole import pipeline (decode, parse, redact, "
-     "file changes) on real recorded Claude Code and Codex sessions and on a 50 MB Claude Code file.",
+     "file changes) on the real recorded sessions (Claude Code, SWE-agent, aider) and on a 50 MB Claude Code file.",
      "bench.import_bench"),
     ("Handoff quality and speed", "Our rule-based handoff against Claude Code's own compaction summary for the "
      "same input (each real session cut at its compact_boundary), and the generator's speed.",
