@@ -624,6 +624,17 @@ def error_tokens(text: str) -> set[str]:
     return {t for t in out if len(t) >= 4}
 
 
+def _same_target(later: str, failed: str) -> bool:
+    """Two check commands that check the same thing: the whole suite of the same tool and
+    subcommand, or the same target file run another way."""
+    a, b = [t for t in later.split() if "=" not in t], [t for t in failed.split() if "=" not in t]
+    if not a or not b or a[0] != b[0]:
+        return False
+    if len(a) <= 2 and a[:2] == b[:2]:
+        return True
+    return len(a) <= len(b) and a[-1].rsplit("/", 1)[-1] == b[-1].rsplit("/", 1)[-1]
+
+
 def _touches(ev: EditEvent, tokens: set[str]) -> bool:
     if not tokens:
         return False
@@ -1294,6 +1305,13 @@ class _Extractor:
                 continue
             nxt = next((r for r in self.runs if r[0] > e.index and (
                 r[3] == e.command if e.is_check else r[1] == e.family)), None)
+            if e.is_check and (nxt is None or nxt[2] == key):
+                # the same target checked another way and passing answers it (`mix test` after
+                # `mix test a_test.exs`, `node build.js` from assets/ after `node assets/build.js`)
+                other = next((r for r in self.runs if r[0] > e.index and r[2] is None and r[3] != e.command
+                              and _same_target(r[3], e.command)), None)
+                if other is not None:
+                    nxt = other
             end = nxt[0] if nxt is not None else 1 << 60
             e.resolved = None if nxt is None else nxt[2] != key
             if e.resolved and nxt is not None:

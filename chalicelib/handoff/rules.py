@@ -351,15 +351,22 @@ class _Builder:
         sub = "Checks (latest outcome, and what changed since)"
         groups: dict[tuple[str, ...], list[Any]] = {}
         for cs in st.checks[:12]:
-            groups.setdefault((cs.covered_by, *cs.edited_since), []).append(cs)
+            groups.setdefault((cs.covered_by, cs.passed_later, *cs.edited_since), []).append(cs)
         glist = list(groups.items())
         for k, (key, members) in enumerate(glist[:2]):
-            s.items.append(self._check_item(members, list(key[1:]), k, sub, covered_by=key[0]))
+            s.items.append(self._check_item(members, list(key[2:]), k, sub, covered_by=key[0], passed_later=key[1]))
         older = [cs for _since, members in glist[2:] for cs in members]
+        for cs in older:  # in the JSON form all the same
+            s.items.append(Item("", rank=-1, hidden=True, data_key="checks", payload=[{
+                "command": cs.check.command, "kind": cs.check.kind, "outcome": cs.check.outcome,
+                "summary": cs.check.summary, "runs": cs.check.runs, "changed_since": cs.edited_since,
+                "verified": not cs.edited_since, "covered_by": cs.covered_by or None,
+                "passed_later": cs.passed_later or None}]))
         if older:
             words = {"pass": "passed", "fail": "FAILED", "running": "still running", "unknown": "outcome unknown"}
             parts = [f"{code(cs.check.command)} **{words[cs.check.outcome]}**" + (
-                f" ({cs.check.summary})" if cs.check.summary else "") for cs in older]
+                f" ({cs.check.summary})" if cs.check.summary else "") + (
+                f", then {code(cs.passed_later)} passed" if cs.passed_later else "") for cs in older]
             s.items.append(Item("- Earlier runs, each followed by more edits (**not re-verified**): " + "; ".join(parts),
                                 rank=88.6, sub=sub, group="checks",
                                 keep=tuple(("test_command" if cs.check.kind == "test" else "build_command",
@@ -408,7 +415,8 @@ class _Builder:
         s.items.extend(self._task_items())
         return s
 
-    def _check_item(self, members: list[Any], since: list[str], k: int, sub: str, covered_by: str = "") -> Item:
+    def _check_item(self, members: list[Any], since: list[str], k: int, sub: str, covered_by: str = "",
+                    passed_later: str = "") -> Item:
         """Checks whose code changed the same way since their last run, in one line."""
         parts = []
         keep = []
@@ -419,7 +427,11 @@ class _Builder:
             summ = f" ({c.summary})" if c.summary else ""
             parts.append(f"{code(c.command)} **{word}**{summ}")
             keep.append(("test_command" if c.kind == "test" else "build_command", c.command))
-        if not since and covered_by:
+        if passed_later:
+            after = f" — then {code(passed_later)} passed after it"
+            if since:
+                after += f"; later changes ({', '.join(code(p) for p in since[:3])}) are **not re-verified**"
+        elif not since and covered_by:
             after = f" — not run again since, but {code(covered_by)} passed after the later changes"
         elif since:
             keep.append(("state", "not re-verified"))
@@ -430,14 +442,15 @@ class _Builder:
                 after += f" (earlier changes were seen by {code(covered_by)}, which passed)"
         else:
             after = " — nothing changed since"
-        failing = any(cs.check.outcome == "fail" for cs in members)
+        failing = any(cs.check.outcome == "fail" and not cs.passed_later for cs in members)
         rank = 97 - k * 0.3 if k < 2 or failing else 79 - k * 0.1
         return Item("- " + "; ".join(parts) + after, rank=rank, sub=sub, group="checks", keep=tuple(keep),
                     data_key="checks", payload=[{"command": cs.check.command, "kind": cs.check.kind,
                                                  "outcome": cs.check.outcome, "summary": cs.check.summary,
                                                  "runs": cs.check.runs, "changed_since": since,
                                                  "verified": not since,
-                                                 "covered_by": covered_by or None} for cs in members])
+                                                 "covered_by": covered_by or None,
+                                                 "passed_later": passed_later or None} for cs in members])
 
     def _task_items(self) -> list[Item]:
         st = self.st

@@ -24,6 +24,7 @@ class CheckState:
     edited_since: list[str]  # project files (display paths) changed after its last run
     edits_since: int
     covered_by: str = ""  # a later check of the same tool that passed after every one of those edits
+    passed_later: str = ""  # for a failure: a later passing run that checks the same thing
 
 
 @dataclass
@@ -195,7 +196,7 @@ def _close_command(f: TranscriptFacts, tid: str) -> str:
 def derive(f: TranscriptFacts) -> State:
     checks = []
     for c in f.checks.values():
-        since = f.edited_since(c.last)
+        since = [e for e in f.edited_since(c.last) if _may_affect(e.path, c.command)]
         later = [o for o in f.checks.values() if o is not c and o.outcome == "pass" and o.last > c.last
                  and _verifies(o, c)]
         newest = max(later, key=lambda o: o.last) if later else None
@@ -203,8 +204,14 @@ def derive(f: TranscriptFacts) -> State:
         open_ = [e for e in since if newest is None or e.index > newest.last]
         paths = list(dict.fromkeys(f.display(e.path) for e in open_))
         cover = newest.command if newest is not None and len(open_) < len(since) else ""
-        checks.append(CheckState(c, paths, len(open_), cover))
-    checks.sort(key=lambda cs: (0 if cs.check.outcome == "fail" else 1, -cs.check.last, cs.check.command))
+        fixed = ""
+        if c.outcome == "fail":
+            after = [o for o in f.checks.values() if o is not c and o.outcome == "pass" and o.last > c.last
+                     and _supersedes(o, c)]
+            fixed = max(after, key=lambda o: o.last).command if after else ""
+        checks.append(CheckState(c, paths, len(open_), cover, fixed))
+    checks.sort(key=lambda cs: (0 if cs.check.outcome == "fail" and not cs.passed_later else 1, -cs.check.last,
+                                cs.check.command))
     git = _git_state(f)
     root, family = task_family(f)
     current = _current(f, family)
@@ -222,7 +229,7 @@ def derive(f: TranscriptFacts) -> State:
     mid = []
     if current is not None:
         mid.append(f"{code(current.id)} is still in progress")
-    failing = [cs for cs in checks if cs.check.outcome == "fail"]
+    failing = [cs for cs in checks if cs.check.outcome == "fail" and not cs.passed_later]
     if failing:
         mid.append(f"{code(failing[0].check.command)} failed last")
     stale = [cs for cs in checks if cs.check.outcome == "pass" and cs.edits_since]
@@ -281,6 +288,34 @@ def _verifies(later: CheckFact, check: CheckFact) -> bool:
         and "compile" in check.command
 
 
+def _ecosystem(name: str) -> int | None:
+    for k, (exts, _tools) in enumerate(_ECOSYSTEMS):
+        if name.endswith(exts) or name in exts:
+            return k
+    return None
+
+
+def _may_affect(path: str, command: str) -> bool:
+    """An edit makes a check stale unless both belong to known, different languages (an Elixir file
+    cannot break a vitest run); files of no known language (config, CSS, data) affect every check."""
+    file_eco = _ecosystem(path.rsplit("/", 1)[-1])
+    tool = _tool_of(command)
+    check_eco = next((k for k, (_e, tools) in enumerate(_ECOSYSTEMS) if tool in tools), None)
+    return file_eco is None or check_eco is None or file_eco == check_eco
+
+
+def _supersedes(later: CheckFact, failed: CheckFact) -> bool:
+    """A later passing run answers an earlier failure when it checks the same thing: the whole suite
+    of the same tool (`mix test` after `mix test a_test.exs`), or the same target run another way
+    (`node build.js` from `assets/` after `node assets/build.js` from the root)."""
+    a, b = [t for t in later.command.split() if "=" not in t], [t for t in failed.command.split() if "=" not in t]
+    if not a or not b or a[0] != b[0] or later.kind != failed.kind:
+        return False
+    if _family2(later.command) == _family2(failed.command) and len(a) <= 2:
+        return True
+    return a[-1].rsplit("/", 1)[-1] == b[-1].rsplit("/", 1)[-1] and len(a) <= len(b)
+
+
 def _uncovered(f: TranscriptFacts, st: State) -> list[str]:
     """Changed files whose language no check of this session belongs to (JS edited in a project
     whose only checks were `mix test`): the listed checks would not verify them."""
@@ -324,7 +359,8 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         out.append(f"Finish {code(cur.id)}: the tracker lists {files} as output, and the session has not changed "
                    f"{'it' if len(st.untouched_outputs) == 1 else 'them'} yet (contract below).")
     if stale and not failing:
-        routine = [c for c in _routine(f, st.checks)] or [cs.check.command for cs in stale]
+        stale_cmds = {cs.check.command for cs in stale}
+        routine = [c for c in _routine(f, st.checks) if c in stale_cmds] or [cs.check.command for cs in stale]
         cmds = ", ".join(code(c) for c in dict.fromkeys(routine[-5:]))
         text = f"Re-run the checks this session used, which have not run since the last edits: {cmds}."
         full = _full_suite_note(f)

@@ -523,3 +523,40 @@ def test_project_knowledge_feeds_the_handoff_within_its_budget() -> None:
     used = small.data["knowledge_used"]
     assert "k-hand" in used and len(used) < 13
     assert all((f"Lesson number {i[1:]} " in small.markdown) == (i in used) for i in (f"k{n}" for n in range(12)))
+
+
+def test_a_failure_answered_by_a_later_run_of_the_same_target_is_not_failing_last() -> None:
+    """`node assets/build.js` failed from the root, then `cd assets && node build.js` passed: the
+    build is not "failing"; a file test failing, then the whole suite passing, likewise."""
+    s = script()
+    s.bash("git status", CLEAN_STATUS)
+    s.bash("node assets/build.js", 'Error: Could not resolve "js/app.js"\nExit code 1', is_error=True)
+    s.bash("cd assets && node build.js", "built in 0.3s")
+    s.bash("mix test test/a_test.exs", "1) test a (ATest)\nAssertion with == failed\n3 tests, 1 failure",
+           is_error=True)
+    s.edit(f"{ROOT}/lib/a.ex", "def a, do: 1\n", "def a, do: 2\n")
+    s.bash("mix test", "....\n12 tests, 0 failures")
+    doc = make(s)
+    md = doc.markdown
+    assert "Make `node assets/build.js` pass" not in md and "Make `mix test test/a_test.exs` pass" not in md
+    assert "failed last" not in md.split("\n")[2]
+    assert "`node assets/build.js` **FAILED**, then `node build.js` passed" in md or \
+        "then `node build.js` passed after it" in line_with(md, "`node assets/build.js` **FAILED**")
+    c = checks(doc)
+    assert c["node assets/build.js"]["passed_later"] == "node build.js"
+    assert c["mix test test/a_test.exs"]["passed_later"] == "mix test"
+    err = next(e for e in doc.data["errors"] if "Assertion with == failed" in e["error"])
+    assert err["resolved"] is True
+
+
+def test_an_edit_in_another_language_does_not_make_a_check_stale() -> None:
+    """An Elixir edit cannot break a vitest run; a config file of no known language affects all."""
+    s = script()
+    s.bash("git status", CLEAN_STATUS)
+    s.bash("npx vitest run", "Test Files  3 passed (3)")
+    s.edit(f"{ROOT}/lib/a.ex", "def a, do: 1\n", "def a, do: 2\n")
+    doc = make(s)
+    assert checks(doc)["npx vitest run"]["verified"] is True
+    s.edit(f"{ROOT}/vite.config.yaml", "a: 1\n", "a: 2\n")
+    doc = make(s)
+    assert checks(doc)["npx vitest run"]["changed_since"] == ["vite.config.yaml"]
