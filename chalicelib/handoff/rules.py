@@ -441,7 +441,12 @@ class _Builder:
             if covered_by and covered_by not in [cs.check.command for cs in members]:
                 after += f" (earlier changes were seen by {code(covered_by)}, which passed)"
         else:
-            after = " — nothing changed since"
+            after = " — nothing it checks changed since" if any(cs.not_covered for cs in members) else \
+                " — nothing changed since"
+        others = list(dict.fromkeys(p for cs in members for p in cs.not_covered))
+        if others and not passed_later and k == 0:  # the latest runs: so their list of changes is complete
+            shown = ", ".join(code(p) for p in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+            after += f" (also changed, in a language {'these do' if len(members) > 1 else 'it does'} not check: {shown})"
         failing = any(cs.check.outcome == "fail" and not cs.passed_later for cs in members)
         rank = 97 - k * 0.3 if k < 2 or failing else 79 - k * 0.1
         return Item("- " + "; ".join(parts) + after, rank=rank, sub=sub, group="checks", keep=tuple(keep),

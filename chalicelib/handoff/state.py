@@ -25,6 +25,7 @@ class CheckState:
     edits_since: int
     covered_by: str = ""  # a later check of the same tool that passed after every one of those edits
     passed_later: str = ""  # for a failure: a later passing run that checks the same thing
+    not_covered: list[str] = field(default_factory=list)  # changed since, in a language it does not check
 
 
 @dataclass
@@ -196,7 +197,9 @@ def _close_command(f: TranscriptFacts, tid: str) -> str:
 def derive(f: TranscriptFacts) -> State:
     checks = []
     for c in f.checks.values():
-        since = [e for e in f.edited_since(c.last) if _may_affect(e.path, c.command)]
+        all_since = f.edited_since(c.last)
+        since = [e for e in all_since if _may_affect(e.path, c.command)]
+        other = list(dict.fromkeys(f.display(e.path) for e in all_since if e not in since))
         later = [o for o in f.checks.values() if o is not c and o.outcome == "pass" and o.last > c.last
                  and _verifies(o, c)]
         newest = max(later, key=lambda o: o.last) if later else None
@@ -209,7 +212,7 @@ def derive(f: TranscriptFacts) -> State:
             after = [o for o in f.checks.values() if o is not c and o.outcome == "pass" and o.last > c.last
                      and _supersedes(o, c)]
             fixed = max(after, key=lambda o: o.last).command if after else ""
-        checks.append(CheckState(c, paths, len(open_), cover, fixed))
+        checks.append(CheckState(c, paths, len(open_), cover, fixed, other))
     checks.sort(key=lambda cs: (0 if cs.check.outcome == "fail" and not cs.passed_later else 1, -cs.check.last,
                                 cs.check.command))
     git = _git_state(f)
