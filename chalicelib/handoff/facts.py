@@ -220,9 +220,6 @@ class TaskIdFact:
     first: int
     last: int
     mentions: int = 1
-    status: str = ""
-    related: list[str] = field(default_factory=list)
-    related_status: dict[str, str] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)  # id -> title seen in tool output
 
 
@@ -688,7 +685,6 @@ class _Extractor:
         self.bg: dict[str, list[str]] = {}
         self.cwds: Counter = Counter()
         self.cd_targets: Counter = Counter()
-        self.edit_events: list[tuple[int, str]] = []
         self.runs: list[tuple[int, str, str | None, str]] = []  # (index, family, error key or None, command)
         self.awaiting_diag: list[ErrorFact] = []
         self.error_by_line: dict[str, ErrorFact] = {}
@@ -961,7 +957,6 @@ class _Extractor:
         ff.removed = None if rem is None or ff.removed is None else ff.removed + rem
         ff.edits += 1
         ff.last = i
-        self.edit_events.append((i, path))
         ev = EditEvent(i, path, add, rem, sample, how, text)
         self.f.edits.append(ev)
         self.f.actions.append(NoteFact(f"edit:{path}", i, "tool"))
@@ -1368,41 +1363,11 @@ class _Extractor:
                         add(tok, um.index)
         if not found:
             return
-        # Related ids the session worked through (e.g. sub-tasks `spotter-gqc.3`), with their last status.
-        texts = self.shell_texts + self.assistant_texts
+        # statuses and sub-tasks come from the tracker's own output (tracker.py), not from here
         for t in found.values():
-            if not re.match(r"[A-Za-z]", t.id):
-                continue
-            rel_re = re.compile(r"(?<![\w-])" + re.escape(t.id) + r"((?:\.\d+)+)?(?![\w-])")
-            related: dict[str, None] = {}
-            for _i, text in texts:
-                if t.id not in text:
-                    continue
-                for m in rel_re.finditer(text):
-                    if m.group(1):
-                        related[m.group(0)] = None
-            t.related = sorted(related, key=_natural_key)
-            for _i, cmd in self.shell_texts:
-                if t.id not in cmd:
-                    continue
-                for seg in split_segments(cmd):
-                    ids = [m.group(0) for m in rel_re.finditer(seg)]
-                    if not ids:
-                        continue
-                    sm = re.search(r"--status[= ]+([\w-]+)", seg)
-                    status = ("closed" if re.search(r"\bclose[sd]?\b", seg.split("--reason", 1)[0])
-                              else sm.group(1) if sm else "reopened" if re.search(r"\breopen\b", seg) else "")
-                    if not status:
-                        continue
-                    for x in ids:
-                        if x == t.id:
-                            t.status = status
-                        else:
-                            t.related_status[x] = status
-            for x in [t.id, *t.related]:
-                title = self._title_of(x)
-                if title:
-                    t.titles[x] = title
+            title = self._title_of(t.id)
+            if title:
+                t.titles[t.id] = title
         f.task_ids = sorted(found.values(), key=lambda t: t.first)
 
     def _title_of(self, tid: str) -> str:
@@ -1423,10 +1388,6 @@ class _Extractor:
             return ""
         best = sorted(seen.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0][0]
         return clip(safe_inline(best), 110)
-
-
-def _natural_key(s: str) -> list[Any]:
-    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", s)]
 
 
 def merge_file_changes(facts: TranscriptFacts, file_changes: Iterable[FileChange]) -> None:
