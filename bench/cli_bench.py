@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-TRANSCRIPT = ROOT.parent / "shared" / "data" / "transcripts" / "claude-code" / "258c7280-ae70-4798-800f-63464d01a85d.jsonl.gz"
+TRANSCRIPT = ROOT / "tests" / "fixtures" / "real" / "claude-code" / "258c7280-ae70-4798-800f-63464d01a85d.jsonl.gz"
 RUNS = 15
 
 

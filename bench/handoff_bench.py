@@ -42,7 +42,7 @@ from chalicelib.config import HANDOFF_BUDGET_CHARS  # noqa: E402
 from chalicelib.handoff import build_handoff  # noqa: E402
 from chalicelib.transcripts.model import Message  # noqa: E402
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "transcripts" / "claude-code"
+DEFAULT_DATA = ROOT / "tests" / "fixtures" / "real" / "claude-code"
 COMMAND = ".venv/bin/python bench/handoff_bench.py"
 EDIT_TOOLS = {"Edit", "Write", "MultiEdit", "NotebookEdit"}
 TOUCH_TOOLS = EDIT_TOOLS | {"Read", "NotebookRead"}

@@ -31,7 +31,7 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TRANSCRIPTS = ROOT.parent / "shared" / "data" / "transcripts"
+TRANSCRIPTS = ROOT / "tests" / "fixtures" / "real"
 TARGET_MB_S = 20.0
 
 

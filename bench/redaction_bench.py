@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-TRANSCRIPTS = ROOT.parent / "shared" / "data" / "transcripts"
+TRANSCRIPTS = ROOT / "tests" / "fixtures" / "real"
 
 from chalicelib.transcripts import redact as R  # noqa: E402
 from chalicelib.transcripts.importing import open_transcript  # noqa: E402

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-TRANSCRIPTS = SHARED / "data" / "transcripts"
+# Real third-party transcripts, copied with their licenses (tests/fixtures/real/SOURCES.md), so a clone
+# passes on its own.
+TRANSCRIPTS = ROOT / "tests" / "fixtures" / "real"
 
 # Never talk to real AWS from a test, whatever the machine has configured.
 for _k, _v in {
@@ -26,7 +27,7 @@ for _k in ("AWS_PROFILE", "MSO_DYNAMODB_ENDPOINT", "MSO_LLM_API_KEY", "HF_TOKEN"
 @pytest.fixture
 def transcripts_dir() -> Path:
     if not TRANSCRIPTS.is_dir():
-        pytest.fail(f"shared transcripts not found at {TRANSCRIPTS}")
+        pytest.fail(f"real transcripts not found at {TRANSCRIPTS}")
     return TRANSCRIPTS
 
 

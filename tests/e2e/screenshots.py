@@ -30,7 +30,7 @@ from tests.e2e.e2e_support import (
 DOCS = ROOT / "docs" / "screenshots"
 DOC_SET = {"desktop-projects", "desktop-project", "desktop-session-handoff", "desktop-session-running", "desktop-analytics",
            "phone-project", "phone-session-transcript"}
-TRANSCRIPTS = ROOT.parent / "shared" / "data" / "transcripts" / "claude-code"
+TRANSCRIPTS = ROOT / "tests" / "fixtures" / "real" / "claude-code"
 NUMSTAT = """\
 118\t12\tsrc/billing/webhooks.py
 64\t0\tsrc/billing/idempotency.py

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.transcripts.model import Message
-from tests.unit.handoff.handoff_support import SESSIONS, load_session, split_at_compaction
+from tests.unit.handoff.handoff_support import CC_DIR, SESSIONS, load_session, split_at_compaction
 
 
 @pytest.fixture(scope="session")
 def real_sessions() -> dict[str, list[Message]]:
     """Every shared Claude Code session, all messages, keyed by session id."""
     if not SESSIONS:
-        pytest.fail("shared Claude Code transcripts not found (../shared/data/transcripts/claude-code)")
+        pytest.fail(f"real Claude Code transcripts not found at {CC_DIR}")
     return {p.name.split(".")[0]: load_session(p) for p in SESSIONS}
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from chalicelib.transcripts import importing
 from chalicelib.transcripts.model import Message, ToolCall, ToolResult
 
-CC_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "transcripts" / "claude-code"
+CC_DIR = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "real" / "claude-code"
 SESSIONS = sorted(CC_DIR.glob("*.jsonl.gz"))
 
 

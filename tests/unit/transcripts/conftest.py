@@ -19,7 +19,7 @@ from transcript_support import (
 @pytest.fixture(scope="session")
 def shared() -> Path:
     if not SHARED_TRANSCRIPTS.is_dir():
-        pytest.fail(f"shared transcripts not found at {SHARED_TRANSCRIPTS}")
+        pytest.fail(f"real transcripts not found at {SHARED_TRANSCRIPTS}")
     return SHARED_TRANSCRIPTS
 
 

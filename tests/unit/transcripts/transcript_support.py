@@ -15,7 +15,7 @@ from chalicelib.transcripts.importing import TranscriptImport, open_transcript
 from chalicelib.transcripts.model import FileChange, Message
 
 REPO = Path(__file__).resolve().parents[3]
-SHARED_TRANSCRIPTS = (REPO / ".." / "shared" / "data" / "transcripts").resolve()
+SHARED_TRANSCRIPTS = REPO / "tests" / "fixtures" / "real"
 FIXTURES = REPO / "tests" / "fixtures" / "transcripts"
 
 CLAUDE_SESSIONS = ("258c7280-ae70-4798-800f-63464d01a85d", "8463c716-a2ea-4c14-9efa-87158ebd9f20")
