@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.errors import AppError, BadRequest
+from chalicelib.errors import AppError, BadRequest, PayloadTooLarge
 
 
 class TranscriptError(AppError):
@@ -98,3 +98,13 @@ class NumstatError(BadRequest):
     def __init__(self, message: str, *, line: int | None = None) -> None:
         super().__init__(message, details={} if line is None else {"line": line})
         self.line = line
+
+
+class TooManyFileChanges(PayloadTooLarge):
+    """More file changes than a session keeps in one PUT (`limit` says how many)."""
+
+    code = "too_many_files"
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message, details={"limit": limit})
+        self.limit = limit

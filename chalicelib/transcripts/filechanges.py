@@ -28,11 +28,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import NumstatError
+from .errors import NumstatError, TooManyFileChanges
 from .model import FileChange, Message, ToolCall, ToolResult
 
 __all__ = [
-    "EditBlock", "FileChangeTracker", "NumstatError", "merge_changes", "parse_apply_patch",
+    "MAX_FILE_CHANGES", "MAX_PATH_CHARS", "EditBlock", "FileChangeTracker", "NumstatError", "TooManyFileChanges", "merge_changes", "parse_apply_patch",
     "parse_edit_blocks", "parse_numstat", "parse_unified_diff",
 ]
 
@@ -63,9 +63,8 @@ def diff_counts(old: str, new: str) -> tuple[int, int]:
 # -- git diff --numstat ----------------------------------------------------------------------------
 
 _NUMSTAT = re.compile(r"^(\d+|-)\t(\d+|-)\t(.+)$")
-_SUMMARY = re.compile(r"^\s*(create|delete) mode \d+ (.+?)\s*$")
+_SUMMARY = re.compile(r"^\s*(create|delete) mode \d+ (.+)$")  # path stripped after: "(.+?)\s*$" backtracks
 _SUMMARY_OTHER = re.compile(r"^\s*(rename|copy|mode change|rewrite) ")
-_BRACE_RENAME = re.compile(r"^(?P<pre>.*)\{(?P<old>[^{}]*) => (?P<new>[^{}]*)\}(?P<post>.*)$")
 _OCTAL = re.compile(rb"\\([0-7]{3})")
 
 
@@ -86,25 +85,35 @@ def _norm(path: str) -> str:
 
 
 def _split_rename(path: str) -> tuple[str, str | None]:
-    """'a => b' and 'dir/{a => b}/f' -> (new, old); anything else -> (path, None)."""
-    m = _BRACE_RENAME.match(path)
-    if m:
-        old = _norm(m["pre"] + m["old"] + m["post"])
-        new = _norm(m["pre"] + m["new"] + m["post"])
-        return new, old
-    if " => " in path:
-        old, new = path.split(" => ", 1)
-        return _unquote(new.strip()), _unquote(old.strip())
-    return _unquote(path), None
+    """'a => b' and 'dir/{a => b}/f' -> (new, old); anything else -> (path, None).
+
+    String searches, not a backtracking regex: a hostile line of "{ => => ..." took time
+    quadratic in its length (16 KB: 0.35 s, so a 1 MB body minutes)."""
+    arrow = path.find(" => ")
+    if arrow < 0:
+        return _unquote(path), None
+    lb = path.rfind("{", 0, arrow)
+    rb = path.find("}", arrow + 4)
+    if lb >= 0 and rb >= 0 and "}" not in path[lb + 1:arrow] and "{" not in path[arrow + 4:rb]:
+        pre, post = path[:lb], path[rb + 1:]
+        return _norm(pre + path[arrow + 4:rb] + post), _norm(pre + path[lb + 1:arrow] + post)
+    old, new = path[:arrow], path[arrow + 4:]
+    return _unquote(new.strip()), _unquote(old.strip())
 
 
-def parse_numstat(text: str) -> list[FileChange]:
+MAX_FILE_CHANGES = 5_000  # per PUT .../files, as the JSON list's maxItems (api/schemas.FILES_PUT)
+MAX_PATH_CHARS = 1_024  # as the JSON path's maxLength; the path is part of a DynamoDB sort key
+
+
+def parse_numstat(text: str, *, max_items: int | None = MAX_FILE_CHANGES) -> list[FileChange]:
     """Parse `git diff --numstat` output (optionally with `--summary`).
 
     Each line is "added<TAB>removed<TAB>path"; binary files show "-" counts (-> None); renames
     show "old => new" or "dir/{old => new}/file" (-> kind "renamed", old_path). `--summary`
     lines ("create mode ...", "delete mode ...") set kind added/deleted; other summary lines are
     ignored. Blank lines are skipped; any other line raises NumstatError with its line number.
+    One pass, each line read once; past `max_items` file lines it stops with TooManyFileChanges
+    (413) before reading further, and a path over MAX_PATH_CHARS is a NumstatError naming its line.
     """
     changes: list[FileChange] = []
     by_path: dict[str, FileChange] = {}
@@ -116,7 +125,17 @@ def parse_numstat(text: str) -> list[FileChange]:
         m = _NUMSTAT.match(line)
         if m:
             a, r, p = m.groups()
+            if len(p) > 2 * MAX_PATH_CHARS + 8:  # both sides of a rename at most
+                raise NumstatError(f"Line {n}: the path is {len(p):,} characters; a path has at most "
+                                   f"{MAX_PATH_CHARS:,}.", line=n)
             path, old = _split_rename(p)
+            if len(path) > MAX_PATH_CHARS or len(old or "") > MAX_PATH_CHARS:
+                raise NumstatError(f"Line {n}: the path is over {MAX_PATH_CHARS:,} characters.", line=n)
+            if max_items is not None and len(changes) >= max_items:
+                raise TooManyFileChanges(
+                    f"the numstat output lists more than {max_items:,} files; one PUT .../files takes at most "
+                    f"{max_items:,} (send the files of one session, or trim the diff to source paths)",
+                    limit=max_items)
             fc = FileChange(path=path, kind="renamed" if old else "modified",
                             lines_added=None if a == "-" else int(a), lines_removed=None if r == "-" else int(r),
                             old_path=old, source="numstat")
@@ -125,7 +144,7 @@ def parse_numstat(text: str) -> list[FileChange]:
             continue
         s = _SUMMARY.match(line)
         if s:
-            pending_kinds[_unquote(s.group(2))] = "added" if s.group(1) == "create" else "deleted"
+            pending_kinds[_unquote(s.group(2).strip())] = "added" if s.group(1) == "create" else "deleted"
             continue
         if _SUMMARY_OTHER.match(line):
             continue
