@@ -46,7 +46,12 @@ ACCOUNT = obj(("id", "name", "provider", "credit_budget", "credits_used"), id=S,
               credit_budget=NUM, credits_used=NUM, credits_left=NUM, sessions=NUM, created_at=S)
 
 TRANSCRIPT_INFO = obj(("format", "messages"), format=S, messages=INT, chars=INT, tool_calls=INT,
-                      tool_errors=INT, tokens=INT, redactions=OBJ, uploaded_at=S_NULL)
+                      tool_errors=INT, tokens=INT, input_tokens=INT_NULL, output_tokens=INT_NULL,
+                      cache_read_tokens=INT_NULL, cache_write_tokens=INT_NULL, peak_context_tokens=INT_NULL,
+                      redactions=OBJ, uploaded_at=S_NULL)
+
+COST = obj(("usd", "by_model", "unpriced_models", "price_table"), usd=NUM_NULL,
+           by_model={"type": "object", "additionalProperties": NUM}, unpriced_models=STRINGS, price_table=S)
 
 HANDOFF_REF = obj(("status",), status=S, method=S_NULL, version=INT_NULL, finished_at=S_NULL)
 
@@ -59,7 +64,8 @@ SESSION = obj(
     ai_account=S_NULL, model=S_NULL, credit_budget=NUM, credits_used=NUM, tasks_planned=NUM, tasks_completed=NUM,
     started_at=S, ended_at=S_NULL, duration_s=NUM_NULL, files=NUM, handoff_mode=S_NULL,
     started_from_handoff=INT_NULL, handoff={"anyOf": [HANDOFF_REF, {"type": "null"}]},
-    transcript={"anyOf": [TRANSCRIPT_INFO, {"type": "null"}]}, **_RECORD)
+    transcript={"anyOf": [TRANSCRIPT_INFO, {"type": "null"}]}, cost={"anyOf": [COST, {"type": "null"}]},
+    **_RECORD)
 
 HANDOFF_STATUS = {"enum": ["pending", "running", "ready", "failed"]}
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.domain.common import json_number, page_json
 from chalicelib.errors import BadRequest, Conflict
+from chalicelib.pricing import session_cost
 from chalicelib.storage import sessions as store
 from chalicelib.storage.models import HandoffItem, SessionItem
 from chalicelib.transcripts.redact import redact_fields
@@ -44,6 +45,7 @@ def session_json(s: SessionItem) -> dict[str, Any]:
         "handoff": s.handoff,
         "warnings": list(s.start_warnings or []),
         "transcript": None,
+        "cost": None,  # dollars from the transcript's tokens (see chalicelib.pricing); credits stay as typed
         "external_id": s.external_id,
         "agent": s.agent,
     }
@@ -57,7 +59,9 @@ def session_json(s: SessionItem) -> dict[str, Any]:
             **{k: None if getattr(t, k) is None else json_number(getattr(t, k))
                for k in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")},
             "redactions": t.redactions or {}, "uploaded_at": t.uploaded_at,
+            "peak_context_tokens": None if t.peak_context_tokens is None else json_number(t.peak_context_tokens),
         }
+        out["cost"] = session_cost(t.usage_by_model, s.model, out["transcript"])
     return out
 
 

@@ -15,7 +15,7 @@ from chalicelib.errors import BadRequest, Conflict
 from chalicelib.logs import event, get_logger
 from chalicelib.storage import files as file_store
 from chalicelib.storage import transcripts as store
-from chalicelib.storage.common import new_id, pack_cursor, unpack_cursor
+from chalicelib.storage.common import bad_cursor, new_id, pack_cursor, unpack_cursor
 from chalicelib.storage.projects import get_project
 from chalicelib.storage.sessions import get_session
 from chalicelib.transcripts.errors import TranscriptError
@@ -53,6 +53,7 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
             "messages": writer.count, "chars": int(stats.get("chars", 0)),
             "tool_calls": int(stats.get("tool_calls", 0)), "tool_errors": int(stats.get("tool_errors", 0)),
             "redactions": dict(stats.get("redactions") or {}), **token_counts(stats, imp.info),
+            "usage_by_model": imp.info.get("usage_by_model"), "peak_context_tokens": imp.info.get("peak_context_tokens"),
         }
     except BaseException as e:
         _give_up(tenant, project_id, number, upload_id, writer)
@@ -120,12 +121,12 @@ def _cursor(upload_id: str, offset: int) -> str:
 
 
 def _uncursor(cursor: str) -> tuple[str, int]:
+    """(upload id, offset) of a `_cursor`; a forged one (offset NaN, Infinity, 1.5, -1, "3") is a 400."""
     d = unpack_cursor(cursor)
-    try:
-        return str(d["u"]), int(d["o"])
-    except (ValueError, KeyError, TypeError):
-        raise BadRequest("cursor is not valid: pass back next_cursor unchanged", code="invalid_cursor",
-                         field="cursor") from None
+    upload, offset = d.get("u"), d.get("o")
+    if set(d) != {"u", "o"} or not isinstance(upload, str) or type(offset) is not int or offset < 0:
+        raise bad_cursor()
+    return upload, offset
 
 
 def page_messages(tenant: str, project_id: str, number: int, *, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -143,6 +144,8 @@ def page_messages(tenant: str, project_id: str, number: int, *, limit: int, curs
             raise Conflict("the transcript was replaced since this cursor was made; start again without it",
                            code="transcript_replaced")
     total = int(t.messages)
+    if offset > total:  # no page ever ends past the last message
+        raise bad_cursor()
     index = [int(x) for x in (t.index or [0])]
     items: list[dict[str, Any]] = []
     chunk = max(0, bisect.bisect_right(index, offset) - 1)

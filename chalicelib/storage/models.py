@@ -122,6 +122,8 @@ class TranscriptInfo(MapAttribute):
     output_tokens = NumberAttribute(null=True)
     cache_read_tokens = NumberAttribute(null=True)
     cache_write_tokens = NumberAttribute(null=True)
+    usage_by_model = JSONAttribute(null=True)  # {model: {input_tokens, ...}}: priced on read (chalicelib.pricing)
+    peak_context_tokens = NumberAttribute(null=True)  # the largest prompt one call sent
     redactions = JSONAttribute(null=True)
     uploaded_at = UnicodeAttribute(null=True)
     s3_key = UnicodeAttribute(null=True)

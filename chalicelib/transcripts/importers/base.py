@@ -248,6 +248,38 @@ def to_int(value: Any) -> int:
     return int(value)
 
 
+class ModelUsage:
+    """Tokens per model by kind, and the largest prompt one call sent (the session's peak context).
+
+    Kept beside the per-message usage so a session that switched models (Claude Code's sub-agents
+    run on a smaller one) is priced per model (chalicelib.pricing). Input here is fresh input:
+    cache reads and writes are their own kinds.
+    """
+
+    def __init__(self) -> None:
+        self.by_model: dict[str, dict[str, int]] = {}
+        self.peak = 0
+
+    def add(self, model: Any, fresh_in: int, out: int, cache_read: int = 0, cache_write: int = 0, *,
+            prompt: int = 0) -> None:
+        if not isinstance(model, str) or not model or model.startswith("<"):  # "<synthetic>": no API call
+            model = "unknown"
+        t = self.by_model.setdefault(model[:200], dict.fromkeys(
+            ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"), 0))
+        t["input_tokens"] += max(0, fresh_in)
+        t["output_tokens"] += max(0, out)
+        t["cache_read_tokens"] += max(0, cache_read)
+        t["cache_write_tokens"] += max(0, cache_write)
+        self.peak = max(self.peak, prompt)
+
+    def into(self, info: dict[str, Any]) -> None:
+        used = {m: t for m, t in self.by_model.items() if any(t.values())}
+        if used:
+            info["usage_by_model"] = dict(list(used.items())[:20])  # bounded: a record stays small
+        if self.peak:
+            info["peak_context_tokens"] = self.peak
+
+
 _NOT_JSON = object()
 
 

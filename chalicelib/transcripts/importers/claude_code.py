@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from chalicelib.text import clip
 
 from ..model import Message, ToolCall, ToolResult, Usage
-from .base import Importer, head_records, is_injected, iter_json_lines, text_of, to_int
+from .base import Importer, ModelUsage, head_records, is_injected, iter_json_lines, text_of, to_int
 
 _TYPES = frozenset({"user", "assistant", "system", "summary", "progress", "file-history-snapshot",
                     "queue-operation", "attachment"})
@@ -141,6 +141,7 @@ class ClaudeCodeImporter(Importer):
         seen_usage: OrderedDict[str, tuple[int, int]] = OrderedDict()
         call_names: dict[str, str] = {}
         cache_read = cache_write = 0
+        by_model = ModelUsage()
         where: tuple[Any, Any] = (None, None)  # (cwd, gitBranch) last written into a message's meta
 
         def mark_where(msg: Message, rec: dict[str, Any]) -> None:
@@ -182,11 +183,14 @@ class ClaudeCodeImporter(Importer):
                     tin = to_int(u.get("input_tokens")) + cr + cw
                     tout = to_int(u.get("output_tokens"))
                     prev = seen_usage.get(mid)
-                    if prev is None:
+                    first = prev is None
+                    if first:
                         cache_read += cr
                         cache_write += cw
                         prev = (0, 0)
                     new = (max(prev[0], tin), max(prev[1], tout))
+                    by_model.add(m.get("model"), new[0] - prev[0] - (cr + cw if first else 0), new[1] - prev[1],
+                                 cr if first else 0, cw if first else 0, prompt=tin)
                     seen_usage[mid] = new
                     seen_usage.move_to_end(mid)
                     if len(seen_usage) > 256:
@@ -238,6 +242,7 @@ class ClaudeCodeImporter(Importer):
         if cache_read or cache_write:
             info["cache_read_input_tokens"] = cache_read
             info["cache_creation_input_tokens"] = cache_write
+        by_model.into(info)
 
     @staticmethod
     def _add_assistant_blocks(msg: Message, content: Any, call_names: dict[str, str]) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from ..model import Message, ToolCall, ToolResult, Usage
-from .base import Importer, as_input, head_records, is_injected, iter_json_lines, text_of, to_int
+from .base import Importer, ModelUsage, as_input, head_records, is_injected, iter_json_lines, text_of, to_int
 
 _ENVELOPE_TYPES = frozenset({"session_meta", "response_item", "event_msg", "turn_context", "compacted"})
 _ITEM_TYPES = frozenset({"message", "reasoning", "function_call", "function_call_output", "custom_tool_call",
@@ -85,6 +85,9 @@ class CodexImporter(Importer):
         exit_codes: dict[str, int] = {}
         last_total: tuple[int, int] | None = None
         carry = Usage()  # usage reported before any assistant message could take it
+        by_model, model = ModelUsage(), None
+        cached_total: int | None = None  # cumulative cached input (OpenAI counts it inside input)
+        cache_read = 0
 
         def take_usage(msg: Message) -> None:
             nonlocal carry
@@ -122,6 +125,7 @@ class CodexImporter(Importer):
             if rtype == "turn_context":
                 if payload.get("model"):
                     info.setdefault("model", payload["model"])
+                    model = payload["model"]
                 if payload.get("cwd"):
                     info.setdefault("cwd", payload["cwd"])
                 continue
@@ -135,7 +139,14 @@ class CodexImporter(Importer):
             if rtype == "event_msg":
                 et = payload.get("type")
                 if et == "token_count":
-                    delta, last_total = self._usage_delta(payload.get("info"), last_total)
+                    tinfo = payload.get("info")
+                    delta, last_total = self._usage_delta(tinfo, last_total)
+                    cached, cached_total = self._cached_delta(tinfo, cached_total)
+                    cache_read += cached
+                    if delta is not None:
+                        last = tinfo.get("last_token_usage") if isinstance(tinfo, dict) else None
+                        by_model.add(model, delta.input_tokens - cached, delta.output_tokens, cached,
+                                     prompt=to_int(last.get("input_tokens")) if isinstance(last, dict) else 0)
                     if delta is not None and delta.total:
                         if pending is not None and pending.role == "assistant":
                             pending.usage = pending.usage or Usage()
@@ -218,6 +229,9 @@ class CodexImporter(Importer):
             if carry.total and pending.role == "assistant":
                 take_usage(pending)
             yield pending
+        if cache_read:
+            info["cache_read_input_tokens"] = cache_read
+        by_model.into(info)
 
     @staticmethod
     def _call(p: dict[str, Any]) -> ToolCall:
@@ -234,6 +248,15 @@ class CodexImporter(Importer):
             return ToolCall(name="local_shell", input={k: v for k, v in action.items() if k != "type"}, id=cid)
         action = p.get("action") if isinstance(p.get("action"), dict) else {}
         return ToolCall(name="web_search", input={k: v for k, v in action.items() if k != "type"}, id=cid)
+
+    @staticmethod
+    def _cached_delta(tinfo: Any, last: int | None) -> tuple[int, int | None]:
+        """Cached input tokens added since the previous token_count (cumulative, like the totals)."""
+        total = tinfo.get("total_token_usage") if isinstance(tinfo, dict) else None
+        if not isinstance(total, dict):
+            return 0, last
+        cur = to_int(total.get("cached_input_tokens"))
+        return (cur if last is None or cur < last else cur - last), cur
 
     @staticmethod
     def _usage_delta(tinfo: Any, last_total: tuple[int, int] | None) -> tuple[Usage | None, tuple[int, int] | None]:

@@ -60,6 +60,14 @@ def test_token_usage_is_the_final_cumulative_total(codex):
     assert (first.usage.input_tokens, first.usage.output_tokens) == (4210, 96)
 
 
+def test_cached_input_is_its_own_kind_per_model_with_the_peak_prompt(codex):
+    """OpenAI counts cached prompt tokens inside input_tokens: they are priced apart (a tenth of the rate)."""
+    assert codex.imp.info["cache_read_input_tokens"] == 16384
+    assert codex.imp.info["usage_by_model"] == {"gpt-5-codex": {
+        "input_tokens": 18900 - 16384, "output_tokens": 730, "cache_read_tokens": 16384, "cache_write_tokens": 0}}
+    assert codex.imp.info["peak_context_tokens"] == 5230  # the largest last_token_usage.input_tokens
+
+
 def test_file_changes_from_apply_patch_skip_the_failed_one(codex):
     got = {c.path: (c.kind, c.lines_added, c.lines_removed) for c in codex.changes}
     assert got == {"calc/ops.py": ("modified", 1, 1), "tests/test_sub.py": ("added", 5, 0)}
