@@ -23,6 +23,7 @@ from chalicelib import metrics as growth
 from chalicelib.transcripts.model import FileChange, Message
 
 from . import tracker
+from .account import account_sections, session_account
 from .facts import ErrorFact, TranscriptFacts, extract_facts
 from .render import DEFAULT_BUDGET, Item, Section, fit, to_layout
 from .state import derive
@@ -986,6 +987,12 @@ def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], mes
     sections = [b.current_work(), b.next_action(), b.state(), *b.contracts(), b.requests(), b.open_items_section(),
                 b.mission(), b.pinned(), b.record(), b.conventions(), b.learned(), b.knowledge_section(), b.errors(),
                 b.names(), b.files()]
+    account = session_account(session or {}, facts, b.st)
+    if account is not None:  # the agent's verified account leads; the facts follow under their own names
+        for sec in sections:
+            sec.title = {"current_work": "Current work as the transcript shows it",
+                         "next_action": "Next action from the transcript"}.get(sec.key, sec.title)
+        sections = [*account_sections(account), *sections]
     header = b.header()
     layout = to_layout(sections, header)
     fitted = fit(sections, header, max(int(budget_chars), 0))
@@ -1037,6 +1044,8 @@ def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], mes
             "next_task": st.next_task.id if st.next_task else None,
         },
         "next_actions": data_lists.get("next_actions", []),
+        "account": None if account is None else {"source": account.source,
+                                                 "claims": [c.to_dict() for c in account.claims]},
         "summary": {
             "asked": facts.user_messages[0].text.strip() if facts.user_messages else "",
             "requests": data_lists.get("requests", []),

@@ -1,0 +1,290 @@
+"""The agent's own account of its session, checked against what the transcript shows.
+
+At the end of a session the agent knows what is left and why; the facts engine knows what is true.
+An account is the agent's note (`mso note`, MCP `record_progress(kind="handoff")`) or a compaction
+summary Claude Code or Codex wrote. It leads the handoff, and every claim in it about checks, git,
+tasks and files is compared with the facts:
+
+- contradicted: the transcript shows otherwise; the claim is shown with the evidence;
+- stale: true once, but the code changed after (a test run before the last edits);
+- confirmed: the transcript shows it;
+- the agent's word: the transcript cannot tell.
+
+The claim patterns are data (CLAIMS); a claim is never dropped, only labelled. Nothing here raises
+on odd input: an account that cannot be read is shown as the agent's words, unchecked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .state import CheckState, State
+from .textutil import clip, code, safe_inline
+
+# The fixed headings `/handoff` asks for, and the names compaction summaries use for the same things.
+HEADINGS: dict[str, tuple[str, ...]] = {
+    "current_work": ("current work", "primary request and intent", "current state", "summary", "where things stand"),
+    "left": ("what is left", "what's left", "pending tasks", "remaining work", "todo", "open items", "remaining"),
+    "decisions": ("decisions and why", "decisions", "key technical concepts", "approach"),
+    "gotchas": ("gotchas", "errors and fixes", "problem solving", "pitfalls", "caveats", "known issues"),
+    "next_action": ("next action", "next step", "optional next step", "next steps"),
+}
+TITLES = {"current_work": "Current work", "left": "What is left", "decisions": "Decisions and why",
+          "gotchas": "Gotchas", "next_action": "Next action"}
+
+_NEG = r"(?:not|n't|never|no longer|yet to|still)\b"
+# kind -> pattern over one sentence. Kept as data: a new kind of claim is one row and one test.
+CLAIMS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("check_fail", re.compile(
+        r"\b(?:tests?|specs?|suite|checks?|build|lint\w*|type ?checks?|ci)\b[^.;\n]{0,50}?"
+        r"\b(?:fail(?:s|ed|ing)?|red|broken|error(?:s|ing)?)\b", re.I)),
+    ("check_pass", re.compile(
+        r"\b(?:tests?|specs?|suite|checks?|build|lint\w*|type ?checks?|ci|compil\w+)\b[^.;\n]{0,50}?"
+        r"\b(?:pass(?:es|ed|ing)?|green|succeed(?:s|ed)?|clean|ok)\b", re.I)),
+    ("pushed", re.compile(r"\bpushed\b|\bpush(?:ed)? to (?:origin|remote|main|master)\b", re.I)),
+    ("committed", re.compile(r"\b(?:committed|working tree (?:is )?clean|nothing (?:left )?to commit)\b", re.I)),
+    ("task_done", re.compile(r"\b(?:closed|completed|finished|done|resolved)\b", re.I)),
+)
+_CHECK_WORDS = {
+    "test": ("test", "spec", "suite", "ci"),
+    "build": ("build", "lint", "type", "compil", "check"),
+}
+_TASK_ID = re.compile(r"(?<![\w/.-])([A-Za-z][A-Za-z0-9]*-[A-Za-z0-9]+(?:\.\d+)*|#\d+)(?![\w/-])")
+_PATH = re.compile(r"`([^`\s]+\.[A-Za-z0-9]{1,8})`|(?<![\w/])((?:[\w.-]+/)+[\w.-]+\.[A-Za-z0-9]{1,8})\b")
+
+
+@dataclass
+class Claim:
+    text: str  # the sentence as the agent wrote it
+    kind: str
+    verdict: str  # contradicted | stale | confirmed | agent_word
+    evidence: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"text": self.text, "kind": self.kind, "verdict": self.verdict, "evidence": self.evidence}
+
+
+@dataclass
+class Account:
+    source: str  # note | compact_summary
+    sections: dict[str, list[str]] = field(default_factory=dict)  # key -> lines, in the agent's words
+    claims: list[Claim] = field(default_factory=list)
+
+    @property
+    def contradicted(self) -> list[Claim]:
+        return [c for c in self.claims if c.verdict in ("contradicted", "stale")]
+
+
+def parse(text: str) -> dict[str, list[str]]:
+    """Split an account into the fixed sections; text under no known heading is current work."""
+    out: dict[str, list[str]] = {}
+    key = "current_work"
+    for raw in (text or "").splitlines():
+        line = raw.rstrip()
+        head = re.match(r"^\s*(?:#{1,6}\s*|\d+\.\s+|\*\*)?([A-Za-z' ]{3,40}?)(?:\*\*)?\s*:?\s*(?:\*\*)?\s*$", line)
+        if head:
+            name = head.group(1).strip().lower()
+            found = next((k for k, names in HEADINGS.items() if name in names), None)
+            if found:
+                key = found
+                continue
+        if line.strip():
+            out.setdefault(key, []).append(line)
+    return out
+
+
+def _sentences(lines: Iterable[str]) -> list[str]:
+    out = []
+    for line in lines:
+        for s in re.split(r"(?<=[.!?])\s+|;\s+", line.strip(" -*\t")):
+            if len(s.strip()) > 3:
+                out.append(s.strip())
+    return out
+
+
+def _negated(sentence: str, m: re.Match[str]) -> bool:
+    return bool(re.search(_NEG, sentence[max(0, m.start() - 25):m.end()], re.I))
+
+
+def _relevant_checks(sentence: str, kind_hint: str, st: State) -> list[CheckState]:
+    """The checks a sentence talks about: those whose command it names, else those of its kind."""
+    low = sentence.lower()
+    named = [cs for cs in st.checks if any(tok in low for tok in _command_tokens(cs.check.command))]
+    if named:
+        return named
+    words = [k for k, ws in _CHECK_WORDS.items() if any(w in low for w in ws)]
+    kinds = set(words) or {kind_hint}
+    return [cs for cs in st.checks if cs.check.kind in kinds]
+
+
+def _command_tokens(command: str) -> list[str]:
+    toks = [t for t in re.split(r"[\s/]+", command.lower()) if len(t) > 3 and not t.startswith("-")]
+    return [t for t in toks if t not in {"test", "tests", "run", "python", "make", "check", "build"}][:4]
+
+
+def _verify_check(sentence: str, passed: bool, st: State) -> tuple[str, str]:
+    checks = _relevant_checks(sentence, "test", st)
+    if not checks:
+        return "agent_word", "no such check ran in the transcript"
+    latest = max(checks, key=lambda cs: cs.check.last)
+    failing = [cs for cs in checks if cs.check.outcome == "fail" and not cs.passed_later]
+    if passed:
+        if failing:
+            cs = max(failing, key=lambda c: c.check.last)
+            why = f": {clip(safe_inline(cs.check.summary), 140)}" if cs.check.summary else ""
+            return "contradicted", f"the last run of {code(cs.check.command)} failed{why}"
+        if latest.check.outcome == "pass" and latest.edits_since and not latest.covered_by:
+            files = ", ".join(code(p) for p in latest.edited_since[:3])
+            n = latest.edits_since
+            return "stale", (f"{n} change{'s' if n != 1 else ''} after the last run of {code(latest.check.command)}"
+                             + (f" ({files})" if files else ""))
+        if latest.check.outcome == "pass":
+            return "confirmed", f"{code(latest.check.command)} passed after the last edit"
+        return "agent_word", f"the outcome of {code(latest.check.command)} is not in the transcript"
+    if latest.check.outcome == "pass" and not failing:
+        return "contradicted", f"the last run of {code(latest.check.command)} passed"
+    if failing:
+        return "confirmed", f"{code(failing[-1].check.command)} failed last"
+    return "agent_word", "no failing run in the transcript"
+
+
+def _verify_git(kind: str, st: State) -> tuple[str, str]:
+    g = st.git
+    if kind == "committed":
+        if g.uncommitted:
+            first = g.uncommitted[0]
+            more = f" and {len(g.uncommitted) - 1} more" if len(g.uncommitted) > 1 else ""
+            return "contradicted", f"git shows {code(first.path)} {first.why}{more}".replace("  ", " ")
+        if g.known and g.commits:
+            return "confirmed", f"last commit {code(g.commits[-1].sha)} after the last edit"
+        return "agent_word", "git state not seen after the last edit"
+    if g.unpushed:
+        n = len(g.unpushed)
+        return "contradicted", f"{n} commit{'s' if n != 1 else ''} not pushed ({', '.join(code(c.sha) for c in g.unpushed[:3])})"
+    if g.pushed:
+        return "confirmed", "a push succeeded in the session"
+    return "agent_word", "no push in the transcript"
+
+
+def _verify_task(sentence: str, st: State, tasks: dict[str, Any]) -> tuple[str, str] | None:
+    ids = [m.group(1) for m in _TASK_ID.finditer(sentence) if m.group(1) in tasks]
+    if not ids:
+        return None
+    t = tasks[ids[0]]
+    status = (t.status or "").replace("_", " ")
+    if status in ("closed", "done", "completed", "resolved"):
+        return "confirmed", f"the tracker shows {code(t.id)} {status}"
+    if status:
+        left = f"; output files not changed yet: {', '.join(code(p) for p in st.untouched_outputs[:3])}" if (
+            st.current is t and st.untouched_outputs) else ""
+        return "contradicted", f"the tracker last showed {code(t.id)} {status}{left}"
+    return "agent_word", f"the tracker's status of {code(t.id)} is not in the transcript"
+
+
+def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
+    """Parse the account and label each claim it makes against the derived state."""
+    acct = Account(source=source, sections=parse(text))
+    tasks = getattr(facts, "tasks", {}) or {}
+    seen: set[str] = set()
+    for key in ("current_work", "left", "next_action", "gotchas", "decisions"):
+        for s in _sentences(acct.sections.get(key, [])):
+            for kind, rx in CLAIMS:
+                m = rx.search(s)
+                if not m or (kind, s) in seen:
+                    continue
+                if kind in ("check_pass", "check_fail"):
+                    neg = _negated(s, m)
+                    verdict, ev = _verify_check(s, (kind == "check_pass") != neg, st)
+                elif kind in ("committed", "pushed"):
+                    if _negated(s, m) or key in ("left", "next_action"):
+                        continue  # "not pushed yet" or "push it" is a plan, not a claim
+                    verdict, ev = _verify_git(kind, st)
+                else:
+                    if _negated(s, m) or key in ("left", "next_action"):
+                        continue
+                    got = _verify_task(s, st, tasks)
+                    if got is None:
+                        continue
+                    verdict, ev = got
+                seen.add((kind, s))
+                acct.claims.append(Claim(clip(s, 240), kind, verdict, ev))
+    return acct
+
+
+_LABEL = {"contradicted": "Contradicted", "stale": "Not true any more", "confirmed": "Confirmed",
+          "agent_word": "The agent's word"}
+
+
+def _agent_line(line: str) -> str:
+    """The agent's line as Markdown that cannot open a heading of the document's own."""
+    s = line.rstrip()
+    s = re.sub(r"^\s*#{1,6}\s+", "", s)
+    return s if re.match(r"^\s*(?:[-*]|\d+[.)])\s", s) else f"- {s.strip()}"
+
+
+def render(acct: Account) -> dict[str, Any]:
+    """What the handoff shows: the account's sections in the agent's words, and the checked claims.
+
+    Returns {"sections": [(key, title, lines)], "checked": [lines]} for the builder to place first.
+    """
+    who = "the agent's note" if acct.source == "note" else "the agent's compaction summary"
+    flagged = {c.text: c for c in acct.claims if c.verdict in ("contradicted", "stale")}
+    sections = []
+    for key in ("current_work", "left", "next_action", "decisions", "gotchas"):
+        lines = [_agent_line(x) for x in acct.sections.get(key, [])][:40]
+        if not lines:
+            continue
+        for i, ln in enumerate(lines):
+            hit = next((c for t, c in flagged.items() if t[:60] in ln), None)
+            if hit is not None:
+                lines[i] = f"{ln} **[{_LABEL[hit.verdict].lower()}: {hit.evidence}]**"
+        sections.append((key, f"{TITLES[key]} ({who})", lines))
+    checked = []
+    says = "the note says" if acct.source == "note" else "the summary says"
+    for c in sorted(acct.claims, key=lambda c: ("contradicted", "stale", "agent_word", "confirmed").index(c.verdict)):
+        checked.append(f"- **{_LABEL[c.verdict]}:** {says} “{clip(safe_inline(c.text), 160)}”"
+                       + (f"; {c.evidence}" if c.evidence else "") + ".")
+    return {"sections": sections, "checked": checked}
+
+
+def session_account(session: Any, facts: Any, st: State) -> Account | None:
+    """The account the session carries (`session["account"]`: {"text", "source"}), verified; None without one."""
+    acc = session.get("account") if hasattr(session, "get") else None
+    if not isinstance(acc, dict) or not isinstance(acc.get("text"), str) or not acc["text"].strip():
+        return None
+    source = acc.get("source") if acc.get("source") in ("note", "compact_summary") else "note"
+    try:
+        return verify(acc["text"][:60_000], st, facts, source)
+    except Exception:  # noqa: BLE001 - an unreadable account is still the agent's words, unchecked
+        return Account(source=source, sections=parse(acc["text"][:60_000]))
+
+
+def account_sections(acct: Account) -> list[Any]:
+    """Sections that lead the handoff: the account in the agent's words, then what the check found.
+
+    The agent's lines rank just above the facts and drop from the end when the budget is tight;
+    the check's findings about contradicted or stale claims are must-keep and never dropped."""
+    from .render import Item, Section
+
+    shown = render(acct)
+    out = []
+    rank = 99.95
+    for key, title, lines in shown["sections"]:
+        sec = Section(f"account_{key}", title)
+        for ln in lines:
+            flagged = "**[" in ln
+            sec.items.append(Item(ln, rank=rank, group="lines of the agent's account", required=flagged,
+                                  keep=(("account_check", ln),) if flagged else ()))
+            rank -= 0.0001
+        out.append(sec)
+    if shown["checked"]:
+        sec = Section("account_checked", "The account checked against the transcript")
+        for k, ln in enumerate(shown["checked"]):
+            bad = ln.startswith(("- **Contradicted", "- **Not true"))
+            sec.items.append(Item(ln, rank=99.96 - k * 0.0001, required=bad, group="checked claims",
+                                  keep=(("contradiction", ln),) if bad else ()))
+        out.insert(min(1, len(out)), sec)
+    return out

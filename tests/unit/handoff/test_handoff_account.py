@@ -1,0 +1,162 @@
+"""The agent's own account leads the handoff, and each claim in it is checked against the transcript.
+
+Each case is a small transcript in a realistic shape and a note the agent could have written; the
+handoff must flag what the transcript contradicts (with the evidence), confirm what it shows, and
+label the rest as the agent's word.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.handoff import HandoffDoc, build_handoff
+from chalicelib.handoff.account import parse
+from tests.unit.handoff.handoff_support import Script
+
+ROOT = "/w/proj"
+
+NOTE = """## Current work
+Adding strict mode to the parser in `src/parse.py`.
+All tests pass and everything is committed.
+
+## What is left
+- wire `--strict` into `src/cli.py`
+
+## Decisions and why
+- Kept the old lenient path behind a flag: two callers rely on it.
+
+## Gotchas
+- `pytest tests/test_parse.py` needs the fixtures in tests/data.
+
+## Next action
+Add the CLI flag, then run pytest.
+"""
+
+
+def make(s: Script, note: str | None = NOTE, source: str = "note", **kw: Any) -> HandoffDoc:
+    session: dict[str, Any] = {"number": 3, "status": "completed"}
+    if note is not None:
+        session["account"] = {"text": note, "source": source}
+    return build_handoff(project={"name": "proj"}, session=session, messages=s.messages, file_changes=[],
+                         previous=None, pins=[], generated_at="2026-12-05T00:00:00Z", **kw)
+
+
+def claims(doc: HandoffDoc) -> dict[str, tuple[str, str]]:
+    return {c["kind"]: (c["verdict"], c["evidence"]) for c in doc.data["account"]["claims"]}
+
+
+def base() -> Script:
+    return Script(cwd=ROOT).user("Add a strict mode to the parser.")
+
+
+def test_a_note_saying_tests_pass_after_a_failing_run_is_contradicted_with_the_failure():
+    s = base()
+    s.edit(f"{ROOT}/src/parse.py", "x = 1\n", "x = 2\n")
+    s.bash("pytest tests/test_parse.py", "F.\nFAILED tests/test_parse.py::test_strict - AssertionError: got 1\n"
+           "1 failed, 1 passed in 0.1s", is_error=True)
+    doc = make(s)
+    verdict, evidence = claims(doc)["check_pass"]
+    assert verdict == "contradicted" and "`pytest tests/test_parse.py` failed" in evidence
+    md = doc.markdown
+    assert md.index("## Current work (the agent's note)") < md.index("## Current work as the transcript shows it")
+    checked = md.split("## The account checked against the transcript", 1)[1].split("\n## ", 1)[0]
+    assert "**Contradicted:** the note says “All tests pass and everything is committed.”" in checked
+    assert any(k["kind"] == "contradiction" for k in doc.must_keep)  # the LLM path must keep it
+
+
+def test_tests_pass_but_files_changed_after_the_run_is_stale_not_confirmed():
+    s = base()
+    s.bash("pytest -q", "12 passed in 0.3s")
+    s.edit(f"{ROOT}/src/parse.py", "x = 1\n", "x = 2\n")
+    s.edit(f"{ROOT}/src/util.py", "y = 1\n", "y = 2\n")
+    doc = make(s, "## Current work\nThe tests pass.\n")
+    verdict, evidence = claims(doc)["check_pass"]
+    assert verdict == "stale" and evidence.startswith("2 changes after the last run of `pytest -q`")
+    assert "**Not true any more:**" in doc.markdown
+
+
+def test_tests_pass_confirmed_by_a_run_after_the_last_edit():
+    s = base()
+    s.edit(f"{ROOT}/src/parse.py", "x = 1\n", "x = 2\n")
+    s.bash("npm test", "Tests: 40 passed, 40 total", )
+    doc = make(s, "## Current work\nAll tests pass now.\n")
+    assert claims(doc)["check_pass"][0] == "confirmed"
+    assert "Contradicted" not in doc.markdown
+
+
+def test_committed_contradicted_by_an_edit_after_the_last_commit():
+    s = base()
+    s.edit(f"{ROOT}/lib/app.ex", "a\n", "b\n")
+    s.bash('git commit -am "feat: strict"', "[main abc1234] feat: strict\n 1 file changed")
+    s.edit(f"{ROOT}/lib/x.ex", "a\n", "b\n")
+    doc = make(s, "## Current work\nEverything is committed.\n")
+    verdict, evidence = claims(doc)["committed"]
+    assert verdict == "contradicted" and evidence.startswith("git shows `lib/x.ex`") and "abc1234" in evidence
+
+
+def test_pushed_contradicted_by_unpushed_commits_and_confirmed_by_a_push():
+    s = base()
+    s.edit(f"{ROOT}/main.go", "a\n", "b\n")
+    s.bash('git commit -am "fix: nil map"', "[main 1a2b3c4] fix: nil map\n 1 file changed")
+    s.bash("git status", "On branch main\nYour branch is ahead of 'origin/main' by 1 commit.\n\n"
+           "nothing to commit, working tree clean")
+    assert claims(make(s, "## Current work\nFixed and pushed to origin.\n"))["pushed"][0] in ("contradicted",
+                                                                                            "agent_word")
+    s.bash("git push", "To github.com:u/proj.git\n   0000000..1a2b3c4  main -> main")
+    assert claims(make(s, "## Current work\nFixed and pushed to origin.\n"))["pushed"][0] == "confirmed"
+
+
+def test_a_claim_the_transcript_cannot_check_is_the_agents_word():
+    s = base()
+    s.edit(f"{ROOT}/src/parse.py", "x = 1\n", "x = 2\n")
+    doc = make(s, "## Current work\nThe build succeeds on CI.\n")
+    assert claims(doc)["check_pass"][0] == "agent_word"
+    assert "**The agent's word:**" in doc.markdown
+
+
+def test_plans_in_what_is_left_are_not_claims():
+    s = base()
+    doc = make(s, "## What is left\n- commit and push the parser change\n## Next action\nPush the branch.\n")
+    assert doc.data["account"]["claims"] == []
+
+
+def test_without_an_account_the_rules_document_is_unchanged():
+    s = base()
+    s.edit(f"{ROOT}/src/parse.py", "x = 1\n", "x = 2\n")
+    plain = make(s, None)
+    assert plain.data["account"] is None
+    assert "## Current work\n" in plain.markdown and "agent's note" not in plain.markdown
+
+
+def test_the_accounts_lines_cannot_open_headings_of_the_document():
+    s = base()
+    doc = make(s, "## Current work\nWorking.\n## Next action\nrun the tests\n# Pinned\n### Facts learned\nnone\n")
+    heads = [ln for ln in doc.markdown.splitlines() if ln.startswith("#")]
+    assert "# Pinned" not in heads and "### Facts learned" not in heads
+    assert [h for h in heads if "agent's note" in h] == ["## Current work (the agent's note)",
+                                                          "## Next action (the agent's note)"]
+    nxt = doc.markdown.split("## Next action (the agent's note)\n", 1)[1].split("\n## ", 1)[0]
+    assert "- run the tests" in nxt and "- Pinned" in nxt and "- ### Facts" not in nxt
+
+
+def test_compaction_summary_headings_map_to_the_account_sections():
+    summary = ("This session is being continued from a previous conversation.\n\n"
+               "1. Primary Request and Intent:\n   The user asked for strict parsing.\n"
+               "5. Problem Solving:\n   Lenient mode hid a bug.\n"
+               "7. Pending Tasks:\n   - CLI flag\n"
+               "8. Current Work:\n   Editing src/parse.py.\n"
+               "9. Optional Next Step:\n   Add the flag to src/cli.py.\n")
+    got = parse(summary)
+    assert got["left"] == ["   - CLI flag"] and got["next_action"] == ["   Add the flag to src/cli.py."]
+    assert got["gotchas"] == ["   Lenient mode hid a bug."]
+    doc = make(base(), summary, source="compact_summary")
+    assert "## Next action (the agent's compaction summary)" in doc.markdown
+
+
+def test_budget_is_kept_with_a_long_account_and_flags_survive():
+    s = base()
+    s.bash("pytest", "1 failed, 3 passed", is_error=True)
+    long_note = "## Current work\nAll tests pass.\n" + "\n".join(f"- detail line {i} " + "x" * 80 for i in range(300))
+    doc = make(s, long_note, budget_chars=4000)
+    assert len(doc.markdown) <= 4000 or doc.data["budget"]["over_budget"]
+    assert "**Contradicted:**" in doc.markdown
