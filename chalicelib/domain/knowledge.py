@@ -9,9 +9,9 @@ import re
 from typing import Any
 
 from chalicelib.domain.common import page_json
-from chalicelib.errors import BadRequest, NotFound
+from chalicelib.errors import NotFound
 from chalicelib.storage import knowledge as store
-from chalicelib.storage.common import new_id, pack_cursor, unpack_cursor
+from chalicelib.storage.common import bad_cursor, new_id, pack_cursor, unpack_cursor
 from chalicelib.storage.models import KnowledgeItem
 from chalicelib.transcripts.redact import redact_fields
 
@@ -79,8 +79,8 @@ def _offset_page(items: list[Any], limit: int, cursor: str | None, *, scope: str
     start = 0
     if cursor:
         plain = unpack_cursor(cursor)
-        if plain.get("s") != scope or not isinstance(plain.get("o"), int) or plain["o"] < 0:
-            raise BadRequest("cursor does not belong to this list", code="invalid_cursor", field="cursor")
+        if plain.get("s") != scope or type(plain.get("o")) is not int or plain["o"] < 0:  # bool is an int
+            raise bad_cursor("cursor does not belong to this list")
         start = plain["o"]
     end = start + limit
     return items[start:end], (pack_cursor({"s": scope, "o": end}) if end < len(items) else None)

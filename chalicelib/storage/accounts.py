@@ -25,6 +25,6 @@ def get_account(tenant: str, account_id: str) -> AccountItem:
 
 def list_accounts(tenant: str, *, limit: int, cursor: str | None) -> tuple[list[AccountItem], str | None]:
     pk = keys.tenant_pk(tenant)
-    start = decode_cursor(cursor, expect={"PK": pk})
+    start = decode_cursor(cursor, expect={"PK": pk}, prefix={"SK": keys.ACCOUNT_PREFIX})
     return page(AccountItem.query(pk, AccountItem.SK.startswith(keys.ACCOUNT_PREFIX), limit=limit,
                                   page_size=limit, last_evaluated_key=start))

@@ -53,10 +53,15 @@ def unpack_cursor(cursor: str) -> dict[str, Any]:
         plain = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(plain, dict):
             raise ValueError
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("cursor is not valid: pass back next_cursor from the previous page unchanged",
-                         code="invalid_cursor", field="cursor") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..." fits in 2 KB
+        raise bad_cursor() from None
     return plain
+
+
+def bad_cursor(message: str = "cursor is not valid: pass back next_cursor from the previous page unchanged",
+               ) -> BadRequest:
+    """The one error of a cursor the server did not make (tampered, truncated, another list's)."""
+    return BadRequest(message, code="invalid_cursor", field="cursor")
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
@@ -66,17 +71,43 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return pack_cursor({k: v.get("S") if isinstance(v, dict) else v for k, v in last_key.items()})
 
 
-def decode_cursor(cursor: str | None, *, expect: dict[str, str]) -> dict[str, Any] | None:
-    """Decode a cursor and check it points into the partition being listed (never another tenant's)."""
+# The attributes of a start key: the table's key, plus the index's on GSI1. DynamoDB refuses any
+# other set, an empty value or an oversized one with a ValidationException (a 500 if let through).
+_TABLE_KEY = frozenset({"PK", "SK"})
+_GSI1_KEY = _TABLE_KEY | {"GSI1PK", "GSI1SK"}
+_MAX_KEY_BYTES = {"PK": 2048, "GSI1PK": 2048, "SK": 1024, "GSI1SK": 1024}
+
+
+def _storable_key(name: str, value: Any) -> bool:
+    """A key value DynamoDB takes: a non-empty string of UTF-8 (no lone surrogate) within its size."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return 0 < len(value.encode("utf-8")) <= _MAX_KEY_BYTES[name]
+    except UnicodeEncodeError:
+        return False
+
+
+def decode_cursor(cursor: str | None, *, expect: dict[str, str],
+                  prefix: dict[str, str] | None = None) -> dict[str, Any] | None:
+    """Decode a cursor and check it is a start key DynamoDB accepts for this very list.
+
+    `expect` are the exact values (the partition being listed: never another tenant's), `prefix` the
+    prefixes the other key attributes must have (the sort-key range queried: DynamoDB refuses a start
+    key outside it). A cursor on GSI1 is recognised by a GSI1PK in `expect`.
+    """
     if not cursor:
         return None
     plain = unpack_cursor(cursor)
-    if not all(isinstance(v, str) for v in plain.values()):
-        raise BadRequest("cursor is not valid: pass back next_cursor from the previous page unchanged",
-                         code="invalid_cursor", field="cursor")
+    want = _GSI1_KEY if "GSI1PK" in expect else _TABLE_KEY
+    if set(plain) != want or not all(_storable_key(k, v) for k, v in plain.items()):
+        raise bad_cursor()
     for k, v in expect.items():
-        if plain.get(k) != v:
-            raise BadRequest("cursor does not belong to this list", code="invalid_cursor", field="cursor")
+        if plain[k] != v:
+            raise bad_cursor("cursor does not belong to this list")
+    for k, v in (prefix or {}).items():
+        if not plain[k].startswith(v):
+            raise bad_cursor("cursor does not belong to this list")
     return {k: {"S": v} for k, v in plain.items()}
 
 

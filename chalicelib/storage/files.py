@@ -27,7 +27,7 @@ def _item(tenant: str, project_id: str, number: int, fc: dict[str, Any]) -> File
 def list_session_files(tenant: str, project_id: str, number: int, *, limit: int | None = None,
                        cursor: str | None = None) -> tuple[list[FileChangeItem], str | None]:
     pk = keys.project_pk(tenant, project_id)
-    start = decode_cursor(cursor, expect={"PK": pk})
+    start = decode_cursor(cursor, expect={"PK": pk}, prefix={"SK": keys.file_prefix(number)})
     res = FileChangeItem.query(pk, FileChangeItem.SK.startswith(keys.file_prefix(number)), limit=limit,
                                page_size=limit, last_evaluated_key=start)
     return page(res)
@@ -85,5 +85,6 @@ def replace_session_files(tenant: str, project_id: str, number: int, changes: li
 def file_history(tenant: str, project_id: str, path: str, *, limit: int, cursor: str | None,
                  ) -> tuple[list[FileChangeItem], str | None]:
     gpk = keys.file_history_gsi1pk(tenant, project_id, path)
-    start = decode_cursor(cursor, expect={"GSI1PK": gpk})
+    start = decode_cursor(cursor, expect={"GSI1PK": gpk, "PK": keys.project_pk(tenant, project_id)},
+                          prefix={"SK": keys.FILE_PREFIX})
     return page(FileChangeItem.gsi1.query(gpk, limit=limit, page_size=limit, last_evaluated_key=start))

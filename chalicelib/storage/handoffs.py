@@ -187,7 +187,7 @@ def list_versions(tenant: str, project_id: str, number: int, *, limit: int, curs
                   ) -> tuple[list[HandoffVersionItem], str | None]:
     """The ready versions of session `number`'s handoff, newest first (without their documents)."""
     pk = keys.project_pk(tenant, project_id)
-    start = decode_cursor(cursor, expect={"PK": pk})
+    start = decode_cursor(cursor, expect={"PK": pk}, prefix={"SK": keys.handoff_version_prefix(number)})
     return page(HandoffVersionItem.query(
         pk, HandoffVersionItem.SK.startswith(keys.handoff_version_prefix(number)), scan_index_forward=False,
         limit=limit, page_size=limit, last_evaluated_key=start,

@@ -78,8 +78,11 @@ def handoff_version_sk(n: int, version: int) -> str:
 LLM_STATUS_SK = "LLMSTATUS"
 
 
+FILE_PREFIX = "FILE#"
+
+
 def file_prefix(n: int) -> str:
-    return f"FILE#{num(n)}#"
+    return f"{FILE_PREFIX}{num(n)}#"
 
 
 def file_sk(n: int, path: str) -> str:

@@ -74,7 +74,8 @@ def list_tenant(tenant: str, *, project_id: str | None, kind: str | None, limit:
     """Newest first across projects (GSI1), optionally of one project or kind. Filters are read
     past until the page is full, so a page never comes back short while more match."""
     gpk = keys.tenant_knowledge_gsi1pk(tenant)
-    start = decode_cursor(cursor, expect={"GSI1PK": gpk})
+    start = decode_cursor(cursor, expect={"GSI1PK": gpk},
+                          prefix={"PK": keys.project_pk(tenant, ""), "SK": keys.KNOW_PREFIX})
     out: list[KnowledgeItem] = []
     for it in KnowledgeItem.gsi1.query(gpk, scan_index_forward=False, page_size=limit, last_evaluated_key=start,
                                        filter_condition=_filters(project_id, kind)):

@@ -65,7 +65,7 @@ def list_items(tenant: str, project_id: str, *, status: str | None, limit: int, 
     """A page of items, optionally of one status. The status is a filter, so this reads on until
     the page is full or the partition range ends: a page never comes back short while more match."""
     pk = keys.project_pk(tenant, project_id)
-    start = decode_cursor(cursor, expect={"PK": pk})
+    start = decode_cursor(cursor, expect={"PK": pk}, prefix={"SK": keys.ITEM_PREFIX})
     cond: Any = (OpenItem.status == status) if status else None
     out: list[OpenItem] = []
     # the iterator reads page after page by itself; stop as soon as the page is full

@@ -45,7 +45,7 @@ def get_project(tenant: str, project_id: str, *, consistent: bool = False) -> Pr
 
 def list_projects(tenant: str, *, limit: int, cursor: str | None) -> tuple[list[ProjectItem], str | None]:
     pk = keys.tenant_pk(tenant)
-    start = decode_cursor(cursor, expect={"PK": pk})
+    start = decode_cursor(cursor, expect={"PK": pk}, prefix={"SK": keys.PROJECT_PREFIX})
     res = ProjectItem.query(pk, ProjectItem.SK.startswith(keys.PROJECT_PREFIX), limit=limit, page_size=limit,
                             last_evaluated_key=start, filter_condition=ProjectItem.state == "active")
     return page(res)

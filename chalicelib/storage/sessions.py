@@ -407,7 +407,7 @@ def get_session(tenant: str, project_id: str, number: int, *, consistent: bool =
 def list_sessions(tenant: str, project_id: str, *, limit: int, cursor: str | None,
                   descending: bool = False) -> tuple[list[SessionItem], str | None]:
     pk = keys.project_pk(tenant, project_id)
-    start = decode_cursor(cursor, expect={"PK": pk})
+    start = decode_cursor(cursor, expect={"PK": pk}, prefix={"SK": keys.SESSION_PREFIX})
     return page(SessionItem.query(pk, SessionItem.SK.startswith(keys.SESSION_PREFIX), limit=limit,
                                   page_size=limit, last_evaluated_key=start, scan_index_forward=not descending))
 
@@ -415,7 +415,8 @@ def list_sessions(tenant: str, project_id: str, *, limit: int, cursor: str | Non
 def list_in_progress(tenant: str, *, limit: int, cursor: str | None) -> tuple[list[SessionItem], str | None]:
     """Sessions in progress across projects: the sparse part of GSI1."""
     gpk = keys.in_progress_gsi1pk(tenant)
-    start = decode_cursor(cursor, expect={"GSI1PK": gpk})
+    start = decode_cursor(cursor, expect={"GSI1PK": gpk},
+                          prefix={"PK": keys.project_pk(tenant, ""), "SK": keys.SESSION_PREFIX})
     return page(SessionItem.gsi1.query(gpk, limit=limit, page_size=limit, last_evaluated_key=start))
 
 

@@ -77,7 +77,11 @@ def test_cursors_round_trip_and_refuse_what_they_did_not_make() -> None:
             decode_cursor(bad, expect={"PK": "T#t1"})
         assert e.value.code == "invalid_cursor"
     with pytest.raises(BadRequest, match="does not belong"):
-        decode_cursor(encode_cursor({"PK": {"S": "T#other"}}), expect={"PK": "T#t1"})
+        decode_cursor(encode_cursor({**key, "PK": {"S": "T#other"}}), expect={"PK": "T#t1"})
+    with pytest.raises(BadRequest, match="does not belong"):
+        decode_cursor(encode_cursor(key), expect={"PK": "T#t1"}, prefix={"SK": "SESSION#"})
+    with pytest.raises(BadRequest, match="not valid"):  # DynamoDB refuses a start key without its sort key
+        decode_cursor(encode_cursor({"PK": {"S": "T#t1"}}), expect={"PK": "T#t1"})
 
 
 def test_an_empty_first_page_checks_the_parent() -> None:
