@@ -16,13 +16,14 @@ def register(app: Chalice) -> None:
         knowledge,
         mcp,
         meta,
+        notes,
         open_items,
         projects,
         sessions,
         transcripts,
     )
 
-    for mod in (meta, projects, sessions, accounts, transcripts, handoffs, knowledge, open_items, mcp):
+    for mod in (meta, projects, sessions, notes, accounts, transcripts, handoffs, knowledge, open_items, mcp):
         app.register_blueprint(mod.bp)
     app.register_middleware(documented_errors, "http")
     if settings().serve_ui:

@@ -108,6 +108,10 @@ FILE_CHANGE = obj(("session", "path", "kind"), session=INT, path=S,
                   kind={"enum": ["added", "modified", "deleted", "renamed"]}, lines_added=INT_NULL,
                   lines_removed=INT_NULL, summary=S, old_path=S_NULL, source=S_NULL)
 
+NOTE = obj(("project_id", "number", "version", "kind", "created_at", "chars"), project_id=S, number=INT,
+           version=INT, kind={"enum": ["handoff", "compact_summary"]}, source=S_NULL, created_at=S, chars=INT,
+           text=S, handoff=OBJ_NULL)
+
 FILES_SET = obj(("files",), files=INT)
 PINS = obj(("items",), items=STRINGS)
 DELETED = obj(("deleted", "items_removed"), deleted=S, items_removed=INT)

@@ -133,6 +133,17 @@ HANDOFF_REQUEST = {
     "properties": {"mode": HANDOFF_MODE, "budget_chars": BUDGET},
 }
 
+NOTE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["text"],
+    "properties": {
+        "text": text(60_000, 1),
+        "kind": {"enum": ["handoff", "compact_summary"], "default": "handoff"},
+        "source": {"enum": ["mso note", "mcp", "post-compact", "api", "dashboard"]},
+    },
+}
+
 OPEN_ITEMS_CLOSE = {
     "type": "object",
     "additionalProperties": False,

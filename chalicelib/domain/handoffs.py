@@ -169,6 +169,9 @@ def build_inputs(tenant: str, project_id: str, number: int) -> dict[str, Any]:
                for f in file_store.all_session_files(tenant, project_id, number)]
     s = session_json(session)
     s["metrics"] = _metrics_for(tenant, project_id, number)
+    from chalicelib.domain.notes import account_for
+
+    s["account"] = account_for(tenant, project_id, number)
     if session.ai_account:  # people read account names, not ids
         from chalicelib.storage.accounts import get_account
 

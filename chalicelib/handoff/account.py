@@ -158,6 +158,11 @@ def _verify_git(kind: str, st: State) -> tuple[str, str]:
             first = g.uncommitted[0]
             more = f" and {len(g.uncommitted) - 1} more" if len(g.uncommitted) > 1 else ""
             return "contradicted", f"git shows {code(first.path)} {first.why}{more}".replace("  ", " ")
+        if g.changed and g.commits:  # edited after the last commit, and git printed nothing since
+            first = g.changed[0]
+            more = f" and {len(g.changed) - 1} more" if len(g.changed) > 1 else ""
+            return "contradicted", (f"{code(first.path)}{more} changed after the last commit "
+                                    f"{code(g.commits[-1].sha)}, and no git output came after")
         if g.known and g.commits:
             return "confirmed", f"last commit {code(g.commits[-1].sha)} after the last edit"
         return "agent_word", "git state not seen after the last edit"
@@ -250,9 +255,27 @@ def render(acct: Account) -> dict[str, Any]:
     return {"sections": sections, "checked": checked}
 
 
-def session_account(session: Any, facts: Any, st: State) -> Account | None:
-    """The account the session carries (`session["account"]`: {"text", "source"}), verified; None without one."""
+RECENT_SUMMARY = 40  # a compaction summary this close to the end still describes where the session stands
+
+
+def transcript_account(messages: list[Any]) -> dict[str, str] | None:
+    """The harness's own compaction summary when it is among the session's last messages.
+
+    An older summary describes a state the session has moved on from: it stays input for the LLM
+    path but does not lead the document."""
+    for i in range(len(messages) - 1, max(-1, len(messages) - 1 - RECENT_SUMMARY), -1):
+        m = messages[i]
+        if getattr(m, "role", "") == "summary" and (getattr(m, "text", "") or "").strip():
+            return {"text": m.text, "source": "compact_summary"}
+    return None
+
+
+def session_account(session: Any, facts: Any, st: State, messages: list[Any] | None = None) -> Account | None:
+    """The account the session carries (`session["account"]`: {"text", "source"}), else a recent
+    compaction summary in the transcript, verified; None without either."""
     acc = session.get("account") if hasattr(session, "get") else None
+    if not isinstance(acc, dict) and messages:
+        acc = transcript_account(messages)
     if not isinstance(acc, dict) or not isinstance(acc.get("text"), str) or not acc["text"].strip():
         return None
     source = acc.get("source") if acc.get("source") in ("note", "compact_summary") else "note"

@@ -52,7 +52,7 @@ class HandoffDoc:
     (with ended_mid_task and its reasons), mission, pins, current_work {task, done, untouched_outputs,
     last_action, next_task}, next_actions, summary {asked, requests, stopped_at, plan},
     accomplishments, current_state {root, branch, upstream, no_upstream, pushed, uncommitted,
-    last_commit, outside_project}, checks (each with changed_since and verified), commits, tasks,
+    changed_not_known (committed or not is not known), last_commit, outside_project}, checks (each with changed_since and verified), commits, tasks,
     contracts, commands, urls, links, task_ids, files, decisions, blockers, errors, learnings,
     next_steps, todos, open_items (carried: {text, kind, since_session, source}), closed_items,
     metrics {measured, predicted, reported?, transcript}, stats, budget {budget_chars, output_chars,
@@ -302,7 +302,9 @@ class _Builder:
         if st.done_in_current:
             label = ("Done in it so far" if cur is not None else "Changed since the last commit" if self.f.commits
                      else "Changed in this session")
-            committed = "not committed" if st.git.known else "git state not seen"
+            unc_paths = {u.path for u in st.git.uncommitted}
+            committed = ("not committed" if all(f.display(e.path) in unc_paths for e in st.done_in_current)
+                         else "committed or not is not known" if st.git.known else "git state not seen")
             verified = f" ({committed}; not re-verified since)" if any(cs.edits_since for cs in st.checks) else (
                 f" ({committed}; no check ran in this session)" if not st.checks else f" ({committed})")
             if st.git.uncommitted or st.git.changed or not st.git.known:
@@ -400,14 +402,15 @@ class _Builder:
             parts = [f"{code(u.path)} ({u.why})" for u in g.uncommitted]
             s.items.append(Item("- **Uncommitted:** " + ", ".join(parts), rank=96.5, sub=sub, group="git lines",
                                 keep=tuple(("file", u.path) for u in g.uncommitted)))
-        elif g.known and f.commits and not any(ff.committed_at < ff.last for ff in f.files.values()
-                                               if ff.edits and f.in_project(ff.path)):
+        elif g.known and f.commits and not g.changed:
             s.items.append(Item("- No uncommitted change was made after the last commit.", rank=93, sub=sub,
                                 group="git lines"))
         if g.changed:
-            parts = [f"{code(u.path)}" + (f" ({u.why})" if u.why.startswith("changed by") else "") for u in g.changed]
-            s.items.append(Item("- Changed in this session (the transcript shows no git output, so committed or not "
-                                "is unknown): " + ", ".join(parts), rank=96.5, sub=sub, group="git lines",
+            parts = [f"{code(u.path)}" + (f" ({u.why})" if u.why != "changed" else "") for u in g.changed]
+            head = ("- Changed in this session (the transcript shows no git output, so committed or not is unknown): "
+                    if not g.known else "- Changed after the last git output, so committed or not is **not known** "
+                    "(run `git status`): ")
+            s.items.append(Item(head + ", ".join(parts), rank=96.5, sub=sub, group="git lines",
                                 keep=tuple(("file", u.path) for u in g.changed)))
         if f.outside:
             shown = ", ".join(code(p) for p in f.outside[:4])
@@ -758,27 +761,37 @@ class _Builder:
         groups: dict[str, list[str]] = {}
         labels: dict[str, str] = {}
         unc = {u.path for u in self.st.git.uncommitted}
+        unknown = {u.path for u in self.st.git.changed}
         for ff in sorted(f.files.values(), key=lambda x: f.display(x.path)):
             if not f.in_project(ff.path) or ff.scratch:
                 continue
             disp = f.display(ff.path)
+            gst = f.git_files.get(disp)
             added, removed = ff.added, ff.removed
-            if disp in unc and ff.committed_at >= 0 and ff.source == "transcript":  # since its last commit
+            if gst is not None and gst.counts is not None:  # git's own count of the diff
+                added, removed = gst.counts
+            elif disp in unc and ff.committed_at >= 0 and ff.source == "transcript":  # since its last commit
                 since = [e for e in f.edits if e.path == ff.path and e.index > ff.committed_at]
                 added = None if any(e.added is None for e in since) else sum(e.added or 0 for e in since)
                 removed = None if any(e.removed is None for e in since) else sum(e.removed or 0 for e in since)
-            size = "" if added is None or removed is None else f" +{added}/−{removed}"
+            counted = disp in unc or (disp in unknown and ff.source != "transcript")  # a diff is known to exist
+            size = "" if added is None or removed is None or not counted else f" +{added}/−{removed}"
             kind = "" if ff.kind == "modified" or (ff.kind == "added" and ff.commit_sha) else f" {ff.kind}"
-            entry = f"{code(disp)}{kind}{size}".rstrip() + (f" (“{clip(safe_inline(ff.summary), 80)}”)"
-                                                            if ff.summary and ff.source != "transcript" else "")
-            if disp in unc:
-                key = "unc"
-                labels[key] = "Uncommitted"
+            note = f" (“{clip(safe_inline(ff.summary), 80)}”)" if ff.summary and ff.source != "transcript" else ""
+            entry = f"{code(disp)}{kind}{size}".rstrip() + note
+            if disp in unc or disp in unknown:
+                key = "unc" if disp in unc else "unknown"
+                labels[key] = "Uncommitted" if key == "unc" else (
+                    "Changed after the last git output (committed or not is not known)" if self.st.git.known
+                    else "Changed (git state not seen)")
                 if ff.commit_sha:  # committed earlier in the session, then edited again
                     c = next((c for c in f.commits if c.sha == ff.commit_sha), None)
                     labels.setdefault(ff.commit_sha, f"In {code(ff.commit_sha)}" + (
                         " (pushed)" if c is not None and c.pushed else ""))
                     groups.setdefault(ff.commit_sha, []).append(f"{code(disp)} (edited since)")
+            elif gst is not None and gst.state == "clean":
+                key = "clean"
+                labels[key] = "Changed, but git listed no change left at the end"
             elif ff.commit_sha or ff.commit:
                 key = ff.commit_sha or ff.commit
                 c = next((c for c in f.commits if (c.sha or c.subject) == key), None)
@@ -788,14 +801,13 @@ class _Builder:
                 key = "other"
                 labels[key] = ("Changed (commit not seen in the transcript)" if f.commits
                                else "Changed (git state not seen)")
-            if key not in ("unc",):  # committed files: the path is what matters (counts are in the JSON)
-                entry = f"{code(disp)}{kind}" + (f" (“{clip(safe_inline(ff.summary), 80)}”)"
-                                                 if ff.summary and ff.source != "transcript" else "")
+            if key not in ("unc", "unknown"):  # no diff known: the path is what matters (counts are in the JSON)
+                entry = f"{code(disp)}{kind}" + note
             groups.setdefault(key, []).append(entry)
-        order = sorted(groups, key=lambda k: (k != "unc", k == "other", -next(
+        order = sorted(groups, key=lambda k: (k != "unc", k != "unknown", k in ("other", "clean"), -next(
             (c.index for c in f.commits if (c.sha or c.subject) == k), -1)))
         for r, key in enumerate(order):
-            rank = 94 if key == "unc" else 93.6 - r * 0.1
+            rank = 94 if key in ("unc", "unknown") else 93.6 - r * 0.1
             entries = groups[key]
             s.items.append(Item(f"- {labels[key]}: " + ", ".join(entries), rank=rank, group="file groups",
                                 keep=tuple(("file", e.split("`")[1]) for e in entries)))
@@ -987,7 +999,7 @@ def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], mes
     sections = [b.current_work(), b.next_action(), b.state(), *b.contracts(), b.requests(), b.open_items_section(),
                 b.mission(), b.pinned(), b.record(), b.conventions(), b.learned(), b.knowledge_section(), b.errors(),
                 b.names(), b.files()]
-    account = session_account(session or {}, facts, b.st)
+    account = session_account(session or {}, facts, b.st, msgs)
     if account is not None:  # the agent's verified account leads; the facts follow under their own names
         for sec in sections:
             sec.title = {"current_work": "Current work as the transcript shows it",
@@ -1058,6 +1070,7 @@ def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], mes
             "root": facts.root, "branch": facts.branch, "upstream": st.git.upstream,
             "no_upstream": st.git.no_upstream, "pushed": st.git.pushed,
             "uncommitted": [u.path for u in st.git.uncommitted],
+            "changed_not_known": [u.path for u in st.git.changed],
             "last_commit": ({"sha": facts.commits[-1].sha, "subject": facts.commits[-1].subject,
                              "pushed": facts.commits[-1].pushed} if facts.commits else None),
             "outside_project": facts.outside,

@@ -104,6 +104,18 @@ def transcript_sk(n: int, upload_id: str, chunk: int) -> str:
     return f"TRANSCRIPT#{num(n)}#{upload_id}#{chunk:05d}"
 
 
+NOTE_PREFIX = "NOTE#"
+
+
+def note_prefix(n: int) -> str:
+    """Every version of session n's account (the agent's notes and compaction summaries), oldest first."""
+    return f"NOTE#{num(n)}#"
+
+
+def note_sk(n: int, version: int) -> str:
+    return f"NOTE#{num(n)}#{num(version)}"
+
+
 ITEM_PREFIX = "ITEM#"
 
 

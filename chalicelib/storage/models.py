@@ -241,6 +241,20 @@ class OpenItem(BaseItem):
     closed_at = UnicodeAttribute(null=True)
 
 
+class NoteItem(BaseItem):
+    """One version of a session's account: the agent's handoff note or a compaction summary (redacted).
+
+    A session may have several; the newest counts (keys.note_sk sorts by version)."""
+
+    project_id = UnicodeAttribute()
+    number = NumberAttribute()
+    version = NumberAttribute()
+    kind = UnicodeAttribute()  # handoff | compact_summary
+    source = UnicodeAttribute(null=True)  # mso note | mcp | post-compact | transcript
+    text = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
 class FileChangeItem(BaseItem):
     project_id = UnicodeAttribute()
     number = NumberAttribute()
