@@ -48,6 +48,7 @@ ACCOUNT = obj(("id", "name", "provider", "credit_budget", "credits_used"), id=S,
 TRANSCRIPT_INFO = obj(("format", "messages"), format=S, messages=INT, chars=INT, tool_calls=INT,
                       tool_errors=INT, tokens=INT, input_tokens=INT_NULL, output_tokens=INT_NULL,
                       cache_read_tokens=INT_NULL, cache_write_tokens=INT_NULL, peak_context_tokens=INT_NULL,
+                      started_at=S_NULL, ended_at=S_NULL,
                       redactions=OBJ, uploaded_at=S_NULL)
 
 COST = obj(("usd", "by_model", "unpriced_models", "price_table"), usd=NUM_NULL,

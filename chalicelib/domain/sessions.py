@@ -60,6 +60,7 @@ def session_json(s: SessionItem) -> dict[str, Any]:
                for k in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")},
             "redactions": t.redactions or {}, "uploaded_at": t.uploaded_at,
             "peak_context_tokens": None if t.peak_context_tokens is None else json_number(t.peak_context_tokens),
+            "started_at": t.started_at, "ended_at": t.ended_at,
         }
         out["cost"] = session_cost(t.usage_by_model, s.model, out["transcript"])
     return out

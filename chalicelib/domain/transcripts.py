@@ -8,6 +8,7 @@ upload stores nothing, a re-upload replaces the old one atomically.
 from __future__ import annotations
 
 import bisect
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from chalicelib.domain.common import page_json
@@ -44,7 +45,9 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
         imp = open_transcript(raw, fmt, conversation=conversation, max_bytes=max_bytes or s.max_transcript_bytes,
                               max_line_bytes=s.max_line_bytes, max_document_bytes=s.max_document_bytes,
                               max_message_bytes=s.max_message_bytes)
+        span = TranscriptSpan()
         for message in imp:
+            span.see(message)
             writer.add(message.to_dict())
         writer.close()
         stats = imp.stats
@@ -54,6 +57,7 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
             "tool_calls": int(stats.get("tool_calls", 0)), "tool_errors": int(stats.get("tool_errors", 0)),
             "redactions": dict(stats.get("redactions") or {}), **token_counts(stats, imp.info),
             "usage_by_model": imp.info.get("usage_by_model"), "peak_context_tokens": imp.info.get("peak_context_tokens"),
+            "started_at": span.first, "ended_at": span.last,
         }
     except BaseException as e:
         _give_up(tenant, project_id, number, upload_id, writer)
@@ -61,7 +65,8 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
             event(log, "transcript_rejected", project_id=project_id, number=number, code=e.code, line=e.line)
         raise  # a TranscriptError is an AppError: the API answers its status, code, line and offset
     try:
-        _, rev = store.swap_transcript(tenant, project_id, number, info)  # ends the claim
+        _, rev, status = store.swap_transcript(tenant, project_id, number, info,
+                                               **describe(span, imp.info))  # ends the claim
     except Conflict:  # the claim was lost (this import ran past the stale limit): nothing swapped
         _give_up(tenant, project_id, number, upload_id, writer)
         raise
@@ -73,7 +78,9 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
             if live is not None:
                 _give_up(tenant, project_id, number, upload_id, writer)
             raise
-        rev = live[1]
+        rev, status = live[1], get_session(tenant, project_id, number).status
+    if status != "in_progress":  # uploaded after completion: the duration is the transcript's span
+        set_real_duration(tenant, project_id, number)
     changes = [fc.to_dict() for fc in (imp.file_changes or [])]
     for i, c in enumerate(changes):
         changes[i] = c = redact_fields(c, ("summary",))
@@ -89,6 +96,70 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
 
 
 TOKEN_KINDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+TITLE_CHARS = 80
+
+
+class TranscriptSpan:
+    """What a transcript says about its session as it streams by: when it really started and ended
+    (first and last timestamp the agent wrote) and its title (the first request a person typed).
+
+    A hook creates the session when the agent starts and completes it when the agent stops, so
+    the API's own clock would measure two API calls, not the work."""
+
+    def __init__(self) -> None:
+        self.first: str | None = None
+        self.last: str | None = None
+        self._first_dt: datetime | None = None
+        self._last_dt: datetime | None = None
+        self.title: str | None = None
+
+    def see(self, m: Any) -> None:
+        ts = _when(m.timestamp)
+        if ts is not None:
+            if self._first_dt is None or ts < self._first_dt:
+                self._first_dt, self.first = ts, ts.isoformat().replace("+00:00", "Z")
+            if self._last_dt is None or ts > self._last_dt:
+                self._last_dt, self.last = ts, ts.isoformat().replace("+00:00", "Z")
+        if self.title is None and m.role == "user" and not m.injected and not m.tool_results:
+            text = " ".join((m.text or "").split())
+            if text and not text.startswith("<"):
+                self.title = text if len(text) <= TITLE_CHARS else text[:TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _when(ts: Any) -> datetime | None:
+    """An aware UTC datetime from an ISO 8601 timestamp; None for anything else (never raises)."""
+    if not isinstance(ts, str) or len(ts) < 10:
+        return None
+    try:
+        d = datetime.fromisoformat(ts.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=UTC)
+    return d.astimezone(UTC) if 1990 < d.year < 2200 else None
+
+
+def describe(span: TranscriptSpan, info: dict[str, Any]) -> dict[str, str | None]:
+    """The title and model a session takes from its transcript where nobody typed one."""
+    model = info.get("model")
+    ok = isinstance(model, str) and bool(model) and not model.startswith("<")
+    return {"title": redact_fields({"title": span.title}, ("title",))["title"] if span.title else None,
+            "model": model[:200] if ok else None}
+
+
+def set_real_duration(tenant: str, project_id: str, number: int) -> None:
+    """A finished session's duration from its transcript's span (best effort: the import is stored)."""
+    from chalicelib.storage.sessions import transcript_duration, update_session
+
+    def apply(cur: Any) -> None:
+        span = transcript_duration(cur)
+        if span is not None:
+            cur.duration_s = span
+
+    try:
+        update_session(tenant, project_id, number, apply)
+    except Exception as e:  # noqa: BLE001 - a duration is not worth failing an import that is stored
+        event(log, "set_real_duration_failed", project_id=project_id, number=number, error=type(e).__name__)
 
 
 def token_counts(stats: dict[str, Any], info: dict[str, Any]) -> dict[str, int]:

@@ -124,6 +124,8 @@ class TranscriptInfo(MapAttribute):
     cache_write_tokens = NumberAttribute(null=True)
     usage_by_model = JSONAttribute(null=True)  # {model: {input_tokens, ...}}: priced on read (chalicelib.pricing)
     peak_context_tokens = NumberAttribute(null=True)  # the largest prompt one call sent
+    started_at = UnicodeAttribute(null=True)  # the transcript's first and last timestamps: the real span
+    ended_at = UnicodeAttribute(null=True)
     redactions = JSONAttribute(null=True)
     uploaded_at = UnicodeAttribute(null=True)
     s3_key = UnicodeAttribute(null=True)

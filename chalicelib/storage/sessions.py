@@ -35,6 +35,18 @@ def _parse_ts(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
+def transcript_duration(s: SessionItem) -> int | None:
+    """Seconds between the first and last timestamps of the session's transcript: the real length of
+    the work (the API's own clock only sees when hooks called it). None without both."""
+    t = s.transcript
+    if t is None or not t.started_at or not t.ended_at:
+        return None
+    try:
+        return max(0, int((_parse_ts(t.ended_at) - _parse_ts(t.started_at)).total_seconds()))
+    except ValueError:
+        return None
+
+
 def session_ref(tenant: str, project_id: str, number: int) -> SessionItem:
     """A session to update without reading it, with `add_version_condition=False`: the update
     then bumps the stored `rev` (ADD 1, so concurrent read-modify-writers retry) without checking it.
@@ -445,7 +457,9 @@ def update_session(tenant: str, project_id: str, number: int,
             if not cur.ended_at:
                 cur.ended_at = cur.updated_at
             if cur.duration_s is None:
-                cur.duration_s = max(0, int((_parse_ts(cur.ended_at) - _parse_ts(cur.started_at)).total_seconds()))
+                span = transcript_duration(cur)
+                cur.duration_s = span if span is not None else max(
+                    0, int((_parse_ts(cur.ended_at) - _parse_ts(cur.started_at)).total_seconds()))
         tx.save("session", cur)  # on condition that rev is still the one read
         actions = [getattr(ProjectItem, f).add(getattr(cur, f) - before[f]) for f in SUMMED
                    if (getattr(cur, f) or 0) != before[f]]

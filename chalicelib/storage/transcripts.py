@@ -135,23 +135,27 @@ def release_import(tenant: str, project_id: str, number: int, upload_id: str) ->
             raise
 
 
-def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, Any]) -> tuple[str | None, int]:
+def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, Any], *, title: str | None = None,
+                    model: str | None = None) -> tuple[str | None, int, str]:
     """Point the session at the new upload (and its stats) and end its import claim; returns
-    (previous upload id, new rev).
+    (previous upload id, new rev, the session's status).
 
     One UpdateItem conditional on the claim still being this upload's (claim_import), so only the
     import holding it can swap, and each old upload's chunks are deleted exactly once. If the claim
     was lost (this import ran past IMPORT_STALE_S and another took over), nothing is swapped: 409.
+    `title` and `model` (what the transcript shows) are set in the same write where none is set yet.
     """
     pk, sk = keys.project_pk(tenant, project_id), keys.session_sk(number)
-    old = SessionItem.get(pk, sk, consistent_read=True, attributes_to_get=["PK", "transcript"])
+    old = SessionItem.get(pk, sk, consistent_read=True, attributes_to_get=["PK", "transcript", "status"])
     old_upload = old.transcript.upload_id if old.transcript is not None else None
     session = session_ref(tenant, project_id, number)
     try:  # bumps rev unchecked: the claim, not the rev, says who may swap
         session.update(
             actions=[SessionItem.transcript.set(TranscriptInfo(uploaded_at=now_iso(), **info)),
                      SessionItem.importing_upload.remove(), SessionItem.importing_since.remove(),
-                     SessionItem.updated_at.set(now_iso())],
+                     SessionItem.updated_at.set(now_iso()),
+                     *([SessionItem.title.set(SessionItem.title | title)] if title else []),
+                     *([SessionItem.model.set(SessionItem.model | model)] if model else [])],
             condition=SessionItem.importing_upload == info["upload_id"], add_version_condition=False)
     except UpdateError as e:
         if error_code(e) == "ConditionalCheckFailedException":
@@ -159,7 +163,7 @@ def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, A
         raise
     if old_upload and old_upload != info["upload_id"]:
         delete_upload(pk, number, old_upload)
-    return old_upload, int(session.rev)
+    return old_upload, int(session.rev), str(old.status or "in_progress")
 
 
 def live_upload(tenant: str, project_id: str, number: int) -> tuple[str | None, int] | None:

@@ -81,3 +81,46 @@ def test_credits_typed_by_hand_stay_beside_the_cost(api, priced):
     api.post(f"/api/projects/{pid}/sessions/1/complete", {"handoff_mode": "rules", "credits_used": 7})
     s = api.get(f"/api/projects/{pid}/sessions/1").json_body
     assert s["credits_used"] == 7 and s["cost"]["usd"] > 0
+
+
+def test_a_hook_created_session_takes_title_model_and_real_span_from_its_transcript(api):
+    """Hooks create a session with no title and complete it seconds after uploading: the transcript says more."""
+    pid = api.post("/api/projects", {"name": "span"}).json_body["id"]
+    api.post(f"/api/projects/{pid}/sessions", {"external_id": "abc-123"})
+    recs = _claude_turn(1, "claude-opus-4-6", 10, 10, 0, 0)
+    recs[0]["message"]["content"] = "Refactor the   invoice parser so that it handles multi-currency totals and " \
+                                    "rounding per line, then update the docs"
+    recs += _claude_turn(2, "claude-opus-4-6", 10, 10, 0, 0)
+    recs[-1]["timestamp"] = "2026-11-01T15:02:00Z"  # five hours of work
+    api.put(f"/api/projects/{pid}/sessions/1/transcript", raw="\n".join(json.dumps(r) for r in recs).encode(),
+            headers={"Content-Type": "application/octet-stream"})
+    s = api.get(f"/api/projects/{pid}/sessions/1").json_body
+    assert s["title"] == "Refactor the invoice parser so that it handles multi-currency totals and…"
+    assert s["model"] == "claude-opus-4-6"
+    assert (s["transcript"]["started_at"], s["transcript"]["ended_at"]) == ("2026-11-01T10:01:00Z",
+                                                                            "2026-11-01T15:02:00Z")
+    done = api.post(f"/api/projects/{pid}/sessions/1/complete", {"handoff_mode": "rules"}).json_body["session"]
+    assert done["duration_s"] == 5 * 3600 + 60
+    assert api.get(f"/api/projects/{pid}").json_body["duration_s"] == 5 * 3600 + 60
+
+
+def test_a_title_or_model_someone_typed_is_kept(api):
+    pid = api.post("/api/projects", {"name": "kept"}).json_body["id"]
+    api.post(f"/api/projects/{pid}/sessions", {"title": "Mine", "model": "sonnet"})
+    api.put(f"/api/projects/{pid}/sessions/1/transcript", raw=_transcript(),
+            headers={"Content-Type": "application/octet-stream"})
+    s = api.get(f"/api/projects/{pid}/sessions/1").json_body
+    assert (s["title"], s["model"]) == ("Mine", "sonnet")
+
+
+def test_a_transcript_pushed_after_completion_gives_the_session_its_real_duration(api):
+    pid = api.post("/api/projects", {"name": "late"}).json_body["id"]
+    api.post(f"/api/projects/{pid}/sessions", {})
+    api.post(f"/api/projects/{pid}/sessions/1/complete", {"handoff_mode": "rules"})
+    recs = _claude_turn(1, "claude-opus-4-6", 10, 10, 0, 0) + _claude_turn(2, "claude-opus-4-6", 10, 10, 0, 0)
+    recs[-1]["timestamp"] = "2026-11-01T12:01:00Z"
+    r = api.put(f"/api/projects/{pid}/sessions/1/transcript?replace=true",
+                raw="\n".join(json.dumps(x) for x in recs).encode(), headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 200, r.body
+    assert api.get(f"/api/projects/{pid}/sessions/1").json_body["duration_s"] == 2 * 3600
+    assert api.get(f"/api/projects/{pid}").json_body["duration_s"] == 2 * 3600  # the counter moved with it
