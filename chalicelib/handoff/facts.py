@@ -22,7 +22,7 @@ from typing import Any
 from chalicelib.transcripts.filechanges import PATH_KEYS, FileChangeTracker
 from chalicelib.transcripts.model import FileChange, Message, ToolCall, ToolResult
 
-from . import shellfx, tracker
+from . import gitstate, shellfx, tracker
 from .textutil import clip, code, first_sentence, norm_key, one_line, safe_inline
 
 # ----------------------------------------------------------------------------- tool families
@@ -308,6 +308,7 @@ class GitFacts:
     explicit_adds: int = 0
     wildcard_adds: int = 0
     hooks: list[str] = field(default_factory=list)  # pre-commit hook lines seen in commit output
+    events: list[gitstate.GitEvent] = field(default_factory=list)  # adds, commits, snapshots, in order
 
 
 @dataclass
@@ -340,6 +341,7 @@ class TranscriptFacts:
     outside: list[str] = field(default_factory=list)  # files changed outside the project root
     tracker_commands: list[tuple[int, str]] = field(default_factory=list)  # successful tracker commands
     shell_texts: list[tuple[int, str]] = field(default_factory=list)  # every shell command as typed
+    git_files: dict[str, gitstate.FileGit] = field(default_factory=dict)  # display path -> commit state
 
     def display(self, path: str) -> str:
         """Path as shown to the next session: relative to the project root when under it."""
@@ -1125,6 +1127,7 @@ class _Extractor:
         for seg in segs:
             paths, everything, forced = shellfx.staged_paths(seg)
             if forced and not failed:
+        g.events += gitstate.observe(i, raw, text, failed)
                 g.forced += paths
             if paths or everything:
                 if everything:
@@ -1159,15 +1162,6 @@ class _Extractor:
                 g.messages.append((i, msg))
             for hl in re.findall(r"(?im)^.*(?:pre-commit|husky|lint-staged|\.{3,}\s*(?:Passed|Failed)).*$", text)[:3]:
                 g.hooks.append(clip(safe_inline(hl), 120))
-            staged = self.staged + "\n" + raw
-            root = infer_root(self.cwds, self.f.files.keys(), self.cd_targets)
-            prefix = root + "/" if root else "\0"
-            wildcard = bool(re.search(r"git\s+add\s+(?:-A|--all|\.(?:\s|$)|-u)|git\s+commit\s+(?:\S+\s+)*-\w*a", staged))
-            for ff in self.f.files.values():
-                if ff.last > self.last_commit_index and ff.last <= i and (
-                        wildcard or ff.path in staged
-                        or (ff.path.startswith(prefix) and ff.path[len(prefix):] in staged)):
-                    ff.commit, ff.commit_sha, ff.committed_at = subject, sha, i
             self.f.commits.append(CommitFact(sha, subject, branch, i))
             self.f.actions.append(NoteFact(f"commit:{sha or subject}", i, "tool"))
             self.last_commit_index = i
@@ -1262,10 +1256,15 @@ class _Extractor:
             self._file_event(i, path, ch.kind, None if ch.kind == "modified" else 0, None if ch.kind == "modified"
                              else 0, [], ch.why, old)
         f.edits.sort(key=lambda e: e.index)
+            if f.root and path.startswith(f.root + "/") and path[len(f.root) + 1:] in f.files:
+                path = path[len(f.root) + 1:]  # the same file an edit tool named by its relative path (Codex)
+            if old and f.root and old.startswith(f.root + "/") and old[len(f.root) + 1:] in f.files:
+                old = old[len(f.root) + 1:]
         f.actions.sort(key=lambda a: a.index)
         f.outside = sorted({e.path for e in f.edits if not f.in_project(e.path)})
         f.shell_texts = self.shell_texts
         self._resolve_errors()
+        self._commit_states()
         self._task_ids()
         f.stats = {
             "messages": n,
@@ -1285,6 +1284,23 @@ class _Extractor:
 
     def _resolve_errors(self) -> None:
         """An error counts as fixed when the next run of the same command family no longer shows it.
+
+    def _commit_states(self) -> None:
+        """Each changed project file's commit state, from git's own output (gitstate.resolve)."""
+        f = self.f
+        changes: dict[str, list[int]] = {}
+        for e in f.edits:
+            if f.in_project(e.path):
+                changes.setdefault(f.display(e.path), []).append(e.index)
+        created = {f.display(p) for p, ff in f.files.items() if ff.created}
+        f.git_files = gitstate.resolve(changes, created, f.git.events, f.root)
+        by_index = {c.index: c for c in f.commits}
+        for p, ff in f.files.items():
+            st = f.git_files.get(f.display(p))
+            if st is not None and st.commit_index >= 0:
+                c = by_index.get(st.commit_index)
+                ff.commit_sha, ff.committed_at = st.sha, st.commit_index
+                ff.commit = c.subject if c is not None else st.sha
 
         The files edited between the error and that next run are what was tried as the fix.
         """

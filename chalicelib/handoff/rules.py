@@ -407,9 +407,11 @@ class _Builder:
                                 group="git lines"))
         if g.changed:
             parts = [f"{code(u.path)}" + (f" ({u.why})" if u.why != "changed" else "") for u in g.changed]
+            last = f" `{g.commits[-1].sha}`" if g.commits and g.commits[-1].sha else ""
             head = ("- Changed in this session (the transcript shows no git output, so committed or not is unknown): "
-                    if not g.known else "- Changed after the last git output, so committed or not is **not known** "
-                    "(run `git status`): ")
+                    if not g.known else f"- Changed after the last commit{last} with no git output since, so committed "
+                    "or not is **not known**: " if g.commits else
+                    "- Changed after the last git output, so committed or not is **not known**: ")
             s.items.append(Item(head + ", ".join(parts), rank=96.5, sub=sub, group="git lines",
                                 keep=tuple(("file", u.path) for u in g.changed)))
         if f.outside:
@@ -782,14 +784,14 @@ class _Builder:
             if disp in unc or disp in unknown:
                 key = "unc" if disp in unc else "unknown"
                 labels[key] = "Uncommitted" if key == "unc" else (
-                    "Changed after the last git output (committed or not is not known)" if self.st.git.known
+                    "Changed after the last git output (commit state not known)" if self.st.git.known
                     else "Changed (git state not seen)")
                 if ff.commit_sha:  # committed earlier in the session, then edited again
                     c = next((c for c in f.commits if c.sha == ff.commit_sha), None)
                     labels.setdefault(ff.commit_sha, f"In {code(ff.commit_sha)}" + (
                         " (pushed)" if c is not None and c.pushed else ""))
                     groups.setdefault(ff.commit_sha, []).append(f"{code(disp)} (edited since)")
-            elif gst is not None and gst.state == "clean":
+            elif gst is not None and gst.state == "clean" and not ff.commit_sha:
                 key = "clean"
                 labels[key] = "Changed, but git listed no change left at the end"
             elif ff.commit_sha or ff.commit:

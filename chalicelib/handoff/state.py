@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import gitstate
 from .facts import CheckFact, CommitFact, EditEvent, ErrorFact, TaskFact, TranscriptFacts
 from .textutil import clip, code, safe_inline
 
@@ -118,9 +119,12 @@ def _next(family: list[TaskFact], current: TaskFact | None) -> TaskFact | None:
 
 
 def _git_state(f: TranscriptFacts) -> GitState:
+    """Branch, commits and pushes as git printed them; each changed file's commit state from
+    `facts.git_files` (gitstate.resolve): uncommitted only where git's output after its last change
+    says so, "not known" where nothing git printed after the change can tell."""
     g = f.git
     gs = GitState(branch=f.branch, commits=list(f.commits))
-    gs.known = bool(f.commits or g.status is not None or g.last_push_index >= 0)
+    gs.known = bool(f.commits or g.events or g.status is not None or g.last_push_index >= 0)
     gs.upstream = g.upstream if g.upstream not in ("", "set") else ""
     gs.pushed = g.last_push_index >= 0
     if g.no_upstream_index >= 0 and g.upstream_index < g.no_upstream_index:
@@ -128,34 +132,59 @@ def _git_state(f: TranscriptFacts) -> GitState:
     if g.no_tracking_index >= 0 and g.upstream_index < g.no_tracking_index:
         gs.no_upstream = True
     gs.unpushed = [c for c in f.commits if not c.pushed]
+    by_sha = {c.index: c for c in f.commits}
+    last_edit = {e.path: e for e in f.edits}  # each file's latest edit: one pass, not a scan per file
+    moved = {ff.old_path for ff in f.files.values() if ff.kind == "renamed" and ff.old_path}
     unc: dict[str, Uncommitted] = {}
-    base = -1
-    if g.status is not None and g.status_index > (f.commits[-1].index if f.commits else -1):
-        base = g.status_index
-        for p in [*g.status.changed, *g.status.untracked]:
-            unc[p] = Uncommitted(p, "listed by `git status`")
-    last_commit = f.commits[-1] if f.commits else None
+    unknown: dict[str, Uncommitted] = {}
+    session_paths: set[str] = set()
     for ff in f.files.values():
-        if ff.edits == 0 or not f.in_project(ff.path) or ff.last <= base or ff.scratch:
-            continue
-        if ff.committed_at >= ff.last:
+        if ff.edits == 0 or not f.in_project(ff.path) or ff.scratch:
             continue
         disp = f.display(ff.path)
-        ev = next((e for e in reversed(f.edits) if e.path == ff.path), None)
-        if ev is not None and ev.how and " " in ev.how and ev.how != "edit block":
+        session_paths.add(disp)
+        st = f.git_files.get(disp)
+        if st is None or st.state in ("committed", "clean") or (ff.path in moved and not st.confirmed):
+            continue
+        ev = last_edit.get(ff.path)
+        shell = ev is not None and ev.how and " " in ev.how and ev.how != "edit block"
+        if st.state == "unknown":
+            why = f"changed by {code(clip(ev.how, 60))}" if shell and ev is not None else "changed"
+            if st.why.startswith("a commit"):
+                why += "; a commit came after it whose staging the transcript does not show"
+            unknown.setdefault(disp, Uncommitted(disp, why))
+            continue
+        if ff.kind == "deleted" and not st.confirmed:
+            unknown.setdefault(disp, Uncommitted(disp, f"deleted by {code(clip(ev.how, 60))}" if shell and ev
+                                                 is not None else "deleted"))
+            continue
+        if shell and ev is not None:
             why = f"changed by {code(clip(ev.how, 60))}"
         elif ff.commit_sha:
             why = f"edited after {code(ff.commit_sha)}"
-        elif last_commit is not None and ff.last > last_commit.index:
-            why = f"edited after {code(last_commit.sha)}" if last_commit.sha else "edited after the last commit"
         else:
-            why = "edited, not committed in this session"
+            after = [c for c in f.commits if c.index > ff.last]
+            last_before = next((c for c in reversed(f.commits) if c.index < ff.last), None)
+            why = (f"not in {code(after[0].sha)}" if after and after[0].sha else
+                   f"edited after {code(last_before.sha)}" if last_before is not None and last_before.sha else
+                   "edited, not committed in this session")
+        if st.confirmed:
+            why = st.why.replace("listed by `git status --short`", "listed by `git status`") + (
+                f"; {why}" if shell else "")
         unc.setdefault(disp, Uncommitted(disp, why))
-    found = sorted(unc.values(), key=lambda u: u.path)
-    if gs.known:
-        gs.uncommitted = found
-    else:  # no git output at all: whether these are committed is not known (aider commits by itself)
-        gs.changed = [Uncommitted(u.path, u.why.replace(", not committed in this session", "")) for u in found]
+    # what the latest full `git status` listed beyond the session's own files
+    last_commit = max(by_sha) if by_sha else -1
+    snaps = [e for e in g.events if e.kind == "snapshot" and e.scope != "staged" and e.index > last_commit]
+    if snaps:
+        ev = snaps[-1]
+        for entry in ev.listed:
+            p = gitstate.under(ev.cwd if ev.scope == "all" else "", entry, f.root)
+            if any(gitstate.covers(p, sp) for sp in session_paths) or any(
+                    e.index > ev.index for e in f.edits if f.display(e.path) == p):
+                continue
+            unc.setdefault(p, Uncommitted(p, "listed by `git status`" if ev.scope == "all" else f"listed by `{ev.command}`"))
+    gs.uncommitted = sorted(unc.values(), key=lambda u: u.path)
+    gs.changed = sorted(unknown.values(), key=lambda u: u.path)
     return gs
 
 
@@ -385,8 +414,13 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         out.append(f"Commit {files}{more} (the commit conventions are below).")
     if st.git.changed:
         files = ", ".join(code(u.path) for u in st.git.changed[:6])
-        out.append(f"Run `git status` first: the transcript shows no git output, so whether {files} "
-                   f"{'is' if len(st.git.changed) == 1 else 'are'} committed is not known.")
+        be = "is" if len(st.git.changed) == 1 else "are"
+        if st.git.known:
+            out.append(f"Run `git status`; commit {files} if it lists {'it' if be == 'is' else 'them'} "
+                       "(no git output after the last change, so not known).")
+        else:
+            out.append(f"Run `git status` first: the transcript shows no git output, so whether {files} {be} "
+                       "committed is not known.")
     if st.git.unpushed or (st.git.uncommitted and (st.git.pushed or st.git.no_upstream)):
         if st.git.no_upstream and st.git.branch:
             out.append(f"Push: the branch has no upstream yet, so `git push --set-upstream origin {st.git.branch}`.")

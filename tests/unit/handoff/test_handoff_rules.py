@@ -344,8 +344,10 @@ def test_error_and_the_fix_that_followed() -> None:
 
 def test_uncommitted_edits_and_commit_are_reported() -> None:
     doc = make()
-    # auth.py changed again after the commit; docs/auth.md was never staged
-    assert doc.data["current_state"]["uncommitted"] == ["app/auth.py", "docs/auth.md"]
+    # docs/auth.md was never staged in the commit; auth.py changed again after it, and no git output
+    # came after that change, so whether it is committed is not known (not "uncommitted")
+    assert doc.data["current_state"]["uncommitted"] == ["docs/auth.md"]
+    assert doc.data["current_state"]["changed_not_known"] == ["app/auth.py"]
     assert doc.data["current_state"]["last_commit"]["sha"] == "abc1234"
     assert "Committed `abc1234` fix: compute token expiry from issue time (JIRA-42)" in doc.markdown
     assert doc.data["current_state"]["branch"] == "feature/login"

@@ -119,6 +119,10 @@ def test_npm_install_changes_package_json_and_the_lock_file() -> None:
     s.bash('git commit --allow-empty -m "chore: start"', "[main 1111111] chore: start")
     s.bash("cd web && npm install lodash", "added 1 package, and audited 2 packages in 1s\nfound 0 vulnerabilities")
     doc = make(s)
+    cs = doc.data["current_state"]  # no git output after the install: committed or not is not known
+    assert cs["uncommitted"] == [] and cs["changed_not_known"] == ["web/package-lock.json", "web/package.json"]
+    s.bash("git status --short", " M web/package-lock.json\n M web/package.json\n")
+    doc = make(s)
     cs = doc.data["current_state"]
     assert cs["uncommitted"] == ["web/package-lock.json", "web/package.json"]
     files = {f["path"]: f for f in doc.data["files"]}
@@ -126,8 +130,8 @@ def test_npm_install_changes_package_json_and_the_lock_file() -> None:
     assert files["web/package.json"]["abs_path"] == f"{ROOT}/web/package.json"
     assert all(f["uncommitted"] for f in files.values())
     unc = line_with(doc.markdown, "**Uncommitted:**")
-    assert unc == ("- **Uncommitted:** `web/package-lock.json` (changed by `npm install lodash`), "
-                   "`web/package.json` (changed by `npm install lodash`)")
+    assert unc == ("- **Uncommitted:** `web/package-lock.json` (listed by `git status`; changed by `npm install "
+                   "lodash`), `web/package.json` (listed by `git status`; changed by `npm install lodash`)")
     assert any(a.startswith("Commit `web/package-lock.json`, `web/package.json`") for a in doc.data["next_actions"])
 
 
@@ -197,6 +201,7 @@ def test_a_plan_file_outside_the_root_is_not_a_project_file() -> None:
     s.edit(f"{ROOT}/src/parse.py", "x = 1\n", "x = 2\n")
     s.bash("pytest -q", "3 passed in 0.1s")
     s.write(plan, "# Plan\n\n1. tokenizer (done)\n2. grammar\n")  # after the run: not project code
+    s.bash("git status --short", " M src/parse.py\n")
     doc = make(s)
     md = doc.markdown
     cs = doc.data["current_state"]
@@ -303,7 +308,8 @@ def test_current_work_and_next_action_come_first_and_name_the_untouched_output()
     nxt = section(md, "Next action")
     first = nxt.strip().split("\n")[0]
     assert first.startswith("1. ") and "`t-1.2`" in first and "`test/review_live_test.exs`" in first
-    assert "Commit `lib/review_live.ex`" in nxt
+    # no git output after the edit: commit it once `git status` lists it (not claimed uncommitted)
+    assert "Run `git status`; commit `lib/review_live.ex` if it lists it" in nxt
     cw = doc.data["current_work"]
     assert cw["task"] == "t-1.2" and cw["untouched_outputs"] == ["test/review_live_test.exs"]
     assert doc.data["session"]["ended_mid_task"] is True

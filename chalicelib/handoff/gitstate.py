@@ -1,0 +1,379 @@
+"""Which files are committed, uncommitted or not known, from what git printed and the session's commits.
+
+A handoff that says "9 files uncommitted" when git's own `git status` listed one, or that lists a
+file committed two commits ago, is worse than one that says nothing. So each file's commit state is
+the result of the git events that came after its last change, in transcript order:
+
+- `git add` (paths, directories, globs, or everything) stages it;
+- a commit that git printed includes it when it was staged, named as a pathspec, or tracked under
+  `commit -a`, or when git printed `create mode … path`; a commit whose staging the transcript never
+  showed (no `git add`, no `-a`) leaves the file's state *not known*;
+- a work-tree snapshot (`git status`, `git diff --stat` with no revision, `git diff --stat HEAD`,
+  `git diff --cached --stat`) that lists it confirms it uncommitted (with git's line counts when it
+  printed them); one whose scope covers it and does not list it says it has no diff;
+- `git stash`, `git reset --hard` and `git restore`/`git checkout --` of its path discard it.
+
+A file changed after the last git output of the session is not known either: nothing git printed
+says whether something else committed it. Pure functions; no agent's tool names appear here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from . import shellfx
+
+# -- what the extractor records while it reads git commands -----------------------------------------
+
+
+@dataclass
+class GitEvent:
+    """One thing a git command did to the work tree or the index, as git printed it."""
+
+    index: int
+    seq: int  # order within one command line
+    kind: str  # add | commit | snapshot | discard
+    cwd: str = ""  # the directory it ran in, relative to the project root ("" for the root) or absolute
+    specs: list[str] = field(default_factory=list)  # pathspecs (add, commit, discard), relative to cwd
+    everything: bool = False  # add -A / . / -u; commit -a; stash, reset --hard (all tracked files)
+    sha: str = ""  # commit
+    created: list[str] = field(default_factory=list)  # commit: `create mode` paths (repository-relative)
+    staging_seen: bool = True  # commit: the transcript showed how its content was staged
+    scope: str = ""  # snapshot: all | tracked | unstaged | staged
+    listed: list[str] = field(default_factory=list)  # snapshot: paths it printed (relative to its cwd)
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # snapshot: git's own line counts
+    command: str = ""  # as typed, for "why"
+    partial: bool = False  # snapshot: cut by a pipe (`| head`) or by git (`.../long/path`): absence says nothing
+
+
+_ADD_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?add\b")
+_COMMIT_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?commit\b")
+_STATUS_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?status\b")
+_DIFF_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?diff\b")
+_STASH_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?stash(?:\s+(?:push|save)\b|\s+-\S+|\s*$)")
+_RESET_HARD_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?reset\s+(?:\S+\s+)*--hard\b")
+_RESTORE_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?(?:restore(?!.*--staged)|checkout\s+(?:\S+\s+)?--)\s")
+_COMMIT_VALUE_OPTS = {"-m", "--message", "-F", "--file", "--author", "--date", "-c", "-C", "--reuse-message",
+                      "--reedit-message", "--fixup", "--squash", "--cleanup", "-t", "--template", "--trailer"}
+_FILES_CHANGED_RE = re.compile(r"(\d+) files? changed")
+
+
+def _args(seg: str) -> list[str]:
+    try:
+        return shlex.split(seg)
+    except ValueError:
+        return seg.split()
+
+
+def _dash_c(args: list[str], cwd: str) -> tuple[list[str], str]:
+    """`git -C dir …`: the arguments after the -C options, and the directory they run in."""
+    k = 1
+    while k + 1 < len(args) and args[k] == "-C":
+        cwd = posixpath.join(cwd, args[k + 1]) if cwd else args[k + 1]
+        k += 2
+    return args[k:], cwd
+
+
+def _commit_specs(args: list[str]) -> tuple[list[str], bool]:
+    """(pathspecs, -a) of `git commit` arguments (after the word `commit`)."""
+    specs: list[str] = []
+    every = False
+    skip = False
+    after_dd = False
+    for a in args:
+        if skip:
+            skip = False
+            continue
+        if after_dd:
+            specs.append(a)
+            continue
+        if a == "--":
+            after_dd = True
+        elif a in _COMMIT_VALUE_OPTS:
+            skip = True
+        elif a.startswith("--"):
+            every = every or a == "--all"
+        elif a.startswith("-") and len(a) > 1:
+            letters = a[1:]
+            every = every or "a" in letters.split("m", 1)[0].split("F", 1)[0]
+            if letters[-1] in "mFcCt":  # `-am "msg"`: the value follows
+                skip = True
+        elif not a.startswith("$("):
+            specs.append(a)
+    return specs, every
+
+
+def observe(index: int, command: str, output: str, failed: bool) -> list[GitEvent]:
+    """The git events of one shell command line (its segments in order), from the command and git's output.
+
+    A failed command line still yields the events of a snapshot it printed; nothing it staged or
+    committed is assumed.
+    """
+    from .facts import split_segments  # one way to split a command line
+
+    events: list[GitEvent] = []
+    cwd = ""
+    for seq, seg in enumerate(split_segments(command)):
+        if seg.startswith("cd "):
+            target = seg[3:].strip().strip("'\"")
+            cwd = target if target.startswith("/") or not cwd else posixpath.join(cwd, target)
+            continue
+        if not seg.startswith("git "):
+            continue
+        args, where = _dash_c(_args(seg), cwd)
+        if not args:
+            continue
+        verb, rest = args[0], args[1:]
+        if verb == "add" and not failed:
+            paths, everything, _forced = shellfx.staged_paths("git add " + " ".join(shlex.quote(a) for a in rest))
+            events.append(GitEvent(index, seq, "add", where, paths, everything, command=seg))
+        elif verb == "commit" and not failed:
+            cm = shellfx.parse_commit(output)
+            if cm is None and ("nothing to commit" in output or "no changes added" in output):
+                continue
+            specs, every = _commit_specs(rest)
+            events.append(GitEvent(index, seq, "commit", where, specs, every, sha=cm.sha if cm else "",
+                                   created=list(cm.created) if cm else [], command=seg))
+        elif verb == "status" and not failed:
+            st = shellfx.parse_status(output)
+            listed = [*st.changed, *st.untracked]
+            specs = [a for a in rest if not a.startswith("-") and a != "--"]  # `git status src/`: only there
+            events.append(GitEvent(index, seq, "snapshot", where, specs, scope="all", listed=listed, command=seg,
+                                   partial=_piped(command, "status", output)))
+        elif verb == "diff" and not failed:
+            scope, specs = _diff_scope(rest)
+            if scope:
+                listed, counts = _diff_listing(output, rest)
+                events.append(GitEvent(index, seq, "snapshot", where if specs else "", specs, scope=scope,
+                                       listed=listed, counts=counts, command=seg,
+                                       partial=_piped(command, "diff", output) or "/.../" in output or "\n ..." in output))
+        elif not failed and (verb == "stash" and _STASH_RE.match(seg) or _RESET_HARD_RE.match(seg)):
+            events.append(GitEvent(index, seq, "discard", where, [], True, command=seg))
+        elif not failed and verb not in ("stash", "reset", "restore", "checkout", "pull", "merge", "rebase",
+                                         "switch", "cherry-pick", "revert", "am", "apply") \
+                and not _RESTORE_RE.match(seg):
+            events.append(GitEvent(index, seq, "seen", where, command=seg))  # git answered: push, log, show …
+        elif not failed and _RESTORE_RE.match(seg):
+            specs = [a for a in rest if not a.startswith("-") and a not in ("--",)]
+            if verb == "checkout" and "--" in rest:
+                specs = [a for a in rest[rest.index("--") + 1:] if not a.startswith("-")]
+            if specs:
+                events.append(GitEvent(index, seq, "discard", where, specs, False, command=seg))
+    return events
+
+
+def _piped(command: str, verb: str, output: str) -> bool:
+    """The git command's output went through a filter (`git diff | grep x`), or through `head`/`tail`
+    that cut it (fewer lines came out than it lets through means nothing was cut): a part only."""
+    m = re.search(r"\bgit\s+(?:-C\s+\S+\s+)?" + verb + r"\b[^;&|\n]*\|(?!\|)\s*(\S+)(?:\s+-n)?(?:\s+-?(\d+))?",
+                  command)
+    if m is None:
+        return False
+    if m.group(1) in ("head", "tail", "cat", "less") and (m.group(2) or m.group(1) in ("cat", "less")):
+        limit = int(m.group(2)) if m.group(2) else 1 << 30
+        return output.rstrip("\n").count("\n") + 1 >= limit
+    return True
+
+
+def _diff_scope(rest: list[str]) -> tuple[str, list[str]]:
+    """What a `git diff` compares: unstaged (no revision), tracked (HEAD), staged (--cached), or ""
+    when it names another revision (then it is about commits, not the work tree); and the
+    pathspecs after `--` that limit it."""
+    specs: list[str] = []
+    head = rest
+    if "--" in rest:
+        head, specs = rest[:rest.index("--")], [a for a in rest[rest.index("--") + 1:] if a]
+    revs = [a for a in head if not a.startswith("-")]
+    cached = any(a in ("--cached", "--staged") for a in head)
+    if any(not re.fullmatch(r"HEAD", r) for r in revs):
+        return "", specs  # a revision or a path without `--`: not read as the work tree
+    if cached:
+        return "staged", specs
+    return ("tracked" if revs else "unstaged"), specs
+
+
+def _diff_listing(output: str, rest: list[str]) -> tuple[list[str], dict[str, tuple[int, int]]]:
+    """Paths a `git diff` printed (stat, numstat, name-only/status, or a full patch) and git's line
+    counts where it gave them (numstat, or a full patch's +/- lines)."""
+    counts: dict[str, tuple[int, int]] = {}
+    listed: list[str] = []
+    if "--numstat" in rest:
+        for ln in output.split("\n"):
+            m = re.match(r"^(\d+|-)\t(\d+|-)\t(.+)$", ln)
+            if m:
+                listed.append(m.group(3))
+                if m.group(1) != "-":
+                    counts[m.group(3)] = (int(m.group(1)), int(m.group(2)))
+        return listed, counts
+    if "--name-only" in rest or "--name-status" in rest:
+        for ln in output.split("\n"):
+            t = ln.strip().split("\t")[-1]
+            if t and not t.startswith(("warning:", "fatal:")) and " " not in t:
+                listed.append(t)
+        return listed, counts
+    if any(o in rest for o in ("--stat", "--shortstat")):
+        for ln in output.split("\n"):
+            m = re.match(r"^\s*(\S.*?)\s+\|\s+(\d+|Bin)(?:\s+(\+*)(-*))?\s*$", ln)
+            if m and "=>" not in m.group(1) and not m.group(1).startswith("..."):
+                listed.append(m.group(1))
+                plus, minus = len(m.group(3) or ""), len(m.group(4) or "")
+                if m.group(2).isdigit() and plus + minus == int(m.group(2)):  # not scaled down: exact
+                    counts[m.group(1)] = (plus, minus)
+        return listed, counts
+    cur = ""
+    for ln in output.split("\n"):
+        m = re.match(r"^diff --git a/(\S+) b/(\S+)", ln)
+        if m:
+            cur = m.group(2)
+            listed.append(cur)
+            counts[cur] = (0, 0)
+        elif cur and ln.startswith("+") and not ln.startswith("+++"):
+            a, r = counts[cur]
+            counts[cur] = (a + 1, r)
+        elif cur and ln.startswith("-") and not ln.startswith("---"):
+            a, r = counts[cur]
+            counts[cur] = (a, r + 1)
+    return listed, counts
+
+
+# -- resolution ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class FileGit:
+    """One project file's commit state at the end of the session."""
+
+    state: str  # committed | uncommitted | unknown | clean
+    sha: str = ""  # the last commit that included it
+    commit_index: int = -1
+    why: str = ""  # for uncommitted and unknown: what the statement rests on
+    counts: tuple[int, int] | None = None  # git's own line counts, when it printed them
+    confirmed: bool = False  # a work-tree snapshot after its last change listed it
+
+
+def _rel(path: str, root: str | None) -> str:
+    if root and path.startswith(root + "/"):
+        return path[len(root) + 1:]
+    return path
+
+
+def under(cwd: str, spec: str, root: str | None) -> str:
+    """A pathspec as a project-relative path ("" for the whole project)."""
+    if spec.startswith("/"):
+        return _rel(spec, root).rstrip("/") if not (root and spec.rstrip("/") == root) else ""
+    base = _rel(cwd, root) if cwd.startswith("/") else cwd
+    if cwd.startswith("/") and root and not (cwd == root or cwd.startswith(root + "/")):
+        base = cwd
+    p = posixpath.normpath(posixpath.join(base, spec)) if base else posixpath.normpath(spec)
+    return "" if p in (".", "") else p.rstrip("/")
+
+
+def covers(spec: str, path: str) -> bool:
+    """A project-relative pathspec (file, directory, glob or "" for everything) covers `path`."""
+    if spec == "":
+        return True
+    if path == spec or path.startswith(spec + "/"):
+        return True
+    if any(ch in spec for ch in "*?["):
+        return fnmatch.fnmatch(path, spec) or fnmatch.fnmatch(path, spec + "/*")
+    return False
+
+
+def _listed(ev: GitEvent, path: str, root: str | None) -> str | None:
+    """The entry of a snapshot that names `path` (itself or an untracked directory holding it)."""
+    base = "" if ev.scope != "all" else ev.cwd  # diff prints repository-relative paths
+    for entry in ev.listed:
+        p = under(base, entry, root)
+        if covers(p, path) and (p == path or entry.endswith("/")):
+            return entry
+    return None
+
+
+def resolve(changes: dict[str, list[int]], created: set[str], events: list[GitEvent], root: str | None
+            ) -> dict[str, FileGit]:
+    """Each changed file's state from the git events after its last change.
+
+    `changes`: project-relative path -> the indices of its changes; `created`: paths the session
+    created. A change at the same index as a git event came first (`npm i x && git add -A`).
+    """
+    events = sorted(events, key=lambda e: (e.index, e.seq))
+    adds_since = False
+    for ev in events:  # a commit after no `git add` (and without -a or paths) committed what we never saw staged
+        if ev.kind == "add":
+            adds_since = True
+        elif ev.kind == "commit":
+            ev.staging_seen = adds_since or bool(ev.specs) or ev.everything
+            adds_since = False
+    out: dict[str, FileGit] = {}
+    for path, idx in changes.items():
+        marks = sorted(set(idx))
+        tracked = path not in created
+        staged = False
+        state = FileGit("unknown", why="no git output after its last change")
+        last_sha, last_at = "", -1
+        k = 0
+        for ev in events:
+            while k < len(marks) and marks[k] <= ev.index:  # a change: dirty again, nothing said about it yet
+                state = FileGit("unknown", why="no git output after its last change")
+                k += 1
+            if ev.kind == "add":
+                if any(covers(under(ev.cwd, s, root), path) for s in ev.specs) or (ev.everything and not ev.specs):
+                    staged = tracked = True
+            elif ev.kind == "commit":
+                inc = _in_commit(ev, path, root, staged, tracked)
+                if inc is True:
+                    state = FileGit("committed", sha=ev.sha, commit_index=ev.index)
+                    last_sha, last_at, staged, tracked = ev.sha, ev.index, False, True
+                elif state.state in ("unknown", "uncommitted"):
+                    if inc is None:
+                        state = FileGit("unknown", why="a commit whose staging the transcript does not show")
+                    elif state.state == "unknown" and state.why.startswith("no git output"):
+                        state = FileGit("uncommitted", why="not in the commits after its last change")
+                staged = staged and inc is not True
+            elif ev.kind == "snapshot":
+                entry = _listed(ev, path, root)
+                if entry is not None:
+                    state = FileGit("uncommitted", why=f"listed by `{ev.command}`", counts=ev.counts.get(entry),
+                                    confirmed=True)
+                elif not ev.partial and (not ev.specs or any(covers(under(ev.cwd, sp, root), path) for sp in ev.specs)) and (
+                        ev.scope == "all" or (ev.scope == "tracked" and tracked)
+                        or (ev.scope == "unstaged" and tracked and not staged)):
+                    state = FileGit("clean", why=f"not listed by `{ev.command}`")
+                # a staged-only listing, or an untracked file in a diff, says nothing either way
+            elif ev.kind == "discard":
+                if (ev.everything and tracked and not ev.specs) or any(
+                        covers(under(ev.cwd, s, root), path) for s in ev.specs):
+                    state = FileGit("clean", why=f"discarded by `{ev.command}`")
+                    staged = False
+            elif ev.kind == "seen" and state.state == "unknown" and state.why.startswith("no git output"):
+                state = FileGit("uncommitted", why="not in the commits after its last change")
+            if ev.kind in ("add", "snapshot") and state.state == "unknown" and state.why.startswith("no git output"):
+                state = FileGit("uncommitted", why="not in the commits after its last change")
+        if k < len(marks):  # changed after the last git event
+            state = FileGit("unknown", why="no git output after its last change")
+        if state.state != "committed" and last_sha:
+            state.sha, state.commit_index = last_sha, last_at
+        out[path] = state
+    return out
+
+
+def _in_commit(ev: GitEvent, path: str, root: str | None, staged: bool, tracked: bool) -> bool | None:
+    """Whether a commit included `path`: True, False, or None when the transcript cannot tell."""
+    if staged or any(covers(under("", c, root), path) for c in ev.created):
+        return True
+    if ev.specs:
+        return any(covers(under(ev.cwd, s, root), path) for s in ev.specs)
+    if ev.everything:
+        return tracked
+    if not ev.staging_seen:
+        return None
+    return False
+
+
+def files_changed(output: str) -> int | None:
+    m = _FILES_CHANGED_RE.search(output)
+    return int(m.group(1)) if m else None

@@ -1,0 +1,136 @@
+"""The handoff's truth rules (issue 16), each on small hand-made transcripts of two agents (Claude Code
+records and Codex rollouts, through the real importer) and two or more ecosystems.
+
+Every test asserts the wrong statement a reader would act on is absent, and the right one present.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.handoff.agent_scripts import AGENTS, handoff, header, section, start
+
+# (language, two source files, a test command of one file, the whole suite, its passing output)
+ECOSYSTEMS = {
+    "python": ("src/calc/ops.py", "src/calc/cli.py", "pytest -q tests/test_ops.py", "pytest -q",
+               "....\n4 passed in 0.12s", "E   assert -1 == 5\n1 failed, 3 passed in 0.2s"),
+    "js": ("src/ops.ts", "src/cli.ts", "npx vitest run src/ops.test.ts", "npx vitest run",
+           " Test Files  4 passed (4)\n      Tests  12 passed (12)",
+           " FAIL  src/ops.test.ts > add\nAssertionError: expected -1 to be 5\n Tests  1 failed | 11 passed (12)"),
+    "go": ("pkg/ops/ops.go", "cmd/calc/main.go", "go test ./pkg/ops", "go test ./...",
+           "ok  \texample.com/calc/pkg/ops\t0.01s", "--- FAIL: TestAdd (0.00s)\n    ops_test.go:9: got -1\nFAIL"),
+}
+CASES = [(a, e) for a in AGENTS for e in ("python", "js")] + [("codex", "go")]
+
+
+def commit_out(sha: str, subject: str, n: int = 1) -> str:
+    return f"[main {sha}] {subject}\n {n} file{'s' if n > 1 else ''} changed, 2 insertions(+), 1 deletion(-)"
+
+
+# ----------------------------------------------------------------------------- rule 1: git state
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_a_file_committed_in_a_later_commit_is_not_uncommitted(agent: str, eco: str) -> None:
+    a, b, *_ = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.change(a, "x = 1\n", "x = 2\n").change(b, "y = 1\n", "y = 2\n")
+    s.run(f'git add {a} && git commit -m "fix: ops"', commit_out("1111111", "fix: ops"))
+    s.run(f'git add {b} && git commit -m "feat: cli"', commit_out("2222222", "feat: cli"))
+    doc = handoff(s)
+    assert doc.data["current_state"]["uncommitted"] == [] and doc.data["current_state"]["changed_not_known"] == []
+    assert "uncommitted" not in header(doc) and "**Uncommitted:**" not in doc.markdown
+    assert f"- In `2222222`: `{b}`" in section(doc.markdown, "Files changed")
+    assert not any(x.startswith("Commit ") for x in doc.data["next_actions"])
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_a_directory_or_shell_made_change_is_committed_by_what_staged_it(agent: str, eco: str) -> None:
+    a, b, *_ = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.change(a, "x = 1\n", "x = 2\n").change(b, "y = 1\n", "y = 2\n")
+    s.run(f'git add {a.rsplit("/", 1)[0]}/ {b} && git commit -m "fix: ops"', commit_out("1111111", "fix: ops", 2))
+    install = "npm install lodash" if eco == "js" else "uv add requests"
+    s.run(install, "added 1 package in 1s")
+    s.run('git add -A && git commit -m "chore: deps"', commit_out("2222222", "chore: deps", 2))
+    doc = handoff(s)
+    assert doc.data["current_state"]["uncommitted"] == []
+    assert "package.json" not in header(doc) and "**Uncommitted:**" not in doc.markdown
+    manifest = "package.json" if eco == "js" else "pyproject.toml"
+    assert f"`{manifest}`" in section(doc.markdown, "Files changed").split("In `2222222`", 1)[1].split("\n")[0]
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_the_latest_git_status_decides_the_uncommitted_count(agent: str, eco: str) -> None:
+    a, b, *_ = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.change(a, "x = 1\n", "x = 2\n").change(b, "y = 1\n", "y = 2\n")
+    s.run("./scripts/release.sh", "released 0.3.1")  # commits by itself: the transcript cannot tell which files
+    s.run("git status --short", f" M {b}\n")
+    doc = handoff(s)
+    assert doc.data["current_state"]["uncommitted"] == [b]
+    assert "1 file uncommitted" in header(doc) and "2 files" not in header(doc)
+    assert f"`{a}`" not in doc.markdown.split("## Files changed", 1)[0].split("**Git", 1)[1].split("**Tasks", 1)[0]
+    s.run("git status", "On branch main\nYour branch is up to date with 'origin/main'.\n\n"
+          "nothing to commit, working tree clean")
+    doc = handoff(s)
+    assert doc.data["current_state"]["uncommitted"] == [] and "uncommitted" not in header(doc)
+    assert not any(x.startswith(("Commit ", "Run `git status`")) for x in doc.data["next_actions"])
+    assert "+1/−1" not in section(doc.markdown, "Files changed")  # no diff left: no line counts
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_a_diff_of_a_revision_range_is_not_the_work_tree(agent: str, eco: str) -> None:
+    a, b, *_ = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.change(a, "x = 1\n", "x = 2\n")
+    s.run(f'git add {a} && git commit -m "fix: ops"', commit_out("1111111", "fix: ops"))
+    s.run("git diff --stat HEAD~1", f" {a} | 2 +-\n {b} | 4 ++--\n 2 files changed, 3 insertions(+), 3 deletions(-)")
+    doc = handoff(s)
+    assert doc.data["current_state"]["uncommitted"] == [] and "uncommitted" not in header(doc)
+    s.change(b, "y = 1\n", "y = 2\n")
+    s.run("git diff --stat", f" {b} | 4 ++--\n 1 file changed, 2 insertions(+), 2 deletions(-)")
+    doc = handoff(s)
+    assert doc.data["current_state"]["uncommitted"] == [b]
+    files = section(doc.markdown, "Files changed")
+    assert f"- Uncommitted: `{b}` +2/−2" in files and "+1/−1" not in files  # git's own count wins
+    assert f"- In `1111111`: `{a}`" in files
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_renamed_and_deleted_files_are_not_uncommitted(agent: str, eco: str) -> None:
+    a, b, *_ = ECOSYSTEMS[eco]
+    new = a.replace("ops", "arith")
+    s = start(agent)
+    s.change(a, "x = 1\n", "x = 2\n")
+    s.run(f'git add {a} && git commit -m "fix: ops"', commit_out("1111111", "fix: ops"))
+    s.change(a, "x = 2\n", "x = 3\n")
+    s.run(f"git mv {a} {new}", "")
+    s.create("notes/scratch.md", "tmp\n")
+    s.run("rm notes/scratch.md", "")
+    s.run('git commit -am "refactor: rename ops"', commit_out("2222222", "refactor: rename ops", 2))
+    doc = handoff(s)
+    cs = doc.data["current_state"]
+    assert cs["uncommitted"] == [] and cs["changed_not_known"] == []
+    assert f"`{a}` (edited" not in doc.markdown and "scratch.md" not in doc.markdown
+    assert "uncommitted" not in header(doc)
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_without_git_output_after_the_last_change_the_state_is_not_known(agent: str, eco: str) -> None:
+    a, b, *_ = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.change(a, "x = 1\n", "x = 2\n")
+    s.run('git commit -m "wip"', commit_out("1111111", "wip"))  # staged somewhere the transcript does not show
+    s.change(b, "y = 1\n", "y = 2\n")
+    doc = handoff(s)
+    cs = doc.data["current_state"]
+    assert cs["uncommitted"] == [] and cs["changed_not_known"] == sorted([a, b])
+    assert "uncommitted" not in header(doc) and "**Uncommitted:**" not in doc.markdown
+    assert "committed or not is **not known**" in section(doc.markdown, "State at the end")
+    assert any(x.startswith("Run `git status`") for x in doc.data["next_actions"])
+    # git status after the change tells: now it is uncommitted, with git's word for it
+    s.run("git status --short", f" M {b}\n")
+    doc = handoff(s)
+    assert doc.data["current_state"]["uncommitted"] == [b] and doc.data["current_state"]["changed_not_known"] == []
+    assert "1 file uncommitted" in header(doc)
