@@ -1124,10 +1124,10 @@ class _Extractor:
                 g.ignored.append(p)
         if "has no upstream branch" in text:
             g.no_upstream_index = i
+        g.events += gitstate.observe(i, raw, text, failed)
         for seg in segs:
             paths, everything, forced = shellfx.staged_paths(seg)
             if forced and not failed:
-        g.events += gitstate.observe(i, raw, text, failed)
                 g.forced += paths
             if paths or everything:
                 if everything:
@@ -1253,18 +1253,18 @@ class _Extractor:
             old = None
             if ch.old_path:
                 old = ch.old_path if ch.old_path.startswith("/") or not base else posixpath.join(base, ch.old_path)
-            self._file_event(i, path, ch.kind, None if ch.kind == "modified" else 0, None if ch.kind == "modified"
-                             else 0, [], ch.why, old)
-        f.edits.sort(key=lambda e: e.index)
             if f.root and path.startswith(f.root + "/") and path[len(f.root) + 1:] in f.files:
                 path = path[len(f.root) + 1:]  # the same file an edit tool named by its relative path (Codex)
             if old and f.root and old.startswith(f.root + "/") and old[len(f.root) + 1:] in f.files:
                 old = old[len(f.root) + 1:]
+            self._file_event(i, path, ch.kind, None if ch.kind == "modified" else 0, None if ch.kind == "modified"
+                             else 0, [], ch.why, old)
+        f.edits.sort(key=lambda e: e.index)
         f.actions.sort(key=lambda a: a.index)
+        self._commit_states()
         f.outside = sorted({e.path for e in f.edits if not f.in_project(e.path)})
         f.shell_texts = self.shell_texts
         self._resolve_errors()
-        self._commit_states()
         self._task_ids()
         f.stats = {
             "messages": n,
@@ -1282,9 +1282,6 @@ class _Extractor:
         }
         return f
 
-    def _resolve_errors(self) -> None:
-        """An error counts as fixed when the next run of the same command family no longer shows it.
-
     def _commit_states(self) -> None:
         """Each changed project file's commit state, from git's own output (gitstate.resolve)."""
         f = self.f
@@ -1301,6 +1298,9 @@ class _Extractor:
                 c = by_index.get(st.commit_index)
                 ff.commit_sha, ff.committed_at = st.sha, st.commit_index
                 ff.commit = c.subject if c is not None else st.sha
+
+    def _resolve_errors(self) -> None:
+        """An error counts as fixed when the next run of the same command family no longer shows it.
 
         The files edited between the error and that next run are what was tried as the fix.
         """
