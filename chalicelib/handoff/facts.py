@@ -22,7 +22,7 @@ from typing import Any
 from chalicelib.transcripts.filechanges import PATH_KEYS, FileChangeTracker
 from chalicelib.transcripts.model import FileChange, Message, ToolCall, ToolResult
 
-from . import gitstate, shellfx, tracker
+from . import checktargets, gitstate, shellfx, tracker
 from .textutil import clip, code, first_sentence, norm_key, one_line, safe_inline
 
 # ----------------------------------------------------------------------------- tool families
@@ -183,6 +183,9 @@ class CheckFact:
     summary: str = ""
     passes: int = 0
     fails: int = 0
+    cwd: str = ""  # where its last run ran (`cd web && …`), for what its targets name
+    fail_line: str = ""  # the telling line of its latest failing run's own output ("" when none was seen)
+    fail_index: int = -1
 
 
 @dataclass
@@ -426,6 +429,28 @@ def classify(seg: str) -> str:
     if seg.startswith("git "):
         return "git"
     return "other"
+
+
+_TEST_FAIL_RE = re.compile(r"(?m)^(?:--- FAIL|FAIL\b|FAILED\b|\s*FAIL\s)")
+
+
+def _chain_outcomes(raw: str, keys: list[str], outcome: str, summary: str, text: str) -> dict[str, str]:
+    """Each check's outcome in one command line. An `a && b` chain stops at its first failure, so in a
+    failed chain the checks before the failing one passed and those after it never ran: a test
+    summary with failures (or a test runner's FAIL line) names the test run; a passing summary names a later
+    check; else the first."""
+    if outcome != "fail" or len(keys) < 2 or "||" in raw or ";" in raw.split("\n", 1)[0] or "&&" not in raw:
+        return {k: outcome for k in keys}
+    failed_n = 0
+    for pat in ("failed", "errors"):
+        for m in _COUNT_PATTERNS[pat].finditer(summary or ""):
+            failed_n = max(failed_n, int(m.group(1)))
+    first_test = next((n for n, k in enumerate(keys) if classify(k) == "test"), None)
+    at = 0 if not summary or first_test is None else first_test if failed_n else first_test + 1
+    if not summary and first_test is not None and _TEST_FAIL_RE.search(text[-4000:]):
+        at = first_test
+    at = min(at, len(keys) - 1)
+    return {k: ("pass" if n < at else "fail") for n, k in enumerate(keys) if n <= at}
 
 
 def _family(seg: str) -> str:
@@ -707,6 +732,7 @@ class _Extractor:
         self.fc = FileChangeTracker(fmt, record=True)  # the one file-change extractor (shared with import)
         self.last_tool_kind = ""  # "inspect" after reads and searches: what follows may be a finding
         self.shell_changes: list[tuple[int, shellfx.ShellChange]] = []
+        self.check_runs: list[tuple[int, dict[str, tuple[str, str]]]] = []  # (index, {check: (outcome, cwd)})
 
     # -- messages
 
@@ -1009,23 +1035,38 @@ class _Extractor:
         cf.count += 1
         cf.last = ci
         cf.failed = failed
-        check_keys = []
-        for seg, cls in zip(work, classes, strict=True):
+        check_keys: list[str] = []
+        check_dirs: dict[str, tuple[str, str]] = {}  # key -> (kind, the directory it ran in)
+        here = ""
+        for seg in segs:
+            if seg.startswith("cd "):
+                to = seg[3:].strip().strip("'\"")
+                here = to if to.startswith("/") or not here else posixpath.join(here, to)
+                continue
+            cls = classify(seg)
             if cls in ("test", "build"):
                 key = clip(safe_inline(seg), 180)
                 check_keys.append(key)
-                ch = self.f.checks.get(key)
-                if ch is None:
-                    ch = self.f.checks[key] = CheckFact(key, cls, first=ci)
-                ch.runs += 1
-                ch.last = ci
+                check_dirs[key] = (cls, here)
         if check_keys:
             outcome, summary = run_outcome(text, bool(res.is_error))
             if bg_id:
                 outcome, summary = "running", ""
                 self.bg[bg_id] = check_keys
+            ran = _chain_outcomes(raw, check_keys, outcome, summary, text)
             for key in check_keys:
-                self._set_outcome(key, outcome, summary)
+                if key not in ran:  # after the failing check of an `a && b` chain: it never ran
+                    continue
+                ch = self.f.checks.get(key)
+                if ch is None:
+                    ch = self.f.checks[key] = CheckFact(key, check_dirs[key][0], first=ci)
+                ch.runs += 1
+                ch.last = ci
+                ch.cwd = check_dirs[key][1]
+                self._set_outcome(key, ran[key], summary if ran[key] == outcome else "")
+                if ran[key] == "fail":
+                    ch.fail_line, ch.fail_index = error_line(text), ri
+            self.check_runs.append((ri, {k: (o, check_dirs[k][1]) for k, o in ran.items()}))
             failed = outcome == "fail"
         fam_seg = next((s for s, c in zip(work, classes, strict=True) if c in ("test", "build")), work[0] if work else "")
         family = _family(fam_seg)
@@ -1265,6 +1306,7 @@ class _Extractor:
         f.outside = sorted({e.path for e in f.edits if not f.in_project(e.path)})
         f.shell_texts = self.shell_texts
         self._resolve_errors()
+        self._covered_failures()
         self._task_ids()
         f.stats = {
             "messages": n,
@@ -1335,6 +1377,40 @@ class _Extractor:
                     seen[ev.path] = None
                     e.fix_edits.append(ev)
             e.fixed_files = list(seen)
+
+    def _covered_failures(self) -> None:
+        """A check failure is answered by a later run that covers its target and passed (the same target
+        again, a wider run of the same tool, the check chained after another command), or by a commit
+        whose pre-commit hook ran that check and passed; a covering run that failed again keeps it."""
+        f = self.f
+        hooks = [(e.index, e.sha, e.hooks) for e in f.git.events if e.kind == "commit" and e.hooks]
+        for e in f.errors:
+            if not e.is_check or e.resolved is True or e.tool:
+                continue
+            mine = [checktargets.target(k, cwd) for i, ran in self.check_runs if i == e.index
+                    for k, (o, cwd) in ran.items() if o == "fail"]
+            if not mine:
+                continue
+            events = [(i, "run", ran) for i, ran in self.check_runs if i > e.index]
+            events += [(i, "hook", (sha, hk)) for i, sha, hk in hooks if i > e.index]
+            for i, what, data in sorted(events, key=lambda x: x[0]):
+                if what == "hook":
+                    sha, hk = data
+                    if any(checktargets.hook_covers(hk, t) for t in mine):
+                        e.resolved, e.fix_index = True, i
+                        e.fix_command = f"git commit ({sha}: its pre-commit hook ran the check and passed)"
+                        break
+                    continue
+                hits = [(k, o) for k, (o, cwd) in data.items()
+                        if any(checktargets.covers(checktargets.target(k, cwd), t) for t in mine)]
+                if any(o == "fail" for _k, o in hits):
+                    break
+                passed = next((k for k, o in hits if o == "pass"), None)
+                if passed is not None:
+                    e.resolved, e.fix_index = True, i
+                    if passed != e.command:
+                        e.fix_command = passed
+                    break
 
     def _task_ids(self) -> None:
         f = self.f

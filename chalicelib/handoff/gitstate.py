@@ -25,7 +25,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from . import shellfx
+from . import checktargets, shellfx
 
 # -- what the extractor records while it reads git commands -----------------------------------------
 
@@ -47,6 +47,7 @@ class GitEvent:
     listed: list[str] = field(default_factory=list)  # snapshot: paths it printed (relative to its cwd)
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # snapshot: git's own line counts
     command: str = ""  # as typed, for "why"
+    hooks: list[str] = field(default_factory=list)  # commit: what its pre-commit hooks ran and passed
     partial: bool = False  # snapshot: cut by a pipe (`| head`) or by git (`.../long/path`): absence says nothing
 
 
@@ -137,7 +138,8 @@ def observe(index: int, command: str, output: str, failed: bool) -> list[GitEven
                 continue
             specs, every = _commit_specs(rest)
             events.append(GitEvent(index, seq, "commit", where, specs, every, sha=cm.sha if cm else "",
-                                   created=list(cm.created) if cm else [], command=seg))
+                                   created=list(cm.created) if cm else [], command=seg,
+                                   hooks=checktargets.hook_checks(output)))
         elif verb == "status" and not failed:
             st = shellfx.parse_status(output)
             listed = [*st.changed, *st.untracked]

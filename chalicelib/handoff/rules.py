@@ -433,7 +433,10 @@ class _Builder:
             summ = f" ({c.summary})" if c.summary else ""
             parts.append(f"{code(c.command)} **{word}**{summ}")
             keep.append(("test_command" if c.kind == "test" else "build_command", c.command))
-        if passed_later:
+        hook = next((cs.via_hook for cs in members if cs.via_hook), "")
+        if passed_later and hook:
+            after = f" — then {code(passed_later)} ran it in its pre-commit hook ({code(hook)}), which passed"
+        elif passed_later:
             after = f" — then {code(passed_later)} passed after it"
             if since:
                 after += f"; later changes ({', '.join(code(p) for p in since[:3])}) are **not re-verified**"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import gitstate
+from . import checktargets, gitstate
 from .facts import CheckFact, CommitFact, EditEvent, ErrorFact, TaskFact, TranscriptFacts
 from .textutil import clip, code, safe_inline
 
@@ -27,6 +27,7 @@ class CheckState:
     covered_by: str = ""  # a later check of the same tool that passed after every one of those edits
     passed_later: str = ""  # for a failure: a later passing run that checks the same thing
     not_covered: list[str] = field(default_factory=list)  # changed since, in a language it does not check
+    via_hook: str = ""  # passed_later is a commit whose pre-commit hook ran this check and passed
 
 
 @dataclass
@@ -236,12 +237,10 @@ def derive(f: TranscriptFacts) -> State:
         open_ = [e for e in since if newest is None or e.index > newest.last]
         paths = list(dict.fromkeys(f.display(e.path) for e in open_))
         cover = newest.command if newest is not None and len(open_) < len(since) else ""
-        fixed = ""
+        fixed = hook = ""
         if c.outcome == "fail":
-            after = [o for o in f.checks.values() if o is not c and o.outcome == "pass" and o.last > c.last
-                     and _supersedes(o, c)]
-            fixed = max(after, key=lambda o: o.last).command if after else ""
-        checks.append(CheckState(c, paths, len(open_), cover, fixed, other))
+            fixed, hook = _answered(f, c)
+        checks.append(CheckState(c, paths, len(open_), cover, fixed, other, hook))
     checks.sort(key=lambda cs: (0 if cs.check.outcome == "fail" and not cs.passed_later else 1, -cs.check.last,
                                 cs.check.command))
     git = _git_state(f)
@@ -336,6 +335,26 @@ def _may_affect(path: str, command: str) -> bool:
     return file_eco is None or check_eco is None or file_eco == check_eco
 
 
+def _answered(f: TranscriptFacts, c: CheckFact) -> tuple[str, str]:
+    """(the later passing run that covers a failed check's target, the hook that ran it): a run of the
+    same target, a wider one of the same tool, or a commit whose pre-commit hook ran the check and
+    passed; ("", "") while the failure stands. A covering run that failed again later keeps it."""
+    mine = checktargets.target(c.command, c.cwd)
+    best: tuple[int, str, str] | None = None
+    for o in f.checks.values():
+        if o is c or o.last <= c.last or o.outcome != "pass":
+            continue
+        covered = checktargets.covers(checktargets.target(o.command, o.cwd), mine) or _supersedes(o, c)
+        if covered and (best is None or o.last > best[0]):
+            best = (o.last, o.command, "")
+    for ev in f.git.events:
+        hooked = ev.kind == "commit" and ev.index > c.last and checktargets.hook_covers(ev.hooks, mine)
+        if hooked and (best is None or ev.index > best[0]):
+            hook = next(h for h in ev.hooks if checktargets.hook_covers([h], mine))
+            best = (ev.index, f"git commit ({ev.sha})" if ev.sha else "git commit", hook)
+    return (best[1], best[2]) if best is not None else ("", "")
+
+
 def _supersedes(later: CheckFact, failed: CheckFact) -> bool:
     """A later passing run answers an earlier failure when it checks the same thing: the whole suite
     of the same tool (`mix test` after `mix test a_test.exs`), or the same target run another way
@@ -382,9 +401,9 @@ def _full_suite_note(f: TranscriptFacts) -> str:
 def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stale: list[CheckState]) -> list[str]:
     out: list[str] = []
     cur = st.current
-    for cs in failing[:2]:
-        err = next((e for e in reversed(f.errors) if e.family and cs.check.command.startswith(e.family)), None)
-        why = f": it failed last with {code(err.line)}" if err is not None else ": it failed last"
+    for cs in failing[:2]:  # quoted from the failing run's own output, never another run's
+        line = cs.check.fail_line
+        why = f": it failed last with {code(line)}" if line and line != "(no output)" else ": it failed last"
         out.append(f"Make {code(cs.check.command)} pass{why}.")
     if cur is not None and st.untouched_outputs:
         files = ", ".join(code(p) for p in st.untouched_outputs[:4])

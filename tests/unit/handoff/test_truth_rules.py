@@ -134,3 +134,95 @@ def test_without_git_output_after_the_last_change_the_state_is_not_known(agent: 
     doc = handoff(s)
     assert doc.data["current_state"]["uncommitted"] == [b] and doc.data["current_state"]["changed_not_known"] == []
     assert "1 file uncommitted" in header(doc)
+
+
+# ----------------------------------------------------------------------------- rule 2: failures and what answers them
+
+
+def failing_after(agent: str, eco: str) -> object:
+    a, _b, one, _whole, _ok, bad = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.run("git status", "On branch main\nYour branch is up to date with 'origin/main'.\n\nnothing to commit, "
+          "working tree clean")
+    s.run(one, bad, code=1)
+    s.change(a, "return a - b\n", "return a + b\n")
+    return s
+
+
+def assert_not_failing(doc: object, one: str) -> None:
+    assert f"`{one}` failed last" not in header(doc)  # type: ignore[arg-type]
+    assert not any(x.startswith(f"Make `{one}` pass") for x in doc.data["next_actions"])  # type: ignore[attr-defined]
+    err = [e for e in doc.data["errors"] if e["command"] == one]  # type: ignore[attr-defined]
+    assert err and all(e["resolved"] is True for e in err)
+    assert "**Not re-run**" not in doc.markdown and "**Still failing**" not in doc.markdown  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_a_wider_passing_run_answers_a_single_file_failure(agent: str, eco: str) -> None:
+    _a, _b, one, whole, ok, _bad = ECOSYSTEMS[eco]
+    s = failing_after(agent, eco)
+    s.run(whole, ok)
+    doc = handoff(s)
+    assert_not_failing(doc, one)
+    assert f"then `{whole}` passed after it" in section(doc.markdown, "State at the end")
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_a_chained_check_that_passed_answers_the_failure(agent: str, eco: str) -> None:
+    _a, _b, one, _whole, ok, _bad = ECOSYSTEMS[eco]
+    fmt = {"python": "ruff format src", "js": "npx prettier --write src", "go": "gofmt -w pkg"}[eco]
+    s = failing_after(agent, eco)
+    s.run(f"{fmt} && {one}", ok)
+    doc = handoff(s)
+    assert_not_failing(doc, one)
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_a_failed_chain_blames_only_the_check_that_failed(agent: str, eco: str) -> None:
+    """`lint && test` failing in its tests: the lint passed, and a check after the failing one never ran."""
+    _a, _b, one, whole, _ok, bad = ECOSYSTEMS[eco]
+    lint = {"python": "ruff check src", "js": "npx eslint src", "go": "go vet ./..."}[eco]
+    s = start(agent)
+    s.run(f"{lint} && {one} && {whole}", bad, code=1)
+    doc = handoff(s)
+    checks = {c["command"]: c for g in doc.data["checks"] for c in (g if isinstance(g, list) else [g])}
+    assert checks[lint]["outcome"] == "pass" and checks[one]["outcome"] == "fail" and whole not in checks
+    assert f"`{lint}` **FAILED**" not in doc.markdown
+
+
+@pytest.mark.parametrize(("agent", "eco"), [("claude", "python"), ("codex", "js")])
+def test_a_commit_whose_pre_commit_hook_ran_the_check_answers_it(agent: str, eco: str) -> None:
+    a, _b, *_ = ECOSYSTEMS[eco]
+    lint, hook = {"python": ("ruff check src/calc/ops.py", "ruff"),
+                  "js": ("npx eslint src/ops.ts", "eslint")}[eco]
+    s = start(agent)
+    s.change(a, "x=1\n", "x = 1\n")
+    s.run(lint, f"{a}:1:2: E225 missing whitespace around operator\nFound 1 error.", code=1)
+    s.change(a, "x=1\n", "x = 1\n")
+    s.run(f'git add {a} && git commit -m "style: spacing"',
+          f"{hook}...................................................................Passed\n"
+          "mypy.................................................(no files to check)Skipped\n"
+          "[main 3333333] style: spacing\n 1 file changed, 1 insertion(+), 1 deletion(-)")
+    doc = handoff(s)
+    assert_not_failing(doc, lint)
+    line = next(ln for ln in doc.markdown.split("\n") if f"`{lint}` **FAILED**" in ln)
+    assert "`git commit (3333333)` ran it in its pre-commit hook" in line
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_the_failure_quoted_is_from_the_run_it_names(agent: str, eco: str) -> None:
+    """Two files failing with different errors: each 'make it pass' quotes its own run's output."""
+    _a, _b, one, _whole, _ok, bad = ECOSYSTEMS[eco]
+    other = one.replace("ops", "cli")
+    s = start(agent)
+    s.run(one, bad, code=1)
+    s.run(other, "E   ImportError: cannot import name 'main'\n1 error in 0.1s" if eco == "python" else
+          "Error: Cannot find module './main'\nFAIL", code=1)
+    doc = handoff(s)
+    acts = {x.split("`")[1]: x for x in doc.data["next_actions"] if x.startswith("Make ")}
+    assert "main" not in acts[one] and ("-1" in acts[one] or "FAIL" in acts[one])
+    assert "main" in acts[other]
+    # a later run of the other file passing does not answer this one
+    s.run(other, _ok)
+    doc = handoff(s)
+    assert any(x.startswith(f"Make `{one}` pass") for x in doc.data["next_actions"])
