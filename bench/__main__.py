@@ -33,6 +33,9 @@ SECTIONS = [
      "and whether the numbers came out exactly 1..100.", "bench.contention_bench"),
     ("CLI and hooks", "The `mso` command as Claude Code runs it: `session-start` wall time with the server up, "
      "down and hung, `session-end` return time, and the CLI's import time.", "bench.cli_bench"),
+    ("File events at scale", "A Claude Code session writing up to 100,000 files (two thirds new, a third edits) "
+     "with a numstat list of the same files: import and handoff time, which must grow linearly.",
+     "bench.file_events_bench"),
     ("Hardening: gzip bombs and the database down", "Time to the 413 and peak memory for decompression bombs on "
      "every import path (direct, upload URL, S3), and time to the 503 when DynamoDB is unreachable.",
      "bench.hardening_bench"),

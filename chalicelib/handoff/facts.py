@@ -1483,19 +1483,33 @@ class _Extractor:
 
 
 def merge_file_changes(facts: TranscriptFacts, file_changes: Iterable[FileChange]) -> None:
-    """Fold posted/numstat file changes into the transcript's files (their line counts win)."""
+    """Fold posted/numstat file changes into the transcript's files (their line counts win).
+
+    Paths are matched through two indexes built once (display form, and every "/"-suffix), so
+    N changes against F files cost O(N + F), not a scan of the files per change (issue 20)."""
     by_display = {facts.display(p): p for p in facts.files}
+    by_suffix: dict[str, str] = {}  # "b/c.py" -> the first file whose path ends with "/b/c.py"
+
+    def index_suffixes(path: str) -> None:
+        at = path.find("/")
+        while at >= 0:
+            by_suffix.setdefault(path[at + 1:], path)
+            at = path.find("/", at + 1)
+
+    for p in facts.files:
+        index_suffixes(p)
     for fc in file_changes:
         disp = facts.display(fc.path)
         key = by_display.get(disp)
         if key is None:
             # a relative numstat path that matches an absolute transcript path under the root
-            key = next((p for p in facts.files if p.endswith("/" + fc.path)), None)
+            key = by_suffix.get(fc.path)
         if key is None:
             facts.files[fc.path] = FileFact(
                 path=fc.path, kind=fc.kind, added=fc.lines_added, removed=fc.lines_removed, edits=0,
                 first=-1, last=-1, summary=fc.summary, source=fc.source, old_path=fc.old_path)
             by_display[disp] = fc.path
+            index_suffixes(fc.path)
             continue
         ff = facts.files[key]
         ff.added, ff.removed = fc.lines_added, fc.lines_removed

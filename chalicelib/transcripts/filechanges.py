@@ -442,6 +442,9 @@ def _change(path: str, kind: str, added: int | None, removed: int | None, summar
                       summary=summary)
 
 
+MERGE_AT = 512  # changes kept before the first merge per path
+
+
 class FileChangeTracker:
     """Derives file changes from messages as they stream by (feed `observe`, then `result`).
 
@@ -454,6 +457,7 @@ class FileChangeTracker:
         self.record = record  # keep each call's changes for `drain` (the handoff's fact extractor)
         self._recorded: list[tuple[ToolCall | None, list[FileChange]]] = []
         self._changes: list[FileChange] = []
+        self._merge_at = MERGE_AT  # merge `_changes` per path when it grows past this
         self._pending: dict[str, tuple[ToolCall, list[FileChange]]] = {}
         self._submission: list[FileChange] | None = None
         self._open_file: str | None = None
@@ -490,8 +494,11 @@ class FileChangeTracker:
             self._commit(blocks, None)
         if msg.meta.get("subtype") == "submission" and msg.text.strip():
             self._submission = parse_unified_diff(msg.text)
-        if len(self._changes) > 512:
+        if len(self._changes) > self._merge_at:
+            # merged again only when the list has doubled: with more distinct files than the first
+            # threshold, merging at every message made an import quadratic in its files
             self._changes = merge_changes(self._changes)
+            self._merge_at = max(MERGE_AT, 2 * len(self._changes))
 
     def drain(self) -> list[tuple[ToolCall | None, list[FileChange]]]:
         """The changes committed since the last call, with the call that made each (None for
