@@ -608,6 +608,13 @@ def _new_lines(inp: dict[str, Any], cap: int = 60) -> list[str]:
         new = inp.get("new_string", inp.get("new_str", inp.get("content", inp.get("file_text", ""))))
         if isinstance(new, str):
             pairs = [(old if isinstance(old, str) else "", new)]
+    if not any(n for _o, n in pairs):  # a patch (Codex apply_patch, as a tool input or inside a shell command): its `+` lines
+        patch = next((v for v in inp.values() if isinstance(v, str) and "*** Begin Patch" in v), None)
+        if patch is None and isinstance(inp.get("command"), list):
+            patch = next((v for v in inp["command"] if isinstance(v, str) and "*** Begin Patch" in v), None)
+        if patch is not None:
+            pairs = [("\n".join(ln[1:] for ln in patch.split("\n") if ln.startswith("-") and not ln.startswith("---")),
+                      "\n".join(ln[1:] for ln in patch.split("\n") if ln.startswith("+") and not ln.startswith("+++")))]
     out: list[str] = []
     for old, new in pairs:
         before = {ln.strip() for ln in old.split("\n")}

@@ -49,7 +49,7 @@ class HandoffDoc:
     """A generated handoff: Markdown for people and agents plus its structured JSON form.
 
     `data` keys (all JSON types): format, generated_by ("rules"), generated_at, project, session
-    (with ended_mid_task and its reasons), mission, pins, current_work {task, done, untouched_outputs,
+    (with ended_mid_task and its reasons), mission, pins, current_work {task, done, untouched_outputs, open_spec_items,
     last_action, next_task}, next_actions, summary {asked, requests, stopped_at, plan},
     accomplishments, current_state {root, branch, upstream, no_upstream, pushed, uncommitted,
     changed_not_known (committed or not is not known), last_commit, outside_project}, checks (each with changed_since and verified), commits, tasks,
@@ -328,6 +328,11 @@ class _Builder:
         if cur is not None and st.untouched_outputs:
             files = ", ".join(code(p) for p in st.untouched_outputs)
             s.items.append(Item(f"- **Not changed yet** of the files the task lists as output: {files}.", rank=99.2,
+                                group="current work"))
+        if cur is not None and st.open_spec:
+            items = "; ".join(f"“{x}”" for x in st.open_spec[:4]) + (
+                f" and {len(st.open_spec) - 4} more" if len(st.open_spec) > 4 else "")
+            s.items.append(Item(f"- **Spec items the changes do not show yet:** {items}.", rank=99.15,
                                 group="current work"))
         if st.last_action:
             last = st.last_action.split("; it put in")[0] if st.done_in_current else st.last_action
@@ -1057,6 +1062,7 @@ def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], mes
             "task_title": st.current.title if st.current else "",
             "done": [{"path": facts.display(e.path), "added": e.sample} for e in st.done_in_current],
             "untouched_outputs": st.untouched_outputs,
+            "open_spec_items": st.open_spec,
             "last_action": st.last_action,
             "next_task": st.next_task.id if st.next_task else None,
         },

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import checktargets, gitstate
+from . import checktargets, gitstate, tracker
 from .facts import CheckFact, CommitFact, EditEvent, ErrorFact, TaskFact, TranscriptFacts
 from .textutil import clip, code, safe_inline
 
@@ -63,6 +63,7 @@ class State:
     last_action: str
     next_actions: list[str]
     errors_open: list[ErrorFact]
+    open_spec: list[str] = field(default_factory=list)  # the current task's spec items its changes do not show yet
 
 
 def _natural(s: str) -> list[object]:
@@ -249,10 +250,17 @@ def derive(f: TranscriptFacts) -> State:
     nxt = _next(family, current)
     done: list[EditEvent] = []
     untouched: list[str] = []
+    open_spec: list[str] = []
+    if current is None:  # no task claimed in the tracker: the one whose contract the session then worked on
+        current = _contract_in_progress(f, family)
+        if current is not None and nxt is current:
+            nxt = _next(family, current)
     if current is not None:
-        done = [e for e in f.edits if e.index > current.started_index and f.in_project(e.path)]
+        since = current.started_index if current.started_index >= 0 else current.spec_index
+        done = [e for e in f.edits if e.index > since and f.in_project(e.path)]
         changed = {f.display(e.path) for e in done}
         untouched = [p for p in current.output_files if not any(c == p or c.endswith("/" + p) for c in changed)]
+        open_spec = open_spec_items(current.spec, done, changed)
     elif git.uncommitted or git.changed:
         last = f.commits[-1].index if f.commits else -1
         scratch = {p for p, ff in f.files.items() if ff.scratch}
@@ -270,9 +278,69 @@ def derive(f: TranscriptFacts) -> State:
     if todo_active and current is None:
         mid.append(f"todo “{clip(todo_active[-1].content, 80)}” in progress")
     errors_open = [e for e in f.errors if e.resolved is False or (e.resolved is None and not e.tool and e.is_check)]
-    state = State(checks, git, root, family, current, nxt, mid, done, untouched, _last_action(f), [], errors_open)
+    state = State(checks, git, root, family, current, nxt, mid, done, untouched, _last_action(f), [], errors_open,
+                  open_spec)
     state.next_actions = _next_actions(f, state, failing, stale)
     return state
+
+
+_SPEC_HEADS = re.compile(r"(?i)^(?:technical spec|spec|acceptance criteria|definition of done|requirements?|"
+                         r"deliverables?|tasks?|todo|checklist|steps|scope|edge cases|tests?)")
+_TERM = re.compile(r"`([^`\n]{3,80})`")
+
+
+def _term_in(term: str, text: str) -> bool:
+    """A quoted name appears in the text; numbers in it are examples (`Closed 7 annotations` is
+    `"Closed #{n} annotations"` in code), so they match any word."""
+    if term in text:
+        return True
+    if not any(ch.isdigit() for ch in term):
+        return False
+    rx = r"\S+".join(re.escape(p) for p in re.split(r"\d+", term))
+    return re.search(rx, text) is not None
+
+
+def open_spec_items(spec: str, done: list[EditEvent], changed: set[str]) -> list[str]:
+    """The items of a task's contract that the session's changes do not show yet: a checklist item
+    the tracker prints unchecked, or a spec bullet none of whose quoted names (`close_review_session`,
+    `Closed 7 annotations`, a file) appears in what the session's changes put in. Items that quote
+    nothing cannot be judged and are left out rather than guessed."""
+    if not spec:
+        return []
+    text = "\n".join(e.text for e in done)
+    out: list[str] = []
+    for head, block in tracker.spec_blocks(spec):
+        if head and not _SPEC_HEADS.match(head):
+            continue
+        for ln in block.split("\n"):
+            s = ln.strip()
+            if not s.startswith(("- ", "* ")):
+                continue
+            item = s[2:].strip()
+            if item.startswith("[x]") or item.startswith("[X]"):
+                continue
+            terms = [t for t in _TERM.findall(item) if not t.endswith("/")]
+            checkbox = item.startswith("[ ]")
+            if not terms and not checkbox:
+                continue
+            seen = any(_term_in(t, text) or any(c == t or c.endswith("/" + t) for c in changed) for t in terms)
+            if not seen and (terms or checkbox):
+                out.append(clip(safe_inline(item.removeprefix("[ ]").strip()), 120))
+    return list(dict.fromkeys(out))
+
+
+def _contract_in_progress(f: TranscriptFacts, family: list[TaskFact]) -> TaskFact | None:
+    """A task whose contract the session read (`bd show`, `gh issue view`, `jira issue view`) and then
+    changed files for, not closed since: in progress while its output files or spec items are open."""
+    cands = [t for t in f.tasks.values() if t.spec and t.status != "closed" and not t.children
+             and any(e.index > t.spec_index and f.in_project(e.path) for e in f.edits)]
+    if not cands:
+        return None
+    t = max(cands, key=lambda t: t.spec_index)
+    done = [e for e in f.edits if e.index > t.spec_index and f.in_project(e.path)]
+    changed = {f.display(e.path) for e in done}
+    untouched = [p for p in t.output_files if not any(c == p or c.endswith("/" + p) for c in changed)]
+    return t if untouched or open_spec_items(t.spec, done, changed) else None
 
 
 def _routine(f: TranscriptFacts, checks: list[CheckState]) -> list[str]:
@@ -401,14 +469,21 @@ def _full_suite_note(f: TranscriptFacts) -> str:
 def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stale: list[CheckState]) -> list[str]:
     out: list[str] = []
     cur = st.current
+    unfinished = cur is not None and bool(st.untouched_outputs or st.open_spec)
+    if unfinished and cur is not None:  # its own open items first: the task is not ready to close
+        parts = []
+        if st.untouched_outputs:
+            parts.append("write " + ", ".join(code(p) for p in st.untouched_outputs[:4]) + " (its output, not "
+                         "changed yet)")
+        if st.open_spec:
+            parts.append("spec items not seen in the changes: " + "; ".join(
+                f"“{x}”" for x in st.open_spec[:3]) + (f" and {len(st.open_spec) - 3} more" if len(st.open_spec) > 3
+                                                       else ""))
+        out.append(f"Finish {code(cur.id)} (still in progress): " + "; ".join(parts) + " (contract below).")
     for cs in failing[:2]:  # quoted from the failing run's own output, never another run's
         line = cs.check.fail_line
         why = f": it failed last with {code(line)}" if line and line != "(no output)" else ": it failed last"
         out.append(f"Make {code(cs.check.command)} pass{why}.")
-    if cur is not None and st.untouched_outputs:
-        files = ", ".join(code(p) for p in st.untouched_outputs[:4])
-        out.append(f"Finish {code(cur.id)}: the tracker lists {files} as output, and the session has not changed "
-                   f"{'it' if len(st.untouched_outputs) == 1 else 'them'} yet (contract below).")
     if stale and not failing:
         stale_cmds = {cs.check.command for cs in stale}
         routine = [c for c in _routine(f, st.checks) if c in stale_cmds] or [cs.check.command for cs in stale]
@@ -422,12 +497,11 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
     if uncovered:
         files = ", ".join(code(p) for p in uncovered[:4])
         out.append(f"Build or test {files} too: no command this session ran builds or tests them.")
-    if cur is not None:
+    if cur is not None and not unfinished:
         close = _close_command(f, cur.id)
         out.append(f"Close {code(cur.id)} in the tracker" + (f" ({code(close)})." if close else "."))
-    if st.git.uncommitted or (cur is not None and st.untouched_outputs):
-        paths = list(dict.fromkeys([u.path for u in st.git.uncommitted]
-                                   + (st.untouched_outputs if cur is not None else [])))
+    if st.git.uncommitted:
+        paths = list(dict.fromkeys(u.path for u in st.git.uncommitted))
         files = ", ".join(code(p) for p in paths[:6])
         more = f" and {len(paths) - 6} more" if len(paths) > 6 else ""
         out.append(f"Commit {files}{more} (the commit conventions are below).")

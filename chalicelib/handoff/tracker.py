@@ -187,7 +187,7 @@ def _spec(tid: str, body: list[str]) -> TaskSpec:
     in_outputs = False
     for ln in kept:
         s = ln.strip()
-        if re.match(r"(?i)^(?:output files|files to (?:create|change|modify)|files)\s*:?$", s):
+        if re.match(r"(?i)^(?:#{1,4}\s*)?(?:output files|files to (?:create|change|modify)|files)\s*:?$", s):
             in_outputs = True
             continue
         if in_outputs:

@@ -226,3 +226,86 @@ def test_the_failure_quoted_is_from_the_run_it_names(agent: str, eco: str) -> No
     s.run(other, _ok)
     doc = handoff(s)
     assert any(x.startswith(f"Make `{one}` pass") for x in doc.data["next_actions"])
+
+
+# ----------------------------------------------------------------------------- rule 3: a task's contract decides
+
+
+GH_ISSUE = """title:\tReject negative amounts
+state:\tOPEN
+author:\tdev
+labels:\tbug
+number:\t42
+--
+## Files
+- `{a}`
+- `{test}`
+
+## Acceptance criteria
+- [ ] `add()` raises `NegativeAmountError` for negative input
+- [ ] the CLI prints `amount must be >= 0` and exits 2
+"""
+
+BD_SHOW = """○ calc-7.2 · Reject negative amounts   [● P2 · OPEN]
+Owner: dev
+Type: task
+
+DESCRIPTION
+Negative amounts are refused.
+
+Output files:
+- `{a}` (modify)
+- `{test}` (create)
+
+Technical specs:
+- raise `NegativeAmountError` from `add()`.
+- message is `amount must be >= 0`.
+
+PARENT
+  ↑ ○ calc-7: (EPIC) Input validation ● P2
+"""
+
+
+def contract_session(agent: str, eco: str, tracker: str) -> tuple[object, str, str]:
+    a, _b, one, _whole, ok, _bad = ECOSYSTEMS[eco]
+    test = {"python": "tests/test_negative.py", "js": "src/negative.test.ts", "go": "pkg/ops/negative_test.go"}[eco]
+    s = start(agent, "Do the next task.")
+    if tracker == "gh":
+        s.run("gh issue view 42", GH_ISSUE.format(a=a, test=test))
+        tid = "#42"
+    else:
+        s.run("bd show calc-7.2", BD_SHOW.format(a=a, test=test))
+        s.run("bd update calc-7.2 --status in_progress", "✓ Updated issue: calc-7.2")
+        tid = "calc-7.2"
+    s.change(a, "def add(a, b):\n", "class NegativeAmountError(ValueError):\n    pass\n\ndef add(a, b):\n"
+             "    if a < 0 or b < 0:\n        raise NegativeAmountError(a, b)\n")
+    s.run(one, ok)
+    s.change(a, "# end\n", "# validated\n")  # the passing run is stale now
+    return s, tid, test
+
+
+@pytest.mark.parametrize(("agent", "eco", "tracker"), [("claude", "python", "gh"), ("codex", "js", "gh"),
+                                                       ("claude", "js", "bd"), ("codex", "python", "bd")])
+def test_a_task_with_open_contract_items_is_in_progress_and_they_come_first(agent: str, eco: str,
+                                                                           tracker: str) -> None:
+    s, tid, test = contract_session(agent, eco, tracker)
+    doc = handoff(s)
+    acts = doc.data["next_actions"]
+    assert acts[0].startswith(f"Finish `{tid}` (still in progress)")
+    assert f"`{test}`" in acts[0] and "amount must be >= 0" in acts[0]
+    assert "NegativeAmountError" not in acts[0]  # done: the change put it in
+    assert not any(x.startswith(f"Close `{tid}`") for x in acts)  # never "re-run the checks, then close"
+    assert doc.data["current_work"]["task"] == tid and f"`{tid}` is still in progress" in header(doc)
+    assert doc.data["current_work"]["untouched_outputs"] == [test]
+
+
+@pytest.mark.parametrize(("agent", "eco"), [("claude", "python"), ("codex", "js")])
+def test_a_task_whose_contract_is_done_may_be_closed(agent: str, eco: str) -> None:
+    s, tid, test = contract_session(agent, eco, "bd")
+    s.create(test, "NegativeAmountError\n")
+    s.change(ECOSYSTEMS[eco][0], "# cli\n", 'print("amount must be >= 0")\n')
+    doc = handoff(s)
+    acts = doc.data["next_actions"]
+    assert not any(x.startswith("Finish ") for x in acts)
+    assert doc.data["current_work"]["open_spec_items"] == [] and doc.data["current_work"]["untouched_outputs"] == []
+    assert any(x.startswith(f"Close `{tid}`") for x in acts)
