@@ -370,12 +370,18 @@ class _Builder:
                 "summary": cs.check.summary, "runs": cs.check.runs, "changed_since": cs.edited_since,
                 "verified": not cs.edited_since, "covered_by": cs.covered_by or None,
                 "passed_later": cs.passed_later or None}]))
-        if older:
-            words = {"pass": "passed", "fail": "FAILED", "running": "still running", "unknown": "outcome unknown"}
-            parts = [f"{code(cs.check.command)} **{words[cs.check.outcome]}**" + (
-                f" ({cs.check.summary})" if cs.check.summary else "") + (
-                f", then {code(cs.passed_later)} passed" if cs.passed_later else "") for cs in older]
-            s.items.append(Item("- Earlier runs, each followed by more edits (**not re-verified**): " + "; ".join(parts),
+        if older:  # each with its staleness first: a reader takes the outcome word, not a trailing caveat
+            words = {"pass": "passed", "fail": "**FAILED**", "running": "still running", "unknown": "outcome unknown"}
+            parts = []
+            for cs in older:
+                n = len(cs.edited_since)
+                when = (f"last run before {n} file{'s' if n > 1 else ''} changed, not re-verified: " if n and not
+                        cs.passed_later else "")
+                parts.append(f"{code(cs.check.command)} {when}{words[cs.check.outcome]}" + (
+                    f" ({cs.check.summary})" if cs.check.summary else "") + (
+                    f", then {code(cs.passed_later)} passed" if cs.passed_later else "") + (
+                    "" if n or cs.passed_later else ", nothing changed since"))
+            s.items.append(Item("- Earlier checks: " + "; ".join(parts),
                                 rank=88.6, sub=sub, group="checks",
                                 keep=tuple(("test_command" if cs.check.kind == "test" else "build_command",
                                             cs.check.command) for cs in older)))
@@ -431,12 +437,14 @@ class _Builder:
         """Checks whose code changed the same way since their last run, in one line."""
         parts = []
         keep = []
+        stale = bool(since) and not passed_later  # the result is older than the code: say that first
         for cs in members:
             c = cs.check
             word = {"pass": "passed", "fail": "FAILED", "running": "still running (no result seen)",
                     "unknown": "outcome unknown"}[c.outcome]
             summ = f" ({c.summary})" if c.summary else ""
-            parts.append(f"{code(c.command)} **{word}**{summ}")
+            shown = word if stale and c.outcome == "pass" else f"**{word}**"
+            parts.append(f"{code(c.command)}{':' if stale else ''} {shown}{summ}")
             keep.append(("test_command" if c.kind == "test" else "build_command", c.command))
         hook = next((cs.via_hook for cs in members if cs.via_hook), "")
         if passed_later and hook:
@@ -449,9 +457,7 @@ class _Builder:
             after = f" — not run again since, but {code(covered_by)} passed after the later changes"
         elif since:
             keep.append(("state", "not re-verified"))
-            files = ", ".join(code(p) for p in since[:3])
-            more = f" and {len(since) - 3} more" if len(since) > 3 else ""
-            after = f" — then {len(since)} file{'s' if len(since) > 1 else ''} changed ({files}{more}): **not re-verified**"
+            after = ""
             if covered_by and covered_by not in [cs.check.command for cs in members]:
                 after += f" (earlier changes were seen by {code(covered_by)}, which passed)"
         else:
@@ -463,7 +469,12 @@ class _Builder:
             after += f" (also changed, in a language {'these do' if len(members) > 1 else 'it does'} not check: {shown})"
         failing = any(cs.check.outcome == "fail" and not cs.passed_later for cs in members)
         rank = 97 - k * 0.3 if k < 2 or failing else 79 - k * 0.1
-        return Item("- " + "; ".join(parts) + after, rank=rank, sub=sub, group="checks", keep=tuple(keep),
+        lead = "- "
+        if stale:
+            files = ", ".join(code(p) for p in since[:3]) + (f" and {len(since) - 3} more" if len(since) > 3 else "")
+            n = len(since)
+            lead = f"- Last run before {n} file{'s' if n > 1 else ''} changed ({files}), **not re-verified**: "
+        return Item(lead + "; ".join(parts) + after, rank=rank, sub=sub, group="checks", keep=tuple(keep),
                     data_key="checks", payload=[{"command": cs.check.command, "kind": cs.check.kind,
                                                  "outcome": cs.check.outcome, "summary": cs.check.summary,
                                                  "runs": cs.check.runs, "changed_since": since,

@@ -455,15 +455,15 @@ def _uncovered(f: TranscriptFacts, st: State) -> list[str]:
 
 
 def _full_suite_note(f: TranscriptFacts) -> str:
-    """"The full suite was never run" when every test run named its targets."""
-    tests = [c.command for c in f.checks.values() if c.kind == "test"]
+    """"The whole suite was not run" only when every test run of the session named its targets or a
+    filter (`uv run pytest`, `npx vitest run`, `make test`, `go test ./...` are whole runs)."""
+    tests = [c for c in f.checks.values() if c.kind == "test"]
     if not tests:
         return ""
-    bare = [c for c in tests if len([t for t in c.split()[1:] if not t.startswith("-")]) <= 1]
-    if bare:
+    targets = [checktargets.target(c.command, c.cwd) for c in tests]
+    if any(t.whole or "..." in t.targets for t in targets):
         return ""
-    base = " ".join(tests[0].split()[:2])
-    return f"The whole suite (`{base}`) was not run in this session, only single files."
+    return f"The whole suite (`{targets[0].tool}`) was not run in this session, only single files."
 
 
 def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stale: list[CheckState]) -> list[str]:

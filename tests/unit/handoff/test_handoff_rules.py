@@ -308,10 +308,10 @@ def test_must_keep_kinds_from_a_transcript() -> None:
 
 def test_test_commands_keep_their_latest_outcome() -> None:
     md = make().markdown
-    line = next(ln for ln in md.split("\n") if ln.startswith("- `pytest tests/test_login.py -q`"))
-    assert "passed" in line and "4 passed" in line
-    npm = next(ln for ln in md.split("\n") if ln.startswith("- `npm test`"))
-    assert "FAILED" in npm  # "1 failed" in the output even though the pipe hid the exit code
+    line = next(ln for ln in md.split("\n") if "`pytest tests/test_login.py -q`" in ln and "4 passed" in ln)
+    assert line.startswith("- Last run before ") and "`pytest tests/test_login.py -q`: passed (4 passed" in line
+    npm = next(ln for ln in md.split("\n") if "`npm test`" in ln and "Tests:" in ln and ln.startswith("- "))
+    assert "`npm test` **FAILED**" in npm  # "1 failed" in the output even though the pipe hid the exit code
 
 
 def test_error_and_the_fix_that_followed() -> None:

@@ -69,9 +69,10 @@ def test_a_check_that_passed_before_an_edit_is_not_re_verified() -> None:
     s.edit(f"{ROOT}/src/lexer.py", "TOKENS = []\n", "TOKENS = ['(', ')']\n")
     doc = make(s)
     md = doc.markdown
-    line = line_with(md, "- `pytest -q tests/test_parse.py` **")
-    assert line == ("- `pytest -q tests/test_parse.py` **passed** (4 passed in 0.10s) — then 1 file changed "
-                    "(`src/lexer.py`): **not re-verified**")
+    line = line_with(md, "- Last run before")  # staleness first: "**passed** … not re-verified" misleads
+    assert line == ("- Last run before 1 file changed (`src/lexer.py`), **not re-verified**: "
+                    "`pytest -q tests/test_parse.py`: passed (4 passed in 0.10s)")
+    assert "**passed**" not in md
     assert "nothing changed since" not in md
     c = checks(doc)["pytest -q tests/test_parse.py"]
     assert c["outcome"] == "pass" and c["verified"] is False and c["changed_since"] == ["src/lexer.py"]
@@ -92,7 +93,7 @@ def test_a_package_install_after_a_passing_build_makes_it_stale() -> None:
     s.bash("cd web && npm run build", "built in 1.2s")
     s.bash("cd web && npm install lodash", "added 1 package in 1s")
     doc = make(s)
-    line = line_with(doc.markdown, "`npm run build` **passed**")
+    line = line_with(doc.markdown, "`npm run build`: passed")
     assert "`web/package.json`" in line and "`web/package-lock.json`" in line and "**not re-verified**" in line
     assert set(checks(doc)["npm run build"]["changed_since"]) == {"web/package.json", "web/package-lock.json"}
 

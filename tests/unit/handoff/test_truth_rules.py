@@ -309,3 +309,41 @@ def test_a_task_whose_contract_is_done_may_be_closed(agent: str, eco: str) -> No
     assert not any(x.startswith("Finish ") for x in acts)
     assert doc.data["current_work"]["open_spec_items"] == [] and doc.data["current_work"]["untouched_outputs"] == []
     assert any(x.startswith(f"Close `{tid}`") for x in acts)
+
+
+# ----------------------------------------------------------------------------- rule 4: staleness leads
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_a_stale_result_leads_with_its_staleness(agent: str, eco: str) -> None:
+    a, b, one, whole, ok, _bad = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.run(whole, ok)
+    s.run(one, ok)
+    s.change(a, "x = 1\n", "x = 2\n").change(b, "y = 1\n", "y = 2\n")
+    doc = handoff(s)
+    md = doc.markdown
+    assert "**passed**" not in md  # the bold word a reader takes, with the caveat after it
+    line = next(ln for ln in md.split("\n") if f"`{whole}`" in ln and ln.startswith("- "))
+    assert line.startswith("- Last run before 2 files changed (") and "**not re-verified**: " in line
+    assert line.index("not re-verified") < line.index("passed")
+    # and a fresh result says so
+    s.run(whole, ok)
+    md = handoff(s).markdown
+    assert f"`{whole}` **passed**" in md and "— nothing changed since" in md
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_the_whole_suite_is_not_called_never_run_when_it_ran(agent: str, eco: str) -> None:
+    a, _b, one, whole, ok, _bad = ECOSYSTEMS[eco]
+    runner = {"python": "uv run pytest", "js": "npm test", "go": "go test ./..."}[eco]
+    s = start(agent)
+    s.run(one, ok)
+    s.run(runner, ok)  # the whole suite, through a runner
+    s.change(a, "x = 1\n", "x = 2\n")
+    doc = handoff(s)
+    assert "was not run in this session" not in doc.markdown
+    s2 = start(agent)
+    s2.run(one, ok)
+    s2.change(a, "x = 1\n", "x = 2\n")
+    assert "was not run in this session, only single files" in handoff(s2).markdown
