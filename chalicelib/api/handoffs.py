@@ -38,11 +38,7 @@ def complete(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     body = dict(ctx.json(schemas.SESSION_COMPLETE, required=False))
     mode = body.pop("handoff_mode", "auto")
     budget = body.pop("budget_chars", None)
-    body.setdefault("status", "completed")
-    session = sessions.update(ctx.tenant, project_id, number, {**body, "handoff_mode": mode})
-    handoff = handoffs.request(ctx.tenant, project_id, number, mode=mode, budget_chars=budget,
-                               session_status=session["status"])
-    return {"session": session, "handoff": handoff}
+    return sessions.complete(ctx.tenant, project_id, number, body, mode=mode, budget_chars=budget)
 
 
 @endpoint(bp, BASE + "/handoff", "POST", summary="Regenerate a finished session's handoff", tag="handoffs",

@@ -65,6 +65,11 @@ def request(tenant: str, project_id: str, number: int, *, mode: str = "auto", bu
         raise Conflict(f"session {number} is still in progress: complete it first "
                        f"(POST .../sessions/{number}/complete)", code="session_in_progress")
     item = store.request_handoff(tenant, project_id, number, mode=mode, budget_chars=budget_chars)
+    return queue(tenant, project_id, number, item)
+
+
+def queue(tenant: str, project_id: str, number: int, item: HandoffItem) -> dict[str, Any]:
+    """Hand a pending job item (written already) to the job runner; answers the handoff as it stands."""
     job = {"tenant": tenant, "project_id": project_id, "number": number, "job_id": item.job_id}
     try:
         jobs.enqueue(job, run_job)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.domain.common import json_number, page_json
-from chalicelib.errors import BadRequest, Conflict
+from chalicelib.errors import BadRequest, Conflict, NotFound
+from chalicelib.logs import event, get_logger
 from chalicelib.pricing import session_cost
 from chalicelib.storage import sessions as store
+from chalicelib.storage.common import Tx
 from chalicelib.storage.models import HandoffItem, SessionItem
 from chalicelib.transcripts.redact import redact_fields
 
@@ -19,6 +22,7 @@ SCALAR_FIELDS = ("title", "goal", "ai_account", "model", "credit_budget", "credi
 RECORD_MAX_BYTES = 256 * 1024
 # User-typed text, redacted on write (the agent's external_id and the ai_account id are ids, kept).
 TEXT_FIELDS = ("title", "goal", "model", "agent", *RECORD_FIELDS)
+log = get_logger("sessions")
 TRANSITIONS = {"in_progress": {"completed", "failed"}, "completed": set(), "failed": set()}
 
 
@@ -182,13 +186,14 @@ def apply_changes(s: SessionItem, body: dict[str, Any]) -> None:
             s.handoff = {"status": "pending", "method": None, "version": version, "finished_at": None}
 
 
-def update(tenant: str, project_id: str, number: int, body: dict[str, Any]) -> dict[str, Any]:
+def update(tenant: str, project_id: str, number: int, body: dict[str, Any], *,
+           also: Callable[[Tx, SessionItem], None] | None = None) -> dict[str, Any]:
     """Change a session; its `done_items` (ids or texts) close ledger items at once, before any
-    handoff job of this session reads the ledger."""
+    handoff job of this session reads the ledger. `also` adds writes to the session's transaction."""
     from chalicelib.domain import open_items
 
     body = redact_fields(body, TEXT_FIELDS)
-    session = store.update_session(tenant, project_id, number, lambda s: apply_changes(s, body))
+    session = store.update_session(tenant, project_id, number, lambda s: apply_changes(s, body), also=also)
     out = session_json(session)
     if session.status != "in_progress" and (body.get("next_steps") or body.get("blockers")):
         open_items.record_session(tenant, project_id, number, next_steps=out["next_steps"],
@@ -197,6 +202,63 @@ def update(tenant: str, project_id: str, number: int, body: dict[str, Any]) -> d
         out["closed_items"] = open_items.close_items(tenant, project_id, body["done_items"], number,
                                                      check_session=False)
     return out
+
+
+def complete(tenant: str, project_id: str, number: int, body: dict[str, Any], *, mode: str = "auto",
+             budget_chars: int | None = None) -> dict[str, Any]:
+    """Finish a session and queue its handoff: `{"session", "handoff"}`.
+
+    The status change and the pending handoff job are one transaction, so no fault can leave a
+    finished session without its job. What follows it (the open items, handing the job to the
+    runner) can still be cut short by a fault or a lost answer: a retry of the same complete then
+    finishes that work and answers as the first would have, instead of 409; only a complete whose
+    handoff is already claimed by a runner (or asking another status) is a 409 `invalid_transition`."""
+    from chalicelib.domain import handoffs
+    from chalicelib.storage import handoffs as handoff_store
+
+    status = body.get("status") or "completed"
+    queued: dict[str, Any] = {}
+
+    def also(tx: Tx, s: SessionItem) -> None:
+        item = handoff_store.add_request(tx, tenant, project_id, number, mode=mode, budget_chars=budget_chars)
+        s.handoff = handoff_store.mirror_of(item)
+        queued["item"] = item
+
+    try:
+        session = update(tenant, project_id, number, {**body, "status": status, "handoff_mode": mode}, also=also)
+    except Conflict as e:
+        if e.code != "invalid_transition":
+            raise
+        return _complete_again(tenant, project_id, number, status, mode, budget_chars, e)
+    return {"session": session, "handoff": handoffs.queue(tenant, project_id, number, queued["item"])}
+
+
+def _complete_again(tenant: str, project_id: str, number: int, status: str, mode: str, budget_chars: int | None,
+                    conflict: Conflict) -> dict[str, Any]:
+    """A complete of a session already `status`: finish what a fault cut short, or the 409."""
+    from chalicelib.domain import handoffs, open_items
+    from chalicelib.storage import handoffs as handoff_store
+
+    s = store.get_session(tenant, project_id, number, consistent=True)
+    try:
+        h = handoff_store.get_handoff(tenant, project_id, number, consistent=True)
+    except NotFound:
+        h = None  # completed before completing wrote its job in the same transaction
+    claimed = h is not None and (h.status in ("running", "ready") or int(h.attempts or 0) > 0)
+    if s.status != status or claimed:
+        raise conflict
+    rec = s.record or {}
+    if rec.get("next_steps") or rec.get("blockers"):  # idempotent: items already open stay as they are
+        open_items.record_session(tenant, project_id, number, next_steps=list(rec.get("next_steps") or []),
+                                  blockers=list(rec.get("blockers") or []), done=list(rec.get("done_items") or []))
+    if h is None or h.status == "failed":
+        handoff = handoffs.request(tenant, project_id, number, mode=mode, budget_chars=budget_chars,
+                                   session_status=s.status)
+    else:  # pending and never claimed: its job never reached the runner (or its queueing was lost)
+        handoff = handoffs.queue(tenant, project_id, number, h)
+    event(log, "complete_resumed", project_id=project_id, number=number, handoff=None if h is None else h.status)
+    return {"session": session_json(store.get_session(tenant, project_id, number, consistent=True)),
+            "handoff": handoff}
 
 
 def append_record(tenant: str, project_id: str, number: int, field: str, text: str) -> dict[str, Any]:

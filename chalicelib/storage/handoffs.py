@@ -44,22 +44,48 @@ def find_handoff(tenant: str, project_id: str, number: int) -> HandoffItem | Non
         return None
 
 
+def _pending(tenant: str, project_id: str, number: int, current: HandoffItem | None, *, mode: str,
+             budget_chars: int | None) -> tuple[HandoffItem, Any]:
+    """The pending job item replacing `current` (None: the first), and the condition to write it
+    under: `current` unchanged, so of two racing requests one supersedes, the other retries."""
+    pk, sk = keys.project_pk(tenant, project_id), keys.handoff_sk(number)
+    item = HandoffItem(pk, sk, project_id=project_id, number=number, status="pending", mode=mode,
+                       job_id=new_id(), version=(int(current.version) + 1) if current else 1,
+                       budget_chars=budget_chars, requested_at=now_iso(), attempts=0)
+    if current is not None and current.status == "ready":
+        # keep serving the ready document while the new one is made
+        item.markdown, item.data, item.method = current.markdown, current.data, current.method
+        item.must_keep, item.input_chars, item.output_chars = (current.must_keep, current.input_chars,
+                                                               current.output_chars)
+        item.finished_at = current.finished_at
+    cond = (HandoffItem.job_id == current.job_id) if current else HandoffItem.PK.does_not_exist()
+    return item, cond
+
+
+def mirror_of(h: HandoffItem) -> dict[str, Any]:
+    """What the session item carries of its handoff (lists and the dashboard need no extra read)."""
+    return {"status": h.status, "method": h.method, "version": int(h.version or 1), "finished_at": h.finished_at}
+
+
+def add_request(tx: Tx, tenant: str, project_id: str, number: int, *, mode: str,
+                budget_chars: int | None) -> HandoffItem:
+    """Add the pending job for session `number`'s handoff to a transaction (operation "handoff"),
+    for a caller that writes the session in the same transaction, its `handoff` set to `mirror_of`."""
+    try:
+        current = HandoffItem.get(keys.project_pk(tenant, project_id), keys.handoff_sk(number), consistent_read=True)
+    except HandoffItem.DoesNotExist:
+        current = None
+    item, cond = _pending(tenant, project_id, number, current, mode=mode, budget_chars=budget_chars)
+    tx.save("handoff", item, condition=cond)
+    return item
+
+
 def request_handoff(tenant: str, project_id: str, number: int, *, mode: str,
                     budget_chars: int | None) -> HandoffItem:
     """Create (or supersede) the pending job for session `number`'s handoff; returns the item."""
-    pk, sk = keys.project_pk(tenant, project_id), keys.handoff_sk(number)
     for _ in range(10):
         current = find_handoff(tenant, project_id, number)
-        item = HandoffItem(pk, sk, project_id=project_id, number=number, status="pending", mode=mode,
-                           job_id=new_id(), version=(int(current.version) + 1) if current else 1,
-                           budget_chars=budget_chars, requested_at=now_iso(), attempts=0)
-        if current is not None and current.status == "ready":
-            # keep serving the ready document while the new one is made
-            item.markdown, item.data, item.method = current.markdown, current.data, current.method
-            item.must_keep, item.input_chars, item.output_chars = (current.must_keep, current.input_chars,
-                                                                   current.output_chars)
-            item.finished_at = current.finished_at
-        cond = (HandoffItem.job_id == current.job_id) if current else HandoffItem.PK.does_not_exist()
+        item, cond = _pending(tenant, project_id, number, current, mode=mode, budget_chars=budget_chars)
         try:
             item.save(condition=cond)
             _mirror(tenant, project_id, number, item)

@@ -433,11 +433,15 @@ def list_in_progress(tenant: str, *, limit: int, cursor: str | None) -> tuple[li
 
 
 def update_session(tenant: str, project_id: str, number: int,
-                   apply: Callable[[SessionItem], dict[str, Any]]) -> SessionItem:
+                   apply: Callable[[SessionItem], dict[str, Any]], *,
+                   also: Callable[[Tx, SessionItem], None] | None = None) -> SessionItem:
     """Change a session and keep the project's (and accounts') counters exact, in one transaction.
 
     `apply` gets the freshly read session, mutates it (domain rules live there) and returns
     nothing or extra info; the counter deltas are computed here from before/after values.
+    `also` adds more writes to the same transaction (completing queues the handoff job this way,
+    so a fault can never leave a completed session without its job); it may still change the
+    session, and a failed condition of its own is retried like a changed rev.
     Concurrent writers are serialized by the session's `rev` (its VersionAttribute: the put is
     conditional on the rev read, and bumps it), retried.
     """
@@ -460,6 +464,8 @@ def update_session(tenant: str, project_id: str, number: int,
                 span = transcript_duration(cur)
                 cur.duration_s = span if span is not None else max(
                     0, int((_parse_ts(cur.ended_at) - _parse_ts(cur.started_at)).total_seconds()))
+        if also is not None:
+            also(tx, cur)
         tx.save("session", cur)  # on condition that rev is still the one read
         actions = [getattr(ProjectItem, f).add(getattr(cur, f) - before[f]) for f in SUMMED
                    if (getattr(cur, f) or 0) != before[f]]
@@ -496,7 +502,7 @@ def update_session(tenant: str, project_id: str, number: int,
                              code="unknown_ai_account", field="ai_account")
         if "project" in failed:
             get_project(tenant, project_id, consistent=True)  # raises NotFound if the project went away
-        # "session": another writer changed it since it was read: read again, retry
+        # "session" (another writer changed it since it was read) or an `also` operation: read again, retry
 
     run_transaction(build, on_cancel=on_cancel)
     return state["session"]

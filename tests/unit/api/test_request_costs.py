@@ -32,8 +32,8 @@ EXPECTED = {
     "PUT /api/projects/{p}/sessions/{n}/files": ["GetItem", "Query", "BatchWriteItem", "UpdateItem"],
     "GET /api/projects/{p}/sessions/{n}/files": ["Query"],
     "GET /api/projects/{p}/files?path=": ["Query"],
-    "POST /api/projects/{p}/sessions/{n}/complete": ["GetItem", "TransactWriteItems", "GetItem", "PutItem",
-                                                     "UpdateItem"],
+    # the session, the handoff job and the counters in one transaction (read: session, handoff item)
+    "POST /api/projects/{p}/sessions/{n}/complete": ["GetItem", "GetItem", "TransactWriteItems"],
     "GET /api/projects/{p}/sessions/{n}/handoff": ["GetItem"],
     "GET /api/projects/{p}/handoff/latest": ["Query"],
     "GET /api/projects/{p}/analytics": ["GetItem", "Query", "Query"],
