@@ -803,7 +803,7 @@ class _Extractor:
         thinking = getattr(m, "thinking", "") or ""
         if thinking and self.last_tool_kind == "inspect":  # what the model concluded from what it read
             for sent in findings(thinking, limit=2):
-                self.f.learned.append(NoteFact(sent, i, "assistant"))
+                self.f.learned.append(NoteFact(sent, i, "thinking"))  # its reasoning: a hypothesis, never a fact
         if not text.strip():
             return
         self.f.last_assistant = text.strip()

@@ -40,6 +40,11 @@ MAX_EARLIER_DECISIONS = 10
 MAX_STEPS = 8
 MAX_LEARNED = 10
 MAX_KNOWLEDGE = 12
+# what an agent says when it explains rather than reads: a cause, a verdict on a warning, a guess
+_HYPOTHESIS = re.compile(
+    r"(?i)\b(?:root cause|the (?:issue|problem|bug|culprit|cause|reason) (?:is|was|here)|because|caused by|due to"
+    r"|false positive|flak(?:y|iness)|must be|is likely|appears to|seems?|probably|i think|i suspect|suspect"
+    r"|presumably|should be|would be|might|may be|could be|my guess|turns out|so the fix)\b")
 _SMALL_TALK = re.compile(r"(?i)^(?:I apologi[sz]e|sorry|thanks?\b|thank you|great|perfect|excellent|okay|ok\b|sure"
                          r"|got it|you'?re right|I'?m glad)")
 
@@ -675,9 +680,15 @@ class _Builder:
                 seen.add(k)
                 notes.append(d)
         notes.sort(key=lambda d: d.index)
+        guesses = [d for d in notes[-MAX_LEARNED:] if d.who == "thinking" or _HYPOTHESIS.search(d.text)]
         for d in notes[-MAX_LEARNED:]:
-            s.items.append(Item(f"- {d.text}", rank=86.5 + 3 * self._recency(d.index), group="findings",
-                                data_key="learnings", payload={"text": d.text, "source": "assistant"}))
+            if d not in guesses:
+                s.items.append(Item(f"- {d.text}", rank=86.5 + 3 * self._recency(d.index), group="findings",
+                                    data_key="learnings", payload={"text": d.text, "source": "assistant"}))
+        for d in guesses:  # the agent's reasoning or its explanation of a cause: labelled as its own
+            s.items.append(Item(f"- The agent thought: “{d.text}”", rank=84 + 3 * self._recency(d.index),
+                                sub="The agent's hypotheses (its own words, not verified)", group="hypotheses",
+                                data_key="learnings", payload={"text": d.text, "source": "agent_hypothesis"}))
         return s
 
     # -- the project's knowledge base: lessons and notes that earlier sessions or people wrote down

@@ -347,3 +347,26 @@ def test_the_whole_suite_is_not_called_never_run_when_it_ran(agent: str, eco: st
     s2.run(one, ok)
     s2.change(a, "x = 1\n", "x = 2\n")
     assert "was not run in this session, only single files" in handoff(s2).markdown
+
+
+# ----------------------------------------------------------------------------- rule 5: the agent's hypotheses
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_the_agents_guesses_are_labelled_as_its_own(agent: str, eco: str) -> None:
+    a, *_ = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.read(a, "def add(a, b):\n    return a - b\n")
+    s.think("The cache layer in `ops_cache` drops the tenant id before the lookup runs.")
+    s.read(a, "def add(a, b):\n    return a - b\n")
+    s.say("The `add()` function in the ops module only subtracts its arguments.\n\n"
+          "The root cause is that `add()` was copied from `sub()` in the refactor.\n\n"
+          "The lint warning on `ops_helpers` is a false positive from the linter.")
+    md = handoff(s).markdown
+    facts = section(md, "Facts learned").split("**The agent's hypotheses", 1)[0]
+    assert "only subtracts its arguments" in facts
+    for guess in ("root cause", "false positive", "drops the tenant id"):
+        assert guess not in facts, guess
+    hyp = section(md, "Facts learned").split("**The agent's hypotheses", 1)[1]
+    assert "- The agent thought: “The root cause is that 'add()' was copied from 'sub()' in the refactor.”" in hyp
+    assert "false positive" in hyp and "drops the tenant id" in hyp
