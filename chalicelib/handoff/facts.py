@@ -100,7 +100,8 @@ WORD_ID_RE = re.compile(
 )
 HYPHEN_ID_RE = re.compile(r"(?<![\w/.@-])([A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9]+)+(?:\.\d+)*)(?![\w/-]|\.[A-Za-z])")
 ID_KEYWORD_RE = re.compile(r"(?i)\b(?:bead|ticket|issue|task|epic|story|bug|card|jira|linear)\s+$")
-_JIRA_STOP = {"UTF", "SHA", "ISO", "GPT", "MD", "AES", "RSA", "HTTP", "TLS", "SSL", "IPV", "X", "V", "ES", "H", "P"}
+_JIRA_STOP = {"UTF", "SHA", "ISO", "GPT", "MD", "AES", "RSA", "HTTP", "TLS", "SSL", "IPV", "X", "V", "ES", "H", "P",
+              "CVE", "RFC", "PEP", "GPL", "LGPL", "AGPL", "COVID", "WCAG", "ECMA", "TS", "CWE", "GHSA", "ARM", "X86"}
 
 CORRECTION_RE = re.compile(
     r"(?i)(?:^\s*(?:no|nope|nah|wait|stop)\b|\b(?:don'?t|do not|instead|actually|rather|prefer|should(?:n'?t)?"
@@ -973,6 +974,8 @@ class _Extractor:
         inp = call.input if call is not None and isinstance(call.input, dict) else {}
         new = _new_lines(inp)
         sample = [clip(safe_inline(t), 110) for t in new[:2]]
+        if any(tracker.checklist_tracker(c.path) for c in changes):  # TODO.md items checked off or added
+            self._scan_checklist(i, "\n".join(new), "checklist file")
         for c in changes:
             self._file_event(i, c.path, c.kind, c.lines_added, c.lines_removed, sample,
                              _tool_key(call.name) if call is not None else "edit block", c.old_path, "\n".join(new))
@@ -1229,10 +1232,15 @@ class _Extractor:
                     g.upstream_index = i
 
     def _tracker(self, i: int, work: list[str], text: str, failed: bool) -> None:
-        """Task statuses: what the command asked for, then what the tracker printed (which wins)."""
+        """Task statuses: what the command asked for, then what the tracker printed (which wins).
+        Only segments that run a tracker count (tracker.TRACKERS), and its output is read in that
+        tracker's own forms, so a package list or a log line is never taken for tasks."""
+        ran = [t for t in (tracker.tracker_of(seg) for seg in work) if t is not None]
+        if not ran:
+            return
         if not failed:
             for seg in work:
-                if tracker.TRACKER_CMD_RE.search(" " + seg + " "):
+                if tracker.tracker_of(seg) is not None:
                     self.f.tracker_commands.append((i, clip(safe_inline(seg), 160)))
                 for tid, status in tracker.command_changes(seg):
                     if tid.strip("-").lower() in ("in-progress",):
@@ -1241,7 +1249,7 @@ class _Extractor:
                     self._task_status(t, status, i)
                     t.touched = True
                     self.f.actions.append(NoteFact(f"task:{t.id}:{status}", i, "tool"))
-        lines, specs = tracker.parse_output(text)
+        lines, specs = tracker.parse_output(text, ran[0].outputs)
         for tl in lines:
             t = self._task(tl.id)
             if tl.title and (not t.title or len(tl.title) >= len(t.title) // 2):
@@ -1421,18 +1429,16 @@ class _Extractor:
 
     def _task_ids(self) -> None:
         f = self.f
-        tokens: set[str] = set()
         program_names: set[str] = set()
         for _, cmd in self.shell_texts:
             for seg in split_segments(cmd):
                 toks = seg.split()
                 if toks:
                     program_names.add(toks[0])
-                for t in toks[1:]:
-                    tokens.add(t.strip("'\"`,;()"))
-        if f.branch:
-            tokens.add(f.branch)
         found: dict[str, TaskIdFact] = {}
+        confirmed = set(f.tasks) | {w.strip("'\"`,;()") for _i, c in f.tracker_commands for w in c.split()[1:]}
+        if f.branch:
+            confirmed |= {f.branch, *re.split(r"[/_]", f.branch)}
 
         def add(tid: str, i: int) -> None:
             t = found.get(tid)
@@ -1457,8 +1463,9 @@ class _Extractor:
                     if JIRA_RE.fullmatch(tok) or len(tok) > 40 or tok in program_names:
                         continue
                     keyword = ID_KEYWORD_RE.search(text[max(0, m.start() - 12):m.start()])
-                    numeric = re.fullmatch(r"[a-z]+-\d+", tok) is not None
-                    if tok in tokens or keyword or numeric:
+                    # a lower-case `name-73` is a task id only where a tracker or the branch names it
+                    # (`icu-73`, `idna-3` are package names), or the user calls it a task
+                    if tok in confirmed or keyword:
                         add(tok, um.index)
         if not found:
             return

@@ -17,8 +17,54 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+
+@dataclass(frozen=True)
+class Tracker:
+    """One task tracker as a session meets it: the commands that run it, the form of its ids, and the
+    forms of output it prints (the parsers below, by name). Adding a tracker is one record here."""
+
+    name: str
+    commands: tuple[str, ...]  # a command segment starting with one of these is this tracker's
+    id_pattern: str  # its task ids, as typed and printed
+    outputs: tuple[str, ...]  # output forms: beads (symbol lines), gh (key: value / tty), status (Status: X)
+    files: tuple[str, ...] = ()  # checklist files a project keeps its tasks in (TODO.md)
+
+
+_SLUG_ID = r"[A-Za-z][A-Za-z0-9_]*-[A-Za-z0-9]+(?:\.\d+)*"
+_KEY_ID = r"[A-Z][A-Z0-9]{1,9}-\d{1,7}"
+_NUM_ID = r"#?\d{1,7}"
+TRACKERS: tuple[Tracker, ...] = (
+    Tracker("beads", ("bd", "beads"), _SLUG_ID, ("beads",)),
+    Tracker("github", ("gh issue", "gh pr"), _NUM_ID, ("gh", "status")),
+    Tracker("gitlab", ("glab issue", "glab mr"), _NUM_ID, ("gh", "status")),
+    Tracker("jira-cli", ("jira issue", "jira", "acli jira"), _KEY_ID, ("status",)),
+    Tracker("linear", ("linear issue", "linear"), _KEY_ID, ("status",)),
+    Tracker("gitea", ("tea issues", "tea issue"), _NUM_ID, ("gh", "status")),
+    Tracker("checklist", (), "", (), files=("TODO.md", "TODO", "TODO.txt", "TASKS.md", "todo.md", "tasks.md",
+                                            "ROADMAP.md", "PLAN.md", "plan.md", "CHECKLIST.md")),
+)
+_CMD_PREFIXES = sorted(((c, t) for t in TRACKERS for c in t.commands), key=lambda ct: -len(ct[0]))
 TRACKER_CMD_RE = re.compile(
-    r"(?:^|[\s;&|(])(?:bd|beads|gh\s+(?:issue|pr)|glab\s+(?:issue|mr)|jira|linear|acli\s+jira|tea\s+issues?)\s")
+    r"(?:^|[\s;&|(])(?:" + "|".join(re.escape(c).replace(r"\ ", r"\s+") for c, _t in _CMD_PREFIXES) + r")\s")
+
+
+def tracker_of(segment: str) -> Tracker | None:
+    """The tracker a command segment runs: its program (and subcommand) must start the segment, so
+    `pip install linear-algebra` or `grep bd notes.txt` are nobody's tracker."""
+    words = segment.strip().split()
+    for c, t in _CMD_PREFIXES:
+        n = len(c.split())
+        if words[:n] == c.split() and len(words) > n:
+            return t
+    return None
+
+
+def checklist_tracker(path: str) -> Tracker | None:
+    """The checklist-file tracker when `path` is one of its files (`TODO.md`, `TASKS.md`)."""
+    base = path.rsplit("/", 1)[-1]
+    return next((t for t in TRACKERS if base in t.files), None)
+
+
 _ID = r"(?:[A-Za-z][A-Za-z0-9_]*-[A-Za-z0-9]+(?:\.\d+)*|#\d{1,7})"
 ID_RE = re.compile(r"(?<![\w/.-])(" + _ID + r")(?![\w-]|\.[A-Za-z])")
 
@@ -95,8 +141,13 @@ def _clean_title(t: str) -> str:
     return re.sub(r"\s{2,}", " ", t).strip()
 
 
-def parse_output(text: str) -> tuple[list[TaskLine], list[TaskSpec]]:
-    """Every task statement and detail view in one tracker command's output, in order."""
+def parse_output(text: str, forms: tuple[str, ...] = ("beads", "gh", "status")
+                 ) -> tuple[list[TaskLine], list[TaskSpec]]:
+    """Every task statement and detail view in one tracker command's output, in order; `forms` are the
+    output forms of the tracker that printed it (its record in TRACKERS), so one tracker's shapes are
+    not read into another's output."""
+    if "beads" not in forms:
+        return _parse_other(text, forms)
     lines: list[TaskLine] = []
     specs: list[TaskSpec] = []
     current: str | None = None  # the task whose detail view we are in
@@ -153,19 +204,29 @@ def parse_output(text: str) -> tuple[list[TaskLine], list[TaskSpec]]:
             if section not in _RELATION_HEADS:
                 body.append(line)
     close_spec()
-    gh = _GH_TTY_RE.search(text)
+    if lines or specs or forms == ("beads",):
+        return lines, specs
+    return _parse_other(text, forms)
+
+
+def _parse_other(text: str, forms: tuple[str, ...]) -> tuple[list[TaskLine], list[TaskSpec]]:
+    """gh / glab / tea (`state:` and `number:` lines, or the tty form) and Jira/Linear-style detail
+    output (an id near the top and a `Status: X` line)."""
+    lines: list[TaskLine] = []
+    specs: list[TaskSpec] = []
+    gh = _GH_TTY_RE.search(text) if "gh" in forms else None
     if gh:
         lines.append(TaskLine("#" + gh["num"], status_word(gh["state"]), gh["title"].strip()))
         specs.append(_spec("#" + gh["num"], text.split("\n")[2:]))
     else:
-        sm, nm = _GH_STATE_RE.search(text), _GH_NUMBER_RE.search(text)
+        sm, nm = (_GH_STATE_RE.search(text), _GH_NUMBER_RE.search(text)) if "gh" in forms else (None, None)
         if sm and nm:
             tm = _GH_TITLE_RE.search(text)
             lines.append(TaskLine("#" + nm.group(1), status_word(sm.group(1)), tm.group(1) if tm else ""))
             after = text.split("\n--\n", 1)
             if len(after) == 2:
                 specs.append(_spec("#" + nm.group(1), after[1].split("\n")))
-        elif not lines:
+        elif not lines and "status" in forms:
             st = _STATUS_LINE_RE.search(text)
             head = "\n".join(text.split("\n")[:3])
             idm = ID_RE.search(head)
@@ -230,7 +291,8 @@ def command_changes(segment: str) -> list[tuple[str, str]]:
     """(id, new status) pairs a tracker command asks for (`bd update X --status S`, `bd close X Y`,
     `gh issue close 12`, `bd reopen X`); empty for commands that only read."""
     s = segment.strip()
-    if not TRACKER_CMD_RE.search(" " + s + " "):
+    trk = tracker_of(s)
+    if trk is None:
         return []
     head = s.split("--reason", 1)[0].split(" -m ", 1)[0]
     status = ""
@@ -243,7 +305,9 @@ def command_changes(segment: str) -> list[tuple[str, str]]:
         status = "closed"
     if not status:
         return []
-    ids = [m.group(1) for m in ID_RE.finditer(head) if not m.group(1).startswith("-")]
-    if re.search(r"\bgh\s+(?:issue|pr)\b", head):
-        ids += ["#" + m.group(1) for m in _GH_NUM_ARG_RE.finditer(head)]
+    if trk.id_pattern == _NUM_ID:  # `gh issue close 12`: numbers are its ids
+        ids = ["#" + m.group(1) for m in _GH_NUM_ARG_RE.finditer(head)]
+    else:
+        own = re.compile(r"(?<![\w/.-])(" + trk.id_pattern + r")(?![\w-]|\.[A-Za-z])")
+        ids = [m.group(1) for m in own.finditer(head) if not m.group(1).startswith("-")]
     return [(i, status) for i in ids]

@@ -370,3 +370,58 @@ def test_the_agents_guesses_are_labelled_as_its_own(agent: str, eco: str) -> Non
     hyp = section(md, "Facts learned").split("**The agent's hypotheses", 1)[1]
     assert "- The agent thought: “The root cause is that 'add()' was copied from 'sub()' in the refactor.”" in hyp
     assert "false positive" in hyp and "drops the tenant id" in hyp
+
+
+# ----------------------------------------------------------------------------- rule 7: trackers as data
+
+from chalicelib.handoff import tracker as trk  # noqa: E402
+
+# one realistic command and output per tracker record: (command, output, id, status it shows)
+TRACKER_SAMPLES = {
+    "beads": ("bd show calc-7.2", BD_SHOW.format(a="src/a.py", test="tests/test_a.py"), "calc-7.2", "open"),
+    "github": ("gh issue view 42", GH_ISSUE.format(a="src/a.py", test="tests/test_a.py"), "#42", "open"),
+    "gitlab": ("glab issue view 42", "title:\tReject negative amounts\nstate:\tclosed\nnumber:\t42\n--\nBody.",
+               "#42", "closed"),
+    "jira-cli": ("jira issue view CALC-12 --plain", "CALC-12 Reject negative amounts\nType: Bug\n"
+                 "Status: In Progress\nAssignee: dev\n\nNegative amounts are refused.", "CALC-12", "in_progress"),
+    "linear": ("linear issue view ENG-321", "ENG-321: Reject negative amounts\nState: Todo\n\nRefuse them.",
+               "ENG-321", "open"),
+    "gitea": ("tea issues 7", "title:\tFlaky CI\nstate:\topen\nnumber:\t7\n--\nRetry the job.", "#7", "open"),
+}
+
+
+@pytest.mark.parametrize("name", [t.name for t in trk.TRACKERS if t.commands])
+def test_each_tracker_record_reads_its_own_output(name: str) -> None:
+    cmd, out, tid, status = TRACKER_SAMPLES[name]
+    record = trk.tracker_of(cmd)
+    assert record is not None and record.name == name
+    lines, _specs = trk.parse_output(out, record.outputs)
+    assert [(ln.id, ln.status) for ln in lines if ln.id == tid][:1] == [(tid, status)]
+
+
+def test_the_checklist_file_record_names_its_files() -> None:
+    assert trk.checklist_tracker("/w/p/TODO.md") is not None and trk.checklist_tracker("src/todo.py") is None
+
+
+@pytest.mark.parametrize("agent", list(AGENTS))
+def test_package_names_are_not_taken_for_task_ids(agent: str) -> None:
+    s = start(agent, "The build fails: pip could not find icu-73 and idna-3 wheels. Fix it, then do task calc-9.")
+    s.run("pip install -r requirements.txt", "Collecting idna-3.4\nERROR: No matching distribution for icu-73", code=1)
+    s.run('grep -rn "bd " docs/', "docs/x.md:3:○ fake-1 · Not a task   [● P2 · OPEN]")  # nobody's tracker
+    s.run("bd show calc-9", "○ calc-9 · Pin the wheel versions   [● P2 · OPEN]\n\nDESCRIPTION\nPin them.\n")
+    doc = handoff(s)
+    assert "icu-73" not in doc.data["task_ids"] and "idna-3" not in doc.data["task_ids"]
+    assert "calc-9" in doc.data["task_ids"]
+    assert "`icu-73`" not in doc.markdown and "`idna-3`" not in doc.markdown
+    assert "fake-1" not in {t["id"] for t in doc.data["tasks"]}
+
+
+@pytest.mark.parametrize(("agent", "eco"), [("claude", "python"), ("codex", "js")])
+def test_a_checked_off_checklist_file_item_closes_the_todo(agent: str, eco: str) -> None:
+    s = start(agent)
+    s.create("TODO.md", "- [ ] reject negative amounts\n- [ ] document the CLI\n")
+    s.change("TODO.md", "- [ ] reject negative amounts\n", "- [x] reject negative amounts\n")
+    doc = handoff(s)
+    todos = {t["content"]: t["status"] for t in doc.data["todos"]}
+    assert todos == {"reject negative amounts": "completed", "document the CLI": "pending"}
+    assert [it["text"] for it in doc.data["open_items"]] == ["document the CLI"]
