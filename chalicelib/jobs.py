@@ -70,15 +70,38 @@ def retry_later(receipt_handle: str, receive_count: int) -> int | None:
     return delay
 
 
+def is_transient(exc: BaseException) -> bool:
+    """True when a job failed because of the infrastructure (the database out of reach or throttled,
+    a connection dropped), not because of what it was making: such a job is run again."""
+    from chalicelib.storage.health import is_outage
+
+    return is_outage(exc) or isinstance(exc, ConnectionError | TimeoutError)
+
+
 def runs_synchronously() -> bool:
     return settings().jobs_mode == "sync"
 
 
+# Delays before the inline runner tries a job again after a failure of the infrastructure (the
+# database out of reach): about 10 minutes in all, as SQS's redeliveries on AWS. `make dev` also
+# re-runs, when it starts, the jobs still failed for that reason (devtools/dev.py).
+INLINE_RETRY_DELAYS_S = (1, 2, 5, 10, 20, 30, 60, 60, 120, 120, 180)
+
+
 def _run_safely(runner: Callable[[dict[str, Any]], Any], job: dict[str, Any]) -> None:
-    try:
-        runner(job)
-    except Exception:  # noqa: BLE001 - a background thread has nobody to raise to; the item says failed
-        log.exception("job_crashed", extra={"fields": {"job_id": job.get("job_id")}})
+    """Run a job in the background; when it fails because the database is out of reach (the
+    runner raises only then: a failure of content ends the job `failed`), wait and run it again."""
+    for attempt, delay in enumerate((*INLINE_RETRY_DELAYS_S, None)):
+        try:
+            runner(job)
+            return
+        except Exception as e:  # noqa: BLE001 - a background thread has nobody to raise to; the item says failed
+            if delay is None or not is_transient(e):
+                log.exception("job_crashed", extra={"fields": {"job_id": job.get("job_id")}})
+                return
+            event(log, "job_retry_scheduled", 30, job_id=job.get("job_id"), attempt=attempt + 1, delay_s=delay,
+                  error=type(e).__name__)
+        time.sleep(delay)
 
 
 def wait_idle(timeout: float = 30) -> bool:

@@ -80,7 +80,8 @@ def _stop_on_signals() -> None:
 
 
 def resume_interrupted_jobs() -> int:
-    """Restart handoff jobs left pending or running by a previous `make dev` (its threads died with it).
+    """Restart handoff jobs left pending or running by a previous `make dev` (its threads died with it),
+    and those failed because the database was out of reach (`retryable`) longer than the inline retries.
 
     On AWS, SQS redelivers such jobs; locally nothing would, so the dev server looks for them once at
     start. A Scan is fine here: it is a local start-up step, never a request path.
@@ -90,7 +91,9 @@ def resume_interrupted_jobs() -> int:
     from chalicelib.storage.models import HandoffItem
 
     n = 0
-    for h in HandoffItem.scan(HandoffItem.SK.startswith("HANDOFF#") & HandoffItem.status.is_in("pending", "running")):
+    unfinished = HandoffItem.status.is_in("pending", "running") | (
+        (HandoffItem.status == "failed") & (HandoffItem.retryable == True))  # noqa: E712 - a condition, not a test
+    for h in HandoffItem.scan(HandoffItem.SK.startswith("HANDOFF#") & unfinished):
         _, tenant, _, project_id = h.PK.split("#", 3)
         jobs.enqueue({"tenant": tenant, "project_id": project_id, "number": int(h.number), "job_id": h.job_id},
                      run_job)

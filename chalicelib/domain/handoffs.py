@@ -219,7 +219,11 @@ def _metrics_for(tenant: str, project_id: str, number: int) -> dict[str, Any]:
 
 
 def run_job(job: dict[str, Any]) -> str:
-    """Do one handoff job. Returns "ready", "duplicate" or "failed" (and says so in the item)."""
+    """Do one handoff job. Returns "ready", "duplicate" or "failed" (and says so in the item).
+
+    A failure of the infrastructure is raised after the item says so (retryable), for the runner to
+    try again; the same job id claims the failed item, and `finish` stores one version whatever
+    the number of runs. A failure of content is final: "failed" with its reason."""
     tenant, project_id, number, job_id = job["tenant"], job["project_id"], int(job["number"]), job["job_id"]
     claimed = store.claim(tenant, project_id, number, job_id)
     if claimed is None:
@@ -239,10 +243,18 @@ def run_job(job: dict[str, Any]) -> str:
         fit_result(result)
         ok = store.finish(tenant, project_id, number, job_id, result)
     except Exception as e:
-        # whatever went wrong, the handoff says so (a job never stays "running"); the caller retries
-        store.fail(tenant, project_id, number, job_id, f"{type(e).__name__}: the handoff could not be built")
-        log.exception("job_failed", extra={"fields": {"job_id": job_id}})
-        raise
+        # whatever went wrong, the handoff says so (a job never stays "running" while the database answers)
+        transient = jobs.is_transient(e)
+        reason = (f"{type(e).__name__}: the database could not be reached; the job is retried" if transient
+                  else f"{type(e).__name__}: the handoff could not be built")
+        try:
+            store.fail(tenant, project_id, number, job_id, reason, retryable=transient)
+        except Exception as fail_error:  # noqa: BLE001 - still out of reach: the job stays running, retried
+            event(log, "job_fail_not_recorded", 40, job_id=job_id, error=type(fail_error).__name__)
+        log.exception("job_failed", extra={"fields": {"job_id": job_id, "retryable": transient}})
+        if transient:
+            raise  # the runner tries again: SQS redelivers the message, the inline runner retries
+        return "failed"  # its content cannot make a handoff: running it again would fail the same way
     if ok:
         _after_ready(tenant, project_id, number, claimed.mode, result, inputs)
     event(log, "job_done" if ok else "job_superseded", job_id=job_id, method=result["method"],

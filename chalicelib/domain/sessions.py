@@ -244,7 +244,7 @@ def _complete_again(tenant: str, project_id: str, number: int, status: str, mode
         h = handoff_store.get_handoff(tenant, project_id, number, consistent=True)
     except NotFound:
         h = None  # completed before completing wrote its job in the same transaction
-    claimed = h is not None and (h.status in ("running", "ready") or int(h.attempts or 0) > 0)
+    claimed = h is not None and h.status in ("running", "ready")  # a failed one is queued again
     if s.status != status or claimed:
         raise conflict
     rec = s.record or {}

@@ -120,7 +120,8 @@ def claim(tenant: str, project_id: str, number: int, job_id: str) -> HandoffItem
     item = HandoffItem(keys.project_pk(tenant, project_id), keys.handoff_sk(number))
     try:
         item.update(actions=[HandoffItem.status.set("running"), HandoffItem.started_at.set(now_iso()),
-                             HandoffItem.attempts.add(1), HandoffItem.expires_at.remove()],
+                             HandoffItem.attempts.add(1), HandoffItem.expires_at.remove(),
+                             HandoffItem.retryable.remove()],
                     condition=(HandoffItem.job_id == job_id)
                     & HandoffItem.status.is_in("pending", "running", "failed"))
     except UpdateError as e:
@@ -194,12 +195,15 @@ class _Superseded(Exception):
     pass
 
 
-def fail(tenant: str, project_id: str, number: int, job_id: str, reason: str) -> bool:
+def fail(tenant: str, project_id: str, number: int, job_id: str, reason: str, *, retryable: bool = False) -> bool:
+    """Mark the job failed with its reason. `retryable`: it failed because the database was out of
+    reach, not because of its content, so it is to be run again (the same job id may claim it)."""
     item = HandoffItem(keys.project_pk(tenant, project_id), keys.handoff_sk(number))
     try:
         item.update(actions=[HandoffItem.status.set("failed"), HandoffItem.reason.set(reason[:500]),
                              HandoffItem.finished_at.set(now_iso()),
-                             HandoffItem.expires_at.set(timedelta(seconds=JOB_RECORD_TTL_S))],
+                             HandoffItem.expires_at.set(timedelta(seconds=JOB_RECORD_TTL_S)),
+                             HandoffItem.retryable.set(True) if retryable else HandoffItem.retryable.remove()],
                     condition=(HandoffItem.job_id == job_id) & HandoffItem.status.is_in("pending", "running"))
     except UpdateError as e:
         if error_code(e) == "ConditionalCheckFailedException":

@@ -202,6 +202,7 @@ class HandoffItem(BaseItem):
     timings = JSONAttribute(null=True)
     attempts = NumberAttribute(default=0)
     expires_at = TTLAttribute(null=True)
+    retryable = BooleanAttribute(null=True)  # failed because the database was out of reach: run again
 
 
 class HandoffVersionItem(BaseItem):
