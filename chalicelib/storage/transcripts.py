@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,11 +27,14 @@ MAX_ITEM_BYTES = 350_000  # compressed ceiling per chunk (DynamoDB's limit is 40
 
 
 class ChunkWriter:
-    """Accumulates message dicts and writes full chunks as it goes (memory stays ~ one chunk)."""
+    """Accumulates message dicts and writes full chunks as it goes (memory stays ~ one chunk), and
+    renews the import's claim every RENEW_EVERY_S while it does (see claim_import)."""
 
     def __init__(self, tenant: str, project_id: str, number: int, upload_id: str) -> None:
+        self.tenant, self.project_id = tenant, project_id
         self.pk = keys.project_pk(tenant, project_id)
         self.number, self.upload_id = number, upload_id
+        self.renewed = time.monotonic()
         self.lines: list[bytes] = []
         self.size = 0
         self.first = 0  # index of the first message in the pending chunk
@@ -39,6 +43,9 @@ class ChunkWriter:
         self.index: list[int] = []  # first message index of each chunk, for paging
 
     def add(self, message: dict[str, Any]) -> None:
+        if time.monotonic() - self.renewed >= RENEW_EVERY_S:
+            renew_import(self.tenant, self.project_id, self.number, self.upload_id)
+            self.renewed = time.monotonic()
         line = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
         self.lines.append(line)
         self.size += len(line) + 1
@@ -89,7 +96,11 @@ def delete_upload(pk: str, number: int, upload_id: str) -> int:
     return n
 
 
-IMPORT_STALE_S = 360  # longer than any import may run (the importer Lambda stops at 300 s)
+# An import's claim is a lease: a running import renews it every RENEW_EVERY_S, so a claim not
+# renewed for IMPORT_LEASE_S was left by an import that died (its process, or the database under
+# it) and the next upload takes it over within seconds, not after the longest possible import.
+IMPORT_LEASE_S = 30
+RENEW_EVERY_S = 10
 
 
 def _busy(number: int) -> Conflict:
@@ -101,12 +112,14 @@ def claim_import(tenant: str, project_id: str, number: int, upload_id: str) -> N
     """Make `upload_id` the one import of this session's transcript in progress, or raise 409.
 
     One conditional UpdateItem: set `importing_upload` **if** no import holds it (or the one that
-    does started more than IMPORT_STALE_S ago: it died). It bumps `rev`, so a session change that
-    read the item before the claim is retried and cannot drop it. Two concurrent uploads: the
-    second is refused before it reads a byte, so nothing of it is ever applied.
+    does last renewed its lease, `importing_since`, more than IMPORT_LEASE_S ago: it died). It bumps
+    `rev`, so a session change that read the item before the claim is retried and cannot drop it.
+    Two concurrent uploads: the second is refused before it reads a byte, so nothing of it is ever
+    applied. An import that lost its lease all the same (stalled past it) finds out at its next
+    renewal or at its swap, both conditional on the claim: it stops with 409 and swaps nothing.
     """
     pk, sk = keys.project_pk(tenant, project_id), keys.session_sk(number)
-    stale = (datetime.now(UTC) - timedelta(seconds=IMPORT_STALE_S)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    stale = lease_expired_before()
     try:
         session_ref(tenant, project_id, number).update(  # bumps rev unchecked
             actions=[SessionItem.importing_upload.set(upload_id), SessionItem.importing_since.set(now_iso())],
@@ -122,6 +135,27 @@ def claim_import(tenant: str, project_id: str, number: int, upload_id: str) -> N
             raise NotFound(f"session {number} of project {project_id!r} not found",
                            code="session_not_found") from None
         raise _busy(number) from None
+
+
+def lease_expired_before() -> str:
+    """The renewal time before which a lease has run out (same format as now_iso)."""
+    return (datetime.now(UTC) - timedelta(seconds=IMPORT_LEASE_S)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def renew_import(tenant: str, project_id: str, number: int, upload_id: str) -> None:
+    """Renew the lease of this import's claim (and of its upload URL's slot, if it came through one);
+    409 when the claim is no longer its own (it stalled past its lease and another import took over)."""
+    from chalicelib.storage.uploads import renew_slot
+
+    try:
+        session_ref(tenant, project_id, number).update(  # bumps rev unchecked, like the claim
+            actions=[SessionItem.importing_since.set(now_iso())],
+            condition=SessionItem.importing_upload == upload_id, add_version_condition=False)
+    except UpdateError as e:
+        if error_code(e) == "ConditionalCheckFailedException":
+            raise _busy(number) from None
+        raise
+    renew_slot(upload_id)
 
 
 def release_import(tenant: str, project_id: str, number: int, upload_id: str) -> None:
@@ -142,7 +176,7 @@ def swap_transcript(tenant: str, project_id: str, number: int, info: dict[str, A
 
     One UpdateItem conditional on the claim still being this upload's (claim_import), so only the
     import holding it can swap, and each old upload's chunks are deleted exactly once. If the claim
-    was lost (this import ran past IMPORT_STALE_S and another took over), nothing is swapped: 409.
+    was lost (this import stalled past its lease and another took over), nothing is swapped: 409.
     `title` and `model` (what the transcript shows) are set in the same write where none is set yet.
     """
     pk, sk = keys.project_pk(tenant, project_id), keys.session_sk(number)

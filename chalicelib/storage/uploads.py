@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from pynamodb.exceptions import UpdateError
 
@@ -29,15 +29,16 @@ def get_slot(upload_id: str) -> UploadItem | None:
         return None
 
 
-CLAIM_STALE = timedelta(seconds=360)  # longer than any import may run (the importer Lambda stops at 300 s)
-
-
 def claim_slot(upload_id: str) -> bool:
     """waiting|failed -> importing; False when another delivery has it (or it is done).
 
-    An `importing` claim older than CLAIM_STALE was left by an import that died, and is retaken."""
+    The claim is a lease like the session's import claim (storage/transcripts.claim_import): the
+    import renews `claimed_at` as it runs, so one not renewed for IMPORT_LEASE_S was left by an
+    import that died, and is retaken."""
+    from chalicelib.storage.transcripts import lease_expired_before
+
     item = UploadItem(keys.upload_pk(upload_id), keys.UPLOAD_SK)
-    stale = (datetime.now(UTC) - CLAIM_STALE).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    stale = lease_expired_before()
     try:
         item.update(actions=[UploadItem.status.set("importing"), UploadItem.claimed_at.set(now_iso())],
                     condition=UploadItem.status.is_in("waiting", "failed")
@@ -47,6 +48,16 @@ def claim_slot(upload_id: str) -> bool:
             return False
         raise
     return True
+
+
+def renew_slot(upload_id: str) -> None:
+    """Renew an importing slot's lease; nothing when there is no such slot (a direct upload)."""
+    try:
+        UploadItem(keys.upload_pk(upload_id), keys.UPLOAD_SK).update(
+            actions=[UploadItem.claimed_at.set(now_iso())], condition=UploadItem.status == "importing")
+    except UpdateError as e:
+        if error_code(e) != "ConditionalCheckFailedException":
+            raise
 
 
 def unclaim_slot(upload_id: str) -> None:
