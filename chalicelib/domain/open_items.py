@@ -128,7 +128,7 @@ def for_handoff(tenant: str, project_id: str, number: int) -> dict[str, Any]:
         closed_here = it.status == "closed" and it.closed_by is not None and int(it.closed_by) == number
         if it.status == "open" or closed_here:
             prev.append({"id": it.id, "text": it.text, "kind": it.kind, "since_session": int(it.opened_by),
-                         "source": "ledger"})
+                         "source": "ledger", **({"origin": "handoff"} if it.source == "handoff" else {})})
         if closed_here:
             done.append(it.text)
     return {"open_items": prev, "closed_here": done, "empty": not items}

@@ -59,7 +59,8 @@ class HandoffDoc:
     accomplishments, current_state {root, branch, upstream, no_upstream, pushed, uncommitted,
     changed_not_known (committed or not is not known), last_commit, outside_project}, checks (each with changed_since and verified), commits, tasks,
     contracts, commands, urls, links, task_ids, files, decisions, blockers, errors, learnings,
-    next_steps, todos, open_items (carried: {text, kind, since_session, source}), closed_items,
+    next_steps, todos, open_items (carried: {text, kind, since_session, source, origin?}; the next
+    actions worked out here join them with source and origin "handoff"), closed_items,
     metrics {measured, predicted, reported?, transcript}, stats, budget {budget_chars, output_chars,
     over_budget, reason, dropped}. List sections hold what the Markdown shows.
 
@@ -208,7 +209,7 @@ def carry_open_items(session: Mapping[str, Any], previous: Mapping[str, Any] | N
     closed: list[dict[str, Any]] = []
     index: dict[str, dict[str, Any]] = {}
 
-    def add(text: str, kind: str, since: int, source: str) -> None:
+    def add(text: str, kind: str, since: int, source: str, origin: str | None = None) -> None:
         key = norm_key(text)
         if not key:
             return
@@ -216,6 +217,8 @@ def carry_open_items(session: Mapping[str, Any], previous: Mapping[str, Any] | N
             index[key]["since_session"] = min(index[key]["since_session"], since)
             return
         item = {"text": one_line(text), "kind": kind, "since_session": since, "source": source}
+        if origin:
+            item["origin"] = origin  # a next action an earlier handoff worked out (closed by evidence)
         if _matches_done(key, done):
             closed.append(item)
             return
@@ -229,8 +232,9 @@ def carry_open_items(session: Mapping[str, Any], previous: Mapping[str, Any] | N
         if not isinstance(it, Mapping) or not isinstance(it.get("text"), str):
             continue
         since = _int(it.get("since_session"))
+        origin = "handoff" if "handoff" in (it.get("origin"), it.get("source")) else None
         add(it["text"], str(it.get("kind") or "next_step"), since if since is not None else max(n - 1, 0),
-            "carried")
+            "carried", origin)
     for text in _strs(session, "next_steps"):
         add(text, "next_step", n, "session")
     for text in _strs(session, "blockers"):
@@ -239,6 +243,76 @@ def carry_open_items(session: Mapping[str, Any], previous: Mapping[str, Any] | N
         if t.status != "completed":
             add(t.content, "todo", n, "transcript")
     return open_items, closed
+
+
+def derived_key(text: str) -> str | None:
+    """What a next action this writer worked out is about (`push`, `close:t-1.2`, `pass:<command>`),
+    read back from its own wording, so a later session's evidence can close it; None for others."""
+    t = text.strip()
+    first = re.search(r"`([^`]+)`", t)
+    arg = first.group(1) if first else ""
+    for prefix, key in (("Push", "push"), ("Commit ", "commit"), ("Run `git status`", "git-status"),
+                        ("Re-run the checks", "rerun"), ("Build or test ", "cover")):
+        if t.startswith(prefix):
+            return key
+    for prefix, key in (("Make `", "pass:"), ("Close `", "close:"), ("Finish `", "close:"), ("Then start `", "start:")):
+        if t.startswith(prefix) and arg:
+            return key + arg
+    m = re.match(r"When every task under `([^`]+)` is closed", t)
+    return "close:" + m.group(1) if m else None
+
+
+def derived_done(key: str, text: str, facts: TranscriptFacts, st: Any) -> bool:
+    """This session's evidence that a carried next action is done: a push that succeeded, a commit
+    (or a clean `git status`) that has the files, the check passing, the task closed or started."""
+    from . import checktargets, gitstate
+
+    named = re.findall(r"`([^`]+)`", text)
+    if key == "push":
+        return st.git.pushed and not st.git.unpushed
+    if key == "commit":
+        paths = [p for p in named if "/" in p or "." in p]
+        res = gitstate.resolve({p: [-1] for p in paths}, set(), facts.git.events, facts.root)
+        return bool(paths) and all(res[p].state in ("committed", "clean") for p in paths)
+    if key == "git-status":
+        return any(e.kind == "snapshot" for e in facts.git.events)
+    if key.startswith("pass:"):
+        want = checktargets.target(key[5:])
+        return any(c.outcome == "pass" and checktargets.covers(checktargets.target(c.command, c.cwd), want)
+                   for c in facts.checks.values())
+    if key == "rerun":
+        ran = {c.command for c in facts.checks.values()}
+        return bool(named) and all(c in ran for c in named)
+    if key == "cover":
+        return bool(facts.checks)
+    tid = key.split(":", 1)[1]
+    task = facts.tasks.get(tid)
+    if key.startswith("close:"):
+        return task is not None and task.status == "closed"
+    return task is not None and task.status in ("in_progress", "closed")  # start:
+
+
+def carry_derived(open_items: list[dict[str, Any]], closed: list[dict[str, Any]], next_actions: list[str],
+                  facts: TranscriptFacts, st: Any, n: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Next actions a handoff worked out stay open like open items until a later session's evidence
+    shows them done (a push that succeeded, the task closed, the check passing) or its own handoff
+    works out the same step again in new words (then the new wording replaces the old)."""
+    new_keys = {derived_key(a): norm_key(a) for a in next_actions if derived_key(a)}
+    kept: list[dict[str, Any]] = []
+    for it in open_items:
+        key = derived_key(it["text"]) if it.get("origin") == "handoff" else None
+        if key is not None and (derived_done(key, it["text"], facts, st) or (
+                key in new_keys and new_keys[key] != norm_key(it["text"]))):
+            closed.append(it)
+            continue
+        kept.append(it)
+    have = {norm_key(it["text"]) for it in kept}
+    for a in next_actions:
+        if derived_key(a) and norm_key(a) not in have:
+            kept.append({"text": one_line(a), "kind": "next_step", "since_session": n, "source": "handoff",
+                         "origin": "handoff"})
+            have.add(norm_key(a))
+    return kept, closed
 
 
 # ----------------------------------------------------------------------------- section builders
@@ -913,7 +987,7 @@ class _Builder:
         s = Section("open_items", "Open items", intro="_Open until a session marks them done._\n")
         own = {norm_key(x) for x in _strs(self.session, "next_steps")}
         for it in self.open_items:
-            if it["kind"] == "blocker":
+            if it["kind"] == "blocker" or it["source"] == "handoff":  # this session's own steps: in Next action
                 continue
             since = f" _(open since session {it['since_session']})_" if it["since_session"] < self.n else ""
             label = {"todo": "Todo: ", "next_step": ""}.get(it["kind"], "")
@@ -1027,6 +1101,8 @@ def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], mes
     facts = extract_facts(msgs, file_changes or [], root_hint=hint if isinstance(hint, str) else None, fmt=fmt)
     open_items, closed = carry_open_items(session or {}, previous, facts)
     b = _Builder(project or {}, session or {}, facts, previous, pins, open_items, generated_at, knowledge)
+    b.open_items, closed = carry_derived(open_items, closed, b.st.next_actions, facts, b.st, b.n)
+    open_items = b.open_items
 
     sections = [b.current_work(), b.next_action(), b.state(), *b.contracts(), b.requests(), b.open_items_section(),
                 b.mission(), b.pinned(), b.record(), b.conventions(), b.learned(), b.knowledge_section(), b.errors(),

@@ -424,4 +424,62 @@ def test_a_checked_off_checklist_file_item_closes_the_todo(agent: str, eco: str)
     doc = handoff(s)
     todos = {t["content"]: t["status"] for t in doc.data["todos"]}
     assert todos == {"reject negative amounts": "completed", "document the CLI": "pending"}
-    assert [it["text"] for it in doc.data["open_items"]] == ["document the CLI"]
+    assert [it["text"] for it in doc.data["open_items"] if it["kind"] == "todo"] == ["document the CLI"]
+
+
+# ----------------------------------------------------------------------------- rule 6: worked-out steps carry forward
+
+UP_TO_DATE = "On branch main\nYour branch is ahead of 'origin/main' by 1 commit.\n\nnothing to commit, working tree clean"
+
+
+def unpushed_session(agent: str, eco: str) -> object:
+    a, *_ = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.change(a, "x = 1\n", "x = 2\n")
+    s.run(f'git add {a} && git commit -m "fix: ops"', commit_out("1111111", "fix: ops"))
+    s.run("git status", UP_TO_DATE)
+    return s
+
+
+def ledger(doc: object) -> dict[str, object]:
+    """The next session's `previous` as the handoff job builds it from the project's ledger."""
+    items = [{"text": it["text"], "kind": it["kind"], "since_session": it["since_session"], "source": "ledger",
+              **({"origin": "handoff"} if it.get("origin") == "handoff" else {})}  # as stored: source "handoff"
+             for it in doc.data["open_items"]]  # type: ignore[attr-defined]
+    return {"open_items": items}
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_a_worked_out_step_stays_open_until_evidence_shows_it_done(agent: str, eco: str) -> None:
+    first = handoff(unpushed_session(agent, eco), number=1)
+    push = [x for x in first.data["next_actions"] if x.startswith("Push")]
+    assert push and any(it["text"] == push[0] and it["origin"] == "handoff" for it in first.data["open_items"])
+    # the next session does something else: the step is still listed
+    _a, b, *_ = ECOSYSTEMS[eco]
+    s2 = start(agent, "Now the CLI.")
+    s2.change(b, "y = 1\n", "y = 2\n")
+    second = handoff(s2, number=2, previous=ledger(first))
+    assert push[0] in section(second.markdown, "Open items")
+    assert any(it["text"] == push[0] for it in second.data["open_items"])
+    # a session whose push succeeded closes it
+    s3 = start(agent, "Push it.")
+    s3.run("git push", "To github.com:u/calc.git\n   1111111..2222222  main -> main")
+    third = handoff(s3, number=3, previous=ledger(second))
+    assert push[0] not in third.markdown
+    assert any(it["text"] == push[0] for it in third.data["closed_items"])
+    assert not any(it["text"] == push[0] for it in third.data["open_items"])
+
+
+@pytest.mark.parametrize(("agent", "eco"), [("claude", "python"), ("codex", "js")])
+def test_a_carried_task_step_closes_when_the_tracker_shows_it_closed(agent: str, eco: str) -> None:
+    s, tid, test = contract_session(agent, eco, "bd")
+    first = handoff(s, number=1)
+    finish = next(x for x in first.data["next_actions"] if x.startswith(f"Finish `{tid}`"))
+    s2 = start(agent, "Continue.")
+    s2.run("bd list", "○ calc-8 [● P2] [task] - Another task")
+    second = handoff(s2, number=2, previous=ledger(first))
+    assert finish in section(second.markdown, "Open items")  # not done: the tracker said nothing about it
+    s3 = start(agent, "Close it.")
+    s3.run(f"bd close {tid} --reason done", f"✓ Closed {tid}: done")
+    third = handoff(s3, number=3, previous=ledger(second))
+    assert finish not in third.markdown and any(it["text"] == finish for it in third.data["closed_items"])
