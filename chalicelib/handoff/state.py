@@ -289,15 +289,19 @@ _SPEC_HEADS = re.compile(r"(?i)^(?:technical spec|spec|acceptance criteria|defin
 _TERM = re.compile(r"`([^`\n]{3,80})`")
 
 
+_PLAIN_WORDS = {"must", "should", "with", "from", "that", "this", "when", "each", "only", "into", "have", "will",
+                "does", "then", "than", "also", "more", "less", "true", "false", "none", "null", "string", "value"}
+
+
 def _term_in(term: str, text: str) -> bool:
-    """A quoted name appears in the text; numbers in it are examples (`Closed 7 annotations` is
-    `"Closed #{n} annotations"` in code), so they match any word."""
+    """A quoted name shows in the changes: itself, or any of its words of 4+ letters (code writes
+    `data-hljs="done"` as `dataset.hljs = "done"`, `Closed 7 annotations` as `"Closed #{n} annotations"`).
+    Lenient on purpose: calling done work "not done" would be a wrong statement; missing an open item
+    only leaves it unsaid."""
     if term in text:
         return True
-    if not any(ch.isdigit() for ch in term):
-        return False
-    rx = r"\S+".join(re.escape(p) for p in re.split(r"\d+", term))
-    return re.search(rx, text) is not None
+    words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]{3,}", term)} - _PLAIN_WORDS
+    return bool(words & {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)})
 
 
 def open_spec_items(spec: str, done: list[EditEvent], changed: set[str]) -> list[str]:
