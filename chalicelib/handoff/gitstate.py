@@ -285,22 +285,14 @@ def covers(spec: str, path: str) -> bool:
     return False
 
 
-def _listed(ev: GitEvent, path: str, root: str | None) -> str | None:
-    """The entry of a snapshot that names `path` (itself or an untracked directory holding it)."""
-    base = "" if ev.scope != "all" else ev.cwd  # diff prints repository-relative paths
-    for entry in ev.listed:
-        p = under(base, entry, root)
-        if covers(p, path) and (p == path or entry.endswith("/")):
-            return entry
-    return None
-
-
 def resolve(changes: dict[str, list[int]], created: set[str], events: list[GitEvent], root: str | None
             ) -> dict[str, FileGit]:
     """Each changed file's state from the git events after its last change.
 
     `changes`: project-relative path -> the indices of its changes; `created`: paths the session
     created. A change at the same index as a git event came first (`npm i x && git add -A`).
+    One sweep over changes and events in order; an event only visits the files it can still change
+    (changed since they were last committed or found clean), so the cost stays near linear.
     """
     events = sorted(events, key=lambda e: (e.index, e.seq))
     adds_since = False
@@ -310,65 +302,94 @@ def resolve(changes: dict[str, list[int]], created: set[str], events: list[GitEv
         elif ev.kind == "commit":
             ev.staging_seen = adds_since or bool(ev.specs) or ev.everything
             adds_since = False
+    marks = sorted((i, p) for p, idx in changes.items() for i in set(idx))
     out: dict[str, FileGit] = {}
-    for path, idx in changes.items():
-        marks = sorted(set(idx))
-        tracked = path not in created
-        staged = False
-        state = FileGit("unknown", why="no git output after its last change")
-        last_sha, last_at = "", -1
-        k = 0
-        for ev in events:
-            while k < len(marks) and marks[k] <= ev.index:  # a change: dirty again, nothing said about it yet
-                state = FileGit("unknown", why="no git output after its last change")
-                k += 1
-            if ev.kind == "add":
-                if any(covers(under(ev.cwd, s, root), path) for s in ev.specs) or (ev.everything and not ev.specs):
-                    staged = tracked = True
-            elif ev.kind == "commit":
-                inc = _in_commit(ev, path, root, staged, tracked)
+    staged: set[str] = set()
+    tracked = {p for p in changes if p not in created}
+    last: dict[str, tuple[str, int]] = {}  # the last commit that included each file
+    active: set[str] = set()  # changed since last committed or found clean
+    no_git = "no git output after its last change"
+    k = 0
+    for ev in events:
+        while k < len(marks) and marks[k][0] <= ev.index:  # a change: dirty again, nothing said about it yet
+            out[marks[k][1]] = FileGit("unknown", why=no_git)
+            active.add(marks[k][1])
+            k += 1
+        if not active:
+            continue
+        specs = [under(ev.cwd, sp, root) for sp in ev.specs]
+        fresh = [p for p in active if out[p].state == "unknown" and out[p].why == no_git]
+        if ev.kind == "add":
+            for p in active:
+                if (ev.everything and not specs) or any(covers(sp, p) for sp in specs):
+                    staged.add(p)
+                    tracked.add(p)
+        elif ev.kind == "commit":
+            created_here = [under("", c, root) for c in ev.created]
+            for p in list(active):
+                inc = _in_commit(ev, p, specs, created_here, p in staged, p in tracked)
                 if inc is True:
-                    state = FileGit("committed", sha=ev.sha, commit_index=ev.index)
-                    last_sha, last_at, staged, tracked = ev.sha, ev.index, False, True
-                elif state.state in ("unknown", "uncommitted"):
-                    if inc is None:
-                        state = FileGit("unknown", why="a commit whose staging the transcript does not show")
-                    elif state.state == "unknown" and state.why.startswith("no git output"):
-                        state = FileGit("uncommitted", why="not in the commits after its last change")
-                staged = staged and inc is not True
-            elif ev.kind == "snapshot":
-                entry = _listed(ev, path, root)
+                    out[p] = FileGit("committed", sha=ev.sha, commit_index=ev.index)
+                    last[p] = (ev.sha, ev.index)
+                    staged.discard(p)
+                    tracked.add(p)
+                    active.discard(p)
+                elif inc is None:
+                    out[p] = FileGit("unknown", why="a commit whose staging the transcript does not show")
+                elif out[p].state == "unknown" and out[p].why == no_git:
+                    out[p] = FileGit("uncommitted", why="not in the commits after its last change")
+        elif ev.kind == "snapshot":
+            exact, dirs = _listing(ev, root)
+            for p in list(active):
+                entry = exact.get(p) or next((e for d, e in dirs if covers(d, p)), None)
                 if entry is not None:
-                    state = FileGit("uncommitted", why=f"listed by `{ev.command}`", counts=ev.counts.get(entry),
-                                    confirmed=True)
-                elif not ev.partial and (not ev.specs or any(covers(under(ev.cwd, sp, root), path) for sp in ev.specs)) and (
-                        ev.scope == "all" or (ev.scope == "tracked" and tracked)
-                        or (ev.scope == "unstaged" and tracked and not staged)):
-                    state = FileGit("clean", why=f"not listed by `{ev.command}`")
+                    out[p] = FileGit("uncommitted", why=f"listed by `{ev.command}`", counts=ev.counts.get(entry),
+                                     confirmed=True)
+                elif not ev.partial and (not specs or any(covers(sp, p) for sp in specs)) and (
+                        ev.scope == "all" or (ev.scope == "tracked" and p in tracked)
+                        or (ev.scope == "unstaged" and p in tracked and p not in staged)):
+                    out[p] = FileGit("clean", why=f"not listed by `{ev.command}`")
+                    active.discard(p)
                 # a staged-only listing, or an untracked file in a diff, says nothing either way
-            elif ev.kind == "discard":
-                if (ev.everything and tracked and not ev.specs) or any(
-                        covers(under(ev.cwd, s, root), path) for s in ev.specs):
-                    state = FileGit("clean", why=f"discarded by `{ev.command}`")
-                    staged = False
-            elif ev.kind == "seen" and state.state == "unknown" and state.why.startswith("no git output"):
-                state = FileGit("uncommitted", why="not in the commits after its last change")
-            if ev.kind in ("add", "snapshot") and state.state == "unknown" and state.why.startswith("no git output"):
-                state = FileGit("uncommitted", why="not in the commits after its last change")
-        if k < len(marks):  # changed after the last git event
-            state = FileGit("unknown", why="no git output after its last change")
-        if state.state != "committed" and last_sha:
-            state.sha, state.commit_index = last_sha, last_at
-        out[path] = state
+        elif ev.kind == "discard":
+            for p in list(active):
+                if (ev.everything and p in tracked and not specs) or any(covers(sp, p) for sp in specs):
+                    out[p] = FileGit("clean", why=f"discarded by `{ev.command}`")
+                    staged.discard(p)
+                    active.discard(p)
+        for p in fresh:  # git answered after the change and did not commit it
+            if out[p].state == "unknown" and out[p].why == no_git:
+                out[p] = FileGit("uncommitted", why="not in the commits after its last change")
+    while k < len(marks):  # changed after the last git event
+        out[marks[k][1]] = FileGit("unknown", why=no_git)
+        k += 1
+    for p, (sha, at) in last.items():
+        if out[p].state != "committed":
+            out[p].sha, out[p].commit_index = sha, at
     return out
 
 
-def _in_commit(ev: GitEvent, path: str, root: str | None, staged: bool, tracked: bool) -> bool | None:
+def _listing(ev: GitEvent, root: str | None) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """A snapshot's entries as project paths: {path: entry} and the untracked directories it listed."""
+    base = "" if ev.scope != "all" else ev.cwd  # diff prints repository-relative paths
+    exact: dict[str, str] = {}
+    dirs: list[tuple[str, str]] = []
+    for entry in ev.listed:
+        p = under(base, entry, root)
+        if entry.endswith("/"):
+            dirs.append((p, entry))
+        else:
+            exact.setdefault(p, entry)
+    return exact, dirs
+
+
+def _in_commit(ev: GitEvent, path: str, specs: list[str], created: list[str], staged: bool, tracked: bool
+               ) -> bool | None:
     """Whether a commit included `path`: True, False, or None when the transcript cannot tell."""
-    if staged or any(covers(under("", c, root), path) for c in ev.created):
+    if staged or any(covers(c, path) for c in created):
         return True
-    if ev.specs:
-        return any(covers(under(ev.cwd, s, root), path) for s in ev.specs)
+    if specs:
+        return any(covers(sp, path) for sp in specs)
     if ev.everything:
         return tracked
     if not ev.staging_seen:
