@@ -1025,7 +1025,13 @@ _NAME_PATTERNS = [
     (re.compile(r"\bHooks\.(\w+)\s*="), "plain"),
     (re.compile(r"handle_event\(\s*\"([^\"]+)\""), "event"),
     (re.compile(r"\bid=\"([A-Za-z][\w-]*)\""), "id"),
-    (re.compile(r"\bphx-(?:click|hook|submit|change)=\"([\w-]+)\""), "plain"),
+    (re.compile(r"(?<![\w:@-])(?:" + "|".join(re.escape(a) for a in (
+        "phx-click", "phx-hook", "phx-submit", "phx-change",  # Phoenix LiveView
+        "wire:click", "wire:submit", "wire:model",  # Livewire
+        "v-on:click", "v-on:submit", "@click", "@submit",  # Vue, Alpine
+        "on:click", "on:submit",  # Svelte
+        "data-action", "hx-trigger",  # Stimulus, htmx
+    )) + r")=\"([\w:#>.-]+)\""), "plain"),  # event bindings in templates, whatever the framework
 ]
 
 

@@ -483,3 +483,12 @@ def test_a_carried_task_step_closes_when_the_tracker_shows_it_closed(agent: str,
     s3.run(f"bd close {tid} --reason done", f"✓ Closed {tid}: done")
     third = handoff(s3, number=3, previous=ledger(second))
     assert finish not in third.markdown and any(it["text"] == finish for it in third.data["closed_items"])
+
+
+def test_event_bindings_are_named_for_any_template_framework() -> None:
+    """Names new code introduces come from a table of frameworks' bindings, not one project's `phx-*`."""
+    from chalicelib.handoff.rules import code_names
+
+    html = ('<button phx-click="close_review">x</button><a @click="save">s</a><form wire:submit="store">'
+            '<div data-action="click->modal#open"></div><span class="phx-x">')
+    assert code_names(html) == ["close_review", "save", "store", "click->modal#open"]
