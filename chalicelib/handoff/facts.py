@@ -598,8 +598,27 @@ def _added_lines(inp: dict[str, Any], limit: int = 2) -> list[str]:
     return [clip(safe_inline(t), 110) for t in _new_lines(inp)[:limit]]
 
 
-def _new_lines(inp: dict[str, Any], cap: int = 60) -> list[str]:
-    """Lines an edit put in that were not there before, stripped, trivial ones left out."""
+def _patch_section(patch: str, path: str | None) -> str:
+    """The part of a multi-file patch (`*** Update File: a` … `*** Add File: b` …) that changes `path`
+    (all of it when `path` is None), so one file's lines are never put on another."""
+    if path is None:
+        return patch
+    out: list[str] = []
+    mine = False
+    for ln in patch.split("\n"):
+        m = re.match(r"^\*\*\* (?:Update|Add|Delete) File: (.+?)\s*$", ln)
+        if m:
+            p = m.group(1)
+            mine = p == path or path.endswith("/" + p.lstrip("./")) or p.endswith("/" + path)
+            continue
+        if mine:
+            out.append(ln)
+    return "\n".join(out)
+
+
+def _new_lines(inp: dict[str, Any], cap: int = 60, path: str | None = None) -> list[str]:
+    """Lines an edit put in that were not there before, stripped, trivial ones left out (of `path`
+    only, for a patch that changes several files)."""
     pairs: list[tuple[str, str]] = []
     edits = inp.get("edits")
     if isinstance(edits, list):
@@ -614,6 +633,7 @@ def _new_lines(inp: dict[str, Any], cap: int = 60) -> list[str]:
         if patch is None and isinstance(inp.get("command"), list):
             patch = next((v for v in inp["command"] if isinstance(v, str) and "*** Begin Patch" in v), None)
         if patch is not None:
+            patch = _patch_section(patch, path)
             pairs = [("\n".join(ln[1:] for ln in patch.split("\n") if ln.startswith("-") and not ln.startswith("---")),
                       "\n".join(ln[1:] for ln in patch.split("\n") if ln.startswith("+") and not ln.startswith("+++")))]
     out: list[str] = []
@@ -972,13 +992,15 @@ class _Extractor:
     def _record_edit(self, i: int, call: ToolCall | None, changes: list[FileChange]) -> None:
         """Changes the shared file-change extractor saw take effect (one call's worth)."""
         inp = call.input if call is not None and isinstance(call.input, dict) else {}
+        several = len(changes) > 1  # a patch of several files: each file gets its own lines
         new = _new_lines(inp)
-        sample = [clip(safe_inline(t), 110) for t in new[:2]]
         if any(tracker.checklist_tracker(c.path) for c in changes):  # TODO.md items checked off or added
             self._scan_checklist(i, "\n".join(new), "checklist file")
         for c in changes:
+            own = _new_lines(inp, path=c.path) if several else new
+            sample = [clip(safe_inline(t), 110) for t in own[:2]]
             self._file_event(i, c.path, c.kind, c.lines_added, c.lines_removed, sample,
-                             _tool_key(call.name) if call is not None else "edit block", c.old_path, "\n".join(new))
+                             _tool_key(call.name) if call is not None else "edit block", c.old_path, "\n".join(own))
 
     def _file_event(self, i: int, path: str, kind: str, add: int | None, rem: int | None, sample: list[str],
                     how: str, old_path: str | None = None, text: str = "") -> None:

@@ -492,3 +492,12 @@ def test_event_bindings_are_named_for_any_template_framework() -> None:
     html = ('<button phx-click="close_review">x</button><a @click="save">s</a><form wire:submit="store">'
             '<div data-action="click->modal#open"></div><span class="phx-x">')
     assert code_names(html) == ["close_review", "save", "store", "click->modal#open"]
+
+
+def test_a_codex_patch_of_two_files_gives_each_file_its_own_lines() -> None:
+    s = start("codex")
+    s._patch("*** Update File: src/ops.py\n@@\n-    return a - b\n+    return a + b\n"
+             "*** Add File: tests/test_sub.py\n+from ops import sub\n+def test_sub():\n+    assert sub(5, 3) == 2\n")
+    cur = section(handoff(s).markdown, "Current work")
+    assert "`src/ops.py`: `return a + b`" in cur and "`tests/test_sub.py`: `from ops import sub`" in cur
+    assert "`tests/test_sub.py`: `return a + b`" not in cur
