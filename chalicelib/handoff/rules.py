@@ -849,7 +849,7 @@ class _Builder:
             if not f.in_project(ev.path) or not ev.text or f.display(ev.path) not in unc:
                 continue
             found = per_file.setdefault(f.display(ev.path), [])
-            for n in code_names(ev.text):
+            for n in code_names(ev.text, ev.path):
                 if n not in found:
                     found.append(n)
         for k, (path, found) in enumerate(sorted(per_file.items(), key=lambda kv: -len(kv[1]))):
@@ -1035,11 +1035,20 @@ _NAME_PATTERNS = [
 ]
 
 
-def code_names(text: str) -> list[str]:
+# the languages a definition pattern belongs to (by file extension); a pattern not listed reads any file
+_NAME_LANGS = {0: (".ex", ".exs"), 1: (".ex", ".exs"), 2: (".py",), 3: (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs",
+               ".vue", ".svelte"), 5: (".rs",), 6: (".go",), 8: (".ex", ".exs")}
+
+
+def code_names(text: str, path: str = "") -> list[str]:
     """Functions, modules, events and element ids a piece of new code defines (`render/2`,
-    event `close_review_session`, `#transcript-messages`), in the order they appear."""
+    event `close_review_session`, `#transcript-messages`), in the order they appear; given the
+    file's `path`, only its language's definitions (a Python `def` has no Elixir arity)."""
     out: list[str] = []
-    for rx, kind in _NAME_PATTERNS:
+    for n, (rx, kind) in enumerate(_NAME_PATTERNS):
+        langs = _NAME_LANGS.get(n)
+        if path and langs and not path.endswith(langs):
+            continue
         for m in rx.finditer(text):
             name = m.group(1)
             if kind == "fn":

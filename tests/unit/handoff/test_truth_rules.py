@@ -501,3 +501,10 @@ def test_a_codex_patch_of_two_files_gives_each_file_its_own_lines() -> None:
     cur = section(handoff(s).markdown, "Current work")
     assert "`src/ops.py`: `return a + b`" in cur and "`tests/test_sub.py`: `from ops import sub`" in cur
     assert "`tests/test_sub.py`: `return a + b`" not in cur
+
+
+def test_names_follow_the_files_language() -> None:
+    from chalicelib.handoff.rules import code_names
+
+    assert code_names("def test_sub():\n    assert sub(5, 3) == 2\n", "tests/test_sub.py") == ["test_sub"]
+    assert code_names("def render(a, b) do\n  a\nend\n", "lib/r.ex") == ["render/2"]
