@@ -378,8 +378,12 @@ def _listing(ev: GitEvent, root: str | None) -> tuple[dict[str, str], list[tuple
         p = under(base, entry, root)
         if entry.endswith("/"):
             dirs.append((p, entry))
-        else:
-            exact.setdefault(p, entry)
+            continue
+        exact.setdefault(p, entry)
+        at = p.find("/")
+        while at >= 0:  # a repository-relative path when the project is a subdirectory of the repository
+            exact.setdefault(p[at + 1:], entry)
+            at = p.find("/", at + 1)
     return exact, dirs
 
 

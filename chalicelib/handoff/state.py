@@ -181,7 +181,7 @@ def _git_state(f: TranscriptFacts) -> GitState:
         ev = snaps[-1]
         for entry in ev.listed:
             p = gitstate.under(ev.cwd if ev.scope == "all" else "", entry, f.root)
-            if any(gitstate.covers(p, sp) for sp in session_paths) or any(
+            if any(gitstate.covers(p, sp) or p.endswith("/" + sp) for sp in session_paths) or any(
                     e.index > ev.index for e in f.edits if f.display(e.path) == p):
                 continue
             unc.setdefault(p, Uncommitted(p, "listed by `git status`" if ev.scope == "all" else f"listed by `{ev.command}`"))

@@ -508,3 +508,15 @@ def test_names_follow_the_files_language() -> None:
 
     assert code_names("def test_sub():\n    assert sub(5, 3) == 2\n", "tests/test_sub.py") == ["test_sub"]
     assert code_names("def render(a, b) do\n  a\nend\n", "lib/r.ex") == ["render/2"]
+
+
+@pytest.mark.parametrize("agent", list(AGENTS))
+def test_a_diff_of_the_repository_names_the_projects_files_once(agent: str) -> None:
+    """The session works in a subdirectory of the repository; `git diff --stat` prints paths from the
+    repository's root: the same file is not counted twice, nor called clean."""
+    s = start(agent)
+    s.change("src/api.py", "x = 1\n", "x = 2\n")
+    s.run("git diff --stat", " backend/src/api.py | 2 +-\n 1 file changed, 1 insertion(+), 1 deletion(-)")
+    doc = handoff(s)
+    assert doc.data["current_state"]["uncommitted"] == ["src/api.py"]
+    assert "1 file uncommitted" in header(doc)
