@@ -38,11 +38,13 @@ SUBCOMMANDS = {
 VALUE_FLAGS = {
     "-p", "-c", "--config", "--rootdir", "--maxfail", "-n", "--numprocesses", "--tb", "--durations", "-W",
     "--reporter", "--pool", "--project", "--timeout", "-timeout", "-count", "-j", "--jobs", "--workers",
-    "--format", "-o", "--junitxml", "--cov", "--cov-report", "--color", "--features", "--target",
+    "--format", "-o", "--junitxml", "--cov", "--cov-report", "--color", "--target",
     "--manifest-path", "-tags", "--tags", "--seed", "--max-warnings", "--ext", "--env",
 }
 FILTER_FLAGS = {"-k", "-m", "-run", "--run", "-t", "--testNamePattern", "--grep", "-g", "--only", "--exact",
-                "--example", "-e", "--name", "-s"}
+                "--example", "-e", "--name", "-s", "--tests", "--filter", "-pl", "--projects", "--package", "--bin",
+                "--test", "--features"}
+TOOL_FILTER_FLAGS = {"cargo": {"-p"}}  # `cargo test -p crate` narrows; pytest's `-p plugin` does not
 
 
 @dataclass(frozen=True)
@@ -96,13 +98,18 @@ def target(command: str, cwd: str = "") -> Target:
         if a == "--":
             k += 1
             continue
-        if a in FILTER_FLAGS and k + 1 < len(rest):
+        narrowing = FILTER_FLAGS | TOOL_FILTER_FLAGS.get(tool.split()[0], set())
+        if a.startswith("-Dtest="):  # Maven's test selector
+            filters.append(a)
+            k += 1
+            continue
+        if a in narrowing and k + 1 < len(rest):
             filters.append(f"{a}={rest[k + 1]}")
             k += 2
             continue
-        if "=" in a and a.split("=", 1)[0] in FILTER_FLAGS:
+        if "=" in a and a.split("=", 1)[0] in narrowing:
             filters.append(a)
-        elif a in VALUE_FLAGS and k + 1 < len(rest):
+        elif a in VALUE_FLAGS - narrowing and k + 1 < len(rest):
             k += 1
         elif not a.startswith("-"):
             targets.append(_norm(a, cwd))

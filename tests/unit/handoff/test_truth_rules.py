@@ -520,3 +520,17 @@ def test_a_diff_of_the_repository_names_the_projects_files_once(agent: str) -> N
     doc = handoff(s)
     assert doc.data["current_state"]["uncommitted"] == ["src/api.py"]
     assert "1 file uncommitted" in header(doc)
+
+
+@pytest.mark.parametrize("agent", list(AGENTS))
+def test_a_run_of_another_package_does_not_answer_a_failure(agent: str) -> None:
+    """Rust: `cargo test -p web` passing says nothing about `cargo test -p core`; `cargo test` does."""
+    s = start(agent)
+    s.run("cargo test -p core", "test parse::negative ... FAILED\ntest result: FAILED. 3 passed; 1 failed", code=101)
+    s.run("cargo test -p web", "test result: ok. 12 passed; 0 failed")
+    doc = handoff(s)
+    assert any(x.startswith("Make `cargo test -p core` pass") for x in doc.data["next_actions"])
+    s.run("cargo test", "test result: ok. 16 passed; 0 failed")
+    doc = handoff(s)
+    assert not any(x.startswith("Make `cargo test -p core` pass") for x in doc.data["next_actions"])
+    assert "then `cargo test` passed after it" in doc.markdown
