@@ -8,6 +8,8 @@ overrides them (`MSO_API_URL`, `MSO_TOKEN`, `MSO_PROJECT`). What the CLI keeps b
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import json
 import os
 import re
@@ -44,6 +46,7 @@ class Config:
     project: str | None = None  # a default project (id or name); MSO_PROJECT overrides it
     handoff_mode: str = "auto"
     hook_timeout_s: float = 3.0  # how long session-start waits for the server
+    exclude: tuple[str, ...] = ()  # directories and project names never captured (glob patterns)
 
     @property
     def base_url(self) -> str | None:
@@ -70,6 +73,8 @@ def load() -> Config:
         cfg.handoff_mode = data["handoff_mode"]
     if isinstance(data.get("hook_timeout_s"), int | float) and 0 < data["hook_timeout_s"] <= 10:
         cfg.hook_timeout_s = float(data["hook_timeout_s"])
+    if isinstance(data.get("exclude"), list):
+        cfg.exclude = tuple(p.strip() for p in data["exclude"] if isinstance(p, str) and p.strip())
     for attr, var in (("api_url", "MSO_API_URL"), ("token", "MSO_TOKEN"), ("project", "MSO_PROJECT")):
         if os.environ.get(var):
             setattr(cfg, attr, os.environ[var])
@@ -81,6 +86,8 @@ def _toml_value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, int | float):
         return repr(v)
+    if isinstance(v, list | tuple):  # e.g. `exclude`: a JSON array of strings is a valid TOML array
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     return json.dumps(str(v))  # a JSON string is a valid TOML basic string
 
 
@@ -89,14 +96,11 @@ def save(changes: dict[str, Any]) -> Path:
     data = {k: v for k, v in read_file().items() if not isinstance(v, dict)}
     data.update({k: v for k, v in changes.items() if v is not None})
     p = config_path()
-    p.parent.mkdir(parents=True, exist_ok=True)
     text = "# mso CLI settings (mso login writes this file)\n" + "".join(
         f"{k} = {_toml_value(v)}\n" for k, v in sorted(data.items()))
-    tmp = p.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, p)
+    from mso_cli.state import write_bytes  # state imports this module
+
+    write_bytes(p, text.encode())
     return p
 
 
@@ -109,10 +113,12 @@ def _nearest(start: Path, name: str) -> Path | None:
     return None
 
 
-def _git_config(git: Path) -> Path | None:
-    """The config file of a repository, also for worktrees and submodules (`.git` is a file there)."""
+def _common_dir(git: Path) -> Path | None:
+    """The repository's shared git folder, what `git rev-parse --git-common-dir` prints: `.git`
+    itself, or for a linked worktree or submodule (`.git` is a file there) the folder it points to,
+    followed through `commondir` to the main repository's."""
     if git.is_dir():
-        return git / "config"
+        return git
     try:
         line = git.read_text().strip()
     except OSError:
@@ -124,9 +130,32 @@ def _git_config(git: Path) -> Path | None:
         gitdir = (git.parent / gitdir).resolve()
     common = gitdir / "commondir"
     if common.is_file():
-        c = Path(common.read_text().strip())
+        try:
+            c = Path(common.read_text().strip())
+        except OSError:
+            return gitdir
         gitdir = c if c.is_absolute() else (gitdir / c).resolve()
-    return gitdir / "config"
+    return gitdir
+
+
+def _git_config(git: Path) -> Path | None:
+    """The config file of a repository, also for worktrees and submodules (`.git` is a file there)."""
+    common = _common_dir(git)
+    return None if common is None else common / "config"
+
+
+def worktree_main_name(cwd: Path) -> str | None:
+    """In a linked git worktree (`git worktree add ../repo-feature`), the name of the main
+    repository's folder, so every worktree of one repository names the same project; else None."""
+    git = _nearest(cwd, ".git")
+    if git is None or not git.is_file():
+        return None
+    common = _common_dir(git)
+    if common is None or common == git:
+        return None
+    if common.name == ".git":
+        return common.parent.name or None
+    return common.name[:-4] if common.name.endswith(".git") else common.name  # a bare repository
 
 
 def git_origin(cwd: Path) -> str | None:
@@ -160,7 +189,8 @@ def name_from_origin(url: str) -> str | None:
 
 def project_spec(explicit: str | None, cwd: str | Path | None, cfg: Config | None = None) -> tuple[str, str]:
     """(project id or name, where it came from): --project, MSO_PROJECT (or config `project`),
-    the nearest .mso.toml, the git origin, the directory name."""
+    the nearest .mso.toml, the git origin, the directory name (of the main repository for a
+    linked worktree)."""
     if explicit:
         return explicit, "--project"
     cfg = cfg or load()
@@ -181,4 +211,35 @@ def project_spec(explicit: str | None, cwd: str | Path | None, cfg: Config | Non
         name = name_from_origin(origin)
         if name:
             return name, "git origin"
+    main = worktree_main_name(here)
+    if main:
+        return main, "directory name of the git worktree's main repository"
     return (here.resolve().name or "default"), "directory name"
+
+
+def exclusion(cwd: str | Path | None, project: str | None, cfg: Config) -> str | None:
+    """Why this directory or project is never captured (`exclude` in config.toml), or None.
+
+    A pattern with a `/` or a leading `~` is a directory: it matches that directory and everything
+    under it (`~/secret-project`, `~/clients/*`). Any other pattern is matched, ignoring case, against
+    the project name and the directory's own name (`Billing*`)."""
+    if not cfg.exclude:
+        return None
+    dirs: list[str] = []
+    if cwd:
+        here = Path(cwd).expanduser()
+        dirs = [str(here)]
+        with contextlib.suppress(OSError):
+            dirs.append(str(here.resolve()))
+    for pat in cfg.exclude:
+        if "/" in pat or pat.startswith("~"):
+            full = (str(home()) + pat[1:] if pat == "~" or pat.startswith("~/") else pat).rstrip("/") or "/"
+            for d in dirs:
+                if fnmatch.fnmatchcase(d, full) or fnmatch.fnmatchcase(d, full.rstrip("/") + "/*"):
+                    return f"exclude pattern {pat!r} matches the directory {d}"
+            continue
+        for what, name in (("project name", project), ("directory name", dirs[0].rstrip("/").rsplit("/", 1)[-1]
+                                                       if dirs else None)):
+            if name and fnmatch.fnmatchcase(name.casefold(), pat.casefold()):
+                return f"exclude pattern {pat!r} matches the {what} {name!r}"
+    return None

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from mso_cli.config import Config, load, project_spec, state_dir
+from mso_cli.config import Config, exclusion, load, project_spec, state_dir
 
 STARTED = time.monotonic()  # imported first thing by `mso hook`: close to the process start
 EVENTS = ("session-start", "session-end", "pre-compact", "stop")
@@ -27,14 +28,58 @@ CONTEXT_LIMIT = {"claude": 9_500, "codex": 8_000}
 REANCHOR_LIMIT = 1_500
 STOP_EVERY_S = 120  # Stop fires after every turn: one snapshot upload per session per 2 minutes
 MAX_STDIN = 1024 * 1024
+# The agents write the payload and close stdin at once; a caller that keeps the pipe open must not
+# hang the hook: it stops reading at a whole JSON object, at EOF, at MAX_STDIN, or after this long.
+STDIN_TIMEOUT_S = 1.0
 
 
-def read_payload(stream: Any) -> dict[str, Any]:
+def _read_bounded(stream: Any, timeout: float) -> bytes | str:
+    """What arrives on stdin within `timeout` seconds and MAX_STDIN bytes."""
     try:
-        data = json.loads(stream.read(MAX_STDIN) or "{}")
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-memory stream (tests): read it as it is
+        return stream.read(MAX_STDIN)
+    deadline = time.monotonic() + timeout
+    data = b""
+    while len(data) < MAX_STDIN:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, min(65536, MAX_STDIN - len(data)))
+        if not chunk:
+            break
+        data += chunk
+        if data.rstrip().endswith(b"}"):
+            try:
+                json.loads(data)
+                break  # a whole payload: no need to wait for the writer to close the pipe
+            except ValueError:
+                pass
+    return data
+
+
+def read_payload(stream: Any, timeout: float = STDIN_TIMEOUT_S) -> dict[str, Any]:
+    """The hook's JSON payload; {} when stdin is empty, not a JSON object, or never finished."""
+    try:
+        data = json.loads(_read_bounded(stream, timeout) or "{}")
     except (ValueError, OSError, UnicodeDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def _field(payload: dict[str, Any], key: str) -> str | None:
+    """A payload field that must be text (a session id may come as a number); anything else is
+    ignored and logged, so a malformed payload never reaches the spool."""
+    v = payload.get(key)
+    if isinstance(v, int) and not isinstance(v, bool) and key == "session_id":
+        v = str(v)
+    if v is None or (isinstance(v, str) and v):
+        return v
+    if v != "":
+        from mso_cli.state import log
+
+        log("payload_field_ignored", field=key, type=type(v).__name__)
+    return None
 
 
 def _section(markdown: str, title: str) -> str | None:
@@ -95,10 +140,14 @@ def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | Non
     from mso_cli.client import Api, ApiError, NotConfigured, Unreachable
     from mso_cli.spool import pending, spawn_flush
 
-    cwd = payload.get("cwd") or os.getcwd()
-    sid = payload.get("session_id")
-    source = str(payload.get("source") or "startup")
+    cwd = _field(payload, "cwd") or os.getcwd()
+    sid = _field(payload, "session_id")
+    source = _field(payload, "source") or "startup"
     spec, _ = project_spec(None, cwd, cfg)
+    why = exclusion(cwd, spec, cfg)
+    if why:
+        state.log("hook_excluded", agent=agent, hook="session-start", reason=why)
+        return None  # not captured: no request, nothing injected
     limit = CONTEXT_LIMIT.get(agent, 8_000)
     try:
         # the budget counts from the process start, less what answering from the cache needs
@@ -150,8 +199,11 @@ def _throttled(agent: str, sid: str) -> bool:
     try:
         if marker.exists() and time.time() - marker.stat().st_mtime < STOP_EVERY_S:
             return True
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()
+        from mso_cli.state import private_dir, private_fd
+
+        private_dir(marker.parent)
+        os.close(private_fd(marker, os.O_WRONLY | os.O_CREAT))
+        os.utime(marker)
     except OSError:
         pass
     return False
@@ -162,17 +214,20 @@ def spool_event(agent: str, event: str, payload: dict[str, Any], cfg: Config) ->
     from mso_cli import state
     from mso_cli.spool import job_for, spawn_flush, write_job
 
-    sid = payload.get("session_id")
+    sid = _field(payload, "session_id")
     if not sid:
         state.log("hook_without_session_id", agent=agent, event=event)
         return
-    if event == "stop" and _throttled(agent, str(sid)):
-        return
-    cwd = payload.get("cwd") or os.getcwd()
+    cwd = _field(payload, "cwd") or os.getcwd()
     spec, _ = project_spec(None, cwd, cfg)
-    job = job_for(agent, external_id=str(sid), project=spec, cwd=cwd,
-                  transcript_path=payload.get("transcript_path") or None, complete=event == "session-end",
-                  handoff_mode=cfg.handoff_mode, event=event)
+    why = exclusion(cwd, spec, cfg)
+    if why:
+        state.log("hook_excluded", agent=agent, hook=event, reason=why)
+        return  # not captured: no job, no upload
+    if event == "stop" and _throttled(agent, sid):
+        return
+    job = job_for(agent, external_id=sid, project=spec, cwd=cwd, transcript_path=_field(payload, "transcript_path"),
+                  complete=event == "session-end", handoff_mode=cfg.handoff_mode, event=event)
     path = write_job(job)
     state.log("job_spooled", agent=agent, hook=event, external_id=sid, job=Path(path).name)
     spawn_flush()

@@ -116,36 +116,52 @@ def cmd_whoami(args: argparse.Namespace) -> int:
 
 
 def _push_one(path: Path, *, agent: str | None, project: str | None, complete: bool, mode: str,
-              own_cwd: bool = False) -> dict[str, Any]:
+              own_cwd: bool = False, known: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Spool one transcript. The project comes from the current directory (push) or from the
-    directory the transcript was recorded in (`own_cwd`, sync), as hooks resolve it."""
+    directory the transcript was recorded in (`own_cwd`, sync), as hooks resolve it; a session the
+    server already holds (`known`, by the agent's session id) stays in its project. Returns
+    `excluded` (and spools nothing) when config.toml's `exclude` covers it."""
     from mso_cli.agents import describe
-    from mso_cli.config import load, project_spec
+    from mso_cli.config import exclusion, load, project_spec
     from mso_cli.spool import job_for, write_job
 
     t = describe(path, agent)
     cfg = load()
+    cwd = t.cwd if own_cwd else str(Path.cwd())
     spec, _ = project_spec(project, (t.cwd if own_cwd else None), cfg)
-    job = job_for(t.agent, external_id=t.external_id, project=spec, cwd=t.cwd, transcript_path=str(path.resolve()),
+    info = {"path": str(path), "external_id": t.external_id, "project": spec, "agent": t.agent, "excluded": None}
+    why = exclusion(cwd, spec, cfg) or (exclusion(t.cwd, spec, cfg) if t.cwd else None)
+    if why:
+        info["excluded"] = why
+        return info
+    hit = (known or {}).get(t.external_id)
+    if hit and not project:
+        spec = info["project"] = hit["project_id"]
+    job = job_for(t.agent, external_id=t.external_id, project=spec, cwd=cwd, transcript_path=str(path.resolve()),
                   complete=complete, handoff_mode=mode or cfg.handoff_mode, event="push")
     job["format"] = t.upload_format
     write_job(job)
-    return {"path": str(path), "external_id": t.external_id, "project": spec, "agent": t.agent}
+    return info
 
 
-def _flush_and_report(quiet: bool = False) -> int:
+def _flush_and_report(quiet: bool = False, *, strict: bool = False) -> int:
+    """Deliver the spool and say what happened, with the server's own reason for each refused job
+    (code and message). Exit 1 when jobs are kept for later, or (`strict`: push, sync) refused."""
     from mso_cli.client import NotConfigured
     from mso_cli.config import load
-    from mso_cli.spool import flush
+    from mso_cli.spool import failed_dir, flush
 
     try:
         r = flush(load(), wait=True)
     except NotConfigured as e:
         return _fail(str(e))
     if not quiet:
-        _say(f"delivered {r['delivered']}, kept {r['kept']} (server unreachable or busy), failed {r['failed']}"
-             + (" (see spool/failed and the log)" if r["failed"] else ""))
-    return 1 if (r["failed"] or r["kept"]) and not quiet else 0
+        kept = f" ({r['kept_reason']})" if r["kept"] and r.get("kept_reason") else ""
+        _say(f"delivered {r['delivered']}, kept {r['kept']}{kept}, failed {r['failed']}"
+             + (f" (moved to {failed_dir()} with the reason)" if r["failed"] else ""))
+        for e in r.get("errors") or []:
+            print(f"mso: {e.get('path') or e.get('external_id') or e['job']}: {e['reason']}", file=sys.stderr)
+    return 1 if (r["kept"] or (strict and r["failed"])) and not quiet else 0
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -163,15 +179,34 @@ def cmd_push(args: argparse.Namespace) -> int:
         return _fail(f"{path} is not a file", 2)
     from mso_cli.spool import MAX_UPLOAD_BYTES, Refused, read_transcript
 
-    try:
+    try:  # checked before anything is sent: a file that cannot go creates no session
         read_transcript(path)
     except Refused as e:
         return _fail(f"{e}: the API takes transcripts up to these limits")
+    except OSError as e:
+        return _fail(f"cannot read {path}: {e.strerror or e}")
     info = _push_one(path, agent=args.agent, project=args.project, complete=not args.no_complete,
                      mode=args.handoff_mode)
+    if info["excluded"]:
+        return _fail(f"not pushed: {info['excluded']} (config.toml `exclude`)")
     _say(f"pushing {info['path']} as session {info['external_id']} of {info['project']!r}"
          f" (limit {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB compressed)")
-    return _flush_and_report()
+    return _flush_and_report(strict=True)
+
+
+def _known_sessions(project: str | None) -> dict[str, dict[str, Any]]:
+    """The server's sessions by agent session id (none when --project decides, or no server)."""
+    from mso_cli.client import Api, ApiError, NotConfigured, Unreachable
+    from mso_cli.config import load
+    from mso_cli.state import sessions_by_external_id
+
+    if project:
+        return {}
+    try:
+        return sessions_by_external_id(Api(load(), timeout=30))
+    except (ApiError, NotConfigured, Unreachable) as e:
+        _say(f"(could not look the sessions up on the server: {e}; projects are named from directories)")
+        return {}
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -180,17 +215,23 @@ def cmd_sync(args: argparse.Namespace) -> int:
     agents = AGENTS if args.agent == "all" else (args.agent,)
     paths = find(agents, _since(args.since), Path.cwd())
     quiet_after = time.time() - 30 * 60  # a file still being written belongs to a running session
+    known = {} if args.dry_run else _known_sessions(args.project)
+    queued = 0
     for p in paths:
         complete = p.stat().st_mtime < quiet_after
         if args.dry_run:
             _say(f"would push {p}{'' if complete else ' (still active: upload only)'}")
             continue
-        _push_one(p, agent=None, project=args.project, complete=complete, mode="", own_cwd=True)
+        info = _push_one(p, agent=None, project=args.project, complete=complete, mode="", own_cwd=True, known=known)
+        if info["excluded"]:
+            _say(f"skipped {p}: {info['excluded']}")
+        else:
+            queued += 1
     if args.dry_run or not paths:
         _say(f"{len(paths)} transcript(s) found")
         return 0
-    _say(f"{len(paths)} transcript(s) queued")
-    return _flush_and_report()
+    _say(f"{queued} transcript(s) queued" + (f", {len(paths) - queued} excluded" if queued < len(paths) else ""))
+    return _flush_and_report(strict=True)
 
 
 def cmd_handoff(args: argparse.Namespace) -> int:
@@ -239,7 +280,7 @@ def cmd_install(args: argparse.Namespace, remove: bool) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from mso_cli.client import Api, ApiError, NotConfigured, Unreachable
-    from mso_cli.config import config_path, load, project_spec, state_dir
+    from mso_cli.config import config_path, exclusion, load, project_spec, state_dir
     from mso_cli.install import installed
     from mso_cli.spool import pending, spool_dir
     from mso_cli.state import log_path
@@ -263,6 +304,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         check(False, f"server: {e}")
     spec, source = project_spec(args.project, None, cfg)
     _say(f"[--] project here: {spec!r} (from {source})")
+    why = exclusion(Path.cwd(), spec, cfg)
+    _say(f"[--] capture here: {'off: ' + why + '; hooks do nothing here' if why else 'on'}"
+         + (f" ({len(cfg.exclude)} exclude pattern(s) in config.toml)" if cfg.exclude else ""))
     for agent in ("claude", "codex"):
         events = installed(agent) + installed(agent, "project")
         _say(f"[--] {agent} hooks: {', '.join(sorted(set(events))) or 'not installed (mso install ' + agent + ')'}")
@@ -290,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run(args.agent, args.event)
     if args.cmd == "flush":
-        return _flush_and_report(args.quiet)
+        return _flush_and_report(args.quiet)  # refused jobs are parked with their reason: not an error
     if args.cmd in ("install", "uninstall"):
         return cmd_install(args, args.cmd == "uninstall")
     return {"login": cmd_login, "whoami": cmd_whoami, "push": cmd_push, "sync": cmd_sync,

@@ -13,22 +13,37 @@ replaces the previous one, and completing a completed session is recognised (409
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gzip
+import io
+import json
 import os
 import re
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mso_cli.agents import claude_transcript, codex_rollout
-from mso_cli.config import Config, state_dir
+from mso_cli.config import Config, exclusion, state_dir
 
 if TYPE_CHECKING:  # the HTTP client loads only in the uploader, not in the hook that spools
     from mso_cli.client import Api
-from mso_cli.state import forget_project, log, project_id, read_json, write_json
+
+from mso_cli.privacy import TooLarge, scrub_stream
+from mso_cli.state import (
+    forget_project,
+    log,
+    log_exception,
+    private_dir,
+    private_fd,
+    project_id,
+    write_bytes,
+    write_json,
+)
 
 # The API takes bodies up to 4 MiB; transcripts are sent gzip-compressed, so that is the limit
 # after compression. Larger files are refused here rather than sent and rejected.
@@ -46,7 +61,29 @@ def spool_dir() -> Path:
 
 def pending() -> list[Path]:
     d = spool_dir()
-    return sorted(d.glob("*.json")) if d.is_dir() else []
+    return sorted(p for p in d.glob("*.json") if p.is_file()) if d.is_dir() else []
+
+
+_SESSION_ID = re.compile(r"[\x21-\x7e]{1,200}")
+_OPTIONAL_TEXT = ("agent", "cwd", "transcript_path", "format", "handoff_mode", "event")
+
+
+def job_problem(job: Any) -> str | None:
+    """Why a spool file cannot be a job (written by hand, by an older version, or from a bad hook
+    payload), or None. Checked before anything is sent, so a bad job never stops the others."""
+    if not isinstance(job, dict):
+        return f"not a job: a JSON {type(job).__name__}, not an object"
+    for key in ("external_id", "project"):
+        if not isinstance(job.get(key), str) or not job[key].strip():
+            return f"not a job: {key!r} is missing or not a string"
+    if not _SESSION_ID.fullmatch(job["external_id"]):
+        return "not a job: 'external_id' must be 1-200 printable ASCII characters"
+    for key in _OPTIONAL_TEXT:
+        if job.get(key) is not None and not isinstance(job[key], str):
+            return f"not a job: {key!r} is a {type(job[key]).__name__}, not a string"
+    if not isinstance(job.get("complete", False), bool):
+        return "not a job: 'complete' is not true or false"
+    return None
 
 
 def _safe(s: str) -> str:
@@ -84,22 +121,85 @@ def _transcript_path(job: dict[str, Any]) -> Path | None:
 
 
 def read_transcript(path: Path) -> bytes:
-    """The file gzip-compressed, or Refused when it is over the size limit."""
+    """The file without its `<private>` spans, gzip-compressed; Refused when over a size limit.
+
+    Streams: a gzip file is unpacked, filtered and packed again line by line. OSError (missing,
+    permission denied, a directory, a corrupt gzip) goes to the caller."""
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise Refused(f"{path} is {size:,} bytes; the CLI uploads at most {MAX_FILE_BYTES:,}")
-    raw = path.read_bytes()
-    data = raw if raw[:2] == b"\x1f\x8b" else gzip.compress(raw, compresslevel=6)
+    buf = io.BytesIO()
+    try:
+        with path.open("rb") as f:
+            packed = f.read(2) == b"\x1f\x8b"
+            f.seek(0)
+            src: Any = gzip.GzipFile(fileobj=f, mode="rb") if packed else f
+            with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as out:
+                scrub_stream(src, out, limit=MAX_FILE_BYTES)
+    except TooLarge:
+        raise Refused(f"{path} unpacks to more than {MAX_FILE_BYTES:,} bytes; the CLI uploads at most that") from None
+    except (EOFError, zlib.error) as e:
+        raise OSError(f"{path} is not a readable gzip file: {e}") from None
+    data = buf.getvalue()
     if len(data) > MAX_UPLOAD_BYTES:
         raise Refused(f"{path} is {len(data):,} bytes compressed; the limit is {MAX_UPLOAD_BYTES:,}")
     return data
 
 
-def deliver(api: Api, job: dict[str, Any]) -> dict[str, Any]:
-    """Create or link the session, upload the transcript, complete it when asked. Repeatable."""
+def _load_transcript(job: dict[str, Any]) -> tuple[bytes | None, str | None]:
+    """(the gzip body, None) or (None, why there is no transcript to upload)."""
+    path = _transcript_path(job)
+    if path is None:
+        return None, "no transcript was found for this session"
+    try:
+        return read_transcript(path), None
+    except FileNotFoundError:
+        return None, f"the transcript {path} does not exist (deleted before it could be read?)"
+    except IsADirectoryError:
+        return None, f"the transcript path {path} is a directory"
+    except PermissionError:
+        return None, f"the transcript {path} cannot be read: permission denied"
+    except Refused as e:
+        return None, str(e)
+    except OSError as e:
+        return None, f"the transcript {path} cannot be read: {e.strerror or e}"
+
+
+def _close(api: Api, base: str, s: dict[str, Any], reason: str, mode: str) -> str:
+    """Finish a session whose transcript never arrived, so it is never left running: completed with
+    the reason when an earlier snapshot was uploaded, else failed with the reason. Returns its status."""
+    from mso_cli.client import ApiError
+
+    if s.get("status", "in_progress") != "in_progress":
+        return str(s.get("status"))
+    note = f"mso: no transcript uploaded at the end: {reason}"[:3900]
+    if (s.get("transcript") or {}).get("messages"):
+        try:
+            api.post(base + "/complete", {"status": "completed", "handoff_mode": mode, "errors": [note]})
+        except ApiError as e:
+            if e.status != 409:
+                raise
+        return "completed"
+    api.request("PATCH", base, {"status": "failed", "errors": [note]})
+    return "failed"
+
+
+def deliver(api: Api, job: dict[str, Any], cfg: Config | None = None) -> dict[str, Any]:
+    """Create or link the session, upload the transcript, complete it when asked. Repeatable.
+
+    The transcript is read (and checked) before any request: a job whose transcript cannot be
+    sent creates no session unless it completes one, and then the session is finished with the
+    reason (see _close); a server that refuses the transcript gets the same treatment."""
     from mso_cli.client import ApiError
 
     spec = job["project"]
+    why = exclusion(job.get("cwd"), spec, cfg) if cfg is not None else None
+    if why:
+        raise Refused(f"not captured: {why} (config.toml `exclude`)")
+    data, problem = _load_transcript(job)
+    mode = job.get("handoff_mode") or "auto"
+    if problem and not job.get("complete"):
+        raise Refused(problem)  # a snapshot with nothing to send: no request at all
     proj = project_id(api, spec)
     body: dict[str, Any] = {"external_id": job["external_id"]}
     if job.get("agent"):
@@ -115,19 +215,22 @@ def deliver(api: Api, job: dict[str, Any]) -> dict[str, Any]:
     n = s["number"]
     base = f"/api/projects/{proj['id']}/sessions/{n}"
     out: dict[str, Any] = {"project": proj["id"], "number": n, "uploaded": None, "completed": False}
-    path = _transcript_path(job)
-    changed = False
-    if path is not None and path.is_file():
-        data = read_transcript(path)
+    if problem:
+        out["completed"] = _close(api, base, s, problem, mode)
+        log("transcript_unreadable", external_id=job["external_id"], reason=problem, status=out["completed"])
+        raise Refused(f"{problem}; session {n} was {out['completed']} without it")
+    try:
         up = api.request("PUT", base + "/transcript", raw=data, content_type="application/gzip",
                          query={"format": job.get("format") or "auto"})
-        before = s.get("transcript") or {}
-        changed = (before.get("messages"), before.get("chars")) != (up.get("messages"), up.get("chars"))
-        out["uploaded"] = {"messages": up.get("messages"), "redactions": up.get("redactions")}
-    elif path is not None:
-        log("transcript_missing", path=str(path), external_id=job["external_id"])
+    except ApiError as e:
+        if e.retryable or not (job.get("complete") or s.get("created")):
+            raise
+        status = _close(api, base, s, f"the server refused the transcript: {e}", mode)
+        raise ApiError(e.status, e.code, f"{e.message} (session {n} was {status} without it)", e.field) from None
+    before = s.get("transcript") or {}
+    changed = (before.get("messages"), before.get("chars")) != (up.get("messages"), up.get("chars"))
+    out["uploaded"] = {"messages": up.get("messages"), "redactions": up.get("redactions")}
     if job.get("complete"):
-        mode = job.get("handoff_mode") or "auto"
         try:
             api.post(base + "/complete", {"status": "completed", "handoff_mode": mode})
             out["completed"] = True
@@ -143,8 +246,8 @@ def deliver(api: Api, job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _lock() -> Any:
-    spool_dir().mkdir(parents=True, exist_ok=True)
-    f = open(spool_dir() / ".lock", "w")  # noqa: SIM115 - held for the whole flush
+    private_dir(spool_dir())
+    f = os.fdopen(private_fd(spool_dir() / ".lock", os.O_WRONLY | os.O_CREAT), "w")  # held for the whole flush
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -153,17 +256,47 @@ def _lock() -> Any:
     return f
 
 
-def _fail(paths: list[Path], job: dict[str, Any], reason: str) -> None:
-    failed = spool_dir() / "failed"
-    failed.mkdir(parents=True, exist_ok=True)
-    write_json(failed / paths[-1].name, {**job, "error": reason, "failed_at": time.time()})
+def failed_dir() -> Path:
+    return spool_dir() / "failed"
+
+
+def _fail(paths: list[Path], job: Any, reason: str) -> None:
+    """Park jobs in spool/failed/ with the reason: a job object gets an `error` field; anything else
+    (not JSON, not an object) is kept byte for byte beside a `<name>.reason` file."""
+    failed = failed_dir()
+    private_dir(failed)
+    stamp = time.time()
+    if isinstance(job, dict):
+        write_json(failed / paths[-1].name, {**job, "error": reason, "failed_at": stamp})
+    else:
+        for p in paths:
+            with contextlib.suppress(OSError):
+                write_bytes(failed / p.name, p.read_bytes())
+            write_json(failed / f"{p.name}.reason", {"error": reason, "failed_at": stamp})
     for p in paths:
-        p.unlink(missing_ok=True)
-    log("job_failed", external_id=job.get("external_id"), reason=reason)
+        try:
+            p.unlink(missing_ok=True)
+        except OSError as e:
+            log("job_unremovable", job=p.name, error=str(e))
+    ext = job.get("external_id") if isinstance(job, dict) else None
+    log("job_failed", external_id=ext, job=paths[-1].name, reason=reason)
+
+
+def _read_job(p: Path) -> tuple[Any, str | None]:
+    """(the parsed job, None) or (None, why the file is not JSON)."""
+    try:
+        return json.loads(p.read_bytes()), None
+    except OSError as e:
+        return None, f"cannot read the job file: {e.strerror or e}"
+    except (ValueError, UnicodeDecodeError) as e:
+        return None, f"not a job: the file is not JSON ({e})"[:300]
 
 
 def flush(cfg: Config, *, wait: bool = False) -> dict[str, Any]:
-    """Deliver every pending job once. Returns counts; `busy` when another flush holds the lock."""
+    """Deliver every pending job once. Returns counts, and per job the reason it was refused or
+    kept; `busy` when another flush holds the lock. A job that cannot succeed (malformed, its
+    transcript unreadable, refused by the server, or an error of ours) is parked in spool/failed/
+    and the others go on: one bad job never blocks the spool."""
     from mso_cli.client import Api, ApiError, Unreachable
 
     lock = _lock()
@@ -171,9 +304,20 @@ def flush(cfg: Config, *, wait: bool = False) -> dict[str, Any]:
         time.sleep(0.1)
         lock = _lock()
     if lock is None:
-        return {"busy": True, "delivered": 0, "kept": len(pending()), "failed": 0}
+        return {"busy": True, "delivered": 0, "kept": len(pending()), "failed": 0, "errors": [], "kept_reason": None}
     done = failed = 0
+    errors: list[dict[str, Any]] = []
+    kept_reason: str | None = None
     kept: set[Path] = set()
+
+    def refuse(files: list[Path], job: Any, reason: str) -> None:
+        nonlocal failed
+        _fail(files, job, reason)
+        failed += 1
+        ext = job.get("external_id") if isinstance(job, dict) else None
+        errors.append({"job": files[-1].name, "external_id": ext, "reason": reason,
+                       "path": job.get("transcript_path") if isinstance(job, dict) else None})
+
     try:
         api = Api(cfg, timeout=60)
         while True:
@@ -182,10 +326,10 @@ def flush(cfg: Config, *, wait: bool = False) -> dict[str, Any]:
                 break
             groups: dict[tuple[str, str], list[tuple[Path, dict[str, Any]]]] = {}
             for p in paths:
-                job = read_json(p)
-                if not isinstance(job, dict) or not job.get("external_id") or not job.get("project"):
-                    _fail([p], job if isinstance(job, dict) else {}, "not a valid job file")
-                    failed += 1
+                job, unreadable = _read_job(p)
+                problem = unreadable or job_problem(job)
+                if problem:
+                    refuse([p], job, problem)
                     continue
                 groups.setdefault((job.get("agent") or "", job["external_id"]), []).append((p, job))
             down = False
@@ -197,13 +341,13 @@ def flush(cfg: Config, *, wait: bool = False) -> dict[str, Any]:
                     job["complete"] = True
                     job["handoff_mode"] = completing[-1].get("handoff_mode")
                 try:
-                    result = deliver(api, job)
+                    result = deliver(api, job, cfg)
                 except (Unreachable, ApiError) as e:
                     if isinstance(e, ApiError) and not e.retryable:
-                        _fail(files, job, str(e))
-                        failed += 1
+                        refuse(files, job, str(e))
                         continue
                     log("job_kept", external_id=job["external_id"], reason=str(e))
+                    kept_reason = str(e)
                     kept.update(files)
                     for p, j in items:
                         j["attempts"] = int(j.get("attempts") or 0) + 1
@@ -214,8 +358,11 @@ def flush(cfg: Config, *, wait: bool = False) -> dict[str, Any]:
                         break
                     continue
                 except (Refused, OSError) as e:
-                    _fail(files, job, str(e))
-                    failed += 1
+                    refuse(files, job, str(e))
+                    continue
+                except Exception as e:  # noqa: BLE001 - a bug of ours on one job must not block the rest
+                    log_exception("job_crashed", external_id=job.get("external_id"))
+                    refuse(files, job, f"internal error: {type(e).__name__}: {e}")
                     continue
                 for p in files:
                     p.unlink(missing_ok=True)
@@ -226,7 +373,8 @@ def flush(cfg: Config, *, wait: bool = False) -> dict[str, Any]:
                 break
     finally:
         lock.close()
-    return {"busy": False, "delivered": done, "kept": len([p for p in kept if p.exists()]), "failed": failed}
+    return {"busy": False, "delivered": done, "kept": len([p for p in kept if p.exists()]), "failed": failed,
+            "errors": errors, "kept_reason": kept_reason}
 
 
 def job_for(agent: str | None, *, external_id: str, project: str, cwd: str | None, transcript_path: str | None,
