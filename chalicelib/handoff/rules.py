@@ -381,9 +381,12 @@ class _Builder:
         if st.done_in_current:
             label = ("Done in it so far" if cur is not None else "Changed since the last commit" if self.f.commits
                      else "Changed in this session")
-            unc_paths = {u.path for u in st.git.uncommitted}
-            committed = ("not committed" if all(f.display(e.path) in unc_paths for e in st.done_in_current)
-                         else "committed or not is not known" if st.git.known else "git state not seen")
+            states = {f.git_files[d].state if d in f.git_files else "unknown"
+                      for d in (f.display(e.path) for e in st.done_in_current)}
+            committed = ("git state not seen" if not st.git.known else "not committed" if states == {"uncommitted"}
+                         else "committed since" if states <= {"committed", "clean"}
+                         else "committed or not is not known" if states <= {"uncommitted", "unknown"}
+                         else "some committed since (see Git below)")
             verified = f" ({committed}; not re-verified since)" if any(cs.edits_since for cs in st.checks) else (
                 f" ({committed}; no check ran in this session)" if not st.checks else f" ({committed})")
             if st.git.uncommitted or st.git.changed or not st.git.known:

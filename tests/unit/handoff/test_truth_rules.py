@@ -534,3 +534,14 @@ def test_a_run_of_another_package_does_not_answer_a_failure(agent: str) -> None:
     doc = handoff(s)
     assert not any(x.startswith("Make `cargo test -p core` pass") for x in doc.data["next_actions"])
     assert "then `cargo test` passed after it" in doc.markdown
+
+
+@pytest.mark.parametrize(("agent", "eco"), [("claude", "python"), ("codex", "js")])
+def test_work_done_on_the_task_is_not_called_uncommitted_when_part_was_committed(agent: str, eco: str) -> None:
+    a, b, *_ = ECOSYSTEMS[eco]
+    s, tid, _test = contract_session(agent, eco, "bd")
+    s.change(b, "y = 1\n", "y = 2\n")
+    s.run(f'git add {a} && git commit -m "feat: refuse negatives ({tid})"', commit_out("4444444", "feat: refuse"))
+    s.run("git status --short", f" M {b}\n")
+    line = next(ln for ln in section(handoff(s).markdown, "Current work").split("\n") if "Done in it so far" in ln)
+    assert "not committed" not in line and "some committed since" in line
