@@ -57,7 +57,8 @@ class HandoffDoc:
     (with ended_mid_task and its reasons), mission, pins, current_work {task, done, untouched_outputs, open_spec_items,
     last_action, next_task}, next_actions, summary {asked, requests, stopped_at, plan},
     accomplishments, current_state {root, branch, upstream, no_upstream, pushed, uncommitted,
-    changed_not_known (committed or not is not known), last_commit, outside_project}, checks (each with changed_since and verified), commits, tasks,
+    changed_not_known (committed or not is not known), listed_not_changed (by git, not this
+    session's changes), last_commit, outside_project}, checks (each with changed_since and verified), commits, tasks,
     contracts, commands, urls, links, task_ids, files, decisions, blockers, errors, learnings,
     next_steps, todos, open_items (carried: {text, kind, since_session, source, origin?}; the next
     actions worked out here join them with source and origin "handoff"), closed_items,
@@ -507,6 +508,11 @@ class _Builder:
                     "- Changed after the last git output, so committed or not is **not known**: ")
             s.items.append(Item(head + ", ".join(parts), rank=96.5, sub=sub, group="git lines",
                                 keep=tuple(("file", u.path) for u in g.changed)))
+        if g.foreign:  # not this session's work: never counted as its uncommitted changes, nor to commit
+            shown = ", ".join(code(u.path) for u in g.foreign[:6]) + (
+                f" and {len(g.foreign) - 6} more" if len(g.foreign) > 6 else "")
+            s.items.append(Item(f"- Also listed by git, not changed in this session (leave them unless asked): {shown}",
+                                rank=89, sub=sub, group="git lines"))
         if f.outside:
             shown = ", ".join(code(p) for p in f.outside[:4])
             s.items.append(Item(f"- Not project files (outside the work tree, never commit them): {shown}", rank=90,
@@ -1198,6 +1204,7 @@ def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], mes
             "no_upstream": st.git.no_upstream, "pushed": st.git.pushed,
             "uncommitted": [u.path for u in st.git.uncommitted],
             "changed_not_known": [u.path for u in st.git.changed],
+            "listed_not_changed": [u.path for u in st.git.foreign],
             "last_commit": ({"sha": facts.commits[-1].sha, "subject": facts.commits[-1].subject,
                              "pushed": facts.commits[-1].pushed} if facts.commits else None),
             "outside_project": facts.outside,

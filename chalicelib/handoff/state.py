@@ -46,6 +46,7 @@ class GitState:
     unpushed: list[CommitFact] = field(default_factory=list)
     uncommitted: list[Uncommitted] = field(default_factory=list)
     changed: list[Uncommitted] = field(default_factory=list)  # changes when git said nothing (not known)
+    foreign: list[Uncommitted] = field(default_factory=list)  # listed by git, never changed in this session
     known: bool = False  # the session committed, pushed or asked git for status
 
 
@@ -184,7 +185,8 @@ def _git_state(f: TranscriptFacts) -> GitState:
             if any(gitstate.covers(p, sp) or p.endswith("/" + sp) for sp in session_paths) or any(
                     e.index > ev.index for e in f.edits if f.display(e.path) == p):
                 continue
-            unc.setdefault(p, Uncommitted(p, "listed by `git status`" if ev.scope == "all" else f"listed by `{ev.command}`"))
+            gs.foreign.append(Uncommitted(p, "listed by `git status`" if ev.scope == "all"
+                                          else f"listed by `{ev.command}`"))
     gs.uncommitted = sorted(unc.values(), key=lambda u: u.path)
     gs.changed = sorted(unknown.values(), key=lambda u: u.path)
     return gs

@@ -545,3 +545,20 @@ def test_work_done_on_the_task_is_not_called_uncommitted_when_part_was_committed
     s.run("git status --short", f" M {b}\n")
     line = next(ln for ln in section(handoff(s).markdown, "Current work").split("\n") if "Done in it so far" in ln)
     assert "not committed" not in line and "some committed since" in line
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_a_file_the_session_never_changed_is_not_its_work_to_commit(agent: str, eco: str) -> None:
+    """`git status` lists `.mcp.json` (the agent called it unrelated): not 'uncommitted', not 'commit it'."""
+    a, *_ = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.change(a, "x = 1\n", "x = 2\n")
+    s.run(f'git add {a} && git commit -m "fix: ops"', commit_out("1111111", "fix: ops"))
+    s.run("git push", "To github.com:u/calc.git\n   0000000..1111111  main -> main")
+    s.run("git status --short", "?? .mcp.json\n")
+    doc = handoff(s)
+    assert doc.data["current_state"]["uncommitted"] == [] and doc.data["current_state"]["listed_not_changed"] == [
+        ".mcp.json"]
+    assert "mid-task" not in header(doc)
+    assert not any(".mcp.json" in x for x in doc.data["next_actions"])
+    assert "- Also listed by git, not changed in this session (leave them unless asked): `.mcp.json`" in doc.markdown
