@@ -511,7 +511,7 @@ class _Builder:
         if g.foreign:  # not this session's work: never counted as its uncommitted changes, nor to commit
             shown = ", ".join(code(u.path) for u in g.foreign[:6]) + (
                 f" and {len(g.foreign) - 6} more" if len(g.foreign) > 6 else "")
-            s.items.append(Item(f"- Also listed by git, not changed in this session (leave them unless asked): {shown}",
+            s.items.append(Item(f"- Also listed by git, with no change to them in this transcript (check before committing them): {shown}",
                                 rank=89, sub=sub, group="git lines"))
         if f.outside:
             shown = ", ".join(code(p) for p in f.outside[:4])

@@ -561,4 +561,4 @@ def test_a_file_the_session_never_changed_is_not_its_work_to_commit(agent: str, 
         ".mcp.json"]
     assert "mid-task" not in header(doc)
     assert not any(".mcp.json" in x for x in doc.data["next_actions"])
-    assert "- Also listed by git, not changed in this session (leave them unless asked): `.mcp.json`" in doc.markdown
+    assert "- Also listed by git, with no change to them in this transcript (check before committing them): `.mcp.json`" in doc.markdown
