@@ -346,6 +346,10 @@ def _contract_in_progress(f: TranscriptFacts, family: list[TaskFact]) -> TaskFac
     done = [e for e in f.edits if e.index > t.spec_index and f.in_project(e.path)]
     changed = {f.display(e.path) for e in done}
     untouched = [p for p in t.output_files if not any(c == p or c.endswith("/" + p) for c in changed)]
+    text = "\n".join(e.text for e in done)
+    worked_on = len(untouched) < len(t.output_files) or any(_term_in(x, text) for x in _TERM.findall(t.spec))
+    if not worked_on:  # read for reference, then other work: not this task's progress
+        return None
     return t if untouched or open_spec_items(t.spec, done, changed) else None
 
 

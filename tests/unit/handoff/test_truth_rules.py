@@ -562,3 +562,14 @@ def test_a_file_the_session_never_changed_is_not_its_work_to_commit(agent: str, 
     assert "mid-task" not in header(doc)
     assert not any(".mcp.json" in x for x in doc.data["next_actions"])
     assert "- Also listed by git, with no change to them in this transcript (check before committing them): `.mcp.json`" in doc.markdown
+
+
+@pytest.mark.parametrize(("agent", "eco"), [("claude", "python"), ("codex", "js")])
+def test_an_issue_read_for_reference_is_not_the_task_in_progress(agent: str, eco: str) -> None:
+    _a, b, *_ = ECOSYSTEMS[eco]
+    s = start(agent, "Tidy the CLI.")
+    s.run("gh issue view 42", GH_ISSUE.format(a="src/money.py", test="tests/test_money.py"))
+    s.change(b, "y = 1\n", "y = 2\n")  # unrelated to the issue's files and names
+    doc = handoff(s)
+    assert doc.data["current_work"]["task"] is None
+    assert not any(x.startswith("Finish `#42`") for x in doc.data["next_actions"]) and "#42" not in header(doc)
