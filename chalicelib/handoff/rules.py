@@ -281,9 +281,10 @@ def derived_done(key: str, text: str, facts: TranscriptFacts, st: Any) -> bool:
         want = checktargets.target(key[5:])
         return any(c.outcome == "pass" and checktargets.covers(checktargets.target(c.command, c.cwd), want)
                    for c in facts.checks.values())
-    if key == "rerun":
+    if key == "rerun":  # the commands it names (its first sentence; a note on the whole suite follows)
+        cmds = re.findall(r"`([^`]+)`", text.split(". ", 1)[0])
         ran = {c.command for c in facts.checks.values()}
-        return bool(named) and all(c in ran for c in named)
+        return bool(cmds) and all(c in ran for c in cmds)
     if key == "cover":
         return bool(facts.checks)
     tid = key.split(":", 1)[1]

@@ -573,3 +573,17 @@ def test_an_issue_read_for_reference_is_not_the_task_in_progress(agent: str, eco
     doc = handoff(s)
     assert doc.data["current_work"]["task"] is None
     assert not any(x.startswith("Finish `#42`") for x in doc.data["next_actions"]) and "#42" not in header(doc)
+
+
+@pytest.mark.parametrize(("agent", "eco"), [("claude", "python"), ("codex", "go")])
+def test_a_carried_re_run_step_closes_when_those_checks_ran(agent: str, eco: str) -> None:
+    a, _b, one, _whole, ok, _bad = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.run(one, ok)
+    s.change(a, "x = 1\n", "x = 2\n")
+    first = handoff(s, number=1)
+    rerun = next(x for x in first.data["next_actions"] if x.startswith("Re-run"))
+    s2 = start(agent, "Check it.")
+    s2.run(one, ok)
+    second = handoff(s2, number=2, previous=ledger(first))
+    assert any(it["text"] == rerun for it in second.data["closed_items"]) and rerun not in second.markdown
