@@ -225,3 +225,65 @@ def test_the_next_hook_delivers_what_the_spool_kept(home, server, tenant):
     assert home.spool() == []
     got = {s["external_id"]: s for s in _sessions(tenant)}
     assert got[a]["status"] == "completed" and got[b]["status"] == "in_progress" and len(got) == 2
+
+
+def test_a_refused_push_says_why_and_leaves_no_session_running(home, tenant):
+    import os
+    import re
+
+    noise = home.cwd / "noise.txt"
+    noise.write_bytes(os.urandom(4000) + b"\x00")
+    r = home.mso("push", str(noise))
+    assert r.returncode == 1 and "unreachable" not in r.stdout + r.stderr, r
+    assert re.search(r"400 transcript_[a-z0-9_]+: \S+", r.stderr), r.stderr  # the server's code and message
+    [s] = _sessions(tenant)
+    assert s["status"] == "failed"  # not left in progress forever
+
+
+def test_private_spans_never_reach_the_server_and_excluded_directories_are_not_captured(home, tenant,
+                                                                                        monkeypatch):
+    import gzip
+
+    from chalicelib.api import transcripts as route
+    from tests.unit.cli import private_spans as ps
+
+    received: list[bytes] = []
+    real_body = route._body
+
+    def recording(ctx):
+        body = real_body(ctx)
+        received.append(body)
+        return body
+
+    monkeypatch.setattr(route, "_body", recording)  # the server runs in this process: what it was sent
+
+    a = CLAUDE_IDS[0]
+    path = home.claude_transcript(a)
+    text = ps.claude_with_spans(path.read_text())
+    path.write_text(text)
+    home.hook("claude", "session-start", "claude-session-start", a)
+    home.hook("claude", "session-end", "claude-session-end", a)
+    home.wait_log("job_delivered", a)
+    assert len(received) == 1
+    ps.assert_no_trace(gzip.decompress(received[0]), text)
+
+    sid = str(uuid.uuid4())
+    rollout = home.codex_rollout(sid)
+    text = ps.codex_with_spans(rollout.read_text())
+    rollout.write_text(text)
+    home.hook("codex", "session-start", "codex-session-start", sid)
+    home.hook("codex", "session-end", "codex-session-end", sid)
+    home.wait_log("job_delivered", sid)
+    ps.assert_no_trace(gzip.decompress(received[-1]), text)
+
+    # this directory excluded in config.toml: the hooks send nothing, make no session
+    cfg = home.home / ".config" / "mso" / "config.toml"
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text(f'exclude = ["{home.cwd}"]\n')
+    before = len(_sessions(tenant))
+    c = CLAUDE_IDS[1]
+    home.claude_transcript(c)
+    assert home.hook("claude", "session-start", "claude-session-start", c).stdout == ""
+    home.hook("claude", "session-end", "claude-session-end", c)
+    assert home.spool() == [] and len(_sessions(tenant)) == before and len(received) == 2
+    assert [e for e in home.log_events() if e["event"] == "hook_excluded"]
