@@ -36,7 +36,7 @@ class GitEvent:
 
     index: int
     seq: int  # order within one command line
-    kind: str  # add | commit | snapshot | discard
+    kind: str  # add | commit | snapshot | discard | seen (any other git command that answered)
     cwd: str = ""  # the directory it ran in, relative to the project root ("" for the root) or absolute
     specs: list[str] = field(default_factory=list)  # pathspecs (add, commit, discard), relative to cwd
     everything: bool = False  # add -A / . / -u; commit -a; stash, reset --hard (all tracked files)
@@ -51,16 +51,11 @@ class GitEvent:
     partial: bool = False  # snapshot: cut by a pipe (`| head`) or by git (`.../long/path`): absence says nothing
 
 
-_ADD_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?add\b")
-_COMMIT_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?commit\b")
-_STATUS_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?status\b")
-_DIFF_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?diff\b")
 _STASH_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?stash(?:\s+(?:push|save)\b|\s+-\S+|\s*$)")
 _RESET_HARD_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?reset\s+(?:\S+\s+)*--hard\b")
 _RESTORE_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?(?:restore(?!.*--staged)|checkout\s+(?:\S+\s+)?--)\s")
 _COMMIT_VALUE_OPTS = {"-m", "--message", "-F", "--file", "--author", "--date", "-c", "-C", "--reuse-message",
                       "--reedit-message", "--fixup", "--squash", "--cleanup", "-t", "--template", "--trailer"}
-_FILES_CHANGED_RE = re.compile(r"(\d+) files? changed")
 
 
 def _args(seg: str) -> list[str]:
@@ -399,8 +394,3 @@ def _in_commit(ev: GitEvent, path: str, specs: list[str], created: list[str], st
     if not ev.staging_seen:
         return None
     return False
-
-
-def files_changed(output: str) -> int | None:
-    m = _FILES_CHANGED_RE.search(output)
-    return int(m.group(1)) if m else None
