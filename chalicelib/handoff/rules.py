@@ -996,8 +996,10 @@ class _Builder:
     def open_items_section(self) -> Section:
         s = Section("open_items", "Open items", intro="_Open until a session marks them done._\n")
         own = {norm_key(x) for x in _strs(self.session, "next_steps")}
+        steps = {norm_key(a) for a in self.st.next_actions}
         for it in self.open_items:
-            if it["kind"] == "blocker" or it["source"] == "handoff":  # this session's own steps: in Next action
+            if it["kind"] == "blocker" or it["source"] == "handoff" or (
+                    it.get("origin") == "handoff" and norm_key(it["text"]) in steps):  # already the Next action
                 continue
             since = f" _(open since session {it['since_session']})_" if it["since_session"] < self.n else ""
             label = {"todo": "Todo: ", "next_step": ""}.get(it["kind"], "")

@@ -587,3 +587,11 @@ def test_a_carried_re_run_step_closes_when_those_checks_ran(agent: str, eco: str
     s2.run(one, ok)
     second = handoff(s2, number=2, previous=ledger(first))
     assert any(it["text"] == rerun for it in second.data["closed_items"]) and rerun not in second.markdown
+
+
+def test_a_regenerated_handoff_does_not_list_its_own_steps_twice() -> None:
+    first = handoff(unpushed_session("claude", "python"), number=1)
+    again = handoff(unpushed_session("claude", "python"), number=1, previous=ledger(first))
+    push = next(x for x in again.data["next_actions"] if x.startswith("Push"))
+    assert again.markdown.count(push) == 1
+    assert sum(1 for it in again.data["open_items"] if it["text"] == push) == 1
