@@ -137,7 +137,7 @@ def _push_one(path: Path, *, agent: str | None, project: str | None, complete: b
     hit = (known or {}).get(t.external_id)
     if hit and not project:
         spec = info["project"] = hit["project_id"]
-    job = job_for(t.agent, external_id=t.external_id, project=spec, cwd=cwd, transcript_path=str(path.resolve()),
+    job = job_for(t.agent, external_id=t.external_id, project=spec, cwd=t.cwd, transcript_path=str(path.resolve()),
                   complete=complete, handoff_mode=mode or cfg.handoff_mode, event="push")
     job["format"] = t.upload_format
     write_job(job)
@@ -215,7 +215,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     agents = AGENTS if args.agent == "all" else (args.agent,)
     paths = find(agents, _since(args.since), Path.cwd())
     quiet_after = time.time() - 30 * 60  # a file still being written belongs to a running session
-    known = {} if args.dry_run else _known_sessions(args.project)
+    known = {} if args.dry_run or not paths else _known_sessions(args.project)
     queued = 0
     for p in paths:
         complete = p.stat().st_mtime < quiet_after
