@@ -738,6 +738,7 @@ class _Extractor:
         self.pending: dict[str, tuple[str, ToolCall, int]] = {}
         self.unmatched: list[str] = []
         self.bg: dict[str, list[str]] = {}
+        self.bg_cmd: dict[str, str] = {}  # background id -> the command as displayed (what runs[3] compares)
         self.cwds: Counter = Counter()
         self.cd_targets: Counter = Counter()
         self.runs: list[tuple[int, str, str | None, str]] = []  # (index, family, error key or None, command)
@@ -1085,6 +1086,7 @@ class _Extractor:
             if bg_id:
                 outcome, summary = "running", ""
                 self.bg[bg_id] = check_keys
+                self.bg_cmd[bg_id] = disp
             ran = _chain_outcomes(raw, check_keys, outcome, summary, text)
             for key in check_keys:
                 if key not in ran:  # after the failing check of an `a && b` chain: it never ran
@@ -1144,9 +1146,10 @@ class _Extractor:
         for key in keys:
             self._set_outcome(key, outcome, summary)
         err_key = None
+        command = self.bg_cmd.pop(bg_id, keys[0])
         if outcome == "fail":
-            err_key = self._error(i, output or f"{keys[0]}: exit code {code}", keys[0], _family(keys[0]), True)
-        self.runs.append((i, _family(keys[0]), err_key))
+            err_key = self._error(i, output or f"{keys[0]}: exit code {code}", command, _family(keys[0]), True)
+        self.runs.append((i, _family(keys[0]), err_key, command))  # the same 4 fields as a foreground run
         del self.bg[bg_id]
 
     def _bg_result(self, i: int, call: ToolCall, res: ToolResult) -> None:
@@ -1164,8 +1167,8 @@ class _Extractor:
         status = sm.group(1)
         em = _XML_EXIT_RE.search(text)
         code = int(em.group(1)) if em else None
-        om = re.search(r"<output>(.*?)(?:</output>|$)", text, re.S)
-        self._bg_outcome(i, bg_id, status, code, om.group(1) if om else "")
+        om = re.search(r"<(output|stdout)>(.*?)(?:</\1>|$)", text, re.S)  # TaskOutput | BashOutput
+        self._bg_outcome(i, bg_id, status, code, om.group(2) if om else "")
 
     def _error(self, i: int, text: str, command: str, family: str, is_check: bool) -> str:
         line = error_line(text) or "(no output)"
