@@ -29,27 +29,26 @@ class RouteNotFoundError(local.LocalGatewayException):
 _patched = False
 
 
+def _send(handler: Any, status: int, body: bytes, extra: dict[str, str] | None = None) -> None:
+    """A JSON error written by the gateway itself, with the API's headers (nosniff, no-store). The
+    request body (if any) was not read, so the connection cannot be reused: it is closed."""
+    from chalicelib.api.common import JSON_HEADERS
+
+    handler.close_connection = True
+    handler.send_response(status)
+    for k, v in {**JSON_HEADERS, **(extra or {}), "Connection": "close", "Content-Length": str(len(body))}.items():
+        handler.send_header(k, v)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 def _not_allowed(handler: Any) -> None:
     """TRACE, CONNECT, QUERY or any method nobody serves: a JSON 405, not http.server's HTML 501."""
-    handler.close_connection = True  # the request body (if any) is not read
-    handler.send_response(405)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("X-Content-Type-Options", "nosniff")
-    handler.send_header("Allow", ALLOWED)
-    handler.send_header("Content-Length", str(len(NOT_ALLOWED_BODY)))
-    handler.end_headers()
-    handler.wfile.write(NOT_ALLOWED_BODY)
+    _send(handler, 405, NOT_ALLOWED_BODY, {"Allow": ALLOWED})
 
 
 def _json_error(handler: Any, status: int, code: str, message: str) -> None:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    handler.close_connection = True  # the body was not read: the connection cannot be reused
-    handler.send_response(status)
-    handler.send_header("Content-Type", "application/json")
-    handler.send_header("X-Content-Type-Options", "nosniff")
-    handler.send_header("Content-Length", str(len(body)))
-    handler.end_headers()
-    handler.wfile.write(body)
+    _send(handler, status, json.dumps({"error": {"code": code, "message": message}}).encode())
 
 
 def body_limit(path: str) -> int:
@@ -71,8 +70,9 @@ def install() -> None:
         try:
             return original(self, method, path, headers, body)
         except ValueError:
-            raise RouteNotFoundError({"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"},
-                                     NOT_FOUND_BODY) from None
+            from chalicelib.api.common import JSON_HEADERS
+
+            raise RouteNotFoundError(dict(JSON_HEADERS), NOT_FOUND_BODY) from None
 
     local.LocalGateway._generate_lambda_event = generate
     original_handle = local.ChaliceRequestHandler._generic_handle

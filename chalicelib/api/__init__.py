@@ -38,7 +38,10 @@ _CHALICE_CODES = {"MethodNotAllowedError": "method_not_allowed", "UnsupportedMed
 
 def documented_errors(event: Any, get_response: Any) -> Any:
     """Chalice answers some errors itself (405 for a method the route lacks, 415 for a body type
-    it does not declare) as {"Code", "Message"}: give them the API's one error shape."""
+    it does not declare) as {"Code", "Message"}: give them the API's one error shape, and every
+    error the headers of the API's own answers (nosniff, no-store)."""
+    from chalicelib.api.common import JSON_HEADERS, SECURITY_HEADERS
+
     resp = get_response(event)
     body = getattr(resp, "body", None)
     if resp.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
@@ -48,4 +51,5 @@ def documented_errors(event: Any, get_response: Any) -> Any:
             message += ": send application/json (see /api/openapi.json for what each route accepts)"
         resp.body = {"error": {"code": code, "message": message}}
         resp.headers = {**(resp.headers or {}), "Content-Type": "application/json"}
+    resp.headers = {**(SECURITY_HEADERS if resp.status_code < 400 else JSON_HEADERS), **(resp.headers or {})}
     return resp

@@ -188,10 +188,13 @@ class Ctx:
 
 # Every API answer: browsers must not sniff JSON or Markdown into HTML.
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
+# Every JSON answer, errors above all (whoever makes them: a route, Chalice, the local gateway): no
+# cache keeps a tenant's data or a 4xx meant for one request.
+JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store", **SECURITY_HEADERS}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    h = {"Content-Type": "application/json", "Cache-Control": "no-store", **SECURITY_HEADERS}
+    h = dict(JSON_HEADERS)
     if headers:
         h.update(headers)
     return Response(body=json.dumps(body, separators=(",", ":"), default=str), status_code=status, headers=h)

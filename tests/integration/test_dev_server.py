@@ -153,7 +153,7 @@ def test_unsupported_methods_get_a_json_405(_server, method):
     conn.close()
     assert r.status == 405, body
     assert r.getheader("Content-Type") == "application/json"
-    assert r.getheader("X-Content-Type-Options") == "nosniff"
+    assert r.getheader("X-Content-Type-Options") == "nosniff" and r.getheader("Cache-Control") == "no-store"
     assert b"method_not_allowed" in body and b"Bearer x" not in body
 
 
@@ -176,6 +176,7 @@ def test_dev_server_refuses_an_oversized_body_before_reading_it(_server, path, l
     conn.close()
     assert r.status == 413, body
     assert b"payload_too_large" in body
+    assert r.getheader("X-Content-Type-Options") == "nosniff" and r.getheader("Cache-Control") == "no-store"
 
 
 def test_dynamodb_local_does_not_outlive_a_killed_make_dev(tmp_path):

@@ -160,6 +160,7 @@ def test_gateway_responses_are_json_errors(packaged):
         assert err["code"] and err["message"], name
     for name, response in responses.items():  # API Gateway's own answers say nosniff, as the app's do
         assert response["ResponseParameters"]["Headers"]["X-Content-Type-Options"] == "'nosniff'", name
+        assert response["ResponseParameters"]["Headers"]["Cache-Control"] == "'no-store'", name
 
 
 def test_stage_throttling(packaged):
