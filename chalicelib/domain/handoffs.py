@@ -340,9 +340,14 @@ def generate(inputs: dict[str, Any], *, mode: str, budget_chars: int) -> dict[st
            "layout": pack_layout(doc.layout)}
     if mode == "rules":
         return out
-    from chalicelib.llm.client import ChatClient
+    try:
+        from chalicelib.llm.client import ChatClient
 
-    client = ChatClient.from_env()
+        client = ChatClient.from_env()
+    except Exception as exc:  # noqa: BLE001 - a broken LLM setup costs the LLM, never the handoff
+        log.exception("handoff_llm_setup_failed")
+        out["reason"] = f"LLM setup failed ({type(exc).__name__}): rules used"
+        return out
     if not client.configured:
         out["reason"] = "LLM not configured (set MSO_LLM_API_KEY or HF_TOKEN): rules used"
         return out
@@ -352,7 +357,10 @@ def generate(inputs: dict[str, Any], *, mode: str, budget_chars: int) -> dict[st
         res = generate_llm_handoff(rules_doc=doc, messages=inputs["messages"], client=client,
                                    project=inputs["project"], session=inputs["session"], budget_chars=budget_chars)
     finally:
-        client.close()
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001 - closing a connection pool must not lose the document
+            log.warning("handoff_llm_close_failed")
     out.update(markdown=res.markdown, method=res.method, reason=res.reason, output_chars=len(res.markdown))
     out["data"] = {**doc.data, "llm": {"model": res.model, "calls": res.llm_calls, "restored": res.restored,
                                        "elapsed_s": round(res.elapsed_s, 3)}}

@@ -22,7 +22,7 @@ from typing import Any
 from chalicelib.transcripts.filechanges import PATH_KEYS, FileChangeTracker
 from chalicelib.transcripts.model import FileChange, Message, ToolCall, ToolResult
 
-from . import checktargets, gitstate, shellfx, tracker
+from . import checktargets, gitstate, guard, shellfx, tracker
 from .textutil import clip, code, first_sentence, norm_key, one_line, safe_inline
 
 # ----------------------------------------------------------------------------- tool families
@@ -345,6 +345,7 @@ class TranscriptFacts:
     outside: list[str] = field(default_factory=list)  # files changed outside the project root
     tracker_commands: list[tuple[int, str]] = field(default_factory=list)  # successful tracker commands
     shell_texts: list[tuple[int, str]] = field(default_factory=list)  # every shell command as typed
+    failures: list[dict[str, Any]] = field(default_factory=list)  # steps that raised (guard.record)
     git_files: dict[str, gitstate.FileGit] = field(default_factory=dict)  # display path -> commit state
 
     def display(self, path: str) -> str:
@@ -769,39 +770,45 @@ class _Extractor:
         n = 0
         for i, m in enumerate(messages):
             n += 1
-            self.chars += m.chars()
-            if m.timestamp:
-                if self.first_ts is None:
-                    self.first_ts = m.timestamp
-                self.last_ts = m.timestamp
-            if m.usage:
-                self.tokens_in += m.usage.input_tokens
-                self.tokens_out += m.usage.output_tokens
-            meta = m.meta or {}
-            cwd = meta.get("cwd")
-            if isinstance(cwd, str) and cwd.startswith("/"):
-                self.cwds[cwd] += 1
-            br = meta.get("gitBranch") or meta.get("git_branch")
-            if isinstance(br, str) and br and br != "HEAD":
-                self.branch_from_meta = br
-            role = m.role
-            if role == "user":
-                self._user(i, m)
-            elif role == "assistant":
-                self._assistant(i, m)
-            elif role == "summary":
-                self.summaries += 1
-            for call in m.tool_calls:
-                self._call(i, call)
-            for res in m.tool_results:
-                self._result(i, res)
-            self.fc.observe(m)
-            for call, changes in self.fc.drain():
-                self._record_edit(i, call, changes)
+            try:
+                self.chars += m.chars()
+                if m.timestamp:
+                    if self.first_ts is None:
+                        self.first_ts = m.timestamp
+                    self.last_ts = m.timestamp
+                if m.usage:
+                    self.tokens_in += m.usage.input_tokens
+                    self.tokens_out += m.usage.output_tokens
+                meta = m.meta or {}
+                cwd = meta.get("cwd")
+                if isinstance(cwd, str) and cwd.startswith("/"):
+                    self.cwds[cwd] += 1
+                br = meta.get("gitBranch") or meta.get("git_branch")
+                if isinstance(br, str) and br and br != "HEAD":
+                    self.branch_from_meta = br
+                role = m.role
+                if role == "user":
+                    self._user(i, m)
+                elif role == "assistant":
+                    self._assistant(i, m)
+                elif role == "summary":
+                    self.summaries += 1
+                for call in m.tool_calls:
+                    self._call(i, call)
+                for res in m.tool_results:
+                    self._result(i, res)
+                self.fc.observe(m)
+                for call, changes in self.fc.drain():
+                    self._record_edit(i, call, changes)
+            except Exception as exc:  # noqa: BLE001 - one message it cannot read costs that message only
+                guard.record(self.f.failures, f"facts: message {i}", exc)
+        guard.run(self.f.failures, "facts: file changes", lambda: self._flush_edits(n), None)
+        return self._finish(n)
+
+    def _flush_edits(self, n: int) -> None:
         self.fc.flush_pending()
         for call, changes in self.fc.drain():
             self._record_edit(n - 1, call, changes)
-        return self._finish(n)
 
     def _user(self, i: int, m: Message) -> None:
         text = m.text or ""
@@ -1342,12 +1349,12 @@ class _Extractor:
                              else 0, [], ch.why, old)
         f.edits.sort(key=lambda e: e.index)
         f.actions.sort(key=lambda a: a.index)
-        self._commit_states()
+        guard.run(f.failures, "facts: git state", self._commit_states, None)
         f.outside = sorted({e.path for e in f.edits if not f.in_project(e.path)})
         f.shell_texts = self.shell_texts
-        self._resolve_errors()
-        self._covered_failures()
-        self._task_ids()
+        guard.run(f.failures, "facts: errors", self._resolve_errors, None)
+        guard.run(f.failures, "facts: covered failures", self._covered_failures, None)
+        guard.run(f.failures, "facts: task ids", self._task_ids, None)
         f.stats = {
             "messages": n,
             "tool_calls": self.tool_calls,
@@ -1572,5 +1579,5 @@ def extract_facts(messages: Iterable[Message], file_changes: Iterable[FileChange
     if root_hint and root_hint.startswith("/"):
         ex.cwds[root_hint.rstrip("/")] += 1_000_000  # outweighs per-message cwds; ancestors still win
     facts = ex.run(messages)
-    merge_file_changes(facts, file_changes)
+    guard.run(facts.failures, "facts: posted file changes", lambda: merge_file_changes(facts, file_changes), None)
     return facts

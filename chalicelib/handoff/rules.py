@@ -22,11 +22,11 @@ from typing import Any
 from chalicelib import metrics as growth
 from chalicelib.transcripts.model import FileChange, Message
 
-from . import tracker
+from . import guard, tracker
 from .account import account_sections, session_account
 from .facts import ErrorFact, TranscriptFacts, extract_facts
 from .render import DEFAULT_BUDGET, Item, Section, fit, to_layout
-from .state import derive
+from .state import GitState, State, derive
 from .textutil import clip, code, norm_key, one_line, safe_inline
 
 FORMAT = "mso.handoff/1"
@@ -63,7 +63,8 @@ class HandoffDoc:
     next_steps, todos, open_items (carried: {text, kind, since_session, source, origin?}; the next
     actions worked out here join them with source and origin "handoff"), closed_items,
     metrics {measured, predicted, reported?, transcript}, stats, budget {budget_chars, output_chars,
-    over_budget, reason, dropped}. List sections hold what the Markdown shows.
+    over_budget, reason, dropped}, generation_errors [{section, error, count?}] (parts that raised and
+    were left out; empty when none did). List sections hold what the Markdown shows.
 
     `must_keep`: [{kind, text}] where `text` appears verbatim in `markdown`; kinds: file,
     test_command, build_command, error, task_id, user_request, todo, decision, url, pin, next_step,
@@ -320,6 +321,13 @@ def carry_derived(open_items: list[dict[str, Any]], closed: list[dict[str, Any]]
 # ----------------------------------------------------------------------------- section builders
 
 
+def _empty_state() -> State:
+    """The state when deriving it failed: nothing known, so no section claims anything about it."""
+    return State(checks=[], git=GitState(branch=None), family_root=None, family=[], current=None, next_task=None,
+                 mid_task=[], done_in_current=[], untouched_outputs=[], last_action="", next_actions=[],
+                 errors_open=[])
+
+
 class _Builder:
     def __init__(self, project: Mapping[str, Any], session: Mapping[str, Any], facts: TranscriptFacts,
                  previous: Mapping[str, Any] | None, pins: list[str], open_items: list[dict[str, Any]],
@@ -333,7 +341,8 @@ class _Builder:
         self.open_items = open_items
         self.generated_at = generated_at
         self.n = _int(self.session.get("number")) or 0
-        self.st = derive(facts)
+        self.failures: list[dict[str, Any]] = []  # parts that raised: data["generation_errors"]
+        self.st = guard.run(self.failures, "state", lambda: derive(facts), None) or _empty_state()
 
     def _recency(self, index: int) -> float:
         total = max(self.f.stats.get("messages", 1), 1)
@@ -1113,7 +1122,28 @@ def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], mes
                   pins: list[str] | None, budget_chars: int = DEFAULT_BUDGET,
                   generated_at: str | None = None, fmt: str = "",
                   knowledge: list[Mapping[str, Any]] | None = None) -> HandoffDoc:
-    """Write the handoff for session N+1 from session N, without an LLM.
+    """Write the handoff for session N+1 from session N, without an LLM. It never raises.
+
+    A part that raises (a fact extractor, a section) is left out, logged, and named in
+    `data["generation_errors"]` ([{section, error}]); the rest is written as usual. If the document
+    itself cannot be assembled, the session record, pins and open items are still handed on.
+    """
+    try:
+        return _build_handoff(project=project, session=session, messages=messages, file_changes=file_changes,
+                              previous=previous, pins=pins, budget_chars=budget_chars, generated_at=generated_at,
+                              fmt=fmt, knowledge=knowledge)
+    except Exception as exc:  # noqa: BLE001 - the rules path is the one that must always write a document
+        failures: list[dict[str, Any]] = []
+        guard.record(failures, "document", exc)
+        return _fallback_handoff(project, session, previous, pins, budget_chars, generated_at, failures)
+
+
+def _build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], messages: Iterable[Message],
+                   file_changes: list[FileChange] | None, previous: Mapping[str, Any] | None,
+                   pins: list[str] | None, budget_chars: int = DEFAULT_BUDGET,
+                   generated_at: str | None = None, fmt: str = "",
+                   knowledge: list[Mapping[str, Any]] | None = None) -> HandoffDoc:
+    """The handoff, each part isolated (`build_handoff` is the entry point).
 
     Deterministic: the same arguments give the same bytes. `budget_chars` bounds the Markdown;
     it is met by dropping the lowest-ranked inferred facts whole. Pins, session-record items and
@@ -1125,22 +1155,38 @@ def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], mes
     msgs = messages if isinstance(messages, list) else list(messages)
     pins = [p for p in (pins or []) if isinstance(p, str) and p.strip()]
     hint = (session or {}).get("cwd") or (project or {}).get("root")
-    facts = extract_facts(msgs, file_changes or [], root_hint=hint if isinstance(hint, str) else None, fmt=fmt)
+    failures: list[dict[str, Any]] = []
+    facts = guard.run(failures, "facts", lambda: extract_facts(
+        msgs, file_changes or [], root_hint=hint if isinstance(hint, str) else None, fmt=fmt), None)
+    facts = facts if facts is not None else TranscriptFacts()
+    failures += facts.failures  # a message or step the extractor could not read
     open_items, closed = carry_open_items(session or {}, previous, facts)
     b = _Builder(project or {}, session or {}, facts, previous, pins, open_items, generated_at, knowledge)
-    b.open_items, closed = carry_derived(open_items, closed, b.st.next_actions, facts, b.st, b.n)
+    b.failures = failures + b.failures
+    b.open_items, closed = guard.run(b.failures, "open items", lambda: carry_derived(
+        open_items, closed, b.st.next_actions, facts, b.st, b.n), (open_items, closed))
     open_items = b.open_items
 
-    sections = [b.current_work(), b.next_action(), b.state(), *b.contracts(), b.requests(), b.open_items_section(),
-                b.mission(), b.pinned(), b.record(), b.conventions(), b.learned(), b.knowledge_section(), b.errors(),
-                b.names(), b.files()]
-    account = session_account(session or {}, facts, b.st, msgs)
+    def part(key: str, build: Any) -> list[Section]:
+        out = guard.run(b.failures, key, build, [])
+        return out if isinstance(out, list) else [out]
+
+    sections = [*part("current_work", b.current_work), *part("next_action", b.next_action), *part("state", b.state),
+                *part("contracts", b.contracts), *part("requests", b.requests),
+                *part("open_items", b.open_items_section), *part("mission", b.mission), *part("pins", b.pinned),
+                *part("record", b.record), *part("conventions", b.conventions), *part("learned", b.learned),
+                *part("knowledge", b.knowledge_section), *part("errors", b.errors), *part("names", b.names),
+                *part("files", b.files)]
+    account = guard.run(b.failures, "account", lambda: session_account(session or {}, facts, b.st, msgs), None)
     if account is not None:  # the agent's verified account leads; the facts follow under their own names
         for sec in sections:
             sec.title = {"current_work": "Current work as the transcript shows it",
                          "next_action": "Next action from the transcript"}.get(sec.key, sec.title)
-        sections = [*account_sections(account), *sections]
-    header = b.header()
+        sections = [*part("account", lambda: account_sections(account)), *sections]
+    failures = b.failures
+    if failures:
+        sections.insert(0, _failure_note(failures))
+    header = guard.run(failures, "header", b.header, "") or _plain_header(project, b.n, generated_at)
     layout = to_layout(sections, header)
     fitted = fit(sections, header, max(int(budget_chars), 0))
     markdown = fitted.markdown
@@ -1242,9 +1288,64 @@ def build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], mes
             "dropped": dict(sorted(dropped_groups.items())),
         },
     }
+    data["generation_errors"] = failures
     data = json.loads(json.dumps(data, default=str))  # plain JSON types only (and a defensive copy)
     return HandoffDoc(markdown=markdown, data=data, must_keep=must_keep, input_chars=input_chars,
                       output_chars=len(markdown), layout=layout)
+
+
+def _plain_header(project: Mapping[str, Any] | None, n: int, generated_at: str | None) -> str:
+    name = _str(project, "name") or "Untitled project"
+    return (f"# Handoff: {name} — session {n} → {n + 1}\n\n"
+            f"Generated by: rules · Date: {generated_at or 'not recorded'}\n")
+
+
+def _failure_note(failures: list[dict[str, Any]]) -> Section:
+    """Says which parts are missing, so the reader does not take their absence as "nothing to report"."""
+    s = Section("generation_errors", "Left out by an internal error")
+    parts = ", ".join(f"{f['section']} ({code(str(f['error']))})" for f in failures[:6])
+    s.items.append(Item(f"- These parts could not be written and are missing here: {parts}. The rest of this "
+                        "document is complete; check the missing parts in the transcript.", rank=99.9,
+                        group="notes"))
+    return s
+
+
+def _fallback_handoff(project: Mapping[str, Any] | None, session: Mapping[str, Any] | None,
+                      previous: Mapping[str, Any] | None, pins: list[str] | None, budget_chars: int,
+                      generated_at: str | None, failures: list[dict[str, Any]]) -> HandoffDoc:
+    """The handoff when the document could not be assembled: what people wrote (the session record,
+    pins, open items) is handed on without the transcript's facts, and the document says so."""
+    session = session if isinstance(session, Mapping) else {}
+    n = _int(session.get("number")) or 0
+    pins = [p for p in (pins or []) if isinstance(p, str) and p.strip()]
+    note = _failure_note(failures)
+    note.items[0].text = (f"- The facts of this session's transcript could not be written "
+                          f"({code(str(failures[0]['error']))}); below is what the session record holds.")
+    sections = [note]
+    rec = Section("record", f"What session {n} recorded")
+    for key, label in (("accomplishments", "Accomplishments"), ("decisions", "Decisions"), ("blockers", "Blockers"),
+                       ("next_steps", "Next steps"), ("errors", "Errors"), ("learnings", "Learnings")):
+        for t in _strs(session, key):
+            rec.items.append(Item(f"- {one_line(t)}", required=True, sub=label))
+    prev_items = (previous or {}).get("open_items") if isinstance(previous, Mapping) else None
+    carried = Section("open_items", "Open items", intro="_Open until a session marks them done._\n")
+    for it in prev_items if isinstance(prev_items, list) else []:
+        text = it.get("text") if isinstance(it, Mapping) else it
+        if isinstance(text, str) and text.strip():
+            carried.items.append(Item(f"- [ ] {one_line(text)}", required=True))
+    pinned = Section("pins", "Pinned context", intro="_Carried verbatim into every handoff._\n", spaced=True)
+    pinned.items = [Item(p, required=True) for p in pins]
+    sections += [rec, carried, pinned]
+    fitted = fit(sections, _plain_header(project, n, generated_at), max(int(budget_chars), 0))
+    data = {"format": FORMAT, "generated_by": "rules", "generated_at": generated_at,
+            "session": {"number": n, "next_number": n + 1}, "pins": pins,
+            "open_items": [it for it in prev_items or [] if isinstance(it, Mapping | str)],
+            "generation_errors": failures,
+            "budget": {"budget_chars": int(budget_chars), "output_chars": len(fitted.markdown),
+                       "over_budget": fitted.over_budget, "reason": "", "dropped": {}}}
+    data = json.loads(json.dumps(data, default=str))
+    return HandoffDoc(markdown=fitted.markdown, data=data, must_keep=[], output_chars=len(fitted.markdown),
+                      layout=to_layout(sections, _plain_header(project, n, generated_at)))
 
 
 def _metrics(n: int, session: Mapping[str, Any], facts: TranscriptFacts) -> dict[str, Any]:

@@ -88,7 +88,7 @@ def generate_llm_handoff(
     # The deadline is on the client's clock: that is the clock `complete` compares it with.
     run = _Run(client, deadline=client.clock() + client.settings.deadline_s)
     rules_md = rules_doc.markdown or ""
-    facts = must_keep_facts(rules_doc)
+    facts: list[dict[str, str]] = []
 
     def finish(markdown: str, method: str, reason: str | None, restored: list[dict[str, str]],
                answer_chars: int) -> LLMHandoffResult:
@@ -105,6 +105,7 @@ def generate_llm_handoff(
 
     answer = ""
     try:
+        facts = must_keep_facts(rules_doc)
         if not client.configured:
             raise errors.LLMNotConfigured("no API key (set MSO_LLM_API_KEY or HF_TOKEN, or MSO_LLM_API_KEY_SSM)")
         answer = _ask_for_handoff(run, rules_md=rules_md, facts=facts, messages=messages,

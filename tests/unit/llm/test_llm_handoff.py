@@ -236,6 +236,19 @@ def test_internal_error_still_gives_a_handoff(make_client: MakeClient, rules_doc
     assert result.method == "rules" and result.reason == "internal error in the LLM path (KeyError)"
 
 
+def test_a_bug_reading_the_must_keep_facts_falls_back_to_the_rules_document(
+        make_client: MakeClient, rules_doc: FakeRulesDoc, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.handoff.llm_writer import _run
+
+    def broken(*a: object, **k: object) -> list[dict[str, str]]:
+        raise IndexError("bug")
+
+    monkeypatch.setattr(_run, "must_keep_facts", broken)
+    result = run(make_client(), rules_doc)
+    assert result.method == "rules" and result.markdown == rules_doc.markdown
+    assert result.reason == "internal error in the LLM path (IndexError)" and result.llm_calls == 0
+
+
 def test_api_key_never_leaks_from_a_handoff_run(fake_openai: FakeOpenAIServer, make_client: MakeClient,
                                                 rules_doc: FakeRulesDoc, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
