@@ -289,7 +289,9 @@ def account_sections(acct: Account) -> list[Any]:
     """Sections that lead the handoff: the account in the agent's words, then what the check found.
 
     The agent's lines rank just above the facts and drop from the end when the budget is tight;
-    the check's findings about contradicted or stale claims are must-keep and never dropped."""
+    the check's findings about contradicted or stale claims are must-keep and rank above everything
+    else, so they are the last to go, but the budget still holds (a 2,000-character handoff with ten
+    contradicted claims says how many it left out rather than overflowing)."""
     from .render import Item, Section
 
     shown = render(acct)
@@ -299,7 +301,7 @@ def account_sections(acct: Account) -> list[Any]:
         sec = Section(f"account_{key}", title)
         for ln in lines:
             flagged = "**[" in ln
-            sec.items.append(Item(ln, rank=rank, group="lines of the agent's account", required=flagged,
+            sec.items.append(Item(ln, rank=rank + (1.0 if flagged else 0.0), group="lines of the agent's account",
                                   keep=(("account_check", ln),) if flagged else ()))
             rank -= 0.0001
         out.append(sec)
@@ -307,7 +309,7 @@ def account_sections(acct: Account) -> list[Any]:
         sec = Section("account_checked", "The account checked against the transcript")
         for k, ln in enumerate(shown["checked"]):
             bad = ln.startswith(("- **Contradicted", "- **Not true"))
-            sec.items.append(Item(ln, rank=99.96 - k * 0.0001, required=bad, group="checked claims",
+            sec.items.append(Item(ln, rank=99.96 - k * 0.0001 + (1.0 if bad else 0.0), group="checked claims",
                                   keep=(("contradiction", ln),) if bad else ()))
         out.insert(min(1, len(out)), sec)
     return out
