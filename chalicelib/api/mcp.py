@@ -14,13 +14,12 @@ GET (the server-to-client stream) and DELETE (ending a session) answer 405.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from chalice import Blueprint, Response
 
 from chalicelib.api import responses as R
-from chalicelib.api.common import Ctx, endpoint, json_response, validate
+from chalicelib.api.common import Ctx, endpoint, json_response, parse_json, validate
 from chalicelib.api.meta import VERSION
 from chalicelib.domain import agent_tools
 from chalicelib.errors import AppError, BadRequest
@@ -38,6 +37,7 @@ INSTRUCTIONS = ("mso keeps the record of long projects session by session. get_h
                 "latest handoff (what was done, decisions, open items, next steps); record_progress adds "
                 "decisions, todos, blockers and learnings to the current session so the next handoff carries them.")
 
+ACCEPTED = {"Cache-Control": "no-store", "Content-Type": "text/plain; charset=utf-8"}  # 202: no body
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32601, -32602, -32603
 HEADER_MISMATCH, UNSUPPORTED_VERSION = -32020, -32022
 
@@ -73,6 +73,9 @@ def _initialize(params: dict[str, Any]) -> dict[str, Any]:
     asked = params.get("protocolVersion")
     if not isinstance(asked, str):
         raise RpcError(INVALID_PARAMS, "protocolVersion must be a string", {"field": "protocolVersion"})
+    for name in ("capabilities", "clientInfo"):
+        if name in params and not isinstance(params[name], dict):
+            raise RpcError(INVALID_PARAMS, f"{name} must be an object", {"field": name})
     version = asked if asked in LEGACY_VERSIONS else LEGACY_VERSIONS[0]
     return {"protocolVersion": version, "capabilities": _capabilities(), "serverInfo": _server_info(),
             "instructions": INSTRUCTIONS}
@@ -106,6 +109,7 @@ def _call_tool(tenant: str, params: dict[str, Any]) -> dict[str, Any]:
     except BadRequest as e:
         field = e.field or "arguments"
         raise RpcError(INVALID_PARAMS, f"{tool.name}: {e.message}", {"field": field}) from None
+    args = _whole_numbers(tool.schema, args)
     try:
         result = tool.run(tenant, args)
     except AppError as e:
@@ -118,6 +122,13 @@ def _call_tool(tenant: str, params: dict[str, Any]) -> dict[str, Any]:
     if isinstance(result, dict):
         out["structuredContent"] = result
     return out
+
+
+def _whole_numbers(schema: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    """JSON Schema's integer type takes 1.0; the domain gets an int."""
+    props = schema.get("properties", {})
+    return {k: int(v) if isinstance(v, float) and props.get(k, {}).get("type") == "integer" else v
+            for k, v in args.items()}
 
 
 def _check_modern(req: Any, msg: dict[str, Any], meta: dict[str, Any]) -> None:
@@ -149,7 +160,9 @@ def _dispatch(ctx: Ctx, msg: dict[str, Any]) -> tuple[Any, bool]:
         params = {}
     if not isinstance(params, dict):
         raise RpcError(INVALID_PARAMS, "params must be an object", {"field": "params"})
-    meta = params.get("_meta") if isinstance(params.get("_meta"), dict) else {}
+    meta = params.get("_meta", {})
+    if not isinstance(meta, dict):
+        raise RpcError(INVALID_PARAMS, "params._meta must be an object", {"field": "_meta"})
     modern = META_VERSION in meta
     if modern:
         _check_modern(ctx.request, msg, meta)
@@ -169,13 +182,40 @@ def _dispatch(ctx: Ctx, msg: dict[str, Any]) -> tuple[Any, bool]:
     raise RpcError(METHOD_NOT_FOUND, f"method {method!r} not found", {"method": method})
 
 
+def request_schema() -> dict[str, Any]:
+    """The body as OpenAPI publishes it: one JSON-RPC request per method, and one `tools/call` per tool
+    with that tool's own input schema, so a fuzzer (and a reader) sends real tool arguments."""
+
+    # other members are ignored (JSON-RPC leaves them open); only a tool's arguments are closed
+    def req(method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        props: dict[str, Any] = {"jsonrpc": {"enum": ["2.0"]}, "method": {"enum": [method]},
+                                 "id": {"type": ["string", "integer"]}}
+        out = {"type": "object", "required": ["jsonrpc", "id", "method"], "properties": props}
+        if params is not None:
+            props["params"] = params
+            out["required"].append("params")
+        return out
+
+    def params(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
+        return {"type": "object", "required": required, "properties": {**props, "_meta": {"type": "object"}}}
+
+    calls = [req("tools/call", params({"name": {"enum": [t.name]}, "arguments": t.schema}, ["name"]))
+             for t in agent_tools.TOOLS.values()]
+    init = params({"protocolVersion": {"type": "string", "examples": list(LEGACY_VERSIONS)}, "capabilities": {"type": "object"},
+                   "clientInfo": {"type": "object"}}, ["protocolVersion"])
+    return {"description": "a JSON-RPC 2.0 request: initialize, ping, tools/list, or tools/call of one tool "
+                           "with its arguments (notifications and the 2026-07-28 _meta are accepted too)",
+            "oneOf": [req("initialize", init), req("ping"), req("tools/list"), *calls]}
+
+
 def _answer(body: dict[str, Any], http: int = 200) -> Response:
     return json_response(body, http)
 
 
 @endpoint(bp, "/mcp", "POST", summary="MCP over streamable HTTP (JSON-RPC 2.0; initialize era and 2026-07-28)",
-          tag="mcp", body={"type": "object", "description": "a JSON-RPC 2.0 request or notification"},
-          response=R.JSONRPC, responses={400: R.JSONRPC})
+          tag="mcp", body=request_schema(), response=R.JSONRPC,
+          responses={202: None, 400: R.JSONRPC,
+                     413: R.JSONRPC})
 def mcp_post(ctx: Ctx) -> Response:
     header = (ctx.request.headers or {}).get("mcp-protocol-version")
     if header is not None and header not in (*MODERN_VERSIONS, *LEGACY_VERSIONS):
@@ -185,19 +225,19 @@ def mcp_post(ctx: Ctx) -> Response:
     raw = ctx.request.raw_body or b""
     if len(raw) > MAX_BODY:
         return _answer(_rpc(None, error=RpcError(INVALID_REQUEST, f"the body is over {MAX_BODY:,} bytes")), 413)
-    try:
-        msg = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return _answer(_rpc(None, error=RpcError(PARSE_ERROR, "the body is not valid JSON")), 400)
+    try:  # the REST API's parser: too deep, not UTF-8 or a lone surrogate are a parse error, not a 500
+        msg = parse_json(raw)
+    except BadRequest as e:
+        return _answer(_rpc(None, error=RpcError(PARSE_ERROR, e.message)), 400)
     if not isinstance(msg, dict) or msg.get("jsonrpc") != "2.0":
         what = "batches are not supported" if isinstance(msg, list) else 'send one JSON-RPC 2.0 object ("jsonrpc": "2.0")'
         return _answer(_rpc(None, error=RpcError(INVALID_REQUEST, what)), 400)
     if "method" not in msg:  # a response to us (we never ask), accepted and dropped
-        return Response(body="", status_code=202, headers={"Cache-Control": "no-store"})
+        return Response(body="", status_code=202, headers=ACCEPTED)
     if not isinstance(msg["method"], str):
         return _answer(_rpc(msg.get("id"), error=RpcError(INVALID_REQUEST, "method must be a string")), 400)
     if "id" not in msg:  # a notification (notifications/initialized, cancelled, ...): nothing to answer
-        return Response(body="", status_code=202, headers={"Cache-Control": "no-store"})
+        return Response(body="", status_code=202, headers=ACCEPTED)
     id_ = msg["id"]
     if not isinstance(id_, str | int) or isinstance(id_, bool):
         return _answer(_rpc(None, error=RpcError(INVALID_REQUEST, "id must be a string or an integer")), 400)

@@ -47,9 +47,9 @@ def build(version: str) -> dict[str, Any]:
         responses: dict[str, Any] = {str(r.status): _success(r)}
         for code in COMMON_ERRORS:
             responses[code] = ERROR_REF
-        for code, schema in r.responses.items():
-            responses[str(code)] = {"description": "see the summary",
-                                    "content": {"application/json": {"schema": schema}}}
+        for code, schema in r.responses.items():  # None: a status answered with no body
+            responses[str(code)] = {"description": "see the summary", **(
+                {} if schema is None else {"content": {"application/json": {"schema": schema}}})}
         op: dict[str, Any] = {
             "summary": r.summary,
             "tags": [r.tag],

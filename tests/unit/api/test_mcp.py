@@ -59,7 +59,7 @@ def test_stateless_revision_discover_and_tools(api, project):
     assert res["resultType"] == "complete" and MODERN in res["supportedVersions"]
     assert res["capabilities"]["tools"] is not None
     tools = modern(api, "tools/list").json_body["result"]
-    assert tools["resultType"] == "complete" and len(tools["tools"]) == 7
+    assert tools["resultType"] == "complete" and len(tools["tools"]) == 9
     got = modern(api, "tools/call", {"name": "list_projects", "arguments": {}},
                  headers={"Mcp-Name": "list_projects"}).json_body["result"]
     assert got["resultType"] == "complete" and got["structuredContent"]["projects"][0]["id"] == project
@@ -86,7 +86,8 @@ def test_stateless_needs_capabilities_and_a_known_version(api):
 def test_every_tool_has_an_object_schema(api):
     tools = rpc(api, "tools/list").json_body["result"]["tools"]
     assert {t["name"] for t in tools} == {"list_projects", "get_handoff", "list_sessions", "get_session",
-                                          "search_knowledge", "record_progress", "upload_transcript"}
+                                          "search_knowledge", "record_progress", "upload_transcript",
+                                          "start_session", "complete_session"}
     for t in tools:
         assert t["inputSchema"]["type"] == "object" and t["description"]
 
@@ -98,8 +99,10 @@ def test_tools_call_the_domain(api, project):
         res = call(api, "record_progress", {"kind": kind, "text": f"a {kind} sk-ant-api03-" + "x" * 40})
         assert res["isError"] is False
     s = call(api, "get_session", {"project": project, "number": 1})["structuredContent"]
-    assert s["decisions"][0].startswith("a decision") and "sk-ant-api03" not in json.dumps(s)  # redacted
-    assert s["next_steps"] and s["blockers"] and s["learnings"] and len(s["accomplishments"]) == 2
+    rec = s["record"]
+    assert rec["decisions"][0].startswith("a decision") and "sk-ant-api03" not in json.dumps(s)  # redacted
+    assert rec["next_steps"] and rec["blockers"] and rec["learnings"] and len(rec["accomplishments"]) == 2
+    assert s["counts"]["accomplishments"] == 2
     up = call(api, "upload_transcript", {"content": "User: fix the bug\nAssistant: fixed it in app.py\n",
                                          "format": "text"})
     assert up["structuredContent"]["messages"] == 2 and up["structuredContent"]["session"] == 1
@@ -164,3 +167,134 @@ def test_auth_and_methods(api):
 def test_tenants_see_only_their_projects(api, other_api, project):
     assert call(other_api, "list_projects")["structuredContent"]["projects"] == []
     assert call(other_api, "get_session", {"project": project, "number": 1})["isError"] is True
+
+
+# Issue 20: no 500 on any body, tool schemas in the fuzz spec, start/complete, cwd, compact get_session.
+
+@pytest.mark.parametrize("raw", [
+    b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ' + b"[" * 990 + b"]" * 990 + b"}",
+    b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "record_progress", '
+    b'"arguments": {"kind": "todo", "text": "\\ud800"}}}',
+    b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "x": "\\udfff"}',
+    b"\xff\xfe{}",
+])
+def test_unparsable_bodies_are_a_32700_parse_error_not_500(api, project, raw):
+    r = api.request("POST", "/mcp", raw=raw)
+    assert r.status_code == 400 and r.json_body["error"]["code"] == -32700, r.body
+
+
+def test_whole_float_numbers_are_integers_and_infinite_ones_are_refused(api, project):
+    s = call(api, "get_session", {"project": project, "number": 1.0})
+    assert s["isError"] is False and s["structuredContent"]["number"] == 1
+    assert call(api, "record_progress", {"kind": "todo", "text": "x", "session": 1.0})["isError"] is False
+    assert call(api, "list_sessions", {"limit": 2.0})["isError"] is False
+    for bad in (b"1.5", b"1e999", b"NaN", b"9" * 50):
+        r = api.request("POST", "/mcp", raw=b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": '
+                        b'{"name": "get_session", "arguments": {"project": "Billing", "number": ' + bad + b"}}}")
+        assert r.status_code == 200 and r.json_body["error"]["code"] == -32602, r.body
+        assert r.json_body["error"]["data"]["field"] == "number"
+
+
+def test_the_openapi_body_of_mcp_is_one_tools_call_per_tool_with_its_schema(api):
+    from chalicelib.domain.agent_tools import TOOLS
+
+    spec = api.get("/api/openapi.json").json_body
+    body = spec["paths"]["/mcp"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    calls = {alt["properties"]["params"]["properties"]["name"]["enum"][0]:
+             alt["properties"]["params"]["properties"]["arguments"]
+             for alt in body["oneOf"] if alt["properties"]["method"]["enum"] == ["tools/call"]}
+    assert calls == {name: t.schema for name, t in TOOLS.items()}
+    assert {alt["properties"]["method"]["enum"][0] for alt in body["oneOf"]} == {
+        "initialize", "ping", "tools/list", "tools/call"}
+
+
+def test_every_published_tools_call_example_is_accepted(api, project):
+    """A body valid against the published schema gets a JSON-RPC answer, never a protocol error."""
+    examples = {"get_session": {"number": 1}, "search_knowledge": {"query": "x"},
+                "record_progress": {"kind": "todo", "text": "x"}, "upload_transcript": {"content": "User: hi\n"}}
+    from chalicelib.domain.agent_tools import TOOLS
+
+    for name in TOOLS:
+        if name == "complete_session":
+            continue  # ends the session the others use; covered below
+        r = rpc(api, "tools/call", {"name": name, "arguments": examples.get(name, {})})
+        assert r.status_code == 200 and "result" in r.json_body, (name, r.body)
+
+
+def test_start_and_complete_session_tools_use_the_rest_lifecycle(api, project):
+    first = call(api, "complete_session", {"cwd": "/home/me/src/Billing", "decisions": ["use moto"],
+                                           "handoff_mode": "rules"})
+    assert first["isError"] is False, first
+    done = first["structuredContent"]
+    assert done["session"] == 1 and done["status"] == "completed" and done["handoff"]["status"]
+    rest = api.get(f"/api/projects/{project}/sessions/1").json_body
+    assert rest["status"] == "completed" and rest["decisions"] == ["use moto"]
+    assert api.get(f"/api/projects/{project}/sessions/1/handoff").json_body["status"] == "ready"
+    again = call(api, "complete_session", {"project": project})
+    assert again["isError"] is True and "no session in progress" in again["content"][0]["text"]
+    started = call(api, "start_session", {"project": project, "title": "next", "external_id": "ext-9"})
+    s = started["structuredContent"]
+    assert started["isError"] is False and s["session"] == 2 and s["created"] is True
+    assert s["starting_handoff"]["from_session"] == 1 and s["starting_handoff"]["head"][0].startswith("#")
+    assert "\n" not in "".join(s["starting_handoff"]["head"])
+    same = call(api, "start_session", {"project": project, "external_id": "ext-9"})["structuredContent"]
+    assert same["session"] == 2 and same["created"] is False
+    assert api.get(f"/api/projects/{project}/sessions/2").json_body["title"] == "next"
+    call(api, "record_progress", {"kind": "decision", "text": "first", "project": project})
+    call(api, "complete_session", {"project": project, "decisions": ["second"], "handoff_mode": "rules"})
+    assert api.get(f"/api/projects/{project}/sessions/2").json_body["decisions"] == ["first", "second"]
+
+
+def test_record_progress_without_a_running_session_is_a_tool_error_not_32602(api, project):
+    api.post(f"/api/projects/{project}/sessions/1/complete", {"handoff_mode": "rules"})
+    r = rpc(api, "tools/call", {"name": "record_progress", "arguments": {"kind": "todo", "text": "x"}})
+    assert r.status_code == 200 and "error" not in r.json_body
+    res = r.json_body["result"]
+    assert res["isError"] is True
+    assert "no session in progress" in res["content"][0]["text"] and "start_session" in res["content"][0]["text"]
+
+
+def test_tools_take_the_project_of_cwd_not_the_most_recently_updated(api, project):
+    other = api.post("/api/projects", {"name": "acme/web-shop"}).json_body["id"]
+    api.post(f"/api/projects/{other}/sessions", {})
+    api.post("/api/projects", {"name": "Newest"})  # the most recently updated: never picked by default
+    for cwd, want in [("/home/me/src/billing", project), ("/home/me/src/billing/chalicelib/api", project),
+                      ("/home/me/web-shop", other), ("C:\\Users\\me\\web-shop\\src", other),
+                      ("/srv/acme/web-shop", other)]:
+        got = call(api, "list_sessions", {"cwd": cwd})
+        assert got["isError"] is False and got["structuredContent"]["project"] == want, (cwd, got)
+    res = call(api, "record_progress", {"kind": "todo", "text": "ship it", "cwd": "/home/me/web-shop"})
+    assert res["structuredContent"]["project"] == other
+    assert api.get(f"/api/projects/{project}/sessions/1").json_body["next_steps"] == []
+    nowhere = call(api, "list_sessions", {"cwd": "/tmp/elsewhere"})
+    assert nowhere["isError"] is True and "/tmp/elsewhere" in nowhere["content"][0]["text"]
+    unnamed = call(api, "list_sessions", {})
+    assert unnamed["isError"] is True and "cwd" in unnamed["content"][0]["text"]
+    assert call(api, "list_sessions", {"project": "Billing", "cwd": "/x/web-shop"})["structuredContent"][
+        "project"] == project  # an explicit project wins
+    api.post("/api/projects", {"name": "bob/web-shop"})
+    two = call(api, "list_sessions", {"cwd": "/home/me/web-shop"})
+    assert two["isError"] is True and "acme/web-shop" in two["content"][0]["text"]
+    assert call(api, "list_sessions", {"cwd": "/srv/acme/web-shop"})["structuredContent"]["project"] == other
+    tools = rpc(api, "tools/list").json_body["result"]["tools"]
+    for t in tools:
+        if "project" in t["inputSchema"]["properties"]:
+            assert "cwd" in t["inputSchema"]["properties"] and "working directory" in t["description"], t["name"]
+
+
+def test_get_session_is_compact(api, project):
+    for i in range(30):
+        call(api, "record_progress", {"kind": "decision", "text": f"decision {i} " + "y" * 1000})
+    api.post(f"/api/projects/{project}/sessions/1/complete", {"handoff_mode": "rules"})
+    api.post(f"/api/projects/{project}/sessions", {})
+    full = api.get(f"/api/projects/{project}/sessions/2").json_body
+    assert len(full["starting_handoff"]["markdown"]) > 3000
+    r = rpc(api, "tools/call", {"name": "get_session", "arguments": {"number": 2}})
+    text = r.json_body["result"]["content"][0]["text"]
+    assert len(text) < 5000, len(text)  # was 36,778 characters on a real session
+    s = r.json_body["result"]["structuredContent"]
+    assert s["starting_handoff"]["head"] and s["starting_handoff"]["chars"] == len(full["starting_handoff"]["markdown"])
+    assert "get_handoff" in s["starting_handoff"]["more"] and "markdown" not in s["starting_handoff"]
+    one = call(api, "get_session", {"number": 1})["structuredContent"]
+    assert one["counts"]["decisions"] == 30 and len(one["record"]["decisions"]) == 10
+    assert one["record"]["decisions"][-1].startswith("decision 29") and len(one["record"]["decisions"][-1]) <= 300
