@@ -11,12 +11,15 @@ Routes are declared with `endpoint(...)`, which wraps a Chalice route so that
 from __future__ import annotations
 
 import functools
+import io
 import json
 import math
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import fastjsonschema
 from chalice import Blueprint, Response
@@ -181,9 +184,32 @@ class Ctx:
         _reject_unstorable(data)
         return _round_floats(data)
 
+    def body_stream(self) -> tuple[BinaryIO, int]:
+        """The raw body as a file and its size: the file the local server spooled it to (see
+        `streamed_body`), else the body API Gateway delivered (in memory: at most a few MiB)."""
+        spooled = getattr(_streamed, "body", None)
+        if spooled is not None:
+            return spooled
+        raw = self.request.raw_body or b""
+        return io.BytesIO(raw), len(raw)
+
     def page_args(self) -> tuple[int, str | None]:
         """(limit, cursor) of a route declared with `query=PAGE` (already validated)."""
         return self.args["limit"], self.args.get("cursor") or None
+
+
+_streamed = threading.local()
+
+
+@contextmanager
+def streamed_body(stream: BinaryIO, size: int) -> Iterator[None]:
+    """Hand the route run in this thread a body already on disk (`make dev`'s upload URL, whose
+    bodies are up to 512 MiB: Chalice would hold them in memory twice, once base64-encoded)."""
+    _streamed.body = (stream, size)
+    try:
+        yield
+    finally:
+        _streamed.body = None
 
 
 # Every API answer: browsers must not sniff JSON or Markdown into HTML.

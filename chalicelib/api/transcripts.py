@@ -72,8 +72,8 @@ def upload_status(ctx: Ctx, upload_id: str) -> dict[str, Any]:
           tag="transcripts", auth=False, consumes=tuple(RAW_TYPES),
           response=R.IMPORTED)
 def local_upload(ctx: Ctx, upload_id: str) -> dict[str, Any]:
-    body = ctx.request.raw_body or b""
-    return uploads.import_upload(upload_id, io.BytesIO(body), size=len(body))
+    body, size = ctx.body_stream()
+    return uploads.import_upload(upload_id, body, size=size)
 
 
 @endpoint(bp, BASE + "/files", "PUT", summary="Set a session's file changes (JSON list or git diff --numstat)",

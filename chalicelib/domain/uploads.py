@@ -38,6 +38,14 @@ def start_upload(tenant: str, project_id: str, number: int, *, fmt: str, convers
             "how": "PUT the raw file (gzip allowed) to upload_url; then GET status_url with your token"}
 
 
+def check_upload(upload_id: str) -> None:
+    """404 unless `upload_id` names a live upload slot: the id is the upload URL's only credential,
+    so a server checks it before reading (or storing) a byte of the body."""
+    if store.get_slot(upload_id) is None:
+        raise NotFound("unknown or expired upload id: ask for a new one with POST .../transcript-upload",
+                       code="upload_not_found")
+
+
 def import_upload(upload_id: str, raw: BinaryIO, *, size: int | None = None) -> dict[str, Any]:
     """Import an upload's body once (`size`: its length when known, checked against the body limit).
 

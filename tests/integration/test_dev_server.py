@@ -26,8 +26,8 @@ def _user_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _start(data_dir: Path, port: int, ddb_port: int) -> subprocess.Popen:
-    env = _user_env(PORT=str(port), MSO_DATA_DIR=str(data_dir), MSO_DYNAMODB_PORT=str(ddb_port))
+def _start(data_dir: Path, port: int, ddb_port: int, **extra: str) -> subprocess.Popen:
+    env = _user_env(PORT=str(port), MSO_DATA_DIR=str(data_dir), MSO_DYNAMODB_PORT=str(ddb_port), **extra)
     proc = subprocess.Popen([sys.executable, "-m", "devtools.dev"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 90
@@ -209,3 +209,88 @@ def test_make_dev_refuses_a_dynamodb_local_holding_another_data_dir(tmp_path):
         assert "MSO_DYNAMODB_PORT" in other.stdout + other.stderr
     finally:
         _stop(proc, ddb_port)
+
+
+def _raw_request(port: int, head: str, body: bytes = b"", *, timeout: float = 30) -> tuple[int, bytes]:
+    """Send a request head (and part of a body) on a raw socket, keep the socket open, and read the
+    answer: (status, whole answer). A server that waits for the rest of the body never answers, and
+    the socket's timeout fails the test."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        answer = b""
+        while True:  # until the server closes the connection
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    return int(answer.split(b" ", 2)[1]), answer
+
+
+def test_a_body_shorter_than_its_content_length_gets_408_not_a_hung_thread(tmp_path):
+    """`make dev` as a user runs it: a client announcing 1,000 bytes and sending 10 gets a 408 and a
+    closed connection once the body timeout passes (1 s here), and the server goes on serving."""
+    port, ddb_port = ddb.free_port(), ddb.free_port()
+    proc = _start(tmp_path, port, ddb_port, MSO_BODY_TIMEOUT_S="1")
+    try:
+        token = (tmp_path / "dev-token").read_text().strip()
+        head = (f"PUT /api/projects/p1/sessions/1/transcript HTTP/1.1\nHost: 127.0.0.1:{port}\n"
+                f"Authorization: Bearer {token}\nContent-Type: application/json\nContent-Length: 1000\n")
+        status, answer = _raw_request(port, head, b'{"messages"')
+        assert status == 408, answer
+        assert b"request_timeout" in answer and b"Content-Length" in answer
+        assert b"nosniff" in answer and b"Connection: close" in answer
+        assert requests.get(f"http://127.0.0.1:{port}/api/health", timeout=10).status_code == 200
+    finally:
+        _stop(proc, ddb_port)
+
+
+def test_bodies_are_refused_before_they_are_read_without_a_credential(live, _server):
+    """No token (or no live upload id): the answer comes at once, while the announced body was never sent."""
+    port = int(_server[0].rsplit(":", 1)[1])
+    cases = [  # (request head, status, code)
+        ("PUT /api/projects/p1/sessions/1/transcript HTTP/1.1\nContent-Type: application/gzip\n"
+         "Content-Length: 3000000\n", 401, b"missing_token"),
+        ("POST /api/projects HTTP/1.1\nAuthorization: Bearer mso_forged\nContent-Type: application/json\n"
+         "Content-Length: 5000000\n", 401, b"invalid_token"),
+        ("PUT /api/uploads/not-a-live-upload-id HTTP/1.1\nContent-Type: application/gzip\n"
+         "Content-Length: 400000000\n", 404, b"upload_not_found"),
+    ]
+    for head, status, code in cases:
+        got, answer = _raw_request(port, f"{head}Host: 127.0.0.1:{port}\n", b"\x1f\x8b", timeout=20)
+        assert got == status and code in answer, answer
+        assert b"nosniff" in answer
+
+
+def test_an_upload_body_is_spooled_to_disk_not_held_in_memory(live, _server):
+    """A 48 MiB body to the upload URL: the server's Python allocations stay under 16 MiB at their peak
+    (before: 48 MiB, the whole body read at once, then copied by Chalice)."""
+    import http.client
+    import tracemalloc
+
+    api = live("spooler")
+    pid = api("POST", "/api/projects", {"name": "big"}).json()["id"]
+    api("POST", f"/api/projects/{pid}/sessions", {})
+    slot = api("POST", f"/api/projects/{pid}/sessions/1/transcript-upload?format=claude-code").json()
+    size, block = 48 * 1024 * 1024, b'{"type":"user","message":{"role":"user","content":"x"}}\n' * 1024
+    host, port = _server[0].removeprefix("http://").split(":")
+    tracemalloc.start()
+    try:
+        conn = http.client.HTTPConnection(host, int(port), timeout=120)
+        conn.putrequest("PUT", f"/api/uploads/{slot['upload_id']}")
+        conn.putheader("Content-Type", "application/x-ndjson")
+        conn.putheader("Content-Length", str(size))
+        conn.endheaders()
+        sent = 0
+        while sent < size:
+            part = block[: size - sent]
+            conn.send(part)
+            sent += len(part)
+        r = conn.getresponse()
+        r.read()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert r.status < 500
+    assert peak < 16 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB while a 48 MiB upload arrived"
