@@ -37,8 +37,11 @@ def create_session(ctx: Ctx, project_id: str) -> Any:
     return out if out["created"] else json_response(out, 200)
 
 
-@endpoint(bp, BASE, "GET", summary="List a project's sessions in order", tag="sessions",
-          query={**schemas.PAGE, "order": schemas.q_enum(("asc", "desc"), "asc", "session order")},
+@endpoint(bp, BASE, "GET", summary="List a project's sessions, newest first (?order=asc: oldest first)",
+          tag="sessions",
+          query={**schemas.PAGE, "order": schemas.q_enum(
+              ("asc", "desc"), "desc", "desc (default): newest first, as the dashboard and MCP list them; "
+              "asc: oldest first")},
           response=R.page(R.SESSION))
 def list_sessions(ctx: Ctx, project_id: str) -> dict[str, Any]:
     limit, cursor = ctx.page_args()

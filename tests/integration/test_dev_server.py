@@ -118,7 +118,7 @@ def test_make_dev_keeps_data_across_restart(tmp_path):
         assert (tmp_path / "dev-token").read_text().strip() == token  # same token after restart
         p = requests.get(f"{base}/projects/{pid}", headers=h, timeout=10).json()
         assert p["sessions"]["total"] == 30
-        listed = requests.get(f"{base}/projects/{pid}/sessions?limit=100", headers=h, timeout=10).json()["items"]
+        listed = requests.get(f"{base}/projects/{pid}/sessions?limit=100&order=asc", headers=h, timeout=10).json()["items"]
         assert [s["number"] for s in listed] == list(range(1, 31))
         assert "resume me" in _wait_for_handoff(base, h, pid)["markdown"]
     finally:

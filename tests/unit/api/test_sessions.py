@@ -17,9 +17,26 @@ def test_numbers_are_sequential_and_start_in_progress(api, pid):
     first = created[0].json_body
     assert first["status"] == "in_progress" and first["started_at"] and first["starting_handoff"] is None
     listed = api.get(f"/api/projects/{pid}/sessions").json_body["items"]
-    assert [s["number"] for s in listed] == [1, 2, 3]
+    assert [s["number"] for s in listed] == [3, 2, 1]  # newest first, as the dashboard and MCP list them
     desc = api.get(f"/api/projects/{pid}/sessions?order=desc&limit=2").json_body
     assert [s["number"] for s in desc["items"]] == [3, 2] and desc["next_cursor"]
+    rest = api.get(f"/api/projects/{pid}/sessions?order=desc&limit=2&cursor={desc['next_cursor']}").json_body
+    assert [s["number"] for s in rest["items"]] == [1]
+    asc = api.get(f"/api/projects/{pid}/sessions?order=asc").json_body["items"]
+    assert [s["number"] for s in asc] == [1, 2, 3]
+
+
+def test_session_order_is_documented_with_newest_first_as_default(api):
+    spec = api.get("/api/openapi.json").json_body
+    params = spec["paths"]["/api/projects/{project_id}/sessions"]["get"]["parameters"]
+    order = next(p for p in params if p["name"] == "order")
+    assert order["in"] == "query" and order["schema"]["enum"] == ["asc", "desc"]
+    assert order["schema"]["default"] == "desc" and "newest first" in order["description"]
+
+
+def test_a_bad_order_is_400_naming_it(api, pid):
+    r = api.get(f"/api/projects/{pid}/sessions?order=newest")
+    assert r.status_code == 400 and r.json_body["error"]["field"] == "order"
 
 
 def test_lifecycle_transitions(api, pid):
