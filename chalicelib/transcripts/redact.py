@@ -1,29 +1,34 @@
-"""Secret redaction for transcripts, before anything is stored or sent to an LLM.
+"""Secret redaction for transcripts and typed fields, before anything is stored or sent to an LLM.
 
-Precompiled high-signal patterns (provider key shapes, private key blocks, JWTs, passwords in
-URLs, `password=` / `api_key=` assignments) replace each secret with `[REDACTED:<kind>]` and
-count it per kind. Speed matters (imports must run at >= 20 MB/s), so a string only reaches the
-rule regexes when one pre-check scan finds a rule's trigger word in it (most strings never do),
-and then only the rules whose trigger occurs run.
+Two rule sets, one pass:
 
-The provider patterns marked "detect-secrets" are copied verbatim from the denylists of
-detect-secrets 1.5.0 plugins (Apache-2.0, https://github.com/Yelp/detect-secrets); a unit test
-checks they still equal the installed plugin's, and that we redact whatever those plugins flag
-on our samples. detect-secrets itself is not imported at runtime: it pulls in `requests` and
-`yaml` (~0.3 s of cold start), and its entropy and keyword plugins flag hashes and ordinary code.
+- gitleaks' default rules (MIT, vendored unchanged in rules/gitleaks.toml, run by `ruleset`): about
+  two hundred provider shapes, each with its keywords, regex, entropy threshold and allowlists;
+  the kind of a finding is the gitleaks rule id (`[REDACTED:github-pat]`);
+- our rules (`RULES`, snake_case kinds): the context rules (a password after `password=`, in a URL,
+  after `-p`, `sshpass -p`, `curl -u`), names that only hold secrets (`JWT_SIGNING_KEY=`), shapes
+  gitleaks misses or cuts short (unterminated and base64-encoded PEM keys, hex private keys, AWS
+  secrets in prose, Twilio, Discord, Azure keys outside `AccountKey=`).
 
+gitleaks' specific rules run first, then ours, then gitleaks' `generic-api-key` (with extra
+allowlist entries for digests, UUIDs, versions and file paths). `<private>...</private>` spans are
+replaced by `[PRIVATE]` first, in the same entry point.
+
+Speed matters (imports must run at >= 20 MB/s), so a string only reaches the regexes when one
+pre-check scan finds a keyword in it, and then only the rules whose keywords occur run.
 Values are never logged. Redaction is idempotent: `[REDACTED:...]` markers are never re-matched.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from .model import Message
+from .ruleset import GitleaksRule, load_rules
 
 MARKER = "[REDACTED:{kind}]"
 _MARKER_PREFIX = "[REDACTED"
@@ -49,6 +54,7 @@ class Rule:
     # Extra filter on the secret: check(value, quoted) -> False means "not a secret, keep it".
     check: Callable[[str, bool], bool] | None = None
     anchored: bool = False
+    back: int = 0  # an anchored rule whose match starts this many characters before its trigger
 
 
 # -- value filters for the generic assignment rules -----------------------------------------------
@@ -112,47 +118,40 @@ _ASSIGN = r"""[A-Za-z0-9_]*\\?["']?\]?\s{0,3}(?:=>|:=|=|:)\s{0,3}"""
 _VALUE = (r"""(?:\\?"(?P<v>[^"\\\n]{1,200})\\?"|'(?P<v2>[^'\\\n]{1,200})'"""
           r"""|(?P<v3>[^\s"'`,;&(){}\[\]<>|\\]{1,200}))""")
 
-# detect-secrets 1.5.0 denylist patterns (verbatim; see module docstring). plugin -> [(kind, pattern)]
-DETECT_SECRETS_PATTERNS: dict[str, list[tuple[str, str]]] = {
-    "AWSKeyDetector": [
-        ("aws_access_key", r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}"),
-    ],
-    "GitHubTokenDetector": [("github_token", r"(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36}")],
-    "GitLabTokenDetector": [
-        ("gitlab_token", r"(glpat|gldt|glft|glsoat|glrt)-[A-Za-z0-9_\-]{20,50}(?!\w)"),
-        ("gitlab_token", r"GR1348941[A-Za-z0-9_\-]{20,50}(?!\w)"),
-        ("gitlab_token", r"glcbt-([0-9a-fA-F]{2}_)?[A-Za-z0-9_\-]{20,50}(?!\w)"),
-        ("gitlab_token", r"glimt-[A-Za-z0-9_\-]{25}(?!\w)"),
-        ("gitlab_token", r"glptt-[A-Za-z0-9_\-]{40}(?!\w)"),
-        ("gitlab_token", r"glagent-[A-Za-z0-9_\-]{50,1024}(?!\w)"),
-        ("gitlab_token", r"gloas-[A-Za-z0-9_\-]{64}(?!\w)"),
-    ],
-    "StripeDetector": [("stripe_key", r"(?:r|s)k_live_[0-9a-zA-Z]{24}")],
-    "SendGridDetector": [("sendgrid_key", r"SG\.[a-zA-Z0-9_-]{22}\.[a-zA-Z0-9_-]{43}")],
-    "PypiTokenDetector": [
-        ("pypi_token", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9-_]{70,}"),
-        ("pypi_token", r"pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9-_]{70,}"),
-    ],
-    "SquareOAuthDetector": [("square_secret", r"sq0csp-[0-9A-Za-z\\\-_]{43}")],
-    "AzureStorageKeyDetector": [("azure_storage_key", r"AccountKey=[a-zA-Z0-9+\/=]{88}")],
-    "MailchimpDetector": [("mailchimp_key", r"[0-9a-z]{32}-us[0-9]{1,2}")],
-    "TwilioKeyDetector": [("twilio_key", r"AC[a-z0-9]{32}"), ("twilio_key", r"SK[a-z0-9]{32}")],
-    "DiscordBotTokenDetector": [
-        ("discord_token", r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}"),
-    ],
-    "SlackDetector": [
-        ("slack_token", r"xox(?:a|b|p|o|s|r)-(?:\d+-)+[a-z0-9]+"),
-        ("slack_webhook", r"https://hooks\.slack\.com/services/T[a-zA-Z0-9_]+/B[a-zA-Z0-9_]+/[a-zA-Z0-9_]+"),
-    ],
-    "NpmDetector": [("npm_token", r"\/\/.+\/:_authToken=\s*((npm_.+)|([A-Fa-f0-9-]{36})).*")],
-    "OpenAIDetector": [("openai_key", r"sk-[A-Za-z0-9-_]*[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}")],
-    "JwtTokenDetector": [("jwt", r"eyJ[A-Za-z0-9-_=]+\.[A-Za-z0-9-_=]+\.?[A-Za-z0-9-_.+/=]*?")],
-}
-_DS = {plugin: [p for _, p in pats] for plugin, pats in DETECT_SECRETS_PATTERNS.items()}
-# Plugins not used: Discord, Twilio and Mailchimp (shapes without a selective literal to pre-check
-# cheaply; rare in coding sessions), Artifactory (matches identifiers such as "APDUResponse"), and
-# the keyword, entropy, IP and IBM/SoftLayer/Cloudant plugins (noisy on code, or slow patterns).
-# The vendored Mailchimp/Twilio/Discord entries above only document what the sync test compares.
+def _port_ok(value: str, quoted: bool) -> bool:
+    """A URL password, not `host:8080/path@...` (a port and a path) nor a placeholder."""
+    return _literal_ok(value) and not re.match(r"\d{1,5}(?:/|\Z)", value)
+
+
+def _strong_name_ok(value: str, quoted: bool) -> bool:
+    """After a name that only ever holds a secret (`JWT_SIGNING_KEY`, `ENCRYPTION_KEY`): any literal
+    of 8+ characters that is not a variable, a number or a file path."""
+    return (len(value) >= 8 and _password_ok(value, quoted) and not value.isdigit()
+            and not ("/" in value and re.search(r"\.[A-Za-z]{1,5}\Z", value)))
+
+
+# `password` followed by one of these in its key name is a setting about passwords, not one.
+_PASSWORD_SETTING = re.compile(
+    r"(?i)[_.-]?(?:min|max|length|len|size|policy|rounds|expiry|expires|age|count|attempts|retries|reset"
+    r"|field|regex|pattern|label|prompt|hint|strength|file|path|env|var|url|timeout|enabled|required"
+    r"|validators?|hasher|hashers|algorithm|complexity|history)")
+
+
+def _mixed_ok(value: str, quoted: bool) -> bool:
+    """Generated, not typed: upper case, lower case and digits (a branch name is lower case)."""
+    return _random40_ok(value, quoted)
+
+
+def _pem_base64_ok(value: str, quoted: bool) -> bool:
+    """Base64 whose decoded head is a private key's BEGIN line (a certificate is not a secret)."""
+    import base64
+    import binascii
+
+    head = value[: len(value) // 4 * 4][:80]
+    try:
+        return b"PRIVATE KEY" in base64.b64decode(head)
+    except (binascii.Error, ValueError):
+        return False
 
 
 def _tok(literal: str, body: str, end: bool = False) -> str:
@@ -162,15 +161,15 @@ def _tok(literal: str, body: str, end: bool = False) -> str:
     return lit + f"(?<![A-Za-z0-9_]{lit})" + body + (r"(?![A-Za-z0-9_])" if end else "")
 
 
-_GITLAB_TRIGGERS = [("glpat-", "gldt-", "glft-", "glsoat-", "glrt-"), ("gr1348941",), ("glcbt-",), ("glimt-",),
-                    ("glptt-",), ("glagent-",), ("gloas-",)]
 _API_KEY_TRIGGERS = tuple(
     a + sep + b
     for a, b in (("api", "key"), ("api", "secret"), ("secret", "key"), ("client", "secret"), ("access", "token"),
                  ("auth", "token"), ("refresh", "token"), ("private", "token"), ("app", "secret"))
     for sep in ("_", "-", "")
 )
-
+# Names that only ever hold a secret, whatever the value looks like.
+_STRONG_WORDS = ("signing", "encryption", "encrypt", "master", "hmac", "cipher", "jwt", "session", "cookie")
+_STRONG_TRIGGERS = tuple(w + sep + k for w in _STRONG_WORDS for sep in ("_", "-", "") for k in ("key", "secret"))
 
 
 def _assign_triggers(word: str) -> tuple[str, ...]:
@@ -179,93 +178,106 @@ def _assign_triggers(word: str) -> tuple[str, ...]:
     return tuple(word + c for c in (":", "=", '"', "'", "\\", " "))
 
 
-# Applied in this order: specific shapes before the generic `key = value` rules, so that
-# `OPENAI_API_KEY=sk-...` counts as openai_key (the generic rule then skips the marker).
+# Our own rules: what gitleaks' default rules miss or cut short, and the context rules (a password
+# after `password=`, in a URL, after `-p`). Kinds are snake_case; gitleaks' are its kebab-case ids.
+# Order matters (see _ordered): these run after gitleaks' specific rules and before its generic one.
 RULES: tuple[Rule, ...] = (
     # Multi-line PEM blocks; without an END line (a cut transcript) take the BEGIN line and the
     # base64 lines after it (allowing short prefixes such as Read's "  12→" or "> ").
-    Rule("private_key",
+    Rule("private-key",
          r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----"
          r"(?:[\s\S]{0,20000}?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----"
          r"|[^\n]*(?:\n[^\n]{0,16}?[A-Za-z0-9+/=]{16,}[ \t\r]*(?=\n|\Z))*)",
          ("private key",)),
-    Rule("private_key", r"PuTTY-User-Key-File-\d: [\s\S]{0,8000}?Private-MAC: [0-9a-f]+", ("putty-user-key",)),
+    Rule("private-key", r"PuTTY-User-Key-File-\d: [\s\S]{0,8000}?Private-MAC: [0-9a-f]+", ("putty-user-key",)),
+    # a PEM private key, base64-encoded once more (Kubernetes secrets, CI variables)
+    Rule("private-key", r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,}={0,2}", ("ls0tls1crudjti",), check=_pem_base64_ok),
+    # hex private keys (Ethereum and other wallets): 64 hex digits after "private key" and the like
+    Rule("private-key",
+         r"(?i:priv(?:ate)?[_ -]?key|privkey|secret[_ -]?key|signing[_ -]?key|wallet[_ -]?key)"
+         r"[^\n]{0,24}?(?<![0-9a-fA-F])(?:0x)?(?P<v3>[0-9a-fA-F]{64})(?![0-9a-fA-F])",
+         ("private", "privkey", "privkey", "secret", "signing", "wallet"), anchored=True),
     Rule("jwt", _tok("eyJ", r"[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), ("eyj",)),
     Rule("anthropic_key", _tok("sk-ant-", r"[A-Za-z0-9_-]{20,}"), ("sk-ant-",)),
-    Rule("openai_key", _DS["OpenAIDetector"][0], ("t3blbkfj",)),
-    Rule("openai_key",
-         _tok("sk-", r"(?!ant-)(?:proj-|svcacct-|admin-|None-)?(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{20,}"),
-         ("sk-",)),
+    Rule("openai_key", _tok("sk-", r"(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}"), ("sk-",)),
+    Rule("openai_key", _tok("sk-", r"[A-Za-z0-9]{32,}", end=True), ("sk-",), check=_mixed_ok),
     Rule("hf_token", _tok("hf_", r"[A-Za-z0-9]{30,}", end=True), ("hf_",)),
     Rule("github_token", _tok("github_pat_", r"[A-Za-z0-9_]{22,}"), ("github_pat_",)),
     Rule("github_token", r"gh[pousr]_(?<![A-Za-z0-9_]gh[pousr]_)[A-Za-z0-9_]{36,}",
          ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
-    Rule("aws_access_key", _DS["AWSKeyDetector"][0] + r"(?<![A-Z0-9].{20})(?![A-Z0-9])",
+    Rule("aws_access_key", r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}(?<![A-Z0-9].{20})(?![A-Z0-9])",
          ("akia", "asia", "abia", "acca", "a3t")),
     Rule("aws_secret_key",
          r"(?i:aws_?secret_?(?:access_?)?key|secret_?access_?key)\\?[\"']?\s{0,3}(?:=>|:=|=|:)\s{0,3}"
          r"\\?[\"']?(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
          ("aws_secret", "awssecret", "secret_access", "secretaccess"), anchored=True),
-    # detect-secrets' AWS secret shape: "aws ... key|token ... '<40 chars>'" (case-insensitive)
+    # "aws ... <40 chars of base64 mixing cases and digits>": a secret access key quoted in prose,
+    # and one written after its access key id ("AKIA... / wJalr...")
     Rule("aws_secret_key",
-         r"(?i:aws.{0,20}?(?:key|pwd|pw|password|pass|token).{0,20}?)['\"](?P<v>[0-9a-zA-Z/+]{40})['\"]",
-         ("aws",), anchored=True),
+         r"(?i:aws)[^\n]{0,80}?(?<![A-Za-z0-9/+=])(?P<v3>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+         ("aws",), check=_random40_ok, anchored=True),
+    Rule("aws_secret_key",
+         r"(?:AKIA|ASIA)[A-Z0-9]{16}[^\n]{0,80}?(?<![A-Za-z0-9/+=])(?P<v3>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
+         ("akia", "asia"), check=_random40_ok),
     Rule("slack_token", _tok("xox", r"[abposr]-[A-Za-z0-9-]{10,}"), ("xox",)),
-    Rule("slack_webhook", _DS["SlackDetector"][1], ("hooks.slack.com",)),
-    Rule("stripe_key", _DS["StripeDetector"][0], ("k_live_",)),
-    Rule("sendgrid_key", _DS["SendGridDetector"][0], ("sg.",)),
-    Rule("pypi_token", _DS["PypiTokenDetector"][0], ("pypi-",)),
-    Rule("pypi_token", _DS["PypiTokenDetector"][1], ("pypi-",)),
-    Rule("square_secret", _DS["SquareOAuthDetector"][0], ("sq0csp-",)),
-    Rule("azure_storage_key", _DS["AzureStorageKeyDetector"][0], ("accountkey=",)),
-    Rule("npm_token", _DS["NpmDetector"][0], ("_authtoken",)),
-    *(Rule(kind, pat, trig) for (kind, pat), trig in zip(
-        DETECT_SECRETS_PATTERNS["GitLabTokenDetector"], _GITLAB_TRIGGERS, strict=True)),
-    # Provider shapes after gitleaks / vendor docs (prefix + fixed-length body), in the same style.
-    Rule("stripe_key", _tok("sk_test_", r"[0-9a-zA-Z]{24,}"), ("sk_test_",)),
-    Rule("stripe_key", _tok("rk_test_", r"[0-9a-zA-Z]{24,}"), ("rk_test_",)),
-    Rule("stripe_webhook_secret", _tok("whsec_", r"[A-Za-z0-9+/=]{24,}"), ("whsec_",)),
-    Rule("google_api_key", _tok("AIza", r"[0-9A-Za-z_-]{35}", end=True), ("aiza",)),
-    Rule("google_oauth_secret", _tok("GOCSPX-", r"[A-Za-z0-9_-]{28}", end=True), ("gocspx-",)),
-    Rule("npm_token", _tok("npm_", r"[A-Za-z0-9]{36}", end=True), ("npm_",)),
+    Rule("slack_webhook", r"https://hooks\.slack\.com/services/T[a-zA-Z0-9_]+/B[a-zA-Z0-9_]+/[a-zA-Z0-9_]+",
+         ("hooks.slack.com",)),
+    Rule("square_secret", _tok("sq0csp-", r"[0-9A-Za-z_-]{43}"), ("sq0csp-",)),
+    Rule("azure_storage_key", r"(?i:AccountKey)=(?P<v3>[a-zA-Z0-9+/=]{40,100})", ("accountkey=",), anchored=True),
+    # an Azure storage / Cosmos key anywhere (86 base64 characters and "=="), but not a package
+    # lock's sha512 integrity hash
+    Rule("azure_key", r"(?<![A-Za-z0-9+/=])(?<!sha512-)[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])",
+         ("==",), check=_mixed_ok, anchored=True, back=86),
     Rule("azure_shared_access_key", r"(?i:SharedAccessKey)=(?P<v3>[A-Za-z0-9+/]{42,86}={0,2})",
          ("sharedaccesskey=",), anchored=True),
     Rule("azure_sas_token", r"[?&](?i:sig)=(?P<v3>[A-Za-z0-9%+/=]{40,120})(?=&|\s|$|[\"'])", ("sig=",)),
-    Rule("digitalocean_token", r"do[opr]_v1_(?<![A-Za-z0-9_]do[opr]_v1_)[a-f0-9]{64}(?![A-Za-z0-9_])",
-         ("dop_v1_", "doo_v1_", "dor_v1_")),
-    Rule("shopify_token", r"shp(?:at|ca|pa|ss)_(?<![A-Za-z0-9_]shp.._)[a-fA-F0-9]{32}(?![A-Za-z0-9_])",
-         ("shpat_", "shpca_", "shppa_", "shpss_")),
-    Rule("databricks_token", _tok("dapi", r"[a-f0-9]{32}(?:-\d)?", end=True), ("dapi",)),
-    Rule("linear_key", _tok("lin_api_", r"[A-Za-z0-9]{40}", end=True), ("lin_api_",)),
-    Rule("vault_token", _tok("hvs.", r"[A-Za-z0-9_-]{24,}"), ("hvs.",)),
-    Rule("vault_token", _tok("hvb.", r"[A-Za-z0-9_-]{100,}"), ("hvb.",)),
+    Rule("npm_token", r"//[^\s]+/:_authToken=\s*(?P<v3>[^\s\"']{8,})", ("_authtoken",)),
+    Rule("npm_token", _tok("npm_", r"[A-Za-z0-9]{36}", end=True), ("npm_",)),
+    Rule("pypi_token", _tok("pypi-", r"AgE[A-Za-z0-9_-]{50,}"), ("pypi-",)),
+    Rule("google_oauth_secret", _tok("GOCSPX-", r"[A-Za-z0-9_-]{28}", end=True), ("gocspx-",)),
+    Rule("google_api_key", _tok("AIza", r"[0-9A-Za-z_-]{35}", end=True), ("aiza",)),
+    # Twilio account SIDs and keys near the word (gitleaks' twilio-api-key takes SK keys anywhere)
+    Rule("twilio_key", r"(?i:twilio)[^\n]{0,60}?(?<![A-Za-z0-9])(?P<v3>(?:AC|SK)?[0-9a-f]{32})(?![A-Za-z0-9])",
+         ("twilio",), anchored=True),
+    # Discord bot tokens: three base64url parts, the first the bot's id (starts M, N or O)
+    Rule("discord_token",
+         r"(?<![A-Za-z0-9_.-])[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_.-])",
+         ("discord", ".run(", "bot_token", "bot token", "bot-token")),
+    Rule("discord_webhook", r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]{5,30}/[A-Za-z0-9_-]{60,}",
+         ("discord.com/api/webhooks", "discordapp.com/api/webhooks")),
     Rule("telegram_bot_token", r"(?<![0-9])[0-9]{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])", (":aa",)),
+    Rule("gitlab_token", _tok("glptt-", r"[A-Za-z0-9_-]{40}", end=True), ("glptt-",)),
     Rule("age_secret_key", r"AGE-SECRET-KEY-1[0-9A-Z]{58}", ("age-secret-key-1",)),
+    Rule("mailgun_key", r"(?i:mailgun)[^\n]{0,60}?(?<![A-Za-z0-9_])(?P<v3>key-[0-9a-f]{32})(?![A-Za-z0-9_])",
+         ("mailgun",), anchored=True),
     Rule("groq_key", _tok("gsk_", r"[A-Za-z0-9]{52}", end=True), ("gsk_",)),
     Rule("replicate_token", _tok("r8_", r"[A-Za-z0-9]{37}", end=True), ("r8_",)),
     Rule("dockerhub_token", _tok("dckr_pat_", r"[A-Za-z0-9_-]{27,}"), ("dckr_pat_",)),
     Rule("supabase_token", _tok("sbp_", r"[a-f0-9]{40}", end=True), ("sbp_",)),
-    Rule("grafana_token", _tok("glsa_", r"[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}", end=True), ("glsa_",)),
-    Rule("grafana_token", _tok("glc_", r"[A-Za-z0-9+/]{32,}={0,2}"), ("glc_",)),
-    Rule("discord_webhook", r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]{5,30}/[A-Za-z0-9_-]{60,}",
-         ("discord.com/api/webhooks", "discordapp.com/api/webhooks")),
-    Rule("mailgun_key", _tok("key-", r"[0-9a-f]{32}", end=True), ("key-",)),
-    Rule("postman_key", _tok("PMAK-", r"[a-f0-9]{24}-[a-f0-9]{34}", end=True), ("pmak-",)),
+    Rule("stripe_webhook_secret", _tok("whsec_", r"[A-Za-z0-9+/=]{24,}"), ("whsec_",)),
+    Rule("vault_token", _tok("hvs.", r"[A-Za-z0-9_-]{24,}"), ("hvs.",)),
     Rule("doppler_token", r"dp\.(?:pt|st|sa|ct|scim|audit)\.(?<![A-Za-z0-9_]dp\.(?:pt|st|sa|ct)\.)[A-Za-z0-9]{40,44}",
          ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit.")),
     Rule("newrelic_key", _tok("NRAK-", r"[A-Z0-9]{27}", end=True), ("nrak-",)),
     Rule("mso_token", _tok("mso_", r"[A-Za-z0-9_-]{43}", end=True), ("mso_",)),  # our own API tokens
-    # scheme://user:password@host -> keep user and host
+    # scheme://user:password@host -> keep user and host (a password may hold '/' or '#')
     Rule("url_password",
-         r"://[^\s:/?#@'\"<>\[\]]{0,128}:(?P<v3>[^\s@/?#'\"<>]{1,256})@(?=[A-Za-z0-9\[])",
-         ("://",), check=_url_password_ok),
+         r"://[^\s:/?#@'\"<>\[\]]{0,128}:(?P<v3>[^\s@'\"<>]{1,256})@(?=[A-Za-z0-9\[])",
+         ("://",), check=_port_ok),
     Rule("bearer_token", r"(?i:bearer)\s+(?P<v3>[A-Za-z0-9._~+/-]{20,}=*)", ("bearer",), anchored=True),
     Rule("basic_auth",
          r"(?i:authorization\\?[\"']?\s{0,3}[:=]\s{0,3}\\?[\"']?basic)\s+(?P<v3>[A-Za-z0-9+/]{12,}={0,2})",
          ("authorization",), anchored=True),
-    Rule("password", r"(?i:--pass(?:word|wd))(?:=|\s+)" + _VALUE, ("--pass",), check=_password_ok, anchored=True),
-    Rule("password", r"(?i:pass(?:word|wd|phrase))" + _ASSIGN + _VALUE,
-         ("password", "passwd", "passphrase"), check=_password_ok, anchored=True),
+    # curl -u user:pass (gitleaks' curl-auth-user needs "curl" first on the line; -u and --user anywhere)
+    Rule("basic_auth",
+         r"(?:curl|wget|http)\b[^\n]{0,200}?\s(?:-u|--user|--http-user)(?:=|\s+)['\"]?"
+         r"(?P<v3>[^\s:'\"]{1,64}:[^\s'\"]{3,128})",
+         ("curl", "wget", "http"), check=_url_password_ok),
+    Rule("password", r"(?i:--pass(?:word|wd)|--http-password)(?:=|\s+)" + _VALUE, ("--pass", "--http-password"),
+         check=_password_ok, anchored=True),
+    Rule("password", r"sshpass\s+(?:-[a-oq-zA-Z]\S*\s+)*-p\s*" + _VALUE, ("sshpass",), check=_url_password_ok),
+    Rule("password", r"(?i:pass(?:word|wd|phrase))(?P<suffix>[A-Za-z0-9_]*)\\?[\"']?\]?\s{0,3}(?:=>|:=|=|:)\s{0,3}"
+         + _VALUE, ("password", "passwd", "passphrase"), check=_password_ok, anchored=True),
     # `mysql -pSECRET` (the password glued to -p; `-p` alone prompts, `-P3306` is the port)
     Rule("password", r"(?:mysql|mysqldump|mysqladmin|mariadb)\b[^\n]{0,120}?\s-p(?P<v3>[^\s'\"`;|&]{1,200})",
          ("mysql", "mariadb"), check=_url_password_ok),
@@ -273,7 +285,10 @@ RULES: tuple[Rule, ...] = (
          r"(?i:api[_-]?key|api[_-]?secret|secret[_-]?key|client[_-]?secret|access[_-]?token|auth[_-]?token"
          r"|refresh[_-]?token|private[_-]?token|app[_-]?secret)" + _ASSIGN + _VALUE,
          _API_KEY_TRIGGERS, check=_api_value_ok, anchored=True),
-    # "... secret ... <40 chars of base64>": an AWS secret access key quoted in prose
+    # JWT_SIGNING_KEY=, ENCRYPTION_KEY=, RAILS_MASTER_KEY=, SESSION_SECRET=: any literal value
+    Rule("secret_key",
+         r"(?i:(?:signing|encryption|encrypt|master|hmac|cipher|jwt|session|cookie)[_-]?(?:key|secret))"
+         + _ASSIGN + _VALUE, _STRONG_TRIGGERS, check=_strong_name_ok, anchored=True),
     Rule("aws_secret_key",
          r"(?i:secret)[^\n]{0,40}?(?<![A-Za-z0-9/+=])(?P<v3>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
          ("secret",), check=_random40_ok, anchored=True),
@@ -285,10 +300,42 @@ RULES: tuple[Rule, ...] = (
          _assign_triggers("secret"), check=_keylike_ok, anchored=True),
 )
 
-_COMPILED: list[tuple[Rule, re.Pattern[str], tuple[str, ...]]] = [
-    (rule, re.compile(rule.pattern), tuple(g for g in ("v", "v2", "v3") if f"(?P<{g}>" in rule.pattern))
-    for rule in RULES
-]
+# gitleaks' own generic rule runs last, after every specific shape and context rule above has had
+# its say; these are extra allowlist entries for it: digests and ids that real transcripts are full
+# of (a cache key's md5, a commit hash, a UUID) and file paths.
+_GENERIC_ID = "generic-api-key"
+_GENERIC_ALLOW = re.compile(
+    r"\A(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+    r"-[0-9a-fA-F]{12}|[\w.-]*/[\w./-]*|[\w-]+(?:\.[\w-]+)*\.(?:py|js|ts|tsx|jsx|json|md|txt|yaml|yml|toml|go|rs"
+    r"|rb|java|sh|lock|cfg|ini|html|css|sql|log|csv|gz|zip|png|jpg|svg)|v?\d+(?:\.\d+)+[\w.-]*)\Z")
+PRIVATE_MARKER = "[PRIVATE]"
+_PRIVATE = re.compile(r"<private\s*>.*?(?:</private\s*>|\Z)", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """One rule ready to run: a hand `Rule` or a gitleaks rule, with its prefilter keywords."""
+
+    kind: str
+    keywords: tuple[str, ...]
+    rx: re.Pattern[str]
+    rule: Rule | None = None  # a hand rule
+    groups: tuple[str, ...] = ()
+    leak: GitleaksRule | None = None  # a gitleaks rule
+
+
+def _ordered() -> list[_Compiled]:
+    """gitleaks' specific rules, then ours, then gitleaks' generic rule."""
+    leaks, _skipped = load_rules()
+    out = [_Compiled(r.id, r.keywords, r.regex, leak=r) for r in leaks if r.id != _GENERIC_ID]
+    out += [_Compiled(r.kind, r.triggers, re.compile(r.pattern), rule=r,
+                      groups=tuple(g for g in ("v", "v2", "v3") if f"(?P<{g}>" in r.pattern)) for r in RULES]
+    out += [_Compiled(r.id, r.keywords, r.regex, leak=r) for r in leaks if r.id == _GENERIC_ID]
+    return out
+
+
+_COMPILED = _ordered()
+KINDS: tuple[str, ...] = tuple(dict.fromkeys(c.kind for c in _COMPILED))
 
 
 def _trie(words: list[str]) -> str:
@@ -310,10 +357,10 @@ def _trie(words: list[str]) -> str:
     return emit(tree)
 
 
-# The pre-check scans the lower-cased UTF-8 bytes once for any trigger. Bytes keep the scan at one
+# The pre-check scans the lower-cased UTF-8 bytes once for any keyword. Bytes keep the scan at one
 # byte per character whatever the str's internal width (one emoji makes a str 4 bytes/char).
-_TRIGGERS = sorted({t for r in RULES for t in r.triggers})
-_PRECHECK = re.compile(_trie(_TRIGGERS).encode())
+_KEYWORDS = sorted({k for c in _COMPILED for k in c.keywords} | {"<private"})
+_PRECHECK = re.compile(_trie(_KEYWORDS).encode())
 _MIN_LEN = 8  # nothing shorter can hold one of the shapes above
 
 
@@ -321,46 +368,137 @@ def _lowered(s: str) -> bytes:
     return s.encode("utf-8", "surrogatepass").lower()
 
 
+def _present(s: str) -> frozenset[str]:
+    """The keywords (of every rule, and "<private") that occur in `s`, lower-cased."""
+    if len(s) < _MIN_LEN:
+        return frozenset()
+    found = set(_PRECHECK.findall(_lowered(s)))
+    if not found:
+        return frozenset()
+    low_str = s.lower()
+    return frozenset(k for f in found for k in _candidates(f) if k in low_str)
+
+
 def may_hold_secret(s: str) -> bool:
     """The pre-check alone: False means `redact(s)` would certainly change nothing."""
-    return len(s) >= _MIN_LEN and _PRECHECK.search(_lowered(s)) is not None
+    return bool(_present(s))
+
+
+@lru_cache(maxsize=4096)
+def _candidates(found: bytes) -> tuple[str, ...]:
+    """The keywords that may occur, given one of the trie's non-overlapping finds: the trie
+    reports the shortest keyword of a shared prefix, and a keyword may start inside an earlier
+    find, so a keyword is a candidate when it and some suffix of a find start alike. Exact `in`
+    tests on these few then say which occur."""
+    tails = {found.decode()[i:] for i in range(len(found))}
+    return tuple(k for k in _KEYWORDS if any(k.startswith(t) or t.startswith(k) for t in tails))
+
+
+@lru_cache(maxsize=2048)
+def _rules_for(present: frozenset[str]) -> tuple[tuple[_Compiled, tuple[str, ...]], ...]:
+    """The rules to run, in order, each with its keywords that occur."""
+    out = []
+    for c in _COMPILED:
+        hit = tuple(k for k in c.keywords if k in present)
+        if hit:
+            out.append((c, hit))
+    return tuple(out)
+
+
+def _count(counts: dict[str, int], kind: str) -> None:
+    counts[kind] = counts.get(kind, 0) + 1
 
 
 def _replacer(rule: Rule, groups: tuple[str, ...], counts: dict[str, int]) -> Callable[[re.Match[str]], str]:
     marker = MARKER.format(kind=rule.kind)
 
     def repl(m: re.Match[str]) -> str:
+        if rule.kind == "password" and "suffix" in m.re.groupindex and _PASSWORD_SETTING.match(m.group("suffix") or ""):
+            return m.group(0)
         for g in groups:
             start = m.start(g)
             if start < 0:
                 continue
+            if m.group(g).startswith(_MARKER_PREFIX):
+                return m.group(0)
             if rule.check is not None and not rule.check(m.group(g), g != "v3"):
                 return m.group(0)
-            counts[rule.kind] = counts.get(rule.kind, 0) + 1
+            _count(counts, rule.kind)
             base = m.start()
             whole = m.group(0)
             return whole[: start - base] + marker + whole[m.end(g) - base:]
         if rule.check is not None and not rule.check(m.group(0), False):
             return m.group(0)
-        counts[rule.kind] = counts.get(rule.kind, 0) + 1
+        _count(counts, rule.kind)
         return marker
 
     return repl
 
 
-def _at_triggers(rx: re.Pattern[str], repl: Callable[[re.Match[str]], str], s: str, low: str,
-                 triggers: tuple[str, ...]) -> str:
-    """`rx.sub` for an anchored rule: try the regex only where a trigger starts (in `low`,
-    the lower-cased `s` of the same length)."""
+_TOKEN_TAIL = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _matches(rx: re.Pattern[str], s: str, anchors: list[int] | None) -> Iterator[re.Match[str]]:
+    if anchors is None:
+        yield from rx.finditer(s)
+        return
+    end = 0
+    for p in anchors:
+        if p >= end:
+            m = rx.match(s, p)
+            if m is not None:
+                end = max(m.end(), p + 1)
+                yield m
+
+
+def _leak_sub(leak: GitleaksRule, s: str, counts: dict[str, int], anchors: list[int] | None = None) -> str:
+    """Every finding of a gitleaks rule in `s`, its secret replaced by the marker (`anchors`: the
+    only positions a match can start at, for an anchored rule)."""
+    out: list[str] = []
+    last = 0
+    marker = MARKER.format(kind=leak.id)
+    for m in _matches(leak.regex, s, anchors):
+        span = leak.secret_span(m)
+        if span is None or span[0] < last:
+            continue
+        start, end = span
+        if leak.id == _GENERIC_ID and _GENERIC_ALLOW.match(s[start:end]):
+            continue
+        if s[start:end].startswith(_MARKER_PREFIX):
+            continue
+        if end == m.end() and end < len(s) and s[end - 1].isalnum():  # a rule of fixed length: take
+            tail = _TOKEN_TAIL.match(s, end)  # the whole token, not its first n characters
+            if tail:
+                end = tail.end()
+        out.append(s[last:start])
+        out.append(marker)
+        last = end
+        _count(counts, leak.id)
+    if not out:
+        return s
+    out.append(s[last:])
+    return "".join(out)
+
+
+def _starts(low: str, triggers: tuple[str, ...], back: int = 0) -> list[int]:
+    """Where the triggers occur in `low` (minus `back`), in order."""
     starts: set[int] = set()
     for t in triggers:
         i = low.find(t)
         while i >= 0:
-            starts.add(i)
+            if i >= back:
+                starts.add(i - back)
             i = low.find(t, i + 1)
+    return sorted(starts)
+
+
+def _at_triggers(rx: re.Pattern[str], repl: Callable[[re.Match[str]], str], s: str, low: str,
+                 triggers: tuple[str, ...], back: int = 0) -> str:
+    """`rx.sub` for an anchored rule: try the regex only where a trigger starts (in `low`,
+    the lower-cased `s` of the same length)."""
     out: list[str] = []
     last = 0
-    for p in sorted(starts):
+    for p in _starts(low, triggers, back):
         if p < last:
             continue
         m = rx.match(s, p)
@@ -375,40 +513,46 @@ def _at_triggers(rx: re.Pattern[str], repl: Callable[[re.Match[str]], str], s: s
     return "".join(out)
 
 
-@lru_cache(maxsize=512)
-def _rules_for(found: frozenset[bytes]) -> tuple[tuple[Rule, re.Pattern[str], tuple[str, ...], tuple[str, ...]], ...]:
-    """The rules to run, with their triggers present, given the triggers the pre-check found.
-    The trie reports the shortest trigger of a shared prefix and matches do not overlap, so a
-    trigger counts as present when it contains a found one or the other way round. Cached: the
-    same few sets come back for every string of a transcript."""
-    words = {f.decode() for f in found}
-    out = []
-    for rule, rx, groups in _COMPILED:
-        present = tuple(t for t in rule.triggers if t in words or any(f in t or t in f for f in words))
-        if present:
-            out.append((rule, rx, groups, present))
-    return tuple(out)
+def _private(s: str, counts: dict[str, int]) -> str:
+    """`<private>...</private>` spans (any case, across lines, unclosed to the end) -> [PRIVATE]."""
+    def repl(_m: re.Match[str]) -> str:
+        _count(counts, "private")
+        return PRIVATE_MARKER
+
+    return _PRIVATE.sub(repl, s)
 
 
-def _redact(s: str, counts: dict[str, int]) -> str:
+def _redact(s: str, counts: dict[str, int], within: frozenset[str] | None = None) -> str:
+    """`s` redacted. `within`: the keywords present in a larger text that holds `s` (a message's
+    strings joined), so only those are looked for here instead of scanning for all of them."""
     if len(s) < _MIN_LEN:
         return s
-    low = _lowered(s)
-    if _PRECHECK.search(low) is None:  # the common case: one scan, nothing found
+    if within is None:
+        present = _present(s)
+        low_str = s.lower() if present else ""
+    else:
+        low_str = s.lower()
+        present = frozenset(k for k in within if k in low_str)
+    if not present:  # the common case
         return s
-    # Which triggers occur: one more scan, cheaper than a substring test per rule.
-    low_str: str | None = None  # s.lower(), recomputed after a rule changed s
-    for rule, rx, groups, present in _rules_for(frozenset(_PRECHECK.findall(low))):
-        repl = _replacer(rule, groups, counts)
+    if "<private" in present:
+        s = _private(s, counts)
+        low_str = s.lower()
+    for c, hit in _rules_for(present):
         before = s
-        if rule.anchored and low_str is None:
-            low_str = s.lower()
-        if rule.anchored and low_str is not None and len(low_str) == len(s):  # positions kept (nearly always)
-            s = _at_triggers(rx, repl, s, low_str, present)
+        if c.leak is not None:
+            anchors = _starts(low_str, hit) if c.leak.anchored and len(low_str) == len(s) else None
+            s = _leak_sub(c.leak, s, counts, anchors)
         else:
-            s = rx.sub(repl, s)
+            rule = c.rule
+            assert rule is not None
+            repl = _replacer(rule, c.groups, counts)
+            if rule.anchored and low_str is not None and len(low_str) == len(s):  # positions kept (nearly always)
+                s = _at_triggers(c.rx, repl, s, low_str, hit, rule.back)
+            else:
+                s = c.rx.sub(repl, s)
         if s is not before:
-            low_str = None
+            low_str = s.lower()
     return s
 
 
@@ -467,14 +611,14 @@ class Redactor:
         """Redacted copy of `s` (the same object when nothing needed redacting)."""
         return _redact(s, self.counts)
 
-    def value(self, obj: Any) -> Any:
+    def value(self, obj: Any, within: frozenset[str] | None = None) -> Any:
         """Redact every string inside dicts/lists/tuples (keys are left alone); other values pass."""
         if isinstance(obj, str):
-            return _redact(obj, self.counts)
+            return _redact(obj, self.counts, within)
         if isinstance(obj, dict):
-            return {k: self.value(v) for k, v in obj.items()}
+            return {k: self.value(v, within) for k, v in obj.items()}
         if isinstance(obj, list | tuple):
-            return type(obj)(self.value(v) for v in obj)
+            return type(obj)(self.value(v, within) for v in obj)
         return obj
 
     def message(self, msg: Message) -> Message:
@@ -498,20 +642,21 @@ class Redactor:
         except UnicodeEncodeError:  # a lone surrogate from a JSON "\ud83d" escape: not storable text
             _scrub_surrogates(msg)
             return self.message(msg)
-        if not may_hold_secret(joined):
+        within = _present(joined)
+        if not within:
             return msg
         counts = self.counts
-        msg.text = _redact(msg.text, counts)
+        msg.text = _redact(msg.text, counts, within)
         if msg.thinking:
-            msg.thinking = _redact(msg.thinking, counts)
+            msg.thinking = _redact(msg.thinking, counts, within)
         for call in msg.tool_calls:
-            call.input = self.value(call.input)
+            call.input = self.value(call.input, within)
         for res in msg.tool_results:
-            res.text = _redact(res.text, counts)
+            res.text = _redact(res.text, counts, within)
             if res.data:
-                res.data = self.value(res.data)
+                res.data = self.value(res.data, within)
         if msg.meta:
-            msg.meta = self.value(msg.meta)
+            msg.meta = self.value(msg.meta, within)
         return msg
 
 

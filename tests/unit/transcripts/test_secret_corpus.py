@@ -19,12 +19,13 @@ def test_the_corpus_covers_at_least_40_kinds_and_the_nine_found_verbatim():
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))
-def test_each_sample_is_redacted_once_as_its_kind(name):
+def test_each_sample_is_redacted_once(name):
+    """Kinds are the rule's id now (gitleaks' for its rules), so only the count is asserted."""
     sample = BY_NAME[name]
     out, counts = redact(sample.text)
     assert sample.secret not in out, out
-    assert counts == {sample.kind: 1}, (out, counts)
-    assert f"[REDACTED:{sample.kind}]" in out
+    assert sum(counts.values()) == 1, (out, counts)
+    assert f"[REDACTED:{next(iter(counts))}]" in out
 
 
 def test_redaction_of_the_whole_corpus_is_idempotent():
@@ -53,10 +54,7 @@ def test_every_sample_in_text_tool_input_and_tool_result_of_an_import():
     dumped = json.dumps([m.to_dict() for m in got.messages], ensure_ascii=False)
     leaked = [s.name for s in SAMPLES if s.secret in dumped or json.dumps(s.secret)[1:-1] in dumped]
     assert leaked == []
-    expected: dict[str, int] = {}
-    for s in SAMPLES:
-        expected[s.kind] = expected.get(s.kind, 0) + 3
-    assert got.stats["redactions"] == expected
+    assert sum(got.stats["redactions"].values()) == 3 * len(SAMPLES)
 
 
 _HASH = re.compile(r"(?<![0-9a-f])[0-9a-f]{40}(?![0-9a-f])")
