@@ -50,6 +50,9 @@ class Settings:
     max_line_bytes: int = 32 * _MiB
     max_document_bytes: int = 64 * _MiB
     max_message_bytes: int = 256 * 1024
+    # Where clients reach this API (MSO_PUBLIC_URL): absolute URLs the API hands out (the upload URL
+    # of `make dev`) are built from it, never from a request's Host header, which a client can forge.
+    public_url: str | None = None
 
 
 def _flag(name: str, default: str = "0") -> bool:
@@ -98,6 +101,7 @@ def settings() -> Settings:
         max_line_bytes=env_number(os.environ, "MSO_MAX_LINE_BYTES", 32 * _MiB, minimum=1),
         max_document_bytes=env_number(os.environ, "MSO_MAX_DOCUMENT_BYTES", 64 * _MiB, minimum=1),
         max_message_bytes=env_number(os.environ, "MSO_MAX_MESSAGE_BYTES", 256 * 1024, minimum=1),
+        public_url=(os.environ.get("MSO_PUBLIC_URL") or "").strip().rstrip("/") or None,
     )
 
 

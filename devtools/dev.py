@@ -112,6 +112,7 @@ def main() -> None:
     endpoint, handle, persistent = start_database(data_dir)
     os.environ.update({"MSO_DYNAMODB_ENDPOINT": endpoint, "MSO_DATA_DIR": str(data_dir), "MSO_SERVE_UI": "1",
                        "MSO_JOBS": "inline"})
+    os.environ.setdefault("MSO_PUBLIC_URL", f"http://127.0.0.1:{port}")  # behind a proxy: set it to the proxy's
     (data_dir / "dynamodb.endpoint").write_text(endpoint)
     try:
         from chalicelib import config

@@ -160,7 +160,10 @@ def install() -> None:
 
     def generate(self: Any, method: str, path: str, headers: Any, body: Any) -> Any:
         try:
-            return original(self, method, path, headers, body)
+            event = original(self, method, path, headers, body)
+            if getattr(self, "domain_name", None):  # as API Gateway: the API's own address, not the Host header
+                event["requestContext"]["domainName"] = self.domain_name
+            return event
         except ValueError:
             from chalicelib.api.common import JSON_HEADERS
 
@@ -181,6 +184,8 @@ def install() -> None:
                         f"the body is {length:,} bytes; this server reads at most {limit:,} here "
                         "(gzip the transcript, or use the upload URL from POST .../transcript-upload)")
             return
+        host, port = self.server.server_address[:2]
+        self.local_gateway.domain_name = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
         if length:
             refused = authorise_body(self)
             if refused is not None:

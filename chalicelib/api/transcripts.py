@@ -10,6 +10,7 @@ from chalice import Blueprint
 from chalicelib.api import responses as R
 from chalicelib.api import schemas
 from chalicelib.api.common import Ctx, endpoint
+from chalicelib.config import settings
 from chalicelib.domain import transcripts, uploads
 from chalicelib.errors import BadRequest, PayloadTooLarge
 from chalicelib.transcripts.importing import FORMATS
@@ -56,10 +57,26 @@ def get_transcript(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
           tag="transcripts", status=201, query=IMPORT_QUERY,
           response=R.UPLOAD_SLOT, links={"UploadStatus": ("GET", "/api/uploads/{upload_id}", {"upload_id": "$response.body#/upload_id"}), "Upload": ("PUT", "/api/uploads/{upload_id}", {"upload_id": "$response.body#/upload_id"})})
 def start_upload(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
-    host = (ctx.request.headers or {}).get("host", "127.0.0.1")
-    proto = (ctx.request.headers or {}).get("x-forwarded-proto", "http")
     return uploads.start_upload(ctx.tenant, project_id, number, fmt=ctx.args["format"],
-                                conversation=ctx.args["conversation"], base_url=f"{proto}://{host}")
+                                conversation=ctx.args["conversation"], base_url=public_base_url(ctx))
+
+
+def public_base_url(ctx: Ctx) -> str:
+    """Where this API is reached, from configuration only: MSO_PUBLIC_URL, else the API's own address
+    from the request context (API Gateway's domain and stage; the local server's bound address).
+    Never the Host header: a forged one would send the upload to the forger's server. Without
+    either, "" (the upload URL is then relative to the API, as status_url is)."""
+    configured = settings().public_url
+    if configured:
+        return configured
+    rc = ctx.request.context or {}
+    domain = rc.get("domainName")
+    if not domain:
+        return ""
+    if domain.startswith(("127.0.0.1:", "localhost:", "[::1]:")):
+        return f"http://{domain}"
+    stage = rc.get("stage")
+    return f"https://{domain}" + (f"/{stage}" if stage and domain.endswith(".amazonaws.com") else "")
 
 
 @endpoint(bp, "/api/uploads/{upload_id}", "GET", summary="Status of a large upload", tag="transcripts",

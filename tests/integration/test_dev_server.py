@@ -294,3 +294,12 @@ def test_an_upload_body_is_spooled_to_disk_not_held_in_memory(live, _server):
         tracemalloc.stop()
     assert r.status < 500
     assert peak < 16 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB while a 48 MiB upload arrived"
+
+
+def test_the_upload_url_is_the_servers_own_address_whatever_the_host_header(live, _server):
+    api = live("hosts")
+    pid = api("POST", "/api/projects", {"name": "h"}).json()["id"]
+    api("POST", f"/api/projects/{pid}/sessions", {})
+    slot = api("POST", f"/api/projects/{pid}/sessions/1/transcript-upload",
+               headers={"Host": "evil.example", "X-Forwarded-Proto": "https"}).json()
+    assert slot["upload_url"] == f"{_server[0]}/api/uploads/{slot['upload_id']}"
