@@ -154,7 +154,27 @@ def test_unsupported_methods_get_a_json_405(_server, method):
     assert r.status == 405, body
     assert r.getheader("Content-Type") == "application/json"
     assert r.getheader("X-Content-Type-Options") == "nosniff" and r.getheader("Cache-Control") == "no-store"
+    assert r.getheader("Connection") == "close"  # the server closes it: a client must not reuse it
     assert b"method_not_allowed" in body and b"Bearer x" not in body
+
+
+def test_a_client_reusing_its_connection_after_a_405_is_not_reset(_server):
+    """Why the CONNECT 405 test flaked: the server closed the connection after a 405 without saying
+    so, and a keep-alive client (requests' pool, http.client) sent the next request on the dead
+    socket: a reset or RemoteDisconnected whenever the server's FIN had not arrived first. The answer
+    now says `Connection: close`, so clients open a new connection, every time."""
+    import http.client
+
+    host, port = _server[0].removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        for method in ("TRACE", "CONNECT", "QUERY", "CONNECT", "GET"):
+            conn.request(method, "/api/health")
+            r = conn.getresponse()
+            r.read()
+            assert r.status == (200 if method == "GET" else 405), method
+    finally:
+        conn.close()
 
 
 @pytest.mark.parametrize("path,length", [("/api/uploads/some-upload-id", 600 * 1024 * 1024),
