@@ -237,6 +237,8 @@ RULES: tuple[Rule, ...] = (
     Rule("google_oauth_secret", _tok("GOCSPX-", r"[A-Za-z0-9_-]{28}", end=True), ("gocspx-",)),
     Rule("google_api_key", _tok("AIza", r"[0-9A-Za-z_-]{35}", end=True), ("aiza",)),
     # Twilio account SIDs and keys near the word (gitleaks' twilio-api-key takes SK keys anywhere)
+    Rule("twilio_key", r"(?i:twilio)[^\n]{0,80}?(?i:token|secret)\W{0,3}(?P<v3>[0-9a-f]{32})(?![A-Za-z0-9])",
+         ("twilio",), anchored=True),
     Rule("twilio_key", r"(?i:twilio)[^\n]{0,60}?(?<![A-Za-z0-9])(?P<v3>(?:AC|SK)?[0-9a-f]{32})(?![A-Za-z0-9])",
          ("twilio",), anchored=True),
     # Discord bot tokens: three base64url parts, the first the bot's id (starts M, N or O)
@@ -275,6 +277,8 @@ RULES: tuple[Rule, ...] = (
          ("curl", "wget", "http"), check=_url_password_ok),
     Rule("password", r"(?i:--pass(?:word|wd)|--http-password)(?:=|\s+)" + _VALUE, ("--pass", "--http-password"),
          check=_password_ok, anchored=True),
+    Rule("password", r"docker\s+login\b[^\n]{0,120}?\s(?:-p|--password)(?:=|\s+)" + _VALUE, ("docker login",),
+         check=_url_password_ok),
     Rule("password", r"sshpass\s+(?:-[a-oq-zA-Z]\S*\s+)*-p\s*" + _VALUE, ("sshpass",), check=_url_password_ok),
     Rule("password", r"(?i:pass(?:word|wd|phrase))(?P<suffix>[A-Za-z0-9_]*)\\?[\"']?\]?\s{0,3}(?:=>|:=|=|:)\s{0,3}"
          + _VALUE, ("password", "passwd", "passphrase"), check=_password_ok, anchored=True),
