@@ -146,12 +146,12 @@ def main() -> None:
         from devtools.local_gateway import install
 
         install()
-        from chalice.cli import main as chalice_main
+        from chalice.cli import cli as chalice_cli
 
-        sys.argv = ["chalice", "local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev",
-                    "--no-autoreload"]
-        with contextlib.suppress(KeyboardInterrupt):
-            chalice_main()
+        # standalone_mode=False: on Ctrl-C click raises Abort instead of printing "Aborted!" and
+        # exiting 1 (which made `make` report an error); main() turns it into a clean exit.
+        chalice_cli.main(["local", "--host", "127.0.0.1", "--port", str(port), "--stage", "dev",
+                          "--no-autoreload"], prog_name="chalice", obj={}, standalone_mode=False)
     finally:
         if handle is not None:
             if hasattr(handle, "terminate"):
@@ -161,5 +161,15 @@ def main() -> None:
         print("stopped", flush=True)
 
 
+def run() -> int:
+    """`make dev`: Ctrl-C (or `kill`) is how a user stops it, so it exits 0 with a "stopped" line,
+    the database stopped, and no "Aborted!" or traceback (make would report an error)."""
+    import click
+
+    with contextlib.suppress(KeyboardInterrupt, click.exceptions.Abort):
+        main()
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(run())

@@ -44,6 +44,17 @@ def _start(data_dir: Path, port: int, ddb_port: int, **extra: str) -> subprocess
     raise AssertionError("make dev did not answer /api/health in 90 s")
 
 
+def test_ctrl_c_is_a_clean_exit(tmp_path):
+    """Ctrl-C is how a user stops `make dev`: exit status 0 (so make reports no error), no "Aborted!"
+    or traceback, the database stopped (checked by _stop), and a last "stopped" line."""
+    port, ddb_port = ddb.free_port(), ddb.free_port()
+    proc = _start(tmp_path, port, ddb_port)
+    out = _stop(proc, ddb_port)
+    assert proc.returncode == 0, out
+    assert "Aborted!" not in out and "Traceback" not in out, out
+    assert out.strip().splitlines()[-1] == "stopped", out
+
+
 def _stop(proc: subprocess.Popen, ddb_port: int, *, term: bool = False) -> str:
     if term:
         proc.terminate()  # `kill <pid>`: only the server gets it, and it must stop the database itself
