@@ -54,7 +54,7 @@ TRANSCRIPT_INFO = obj(("format", "messages"), format=S, messages=INT, chars=INT,
 COST = obj(("usd", "by_model", "unpriced_models", "price_table"), usd=NUM_NULL,
            by_model={"type": "object", "additionalProperties": NUM}, unpriced_models=STRINGS, price_table=S)
 
-HANDOFF_REF = obj(("status",), status=S, method=S_NULL, version=INT_NULL, finished_at=S_NULL)
+HANDOFF_REF = obj(("status",), status=S, method=S_NULL, version=INT_NULL, finished_at=S_NULL, older_transcript=BOOL)
 
 _RECORD = {f: STRINGS for f in ("accomplishments", "blockers", "decisions", "learnings", "next_steps", "errors",
                                 "links", "done_items")}
@@ -75,7 +75,7 @@ HANDOFF = obj(
     project_id=S, from_session=INT, for_session=INT, status=HANDOFF_STATUS, mode=S_NULL, method=S_NULL,
     reason=S_NULL, version=INT, job_id=S_NULL, budget_chars=INT_NULL, input_chars=INT_NULL, output_chars=INT_NULL,
     requested_at=S_NULL, started_at=S_NULL, finished_at=S_NULL, markdown=S_NULL, data=OBJ_NULL,
-    must_keep={"type": "array"})
+    must_keep={"type": "array"}, older_transcript=BOOL, transcript_replaced_at=S_NULL)
 
 SESSION_STARTED = {**SESSION, "properties": {**SESSION["properties"], "starting_handoff": OBJ_NULL}}
 

@@ -37,12 +37,18 @@ def _body(ctx: Ctx) -> bytes:
     return body
 
 
-@endpoint(bp, BASE + "/transcript", "PUT", summary="Upload a session's transcript (raw body, gzip accepted)",
-          tag="transcripts", query=IMPORT_QUERY, consumes=tuple(RAW_TYPES),
+REPLACE = schemas.q_enum(("false", "true"), "false", "true: replace the transcript of a finished session "
+                         "(409 without it); its handoff is then marked as made from the older transcript")
+
+
+@endpoint(bp, BASE + "/transcript", "PUT", summary="Upload a session's transcript (raw body, gzip accepted; "
+          "a finished session's takes ?replace=true)",
+          tag="transcripts", query={**IMPORT_QUERY, "replace": REPLACE}, consumes=tuple(RAW_TYPES),
           response=R.IMPORTED)
 def put_transcript(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
     return transcripts.import_transcript(ctx.tenant, project_id, number, io.BytesIO(_body(ctx)),
-                                         fmt=ctx.args["format"], conversation=ctx.args["conversation"])
+                                         fmt=ctx.args["format"], conversation=ctx.args["conversation"],
+                                         replace=ctx.args["replace"] == "true")
 
 
 @endpoint(bp, BASE + "/transcript", "GET", summary="Page through the normalized, redacted messages",

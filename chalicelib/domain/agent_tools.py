@@ -258,7 +258,8 @@ def upload_transcript(tenant: str, args: dict[str, Any]) -> dict[str, Any]:
     if n is None:
         n = sessions.create(tenant, p["id"], {"agent": "mcp"})["number"]
     raw = io.BytesIO(args["content"].encode("utf-8"))
-    out = transcripts.import_transcript(tenant, p["id"], n, raw, fmt=args.get("format", "auto"))
+    out = transcripts.import_transcript(tenant, p["id"], n, raw, fmt=args.get("format", "auto"),
+                                        replace=args.get("replace", False))
     return {"project": p["id"], "session": n, **out}
 
 
@@ -314,7 +315,10 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
     Tool("upload_transcript", "Upload a small transcript (up to 512 KiB of text) to a session; secrets are "
          "redacted on the server. Bulk uploads go through the mso CLI." + WHICH_PROJECT,
          _obj({"content": {"type": "string", "minLength": 1, "maxLength": MAX_MCP_TRANSCRIPT_CHARS},
-               "format": {"enum": list(FORMATS)}, **_WHERE, "session": _SESSION}, ("content",)),
+               "format": {"enum": list(FORMATS)}, **_WHERE, "session": _SESSION,
+               "replace": {"type": "boolean", "description": "true to replace the transcript of a finished "
+                           "session (refused otherwise; its handoff is then marked as made from the older one)"}},
+              ("content",)),
          upload_transcript, read_only=False),
 )}
 

@@ -47,6 +47,9 @@ def handoff_json(h: HandoffItem, *, content: bool = True) -> dict[str, Any]:
         "timings": h.timings or {},
         "attempts": int(h.attempts or 0),
         "must_keep": h.must_keep or [],
+        # the session's transcript was replaced after this document was made: regenerate it
+        "older_transcript": bool(h.transcript_replaced_at),
+        "transcript_replaced_at": h.transcript_replaced_at,
     }
     if content:
         out["markdown"] = h.markdown

@@ -92,6 +92,7 @@ def handoff_summary(h: HandoffItem | None, number: int | None = None) -> dict[st
         "data": h.data if ready else None,
         "finished_at": h.finished_at,
         "reason": h.reason,
+        "older_transcript": bool(h.transcript_replaced_at),
     }
 
 

@@ -27,18 +27,21 @@ log = get_logger("transcripts")
 
 def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, *, fmt: str = "auto",
                       conversation: str | None = None, upload_id: str | None = None,
-                      max_bytes: int | None = None) -> dict[str, Any]:
+                      max_bytes: int | None = None, replace: bool = False) -> dict[str, Any]:
     """Import `raw` as session `number`'s transcript; returns the import summary.
 
     `max_bytes` caps the uncompressed size (default: the direct-upload limit); past it, or past the
-    line and document limits, the import stops at once with a 413 and nothing is stored."""
+    line and document limits, the import stops at once with a 413 and nothing is stored.
+    A finished session's transcript is the record its handoff was made from: replacing it takes
+    `replace` (409 otherwise), and marks that handoff as made from the older transcript."""
     from chalicelib.config import settings
+    from chalicelib.storage.handoffs import mark_transcript_replaced
     from chalicelib.transcripts.importing import open_transcript
 
     upload_id = upload_id or new_id()
     # One import per session at a time: a concurrent one gets 409 before reading a byte (and a
     # missing session 404), so of racing uploads one wins whole and the others change nothing.
-    store.claim_import(tenant, project_id, number, upload_id)
+    store.claim_import(tenant, project_id, number, upload_id, replace=replace)
     writer = store.ChunkWriter(tenant, project_id, number, upload_id)
     s = settings()
     try:
@@ -81,6 +84,7 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
         rev, status = live[1], get_session(tenant, project_id, number).status
     if status != "in_progress":  # uploaded after completion: the duration is the transcript's span
         set_real_duration(tenant, project_id, number)
+        mark_transcript_replaced(tenant, project_id, number)  # its handoff (if any) read the older one
     changes = [fc.to_dict() for fc in (imp.file_changes or [])]
     for i, c in enumerate(changes):
         changes[i] = c = redact_fields(c, ("summary",))

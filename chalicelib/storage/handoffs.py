@@ -58,13 +58,15 @@ def _pending(tenant: str, project_id: str, number: int, current: HandoffItem | N
         item.must_keep, item.input_chars, item.output_chars = (current.must_keep, current.input_chars,
                                                                current.output_chars)
         item.finished_at = current.finished_at
+        item.transcript_replaced_at = current.transcript_replaced_at  # the document served is still the old one
     cond = (HandoffItem.job_id == current.job_id) if current else HandoffItem.PK.does_not_exist()
     return item, cond
 
 
 def mirror_of(h: HandoffItem) -> dict[str, Any]:
     """What the session item carries of its handoff (lists and the dashboard need no extra read)."""
-    return {"status": h.status, "method": h.method, "version": int(h.version or 1), "finished_at": h.finished_at}
+    return {"status": h.status, "method": h.method, "version": int(h.version or 1), "finished_at": h.finished_at,
+            "older_transcript": bool(h.transcript_replaced_at)}
 
 
 def add_request(tx: Tx, tenant: str, project_id: str, number: int, *, mode: str,
@@ -96,11 +98,13 @@ def request_handoff(tenant: str, project_id: str, number: int, *, mode: str,
     raise RuntimeError("could not queue the handoff job: too much contention")
 
 
-def _mirror_actions(h: HandoffItem, status: str, method: str | None, finished_at: str | None) -> list:
+def _mirror_actions(h: HandoffItem, status: str, method: str | None, finished_at: str | None,
+                    older: bool | None = None) -> list:
     # The session item carries its handoff's state so lists and the dashboard need no extra read.
     # The update bumps `rev` unchecked (session_ref), so a concurrent session update retries.
     return [SessionItem.handoff.set({"status": status, "method": method, "version": int(h.version or 1),
-                                     "finished_at": finished_at})]
+                                     "finished_at": finished_at,
+                                     "older_transcript": bool(h.transcript_replaced_at) if older is None else older})]
 
 
 def _mirror(tenant: str, project_id: str, number: int, h: HandoffItem, status: str | None = None,
@@ -109,6 +113,21 @@ def _mirror(tenant: str, project_id: str, number: int, h: HandoffItem, status: s
         actions=_mirror_actions(h, status or h.status, method if status else h.method,
                                 finished_at if status else h.finished_at),
         condition=SessionItem.PK.exists(), add_version_condition=False)
+
+
+def mark_transcript_replaced(tenant: str, project_id: str, number: int) -> bool:
+    """Say that session `number`'s handoff was made from a transcript since replaced (until a
+    regeneration finishes); the session's mirror shows it too. False when there is no handoff yet."""
+    item = HandoffItem(keys.project_pk(tenant, project_id), keys.handoff_sk(number))
+    try:
+        item.update(actions=[HandoffItem.transcript_replaced_at.set(now_iso())],
+                    condition=HandoffItem.PK.exists(), add_version_condition=False)
+    except UpdateError as e:
+        if error_code(e) == "ConditionalCheckFailedException":
+            return False
+        raise
+    _mirror(tenant, project_id, number, item)
+    return True
 
 
 def claim(tenant: str, project_id: str, number: int, job_id: str) -> HandoffItem | None:
@@ -148,16 +167,20 @@ def finish(tenant: str, project_id: str, number: int, job_id: str, result: dict[
             raise _Superseded
         first_ready = current.version == 1 or current.markdown is None
         finished = now_iso()
+        # replaced while this job ran (after it read the transcript): the new document is still older
+        older = bool(current.transcript_replaced_at) and current.transcript_replaced_at > (current.started_at or "")
         tx.update("handoff", HandoffItem(pk, keys.handoff_sk(number)), actions=[
             HandoffItem.status.set("ready"), HandoffItem.method.set(result["method"]),
             HandoffItem.markdown.set(result["markdown"]), HandoffItem.data.set(result["data"]),
             HandoffItem.must_keep.set(result["must_keep"]), HandoffItem.input_chars.set(result["input_chars"]),
             HandoffItem.output_chars.set(result["output_chars"]), HandoffItem.finished_at.set(finished),
             HandoffItem.timings.set(result.get("timings") or {}),
-        ] + ([HandoffItem.layout.set(result["layout"])] if result.get("layout") else [HandoffItem.layout.remove()]) + ([HandoffItem.reason.set(result["reason"])] if result.get("reason") else [HandoffItem.reason.remove()]),
+        ] + ([HandoffItem.layout.set(result["layout"])] if result.get("layout") else [HandoffItem.layout.remove()]) + ([HandoffItem.reason.set(result["reason"])] if result.get("reason") else [HandoffItem.reason.remove()])
+          + ([] if older else [HandoffItem.transcript_replaced_at.remove()]),
             condition=(HandoffItem.job_id == job_id) & HandoffItem.status.is_in("pending", "running"))
         tx.update("session", session_ref(tenant, project_id, number),
-                  actions=_mirror_actions(current, "ready", result["method"], finished), add_version_condition=False)
+                  actions=_mirror_actions(current, "ready", result["method"], finished, older),
+                  add_version_condition=False)
         version = int(current.version or 1)
         tx.save("version", HandoffVersionItem(  # kept when a later regeneration replaces it
             pk, keys.handoff_version_sk(number, version), project_id=project_id, number=number, version=version,

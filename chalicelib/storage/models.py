@@ -203,6 +203,9 @@ class HandoffItem(BaseItem):
     attempts = NumberAttribute(default=0)
     expires_at = TTLAttribute(null=True)
     retryable = BooleanAttribute(null=True)  # failed because the database was out of reach: run again
+    # when the session's transcript was replaced after this document was made from the older one
+    # (cleared when a regeneration that read the new transcript finishes)
+    transcript_replaced_at = UnicodeAttribute(null=True)
 
 
 class HandoffVersionItem(BaseItem):

@@ -108,7 +108,7 @@ def _busy(number: int) -> Conflict:
                     code="import_in_progress")
 
 
-def claim_import(tenant: str, project_id: str, number: int, upload_id: str) -> None:
+def claim_import(tenant: str, project_id: str, number: int, upload_id: str, *, replace: bool = True) -> None:
     """Make `upload_id` the one import of this session's transcript in progress, or raise 409.
 
     One conditional UpdateItem: set `importing_upload` **if** no import holds it (or the one that
@@ -117,23 +117,32 @@ def claim_import(tenant: str, project_id: str, number: int, upload_id: str) -> N
     Two concurrent uploads: the second is refused before it reads a byte, so nothing of it is ever
     applied. An import that lost its lease all the same (stalled past it) finds out at its next
     renewal or at its swap, both conditional on the claim: it stops with 409 and swaps nothing.
+    Without `replace`, a finished session that has a transcript is refused too (in the same condition).
     """
     pk, sk = keys.project_pk(tenant, project_id), keys.session_sk(number)
     stale = lease_expired_before()
+    cond = SessionItem.PK.exists() & (SessionItem.importing_upload.does_not_exist()
+                                      | (SessionItem.importing_since < stale))
+    if not replace:
+        cond &= (SessionItem.status == "in_progress") | SessionItem.transcript.does_not_exist()
     try:
         session_ref(tenant, project_id, number).update(  # bumps rev unchecked
             actions=[SessionItem.importing_upload.set(upload_id), SessionItem.importing_since.set(now_iso())],
-            condition=SessionItem.PK.exists() & (SessionItem.importing_upload.does_not_exist()
-                                                 | (SessionItem.importing_since < stale)),
-            add_version_condition=False)
+            condition=cond, add_version_condition=False)
     except UpdateError as e:
         if error_code(e) != "ConditionalCheckFailedException":
             raise
         try:
-            SessionItem.get(pk, sk, consistent_read=True, attributes_to_get=["PK"])
+            cur = SessionItem.get(pk, sk, consistent_read=True, attributes_to_get=["PK", "status", "transcript"])
         except SessionItem.DoesNotExist:
             raise NotFound(f"session {number} of project {project_id!r} not found",
                            code="session_not_found") from None
+        if not replace and cur.status != "in_progress" and cur.transcript is not None:
+            raise Conflict(f"session {number} is {cur.status} and already has a transcript "
+                           f"({int(cur.transcript.messages or 0):,} messages, uploaded {cur.transcript.uploaded_at}); "
+                           "its handoff was made from it. To replace it, send the upload again with ?replace=true "
+                           "(the handoff is then marked as made from the older transcript until it is regenerated)",
+                           code="transcript_exists") from None
         raise _busy(number) from None
 
 
