@@ -815,8 +815,13 @@ class _Builder:
                                 payload={"error": t, "source": "session"}))
         errs = sorted(self.f.errors, key=lambda e: (e.resolved is True, -e.index))[:MAX_ERRORS]
         errs.sort(key=lambda e: e.index)
+        # under their own heading when blockers or recorded errors come first (else they would read
+        # as more open blockers); alone in the section they need none
+        sub = "Errors in the transcript" if s.items else None
         for e in errs:
-            s.items.append(self._error_item(e))
+            item = self._error_item(e)
+            item.sub = sub
+            s.items.append(item)
         return s
 
     def _error_item(self, e: ErrorFact) -> Item:

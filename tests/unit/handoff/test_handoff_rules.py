@@ -494,3 +494,15 @@ def test_same_bytes_across_processes_with_different_hash_seeds() -> None:
     digests.add(hashlib.sha256((here.markdown + json.dumps(here.data, sort_keys=True)
                                 + json.dumps(here.must_keep)).encode()).hexdigest())
     assert len(digests) == 1
+
+
+def test_transcript_errors_have_their_own_heading_not_open_blockers() -> None:
+    """Issue 20: a transcript's errors followed the "Open blockers" list with no heading of their own."""
+    md = make(session=full_session(errors=[])).markdown
+    body = section(md, "Errors")
+    assert "**Open blockers**" in body and "**Errors in the transcript**" in body, body
+    blockers, transcript = body.split("**Errors in the transcript**")
+    assert "Staging DB is read-only" in blockers.split("**Open blockers**")[1]
+    assert "failed" in transcript or "Fixed" in transcript or "Not re-run" in transcript, transcript
+    alone = section(make(session=full_session(errors=[], blockers=[])).markdown, "Errors")
+    assert "**" not in alone.split("\n- ")[0]  # alone in the section: no heading needed
