@@ -1249,7 +1249,7 @@ class _Extractor:
             self.f.actions.append(NoteFact(f"commit:{sha or subject}", i, "tool"))
             self.last_commit_index = i
             self.staged = ""
-            if branch and not self.branch_from_meta:
+            if branch and branch != "HEAD" and not self.branch_from_meta:  # HEAD: detached, or not logged
                 self.branch_from_meta = branch
         if re.search(r"\bgit\s+push\b", raw):
             push = shellfx.parse_push(text, failed)

@@ -487,11 +487,6 @@ class FileChangeTracker:
                 self._commit(self._refine(entry[0], entry[1], res), entry[0])
             if self.fmt == "swe-agent":
                 self._track_open_file(res.text)
-        if self.fmt == "aider" and msg.role == "assistant" and "=======" in msg.text:
-            blocks = [_change(b.path, "added" if not any(s.strip() for s in b.search) else "modified",
-                              len(b.replace), len(b.search) if any(s.strip() for s in b.search) else 0, "edit block")
-                      for b in parse_edit_blocks(msg.text)]
-            self._commit(blocks, None)
         if msg.meta.get("subtype") == "submission" and msg.text.strip():
             self._submission = parse_unified_diff(msg.text)
         if len(self._changes) > self._merge_at:

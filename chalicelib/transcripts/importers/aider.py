@@ -3,23 +3,59 @@
 Markdown, read line by line: `# aider chat started at <time>` opens a session, `#### ` lines are
 what the user typed (consecutive ones form one message), `> ` lines are aider's own output (file
 added, command output, "Applied edit to ..."; one tool message per block), everything else is
-the model's answer, including its SEARCH/REPLACE edit blocks (left in the text; the file-change
-tracker reads them). Lines inside a model's code fences are never taken for markers. YAML front
-matter, `<div>` wrappers and prose before the first chat line (website pages) are dropped.
+the model's answer, including its SEARCH/REPLACE edit blocks. Lines inside a model's code fences
+are never taken for markers. YAML front matter, `<div>` wrappers and prose before the first chat
+line (website pages) are dropped.
+
+What aider did is normalized into the tool calls every other agent's importer emits, so nothing
+downstream knows aider's Markdown: each `> Applied edit to X` becomes an edit call of X carrying the
+blocks the model wrote for X (a write when they create it), and each `> Commit <sha> <subject>` a
+shell `git commit` of the files applied since the previous commit, answered `[HEAD <sha>] <subject>`
+as git prints it (aider commits the files it edited; the branch is not logged). Blocks aider did not
+apply are not changes. aider's own prompts (`Add file to the chat? (Y)es/(N)o …`), even when logged
+as a `#### ` line, are its output, not the user's words; the model's `<thinking-content-…>` spans
+go to `Message.thinking`, never into its text.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
+from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import TextIO
+from typing import Any, TextIO
 
-from ..model import Message, ToolResult
+from ..filechanges import EditBlock, parse_edit_blocks
+from ..model import Message, ToolCall, ToolResult
 from .base import Importer
 
 _STARTED = re.compile(r"^# aider chat started at (.+?)\s*$")
 _DIV = re.compile(r"^\s*</?div\b[^>]*>\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_FENCE = re.compile(r"^\s*(```|~~~|</?source\b)")  # aider also fences edit blocks with <source>…</source>
+_PROMPT = re.compile(r"\? \(Y\)es/\(N\)o\b")  # aider asking: "Add file to the chat? (Y)es/(N)o/… [Yes]: y"
+_APPLIED = re.compile(r"^Applied edit to (\S.*?)\s*$")
+_COMMIT = re.compile(r"^Commit ([0-9a-f]{7,40}) (\S.*?)\s*$")
+_THINKING = re.compile(r"<(thinking-content-[0-9a-f]*)>(.*?)(?:</\1>|\Z)", re.S)
+
+
+def split_thinking(text: str) -> tuple[str, str]:
+    """(answer, visible reasoning): the `<thinking-content-…>` spans taken out of a model's answer."""
+    if "<thinking-content" not in text:
+        return text, ""
+    thoughts = [m.group(2).strip() for m in _THINKING.finditer(text)]
+    return _THINKING.sub("", text).strip(), "\n\n".join(t for t in thoughts if t)
+
+
+def _same_file(block: EditBlock, path: str) -> bool:
+    return block.path == path or block.path.endswith("/" + path) or path.endswith("/" + block.path)
+
+
+def _edit_call(path: str, mine: list[EditBlock], cid: str) -> ToolCall:
+    """The edit aider applied to `path` (`mine`: its blocks), in the shape of any agent's edit tool."""
+    if mine and not any(ln.strip() for b in mine for ln in b.search):
+        return ToolCall("write", {"file_path": path, "content": "\n".join(mine[-1].replace)}, cid)
+    edits = [{"old_string": "\n".join(b.search), "new_string": "\n".join(b.replace)} for b in mine]
+    return ToolCall("edit", {"file_path": path, "edits": edits}, cid)
 
 
 class AiderImporter(Importer):
@@ -44,24 +80,78 @@ class AiderImporter(Importer):
         started = False
         in_front_matter = False
         in_fence = False
+        in_block = False  # between `<<<<<<< SEARCH` and its `=======`, inside a fence
         timestamp: str | None = None
         first = True
 
-        def flush() -> Message | None:
-            nonlocal kind, buf
+        blocks: list[EditBlock] = []  # the edit blocks of the model's last answer
+        applied: list[str] = []  # files applied since aider's last commit
+        calls = 0
+
+        def actions(lines: list[str]) -> list[tuple[list[ToolCall], list[ToolResult]]]:
+            """aider's edits and commits in one output block, as normalized tool calls: one turn for
+            the edits before each commit, one for the commit (so the commit comes after them)."""
+            nonlocal calls
+            turns: list[tuple[list[ToolCall], list[ToolResult]]] = []
+            out: list[ToolCall] = []
+            results: list[ToolResult] = []
+            left = Counter(am.group(1) for ln in lines if (am := _APPLIED.match(ln)))  # lines still to come
+            for ln in lines:
+                am = _APPLIED.match(ln) if ln.startswith("Applied edit to ") else None
+                cm = _COMMIT.match(ln) if ln.startswith("Commit ") else None
+                if am is None and cm is None:
+                    continue
+                calls += 1
+                cid = f"aider-{calls}"
+                if am is not None:
+                    path = am.group(1)
+                    # aider prints one line per file, older versions one per block: share its blocks out
+                    mine = [b for b in blocks if _same_file(b, path)]
+                    take = -(-len(mine) // max(left[path], 1))
+                    left[path] -= 1
+                    for b in mine[:take]:
+                        blocks.remove(b)
+                    out.append(_edit_call(path, mine[:take], cid))
+                    results.append(ToolResult(f"Applied edit to {path}", cid, name=out[-1].name))
+                    applied.append(path)
+                elif cm is not None:
+                    sha, subject = cm.group(1), cm.group(2)
+                    paths = " ".join(shlex.quote(p) for p in dict.fromkeys(applied))
+                    command = f"git commit -m {shlex.quote(subject)}" + (f" -- {paths}" if paths else " -a")
+                    if out:
+                        turns.append((out, results))
+                    turns.append(([ToolCall("shell", {"command": command}, cid)],
+                                  [ToolResult(f"[HEAD {sha}] {subject}", cid, name="shell")]))
+                    out, results = [], []
+                    applied.clear()
+            if out:
+                turns.append((out, results))
+            return turns
+
+        def flush() -> list[Message]:
+            nonlocal kind, buf, blocks, in_fence, in_block
             k, lines = kind, buf
             kind, buf = None, []
+            in_fence = in_block = False  # a fence left open by one answer does not swallow the next one
             if k is None:
-                return None
+                return []
             text = "\n".join(lines).strip("\n")
             if not text.strip():
-                return None
+                return []
             if k == "user":
-                return Message(role="user", text=text.strip(), timestamp=timestamp)
+                return [Message(role="user", text=text.strip(), timestamp=timestamp)]
             if k == "tool":
-                return Message(role="tool", timestamp=timestamp,
-                               tool_results=[ToolResult(text=text.strip("\n"), name="aider")])
-            return Message(role="assistant", text=text.strip(), timestamp=timestamp)
+                out = [Message(role="tool", timestamp=timestamp, tool_results=[ToolResult(text.strip("\n"), name="aider")])]
+                for done, results in actions(lines):
+                    meta: dict[str, Any] = {"normalized_from": "aider"}
+                    out += [Message(role="assistant", tool_calls=done, timestamp=timestamp, meta=meta),
+                            Message(role="tool", tool_results=results, timestamp=timestamp, meta=dict(meta))]
+                return out
+            answer, thinking = split_thinking(text.strip())
+            blocks = parse_edit_blocks(answer)
+            if not answer and not thinking:
+                return []
+            return [Message(role="assistant", text=answer, thinking=thinking, timestamp=timestamp)]
 
         for raw in stream:
             line = raw.rstrip("\r\n")
@@ -76,58 +166,56 @@ class AiderImporter(Importer):
                 continue
             c = line[:1]  # dispatch on the first character: most lines need no regex at all
             m = _STARTED.match(line) if c == "#" and line.startswith("# aider chat started at") else None
+            if in_fence and c in ("#", ">") and line.endswith("  ") and line.startswith(("> ", "#### ")):
+                in_fence = in_block = False  # aider ends its own lines with two spaces: a fence left open
             if kind == "assistant" and in_fence and m is None:  # a new session also ends a dangling fence
                 buf.append(line)
-                if ("`" in line or "~" in line) and _FENCE.match(line):
+                if line.startswith(("<<<<<<<", "=======", ">>>>>>>")):  # a fence line in a SEARCH part is content
+                    in_block = line.startswith("<")
+                elif not in_block and ("`" in line or "~" in line or "source" in line) and _FENCE.match(line):
                     in_fence = False
                 continue
             if m:
-                in_fence = False
-                msg = flush()
-                if msg:
-                    yield msg
+                in_fence = in_block = False
+                yield from flush()
                 started = True
                 timestamp = m.group(1)
                 self.info.setdefault("started_at", timestamp)
                 yield Message(role="system", text=line.lstrip("# ").strip(), timestamp=timestamp,
                               meta={"subtype": "session_start"})
                 continue
+            if c == "#" and line.startswith("#### ") and "(Y)es/(N)o" in line and _PROMPT.search(line):
+                c = ">"  # aider's question and the answer typed to it: aider's output, not a request
+                line = "> " + line[5:]
             if c == "#" and (line.startswith("#### ") or line == "####"):
                 started = True
                 if kind != "user":
-                    msg = flush()
-                    if msg:
-                        yield msg
+                    yield from flush()
                     kind = "user"
                 buf.append(line[5:].rstrip())
                 continue
             if c == ">":
                 started = True
                 if kind != "tool":
-                    msg = flush()
-                    if msg:
-                        yield msg
+                    yield from flush()
                     kind = "tool"
                 buf.append((line[2:] if line.startswith("> ") else line[1:]).rstrip())
                 continue
             if not started or (c == "<" and _DIV.match(line)):
                 continue
+            if kind == "tool" and c in ("A", "C") and (_APPLIED.match(line) or _COMMIT.match(line)):
+                buf.append(line.rstrip())  # aider wrapped its output block: the line is still aider's
+                continue
             if not line or line.isspace():
                 if kind == "tool":
-                    msg = flush()
-                    if msg:
-                        yield msg
+                    yield from flush()
                 elif kind == "assistant":
                     buf.append("")
                 continue  # blank lines between user lines keep the user message open
             if kind != "assistant":
-                msg = flush()
-                if msg:
-                    yield msg
+                yield from flush()
                 kind = "assistant"
             buf.append(line)
-            if ("`" in line or "~" in line) and _FENCE.match(line):
-                in_fence = True
-        msg = flush()
-        if msg:
-            yield msg
+            if ("`" in line or "~" in line or "source" in line) and _FENCE.match(line):
+                in_fence, in_block = True, False
+        yield from flush()

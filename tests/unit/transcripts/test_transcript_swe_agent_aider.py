@@ -152,17 +152,23 @@ def test_aider_add_test_changes(shared):
 def test_aider_complex_change_counts(shared):
     got = run_import(shared / "aider" / "aider_example_complex-change.md")
     edits = {c.path: c.summary for c in got.changes}
-    assert edits == {"tests/test_main.py": "edit block ×8", "aider/main.py": "edit block ×2",
-                     "aider/getinput.py": "edit block ×5"}
+    # one "Applied edit to" line per block in this older log: each line is one edit of its own block
+    assert edits == {"tests/test_main.py": "edit ×8", "aider/main.py": "edit ×2", "aider/getinput.py": "edit ×5"}
     # the user's pasted API signature stays one user message (a long #### line)
     assert any(m.text.startswith("prompt_toolkit.shortcuts.prompt(") for m in got.by_role("user"))
 
 
 def test_aider_modern_history(fixtures):
     got = run_import(fixtures / "aider_modern.md")
-    assert [m.role for m in got.messages] == ["system", "tool", "user", "assistant", "tool", "user", "tool"]
+    # aider's output block, then its edits and its commit as normalized tool calls and results
+    assert [m.role for m in got.messages] == ["system", "tool", "user", "assistant", "tool", "assistant", "tool",
+                                              "assistant", "tool", "user", "tool"]
     assert got.messages[0].meta == {"subtype": "session_start"} and got.info["started_at"] == "2024-08-05 19:33:02"
     assert got.messages[2].text == "add a --verbose flag\nand log the config at startup"
+    assert [(c.name, c.input.get("file_path")) for c in got.messages[5].tool_calls] == [
+        ("edit", "src/app.py"), ("write", "src/log.py")]
+    assert got.messages[7].tool_calls[0].input == {"command": "git commit -m 'feat: add --verbose' -- src/app.py src/log.py"}
+    assert got.messages[8].tool_results[0].text == "[HEAD 1a2b3c4] feat: add --verbose"
     assert {c.path: (c.kind, c.lines_added, c.lines_removed) for c in got.changes} == {
-        "src/app.py": ("modified", 2, 1), "src/log.py": ("added", 4, 0)}
+        "src/app.py": ("modified", 1, 0), "src/log.py": ("added", 4, 0)}
     assert got.results[-1].text == "..\n2 passed in 0.02s"
