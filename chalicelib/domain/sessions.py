@@ -20,8 +20,11 @@ SCALAR_FIELDS = ("title", "goal", "ai_account", "model", "credit_budget", "credi
                  "tasks_completed", "duration_s")
 # A session is one DynamoDB item (400 KB at most): its record lists together keep well inside that.
 RECORD_MAX_BYTES = 256 * 1024
-# User-typed text, redacted on write (the agent's external_id and the ai_account id are ids, kept).
+# User-typed text, redacted on write (the ai_account id is an id, kept).
 TEXT_FIELDS = ("title", "goal", "model", "agent", *RECORD_FIELDS)
+# The agent's session id is chosen by the client and could hold anything: redacted on write and,
+# the same way, on lookup, so the same id still finds its session.
+ID_FIELDS = ("external_id",)
 log = get_logger("sessions")
 TRANSITIONS = {"in_progress": {"completed", "failed"}, "completed": set(), "failed": set()}
 
@@ -108,7 +111,8 @@ def _with_newer_items(tenant: str, project_id: str, status: str, sh: dict[str, A
 def create(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Start a session; with `external_id`, the agent's session id, the same id always gets the same
     session (`created` says whether this call made it), however many calls race."""
-    session, handoff, created = store.create_or_link_session(tenant, project_id, redact_fields(body, TEXT_FIELDS))
+    session, handoff, created = store.create_or_link_session(tenant, project_id,
+                                                             redact_fields(body, (*TEXT_FIELDS, *ID_FIELDS)))
     out = session_json(session)
     out["starting_handoff"] = _with_newer_items(tenant, project_id, session.status,
                                                 handoff_summary(handoff, out["started_from_handoff"]))
@@ -118,6 +122,7 @@ def create(tenant: str, project_id: str, body: dict[str, Any]) -> dict[str, Any]
 
 def find_external(tenant: str, project_id: str, external_id: str) -> dict[str, Any] | None:
     """The session of an agent's session id, or None."""
+    external_id = redact_fields({"external_id": external_id}, ID_FIELDS)["external_id"]
     s = store.find_by_external_id(tenant, project_id, external_id)
     return None if s is None else session_json(s)
 

@@ -22,6 +22,10 @@ from chalicelib.storage.sessions import get_session
 from chalicelib.transcripts.errors import TranscriptError
 from chalicelib.transcripts.redact import redact_fields
 
+# A file change's path and summary come from the transcript or the client: a secret can hide in a
+# path too (a token pasted as a file name, a URL with credentials), so both are redacted on write.
+FILE_CHANGE_TEXT = ("path", "old_path", "summary")
+
 log = get_logger("transcripts")
 
 
@@ -87,7 +91,7 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
         mark_transcript_replaced(tenant, project_id, number)  # its handoff (if any) read the older one
     changes = [fc.to_dict() for fc in (imp.file_changes or [])]
     for i, c in enumerate(changes):
-        changes[i] = c = redact_fields(c, ("summary",))
+        changes[i] = c = redact_fields(c, FILE_CHANGE_TEXT)
         c["source"] = "transcript"
     n_files = file_store.replace_session_files(tenant, project_id, number, changes, only_source="transcript",
                                                rev=rev)
@@ -267,7 +271,7 @@ def parse_numstat_body(body: bytes) -> list[dict[str, Any]]:
 def put_files(tenant: str, project_id: str, number: int, changes: list[dict[str, Any]], source: str) -> dict[str, Any]:
     merged: dict[str, dict[str, Any]] = {}
     for c in changes:
-        c = {**redact_fields(c, ("summary",)), "source": source}  # user-typed: redacted on write
+        c = {**redact_fields(c, FILE_CHANGE_TEXT), "source": source}  # user-typed: redacted on write
         merged[c["path"]] = c  # the last statement about a path wins
     n = file_store.replace_session_files(tenant, project_id, number, list(merged.values()))
     return {"files": n}
