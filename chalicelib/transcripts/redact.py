@@ -226,11 +226,11 @@ RULES: tuple[Rule, ...] = (
     Rule("azure_storage_key", r"(?i:AccountKey)=(?P<v3>[a-zA-Z0-9+/=]{40,100})", ("accountkey=",), anchored=True),
     # an Azure storage / Cosmos key anywhere (86 base64 characters and "=="), but not a package
     # lock's sha512 integrity hash
-    Rule("azure_key", r"(?<![A-Za-z0-9+/=])(?<!sha512-)[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])",
+    Rule("azure_key", r"(?<![A-Za-z0-9+/])(?<!sha512-)[A-Za-z0-9+/]{86}==(?![A-Za-z0-9+/=])",
          ("==",), check=_mixed_ok, anchored=True, back=86),
     Rule("azure_shared_access_key", r"(?i:SharedAccessKey)=(?P<v3>[A-Za-z0-9+/]{42,86}={0,2})",
          ("sharedaccesskey=",), anchored=True),
-    Rule("azure_sas_token", r"[?&](?i:sig)=(?P<v3>[A-Za-z0-9%+/=]{40,120})(?=&|\s|$|[\"'])", ("sig=",)),
+    Rule("azure_sas_token", r"[?&](?i:sig)=(?P<v3>[A-Za-z0-9%+/=]{40,120})(?=[&\s.,)]|$|[\"'])", ("sig=",)),
     Rule("npm_token", r"//[^\s]+/:_authToken=\s*(?P<v3>[^\s\"']{8,})", ("_authtoken",)),
     Rule("npm_token", _tok("npm_", r"[A-Za-z0-9]{36}", end=True), ("npm_",)),
     Rule("pypi_token", _tok("pypi-", r"AgE[A-Za-z0-9_-]{50,}"), ("pypi-",)),
@@ -329,11 +329,18 @@ class _Compiled:
 
 
 def _ordered() -> list[_Compiled]:
-    """gitleaks' specific rules, then ours, then gitleaks' generic rule."""
+    """Our PEM rules, gitleaks' specific rules, the rest of ours, then gitleaks' generic rule."""
     leaks, _skipped = load_rules()
-    out = [_Compiled(r.id, r.keywords, r.regex, leak=r) for r in leaks if r.id != _GENERIC_ID]
-    out += [_Compiled(r.kind, r.triggers, re.compile(r.pattern), rule=r,
-                      groups=tuple(g for g in ("v", "v2", "v3") if f"(?P<{g}>" in r.pattern)) for r in RULES]
+
+    def ours(r: Rule) -> _Compiled:
+        return _Compiled(r.kind, r.triggers, re.compile(r.pattern), rule=r,
+                         groups=tuple(g for g in ("v", "v2", "v3") if f"(?P<{g}>" in r.pattern))
+
+    # PEM blocks first: gitleaks' private-key runs from a cut key's BEGIN line to the next key's
+    # "KEY-----", leaving that key's body; ours stops at the first END line or the base64's end.
+    out = [ours(r) for r in RULES if r.kind == "private-key"]
+    out += [_Compiled(r.id, r.keywords, r.regex, leak=r) for r in leaks if r.id != _GENERIC_ID]
+    out += [ours(r) for r in RULES if r.kind != "private-key"]
     out += [_Compiled(r.id, r.keywords, r.regex, leak=r) for r in leaks if r.id == _GENERIC_ID]
     return out
 

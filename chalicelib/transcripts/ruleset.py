@@ -50,6 +50,8 @@ _CTX_PREFIXES = (
 # (whose keywords occur in most transcripts) start their match exactly at a keyword, so they are
 # tried at the keyword's occurrences only. Context rules are checked for this at load time.
 _ANCHORED_IDS = frozenset({"jwt", "vault-service-token", "twilio-api-key"})
+_END = r"""(?:[\x60'"\s;]|\\[nr]|$)"""
+_END_OURS = r"""(?:[\x60'"\s;.,)\]}>]|\\[nr]|$)"""
 _WORD_LEFT = re.compile(r"[\w.-]{1,50}\Z", re.ASCII)
 
 
@@ -202,6 +204,9 @@ def _compile(rule: dict[str, Any]) -> GitleaksRule:
         if pattern.startswith(prefix):
             pattern, context = repl + pattern[len(prefix):], True
             break
+    # gitleaks ends most rules at a quote, a space, ';' or the end; a secret closing a sentence or
+    # a bracket ("... is dop_v1_<hex>.", "(sk_live_...)") is one too.
+    pattern = pattern.replace(_END, _END_OURS)
     rx = re.compile(go_to_python(pattern), re.ASCII)
     named = set(rx.groupindex.values())
     allowlists = tuple(a for a in (_allowlist(s) for s in rule.get("allowlists", ())) if a)
