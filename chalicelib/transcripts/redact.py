@@ -350,8 +350,9 @@ KINDS: tuple[str, ...] = tuple(dict.fromkeys(c.kind for c in _COMPILED))
 
 
 def _trie(words: list[str]) -> str:
-    """A regex matching any of `words`, factored as a prefix tree: the engine then tries one
-    branch per distinct first character instead of every word (3x faster than a flat `a|b|c`)."""
+    """A regex matching the longest of `words` starting at a position, factored as a prefix tree:
+    the engine tries one branch per distinct first character instead of every word (3x faster
+    than a flat `a|b|c`)."""
     tree: dict[str, Any] = {}
     for w in words:
         node = tree
@@ -360,23 +361,37 @@ def _trie(words: list[str]) -> str:
         node[""] = {}
 
     def emit(node: dict[str, Any]) -> str:
-        if "" in node:
-            return ""  # a shorter trigger suffices: a longer one can only match where it does
-        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items())]
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        kids = sorted((ch, child) for ch, child in node.items() if ch)
+        if not kids:
+            return ""
+        alts = [re.escape(ch) + emit(child) for ch, child in kids]
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body  # a word ends here: longer if it can
 
     return emit(tree)
 
 
-# The pre-check scans the lower-cased UTF-8 bytes once for any keyword. Bytes keep the scan at one
-# byte per character whatever the str's internal width (one emoji makes a str 4 bytes/char).
+# The pre-check scans the lower-cased UTF-8 bytes once, reporting the longest keyword starting at
+# every position (a look-ahead, so keywords inside keywords are seen: "ey" in "key"). Bytes keep
+# the scan at one byte per character whatever the str's internal width (one emoji makes a str
+# 4 bytes/char).
 _KEYWORDS = sorted({k for c in _COMPILED for k in c.keywords} | {"<private"})
-_PRECHECK = re.compile(_trie(_KEYWORDS).encode())
+_PRECHECK = re.compile(b"(?=(" + _trie(_KEYWORDS).encode() + b"))")
 _MIN_LEN = 8  # nothing shorter can hold one of the shapes above
 
 
 def _lowered(s: str) -> bytes:
     return s.encode("utf-8", "surrogatepass").lower()
+
+
+@lru_cache(maxsize=4096)
+def _prefixes(found: bytes) -> frozenset[str]:
+    """The keywords a find stands for: itself and the keywords it starts with."""
+    f = found.decode()
+    return frozenset(f[:i] for i in range(1, len(f) + 1) if f[:i] in _KEYWORD_SET)
+
+
+_KEYWORD_SET = frozenset(_KEYWORDS)
 
 
 def _present(s: str) -> frozenset[str]:
@@ -386,23 +401,12 @@ def _present(s: str) -> frozenset[str]:
     found = set(_PRECHECK.findall(_lowered(s)))
     if not found:
         return frozenset()
-    low_str = s.lower()
-    return frozenset(k for f in found for k in _candidates(f) if k in low_str)
+    return frozenset().union(*(_prefixes(f) for f in found))
 
 
 def may_hold_secret(s: str) -> bool:
     """The pre-check alone: False means `redact(s)` would certainly change nothing."""
     return bool(_present(s))
-
-
-@lru_cache(maxsize=4096)
-def _candidates(found: bytes) -> tuple[str, ...]:
-    """The keywords that may occur, given one of the trie's non-overlapping finds: the trie
-    reports the shortest keyword of a shared prefix, and a keyword may start inside an earlier
-    find, so a keyword is a candidate when it and some suffix of a find start alike. Exact `in`
-    tests on these few then say which occur."""
-    tails = {found.decode()[i:] for i in range(len(found))}
-    return tuple(k for k in _KEYWORDS if any(k.startswith(t) or t.startswith(k) for t in tails))
 
 
 @lru_cache(maxsize=2048)
