@@ -13,6 +13,10 @@ SpecStory tool blocks (`<summary>Tool use: **name**</summary>`, `data-tool-name=
 tool call with that name (input unknown: SpecStory does not export it reliably). Exporters'
 `<details>` blocks whose summary says `Tool: Name` become a tool call (its JSON body the input),
 `Tool result` / `Output` a tool result, `Thinking` the message's thinking; they leave the text.
+Exporters that write `🔧 Tool Use: Name` (its fenced JSON the input) and `📊 Tool Result:` (its
+fenced output; `(error)` marks a failure) lines do the same: a message left with only results is a
+`tool` message, never something the user said. A time line that closes a message (after its
+content) is that message's time.
 """
 
 from __future__ import annotations
@@ -55,6 +59,11 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _TOOL_USE = re.compile(r"Tool use: \*\*([\w.:-]+)\*\*|data-tool-name=\"([\w.:-]+)\"")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
 _SEPARATOR = re.compile(r"^\s*(-{3,}|\*{3,}|_{3,})\s*$")
+# `**🔧 Tool Use: Bash**`, `🔧 Tool Use: mcp__github__get_issue (toolu_01…)`, `**📊 Tool Result (error):**`
+_TOOL_USE_LINE = re.compile(r"^\s*[*_]*\s*🔧\s*Tool\s+Use\s*:\s*[*_`]*(?P<name>[A-Za-z_][\w.:-]*)[*_`]*"
+                            r"(?:\s*\((?P<id>[^)]*)\))?\s*[*_:]*\s*$")
+_TOOL_RESULT_LINE = re.compile(r"^\s*[*_]*\s*📊\s*Tool\s+Result(?P<err>\s*\((?:error|failed)\))?\s*:?\s*[*_:]*\s*$",
+                               re.I)
 
 
 _USER_RE = re.compile(_USER_WORDS, re.I)
@@ -121,6 +130,62 @@ def split_details(text: str) -> tuple[str, list[ToolCall], list[ToolResult], str
     return out, calls, results, "\n\n".join(thinking)
 
 
+def _fenced_after(lines: list[str], i: int) -> tuple[str, int]:
+    """The fenced block starting at or after line `i` (blank lines skipped): (its body, the index
+    after it). Without a fence, the lines up to the next blank one."""
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i < len(lines) and _FENCE.match(lines[i]):
+        fence = lines[i].strip()
+        marker = fence[: len(fence) - len(fence.lstrip(fence[0]))]  # ``` or ```` (longer fences nest shorter)
+        body: list[str] = []
+        i += 1
+        while i < len(lines) and lines[i].strip() != marker:
+            body.append(lines[i])
+            i += 1
+        return "\n".join(body), i + 1
+    body = []
+    while i < len(lines) and lines[i].strip() and not (_TOOL_USE_LINE.match(lines[i])
+                                                       or _TOOL_RESULT_LINE.match(lines[i])):
+        body.append(lines[i])
+        i += 1
+    return "\n".join(body), i
+
+
+def split_tool_lines(text: str) -> tuple[str, list[ToolCall], list[ToolResult]]:
+    """Lift `🔧 Tool Use: Name` and `📊 Tool Result:` blocks (each with its fenced body) out of a
+    message's text into tool calls (JSON input) and results."""
+    lines = text.split("\n")
+    keep: list[str] = []
+    calls: list[ToolCall] = []
+    results: list[ToolResult] = []
+    i = 0
+    in_fence = False
+    while i < len(lines):
+        line = lines[i]
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and "Tool" in line:
+            use = _TOOL_USE_LINE.match(line)
+            res = None if use else _TOOL_RESULT_LINE.match(line)
+            if use or res:
+                body, i = _fenced_after(lines, i + 1)
+                if use:
+                    try:
+                        value = json.loads(body) if body.strip() else {}
+                    except ValueError:
+                        value = None
+                    calls.append(ToolCall(name=use.group("name"), id=(use.group("id") or "").strip() or None,
+                                          input=value if isinstance(value, dict) else {"input": body}))
+                elif res is not None:
+                    results.append(ToolResult(text=body, is_error=bool(res.group("err"))))
+                continue
+        keep.append(line)
+        i += 1
+    out = re.sub(r"\n{3,}", "\n\n", "\n".join(keep)).strip()
+    return out, calls, results
+
+
 class MarkdownImporter(Importer):
     """Markdown with User/Assistant headings (streams line by line)."""
 
@@ -167,14 +232,25 @@ class MarkdownImporter(Importer):
             calls: list[ToolCall] = []
             results: list[ToolResult] = []
             thinking = ""
+            msg_ts = ts
+            if lines and len(lines[-1]) < 80 and "-" in lines[-1]:
+                t = _TIME_LINE.match(lines[-1])  # a time line closing the message is its own time
+                if t:
+                    msg_ts = msg_ts or t.group("ts")
+                    text = text[: text.rfind("\n") + 1].rstrip() if "\n" in text else ""
             if "<details" in text:
                 text, calls, results, thinking = split_details(text)
+            if "Tool" in text and ("🔧" in text or "📊" in text):
+                text, more_calls, more_results = split_tool_lines(text)
+                calls += more_calls
+                results += more_results
             if role == "assistant" and ("Tool use:" in text or "data-tool-name" in text):
                 calls += [ToolCall(name=a or b) for a, b in _TOOL_USE.findall(text)]
             if not text and not calls and not results and not thinking:
                 return None
-            return Message(role=role, text=text, tool_calls=calls, tool_results=results,  # type: ignore[arg-type]
-                           thinking=thinking, timestamp=ts, injected=role == "user" and is_injected(text))
+            kind = "tool" if role == "user" and results and not text else role  # results only: not the user's words
+            return Message(role=kind, text=text, tool_calls=calls, tool_results=results,  # type: ignore[arg-type]
+                           thinking=thinking, timestamp=msg_ts, injected=kind == "user" and is_injected(text))
 
         for raw in stream:
             line = raw.rstrip("\r\n")
