@@ -3,7 +3,8 @@
 Each scenario runs in a fresh process (so its peak RSS is its own) against the app through
 chalice's test client on moto, with the real settings (64 MiB direct, 512 MiB through the upload
 URL, 32 MiB per line). The bombs are built as the tests build them (tests/support/bombs.py): GiBs of
-one letter, a few MB compressed. "Peak RSS" is the process's maximum resident set size minus what
+one letter, a few MB compressed; the JSON documents (parsed whole) are an export of prose and a
+document of millions of tiny values. "Peak RSS" is the process's maximum resident set size minus what
 it held before the request (the app imported, the bomb built).
 
     .venv/bin/python -m bench.hardening_bench [--write PATH]
@@ -35,6 +36,79 @@ SCENARIOS: dict[str, tuple[str, str, int, dict[str, Any]]] = {
     "upload-lines": ("PUT /api/uploads/{id}: 8 GiB in 1 MiB lines", "upload", 8192, {"line": b"\n"}),
     "s3-lines": ("S3 import: 8 GiB in 1 MiB lines", "s3", 8192, {"line": b"\n"}),
 }
+
+
+# One-JSON-document transcripts, parsed whole (through the upload URL): name: (what, shape, MiB of text)
+DOCUMENTS: dict[str, tuple[str, str, int]] = {
+    "doc-export-30": ("ChatGPT export, 30 MiB (prose, 20-message conversations)", "export", 30),
+    "doc-export-60": ("ChatGPT export, 60 MiB", "export", 60),
+    "doc-tiny-4": ("4 MiB of `[],` after one OpenAI message (inside the parse budget: the worst accepted)", "tiny", 4),
+    "doc-tiny-16": ("16 MiB of `[],` after one OpenAI message", "tiny", 16),
+    "doc-tiny-60": ("60 MiB of `[],` (the 200 KB gzip of issue 20)", "tiny", 60),
+}
+
+
+def document_gzip(shape: str, mib: int) -> bytes:
+    """A gzip-compressed JSON document of about `mib` MiB of text, written piece by piece (the
+    text is never whole in memory, so the measured peak is the server's)."""
+    import gzip
+    import io
+
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6) as gz:
+        target, written = mib * 1024 * 1024, 0
+        if shape == "tiny":
+            head = b'{"messages":[{"role":"user","content":"hi"}'
+            gz.write(head)
+            piece = b",[]" * 65536
+            written = len(head)
+            while written < target:
+                gz.write(piece)
+                written += len(piece)
+            gz.write(b"]}")
+        else:
+            _write_export(gz, target)
+    return out.getvalue()
+
+
+def _write_export(gz: Any, target: int) -> None:
+    """A ChatGPT conversations.json of about `target` bytes: conversations of 20 messages of prose."""
+    written = 0
+    text = "Refactor the parser so that every branch is covered; run the tests and report what failed. " * 4
+    gz.write(b"[")
+    i = 0
+    while written < target:
+        mapping: dict[str, Any] = {}
+        prev = None
+        for j in range(20):
+            nid = f"n{i}-{j}"
+            mapping[nid] = {"id": nid, "parent": prev, "children": [], "message": {
+                "id": nid, "author": {"role": "user" if j % 2 == 0 else "assistant"},
+                "content": {"content_type": "text", "parts": [f"{i} {j} {text}"]}, "create_time": 1.7e9 + j}}
+            if prev:
+                mapping[prev]["children"].append(nid)
+            prev = nid
+        conv = json.dumps({"id": f"c{i}", "title": f"t{i}", "update_time": 1.7e9 + i, "current_node": prev,
+                           "mapping": mapping}).encode()
+        gz.write((b"," if i else b"") + conv)
+        written += len(conv) + 1
+        i += 1
+    gz.write(b"]")
+
+
+def run_document(name: str) -> dict[str, Any]:
+    _what, shape, mib = DOCUMENTS[name]
+    client, token, pid = _setup()
+    body = document_gzip(shape, mib)
+    auth = {"Authorization": f"Bearer {token}"}
+    r = client.http.post(f"/api/projects/{pid}/sessions/1/transcript-upload", headers=auth, body=b"")
+    slot = json.loads(r.body)["upload_id"]
+    base = _rss_mb()
+    t0 = time.perf_counter()
+    r = client.http.put(f"/api/uploads/{slot}", body=body, headers={"Content-Type": "application/gzip"})
+    err = json.loads(r.body).get("error") or {}
+    return {"status": r.status_code, "code": err.get("code") or "imported", "seconds": round(time.perf_counter() - t0, 3),
+            "peak_rss_mb": round(_rss_mb() - base, 1), "compressed_kb": len(body) // 1024}
 
 
 def _rss_mb() -> float:
@@ -153,7 +227,8 @@ def main() -> int:
     ap.add_argument("--scenario", help=argparse.SUPPRESS)  # one scenario, in this (child) process
     args = ap.parse_args()
     if args.scenario:
-        result = database_down() if args.scenario == "database-down" else run_scenario(args.scenario)
+        result = (database_down() if args.scenario == "database-down" else
+                  run_document(args.scenario) if args.scenario in DOCUMENTS else run_scenario(args.scenario))
         print(json.dumps(result))
         return 0
     lines = [f"Command: `python -m bench.hardening_bench` (Python {platform.python_version()}, {platform.machine()}, "
@@ -165,6 +240,13 @@ def main() -> int:
         r = _child(name)
         lines.append(f"| {what} | {r['compressed_mb']} MB | {r['status']} {r['code']} | {r['cap']} | {r['seconds']:.2f} | "
                      f"{r['peak_rss_mb']:.0f} | {'yes' if r['stored'] else 'nothing'} |")
+    lines += ["", "One-JSON-document transcripts (parsed whole) through the upload URL: capped at 32 MiB of text "
+              "and at about 5 times that once parsed (MSO_MAX_DOCUMENT_BYTES).", "",
+              "| document | compressed | answer | time to answer (s) | peak RSS growth (MB) |", "|---|---:|---|---:|---:|"]
+    for name, (what, *_rest) in DOCUMENTS.items():
+        r = _child(name)
+        lines.append(f"| {what} | {r['compressed_kb']} KB | {r['status']} {r['code']} | {r['seconds']:.2f} | "
+                     f"{r['peak_rss_mb']:.0f} |")
     down = _child("database-down")
     lines += ["", "Database unreachable (a closed port): time to the answer.", "",
               "| request | answer | Retry-After | seconds |", "|---|---|---|---:|"]

@@ -48,7 +48,7 @@ class Settings:
     max_upload_bytes: int = 512 * _MiB  # through the upload URL (local PUT or S3)
     max_upload_body_bytes: int = 512 * _MiB  # the compressed (or plain) body sent to the upload URL
     max_line_bytes: int = 32 * _MiB
-    max_document_bytes: int = 64 * _MiB
+    max_document_bytes: int = 32 * _MiB  # parsed whole: 32 MiB of a real export takes ~130 MB parsed
     max_message_bytes: int = 256 * 1024
     # Where clients reach this API (MSO_PUBLIC_URL): absolute URLs the API hands out (the upload URL
     # of `make dev`) are built from it, never from a request's Host header, which a client can forge.
@@ -99,7 +99,7 @@ def settings() -> Settings:
         max_upload_bytes=env_number(os.environ, "MSO_MAX_UPLOAD_BYTES", 512 * _MiB, minimum=1),
         max_upload_body_bytes=env_number(os.environ, "MSO_MAX_UPLOAD_BODY_BYTES", 512 * _MiB, minimum=1),
         max_line_bytes=env_number(os.environ, "MSO_MAX_LINE_BYTES", 32 * _MiB, minimum=1),
-        max_document_bytes=env_number(os.environ, "MSO_MAX_DOCUMENT_BYTES", 64 * _MiB, minimum=1),
+        max_document_bytes=env_number(os.environ, "MSO_MAX_DOCUMENT_BYTES", 32 * _MiB, minimum=1),
         max_message_bytes=env_number(os.environ, "MSO_MAX_MESSAGE_BYTES", 256 * 1024, minimum=1),
         public_url=(os.environ.get("MSO_PUBLIC_URL") or "").strip().rstrip("/") or None,
     )

@@ -108,6 +108,22 @@ def _check_binary(head: bytes) -> None:
             f"{len(head)}): upload the text transcript the tool wrote (optionally gzip-compressed).")
 
 
+# A JSON document in memory after json.loads, per item of its text (CPython 3.11, 64-bit): a list or
+# dict ~72 bytes with its slot, a str ~56 plus its text, an int or float ~32 with its slot. "[]," is
+# 3 bytes of text and 64 of memory; a gzip of 200 KB can hold 60 MiB of it.
+_CONTAINER_B, _STRING_B, _VALUE_B = 72, 56, 32
+PARSE_FACTOR = 5  # the parsed form may take this many times the document cap (32 MiB: 160 MiB)
+
+
+def parsed_size(text: str) -> int:
+    """An upper estimate of the memory json.loads would take for `text`, in bytes, from counts of its
+    brackets, quotes and commas (C-speed str.count; characters inside strings are counted too, so it
+    errs high, by little for prose). What bounds the peak is this, not the length of the text."""
+    containers = text.count("[") + text.count("{")
+    return (len(text) + _CONTAINER_B * containers + _STRING_B * (text.count('"') // 2)
+            + _VALUE_B * text.count(","))
+
+
 def _size(n: int) -> str:
     """A byte limit as people write it: 64 MiB, 256 KiB, 1,000 bytes."""
     for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
@@ -230,6 +246,16 @@ class TextSource:
                     f"whole: such files are limited to {_size(self.max_document_bytes)} uncompressed. Split the "
                     "export, or upload a JSONL format.", details={"limit_bytes": self.max_document_bytes})
         text = "".join(parts)
+        del parts
+        if self.max_document_bytes is not None:
+            cost = parsed_size(text)
+            if cost > PARSE_FACTOR * self.max_document_bytes:
+                raise TranscriptTooLarge(
+                    f"This transcript is one JSON document of {_size(len(text))} whose parsed form would take "
+                    f"about {_size(cost)} of memory (it holds millions of tiny values): documents are parsed "
+                    f"whole and limited to about {_size(PARSE_FACTOR * self.max_document_bytes)} once parsed. "
+                    "Split the export, or upload a JSONL format.",
+                    details={"limit_bytes": self.max_document_bytes})
         self.line_no = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
         return text
 
