@@ -26,9 +26,9 @@ SECTIONS = [
     ("Redaction and LLM fallback timings", "Wall-clock figures the unit tests do not assert: the redactor on "
      "megabytes of code, and how long the LLM client and the LLM handoff take to give up on a stalled model.",
      "bench.timings_bench"),
-    ("Secret redaction", "Recall on the secret corpus (one sample per shape, alone and inside a transcript) and "
-     "every redaction made on real recorded sessions, value masked, with the ids that "
-     "must survive.", "bench.redaction_bench"),
+    ("Secret redaction", "Recall on the fresh secret corpus (110 kinds, alone and in every transcript format) and "
+     "the older one, false positives on 33 harmless look-alikes, the redactor's throughput on the real "
+     "transcripts, and every redaction made on them with the ids that must survive.", "bench.redaction_bench"),
     ("Contention", "100 concurrent session creations on one project (DynamoDB Local, over HTTP): latency p50/p99 "
      "and whether the numbers came out exactly 1..100.", "bench.contention_bench"),
     ("CLI and hooks", "The `mso` command as Claude Code runs it: `session-start` wall time with the server up, "
