@@ -7,7 +7,8 @@ Pure code (no Chalice, no AWS). Modules:
   messages; `stats`, `file_changes`, `info`), `import_all`, `FORMATS`.
 - `importers`: one module per format behind `importers.base.Importer` (`sniff`, `parse`), and
   content-based `detect`.
-- `redact`: `redact(text)` and `Redactor` (secrets -> `[REDACTED:<kind>]`, counted per kind).
+- `redact`: `redact(text)` and `Redactor` (secrets -> `[REDACTED:<kind>]`, counted per kind;
+  `<private>` spans -> `[PRIVATE]`); `ruleset`: gitleaks' vendored rules (rules/gitleaks.toml) as Python.
 - `filechanges`: `parse_numstat`, `parse_unified_diff`, `parse_apply_patch`, `parse_edit_blocks`,
   `merge_changes`, `FileChangeTracker`.
 - `errors`: `TranscriptError` and its subclasses (stable `code`s), `NumstatError`; all `AppError`s.

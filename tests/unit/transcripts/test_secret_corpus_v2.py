@@ -11,6 +11,7 @@ from transcript_support import run_import
 
 from chalicelib.transcripts.redact import Redactor, redact
 from tests.fixtures.secret_corpus_v2 import BY_KIND, LOOKALIKES, SECRETS
+from tests.fixtures.secret_corpus_v2 import TRANSCRIPT_BUILDERS as _FORMATS
 
 
 def test_the_corpus_has_80_kinds_and_30_look_alikes():
@@ -40,72 +41,6 @@ def _leaks(dumped: str) -> list[str]:
         if any(f in dumped for f in forms):
             out.append(s.kind)
     return out
-
-
-def _claude(texts: list[str]) -> bytes:
-    lines = []
-    for i, t in enumerate(texts):
-        base = {"sessionId": "s", "cwd": "/p", "timestamp": "2026-01-01T00:00:00Z"}
-        lines.append({**base, "type": "user", "uuid": f"u{i}", "message": {"role": "user", "content": t}})
-        lines.append({**base, "type": "assistant", "uuid": f"a{i}", "message": {"id": f"m{i}", "role": "assistant",
-                      "content": [{"type": "thinking", "thinking": t},
-                                  {"type": "tool_use", "id": f"t{i}", "name": "Bash", "input": {"command": t}}]}})
-        lines.append({**base, "type": "user", "uuid": f"r{i}", "message": {"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": f"t{i}", "content": t}]}})
-    return ("\n".join(json.dumps(x) for x in lines) + "\n").encode()
-
-
-def _codex(texts: list[str]) -> bytes:
-    ts = "2026-01-01T00:00:00.000Z"
-    lines = [{"timestamp": ts, "type": "session_meta", "payload": {"id": "0199a1c2-7b7e-7d31-9a55-2f0c6f1e4b10",
-                                                                   "timestamp": ts, "cwd": "/p"}}]
-    for i, t in enumerate(texts):
-        lines.append({"timestamp": ts, "type": "response_item", "payload": {
-            "type": "message", "role": "user", "content": [{"type": "input_text", "text": t}]}})
-        lines.append({"timestamp": ts, "type": "response_item", "payload": {
-            "type": "function_call", "name": "shell", "call_id": f"c{i}",
-            "arguments": json.dumps({"command": ["bash", "-lc", t]})}})
-        lines.append({"timestamp": ts, "type": "response_item", "payload": {
-            "type": "function_call_output", "call_id": f"c{i}", "output": json.dumps({"output": t})}})
-    return ("\n".join(json.dumps(x) for x in lines) + "\n").encode()
-
-
-def _openai(texts: list[str]) -> bytes:
-    msgs: list[dict] = []
-    for i, t in enumerate(texts):
-        msgs.append({"role": "user", "content": t})
-        msgs.append({"role": "assistant", "content": None, "tool_calls": [{"id": f"c{i}", "type": "function",
-                     "function": {"name": "run", "arguments": json.dumps({"cmd": t})}}]})
-        msgs.append({"role": "tool", "tool_call_id": f"c{i}", "content": t})
-    return json.dumps(msgs).encode()
-
-
-def _sharegpt(texts: list[str]) -> bytes:
-    conv = []
-    for t in texts:
-        conv += [{"from": "human", "value": t}, {"from": "gpt", "value": t}]
-    return json.dumps([{"id": "c", "conversations": conv}]).encode()
-
-
-def _swe_agent(texts: list[str]) -> bytes:
-    steps = [{"action": t, "observation": t, "response": t, "thought": t, "execution_time": 0.1,
-              "state": {"working_dir": "/repo"}, "query": [], "extra_info": {}} for t in texts]
-    return json.dumps({"trajectory": steps, "history": [], "info": {}}).encode()
-
-
-def _markdown(texts: list[str]) -> bytes:
-    return "".join(f"## User\n\n{t}\n\n## Assistant\n\n{t}\n\n" for t in texts).encode()
-
-
-def _aider(texts: list[str]) -> bytes:
-    out = "\n# aider chat started at 2026-01-01 10:00:00\n\n"
-    for t in texts:
-        out += "".join(f"#### {ln}  \n" for ln in t.splitlines()) + f"\n{t}\n\n"
-    return out.encode()
-
-
-_FORMATS = {"claude-code": _claude, "codex": _codex, "openai": _openai, "sharegpt": _sharegpt,
-            "swe-agent": _swe_agent, "markdown": _markdown, "aider": _aider}
 
 
 @pytest.mark.parametrize("fmt", sorted(_FORMATS))
