@@ -151,6 +151,7 @@ export const paths = {
   handoff: (p, n) => `/api/projects/${enc(p)}/sessions/${enc(n)}/handoff`,
   analytics: (p) => `/api/projects/${enc(p)}/analytics`,
   openItems: (p) => `/api/projects/${enc(p)}/open-items`,
+  openItemsClose: (p) => `/api/projects/${enc(p)}/open-items/close`,
   latestHandoff: (p) => `/api/projects/${enc(p)}/handoff/latest`,
   knowledge: (p) => `/api/projects/${enc(p)}/knowledge`,
   knowledgeUse: (p, id) => `/api/projects/${enc(p)}/knowledge/${enc(id)}/use`,

@@ -1,6 +1,6 @@
 // Two sessions side by side: metrics, files, decisions, errors, open items opened and closed.
 import { api, paths } from "./api.js";
-import { clear, duration, emptyState, h, num, select, statusBadge } from "./dom.js";
+import { clear, duration, emptyState, h, num, plural, select, statusBadge } from "./dom.js";
 import { crumbs, pageHead } from "./projects.js";
 
 async function allPages(path, query = {}) {
@@ -36,7 +36,11 @@ function column(project, s, files, ledger) {
   item("Tasks", `${num(s.tasks_completed)} / ${num(s.tasks_planned)}`);
   item("Duration", duration(s.duration_s));
   item("Model", s.model || "—");
-  item("Errors", num((s.errors || []).length));
+  // errors the session recorded plus the tool calls that failed in its transcript
+  const recorded = (s.errors || []).length;
+  const toolErrors = Number((s.transcript && s.transcript.tool_errors) || 0);
+  item("Errors", h("span", { class: "compare-errors" }, num(recorded + toolErrors),
+    recorded && toolErrors ? ` (${num(recorded)} recorded, ${num(toolErrors)} tool)` : toolErrors ? ` (${plural(toolErrors, "tool error")})` : ""));
   item("Files", `${num(files.length)} (+${num(added)} −${num(removed)})`);
   item("Started from", s.started_from_handoff ? `handoff of session ${s.started_from_handoff}` : "a cold start");
   const section = (title, node) => h("section", { class: "compare-part" }, h("h3", null, title), node);

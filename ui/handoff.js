@@ -1,13 +1,22 @@
 // A handoff document as people use it: Copy first, Download, how it was made (and why, for a fallback).
 import { api, paths } from "./api.js";
-import { button, clear, copyText, dateTime, downloadText, h, notice, num, slug, toast } from "./dom.js";
+import { append, button, clear, copyText, dateTime, downloadText, h, notice, num, slug, toast } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 
 export const POLL_MS = 1500;
 
+/**
+ * Rules wrote the handoff because that is how the server is set up: asked for "rules", or "auto"
+ * with no LLM configured. A configured choice, shown as a plain label, never as a warning.
+ */
+export function rulesByChoice(ho) {
+  if (!ho || ho.method !== "rules") return false;
+  return ho.mode === "rules" || (ho.mode === "auto" && /^LLM not configured/.test(ho.reason || ""));
+}
+
 /** Why a handoff is not what was asked for (an LLM was asked for, rules wrote it), or null. */
 export function fallbackReason(ho) {
-  if (!ho || !ho.reason) return null;
+  if (!ho || !ho.reason || rulesByChoice(ho)) return null;
   if (ho.method === "rules" && ho.mode && ho.mode !== "rules") return ho.reason;
   if (ho.method === "llm+rules") return ho.reason;
   return null;
@@ -37,6 +46,10 @@ export function handoffDoc(ho, opts) {
   const chips = h("div", { class: "chips" });
   const chip = (k, v) => chips.append(h("span", { class: "chip" }, `${k} `, h("b", null, v)));
   if (ho.method) chip("method", ho.method);
+  if (rulesByChoice(ho)) {
+    chips.append(h("span", { class: "chip", id: "rules-by-choice", title: ho.reason || "handoff_mode is rules" },
+      ho.mode === "rules" ? "written by the rules (asked for)" : "written by the rules (no LLM configured)"));
+  }
   if (ho.version && Number(ho.version) > 1) chip("version", num(ho.version));
   if (ho.input_chars !== undefined && ho.input_chars !== null) chip("input", `${num(ho.input_chars)} chars`);
   if (ho.output_chars !== undefined && ho.output_chars !== null) chip("output", `${num(ho.output_chars)} chars`);
@@ -52,6 +65,10 @@ export function handoffDoc(ho, opts) {
   return h("div", { class: "handoff-doc" },
     h("div", { class: "toolbar" }, copy, dl, h("span", { class: "spacer" }), ...(opts.actions || [])),
     why ? notice("warn", ho.method === "rules" ? "Written by the rules, not the LLM" : "The LLM's answer was repaired", why) : null,
+    ho.older_transcript ? h("div", { class: "notice warn", role: "status", id: "older-transcript" },
+      h("div", { class: "grow" }, h("p", null, h("strong", null, "Made from an older transcript")),
+        h("p", null, `The session's transcript was replaced${ho.transcript_replaced_at ? ` on ${dateTime(ho.transcript_replaced_at)}` : ""} `
+          + "after this handoff was written: regenerate it to include the new one."))) : null,
     chips, box);
 }
 
@@ -106,11 +123,11 @@ export function startingPanel(project, session, ctx) {
     if (fromPoll) toast("The starting handoff is ready: copy it into your AI session", "success");
     const since = sh.open_items_since || [];
     const doc = since.length ? { ...sh, markdown: withNewerItems(sh.markdown || "", since) } : sh;
-    panel.append(
+    append(panel, [  // append() skips the nulls; the DOM's own append would print them as "null"
       h("p", { class: "muted small" }, "Paste this as the first message of the AI session: it is the handoff written from ", link, "."),
       since.length ? notice("warn", `${since.length} open item${since.length > 1 ? "s were" : " was"} added after this handoff was written`,
         "A session that ran beside recorded them; they are appended at the end, so Copy and Download carry them too.") : null,
-      handoffDoc(doc, { project, fromSession: from, id: "starting-handoff", copyLabel: "Copy the starting handoff to the clipboard" }));
+      handoffDoc(doc, { project, fromSession: from, id: "starting-handoff", copyLabel: "Copy the starting handoff to the clipboard" })]);
   };
   show(session.starting_handoff, false);
   return panel;

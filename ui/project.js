@@ -319,11 +319,26 @@ function openItemsCard(project) {
       return;
     }
     const ul = h("ul", { class: "open-items", id: "open-items" });
+    // closed on behalf of the project's latest session (the ledger records who closed an item)
+    const latest = Math.max(Number((project.sessions && project.sessions.total) || 0), ...items.map((it) => Number(it.opened_by) || 1));
     for (const it of items) {
-      ul.append(h("li", null, h("span", { class: `badge ${it.kind === "blocker" ? "badge-failed" : "plain"}` }, it.kind.replace(/_/g, " ")),
-        h("span", null, it.text), h("span", { class: "muted small since" }, `since session ${it.opened_by}`)));
+      const li = h("li", { dataset: { item: it.id } });
+      const done = button("Done", { small: true, icon: "check", label: `Mark done: ${it.text}`, onclick: () => busy(done, async () => {
+        try {
+          await api("POST", paths.openItemsClose(project.id), { body: { items: [it.id], session: latest } });
+          li.remove();
+          toast(`Closed: ${it.text}`, "success");
+          if (!ul.children.length) card.replaceChildren(head, h("p", { class: "muted" }, "Nothing open."));
+        } catch (e) {
+          toast(e.message, "error");
+        }
+      }, "Closing…") });
+      li.append(h("span", { class: `badge ${it.kind === "blocker" ? "badge-failed" : "plain"}` }, it.kind.replace(/_/g, " ")),
+        h("span", null, it.text), h("span", { class: "muted small since" }, `since session ${it.opened_by}`), done);
+      ul.append(li);
     }
-    card.replaceChildren(head, ul, h("p", { class: "muted small section" }, "Mark them done in the Complete form of a session."));
+    card.replaceChildren(head, ul, h("p", { class: "muted small section" },
+      `Done closes an item for session ${latest}; the Complete form of a session closes them too.`));
   }).catch((e) => card.replaceChildren(h("h2", { id: "open-h" }, "Open items"), errorState(e)));
   return card;
 }

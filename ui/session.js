@@ -207,9 +207,10 @@ function messageNode(m) {
   if (m.injected) head.append(h("span", { class: "badge plain" }, "injected"));
   if (m.timestamp) head.append(h("span", { class: "muted small" }, dateTime(m.timestamp)));
   if (m.usage && (m.usage.input_tokens || m.usage.output_tokens)) {
-    // as the tool reported them: the input may include prompt tokens read from its cache
-    head.append(h("span", { class: "muted small", title: "input (cache included) / output tokens reported for this message" },
-      `${num(m.usage.input_tokens || 0)} in · ${num(m.usage.output_tokens || 0)} out`));
+    // the tool reports a message's whole prompt, cache reads and writes included: that is its "prompt",
+    // named as in the session's chips (where "input" is only the part not read from the cache)
+    head.append(h("span", { class: "muted small msg-tokens", title: TOKEN_WORDS.prompt },
+      `${num(m.usage.input_tokens || 0)} prompt · ${num(m.usage.output_tokens || 0)} output`));
   }
   li.append(head);
   const text = String(m.text || "");
@@ -284,13 +285,25 @@ async function largeUpload(project, session, file, format, contentType, progress
   throw new Error("The import is taking too long; check back later.");
 }
 
-/** Input, output, cache read, cache write: never one sum (cached prompt tokens are read again every turn). */
+/** The one meaning of each token word, in the session's chips and on every message. */
+const TOKEN_WORDS = {
+  prompt: "prompt tokens: everything the model read, cache reads and writes included (a message shows its own)",
+  input: "input tokens: the prompt tokens not read from or written to the cache",
+  output: "output tokens",
+  "cache read": "prompt tokens read from the cache",
+  "cache write": "prompt tokens written to the cache",
+};
+
+/** Prompt (= input + cache), input, output, cache read, cache write: never one sum (cached prompt tokens are read again every turn). */
 function tokenChips(t) {
   if (t.input_tokens === null || t.input_tokens === undefined) {
     return t.tokens ? [h("span", { class: "chip" }, h("b", null, num(t.tokens)), " tokens")] : []; // imported before the split
   }
-  const kinds = [["input_tokens", "input"], ["output_tokens", "output"], ["cache_read_tokens", "cache read"], ["cache_write_tokens", "cache write"]];
-  return kinds.filter(([k]) => Number(t[k])).map(([k, label]) => h("span", { class: "chip", title: `${label} tokens` }, h("b", null, num(t[k])), ` ${label}`));
+  const prompt = (Number(t.input_tokens) || 0) + (Number(t.cache_read_tokens) || 0) + (Number(t.cache_write_tokens) || 0);
+  const kinds = [["prompt", "prompt", prompt], ["input_tokens", "input"], ["output_tokens", "output"],
+    ["cache_read_tokens", "cache read"], ["cache_write_tokens", "cache write"]];
+  return kinds.map(([k, label, v]) => [k, label, v === undefined ? Number(t[k]) : v]).filter(([, , v]) => v)
+    .map(([k, label, v]) => h("span", { class: "chip", title: TOKEN_WORDS[label], dataset: { tokens: k } }, h("b", null, num(v)), ` ${label}`));
 }
 
 /** Dropping a file on `zone` puts it in the file input (then Upload sends it as if picked). */
@@ -338,13 +351,25 @@ function transcriptPanel(project, session, ctx, onChanged) {
           const isGz = /\.gz$/i.test(f.name) || f.type === "application/gzip";
           const contentType = isGz ? "application/gzip" : "application/octet-stream";
           let res;
+          const put = (replace) => api("PUT", paths.transcript(project.id, session.number),
+            { raw: f, contentType, query: { format: fmt.value, ...(replace ? { replace: "true" } : {}) } });
           if (f.size > DIRECT_UPLOAD_MAX) {
             res = await largeUpload(project, session, f, fmt.value, contentType, (msg) => { status.textContent = msg; });
           } else {
-            res = await api("PUT", paths.transcript(project.id, session.number), { raw: f, contentType, query: { format: fmt.value } });
+            try {
+              res = await put(false);
+            } catch (e) {
+              // a finished session's transcript is what its handoff was made from: replacing it is deliberate
+              if (e.code !== "transcript_exists" || !window.confirm(`${e.message}\n\nReplace it?`)) throw e;
+              res = await put(true);
+            }
           }
           const red = sumRedactions(res && res.redactions);
-          toast(`Imported ${plural(res && res.messages, "message")} (${(res && res.format) || "?"})${red ? `; ${plural(red, "secret")} redacted` : ""}`, "success");
+          const warnings = (res && res.warnings) || [];
+          toast(`Imported ${plural(res && res.messages, "message")} (${(res && res.format) || "?"})${red ? `; ${plural(red, "secret")} redacted` : ""}`,
+            warnings.length ? "warn" : "success");
+          // what the importer warns about (no roles recognised, a clipped message ...) stays in view
+          for (const w of warnings) toast(`Warning: ${w.message || w.code || w}`, "warn", 15000);
           status.textContent = "";
           if (onChanged) onChanged("transcript");
         } catch (e) {
