@@ -211,7 +211,8 @@ def start_session(tenant: str, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def complete_session(tenant: str, args: dict[str, Any]) -> dict[str, Any]:
-    """The REST complete route's two steps: finish the session with its record, then queue its handoff."""
+    """The REST complete route's domain call: finish the session with its record and queue its handoff
+    in one transaction (a retry after a fault finishes the job instead of a 409)."""
     p = _project(tenant, args)
     n = _current_session(tenant, p["id"], args.get("session"))
     if n is None:
@@ -223,9 +224,8 @@ def complete_session(tenant: str, args: dict[str, Any]) -> dict[str, Any]:
     if lists:  # added to what record_progress already put there (the REST body replaces whole lists)
         now = sessions.get(tenant, p["id"], n)
         body.update({f: [*now[f], *args[f]] for f in lists})
-    session = sessions.update(tenant, p["id"], n, {**body, "status": args.get("status", "completed"),
-                                                   "handoff_mode": mode})
-    handoff = handoffs.request(tenant, p["id"], n, mode=mode, session_status=session["status"])
+    out = sessions.complete(tenant, p["id"], n, {**body, "status": args.get("status", "completed")}, mode=mode)
+    session, handoff = out["session"], out["handoff"]
     return {"project": p["id"], "session": n, "status": session["status"],
             "handoff": {k: handoff.get(k) for k in ("status", "method", "mode")},
             "next": "get_handoff returns the handoff once its status is ready"}
