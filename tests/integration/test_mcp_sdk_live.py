@@ -77,7 +77,7 @@ def test_sdk_client_lists_and_calls_every_tool(live):
     assert got["init"].serverInfo.name == "mso" and got["init"].protocolVersion == "2025-11-25"
     names = {t.name for t in got["tools"]}
     assert names == {"list_projects", "get_handoff", "list_sessions", "get_session", "search_knowledge",
-                     "record_progress", "upload_transcript"}
+                     "record_progress", "upload_transcript", "start_session", "complete_session"}
     assert all(t.inputSchema["type"] == "object" for t in got["tools"])
     for name in ("list_projects", "list_sessions", "get_session", "search_knowledge", "record_progress",
                  "upload_transcript"):
@@ -121,7 +121,7 @@ def test_stateless_revision_over_http(live):
     d = post("server/discover")
     assert d.status_code == 200 and d.json()["result"]["resultType"] == "complete"
     assert MODERN in d.json()["result"]["supportedVersions"]
-    assert len(post("tools/list").json()["result"]["tools"]) == 7
+    assert len(post("tools/list").json()["result"]["tools"]) == 9
     r = post("tools/call", {"name": "list_projects", "arguments": {}}, {"Mcp-Name": "list_projects"})
     assert r.json()["result"]["structuredContent"]["projects"][0]["name"] == "mcp-live"
     assert post("tools/list", headers={"Mcp-Method": "ping"}).json()["error"]["code"] == -32020
@@ -152,10 +152,10 @@ def test_stateless_sdk_client(live):
     assert r.returncode == 0, r.stderr[-3000:]
     got = _json.loads(r.stdout)
     assert got["protocol_version"] == MODERN and got["server"] == "mso"  # discovered, no handshake
-    assert len(got["tools"]) == 7
+    assert len(got["tools"]) == 9
     assert got["list_projects"]["projects"][0]["id"] == pid
     assert got["record_progress"]["is_error"] is False
-    assert got["get_session"]["next_steps"] == ["stateless client works"]
+    assert got["get_session"]["record"]["next_steps"] == ["stateless client works"]
 
 
 def test_sdk_client_against_make_dev_with_the_dev_token(tmp_path):
@@ -180,5 +180,5 @@ def test_sdk_client_against_make_dev_with_the_dev_token(tmp_path):
         tools, projects = _run(calls)
     finally:
         _stop(proc, ddb_port)
-    assert len(tools) == 7
+    assert len(tools) == 9
     assert [p["name"] for p in projects.structuredContent["projects"]] == ["dev-mcp"]
