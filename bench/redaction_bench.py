@@ -143,7 +143,7 @@ def main() -> int:
     lines = [
         f"Command: `python -m bench.redaction_bench`. Rules: gitleaks' default config at commit "
         f"`{GITLEAKS_COMMIT[:7]}` ({len(rules)} rules run, {len(skipped)} path-only rules skipped) and "
-        f"{len(R.RULES)} of ours; {len(R.KINDS)} kinds in all.",
+        f"{len(R.RULES)} of ours; {len(R.kinds())} kinds in all.",
         "",
         "| where | kinds | redacted | recall |",
         "|---|---:|---:|---:|",

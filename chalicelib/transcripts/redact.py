@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from .model import Message
@@ -318,14 +318,19 @@ _PRIVATE = re.compile(r"<private\s*>.*?(?:</private\s*>|\Z)", re.IGNORECASE | re
 
 @dataclass(frozen=True)
 class _Compiled:
-    """One rule ready to run: a hand `Rule` or a gitleaks rule, with its prefilter keywords."""
+    """One rule ready to run: a hand `Rule` or a gitleaks rule, with its prefilter keywords (the
+    hand rule's regex is compiled on first use, like gitleaks')."""
 
     kind: str
     keywords: tuple[str, ...]
-    rx: re.Pattern[str]
     rule: Rule | None = None  # a hand rule
     groups: tuple[str, ...] = ()
     leak: GitleaksRule | None = None  # a gitleaks rule
+
+    @cached_property
+    def rx(self) -> re.Pattern[str]:
+        assert self.rule is not None
+        return re.compile(self.rule.pattern)
 
 
 def _ordered() -> list[_Compiled]:
@@ -333,20 +338,18 @@ def _ordered() -> list[_Compiled]:
     leaks, _skipped = load_rules()
 
     def ours(r: Rule) -> _Compiled:
-        return _Compiled(r.kind, r.triggers, re.compile(r.pattern), rule=r,
+        return _Compiled(r.kind, r.triggers, rule=r,
                          groups=tuple(g for g in ("v", "v2", "v3") if f"(?P<{g}>" in r.pattern))
 
     # PEM blocks first: gitleaks' private-key runs from a cut key's BEGIN line to the next key's
     # "KEY-----", leaving that key's body; ours stops at the first END line or the base64's end.
     out = [ours(r) for r in RULES if r.kind == "private-key"]
-    out += [_Compiled(r.id, r.keywords, r.regex, leak=r) for r in leaks if r.id != _GENERIC_ID]
+    out += [_Compiled(r.id, r.keywords, leak=r) for r in leaks if r.id != _GENERIC_ID]
     out += [ours(r) for r in RULES if r.kind != "private-key"]
-    out += [_Compiled(r.id, r.keywords, r.regex, leak=r) for r in leaks if r.id == _GENERIC_ID]
+    out += [_Compiled(r.id, r.keywords, leak=r) for r in leaks if r.id == _GENERIC_ID]
     return out
 
 
-_COMPILED = _ordered()
-KINDS: tuple[str, ...] = tuple(dict.fromkeys(c.kind for c in _COMPILED))
 
 
 def _trie(words: list[str]) -> str:
@@ -375,8 +378,27 @@ def _trie(words: list[str]) -> str:
 # every position (a look-ahead, so keywords inside keywords are seen: "ey" in "key"). Bytes keep
 # the scan at one byte per character whatever the str's internal width (one emoji makes a str
 # 4 bytes/char).
-_KEYWORDS = sorted({k for c in _COMPILED for k in c.keywords} | {"<private"})
-_PRECHECK = re.compile(b"(?=(" + _trie(_KEYWORDS).encode() + b"))")
+@dataclass(frozen=True)
+class _Engine:
+    rules: tuple[_Compiled, ...]
+    keywords: frozenset[str]
+    precheck: re.Pattern[bytes]
+
+
+@lru_cache(maxsize=1)
+def _engine() -> _Engine:
+    """The rules in order and the pre-check, built at the first redaction (not at import: the API
+    imports this module at every cold start, most of which never redact anything)."""
+    rules = tuple(_ordered())
+    keywords = sorted({k for c in rules for k in c.keywords} | {"<private"})
+    return _Engine(rules, frozenset(keywords), re.compile(b"(?=(" + _trie(keywords).encode() + b"))"))
+
+
+def kinds() -> tuple[str, ...]:
+    """Every kind a redaction can be counted as (rule ids), in the order the rules run."""
+    return (*dict.fromkeys(c.kind for c in _engine().rules), "private")
+
+
 _MIN_LEN = 8  # nothing shorter can hold one of the shapes above
 
 
@@ -388,17 +410,15 @@ def _lowered(s: str) -> bytes:
 def _prefixes(found: bytes) -> frozenset[str]:
     """The keywords a find stands for: itself and the keywords it starts with."""
     f = found.decode()
-    return frozenset(f[:i] for i in range(1, len(f) + 1) if f[:i] in _KEYWORD_SET)
-
-
-_KEYWORD_SET = frozenset(_KEYWORDS)
+    words = _engine().keywords
+    return frozenset(f[:i] for i in range(1, len(f) + 1) if f[:i] in words)
 
 
 def _present(s: str) -> frozenset[str]:
     """The keywords (of every rule, and "<private") that occur in `s`, lower-cased."""
     if len(s) < _MIN_LEN:
         return frozenset()
-    found = set(_PRECHECK.findall(_lowered(s)))
+    found = set(_engine().precheck.findall(_lowered(s)))
     if not found:
         return frozenset()
     return frozenset().union(*(_prefixes(f) for f in found))
@@ -413,7 +433,7 @@ def may_hold_secret(s: str) -> bool:
 def _rules_for(present: frozenset[str]) -> tuple[tuple[_Compiled, tuple[str, ...]], ...]:
     """The rules to run, in order, each with its keywords that occur."""
     out = []
-    for c in _COMPILED:
+    for c in _engine().rules:
         hit = tuple(k for k in c.keywords if k in present)
         if hit:
             out.append((c, hit))

@@ -26,7 +26,7 @@ import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -135,14 +135,34 @@ class Allowlist:
 
 @dataclass(frozen=True)
 class GitleaksRule:
+    """One rule. Its regex is compiled on first use: most rules never run (their keywords never
+    occur), and compiling all of them costs ~50 ms at every cold start."""
+
     id: str
-    regex: re.Pattern[str]
+    pattern: str  # Python syntax, context prefix dropped
     keywords: tuple[str, ...]
     entropy: float
-    allowlists: tuple[Allowlist, ...]
+    allowlist_specs: tuple[dict[str, Any], ...]
     context: bool  # the "keyword ... = value" shape whose left context was dropped
-    groups: tuple[int, ...]  # unnamed capture groups, candidates for the secret
-    anchored: bool = False  # every match starts where one of its keywords does: try only there
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern, re.ASCII)
+
+    @cached_property
+    def groups(self) -> tuple[int, ...]:
+        """Unnamed capture groups, candidates for the secret."""
+        named = set(self.regex.groupindex.values())
+        return tuple(g for g in range(1, self.regex.groups + 1) if g not in named)
+
+    @cached_property
+    def allowlists(self) -> tuple[Allowlist, ...]:
+        return tuple(a for a in (_allowlist(s) for s in self.allowlist_specs) if a)
+
+    @cached_property
+    def anchored(self) -> bool:
+        """Every match starts where one of its keywords does: try only there."""
+        return self.id in _ANCHORED_IDS or (self.context and _keywords_lead(self.pattern, self.keywords))
 
     def secret_span(self, m: re.Match[str]) -> tuple[int, int] | None:
         """The secret's span in the string, or None when the rule's checks say it is not one."""
@@ -207,21 +227,17 @@ def _compile(rule: dict[str, Any]) -> GitleaksRule:
     # gitleaks ends most rules at a quote, a space, ';' or the end; a secret closing a sentence or
     # a bracket ("... is dop_v1_<hex>.", "(sk_live_...)") is one too.
     pattern = pattern.replace(_END, _END_OURS)
-    rx = re.compile(go_to_python(pattern), re.ASCII)
-    named = set(rx.groupindex.values())
-    allowlists = tuple(a for a in (_allowlist(s) for s in rule.get("allowlists", ())) if a)
     keywords = tuple(k.lower() for k in rule.get("keywords", ())) or _EXTRA_KEYWORDS.get(rule["id"], ())
-    anchored = rule["id"] in _ANCHORED_IDS or (context and _keywords_lead(pattern, keywords))
-    return GitleaksRule(id=rule["id"], regex=rx, keywords=keywords, entropy=float(rule.get("entropy", 0)),
-                        allowlists=allowlists, context=context, anchored=anchored,
-                        groups=tuple(g for g in range(1, rx.groups + 1) if g not in named))
+    return GitleaksRule(id=rule["id"], pattern=go_to_python(pattern), keywords=keywords,
+                        entropy=float(rule.get("entropy", 0)), allowlist_specs=tuple(rule.get("allowlists", ())),
+                        context=context)
 
 
 def _keywords_lead(pattern: str, keywords: tuple[str, ...]) -> bool:
     """True when a context rule's keyword group (what follows its dropped prefix) matches each of
     its keywords: then a match always starts at a keyword (not so for `lob-api-key`, whose keywords
     are `test_` and `live_` but whose context word is "lob")."""
-    body = pattern[pattern.index("(?:"):] if "(?:" in pattern else ""
+    body = pattern[pattern.index("(?:"):] if "(?:" in pattern else ""  # (already Python syntax)
     depth, end = 0, 0
     for i, ch in enumerate(body):
         if ch == "(" and (i == 0 or body[i - 1] != "\\"):
@@ -233,7 +249,7 @@ def _keywords_lead(pattern: str, keywords: tuple[str, ...]) -> bool:
                 break
     if not end:
         return False
-    lead = re.compile(go_to_python("(?i)" + body[:end]), re.ASCII)
+    lead = re.compile("(?i)" + body[:end], re.ASCII)
     return all(lead.match(k) for k in keywords)
 
 
