@@ -27,7 +27,7 @@ from .account import account_sections, session_account
 from .facts import ErrorFact, TranscriptFacts, extract_facts
 from .render import DEFAULT_BUDGET, Item, Section, fit, to_layout
 from .state import GitState, State, derive
-from .textutil import clip, code, norm_key, one_line, safe_inline
+from .textutil import clip, code, norm_key, one_line, quote_line, quoted, safe_inline
 
 FORMAT = "mso.handoff/1"
 MAX_REQUESTS = 4  # the first request plus the last three
@@ -178,7 +178,7 @@ def _quote(text: str, limit: int = 600) -> str:
     for ln in lines:
         if not ln and out and out[-1] == ">":
             continue
-        out.append("> " + ln if ln else ">")
+        out.append(quote_line(ln))
     return "\n".join(out)
 
 
@@ -433,7 +433,7 @@ class _Builder:
         la = f.last_assistant
         if la and f.last_assistant_index > (f.actions[-1].index if f.actions else -1):
             words = re.sub(r"```.*?(?:```|$)", " […] ", la, flags=re.S)  # a quoted block is not a sentence
-            s.items.append(Item("- Its last words (after that action): " + clip(safe_inline(words), 300), rank=88,
+            s.items.append(Item("- Its last words (after that action): " + quoted(words, 300), rank=88,
                                 group="current work"))
         return s
 
@@ -471,7 +471,7 @@ class _Builder:
                 when = (f"last run before {n} file{'s' if n > 1 else ''} changed, not re-verified: " if n and not
                         cs.passed_later else "")
                 parts.append(f"{code(cs.check.command)} {when}{words[cs.check.outcome]}" + (
-                    f" ({cs.check.summary})" if cs.check.summary else "") + (
+                    f" ({quoted(cs.check.summary, 100)})" if cs.check.summary else "") + (
                     f", then {code(cs.passed_later)} passed" if cs.passed_later else "") + (
                     "" if n or cs.passed_later else ", nothing changed since"))
             s.items.append(Item("- Earlier checks: " + "; ".join(parts),
@@ -497,7 +497,7 @@ class _Builder:
             pushed = "pushed" if c.pushed else "not pushed"
             sha = f"{code(c.sha)} " if c.sha else ""
             keep = (("commit", c.sha),) if c.sha else (("commit", prefix_words(c.subject, 80)),)
-            s.items.append(Item(f"- Committed {sha}{c.subject} — {pushed}", rank=94 + 2 * self._recency(c.index),
+            s.items.append(Item(f"- Committed {sha}{quoted(c.subject, 120)} — {pushed}", rank=94 + 2 * self._recency(c.index),
                                 sub=sub, group="commits", keep=keep, data_key="commits",
                                 payload={"sha": c.sha, "subject": c.subject, "pushed": c.pushed, "branch": c.branch}))
         if g.commits and not g.pushed:
@@ -540,7 +540,7 @@ class _Builder:
             c = cs.check
             word = {"pass": "passed", "fail": "FAILED", "running": "still running (no result seen)",
                     "unknown": "outcome unknown"}[c.outcome]
-            summ = f" ({c.summary})" if c.summary else ""
+            summ = f" ({quoted(c.summary, 100)})" if c.summary else ""
             shown = word if stale and c.outcome == "pass" else f"**{word}**"
             parts.append(f"{code(c.command)}{':' if stale else ''} {shown}{summ}")
             keep.append(("test_command" if c.kind == "test" else "build_command", c.command))
@@ -639,7 +639,7 @@ class _Builder:
                 s.items.append(Item("", rank=-1, hidden=True, data_key="contracts",
                                     payload={"task": t.id, "section": head, "text": block}))
                 for j, part in enumerate(_bullet_groups(_compact(block))):
-                    text = "\n".join("> " + ln.rstrip() if ln.strip() else ">" for ln in part.split("\n"))
+                    text = "\n".join(quote_line(ln.rstrip()) for ln in part.split("\n"))
                     s.items.append(Item(text, rank=rank - j * 0.05, group=f"{t.id} spec items",
                                         keep=(("contract", prefix_words(_content_line(part, head), 60)),) if j == 0
                                         else ()))
@@ -776,7 +776,7 @@ class _Builder:
         guesses = [d for d in notes[-MAX_LEARNED:] if d.who == "thinking" or _HYPOTHESIS.search(d.text)]
         for d in notes[-MAX_LEARNED:]:
             if d not in guesses:
-                s.items.append(Item(f"- {d.text}", rank=86.5 + 3 * self._recency(d.index), group="findings",
+                s.items.append(Item(f"- {quoted(d.text, 220)}", rank=86.5 + 3 * self._recency(d.index), group="findings",
                                     data_key="learnings", payload={"text": d.text, "source": "assistant"}))
         for d in guesses:  # the agent's reasoning or its explanation of a cause: labelled as its own
             s.items.append(Item(f"- The agent thought: “{d.text}”", rank=84 + 3 * self._recency(d.index),

@@ -10,12 +10,27 @@ import re
 
 from chalicelib.text import clip, norm_key, one_line
 
-__all__ = ["clip", "code", "first_sentence", "norm_key", "one_line", "safe_inline"]
+__all__ = ["clip", "code", "first_sentence", "norm_key", "one_line", "quote_line", "quoted", "safe_inline"]
 
 
 def code(text: str) -> str:
     """Inline code span; backticks inside are replaced so the span cannot break."""
     return "`" + text.replace("`", "'") + "`"
+
+
+def quoted(text: str, limit: int) -> str:
+    """Text from the transcript (tool output, the agent's words, a commit subject) as one inline code
+    span, clipped: it reads as quoted material, never as the handoff's own instruction or heading."""
+    return code(clip(one_line(text), limit))
+
+
+_HEADING_START = re.compile(r"^(\s{0,3})(#)")
+
+
+def quote_line(line: str) -> str:
+    """One line of a Markdown blockquote of transcript text; a `#` that would make it a heading is
+    escaped, so a quoted `## Next action` stays text inside the quote."""
+    return "> " + _HEADING_START.sub(r"\1\\\2", line) if line.strip() else ">"
 
 
 def safe_inline(text: str) -> str:

@@ -54,7 +54,7 @@ def test_a_chosen_session_lists_its_applied_files_and_commits() -> None:
     md = doc.markdown
     assert "- In `9760d2f`: `schemas/validator_metadata_schema.ts`" in md
     assert "- In `0d4b6dc`: `src/components/ModalSignalReview.tsx`" in md
-    assert "Committed `8cba441` fix: correct search/replace block in validator_invoker.ts" in md
+    assert "Committed `8cba441` `fix: correct search/replace block in validator_invoker.ts`" in md
     assert "Branch `HEAD`" not in md  # aider does not log the branch: none is claimed
     assert not doc.data["current_state"]["uncommitted"]
 

@@ -309,7 +309,7 @@ def test_must_keep_kinds_from_a_transcript() -> None:
 def test_test_commands_keep_their_latest_outcome() -> None:
     md = make().markdown
     line = next(ln for ln in md.split("\n") if "`pytest tests/test_login.py -q`" in ln and "4 passed" in ln)
-    assert line.startswith("- Last run before ") and "`pytest tests/test_login.py -q`: passed (4 passed" in line
+    assert line.startswith("- Last run before ") and "`pytest tests/test_login.py -q`: passed (`4 passed" in line
     npm = next(ln for ln in md.split("\n") if "`npm test`" in ln and "Tests:" in ln and ln.startswith("- "))
     assert "`npm test` **FAILED**" in npm  # "1 failed" in the output even though the pipe hid the exit code
 
@@ -349,7 +349,7 @@ def test_uncommitted_edits_and_commit_are_reported() -> None:
     assert doc.data["current_state"]["uncommitted"] == ["docs/auth.md"]
     assert doc.data["current_state"]["changed_not_known"] == ["app/auth.py"]
     assert doc.data["current_state"]["last_commit"]["sha"] == "abc1234"
-    assert "Committed `abc1234` fix: compute token expiry from issue time (JIRA-42)" in doc.markdown
+    assert "Committed `abc1234` `fix: compute token expiry from issue time (JIRA-42)`" in doc.markdown
     assert doc.data["current_state"]["branch"] == "feature/login"
 
 
@@ -465,7 +465,7 @@ def test_odd_inputs_do_not_break_the_generator() -> None:
                file_changes=None, pins=None)
     assert "session 3 → 4" in doc.markdown
     assert "a single string step" in doc.markdown and "plain string item" in doc.markdown
-    assert "`pytest -q` **passed** (2 passed) — nothing changed since" in doc.markdown
+    assert "`pytest -q` **passed** (`2 passed`) — nothing changed since" in doc.markdown
     assert doc.data["metrics"]["reported"] == {"nested": {"a": [1, 2], "b": 2}}
     assert doc.data["metrics"]["measured"]["credits_used"] == 12.5
     json.dumps(doc.data)

@@ -71,7 +71,7 @@ def test_a_check_that_passed_before_an_edit_is_not_re_verified() -> None:
     md = doc.markdown
     line = line_with(md, "- Last run before")  # staleness first: "**passed** … not re-verified" misleads
     assert line == ("- Last run before 1 file changed (`src/lexer.py`), **not re-verified**: "
-                    "`pytest -q tests/test_parse.py`: passed (4 passed in 0.10s)")
+                    "`pytest -q tests/test_parse.py`: passed (`4 passed in 0.10s`)")
     assert "**passed**" not in md
     assert "nothing changed since" not in md
     c = checks(doc)["pytest -q tests/test_parse.py"]
@@ -82,7 +82,7 @@ def test_a_check_that_passed_before_an_edit_is_not_re_verified() -> None:
     s.bash("pytest -q tests/test_parse.py", "....\n4 passed in 0.11s")
     doc = make(s)
     assert line_with(doc.markdown, "- `pytest -q tests/test_parse.py` **") == (
-        "- `pytest -q tests/test_parse.py` **passed** (4 passed in 0.11s) — nothing changed since")
+        "- `pytest -q tests/test_parse.py` **passed** (`4 passed in 0.11s`) — nothing changed since")
     c = checks(doc)["pytest -q tests/test_parse.py"]
     assert c["verified"] is True and c["changed_since"] == [] and c["runs"] == 2
     assert not any("Re-run" in a for a in doc.data["next_actions"])
@@ -145,7 +145,7 @@ def test_commit_then_edit_then_push() -> None:
     s.bash("git push", "To github.com:u/proj.git\n   abc1234..def5678  main -> main")
     doc = make(s)
     md = doc.markdown
-    assert "- Committed `abc1234` feat: strict parser — pushed" in md
+    assert "- Committed `abc1234` `feat: strict parser` — pushed" in md
     assert doc.data["commits"] == [{"sha": "abc1234", "subject": "feat: strict parser", "pushed": True,
                                     "branch": "main"}]
     cs = doc.data["current_state"]
@@ -166,7 +166,7 @@ def test_a_push_that_failed_for_no_upstream_pushes_nothing() -> None:
            "remote as upstream, use\n\n    git push --set-upstream origin x\n", is_error=True)
     doc = make(s, branch="x")
     md = doc.markdown
-    assert "- Committed `abc1234` feat: strict parser — not pushed" in md
+    assert "- Committed `abc1234` `feat: strict parser` — not pushed" in md
     assert "Nothing was pushed in this session." in md
     assert "**no upstream branch**" in line_with(md, "- Branch `x`")
     cs = doc.data["current_state"]
@@ -188,7 +188,7 @@ def test_a_rejected_push_is_not_a_push_even_when_a_pipe_hid_the_exit_code() -> N
     doc = make(s)
     assert doc.data["commits"][0]["pushed"] is False
     assert doc.data["current_state"]["pushed"] is False
-    assert "- Committed `abc1234` feat: strict parser — not pushed" in doc.markdown
+    assert "- Committed `abc1234` `feat: strict parser` — not pushed" in doc.markdown
 
 
 CLEAN_STATUS = "On branch main\nYour branch is up to date with 'origin/main'.\n\nnothing to commit, working tree clean"
@@ -363,8 +363,8 @@ def test_words_after_the_last_action_are_shown_as_such() -> None:
     s.edit(f"{ROOT}/src/parse.py", "x = 1\n", "x = 2\n")
     s.say("The parser now rejects trailing commas; the CLI still needs the same flag.")
     md = make(s).markdown
-    assert line_with(md, "Its last words") == ("- Its last words (after that action): The parser now rejects "
-                                               "trailing commas; the CLI still needs the same flag.")
+    assert line_with(md, "Its last words") == ("- Its last words (after that action): `The parser now rejects "
+                                               "trailing commas; the CLI still needs the same flag.`")
 
 
 def test_reading_the_tracker_is_not_an_action_that_took_effect() -> None:
