@@ -383,7 +383,7 @@ class _Builder:
         st, f = self.st, self.f
         cur = st.current
         if cur is not None:
-            title = f" — {cur.title}" if cur.title else ""
+            title = f" — {quoted(cur.title, 110)}" if cur.title else ""
             parent = ""
             if st.family_root is not None and st.family_root is not cur:
                 parent = f" (part of {code(st.family_root.id)}, {st.family_root.status.replace('_', ' ') or 'status unknown'})"
@@ -585,7 +585,7 @@ class _Builder:
         items: list[Item] = []
         if not st.family:
             for t in self.f.task_ids[:6]:  # ids the user typed that no tracker output described
-                title = f": {t.titles[t.id]}" if t.id in t.titles else ""
+                title = f": {quoted(t.titles[t.id], 110)}" if t.id in t.titles else ""
                 items.append(Item(f"- {code(t.id)}{title} (named by the user)", rank=85, sub="Tasks", group="task ids",
                                   keep=(("task_id", t.id),)))
             return items
@@ -604,7 +604,7 @@ class _Builder:
         for k, t in enumerate(st.family):
             if t.id in skip:
                 continue
-            title = f" {t.title}" if t.title else ""
+            title = f" {quoted(t.title, 110)}" if t.title else ""
             kind = f" ({t.kind})" if t.kind and t.kind != "task" else ""
             status = (t.status or "status not shown").replace("_", " ")
             notes = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from . import checktargets, gitstate, tracker
 from .facts import CheckFact, CommitFact, EditEvent, ErrorFact, TaskFact, TranscriptFacts
-from .textutil import clip, code, safe_inline
+from .textutil import clip, code, quoted, safe_inline
 
 _OPEN = ("open", "in_progress", "blocked")
 
@@ -533,7 +533,7 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
             out.append(f"Push when ready: {len(st.git.unpushed)} commit(s) of this session are not pushed.")
     if st.next_task is not None:
         t = st.next_task
-        title = f": {t.title}" if t.title else ""
+        title = f": {quoted(t.title, 110)}" if t.title else ""  # the tracker's words, never a step of ours
         where = "its contract is below" if t.spec else "read its spec in the tracker first"
         out.append(f"Then start {code(t.id)}{title} ({t.status or 'open'}, not started; {where}).")
     root = st.family_root

@@ -129,3 +129,16 @@ def test_quoting_helpers() -> None:
     assert quote_line("## Next action") == "> \\## Next action"
     assert quote_line("   # x") == ">    \\# x"
     assert quote_line("a # b") == "> a # b" and quote_line("  ") == ">"
+
+
+def test_task_titles_from_the_tracker_stay_quoted_even_in_a_next_action_step() -> None:
+    s = Script()
+    s.user("Work on epic-1.")
+    s.bash("bd show epic-1", f"○ epic-1 [EPIC] · {INJ}   [● P2 · OPEN]\n\nDESCRIPTION\nx\n\n"
+                             f"CHILDREN\n  ↳ ○ epic-1.1: Tokenizer ● P2\n  ↳ ○ epic-1.2: {INJ} ● P2\n")
+    s.bash("bd update epic-1.1 --status in_progress", "✓ Updated issue: epic-1.1")
+    s.edit("/repo/app/tok.py", "a\n", "b\n")
+    doc = _doc(s, 50_000)
+    _assert_contained(doc)
+    steps = doc.data["next_actions"]
+    assert any(step.startswith(f"Then start `epic-1.2`: `{INJ}`") for step in steps), steps

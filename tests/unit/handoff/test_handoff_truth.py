@@ -238,8 +238,8 @@ def test_a_reopened_epic_is_in_progress_not_closed() -> None:
     doc = make(s)
     md = doc.markdown
     assert tasks(doc)["epic-1"]["status"] == "in_progress"
-    assert line_with(md, "`epic-1` (epic)") == "- `epic-1` (epic) Parser rewrite — in progress"
-    assert "`epic-1` (epic) Parser rewrite — closed" not in md
+    assert line_with(md, "`epic-1` (epic)") == "- `epic-1` (epic) `Parser rewrite` — in progress"
+    assert "`epic-1` (epic) `Parser rewrite` — closed" not in md
     assert any("close `epic-1` too (the tracker shows it in progress)" in a for a in doc.data["next_actions"])
 
 
@@ -255,9 +255,9 @@ def test_a_task_the_tracker_listed_but_nobody_started() -> None:
     assert t["epic-1.1"]["status"] == "closed"
     tasks_md = section(doc.markdown, "State at the end of session 2").split(
         "**Tasks (the tracker's last word)**", 1)[1]
-    assert "  - `epic-1.3` Error messages — open (next, not started)" in tasks_md
-    assert "  - `epic-1.2` Grammar — in progress (current)" in tasks_md
-    assert "  - `epic-1.1` Tokenizer — closed" in tasks_md
+    assert "  - `epic-1.3` `Error messages` — open (next, not started)" in tasks_md
+    assert "  - `epic-1.2` `Grammar` — in progress (current)" in tasks_md
+    assert "  - `epic-1.1` `Tokenizer` — closed" in tasks_md
     assert doc.data["current_work"]["next_task"] == "epic-1.3"
 
 
@@ -303,7 +303,7 @@ def test_current_work_and_next_action_come_first_and_name_the_untouched_output()
     heads = re.findall(r"(?m)^## (.+)$", md)
     assert heads[:3] == ["Current work", "Next action", "State at the end of session 2"]
     cur = section(md, "Current work")
-    assert cur.lstrip("\n").startswith("- **Task in progress:** `t-1.2` — Close review session (part of `t-1`")
+    assert cur.lstrip("\n").startswith("- **Task in progress:** `t-1.2` — `Close review session` (part of `t-1`")
     assert "`lib/review_live.ex`: `def handle_event(\"close_review_session\", _, socket) do`" in cur
     assert "**Not changed yet** of the files the task lists as output: `test/review_live_test.exs`." in cur
     nxt = section(md, "Next action")
