@@ -15,6 +15,11 @@ applies each rule the way gitleaks does:
    stopwords on the secret; `condition = "AND"`). Allowlists that only name file paths never
    apply: a transcript is not a file tree.
 
+Two deliberate departures, both widening what is found: a secret may also end at `.`, `,` or a
+closing bracket (gitleaks stops at quotes, spaces and `;`, so "the key is dop_v1_<hex>." was
+missed), and the secret of a fixed-length rule runs to the end of its token (a 99-character
+Stripe key is not cut after 24).
+
 Rules that only apply to a file path (`path = ...`: PKCS#12 files, `.tf`, `.php`, nuget.config,
 Kubernetes YAML) are skipped for the same reason; `SKIPPED` lists them.
 """
