@@ -13,8 +13,9 @@ blocks the model wrote for X (a write when they create it), and each `> Commit <
 shell `git commit` of the files applied since the previous commit, answered `[HEAD <sha>] <subject>`
 as git prints it (aider commits the files it edited; the branch is not logged). Blocks aider did not
 apply are not changes. aider's own prompts (`Add file to the chat? (Y)es/(N)o …`), even when logged
-as a `#### ` line, are its output, not the user's words; the model's `<thinking-content-…>` spans
-go to `Message.thinking`, never into its text.
+as a `#### ` line, are its output, not the user's words, and the messages aider writes to the model
+itself (a failed edit's reflection, "I added these files to the chat: …") are marked `injected`; the
+model's `<thinking-content-…>` spans go to `Message.thinking`, never into its text.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ _FENCE = re.compile(r"^\s*(```|~~~|</?source\b)")  # aider also fences edit bloc
 _PROMPT = re.compile(r"\? \(Y\)es/\(N\)o\b")  # aider asking: "Add file to the chat? (Y)es/(N)o/… [Yes]: y"
 _APPLIED = re.compile(r"^Applied edit to (\S.*?)\s*$")
 _COMMIT = re.compile(r"^Commit ([0-9a-f]{7,40}) (\S.*?)\s*$")
+# What aider itself sends the model as the user, logged as `#### ` lines like a person's words
+_REFLECTION = re.compile(r"^(?:# \d+ SEARCH/REPLACE blocks? failed to match!|I added these files to the chat:"
+                         r"|Find the \"AI\" comments below|(?:# )?Fix any errors below, if possible|I ran this command:)")
 _THINKING = re.compile(r"<(thinking-content-[0-9a-f]*)>(.*?)(?:</\1>|\Z)", re.S)
 
 
@@ -139,7 +143,8 @@ class AiderImporter(Importer):
             if not text.strip():
                 return []
             if k == "user":
-                return [Message(role="user", text=text.strip(), timestamp=timestamp)]
+                words = text.strip()
+                return [Message(role="user", text=words, timestamp=timestamp, injected=bool(_REFLECTION.match(words)))]
             if k == "tool":
                 out = [Message(role="tool", timestamp=timestamp, tool_results=[ToolResult(text.strip("\n"), name="aider")])]
                 for done, results in actions(lines):

@@ -77,6 +77,10 @@ def test_every_aider_session_keeps_its_edits_commits_and_words_apart(project: st
             assert all(_typed(ln, typed) for ln in m.text.split("\n"))
     for request in doc.data["summary"]["requests"]:
         assert all(_typed(ln, typed) for ln in request.split("\n"))
+    said = " ".join(" ".join(t.split()) for t in USER.findall(session) if t.strip()).replace("`", "'")
+    for d in doc.data["decisions"]:  # "User said: …" quotes only what was typed after `#### `
+        if d["source"] == "user" and not d["text"].startswith("User rejected"):
+            assert " ".join(d["text"].split())[:60].rstrip("…") in said or "[REDACTED:" in d["text"], d["text"]
 
 
 def _typed(line: str, typed: set[str]) -> bool:
@@ -99,3 +103,13 @@ def test_unapplied_edit_blocks_are_not_changes() -> None:
                "> The LLM did not conform to the edit format.  \n")
     doc = _doc(_import(session))
     assert doc.data["files"] == [] and doc.data["commits"] == []
+
+
+def test_what_aider_sends_the_model_itself_is_not_a_request() -> None:
+    session = next(s for _p, _k, s in ALL if "#### # 1 SEARCH/REPLACE block failed to match!" in s)
+    messages = _import(session)
+    reflected = [m for m in messages if m.role == "user" and m.text.startswith("# 1 SEARCH/REPLACE block failed")]
+    assert reflected and all(m.injected for m in reflected)
+    doc = _doc(messages)
+    assert not any("SEARCH/REPLACE block failed" in r for r in doc.data["summary"]["requests"])
+    assert not any("SEARCH/REPLACE block failed" in d["text"] for d in doc.data["decisions"])
