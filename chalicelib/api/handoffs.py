@@ -77,3 +77,17 @@ def list_versions(ctx: Ctx, project_id: str, number: int) -> dict[str, Any]:
           response=R.VERSION)
 def get_version(ctx: Ctx, project_id: str, number: int, version: int) -> dict[str, Any]:
     return handoffs.version(ctx.tenant, project_id, number, version)
+
+
+@endpoint(bp, BASE + "/checkpoint", "GET", summary="A running session's own state from its transcript so far "
+          "(current work, next action, checks, git, open items, pins): what the agent gets back after a "
+          "compaction. Synchronous, rules only", tag="handoffs",
+          query={"format": FORMAT, "max_chars": schemas.q_int(500, handoffs.MAX_CHARS, None,
+                                                                "size of the document (default 2,500)")},
+          produces=("application/json", "text/markdown"), response=R.CHECKPOINT)
+def checkpoint(ctx: Ctx, project_id: str, number: int) -> Any:
+    doc = handoffs.checkpoint(ctx.tenant, project_id, number, max_chars=ctx.args["max_chars"])
+    if ctx.args["format"] == "json":
+        return doc
+    return Response(body=doc["markdown"], status_code=200, headers={
+        "Content-Type": "text/markdown; charset=utf-8", "Cache-Control": "no-store"})

@@ -113,6 +113,9 @@ NOTE = obj(("project_id", "number", "version", "kind", "created_at", "chars"), p
            version=INT, kind={"enum": ["handoff", "compact_summary"]}, source=S_NULL, created_at=S, chars=INT,
            text=S, handoff=OBJ_NULL)
 
+CHECKPOINT = obj(("project_id", "number", "markdown", "chars"), project_id=S, number=INT, markdown=S, chars=INT,
+                 messages=INT, generated_at=S)
+
 FILES_SET = obj(("files",), files=INT)
 PINS = obj(("items",), items=STRINGS)
 DELETED = obj(("deleted", "items_removed"), deleted=S, items_removed=INT)

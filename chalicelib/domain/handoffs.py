@@ -221,6 +221,36 @@ def _metrics_for(tenant: str, project_id: str, number: int) -> dict[str, Any]:
     return metrics.session_metrics(_measured_series(tenant, project_id, number), number)
 
 
+CHECKPOINT_CHARS = 2_500
+# What a running session needs back after its context was compacted: where it stands, not its history.
+CHECKPOINT_SECTIONS = ("account_current_work", "account_checked", "account_left", "account_next_action",
+                       "current_work", "next_action", "state", "open_items", "pins")
+
+
+def checkpoint(tenant: str, project_id: str, number: int, max_chars: int | None = None) -> dict[str, Any]:
+    """The state of a session as its transcript so far shows it, for the agent after a compaction.
+
+    Synchronous and rules only (no job, no LLM: the agent is waiting): the same facts and checks as
+    the handoff, cut to the sections that say where the work stands, headed as this session's own
+    state so it is never mistaken for the previous session's handoff."""
+    from chalicelib.handoff.render import render_layout
+    from chalicelib.handoff.rules import build_handoff
+
+    inputs = build_inputs(tenant, project_id, number)
+    s = inputs["session"]
+    doc = build_handoff(project=inputs["project"], session=s, messages=inputs["messages"],
+                        file_changes=inputs["file_changes"], previous=inputs["previous"], pins=inputs["pins"],
+                        generated_at=_now())
+    when = (s.get("transcript") or {}).get("ended_at") or _now()
+    header = (f"# This session's state after compaction: {inputs['project']['name']}, session {number}\n\n"
+              f"From the transcript up to {when}: checks, git and tasks as they stand now.\n")
+    layout = {**doc.layout, "header": header,
+              "sections": [sec for sec in doc.layout.get("sections") or [] if sec.get("key") in CHECKPOINT_SECTIONS]}
+    fitted = render_layout(layout, max_chars or CHECKPOINT_CHARS)
+    return {"project_id": project_id, "number": number, "markdown": fitted.markdown, "chars": len(fitted.markdown),
+            "messages": len(inputs["messages"]), "generated_at": _now()}
+
+
 def run_job(job: dict[str, Any]) -> str:
     """Do one handoff job. Returns "ready", "duplicate" or "failed" (and says so in the item).
 
