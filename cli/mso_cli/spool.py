@@ -221,7 +221,8 @@ def deliver(api: Api, job: dict[str, Any], cfg: Config | None = None) -> dict[st
         raise Refused(f"{problem}; session {n} was {out['completed']} without it")
     try:
         up = api.request("PUT", base + "/transcript", raw=data, content_type="application/gzip",
-                         query={"format": job.get("format") or "auto"})
+                         # the same agent session's newer transcript: replacing is the point
+                         query={"format": job.get("format") or "auto", "replace": "true"})
     except ApiError as e:
         if e.retryable or not (job.get("complete") or s.get("created")):
             raise
