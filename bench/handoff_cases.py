@@ -40,9 +40,8 @@ DATA = ROOT / "tests" / "fixtures" / "real"
 
 def case_input(case: dict[str, Any], data: Path = DATA) -> tuple[bytes, str, str | None]:
     """The bytes the handoff is made from, their format, and Claude Code's summary at that cut (if any)."""
-    path = data / case["source_file"] if not Path(case["source_file"]).is_absolute() else Path(case["source_file"])
-    if not path.exists():  # cases may name the file as it sits in the shared data folder
-        path = data / Path(case["source_file"]).relative_to(Path(case["source_file"]).parts[0])
+    src = Path(case["source_file"])  # absolute, from the repository root, or under the real-transcripts folder
+    path = next((p for p in (src, ROOT / src, data / src) if p.is_file()), data / src)
     raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     if case["agent"] == "aider":
         lines = raw.splitlines(keepends=True)

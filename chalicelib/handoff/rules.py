@@ -494,14 +494,16 @@ class _Builder:
             s.items.append(Item(f"- Work tree {code(f.root)}.", rank=96, sub=sub, group="git lines",
                                 keep=(("location", f.root),)))
         for c in g.commits:
-            pushed = "pushed" if c.pushed else "not pushed"
+            pushed = "pushed" if c.pushed else "not pushed" if g.push_seen else "push not seen"
             sha = f"{code(c.sha)} " if c.sha else ""
             keep = (("commit", c.sha),) if c.sha else (("commit", prefix_words(c.subject, 80)),)
             s.items.append(Item(f"- Committed {sha}{quoted(c.subject, 120)} — {pushed}", rank=94 + 2 * self._recency(c.index),
                                 sub=sub, group="commits", keep=keep, data_key="commits",
                                 payload={"sha": c.sha, "subject": c.subject, "pushed": c.pushed, "branch": c.branch}))
         if g.commits and not g.pushed:
-            s.items.append(Item("- Nothing was pushed in this session.", rank=95, sub=sub, group="git lines"))
+            s.items.append(Item("- Nothing was pushed in this session." if g.push_seen else
+                                "- No push in the transcript: whether these commits reached the remote is not known.",
+                                rank=95, sub=sub, group="git lines"))
         if g.uncommitted:
             parts = [f"{code(u.path)} ({u.why})" for u in g.uncommitted]
             s.items.append(Item("- **Uncommitted:** " + ", ".join(parts), rank=96.5, sub=sub, group="git lines",

@@ -44,6 +44,7 @@ class GitState:
     commits: list[CommitFact] = field(default_factory=list)
     pushed: bool = False  # a push this session succeeded
     unpushed: list[CommitFact] = field(default_factory=list)
+    push_seen: bool = True  # a push, a failed push or a long `git status` after the last commit: else not known
     uncommitted: list[Uncommitted] = field(default_factory=list)
     changed: list[Uncommitted] = field(default_factory=list)  # changes when git said nothing (not known)
     foreign: list[Uncommitted] = field(default_factory=list)  # listed by git, never changed in this session
@@ -134,7 +135,13 @@ def _git_state(f: TranscriptFacts) -> GitState:
         gs.no_upstream = True
     if g.no_tracking_index >= 0 and g.upstream_index < g.no_tracking_index:
         gs.no_upstream = True
-    gs.unpushed = [c for c in f.commits if not c.pushed]
+    last_commit = max((c.index for c in f.commits), default=-1)
+    # Agents that commit by themselves (aider) and sessions that push from another terminal print no
+    # push: "not pushed" is then a guess, so the commits' push state is "not seen" instead.
+    tried = any(i > last_commit and re.search(r"\bgit\s+(?:-\S+\s+)*push\b", cmd) for i, cmd in f.shell_texts)
+    gs.push_seen = bool(gs.pushed or gs.no_upstream or tried or (
+        g.status is not None and g.status_index > last_commit and (g.status.on_branch or g.status.ahead)))
+    gs.unpushed = [c for c in f.commits if not c.pushed] if gs.push_seen else []
     by_sha = {c.index: c for c in f.commits}
     last_edit = {e.path: e for e in f.edits}  # each file's latest edit: one pass, not a scan per file
     moved = {ff.old_path for ff in f.files.values() if ff.kind == "renamed" and ff.old_path}
@@ -531,6 +538,10 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
             out.append("Push (this session pushed after each commit).")
         elif st.git.unpushed:
             out.append(f"Push when ready: {len(st.git.unpushed)} commit(s) of this session are not pushed.")
+    elif st.git.commits and not st.git.push_seen:
+        n = len(st.git.commits)
+        out.append(f"Run `git status` to see whether the {n} commit{'s' if n != 1 else ''} of this session "
+                   "reached the remote (the transcript shows no push).")
     if st.next_task is not None:
         t = st.next_task
         title = f": {quoted(t.title, 110)}" if t.title else ""  # the tracker's words, never a step of ours
