@@ -18,12 +18,14 @@ def register(app: Chalice) -> None:
         meta,
         notes,
         open_items,
+        project_timeline,
         projects,
         sessions,
         transcripts,
     )
 
-    for mod in (meta, projects, sessions, notes, accounts, transcripts, handoffs, knowledge, open_items, mcp):
+    for mod in (meta, projects, sessions, notes, accounts, transcripts, handoffs, knowledge, open_items, mcp,
+                project_timeline):
         app.register_blueprint(mod.bp)
     app.register_middleware(documented_errors, "http")
     if settings().serve_ui:

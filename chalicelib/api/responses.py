@@ -116,6 +116,15 @@ NOTE = obj(("project_id", "number", "version", "kind", "created_at", "chars"), p
 CHECKPOINT = obj(("project_id", "number", "markdown", "chars"), project_id=S, number=INT, markdown=S, chars=INT,
                  messages=INT, generated_at=S)
 
+TIMELINE_SESSION = obj(
+    ("number", "status", "started_at", "ended_at", "commits", "checks", "errors", "handoff"),
+    number=INT, title=S_NULL, status={"enum": ["in_progress", "completed", "failed"]}, started_at=S,
+    ended_at=S_NULL, duration_s=NUM_NULL, tokens=INT_NULL, cost_usd=NUM_NULL, peak_context_tokens=INT_NULL,
+    commits=INT, checks=obj(("pass", "fail"), **{"pass": INT, "fail": INT}), errors=INT,
+    handoff={"anyOf": [obj(("status",), status=S, version=INT_NULL, method=S_NULL), {"type": "null"}]})
+PROJECT_TIMELINE = obj(("project_id", "sessions"), project_id=S,
+                       sessions={"type": "array", "items": TIMELINE_SESSION})
+
 FILES_SET = obj(("files",), files=INT)
 PINS = obj(("items",), items=STRINGS)
 DELETED = obj(("deleted", "items_removed"), deleted=S, items_removed=INT)

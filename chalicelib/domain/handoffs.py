@@ -298,6 +298,13 @@ def run_job(job: dict[str, Any]) -> str:
 def _after_ready(tenant: str, project_id: str, number: int, mode: str, result: dict[str, Any],
                  inputs: dict[str, Any]) -> None:
     """Bookkeeping once the handoff is stored: a failure here is logged, the handoff stays ready."""
+    try:  # the timeline's marks: one UpdateItem, before the extras below can fail
+        from chalicelib.domain.project_timeline import activity_summary
+        from chalicelib.storage.sessions import set_activity
+
+        set_activity(tenant, project_id, number, activity_summary(result.get("data")))
+    except Exception:  # noqa: BLE001 - best effort: the timeline shows no marks, the handoff stays ready
+        log.exception("job_activity_failed", extra={"fields": {"project_id": project_id, "number": number}})
     try:
         if mode != "rules":
             record_llm_outcome(tenant, project_id, number, result)

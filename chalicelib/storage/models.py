@@ -153,6 +153,8 @@ class SessionItem(BaseItem):
     handoff_mode = UnicodeAttribute(null=True)
     handoff = JSONAttribute(null=True)  # {status, method, version, finished_at} of its handoff job, for lists
     starting_handoff = NumberAttribute(null=True)  # which handoff this session started from
+    # {commits, checks_pass, checks_fail} from its latest ready handoff's facts, for the project timeline
+    activity = JSONAttribute(null=True)
     start_warnings = JSONAttribute(null=True)  # [{code, message}] said when it was started
     updated_at = UnicodeAttribute(null=True)
     # Optimistic lock (pynamodb adds `rev = <read value>` to every save/update/delete and bumps it);

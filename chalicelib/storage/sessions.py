@@ -506,3 +506,10 @@ def update_session(tenant: str, project_id: str, number: int,
 
     run_transaction(build, on_cancel=on_cancel)
     return state["session"]
+
+
+def set_activity(tenant: str, project_id: str, number: int, activity: dict[str, int]) -> None:
+    """Store a session's activity summary (commits, checks) in one UpdateItem, without reading it:
+    the project timeline then needs only the Query of the sessions, never their transcripts."""
+    session_ref(tenant, project_id, number).update(
+        actions=[SessionItem.activity.set(activity)], condition=SessionItem.PK.exists(), add_version_condition=False)

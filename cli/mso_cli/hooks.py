@@ -26,7 +26,6 @@ EVENTS = ("session-start", "session-end", "pre-compact", "stop")
 # characters; Codex caps injected output near 2,500 tokens.
 CONTEXT_LIMIT = {"claude": 9_500, "codex": 8_000}
 REANCHOR_LIMIT = 1_500
-STOP_EVERY_S = 120  # Stop fires after every turn: one snapshot upload per session per 2 minutes
 MAX_STDIN = 1024 * 1024
 # The agents write the payload and close stdin at once; a caller that keeps the pipe open must not
 # hang the hook: it stops reading at a whole JSON object, at EOF, at MAX_STDIN, or after this long.
@@ -139,6 +138,7 @@ def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | Non
     from mso_cli import state
     from mso_cli.client import Api, ApiError, NotConfigured, Unreachable
     from mso_cli.spool import pending, spawn_flush
+    from mso_cli.tracking import track, tracked_dir
 
     cwd = _field(payload, "cwd") or os.getcwd()
     sid = _field(payload, "session_id")
@@ -148,6 +148,13 @@ def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | Non
     if why:
         state.log("hook_excluded", agent=agent, hook="session-start", reason=why)
         return None  # not captured: no request, nothing injected
+    if sid:
+        try:
+            track(agent, sid, project=spec, cwd=cwd, transcript_path=_field(payload, "transcript_path"))
+            if len(list(tracked_dir().glob("*.json"))) > 1:
+                spawn_flush(sweep=True)  # another session of ours may be an orphan: the detached flush decides
+        except OSError as e:
+            state.log("track_failed", agent=agent, external_id=sid, error=str(e))
     limit = CONTEXT_LIMIT.get(agent, 8_000)
     try:
         # the budget counts from the process start, less what answering from the cache needs
@@ -194,25 +201,11 @@ def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | Non
                        session=None, from_session=cached.get("from_session"), cached=True)
 
 
-def _throttled(agent: str, sid: str) -> bool:
-    marker = state_dir() / "last-stop" / f"{agent}-{re.sub(r'[^A-Za-z0-9_.-]', '_', sid)[:80]}"
-    try:
-        if marker.exists() and time.time() - marker.stat().st_mtime < STOP_EVERY_S:
-            return True
-        from mso_cli.state import private_dir, private_fd
-
-        private_dir(marker.parent)
-        os.close(private_fd(marker, os.O_WRONLY | os.O_CREAT))
-        os.utime(marker)
-    except OSError:
-        pass
-    return False
-
-
 def spool_event(agent: str, event: str, payload: dict[str, Any], cfg: Config) -> None:
     """session-end completes the session; pre-compact and stop upload a snapshot of the transcript."""
     from mso_cli import state
     from mso_cli.spool import job_for, spawn_flush, write_job
+    from mso_cli.tracking import stop_due, untrack
 
     sid = _field(payload, "session_id")
     if not sid:
@@ -224,11 +217,14 @@ def spool_event(agent: str, event: str, payload: dict[str, Any], cfg: Config) ->
     if why:
         state.log("hook_excluded", agent=agent, hook=event, reason=why)
         return  # not captured: no job, no upload
-    if event == "stop" and _throttled(agent, sid):
-        return
+    if event == "stop" and not stop_due(agent, sid, project=spec, cwd=cwd,
+                                         transcript_path=_field(payload, "transcript_path"), cfg=cfg):
+        return  # throttled: config.toml `stop_every_s` / `stop_every_bytes`
     job = job_for(agent, external_id=sid, project=spec, cwd=cwd, transcript_path=_field(payload, "transcript_path"),
                   complete=event == "session-end", handoff_mode=cfg.handoff_mode, event=event)
     path = write_job(job)
+    if event == "session-end":
+        untrack(agent, sid)  # ended as it should: nothing for the orphan sweep
     state.log("job_spooled", agent=agent, hook=event, external_id=sid, job=Path(path).name)
     spawn_flush()
 
