@@ -47,6 +47,9 @@ class Config:
     handoff_mode: str = "auto"
     hook_timeout_s: float = 3.0  # how long session-start waits for the server
     exclude: tuple[str, ...] = ()  # directories and project names never captured (glob patterns)
+    stop_every_s: float = 180.0  # Stop uploads a snapshot at most this often (or on stop_every_bytes of growth)
+    stop_every_bytes: int = 1024 * 1024
+    orphan_after_s: float = 600.0  # a session of ours whose transcript has not grown this long is swept
 
     @property
     def base_url(self) -> str | None:
@@ -73,6 +76,11 @@ def load() -> Config:
         cfg.handoff_mode = data["handoff_mode"]
     if isinstance(data.get("hook_timeout_s"), int | float) and 0 < data["hook_timeout_s"] <= 10:
         cfg.hook_timeout_s = float(data["hook_timeout_s"])
+    for key, low, high in (("stop_every_s", 10, 86400), ("stop_every_bytes", 1024, 1 << 30),
+                           ("orphan_after_s", 60, 30 * 86400)):
+        v = data.get(key)
+        if isinstance(v, int | float) and not isinstance(v, bool) and low <= v <= high:
+            setattr(cfg, key, type(getattr(cfg, key))(v))
     if isinstance(data.get("exclude"), list):
         cfg.exclude = tuple(p.strip() for p in data["exclude"] if isinstance(p, str) and p.strip())
     for attr, var in (("api_url", "MSO_API_URL"), ("token", "MSO_TOKEN"), ("project", "MSO_PROJECT")):

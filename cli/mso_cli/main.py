@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check settings, server, token, hooks and spool")
     s = sub.add_parser("flush", help="deliver uploads the hooks spooled")
     s.add_argument("--quiet", action="store_true")
+    s.add_argument("--sweep", action="store_true", help="first complete this machine's sessions that ended "
+                   "without their SessionEnd (what session-start runs)")
     return p
 
 
@@ -144,7 +146,7 @@ def _push_one(path: Path, *, agent: str | None, project: str | None, complete: b
     return info
 
 
-def _flush_and_report(quiet: bool = False, *, strict: bool = False) -> int:
+def _flush_and_report(quiet: bool = False, *, strict: bool = False, sweep: bool = False) -> int:
     """Deliver the spool and say what happened, with the server's own reason for each refused job
     (code and message). Exit 1 when jobs are kept for later, or (`strict`: push, sync) refused."""
     from mso_cli.client import NotConfigured
@@ -152,11 +154,13 @@ def _flush_and_report(quiet: bool = False, *, strict: bool = False) -> int:
     from mso_cli.spool import failed_dir, flush
 
     try:
-        r = flush(load(), wait=True)
+        r = flush(load(), wait=True, sweep=sweep)
     except NotConfigured as e:
         return _fail(str(e))
     if not quiet:
         kept = f" ({r['kept_reason']})" if r["kept"] and r.get("kept_reason") else ""
+        for ext in r.get("swept") or []:
+            _say(f"swept {ext}: it ended without its SessionEnd; completing it")
         _say(f"delivered {r['delivered']}, kept {r['kept']}{kept}, failed {r['failed']}"
              + (f" (moved to {failed_dir()} with the reason)" if r["failed"] else ""))
         for e in r.get("errors") or []:
@@ -334,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run(args.agent, args.event)
     if args.cmd == "flush":
-        return _flush_and_report(args.quiet)  # refused jobs are parked with their reason: not an error
+        return _flush_and_report(args.quiet, sweep=args.sweep)  # refused jobs are parked with their reason: not an error
     if args.cmd in ("install", "uninstall"):
         return cmd_install(args, args.cmd == "uninstall")
     return {"login": cmd_login, "whoami": cmd_whoami, "push": cmd_push, "sync": cmd_sync,

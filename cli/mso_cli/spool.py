@@ -99,10 +99,12 @@ def write_job(job: dict[str, Any]) -> Path:
     return path
 
 
-def spawn_flush() -> None:
-    """Start `mso flush` detached from the agent (own session, no stdio), and return at once."""
+def spawn_flush(*, sweep: bool = False) -> None:
+    """Start `mso flush` detached from the agent (own session, no stdio), and return at once.
+    `sweep`: it first completes this machine's orphaned sessions (see sweep_orphans)."""
     try:
-        subprocess.Popen([sys.executable, "-m", "mso_cli", "flush", "--quiet"], stdin=subprocess.DEVNULL,
+        subprocess.Popen([sys.executable, "-m", "mso_cli", "flush", "--quiet", *(["--sweep"] if sweep else [])],
+                         stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                          close_fds=True, cwd=str(state_dir()) if state_dir().is_dir() else None)
     except OSError as e:
@@ -293,11 +295,12 @@ def _read_job(p: Path) -> tuple[Any, str | None]:
         return None, f"not a job: the file is not JSON ({e})"[:300]
 
 
-def flush(cfg: Config, *, wait: bool = False) -> dict[str, Any]:
+def flush(cfg: Config, *, wait: bool = False, sweep: bool = False) -> dict[str, Any]:
     """Deliver every pending job once. Returns counts, and per job the reason it was refused or
     kept; `busy` when another flush holds the lock. A job that cannot succeed (malformed, its
     transcript unreadable, refused by the server, or an error of ours) is parked in spool/failed/
-    and the others go on: one bad job never blocks the spool."""
+    and the others go on: one bad job never blocks the spool. `sweep` first spools the completion
+    of this machine's orphaned sessions (sweep_orphans), under the same lock."""
     from mso_cli.client import Api, ApiError, Unreachable
 
     lock = _lock()
@@ -319,7 +322,12 @@ def flush(cfg: Config, *, wait: bool = False) -> dict[str, Any]:
         errors.append({"job": files[-1].name, "external_id": ext, "reason": reason,
                        "path": job.get("transcript_path") if isinstance(job, dict) else None})
 
+    swept: list[str] = []
     try:
+        if sweep:
+            from mso_cli.tracking import sweep_orphans
+
+            swept = sweep_orphans(cfg)
         api = Api(cfg, timeout=60)
         while True:
             paths = [p for p in pending() if p not in kept]
@@ -369,13 +377,17 @@ def flush(cfg: Config, *, wait: bool = False) -> dict[str, Any]:
                     p.unlink(missing_ok=True)
                 done += 1
                 log("job_delivered", external_id=job["external_id"], **result)
+                if result.get("completed"):
+                    from mso_cli.memory import refresh_after
+
+                    refresh_after(api, job, result)
             if down:
                 kept.update(pending())
                 break
     finally:
         lock.close()
     return {"busy": False, "delivered": done, "kept": len([p for p in kept if p.exists()]), "failed": failed,
-            "errors": errors, "kept_reason": kept_reason}
+            "errors": errors, "kept_reason": kept_reason, "swept": swept}
 
 
 def job_for(agent: str | None, *, external_id: str, project: str, cwd: str | None, transcript_path: str | None,
