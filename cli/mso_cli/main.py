@@ -46,7 +46,13 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("hook", help="run as an agent hook (reads the event's JSON on stdin; always exits 0)")
     s.add_argument("agent", choices=AGENT_CHOICES)
-    s.add_argument("event", choices=("session-start", "session-end", "pre-compact", "stop"))
+    s.add_argument("event", choices=("session-start", "session-end", "pre-compact", "post-compact", "stop"))
+
+    s = sub.add_parser("note", help="store the agent's handoff note (read from stdin) with its running session")
+    s.add_argument("--file", help="read the note from this file instead of stdin")
+    s.add_argument("--session-id", help="the agent's session id (default: CLAUDE_CODE_SESSION_ID or CODEX_THREAD_ID, "
+                   "else the session this machine's hooks started here most recently)")
+    s.add_argument("--agent", choices=AGENT_CHOICES, help="whose session id it is (default: from the environment)")
 
     for name in ("install", "uninstall"):
         s = sub.add_parser(name, help=f"{name} the hooks in the agent's settings (with a backup)")
@@ -261,6 +267,44 @@ def cmd_handoff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_note(args: argparse.Namespace) -> int:
+    from mso_cli.notes import NoteError, send_note
+
+    try:
+        if args.file:
+            text = Path(args.file).expanduser().read_text(errors="replace")
+        elif sys.stdin is None or sys.stdin.isatty():
+            return _fail("give the note on stdin (e.g. `mso note <<'EOF' ... EOF`) or with --file", 2)
+        else:
+            text = sys.stdin.read()
+    except OSError as e:
+        return _fail(f"cannot read {args.file}: {e.strerror or e}", 2)
+    try:
+        msg = send_note(text, project=args.project, session_id=args.session_id, agent=args.agent)
+    except NoteError as e:
+        return _fail(str(e), e.code)
+    _say(msg)
+    return 0
+
+
+def _install_handoff_command(args: argparse.Namespace, remove: bool) -> int:
+    """The /handoff command beside the hooks; a user's own handoff.md is left alone (and said so)."""
+    from mso_cli import handoff_command
+    from mso_cli.install import mso_command
+
+    try:
+        r = handoff_command.apply(args.agent, scope=args.scope, remove=remove, dry_run=args.dry_run,
+                                  command=mso_command())
+    except OSError as e:
+        return _fail(f"cannot write the /handoff command: {e}")
+    if r["skipped"]:
+        _say(f"/handoff not {'removed' if remove else 'installed'}: {r['skipped']}")
+    elif r["changed"]:
+        verb = ("would remove" if remove else "would write") if args.dry_run else ("removed" if remove else "wrote")
+        _say(f"{verb} the /handoff command: {r['path']}")
+    return 0
+
+
 def cmd_install(args: argparse.Namespace, remove: bool) -> int:
     from mso_cli.install import apply
 
@@ -268,6 +312,8 @@ def cmd_install(args: argparse.Namespace, remove: bool) -> int:
         r = apply(args.agent, scope=args.scope, remove=remove, dry_run=args.dry_run)
     except (ValueError, OSError) as e:
         return _fail(f"cannot update the {args.agent} settings: {e}")
+    if _install_handoff_command(args, remove):
+        return 1
     verb = "remove from" if remove else "install into"
     if args.dry_run:
         _say(f"would {verb} {r['path']}{'' if r['changed'] else ' (nothing to change)'}:")
@@ -342,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd in ("install", "uninstall"):
         return cmd_install(args, args.cmd == "uninstall")
     return {"login": cmd_login, "whoami": cmd_whoami, "push": cmd_push, "sync": cmd_sync,
-            "handoff": cmd_handoff, "doctor": cmd_doctor}[args.cmd](args)
+            "handoff": cmd_handoff, "doctor": cmd_doctor, "note": cmd_note}[args.cmd](args)
 
 
 if __name__ == "__main__":

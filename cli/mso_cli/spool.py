@@ -322,6 +322,7 @@ def flush(cfg: Config, *, wait: bool = False, sweep: bool = False) -> dict[str, 
         errors.append({"job": files[-1].name, "external_id": ext, "reason": reason,
                        "path": job.get("transcript_path") if isinstance(job, dict) else None})
 
+    notes_kept = 0
     swept: list[str] = []
     try:
         if sweep:
@@ -329,6 +330,11 @@ def flush(cfg: Config, *, wait: bool = False, sweep: bool = False) -> dict[str, 
 
             swept = sweep_orphans(cfg)
         api = Api(cfg, timeout=60)
+        from mso_cli.notes import flush_notes
+
+        n = flush_notes(api)  # the agent's notes first: a handoff this flush asks for then leads with them
+        done, failed, notes_kept, kept_reason = n["delivered"], n["failed"], n["kept"], n["kept_reason"]
+        errors.extend(n["errors"])
         while True:
             paths = [p for p in pending() if p not in kept]
             if not paths:
@@ -386,7 +392,7 @@ def flush(cfg: Config, *, wait: bool = False, sweep: bool = False) -> dict[str, 
                 break
     finally:
         lock.close()
-    return {"busy": False, "delivered": done, "kept": len([p for p in kept if p.exists()]), "failed": failed,
+    return {"busy": False, "delivered": done, "kept": len([p for p in kept if p.exists()]) + notes_kept, "failed": failed,
             "errors": errors, "kept_reason": kept_reason, "swept": swept}
 
 

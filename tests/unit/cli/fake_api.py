@@ -24,6 +24,11 @@ class FakeApi:
         self.received: list[tuple[str, str, bytes]] = []  # (method, path, raw body) of every request
         self.uploads: list[bytes] = []  # decompressed transcript bodies
         self.refuse_upload: tuple[int, str, str] | None = None  # answer every upload with this error
+        self.notes: list[dict[str, Any]] = []  # POST .../notes bodies, with the session they went to
+        self.pins: dict[str, list[str]] = {}  # project id -> pinned context
+        self.open_items: dict[str, list[str]] = {}  # project id -> open items' text
+        self.checkpoint: str | None = None  # GET .../checkpoint answers this Markdown (404 when None)
+        self.down = False  # hang up on every request, as a server that is gone (the client: Unreachable)
         self.lock = threading.Lock()
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
@@ -56,6 +61,12 @@ class FakeApi:
             return 200, {"items": list(self.projects.values()), "next_cursor": None}
         if method == "POST" and path == "/api/projects":
             return 201, self.add_project(json.loads(body)["name"])
+        m = re.fullmatch(r"/api/projects/([^/]+)/(pins|open-items)", path)
+        if m and method == "GET" and m.group(1) in self.projects:
+            if m.group(2) == "pins":
+                return 200, {"items": self.pins.get(m.group(1), [])}
+            return 200, {"items": [{"id": f"i{i}", "text": t, "status": "open"}
+                                   for i, t in enumerate(self.open_items.get(m.group(1), []))], "next_cursor": None}
         m = re.fullmatch(r"/api/projects/([^/]+)/sessions(?:/(\d+))?(/[a-z-]+)?", path)
         if not m or m.group(1) not in self.projects:
             return 404, _error("not_found", f"no route or project for {path}")
@@ -101,6 +112,18 @@ class FakeApi:
             return 200, s
         if action == "/handoff" and method == "POST":
             return 202, {"status": "pending"}
+        if action is None and method == "GET":
+            return 200, s
+        if action == "/notes" and method == "POST":
+            data = json.loads(body)
+            self.notes.append({**data, "project_id": m.group(1), "number": n})
+            version = sum(1 for x in self.notes if (x["project_id"], x["number"]) == (m.group(1), n))
+            return 201, {"project_id": m.group(1), "number": n, "version": version, "kind": data.get("kind"),
+                         "source": data.get("source"), "chars": len(data["text"]), "text": data["text"]}
+        if action == "/checkpoint" and method == "GET":
+            if self.checkpoint is None:
+                return 404, _error("not_found", "no checkpoint")
+            return 200, self.checkpoint
         return 405, _error("method_not_allowed", f"{method} {path}")
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -108,14 +131,18 @@ class FakeApi:
 
         class Handler(BaseHTTPRequestHandler):
             def _any(self) -> None:
+                if fake.down:
+                    self.close_connection = True
+                    return
                 url = urlsplit(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with fake.lock:
                     fake.received.append((self.command, url.path, body))
                     status, out = fake.route(self.command, url.path, url.query, body)
-                data = json.dumps(out).encode()
+                text = isinstance(out, str)  # Markdown (?format=md) goes as it is
+                data = out.encode() if text else json.dumps(out).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/markdown" if text else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

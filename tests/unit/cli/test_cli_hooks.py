@@ -26,11 +26,18 @@ def test_full_context_is_factual_and_within_each_agents_limit():
         assert len(cut) <= limit and "cut at the agent's context limit" in cut
 
 
-def test_compact_gives_a_short_reanchor_with_next_steps():
-    text = hooks.compose("claude", "compact", markdown=HANDOFF + "filler\n" * 3000, project="billing", session=4,
-                         from_session=3, cached=False)
-    assert len(text) <= hooks.REANCHOR_LIMIT and "compacted" in text
-    assert "add tax rules" in text and "run tests" not in text
+def test_state_after_compaction_is_this_sessions_own_and_never_cut_before_next_action():
+    state = "# This session's state after compaction: billing, session 4\n\n## Next action\nrun make test\n"
+    text = hooks.compose_state("claude", "checkpoint", markdown=state, project="billing", session=4)
+    assert text.startswith("This conversation is mso project 'billing', session 4. The context was just compacted.")
+    assert "this session's own state" in text and text.endswith("run make test\n")
+    assert "handoff written after" not in text and "next steps:" not in text
+    long = state + "x" * 3000  # larger than the old 1,500-character re-anchor: kept whole
+    assert hooks.compose_state("codex", "checkpoint", markdown=long, project="p", session=1).endswith("x" * 3000)
+    cached = hooks.compose_state("claude", "checkpoint", markdown=state, project="b", session=4, cached=True)
+    assert "local cache" in cached
+    assert hooks.compose_state("claude", "pins", markdown=None, project="p", session=1) is None
+    assert "No earlier session" in hooks.compose_state("claude", "pins", markdown="- x", project="p", session=1)
 
 
 def test_cached_context_says_so_and_nothing_without_a_handoff():
