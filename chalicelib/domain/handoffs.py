@@ -381,15 +381,15 @@ def generate(inputs: dict[str, Any], *, mode: str, budget_chars: int) -> dict[st
     if mode == "rules":
         return out
     try:
-        from chalicelib.llm.client import ChatClient
+        from chalicelib.llm.factory import make_client
 
-        client = ChatClient.from_env()
+        client = make_client()
     except Exception as exc:  # noqa: BLE001 - a broken LLM setup costs the LLM, never the handoff
         log.exception("handoff_llm_setup_failed")
         out["reason"] = f"LLM setup failed ({type(exc).__name__}): rules used"
         return out
     if not client.configured:
-        out["reason"] = "LLM not configured (set MSO_LLM_API_KEY or HF_TOKEN): rules used"
+        out["reason"] = f"LLM not configured ({client.settings.not_configured_hint()}): rules used"
         return out
     from chalicelib.handoff.llm_writer import generate_llm_handoff
 

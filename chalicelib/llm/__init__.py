@@ -1,10 +1,12 @@
-"""The OpenAI-compatible chat client: its settings, the client, and its named errors.
+"""The LLM clients (OpenAI-compatible and Amazon Bedrock), their settings, the factory that picks
+one (`make_client`), and their named errors.
 
 It knows nothing of handoffs; the handoff writer that calls it is `chalicelib.handoff.llm_writer`.
 
-Nothing here imports Chalice; boto3 is imported only when an SSM-held key is first needed.
+Nothing here imports Chalice; boto3 is imported only when an SSM-held key or Bedrock is first needed.
 """
 
+from chalicelib.llm.bedrock import BedrockClient
 from chalicelib.llm.client import ChatClient, parse_retry_after
 from chalicelib.llm.errors import (
     LLMAuthError,
@@ -16,12 +18,15 @@ from chalicelib.llm.errors import (
     LLMTimeout,
     LLMUnavailable,
 )
+from chalicelib.llm.factory import LLMClient, make_client
 from chalicelib.llm.settings import LLMSettings, clear_ssm_cache, fetch_ssm_parameter
 
 __all__ = [
+    "BedrockClient",
     "ChatClient",
     "LLMAuthError",
     "LLMBadResponse",
+    "LLMClient",
     "LLMError",
     "LLMNotConfigured",
     "LLMRateLimited",
@@ -31,5 +36,6 @@ __all__ = [
     "LLMUnavailable",
     "clear_ssm_cache",
     "fetch_ssm_parameter",
+    "make_client",
     "parse_retry_after",
 ]

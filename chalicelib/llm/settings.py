@@ -1,6 +1,7 @@
 """LLM settings, read from the environment.
 
-One place decides where the chat-completions endpoint is, which model, how long we may wait and
+One place decides which provider answers (`openai`: an OpenAI-compatible endpoint; `bedrock`:
+Amazon Bedrock's Converse API), where the endpoint is, which model, how long we may wait and
 how much text fits in the model's window, so the client and the handoff engine agree on budgets.
 The API key is resolved lazily (`resolve_api_key`): on AWS it lives in an SSM SecureString
 parameter and is fetched once per process, so a cold start that never calls the LLM pays nothing.
@@ -21,6 +22,10 @@ from chalicelib.llm.errors import LLMNotConfigured
 
 log = logging.getLogger("mso.llm")
 
+PROVIDER_OPENAI = "openai"
+PROVIDER_BEDROCK = "bedrock"
+PROVIDERS = (PROVIDER_OPENAI, PROVIDER_BEDROCK)
+DEFAULT_PROVIDER = PROVIDER_OPENAI
 DEFAULT_BASE_URL = "https://router.huggingface.co/v1"
 DEFAULT_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 DEFAULT_TIMEOUT_S = 60.0
@@ -44,8 +49,10 @@ class LLMSettings:
     `api_key` is excluded from repr so a logged settings object never shows it.
     """
 
-    base_url: str = DEFAULT_BASE_URL
-    model: str = DEFAULT_MODEL
+    provider: str = DEFAULT_PROVIDER  # "openai" or "bedrock" (anything else: not configured)
+    base_url: str = DEFAULT_BASE_URL  # openai only
+    model: str = DEFAULT_MODEL  # bedrock: a model id or inference profile id, no default
+    region: str | None = None  # bedrock only: MSO_BEDROCK_REGION, else the function's AWS region
     api_key: str | None = field(default=None, repr=False, compare=False)
     api_key_ssm: str | None = None  # SSM parameter name (SecureString) holding the key
     timeout_s: float = DEFAULT_TIMEOUT_S  # one HTTP request
@@ -63,6 +70,9 @@ class LLMSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> LLMSettings:
         """Read `MSO_LLM_*` (and `HF_TOKEN`) from `env` (default: `os.environ`).
 
+        `MSO_LLM_PROVIDER=bedrock` reads the model from `MSO_LLM_MODEL` with no default (a Bedrock
+        model must be chosen and enabled in the account) and the region from `MSO_BEDROCK_REGION`,
+        then `AWS_REGION` / `AWS_DEFAULT_REGION` (Lambda sets `AWS_REGION`); it needs no key.
         Key precedence: `MSO_LLM_API_KEY`, then the SSM parameter named by `MSO_LLM_API_KEY_SSM`,
         then `HF_TOKEN`. A malformed number logs a warning and keeps the default: a typo in an
         optional tuning knob must not take the handoff service down.
@@ -72,9 +82,19 @@ class LLMSettings:
         ssm = (e.get("MSO_LLM_API_KEY_SSM") or "").strip() or None
         hf = (e.get("HF_TOKEN") or "").strip() or None
         key = explicit or (None if ssm else hf)
+        provider = (e.get("MSO_LLM_PROVIDER") or "").strip().lower() or DEFAULT_PROVIDER
+        if provider not in PROVIDERS:
+            log.warning("llm.settings.unknown_provider", extra={"fields": {"provider": provider[:40]}})
+        model = (e.get("MSO_LLM_MODEL") or "").strip()
+        region = None
+        if provider == PROVIDER_BEDROCK:
+            region = next((v.strip() for v in (e.get("MSO_BEDROCK_REGION"), e.get("AWS_REGION"),
+                                                e.get("AWS_DEFAULT_REGION")) if v and v.strip()), None)
         return cls(
+            provider=provider,
             base_url=((e.get("MSO_LLM_BASE_URL") or "").strip() or DEFAULT_BASE_URL).rstrip("/"),
-            model=(e.get("MSO_LLM_MODEL") or "").strip() or DEFAULT_MODEL,
+            model=model or ("" if provider == PROVIDER_BEDROCK else DEFAULT_MODEL),
+            region=region,
             api_key=key,
             api_key_ssm=None if explicit else ssm,
             timeout_s=env_number(e, "MSO_LLM_TIMEOUT_S", DEFAULT_TIMEOUT_S, minimum=0.01),
@@ -93,8 +113,21 @@ class LLMSettings:
 
     @property
     def configured(self) -> bool:
-        """True when a key is available or can be fetched; does not call SSM."""
-        return bool(self.api_key or self.api_key_ssm)
+        """True when the provider can be called: openai needs a key (env or SSM, not fetched
+        here); bedrock needs only a model, since the function's role is its credential."""
+        if self.provider == PROVIDER_BEDROCK:
+            return bool(self.model)
+        if self.provider == PROVIDER_OPENAI:
+            return bool(self.api_key or self.api_key_ssm)
+        return False
+
+    def not_configured_hint(self) -> str:
+        """What to set to turn the LLM path on, for this provider (names only, never values)."""
+        if self.provider == PROVIDER_BEDROCK:
+            return "set MSO_LLM_MODEL to a Bedrock model or inference profile id"
+        if self.provider == PROVIDER_OPENAI:
+            return "set MSO_LLM_API_KEY or HF_TOKEN, or MSO_LLM_API_KEY_SSM on AWS"
+        return f"MSO_LLM_PROVIDER must be one of {', '.join(PROVIDERS)}"
 
     def input_chars(self, max_tokens: int) -> int:
         """Prompt characters that fit in the window beside a reply of `max_tokens` tokens."""

@@ -1,9 +1,10 @@
 """The handoff writer that asks a model: `generate_llm_handoff` is its one entry point.
 
-(The OpenAI-compatible HTTP client it calls is `chalicelib.llm`; this package only writes handoffs.)
+(The client it calls, OpenAI-compatible or Amazon Bedrock, comes from `chalicelib.llm.make_client`;
+this package only writes handoffs and never knows which provider answers.)
 
 The rules-based document (`chalicelib.handoff.rules`) is always built first: it is deterministic
-and holds the must-keep facts. This package asks an OpenAI-compatible model for a better-written
+and holds the must-keep facts. This package asks the configured model for a better-written
 handoff from the same material, then distrusts the answer:
 
 1. prompt: the redacted transcript rendered compactly (tool calls one line each, tool results

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import HANDOFF_BUDGET_CHARS
 from chalicelib.llm import errors
-from chalicelib.llm.client import ChatClient
+from chalicelib.llm.factory import LLMClient
 from chalicelib.logs import event, get_logger
 from chalicelib.text import clip_middle
 from chalicelib.transcripts.model import Message
@@ -71,7 +71,7 @@ def generate_llm_handoff(
     *,
     rules_doc: HandoffDoc,
     messages: list[Message],
-    client: ChatClient,
+    client: LLMClient,
     project: dict[str, Any],
     session: dict[str, Any],
     budget_chars: int = HANDOFF_BUDGET_CHARS,
@@ -107,7 +107,7 @@ def generate_llm_handoff(
     try:
         facts = must_keep_facts(rules_doc)
         if not client.configured:
-            raise errors.LLMNotConfigured("no API key (set MSO_LLM_API_KEY or HF_TOKEN, or MSO_LLM_API_KEY_SSM)")
+            raise errors.LLMNotConfigured(client.settings.not_configured_hint())
         answer = _ask_for_handoff(run, rules_md=rules_md, facts=facts, messages=messages,
                                   project=project, session=session, budget_chars=budget_chars)
         body = clean_answer(answer)
@@ -141,7 +141,7 @@ _REASON_LABELS: tuple[tuple[type[errors.LLMError], str], ...] = (
 )
 
 
-def _reason_for(exc: errors.LLMError, client: ChatClient) -> str:
+def _reason_for(exc: errors.LLMError, client: LLMClient) -> str:
     label = next((text for cls, text in _REASON_LABELS if isinstance(exc, cls)), "LLM failed")
     return client.scrub(f"{label}: {exc}")[:300]
 
@@ -149,7 +149,7 @@ def _reason_for(exc: errors.LLMError, client: ChatClient) -> str:
 class _Run:
     """Counts calls and prompt size, enforces the call budget and per-call window, redacts."""
 
-    def __init__(self, client: ChatClient, *, deadline: float) -> None:
+    def __init__(self, client: LLMClient, *, deadline: float) -> None:
         self.client = client
         self.settings = client.settings
         self.deadline = deadline
