@@ -18,12 +18,17 @@ from typing import Any
 
 from mso_cli.agents import claude_home, codex_home
 
-# agent -> [(agent's event name, our event, timeout in seconds)]
+# agent -> [(agent's event name, our event, timeout in seconds)], written explicitly into the settings
+# (`timeout` per hook entry, in seconds, in both agents' files). session-start waits at most
+# `hook_timeout_s` (3 s) for the server; pre-compact at most 8 s; the others only write a spool job.
+# Claude Code gives all SessionEnd hooks 1.5 s together whatever a hook's timeout says, so our
+# SessionEnd only spools. Codex runs a hook for 1 s unless told otherwise and caps SessionEnd at 3 s:
+# ours takes milliseconds, so it keeps that 1 s.
 HOOKS: dict[str, list[tuple[str, str, int]]] = {
     "claude": [("SessionStart", "session-start", 10), ("PreCompact", "pre-compact", 10),
-               ("SessionEnd", "session-end", 2)],
+               ("Stop", "stop", 5), ("SessionEnd", "session-end", 2)],
     "codex": [("SessionStart", "session-start", 10), ("PreCompact", "pre-compact", 10), ("Stop", "stop", 3),
-              ("SessionEnd", "session-end", 3)],
+              ("SessionEnd", "session-end", 1)],
 }
 
 
@@ -79,13 +84,16 @@ def _strip(settings: dict[str, Any], agent: str) -> dict[str, Any]:
     return out
 
 
+def _entry(agent: str, ours: str, timeout: int, command: str) -> dict[str, Any]:
+    quoted = f'"{command}"' if " " in command else command
+    return {"type": "command", "command": f"{quoted} hook {agent} {ours}", "timeout": timeout}
+
+
 def merged(settings: dict[str, Any], agent: str, command: str) -> dict[str, Any]:
     out = _strip(settings, agent)
     hooks = dict(out.get("hooks") or {})
-    quoted = f'"{command}"' if " " in command else command
     for event, ours, timeout in HOOKS[agent]:
-        group = {"hooks": [{"type": "command", "command": f"{quoted} hook {agent} {ours}", "timeout": timeout}]}
-        hooks[event] = [*(hooks.get(event) or []), group]
+        hooks[event] = [*(hooks.get(event) or []), {"hooks": [_entry(agent, ours, timeout, command)]}]
     out["hooks"] = hooks
     return out
 
@@ -134,3 +142,48 @@ def installed(agent: str, scope: str = "user", cwd: Path | None = None) -> list[
             if isinstance(g, dict) and any(_ours(h, agent) for h in g.get("hooks") or []):
                 found.append(event)
     return found
+
+
+def status(agent: str, scope: str = "user", cwd: Path | None = None,
+           command: str | None = None) -> dict[str, str]:
+    """Each of our events in this settings file: `ok`, `missing`, or `outdated` (another command,
+    path or timeout than this version installs, or an event this version no longer uses);
+    `unreadable: ...` for a file that is not JSON. {} when none of our hooks is there."""
+    try:
+        current = _read(settings_path(agent, scope, cwd or Path.cwd()))
+    except (OSError, ValueError) as e:
+        return {"*": f"unreadable: {e}"}
+    ours: dict[str, list[Any]] = {}
+    for event, groups in (current.get("hooks") or {}).items():
+        for g in groups if isinstance(groups, list) else []:
+            if isinstance(g, dict) and isinstance(g.get("hooks"), list):
+                ours.setdefault(event, []).extend(h for h in g["hooks"] if _ours(h, agent))
+    ours = {k: v for k, v in ours.items() if v}
+    if not ours:
+        return {}
+    cmd = command or mso_command()
+    out = {}
+    for event, name, timeout in HOOKS[agent]:
+        found = ours.pop(event, None)
+        out[event] = "missing" if not found else \
+            "ok" if found == [_entry(agent, name, timeout, cmd)] else "outdated"
+    out.update({event: "outdated" for event in ours})
+    return out
+
+
+def codex_hooks_enabled() -> tuple[bool, str]:
+    """Whether Codex runs hooks at all: `[features] codex_hooks = true` in its config.toml."""
+    import tomllib
+
+    path = codex_home() / "config.toml"
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        return False, f"{path} does not exist"
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        return False, f"{path} cannot be read: {e}"
+    features = data.get("features")
+    if isinstance(features, dict) and features.get("codex_hooks") is True:
+        return True, f"{path}: [features] codex_hooks = true"
+    return False, f"{path} lacks `[features] codex_hooks = true`: Codex runs no hooks"

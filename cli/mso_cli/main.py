@@ -58,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=f"{name} the hooks in the agent's settings (with a backup)")
         s.add_argument("agent", choices=AGENT_CHOICES)
         s.add_argument("--scope", default="user", choices=("user", "project"))
+        s.add_argument("--memory-file", action="store_true",
+                       help="keep the project's state and pins in a managed block of CLAUDE.md (claude) or "
+                       "AGENTS.md (codex) in this directory" if name == "install" else "also remove that block "
+                       "(uninstall always removes it)")
+        s.add_argument("--compact-instructions", action="store_true",
+                       help="with the memory file: a `# Compact instructions` section (claude) or Codex's "
+                       "`compact_prompt`" if name == "install" else "(removed with the memory file)")
         s.add_argument("--dry-run", action="store_true")
 
     sub.add_parser("doctor", help="check settings, server, token, hooks and spool")
@@ -305,6 +312,39 @@ def _install_handoff_command(args: argparse.Namespace, remove: bool) -> int:
     return 0
 
 
+def _memory_file(args: argparse.Namespace, remove: bool) -> None:
+    """`--memory-file` (opt-in): the managed block in this directory's CLAUDE.md / AGENTS.md.
+    Uninstall takes the block out wherever it is (and Codex's compact_prompt that we wrote)."""
+    from mso_cli import memory
+
+    here = Path.cwd().resolve()
+    if args.dry_run:
+        return
+    if remove:
+        r = memory.disable(args.agent, here)
+    elif args.memory_file or args.compact_instructions:
+        from mso_cli.client import Api, NotConfigured
+        from mso_cli.config import load, project_spec
+
+        cfg = load()
+        try:
+            api = Api(cfg, timeout=10)
+        except NotConfigured:
+            api = None
+        r = memory.enable(args.agent, here, compact=args.compact_instructions, api=api,
+                          spec=project_spec(args.project, here, cfg)[0])
+    else:
+        return
+    if r["changed"]:
+        _say(f"{'removed the mso block from' if remove else 'wrote the mso block in'} {r['path']}"
+             f" (backup: {r['path']}.mso-backup)")
+    codex = r.get("codex_config") or {}
+    if codex.get("changed"):
+        _say(f"{'removed' if remove else 'set'} compact_prompt in {codex['path']} (backup: {codex['path']}.mso-backup)")
+    elif codex.get("note"):
+        _say(f"{codex['path']}: {codex['note']}")
+
+
 def cmd_install(args: argparse.Namespace, remove: bool) -> int:
     from mso_cli.install import apply
 
@@ -314,6 +354,10 @@ def cmd_install(args: argparse.Namespace, remove: bool) -> int:
         return _fail(f"cannot update the {args.agent} settings: {e}")
     if _install_handoff_command(args, remove):
         return 1
+    try:
+        _memory_file(args, remove)
+    except (OSError, ValueError) as e:
+        return _fail(f"cannot update the memory file: {e}")
     verb = "remove from" if remove else "install into"
     if args.dry_run:
         _say(f"would {verb} {r['path']}{'' if r['changed'] else ' (nothing to change)'}:")
@@ -331,7 +375,7 @@ def cmd_install(args: argparse.Namespace, remove: bool) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from mso_cli.client import Api, ApiError, NotConfigured, Unreachable
     from mso_cli.config import config_path, exclusion, load, project_spec, state_dir
-    from mso_cli.install import installed
+    from mso_cli.install import codex_hooks_enabled, status
     from mso_cli.spool import pending, spool_dir
     from mso_cli.state import log_path
 
@@ -358,8 +402,20 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     _say(f"[--] capture here: {'off: ' + why + '; hooks do nothing here' if why else 'on'}"
          + (f" ({len(cfg.exclude)} exclude pattern(s) in config.toml)" if cfg.exclude else ""))
     for agent in ("claude", "codex"):
-        events = installed(agent) + installed(agent, "project")
-        _say(f"[--] {agent} hooks: {', '.join(sorted(set(events))) or 'not installed (mso install ' + agent + ')'}")
+        found = False
+        for scope in ("user", "project"):
+            st = status(agent, scope)
+            if not st:
+                continue
+            found = True
+            line = ", ".join(f"{event} {what}" for event, what in st.items())
+            check(all(v == "ok" for v in st.values()), f"{agent} hooks ({scope}): {line}"
+                  + ("" if all(v == "ok" for v in st.values()) else f" (mso install {agent} --scope {scope})"))
+        if not found:
+            _say(f"[--] {agent} hooks: not installed (mso install {agent})")
+        elif agent == "codex":
+            on, why = codex_hooks_enabled()
+            check(on, f"codex hooks feature: {why}")
     n = len(pending())
     check(n == 0, f"spool {spool_dir()}: {n} job(s) waiting" + (" (mso flush)" if n else ""))
     failed = list((spool_dir() / "failed").glob("*.json"))

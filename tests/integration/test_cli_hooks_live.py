@@ -205,7 +205,7 @@ def test_commands_login_push_sync_handoff_doctor(home, server, tenant):
 
     assert home.mso("install", "claude").returncode == 0
     doc = home.mso("doctor")
-    assert "[ok] server answers" in doc.stdout and "claude hooks: PreCompact, SessionEnd, SessionStart" in doc.stdout
+    assert "[ok] server answers" in doc.stdout and "[ok] claude hooks (user): SessionStart ok" in doc.stdout
     assert doc.returncode == 0, doc.stdout
     settings = json.loads((home.home / ".claude" / "settings.json").read_text())
     assert settings["hooks"]["SessionStart"][0]["hooks"][0]["command"].endswith("mso hook claude session-start")
