@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain import handoffs, knowledge, projects, sessions, transcripts
+from chalicelib.domain import handoffs, knowledge, notes, projects, sessions, transcripts
 from chalicelib.errors import BadRequest, Conflict, NotFound
 
 # What an MCP upload may hold; bigger transcripts go through the CLI (`mso push`), which uses the
@@ -18,6 +18,8 @@ from chalicelib.errors import BadRequest, Conflict, NotFound
 MAX_MCP_TRANSCRIPT_CHARS = 512 * 1024
 PROGRESS_FIELDS = {"decision": "decisions", "todo": "next_steps", "blocker": "blockers", "done": "accomplishments",
                    "note": "accomplishments", "learning": "learnings"}
+PROGRESS_KINDS = (*PROGRESS_FIELDS, "handoff")  # handoff: the agent's account, stored as a note (domain.notes)
+PROGRESS_MAX_CHARS = 4000
 FORMATS = ("auto", "claude-code", "codex", "chatgpt", "openai", "sharegpt", "swe-agent", "aider", "markdown", "text")
 
 _PROJECT = {"type": "string", "minLength": 1, "maxLength": 200,
@@ -244,8 +246,14 @@ def record_progress(tenant: str, args: dict[str, Any]) -> dict[str, Any]:
     if n is None:  # a state of the project, not a bad argument: a result the model reads and acts on
         raise Conflict(f"project {p['name']!r} has no session in progress: call start_session first, or pass "
                        "session (a number from list_sessions) to add to a finished one", code="no_session_in_progress")
-    field = PROGRESS_FIELDS[args["kind"]]
     text = args["text"].strip()
+    if args["kind"] == "handoff":  # the agent's whole account (the /handoff headings): a note, versioned
+        note = notes.add(tenant, p["id"], n, {"text": text, "kind": "handoff", "source": "mcp"})
+        return {"project": p["id"], "session": n, "note_version": note["version"], "chars": note["chars"]}
+    if len(text) > PROGRESS_MAX_CHARS:
+        raise BadRequest(f"text is {len(text):,} characters; at most {PROGRESS_MAX_CHARS:,} for kind "
+                         f"{args['kind']!r} (kind 'handoff' takes a whole note)", field="text")
+    field = PROGRESS_FIELDS[args["kind"]]
     if args["kind"] == "note":
         text = "Note: " + text
     s = sessions.append_record(tenant, p["id"], n, field, text)
@@ -300,8 +308,12 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
                          "description": "the agent's name (default mcp)"}}),
          start_session, read_only=False),
     Tool("record_progress", "Record a decision, todo, blocker, done item, note or learning on the current "
-         "session, so the next handoff carries it." + WHICH_PROJECT,
-         _obj({"kind": {"enum": list(PROGRESS_FIELDS)}, "text": {"type": "string", "minLength": 1, "maxLength": 4000},
+         "session, so the next handoff carries it. kind 'handoff' stores your whole account of the session "
+         "(headings: Current work, What is left, Decisions and why, Gotchas, Next action); the newest leads the "
+         "handoff, its claims checked against the transcript." + WHICH_PROJECT,
+         _obj({"kind": {"enum": list(PROGRESS_KINDS)},
+               "text": {"type": "string", "minLength": 1, "maxLength": notes.MAX_NOTE_CHARS,
+                        "description": "at most 4,000 characters, 60,000 for kind handoff"},
                **_WHERE, "session": _SESSION}, ("kind", "text")), record_progress, read_only=False),
     Tool("complete_session", "Finish the current session (or `session`) with what it did, and queue the handoff "
          "for the next one; get_handoff returns it when ready." + WHICH_PROJECT,

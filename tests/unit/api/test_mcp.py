@@ -122,6 +122,21 @@ def test_tools_call_the_domain(api, project):
     assert missing["isError"] is True
 
 
+def test_record_progress_handoff_stores_the_agents_note_versioned_and_redacted(api, project):
+    note = "## Current work\ntax rules\n\n## Next action\nrun make test with sk-ant-api03-" + "x" * 40 + "\n" + "y" * 5000
+    res = call(api, "record_progress", {"kind": "handoff", "text": note, "project": project})
+    assert res["isError"] is False and res["structuredContent"]["note_version"] == 1
+    assert call(api, "record_progress", {"kind": "handoff", "text": "## Current work\nv2"})["structuredContent"][
+        "note_version"] == 2
+    got = api.get(f"/api/projects/{project}/sessions/1/notes").json_body["items"]
+    assert [(n["version"], n["kind"], n["source"]) for n in got] == [(2, "handoff", "mcp"), (1, "handoff", "mcp")]
+    assert got[1]["text"].startswith("## Current work\ntax rules") and "sk-ant-api03" not in got[1]["text"]
+    s = call(api, "get_session", {"project": project, "number": 1})["structuredContent"]
+    assert not any(s["record"].values())  # a note, not a record list entry
+    long = rpc(api, "tools/call", {"name": "record_progress", "arguments": {"kind": "todo", "text": "z" * 4001}})
+    assert long.json_body["error"]["code"] == -32602 and long.json_body["error"]["data"]["field"] == "text"
+
+
 @pytest.mark.parametrize("name,args,field", [
     ("get_session", {"project": "p"}, "number"),
     ("get_session", {"project": "p", "number": "one"}, "number"),
