@@ -151,9 +151,35 @@ def _verify_check(sentence: str, passed: bool, st: State) -> tuple[str, str]:
     return "agent_word", "no failing run in the transcript"
 
 
-def _verify_git(kind: str, st: State) -> tuple[str, str]:
+_GLOBAL_COMMIT = re.compile(r"\b(?:every(?:thing)?|all(?: (?:the |my |of the )?(?:changes?|work|files?|edits?))?)\b"
+                            r"[^.;\n]{0,30}\bcommitted\b|\bworking tree (?:is )?clean\b|\bnothing (?:left )?to commit\b",
+                            re.I)
+_GLOBAL_PUSH = re.compile(r"\b(?:every(?:thing)?|all(?: (?:the |my )?(?:commits?|changes?|work))?)\b[^.;\n]{0,30}"
+                          r"\bpushed\b|\bup to date with\b", re.I)
+_SHA = re.compile(r"(?<![0-9a-f])([0-9a-f]{7,40})(?![0-9a-f])")
+# A sentence about what someone wants or plans is not a claim about the state.
+_INTENT = re.compile(r"\b(?:wants?|wanted|should|needs? to|must|will|going to|to be|asked|plan(?:s|ned)? to|"
+                     r"remember to|before|once|after you|then)\b", re.I)
+
+
+def _verify_git(kind: str, sentence: str, st: State) -> tuple[str, str] | None:
+    """A git claim checked against git's output; None when the sentence states no checkable state.
+
+    Only claims about the state now are checked: "everything is committed", a file named as
+    committed, a commit sha. "Tasks 1-3 were committed" is history the transcript bears out or not
+    commit by commit, and is left as the agent's words."""
     g = st.git
+    shas = {c.sha for c in g.commits if c.sha}
+    named = [m.group(1) for m in _SHA.finditer(sentence)]
     if kind == "committed":
+        known = [x for x in named if any(c.startswith(x) or x.startswith(c) for c in shas)]
+        if known:
+            return "confirmed", f"commit {code(known[0])} is in the transcript"
+        files = [u for u in g.uncommitted if u.path in sentence or u.path.rsplit("/", 1)[-1] in sentence]
+        if files:
+            return "contradicted", f"git shows {code(files[0].path)} {files[0].why}".replace("  ", " ")
+        if not _GLOBAL_COMMIT.search(sentence):
+            return None
         if g.uncommitted:
             first = g.uncommitted[0]
             more = f" and {len(g.uncommitted) - 1} more" if len(g.uncommitted) > 1 else ""
@@ -161,32 +187,47 @@ def _verify_git(kind: str, st: State) -> tuple[str, str]:
         if g.changed and g.commits:  # edited after the last commit, and git printed nothing since
             first = g.changed[0]
             more = f" and {len(g.changed) - 1} more" if len(g.changed) > 1 else ""
-            return "contradicted", (f"{code(first.path)}{more} changed after the last commit "
-                                    f"{code(g.commits[-1].sha)}, and no git output came after")
+            return "stale", (f"{code(first.path)}{more} changed after the last commit "
+                             f"{code(g.commits[-1].sha)}, and no git output came after")
         if g.known and g.commits:
             return "confirmed", f"last commit {code(g.commits[-1].sha)} after the last edit"
         return "agent_word", "git state not seen after the last edit"
-    if g.unpushed:
+    if g.unpushed and (_GLOBAL_PUSH.search(sentence) or not g.pushed):  # nothing of the session was pushed
         n = len(g.unpushed)
         return "contradicted", f"{n} commit{'s' if n != 1 else ''} not pushed ({', '.join(code(c.sha) for c in g.unpushed[:3])})"
     if g.pushed:
         return "confirmed", "a push succeeded in the session"
+    if not _GLOBAL_PUSH.search(sentence):
+        return None
     return "agent_word", "no push in the transcript"
 
 
+_DONE_WORDS = r"(?:closed|done|completed?|finished|resolved)"
+
+
 def _verify_task(sentence: str, st: State, tasks: dict[str, Any]) -> tuple[str, str] | None:
-    ids = [m.group(1) for m in _TASK_ID.finditer(sentence) if m.group(1) in tasks]
-    if not ids:
-        return None
-    t = tasks[ids[0]]
-    status = (t.status or "").replace("_", " ")
-    if status in ("closed", "done", "completed", "resolved"):
-        return "confirmed", f"the tracker shows {code(t.id)} {status}"
-    if status:
-        left = f"; output files not changed yet: {', '.join(code(p) for p in st.untouched_outputs[:3])}" if (
-            st.current is t and st.untouched_outputs) else ""
-        return "contradicted", f"the tracker last showed {code(t.id)} {status}{left}"
-    return "agent_word", f"the tracker's status of {code(t.id)} is not in the transcript"
+    """A claim that a named task is done: the id bound to a done word ("closed X", "X: CLOSED",
+    "X is done"), compared with the tracker's last word on it."""
+    for m in _TASK_ID.finditer(sentence):
+        tid = m.group(1)
+        if tid not in tasks:
+            continue
+        before = sentence[max(0, m.start() - 30):m.start()]
+        after = sentence[m.end():m.end() + 30]
+        if not (re.search(_DONE_WORDS + r"\s+(?:task\s+|bead\s+|issue\s+)?['\"`]?$", before, re.I)
+                or re.match(r"['\"`]?\s*(?:[:=(-]\s*|\s+(?:is|was|now|has been|got)\s+)*" + _DONE_WORDS + r"\b",
+                            after, re.I)):
+            continue
+        t = tasks[tid]
+        status = (t.status or "").replace("_", " ")
+        if status in ("closed", "done", "completed", "resolved"):
+            return "confirmed", f"the tracker shows {code(t.id)} {status}"
+        if status:
+            left = f"; output files not changed yet: {', '.join(code(p) for p in st.untouched_outputs[:3])}" if (
+                st.current is t and st.untouched_outputs) else ""
+            return "contradicted", f"the tracker last showed {code(t.id)} {status}{left}"
+        return "agent_word", f"the tracker's status of {code(t.id)} is not in the transcript"
+    return None
 
 
 def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
@@ -201,14 +242,19 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
                 if not m or (kind, s) in seen:
                     continue
                 if kind in ("check_pass", "check_fail"):
+                    if key in ("left", "next_action") or _INTENT.search(s):
+                        continue  # "make the tests pass" is the plan
                     neg = _negated(s, m)
                     verdict, ev = _verify_check(s, (kind == "check_pass") != neg, st)
                 elif kind in ("committed", "pushed"):
-                    if _negated(s, m) or key in ("left", "next_action"):
+                    if _negated(s, m) or key in ("left", "next_action") or _INTENT.search(s):
                         continue  # "not pushed yet" or "push it" is a plan, not a claim
-                    verdict, ev = _verify_git(kind, st)
+                    got = _verify_git(kind, s, st)
+                    if got is None:
+                        continue
+                    verdict, ev = got
                 else:
-                    if _negated(s, m) or key in ("left", "next_action"):
+                    if _negated(s, m) or key in ("left", "next_action") or _INTENT.search(s):
                         continue
                     got = _verify_task(s, st, tasks)
                     if got is None:
@@ -219,7 +265,7 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
     return acct
 
 
-_LABEL = {"contradicted": "Contradicted", "stale": "Not true any more", "confirmed": "Confirmed",
+_LABEL = {"contradicted": "Contradicted", "stale": "Changed since", "confirmed": "Confirmed",
           "agent_word": "The agent's word"}
 
 
@@ -308,7 +354,7 @@ def account_sections(acct: Account) -> list[Any]:
     if shown["checked"]:
         sec = Section("account_checked", "The account checked against the transcript")
         for k, ln in enumerate(shown["checked"]):
-            bad = ln.startswith(("- **Contradicted", "- **Not true"))
+            bad = ln.startswith(("- **Contradicted", "- **Changed since"))
             sec.items.append(Item(ln, rank=99.96 - k * 0.0001 + (1.0 if bad else 0.0), group="checked claims",
                                   keep=(("contradiction", ln),) if bad else ()))
         out.insert(min(1, len(out)), sec)

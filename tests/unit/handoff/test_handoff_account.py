@@ -72,7 +72,7 @@ def test_tests_pass_but_files_changed_after_the_run_is_stale_not_confirmed():
     doc = make(s, "## Current work\nThe tests pass.\n")
     verdict, evidence = claims(doc)["check_pass"]
     assert verdict == "stale" and evidence.startswith("2 changes after the last run of `pytest -q`")
-    assert "**Not true any more:**" in doc.markdown
+    assert "**Changed since:**" in doc.markdown
 
 
 def test_tests_pass_confirmed_by_a_run_after_the_last_edit():
@@ -176,3 +176,18 @@ def test_a_recent_compaction_summary_in_the_transcript_is_the_account_an_old_one
     for i in range(30):
         s.edit(f"{ROOT}/src/f{i}.py", "a\n", "b\n")
     assert make(s, None).data["account"] is None  # 60 messages later it no longer says where things stand
+
+
+def test_history_and_intent_are_not_state_claims_and_named_commits_and_tasks_are_checked():
+    s = base()
+    s.edit(f"{ROOT}/lib/a.ex", "a\n", "b\n")
+    s.bash('git commit -am "feat: a"', "[main 3bb8701] feat: a\n 1 file changed")
+    s.edit(f"{ROOT}/lib/b.ex", "a\n", "b\n")
+    s.bash("git status --short", " M lib/b.ex\n")
+    note = ("## Current work\n"
+            "Tasks 1-3 were committed and pushed earlier.\n"            # history: not checkable as state
+            "The user wants every task committed and pushed.\n"          # intent
+            "Task one is committed (3bb8701).\n"                         # a named commit: confirmed
+            "Everything is committed.\n")                                # global: contradicted by b.ex
+    got = [(c["kind"], c["verdict"]) for c in make(s, note).data["account"]["claims"]]
+    assert got == [("committed", "confirmed"), ("committed", "contradicted")]
