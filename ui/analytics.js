@@ -2,6 +2,10 @@
 import { api, paths } from "./api.js";
 import { clear, emptyState, h, icon, notice, num, pct } from "./dom.js";
 import { crumbs, pageHead, statCard } from "./projects.js";
+import { usd } from "./timeline.js";
+
+// What the seed's growth model predicts is never the user's data: every such figure says so.
+const SEED = "the seed's model";
 
 function css(name, fallback) {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -88,19 +92,40 @@ export async function renderAnalytics(main, [projectId], ctx) {
     stt.note || (sessionsNeeded !== null
       ? `${sessionsNeeded > done ? `${num(sessionsNeeded - done)} to go. ` : "Reached. "}The predicted curve approaches ${pct(limit, 0)} but never reaches it, so the target sits just below.`
       : stt.reason || `Efficiency approaches ${pct(limit, 0)} but never reaches it.`));
-  sttCard.classList.add("highlight");
   sttCard.id = "stat-sessions-to-target";
+  sttCard.classList.add("seed-model");
+  sttCard.querySelector(".label").append(` (${SEED})`);
   const last = [...series].reverse().find((s) => finite(s.efficiency_measured) !== null) || null;
   const creditsUsed = finite(p.credits_used) ?? series.reduce((a, s) => a + (finite(s.credits_used) || 0), 0);
   const creditBudget = finite(p.credit_budget) ?? series.reduce((a, s) => a + (finite(s.credit_budget) || 0), 0);
   const tasksDone = finite(p.tasks_completed) ?? series.reduce((a, s) => a + (finite(s.tasks_completed) || 0), 0);
   const tasksPlanned = finite(p.tasks_planned) ?? series.reduce((a, s) => a + (finite(s.tasks_planned) || 0), 0);
-  main.append(h("div", { class: "grid grid-stats" },
-    sttCard,
-    statCard("Measured efficiency", last ? pct(finite(last.efficiency_measured)) : "—", null,
-      last ? `session ${last.number}; predicted ${pct(finite(last.efficiency_predicted))}` : "tasks completed / planned, once recorded"),
-    statCard("Credits used", num(creditsUsed), creditBudget ? `/ ${num(creditBudget)}` : null),
-    statCard("Tasks done", num(tasksDone), `/ ${num(tasksPlanned)}`)));
+  const cost = (data && data.cost) || {};
+  const unpricedModels = cost.unpriced_models || [];
+  const costValue = cost.usd !== null && cost.usd !== undefined ? usd(cost.usd) : (cost.sessions_with_tokens_unpriced ? "unpriced" : "—");
+  const costCard = statCard("Cost", costValue, null,
+    [cost.sessions_priced ? `${num(cost.sessions_priced)} session${cost.sessions_priced === 1 ? "" : "s"} priced from their tokens` : "priced from transcripts' tokens",
+      unpricedModels.length ? `unpriced: ${unpricedModels.join(", ")}` : null,
+      cost.price_table ? `price table ${cost.price_table}` : null].filter(Boolean).join(" · "));
+  costCard.id = "stat-cost";
+  costCard.classList.add("highlight");
+  const peakCard = statCard("Peak context", cost.peak_context_tokens ? num(cost.peak_context_tokens) : "—",
+    cost.peak_context_tokens ? "tokens" : null, "the largest prompt of any session");
+  peakCard.id = "stat-peak-context";
+  const effCard = statCard("Measured efficiency", last ? pct(finite(last.efficiency_measured)) : "—", null,
+    last ? `session ${last.number}: tasks completed / planned` : "tasks completed / planned, once recorded");
+  effCard.id = "stat-measured-efficiency";
+  // measured figures first; the seed's predictions after them, labelled as such
+  main.append(h("h2", { class: "section-title" }, "Measured"), h("div", { class: "grid grid-stats", id: "measured-stats" },
+    costCard, peakCard,
+    statCard("Credits used", num(creditsUsed), creditBudget ? `/ ${num(creditBudget)}` : null, "typed by hand"),
+    effCard,
+    statCard("Tasks done", num(tasksDone), `/ ${num(tasksPlanned)}`)),
+  h("h2", { class: "section-title section" }, `Predicted by ${SEED}`),
+  h("p", { class: "muted small", id: "seed-model-note" },
+    "These come from the seed specification's growth formulas (fixed constants), not from this project's data: ",
+    "dashed lines in the charts below. ", data && data.seed_model ? `(${data.seed_model})` : null),
+  h("div", { class: "grid grid-stats", id: "seed-stats" }, sttCard));
 
   if (!series.length) {
     main.append(h("div", { class: "section" }, emptyState("No sessions to chart yet",
@@ -145,14 +170,32 @@ export async function renderAnalytics(main, [projectId], ctx) {
     return { card, chart };
   };
 
+  // Cost and peak context per session (measured from the transcripts; an unpriced session is a gap)
+  const costs = col("cost_usd");
+  if (costs.some((v) => v !== null) || col("peak_context_tokens").some((v) => v !== null)) {
+    add("chart-cost", "Cost per session", "Dollars from each transcript's tokens, priced per model; an unpriced or running session is a gap, not $0.",
+      "Bar chart of the cost in dollars per session, with the peak context as a line", {
+        data: { labels, datasets: [
+          bar("Cost ($)", costs, t.c4, { yAxisID: "y" }),
+          { ...line("Peak context (tokens)", col("peak_context_tokens"), t.c3), yAxisID: "y1" },
+        ] },
+        options: baseOptions(t, { y: { beginAtZero: true, ticks: { color: t.text, callback: (v) => `$${v}` } },
+          extra: { scales: {
+            x: { grid: { display: false }, ticks: { color: t.text } },
+            y: { beginAtZero: true, grid: { color: t.grid }, border: { display: false }, ticks: { color: t.text, callback: (v) => `$${v}` } },
+            y1: { beginAtZero: true, position: "right", grid: { display: false }, border: { display: false }, ticks: { color: t.text } },
+          } } }),
+      });
+  }
+
   // Efficiency
   const effTarget = target !== null ? series.map(() => target) : null;
-  add("chart-efficiency", "Efficiency", "Predicted 0.7 + 0.25·tanh(N/50) against what sessions measured.",
+  add("chart-efficiency", "Efficiency", `Measured: tasks completed / planned. Dashed: ${SEED}, 0.7 + 0.25·tanh(N/50), not a prediction from your data.`,
     "Line chart of predicted and measured efficiency per session", {
       type: "line",
       data: { labels, datasets: [
-        line("Predicted", col("efficiency_predicted"), t.c1, { dashed: true }),
         line("Measured", pick("efficiency_measured"), t.c2),
+        line(`Predicted (${SEED})`, col("efficiency_predicted"), t.c1, { dashed: true }),
         ...(effTarget ? [{ ...line(`Target ${pct(target, 0)}`, effTarget, t.text, { dashed: true }), borderWidth: 1, borderDash: [2, 3] }] : []),
       ] },
       options: baseOptions(t, { percentY: true, y: { suggestedMin: 0, suggestedMax: 1 } }),
@@ -162,13 +205,13 @@ export async function renderAnalytics(main, [projectId], ctx) {
   const kMeasured = col("knowledge_measured");
   const hasKm = kMeasured.some((v) => v !== null);
   add("chart-knowledge", "Knowledge", hasKm
-    ? "Predicted 1 + ln(1 + N/10). Measured: the same formula with H in place of N, H = the sessions so far that started from a handoff (context actually carried forward), so a cold start does not add to it."
-    : "Predicted 1 + ln(1 + N/10); no measured value recorded yet.",
+    ? `Dashed: ${SEED}, 1 + ln(1 + N/10). Measured: the same formula with H in place of N, H = the sessions so far that started from a handoff (context actually carried forward), so a cold start does not add to it.`
+    : `Dashed: ${SEED}, 1 + ln(1 + N/10); no measured value recorded yet.`,
     "Line chart of predicted and measured knowledge per session", {
       type: "line",
       data: { labels, datasets: [
-        line("Predicted", col("knowledge_predicted"), t.c1, { dashed: true }),
         ...(hasKm ? [line("Measured", kMeasured, t.c2)] : []),
+        line(`Predicted (${SEED})`, col("knowledge_predicted"), t.c1, { dashed: true }),
       ] },
       options: baseOptions(t, { y: { suggestedMin: 1 } }),
     });
@@ -185,12 +228,13 @@ export async function renderAnalytics(main, [projectId], ctx) {
 
   // Credits per AI account
   if (accounts.length) {
-    add("chart-accounts", "Credits by AI account", "Spend per provider account against its budget.",
+    add("chart-accounts", "Credits and cost by AI account", "Credits typed by hand against the account's budget, and dollars priced from the transcripts.",
       "Horizontal bar chart of credits used and budget per AI account", {
         type: "bar",
         data: { labels: accounts.map((a) => String(a.name ?? a.id ?? "?")), datasets: [
           bar("Used", accounts.map((a) => finite(a.credits_used)), t.c1),
           bar("Budget", accounts.map((a) => finite(a.credit_budget)), alpha(t.c3, 0.45)),
+          bar("Cost ($)", accounts.map((a) => finite(a.cost_usd)), t.c4),
         ] },
         options: { ...baseOptions(t), indexAxis: "y", scales: {
           x: { beginAtZero: true, grid: { color: t.grid }, border: { display: false }, ticks: { color: t.text } },
@@ -217,12 +261,12 @@ export async function renderAnalytics(main, [projectId], ctx) {
   const effOutPred = pick("effective_output_predicted");
   const effOutMeas = pick("effective_output_measured", "effective_output");
   if (effOutPred.some((v) => v !== null) || effOutMeas.some((v) => v !== null)) {
-    add("chart-output", "Effective output", "Credits used × efficiency × knowledge: the model's prediction and the measured value.",
+    add("chart-output", "Effective output", `Credits used × efficiency × knowledge: measured, and dashed ${SEED}.`,
       "Line chart of predicted and measured effective output per session", {
         type: "line",
         data: { labels, datasets: [
-          line("Predicted", effOutPred, t.c1, { dashed: true }),
           line("Measured", effOutMeas, t.c4),
+          line(`Predicted (${SEED})`, effOutPred, t.c1, { dashed: true }),
         ] },
         options: baseOptions(t, { y: { beginAtZero: true } }),
       });
@@ -231,12 +275,12 @@ export async function renderAnalytics(main, [projectId], ctx) {
   // Growth rate: relative change of effective output per session
   const growth = pick("growth_rate_measured", "growth_rate");
   const growthPred = pick("growth_rate_predicted");
-  const { card: gCard } = add("chart-growth", "Growth rate", "Relative change of effective output from one session to the next.",
+  const { card: gCard } = add("chart-growth", "Growth rate", `Relative change of effective output from one session to the next; dashed: ${SEED}.`,
     "Bar chart of the measured growth rate per session, with the predicted rate as a line", {
       type: "bar",
       data: { labels, datasets: [
         bar("Measured", growth, growth.map((v) => (v !== null && v < 0 ? alpha(t.danger, 0.75) : t.c2))),
-        ...(growthPred.some((v) => v !== null) ? [line("Predicted", growthPred, t.c1, { dashed: true })] : []),
+        ...(growthPred.some((v) => v !== null) ? [line(`Predicted (${SEED})`, growthPred, t.c1, { dashed: true })] : []),
       ] },
       options: baseOptions(t, { percentY: true }),
     });

@@ -9,11 +9,12 @@ import { renderAccounts } from "./accounts.js";
 import { renderCompare } from "./compare.js";
 import { renderKnowledge } from "./knowledge.js";
 import { renderSettings } from "./settings.js";
+import { installSearch } from "./search.js";
 
 const ROUTES = [
   { re: /^\/projects\/?$/, view: renderProjects, nav: "projects", auth: true },
   { re: /^\/projects\/([A-Za-z0-9_-]+)\/?$/, view: renderProject, nav: "projects", auth: true },
-  { re: /^\/projects\/([A-Za-z0-9_-]+)\/sessions\/(\d+)\/?$/, view: renderSession, nav: "projects", auth: true },
+  { re: /^\/projects\/([A-Za-z0-9_-]+)\/sessions\/(\d+)(?:\/messages\/(\d+))?\/?$/, view: renderSession, nav: "projects", auth: true },
   { re: /^\/projects\/([A-Za-z0-9_-]+)\/compare(?:\/(\d+)\/(\d+))?\/?$/, view: renderCompare, nav: "projects", auth: true },
   { re: /^\/analytics\/?$/, view: renderAllAnalytics, nav: "analytics", auth: true },
   { re: /^\/analytics\/([A-Za-z0-9_-]+)\/?$/, view: renderAnalytics, nav: "projects", auth: true },
@@ -122,7 +123,7 @@ async function route() {
   if (!firstRender) window.scrollTo(0, 0);
   main.append(loading());
   try {
-    await spec.view(main, match.slice(1).map(decodeURIComponent), ctx);
+    await spec.view(main, match.slice(1).map((v) => (v === undefined ? v : decodeURIComponent(v))), ctx);
   } catch (e) {
     if (!ctx.isCurrent()) return;
     if (e && e.status === 401) return; // the 401 handler moved us to Settings
@@ -170,4 +171,5 @@ if (skip) {
 }
 
 captureToken();
+installSearch();
 route();

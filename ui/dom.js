@@ -54,6 +54,7 @@ const ICONS = {
   pin: "M9 4h6l-1 6 4 3v2H6v-2l4-3zM12 15v6",
   back: "M15 6l-6 6 6 6",
   external: "M14 4h6v6M20 4l-9 9M18 14v6H4V6h6",
+  search: "M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4-4",
 };
 
 export function icon(name, size = 16) {

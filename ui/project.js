@@ -7,6 +7,7 @@ import {
 import { handoffDoc } from "./handoff.js";
 import { knowledgeCard } from "./knowledge.js";
 import { crumbs, deleteProject, pageHead, projectModal, statCard } from "./projects.js";
+import { costText, projectTimelineCard } from "./timeline.js";
 
 const SESSIONS_PAGE = 20;
 
@@ -350,6 +351,7 @@ export function sessionRow(project, s, { onComplete } = {}) {
     h("span", null, `${num(s.credits_used)}${Number(s.credit_budget) ? ` / ${num(s.credit_budget)}` : ""} credits`),
     s.duration_s !== null && s.duration_s !== undefined ? h("span", null, duration(s.duration_s)) : null,
     s.model ? h("span", null, s.model) : null,
+    s.transcript && s.transcript.tokens ? h("span", { class: "tl-cost" }, costText(s.cost, s.transcript.tokens)) : null,
     s.started_at ? h("span", { title: dateTime(s.started_at) }, `started ${relTime(s.started_at)}`) : null);
   const link = h("a", { class: "tl-row", href, "aria-label": `Session ${s.number}${s.title ? `: ${s.title}` : ""}` },
     h("span", { class: "tl-num", "aria-hidden": "true" }, String(s.number)),
@@ -420,6 +422,7 @@ export async function renderProject(main, [projectId], ctx) {
     pageHead(project.name, project.description || project.goal || null, [start, analytics, compare, edit, del].filter(Boolean),
       crumbs([["Projects", "#/projects"], [project.name, null]])),
     latestHandoffCard(project, ctx),
+    s.total ? h("div", { class: "section" }, projectTimelineCard(project, ctx)) : null,
     sessionsSection,
     stats,
     h("div", { class: "grid grid-2 section" }, goal, openItemsCard(project)),

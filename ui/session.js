@@ -8,6 +8,7 @@ import { fallbackReason, handoffDoc, startingPanel } from "./handoff.js";
 import { renderMarkdown } from "./markdown.js";
 import { completeSessionModal, loadAccounts, startSessionModal } from "./project.js";
 import { crumbs, pageHead } from "./projects.js";
+import { costText, sessionTimelineCard } from "./timeline.js";
 
 const POLL_MS = 1500;
 const TRANSCRIPT_PAGE = 50;
@@ -202,7 +203,8 @@ function preview(v) {
 function messageNode(m) {
   const role = String(m.role || "message");
   const toolOnly = !m.text && !m.thinking && ((m.tool_calls || []).length + (m.tool_results || []).length) > 0;
-  const li = h("li", { class: `msg msg-${role.replace(/[^a-z]/g, "")}${toolOnly ? " compact" : ""}` });
+  const li = h("li", { class: `msg msg-${role.replace(/[^a-z]/g, "")}${toolOnly ? " compact" : ""}`,
+    id: Number.isInteger(m.index) ? `msg-${m.index}` : null, dataset: Number.isInteger(m.index) ? { index: String(m.index) } : null });
   const head = h("div", { class: "msg-head" }, h("span", { class: "msg-role" }, role));
   if (m.injected) head.append(h("span", { class: "badge plain" }, "injected"));
   if (m.timestamp) head.append(h("span", { class: "muted small" }, dateTime(m.timestamp)));
@@ -327,7 +329,7 @@ function dropZone(zone, fileInput, status) {
   return zone;
 }
 
-function transcriptPanel(project, session, ctx, onChanged) {
+function transcriptPanel(project, session, ctx, onChanged, focusIndex = null) {
   const panel = h("div", null, loading("Loading the transcript…"));
   (async () => {
     if (!ctx.isCurrent()) return;
@@ -456,6 +458,21 @@ function transcriptPanel(project, session, ctx, onChanged) {
     clear(holder);
     if (count) holder.append(h("div", { class: "toolbar section transcript-search" }, search, found), list, more);
     else holder.append(h("div", { class: "section" }, emptyState("No transcript yet", UPLOAD_HINT)));
+    if (focusIndex !== null && count) {
+      // a link to one message (timeline, search): load pages until it is there, then show it
+      const find = () => list.querySelector(`#msg-${focusIndex}`);
+      while (!find() && cursor && ctx.isCurrent()) await loadPage();
+      const target = find();
+      if (target) {
+        target.classList.add("msg-target");
+        target.setAttribute("tabindex", "-1");
+        for (const d of target.querySelectorAll("details")) d.open = true;
+        target.scrollIntoView({ block: "center" });
+        target.focus({ preventScroll: true });
+      } else {
+        toast(`Message ${focusIndex} is not in this transcript (it may have been replaced).`, "warn");
+      }
+    }
   })().catch((e) => {
     clear(panel).append(errorState(e));
   });
@@ -558,8 +575,9 @@ function tabs(defs, initial, onSelect) {
 }
 
 // ---------------------------------------------------------------- the view
-export async function renderSession(main, [projectId, numStr], ctx) {
+export async function renderSession(main, [projectId, numStr, msgStr], ctx) {
   const n = Number(numStr);
+  const focusIndex = msgStr !== undefined && /^\d+$/.test(msgStr) ? Number(msgStr) : null;
   const [project, session] = await Promise.all([
     api("GET", paths.project(projectId)),
     api("GET", paths.session(projectId, n)),
@@ -570,7 +588,7 @@ export async function renderSession(main, [projectId, numStr], ctx) {
   ctx.setTitle(`Session ${n} · ${project.name}`);
   const rerender = (tab) => {
     if (tab) lastTab.set(key, tab);
-    if (ctx.isCurrent()) renderSession(main, [projectId, numStr], ctx).catch((e) => toast(e.message, "error"));
+    if (ctx.isCurrent()) renderSession(main, [projectId, numStr, undefined], ctx).catch((e) => toast(e.message, "error"));
   };
 
   const total = Number((project.sessions && project.sessions.total) || project.session_count || n);
@@ -611,6 +629,13 @@ export async function renderSession(main, [projectId, numStr], ctx) {
   item("Credits", `${num(session.credits_used)}${Number(session.credit_budget) ? ` / ${num(session.credit_budget)}` : ""}`);
   item("Tasks", `${num(session.tasks_completed)} / ${num(session.tasks_planned)}`);
   item("Duration", duration(session.duration_s));
+  const tr = session.transcript || {};
+  item("Cost", h("span", { id: "session-cost", title: session.cost && session.cost.price_table ? `Priced from the transcript's tokens per model (price table ${session.cost.price_table}); credits stay as typed` : null },
+    costText(session.cost, tr.tokens)));
+  if (session.cost && Object.keys(session.cost.by_model || {}).length > 1) {
+    item("Cost by model", Object.entries(session.cost.by_model).map(([m, v]) => `${m} $${Number(v).toFixed(4)}`).join(" · "));
+  }
+  item("Peak context", tr.peak_context_tokens ? `${num(tr.peak_context_tokens)} tokens` : "—");
   item("AI account", accountName);
   item("Model", session.model || "—");
   item("Started", dateTime(session.started_at));
@@ -643,9 +668,9 @@ export async function renderSession(main, [projectId, numStr], ctx) {
       : emptyState("Nothing recorded yet", running
         ? "Accomplishments, decisions, learnings, blockers and next steps are recorded when the session is completed."
         : "This session was completed without a written record.")) },
-    { id: "transcript", label: "Transcript", count: session.transcript ? session.transcript.messages : null, build: () => transcriptPanel(project, session, ctx, rerender) },
+    { id: "transcript", label: "Transcript", count: session.transcript ? session.transcript.messages : null, build: () => transcriptPanel(project, session, ctx, rerender, focusIndex) },
     { id: "files", label: "Files changed", count: session.files || null, build: () => filesPanel(project, session, ctx) },
-  ], lastTab.get(key) || (running ? "start" : "handoff"), (id) => lastTab.set(key, id));
+  ], focusIndex !== null ? "transcript" : lastTab.get(key) || (running ? "start" : "handoff"), (id) => lastTab.set(key, id));
 
   const warnings = (session.warnings || []).length ? h("div", { class: "section", id: "session-warnings" },
     ...session.warnings.map((w) => notice("warn", "Started with a warning", w.message))) : null;
@@ -658,5 +683,6 @@ export async function renderSession(main, [projectId, numStr], ctx) {
     nav.childNodes.length ? nav : null,
     warnings,
     t,
-    header]);
+    header,
+    sessionTimelineCard(project, session, ctx)]);
 }
