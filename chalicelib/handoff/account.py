@@ -91,6 +91,9 @@ def parse(text: str) -> dict[str, list[str]]:
             if found:
                 key = found
                 continue
+            if re.match(r"^\s*(?:#{1,6}\s|\d+\.\s)", line):  # a heading of its own ("3. Files and Code Sections")
+                key = "other"  # kept for the LLM path's transcript view, not led with
+                continue
         if line.strip():
             out.setdefault(key, []).append(line)
     return out
@@ -301,6 +304,8 @@ def render(acct: Account) -> dict[str, Any]:
     return {"sections": sections, "checked": checked}
 
 
+# How much of each section of the agent's account ranks above the facts (the rest drops first).
+LEAD_CHARS = {"current_work": 1_500, "left": 1_200, "next_action": 800, "decisions": 700, "gotchas": 700}
 RECENT_SUMMARY = 40  # a compaction summary this close to the end still describes where the session stands
 
 
@@ -345,9 +350,14 @@ def account_sections(acct: Account) -> list[Any]:
     rank = 99.95
     for key, title, lines in shown["sections"]:
         sec = Section(f"account_{key}", title)
+        cap, lead = LEAD_CHARS[key], 0  # characters of the agent's words in this section that lead
         for ln in lines:
             flagged = "**[" in ln
-            sec.items.append(Item(ln, rank=rank + (1.0 if flagged else 0.0), group="lines of the agent's account",
+            lead += len(ln) + 1
+            # past its share the account ranks below the facts: a 14,000-character compaction summary
+            # must not push the checks, git state and tasks out of a 9,500-character handoff
+            r = rank if lead <= cap else 60.0 - lead / 1e6
+            sec.items.append(Item(ln, rank=r + (1.0 if flagged else 0.0), group="lines of the agent's account",
                                   keep=(("account_check", ln),) if flagged else ()))
             rank -= 0.0001
         out.append(sec)
