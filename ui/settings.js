@@ -84,14 +84,21 @@ export async function renderSettings(main, _params, ctx) {
       ? h("span", { class: ok ? "num-pos" : "err" }, `${dateTime(o.at)} · session ${o.session}`,
         ok ? ` · ${o.method}${o.model ? ` (${o.model})` : ""}` : ` · ${o.reason || "failed"}`)
       : h("span", { class: "muted" }, "none yet"));
+    const bedrock = st.provider === "bedrock";
     llm.replaceChildren(h("h2", { id: "llm-h" }, "LLM for handoffs"),
       st.configured
         ? notice("", "An LLM is configured", "Handoffs in Auto or LLM mode are written by the model, checked against the rules' must-keep facts and repaired.")
-        : notice("warn", "No LLM configured", "Handoffs are written by the rules (deterministic, no network). Set MSO_LLM_API_KEY or HF_TOKEN for the server to use a model."),
+        : notice("warn", "No LLM configured", bedrock
+          ? "Handoffs are written by the rules (deterministic, no network). Set MSO_LLM_MODEL to a Bedrock model or inference profile id for the server to use Amazon Bedrock."
+          : "Handoffs are written by the rules (deterministic, no network). Set MSO_LLM_API_KEY or HF_TOKEN for the server to use a model."),
       h("dl", { class: "kv section" },
-        h("dt", null, "Model"), h("dd", { class: "mono" }, st.model || "—"),
+        h("dt", null, "Provider"), h("dd", { id: "llm-provider" }, bedrock ? "Amazon Bedrock" : (st.provider === "openai" ? "OpenAI-compatible" : (st.provider || "—"))),
+        h("dt", null, "Model"), h("dd", { class: "mono", id: "llm-model" }, st.model || "—"),
+        ...(bedrock ? [h("dt", null, "Region"), h("dd", { class: "mono", id: "llm-region" }, st.region || "—")] : []),
         h("dt", null, "Endpoint host"), h("dd", { class: "mono" }, st.endpoint_host || "—"),
-        h("dt", null, "Key"), h("dd", null, st.key_source ? `set (from ${st.key_source}; never shown)` : "not set"),
+        ...(bedrock
+          ? [h("dt", null, "Credentials"), h("dd", null, "the server's AWS role (no key)")]
+          : [h("dt", null, "Key"), h("dd", null, st.key_source ? `set (from ${st.key_source}; never shown)` : "not set")]),
         h("dt", null, "Last success"), h("dd", { id: "llm-last-success" }, outcome(st.last_success, true)),
         h("dt", null, "Last failure"), h("dd", { id: "llm-last-failure" }, outcome(st.last_failure, false))));
   }).catch((e) => {

@@ -134,7 +134,8 @@ OPENAPI = obj(("openapi", "info", "paths"), openapi=S, info=OBJ, paths=OBJ, comp
 STATS = obj(("projects", "sessions"), projects=INT, sessions=COUNTS, credit_budget=NUM, credits_used=NUM,
             accounts={"type": "array", "items": ACCOUNT})
 ANALYTICS = obj(("project", "series"), project=PROJECT, series={"type": "array", "items": OBJ})
-LLM_STATUS = obj(("configured",), configured=BOOL, model=S_NULL, endpoint_host=S_NULL, key_source=S_NULL,
+LLM_STATUS = obj(("configured",), configured=BOOL, provider=S, model=S_NULL, region=S_NULL,
+                 endpoint_host=S_NULL, key_source=S_NULL,
                  last_success=OBJ_NULL, last_failure=OBJ_NULL)
 OPEN_ITEM = obj(("id", "text", "kind", "status"), id=S, text=S, kind=S, status={"enum": ["open", "closed"]},
                 source=S_NULL, opened_by=INT_NULL, opened_at=S_NULL, closed_by=INT_NULL, closed_at=S_NULL)
