@@ -93,9 +93,9 @@ def test_claude_loop_start_end_next_start_then_server_down_and_flush(home, serve
     assert "spotter" in ctx  # the handoff's content (the real session's project), not only our header
     assert [s["number"] for s in _sessions(tenant)] == [1, 2]
 
-    # a compaction re-anchors briefly instead of repeating the whole handoff
-    short = _context(home.hook("claude", "session-start", "claude-session-start-compact", b))
-    assert "compacted" in short and len(short) <= 1500 and len(_sessions(tenant)) == 2
+    # a compaction gives this session's own state, never the previous session's handoff again
+    r = home.hook("claude", "session-start", "claude-session-start-compact", b)
+    assert "handoff written after session 1" not in r.stdout and len(_sessions(tenant)) == 2
 
     # 4. the server stops: start answers from the cache, end spools
     server.stop()
@@ -287,3 +287,126 @@ def test_private_spans_never_reach_the_server_and_excluded_directories_are_not_c
     home.hook("claude", "session-end", "claude-session-end", c)
     assert home.spool() == [] and len(_sessions(tenant)) == before and len(received) == 2
     assert [e for e in home.log_events() if e["event"] == "hook_excluded"]
+
+
+def _notes(tenant: str, number: int) -> list[dict]:
+    from chalicelib.domain import notes
+
+    pid = _sessions(tenant)[0]["project_id"]
+    return notes.list_notes(tenant, pid, number, limit=50)["items"]
+
+
+HANDOFF_NOTE = """## Current work
+Offline set logging for the spotter app: the queue is written, the flush is half done.
+
+## What is left
+- Retry with backoff in src/sync/flush.ts
+
+## Decisions and why
+- IndexedDB over localStorage: sets outgrow 5 MB.
+
+## Gotchas
+- queue.test.ts needs the fake clock advanced.
+
+## Next action
+Write the backoff in src/sync/flush.ts, then run `npm test`.
+"""
+
+
+def _append_failing_test_run(path, sid: str) -> None:
+    """The session's last check fails: a Bash `mix test` call and its result, in Claude Code's records."""
+    common = {"isSidechain": False, "userType": "external", "cwd": str(path.parent), "sessionId": sid,
+              "version": "2.1.39", "gitBranch": "spotter-gqc"}
+    call = {**common, "type": "assistant", "uuid": "a-fail-1", "timestamp": "2026-02-11T21:50:00.000Z",
+            "message": {"model": "claude-opus-4-6", "id": "msg_fail", "type": "message", "role": "assistant",
+                        "content": [{"type": "tool_use", "id": "toolu_fail", "name": "Bash",
+                                     "input": {"command": "mix test 2>&1", "description": "Run the tests"}}]}}
+    out = ("  1) test flush retries with backoff (Spotter.SyncTest)\n     test/spotter/sync_test.exs:12\n"
+           "     Assertion with == failed\n\nFinished in 0.4 seconds\n14 doctests, 88 tests, 1 failure")
+    result = {**common, "type": "user", "uuid": "u-fail-1", "parentUuid": "a-fail-1",
+              "timestamp": "2026-02-11T21:50:05.000Z",
+              "message": {"role": "user", "content": [{"tool_use_id": "toolu_fail", "type": "tool_result",
+                                                       "content": out, "is_error": True}]},
+              "toolUseResult": {"stdout": out, "stderr": "", "interrupted": False}}
+    with path.open("a") as f:
+        f.write(json.dumps(call) + "\n" + json.dumps(result) + "\n")
+
+
+def test_handoff_command_note_post_compact_and_the_compaction_reanchor(home, server, tenant):
+    from chalicelib.domain import handoffs, projects
+
+    a = CLAUDE_IDS[0]
+    _append_failing_test_run(home.claude_transcript(a), a)
+    # /handoff is installed with the hooks (PostCompact among them), in Claude Code's user scope
+    assert home.mso("install", "claude").returncode == 0
+    command = (home.home / ".claude" / "commands" / "handoff.md").read_text()
+    assert all(h in command for h in ("## Current work", "## What is left", "## Decisions and why", "## Gotchas",
+                                      "## Next action")) and "note <<'MSO_NOTE'" in command
+    settings = json.loads((home.home / ".claude" / "settings.json").read_text())
+    assert settings["hooks"]["PostCompact"][0]["hooks"][0]["command"].endswith("mso hook claude post-compact")
+
+    # a project's first session: no handoff yet, its pins are injected instead of nothing
+    proj = projects.create(tenant, {"name": "spotter"})
+    projects.set_pins(tenant, proj["id"], ["Never log a set twice: sync is at-least-once"])
+    first = _context(home.hook("claude", "session-start", "claude-session-start", a))
+    assert "No earlier session of this project has a handoff yet" in first and "Never log a set twice" in first
+
+    # pre-compact uploads synchronously (the session has its transcript when the hook returns) and
+    # caches this session's checkpoint; session-start(compact) then injects this session's state
+    home.hook("claude", "pre-compact", "claude-pre-compact", a)
+    [s] = _sessions(tenant)
+    assert s["status"] == "in_progress" and s["transcript"]["messages"] > 100 and home.spool() == []
+    [cache] = (home.state / "cache").glob("checkpoint-*.json")
+    assert cache.stat().st_mode & 0o777 == 0o600
+    checkpoint = handoffs.checkpoint(tenant, proj["id"], 1, max_chars=2500)["markdown"]
+    ctx = _context(home.hook("claude", "session-start", "claude-session-start-compact", a))
+    assert ctx.startswith("This conversation is mso project 'spotter', session 1. The context was just compacted. "
+                          "What follows is this session's own state")
+    assert "# This session's state after compaction: spotter, session 1" in ctx
+    assert "handoff written after" not in ctx and "lists these next steps" not in ctx
+    failing = "`mix test` **FAILED** (`14 doctests, 88 tests, 1 failure`)"  # the check appended above
+    assert failing in checkpoint and failing in ctx and "Make `mix test` pass" in ctx
+    assert checkpoint.strip() in ctx  # the server's checkpoint, whole: not cut at 1,500 characters
+    # the server goes down: the cached checkpoint, said to be cached
+    server.stop()
+    cached = _context(home.hook("claude", "session-start", "claude-session-start-compact", a))
+    assert "local cache" in cached and "# This session's state after compaction" in cached
+    assert failing in cached
+    server.start()
+
+    # PostCompact: the summary Claude Code just wrote becomes this session's compact_summary note
+    home.hook("claude", "post-compact", "claude-post-compact", a)
+    home.wait_log("note_delivered", a)
+    [summary] = _notes(tenant, 1)
+    assert (summary["kind"], summary["source"]) == ("compact_summary", "post-compact")
+    assert "Retry with backoff in src/sync/flush.ts" in summary["text"]
+
+    # /handoff's delivery: `mso note` finds the session (here from the agent's environment variable)
+    r = home.mso("note", stdin=HANDOFF_NOTE, env={"CLAUDE_CODE_SESSION_ID": a})
+    assert r.returncode == 0 and "session 1" in r.stdout, r
+    latest = _notes(tenant, 1)[0]
+    assert (latest["version"], latest["kind"], latest["source"]) == (2, "handoff", "mso note")
+    # the session ends: its handoff leads with the agent's note
+    home.hook("claude", "session-end", "claude-session-end", a)
+    wait_for(lambda: _handoff_ready(tenant, 1))
+    md = handoffs.get(tenant, proj["id"], 1)["markdown"]
+    assert "Offline set logging for the spotter app" in md
+    assert md.index("## Current work (the agent's note)") < md.index("## Current work as the transcript shows it")
+
+
+def test_mso_note_without_a_session_id_finds_the_hook_started_session_and_spools_when_down(home, server, tenant):
+    a = CLAUDE_IDS[1]
+    home.claude_transcript(a)
+    bad = home.mso("note", stdin=HANDOFF_NOTE)
+    assert bad.returncode == 1 and "--session-id" in bad.stderr  # no session started here yet
+    home.hook("claude", "session-start", "claude-session-start", a)
+    assert home.mso("note", stdin="   ").returncode == 2
+    server.stop()
+    r = home.mso("note", stdin=HANDOFF_NOTE)
+    assert r.returncode == 0 and "mso flush" in r.stdout, r
+    assert len(list((home.state / "spool" / "notes").glob("*.json"))) == 1
+    server.start()
+    r = home.mso("flush")
+    assert r.returncode == 0 and "delivered 1" in r.stdout, r
+    [n] = _notes(tenant, 1)
+    assert (n["kind"], n["source"]) == ("handoff", "mso note") and n["text"] == HANDOFF_NOTE.strip()
