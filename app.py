@@ -28,12 +28,16 @@ UPLOAD_BUCKET = os.environ.get("MSO_UPLOAD_BUCKET_NAME", "mso-transcript-uploads
 
 @app.on_sqs_message(queue=QUEUE_NAME, batch_size=1, name="handoff_worker")
 def handoff_worker(event):
-    """One handoff job per message; a duplicate delivery is recognised and skipped."""
+    """One job per message: a handoff (a duplicate delivery is recognised and skipped), or a search
+    index update (`type` search_index / search_reindex: chalicelib.search.service.run_job)."""
     from chalicelib.domain.handoffs import run_job
+    from chalicelib.search.service import is_search_job
+    from chalicelib.search.service import run_job as run_search_job
 
     for record in event:
         try:
-            run_job(json.loads(record.body))
+            job = json.loads(record.body)
+            (run_search_job if is_search_job(job) else run_job)(job)
         except Exception:
             from chalicelib.jobs import retry_later
 

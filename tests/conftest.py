@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,8 @@ for _k, _v in {
     "MSO_JOBS": "sync",  # handoff jobs run before the request returns (integration tests use "inline")
 }.items():
     os.environ[_k] = _v
+# The search index of `make dev` goes to a folder: tests keep theirs out of the work tree.
+os.environ["MSO_SEARCH_DIR"] = tempfile.mkdtemp(prefix="mso-search-test-")
 for _k in ("AWS_PROFILE", "MSO_DYNAMODB_ENDPOINT", "MSO_LLM_API_KEY", "HF_TOKEN"):
     os.environ.pop(_k, None)
 

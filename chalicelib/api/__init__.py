@@ -20,11 +20,12 @@ def register(app: Chalice) -> None:
         open_items,
         project_timeline,
         projects,
+        search,
         sessions,
         transcripts,
     )
 
-    for mod in (meta, projects, sessions, notes, accounts, transcripts, handoffs, knowledge, open_items, mcp,
+    for mod in (meta, projects, sessions, notes, accounts, transcripts, handoffs, knowledge, open_items, search, mcp,
                 project_timeline):
         app.register_blueprint(mod.bp)
     app.register_middleware(documented_errors, "http")

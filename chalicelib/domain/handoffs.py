@@ -290,6 +290,9 @@ def run_job(job: dict[str, Any]) -> str:
         return "failed"  # its content cannot make a handoff: running it again would fail the same way
     if ok:
         _after_ready(tenant, project_id, number, claimed.mode, result, inputs)
+        from chalicelib.search.service import queue_index
+
+        queue_index(tenant, project_id, number)  # the handoff and the open items it wrote become searchable
     event(log, "job_done" if ok else "job_superseded", job_id=job_id, method=result["method"],
           input_chars=result["input_chars"], output_chars=result["output_chars"])
     return "ready" if ok else "duplicate"

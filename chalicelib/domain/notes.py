@@ -41,6 +41,9 @@ def add(tenant: str, project_id: str, number: int, body: dict[str, Any]) -> dict
                           source=body.get("source") or "api")
     out = note_json(item)
     out["handoff"] = None
+    from chalicelib.search.service import queue_index
+
+    queue_index(tenant, project_id, number)
     if session.status != "in_progress" and session.handoff:
         from chalicelib.domain import handoffs
 

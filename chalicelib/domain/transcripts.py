@@ -95,6 +95,9 @@ def import_transcript(tenant: str, project_id: str, number: int, raw: BinaryIO, 
         c["source"] = "transcript"
     n_files = file_store.replace_session_files(tenant, project_id, number, changes, only_source="transcript",
                                                rev=rev)
+    from chalicelib.search.service import queue_index
+
+    queue_index(tenant, project_id, number)  # after the commit: the search index follows the table
     event(log, "transcript_imported", project_id=project_id, number=number, format=imp.format,
           messages=writer.count, chunks=writer.chunks, redactions=sum(info["redactions"].values()))
     return {"format": imp.format, "messages": writer.count, "chars": info["chars"],

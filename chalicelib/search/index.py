@@ -1,0 +1,187 @@
+"""The index file: SQLite with an FTS5 table over a plain `rows` table (external content).
+
+Why this shape:
+- `rows` holds each document once (kind, session, message index, time, text) with an index on
+  (part, owner), so replacing one session's rows is an indexed DELETE, not a scan of the FTS table;
+  triggers keep the FTS5 index in step (the documented external-content pattern).
+- Tokenizer `porter unicode61 remove_diacritics 2`: unicode61 splits code and prose on
+  punctuation (`session_count` is the phrase "session count", a path is its segments), folds
+  case and accents; porter makes "failing tests" find "test failed". Prefix indexes (2, 3
+  characters) keep `term*` queries fast.
+- Ranking is FTS5's bm25; the score returned is -bm25 (higher is better).
+- journal_mode DELETE: the file is uploaded whole, so it must be one self-contained file.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.errors import BadRequest
+from chalicelib.search.documents import Row
+
+SCHEMA_VERSION = "1"
+MAX_QUERY_CHARS = 500
+MAX_TERMS = 32
+SNIPPET_TOKENS = 24
+_OPEN, _CLOSE = "\x02", "\x03"
+_WORD = re.compile(r"\w")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);
+CREATE TABLE IF NOT EXISTS rows(
+  id INTEGER PRIMARY KEY, part TEXT NOT NULL, owner INTEGER NOT NULL,
+  kind TEXT NOT NULL, session INTEGER, msg INTEGER, at TEXT, ref TEXT, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS rows_owner ON rows(part, owner);
+CREATE INDEX IF NOT EXISTS rows_message ON rows(session, msg);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+  text, content='rows', content_rowid='id',
+  tokenize='porter unicode61 remove_diacritics 2', prefix='2 3');
+CREATE TRIGGER IF NOT EXISTS rows_ai AFTER INSERT ON rows BEGIN
+  INSERT INTO fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS rows_ad AFTER DELETE ON rows BEGIN
+  INSERT INTO fts(fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+"""
+
+
+def open_write(path: str) -> sqlite3.Connection:
+    """A connection that may change the file (only ever a private copy: see store.writing)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=DELETE")
+    conn.execute("PRAGMA synchronous=OFF")  # a crash loses the private copy, never the stored index
+    conn.executescript(_SCHEMA)
+    conn.execute("INSERT OR IGNORE INTO meta(k, v) VALUES ('schema', ?)", (SCHEMA_VERSION,))
+    return conn
+
+
+def open_read(path: str) -> sqlite3.Connection:
+    """A read-only connection to a cached copy (immutable: the cache replaces files, never edits them)."""
+    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+
+
+def replace_part(conn: sqlite3.Connection, part: str, owner: int, rows: Iterable[Row]) -> int:
+    """Replace every row of one part (`messages`, `notes`, `handoff` of session `owner`, or the
+    project's `knowledge` / `open_items` with owner 0) in one transaction; returns the rows written."""
+    n = 0
+    conn.execute("BEGIN")
+    try:
+        conn.execute("DELETE FROM rows WHERE part = ? AND owner = ?", (part, owner))
+        for r in rows:
+            if not r.text:
+                continue
+            conn.execute("INSERT INTO rows(part, owner, kind, session, msg, at, ref, text) VALUES (?,?,?,?,?,?,?,?)",
+                         (part, owner, r.kind, r.session, r.message, r.at, r.ref, r.text))
+            n += 1
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return n
+
+
+def clear(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM rows")
+    conn.execute("INSERT INTO fts(fts) VALUES ('rebuild')")
+
+
+def optimize(conn: sqlite3.Connection) -> None:
+    """Merge the FTS5 segments (after a full rebuild: smaller file, faster queries)."""
+    conn.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+    conn.execute("VACUUM")
+
+
+def to_match(q: str) -> str:
+    """The user's words as a safe FTS5 query: every term a quoted string (so AND, OR, NEAR, -, :,
+    ^, parentheses and quotes are literal text), all terms required; a trailing * keeps its meaning
+    (prefix). Raises BadRequest when nothing searchable is left."""
+    q = (q or "").strip()
+    if not q:
+        raise BadRequest("q is empty: pass the words to look for", code="invalid_query", field="q")
+    if len(q) > MAX_QUERY_CHARS:
+        raise BadRequest(f"q is {len(q)} characters; at most {MAX_QUERY_CHARS}", code="invalid_query", field="q")
+    terms = []
+    for raw in q.split():
+        core = raw.rstrip("*")
+        if not _WORD.search(core):
+            continue
+        quoted = '"' + core.replace('"', '""') + '"'
+        terms.append(quoted + "*" if raw.endswith("*") else quoted)
+    if not terms:
+        raise BadRequest("q has no words to search for (only punctuation)", code="invalid_query", field="q")
+    if len(terms) > MAX_TERMS:
+        raise BadRequest(f"q has {len(terms)} words; at most {MAX_TERMS}", code="invalid_query", field="q")
+    return " ".join(terms)
+
+
+@dataclass
+class Hit:
+    id: int
+    session: int | None
+    message: int | None
+    kind: str
+    at: str | None
+    ref: str | None
+    chars: int
+    score: float
+    snippet: str
+    highlights: list[list[int]]
+
+
+def split_marks(marked: str) -> tuple[str, list[list[int]]]:
+    """A snippet with FTS5's markers -> (plain snippet, [[start, end], ...] of the matched terms)."""
+    out: list[str] = []
+    spans: list[list[int]] = []
+    pos, start = 0, None
+    for ch in marked:
+        if ch == _OPEN:
+            start = pos
+        elif ch == _CLOSE:
+            if start is not None and pos > start:
+                spans.append([start, pos])
+            start = None
+        else:
+            out.append(ch)
+            pos += 1
+    return "".join(out), spans
+
+
+def query(conn: sqlite3.Connection, match: str, *, kind: str | None, limit: int, offset: int) -> list[Hit]:
+    """The best `limit` hits after `offset`, by bm25. An FTS5 error (which to_match should make
+    impossible) is a 400, never a 500."""
+    sql = ("SELECT rows.id, rows.session, rows.msg, rows.kind, rows.at, rows.ref, length(rows.text), fts.rank, "
+           f"snippet(fts, 0, char(2), char(3), '…', {SNIPPET_TOKENS}) "
+           "FROM fts JOIN rows ON rows.id = fts.rowid WHERE fts MATCH ?")
+    args: list[Any] = [match]
+    if kind:
+        sql += " AND rows.kind = ?"
+        args.append(kind)
+    sql += " ORDER BY fts.rank LIMIT ? OFFSET ?"
+    args += [limit, offset]
+    try:
+        found = conn.execute(sql, args).fetchall()
+    except sqlite3.OperationalError as e:
+        if "fts5" in str(e).lower() or "syntax" in str(e).lower():
+            raise BadRequest(f"q cannot be searched: {e}", code="invalid_query", field="q") from None
+        raise
+    hits = []
+    for rid, session, msg, k, at, ref, chars, rank, snip in found:
+        text, spans = split_marks(snip or "")
+        hits.append(Hit(rid, session, msg, k, at, ref, int(chars or 0), round(-float(rank), 6), text, spans))
+    return hits
+
+
+def row_text(conn: sqlite3.Connection, rid: int) -> tuple[str, str, int | None, int | None, str | None,
+                                                           str | None] | None:
+    """(kind, text, session, msg, at, ref) of one row, or None."""
+    return conn.execute("SELECT kind, text, session, msg, at, ref FROM rows WHERE id = ?", (rid,)).fetchone()
+
+
+def stats(conn: sqlite3.Connection) -> dict[str, int]:
+    (rows,) = conn.execute("SELECT count(*) FROM rows").fetchone()
+    (sessions,) = conn.execute("SELECT count(DISTINCT owner) FROM rows WHERE part = 'messages'").fetchone()
+    return {"rows": int(rows), "sessions": int(sessions)}

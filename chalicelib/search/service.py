@@ -1,0 +1,341 @@
+"""Search across sessions, as the API, MCP tools and CLI use it (domain: no Chalice).
+
+Every call takes the tenant from the caller's token: a project is first read under that tenant
+(404 otherwise), and the cross-project search only lists the tenant's own projects, so another
+tenant's index is never even opened.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from chalicelib.errors import BadRequest, NotFound
+from chalicelib.logs import event, get_logger
+from chalicelib.search import documents, index, store
+from chalicelib.search.documents import KINDS, Row
+from chalicelib.storage import transcripts as transcript_store
+from chalicelib.storage.common import bad_cursor, pack_cursor, unpack_cursor
+from chalicelib.storage.projects import get_project, list_projects
+from chalicelib.storage.sessions import get_session, list_sessions
+
+log = get_logger("search")
+MAX_LIMIT = 50
+MAX_OFFSET = 500  # deeper pages are not worth reading: refine the query
+MAX_PROJECTS = 200  # the cross-project search reads at most this many projects' indexes
+TIMELINE_MAX = 20
+TEXT_PREVIEW = 200
+DETAIL_CHARS = 50_000
+RESULT_CHARS = 10_000
+MAX_IDS = 20
+_ID = re.compile(r"^p:([A-Za-z0-9_-]{1,64})/(?:s:([0-9]{1,6})/)?(m:[0-9]{1,9}|note:[0-9]{1,9}|handoff(?::[0-9]{1,4})?"
+                 r"|knowledge:[A-Za-z0-9_-]{1,64}|item:[A-Za-z0-9_-]{1,64})$")
+
+# -- indexing ---------------------------------------------------------------------------------
+
+def _session_rows(tenant: str, project_id: str, number: int) -> dict[str, list[Row]]:
+    """The rows one session owns: its transcript's messages, its notes and its ready handoff."""
+    from chalicelib.storage.handoffs import find_handoff
+    from chalicelib.storage.notes import list_notes
+
+    s = get_session(tenant, project_id, number, consistent=True)
+    t = s.transcript
+    msgs = transcript_store.iter_messages(tenant, project_id, number, t.upload_id) if t is not None else []
+    h = find_handoff(tenant, project_id, number)
+    ready = h is not None and h.status == "ready"
+    return {
+        "messages": list(documents.message_rows(number, msgs)),
+        "notes": list(documents.note_rows(list_notes(tenant, project_id, number, limit=20))),
+        "handoff": list(documents.handoff_rows(number, h.markdown if ready else None,
+                                               h.finished_at if ready else None)),
+    }
+
+def _project_rows(tenant: str, project_id: str) -> dict[str, list[Row]]:
+    from chalicelib.storage.knowledge import project_items
+    from chalicelib.storage.open_items import all_items
+
+    return {"knowledge": list(documents.knowledge_rows(project_items(tenant, project_id))),
+            "open_items": list(documents.open_item_rows(all_items(tenant, project_id)))}
+
+def index_session(tenant: str, project_id: str, number: int) -> dict[str, int]:
+    """(Re)index one session: its old rows are deleted and its current ones inserted, and the
+    project's knowledge and open items refreshed, under the project's writer lease. The rows are
+    read before the lease is taken, so the lease is held only for the SQLite writes and the upload."""
+    parts = _session_rows(tenant, project_id, number)
+    shared = _project_rows(tenant, project_id)
+    with store.writing(tenant, project_id) as w:
+        counts = {part: index.replace_part(w.conn, part, number, rows) for part, rows in parts.items()}
+        counts.update({part: index.replace_part(w.conn, part, 0, rows) for part, rows in shared.items()})
+    return counts
+
+def index_session_quietly(tenant: str, project_id: str, number: int) -> None:
+    """index_session for the import and handoff paths: what they stored stays stored whatever
+    happens here (a missed session is caught up by the next import or `make reindex`)."""
+    try:
+        counts = index_session(tenant, project_id, number)
+        event(log, "search_indexed", project_id=project_id, number=number, rows=sum(counts.values()))
+    except Exception as e:  # noqa: BLE001 - search is derived data; the import or handoff already committed
+        event(log, "search_index_failed", 40, project_id=project_id, number=number, error=type(e).__name__)
+
+JOB_INDEX, JOB_REINDEX = "search_index", "search_reindex"
+
+
+def queue_index(tenant: str, project_id: str, number: int) -> None:
+    """Index a session after its import (or handoff, or note) committed, off the request path:
+    an SQS message on AWS (the worker runs `run_job`), a background thread with `make dev`.
+    Never fails the caller: a session missed here is caught up by its next change or a reindex."""
+    from chalicelib import jobs
+
+    job = {"type": JOB_INDEX, "tenant": tenant, "project_id": project_id, "number": number,
+           "job_id": f"search-{project_id}-{number}"}
+    try:
+        jobs.enqueue(job, run_job)
+    except Exception as e:  # noqa: BLE001 - search is derived data; what the caller stored stays stored
+        event(log, "search_index_not_queued", 40, project_id=project_id, number=number, error=type(e).__name__)
+
+
+def is_search_job(job: dict[str, Any]) -> bool:
+    return job.get("type") in (JOB_INDEX, JOB_REINDEX)
+
+
+def run_job(job: dict[str, Any]) -> dict[str, int]:
+    """The worker's body for a search message: index one session, or rebuild a project. A busy
+    lease or an unreachable database raises, so SQS delivers the message again later."""
+    tenant, project_id = job["tenant"], job["project_id"]
+    if job.get("type") == JOB_REINDEX:
+        out = reindex_project(tenant, project_id)
+    else:
+        try:
+            out = index_session(tenant, project_id, int(job["number"]))
+        except NotFound:  # the session or project was deleted meanwhile: nothing to index
+            return {}
+    event(log, "search_indexed", project_id=project_id, number=job.get("number"), rows=sum(out.values()))
+    return out
+
+
+def _all_sessions(tenant: str, project_id: str) -> Iterator[int]:
+    cursor = None
+    while True:
+        items, cursor = list_sessions(tenant, project_id, limit=100, cursor=cursor)
+        for s in items:
+            yield int(s.number)
+        if not cursor:
+            return
+
+def reindex_project(tenant: str, project_id: str) -> dict[str, int]:
+    """Rebuild a project's index from the table (a new file: nothing of the old one is kept)."""
+    get_project(tenant, project_id)
+    with store.writing(tenant, project_id, fresh=True) as w:
+        sessions = rows = 0
+        for n in _all_sessions(tenant, project_id):
+            for part, part_rows in _session_rows(tenant, project_id, n).items():
+                rows += index.replace_part(w.conn, part, n, part_rows)
+            sessions += 1
+            w.keep_alive()
+        for part, part_rows in _project_rows(tenant, project_id).items():
+            rows += index.replace_part(w.conn, part, 0, part_rows)
+        index.optimize(w.conn)
+    return {"sessions": sessions, "rows": rows}
+
+def all_projects(tenant: str) -> list[str]:
+    out, cursor = [], None
+    while True:
+        items, cursor = list_projects(tenant, limit=100, cursor=cursor)
+        out += [p.id for p in items]
+        if not cursor or len(out) >= MAX_PROJECTS:
+            return out[:MAX_PROJECTS]
+
+# -- searching --------------------------------------------------------------------------------
+
+def item_id(project_id: str, session: int | None, message: int | None, ref: str | None) -> str:
+    """The id get_details and timeline take: p:<project>/s:<n>/m:<index> for a message, else
+    p:<project>[/s:<n>]/<note:v | handoff:k | knowledge:id | item:id>."""
+    head = f"p:{project_id}" + (f"/s:{session}" if session is not None and not (ref or "").startswith(
+        ("knowledge:", "item:")) else "")
+    return f"{head}/m:{message}" if message is not None else f"{head}/{ref}"
+
+def _hit_json(project_id: str, h: index.Hit) -> dict[str, Any]:
+    return {"id": item_id(project_id, h.session, h.message, h.ref), "project_id": project_id,
+            "session": h.session, "message_index": h.message, "kind": h.kind, "at": h.at,
+            "snippet": h.snippet, "highlights": h.highlights, "score": h.score, "tokens": h.chars // 4}
+
+def _check_kind(kind: str | None) -> str | None:
+    if kind and kind not in KINDS:
+        raise BadRequest(f"kind must be one of: {', '.join(KINDS)}", code="invalid_query", field="kind")
+    return kind or None
+
+def _fingerprint(scope: str, q: str, kind: str | None) -> str:
+    return hashlib.sha256(f"{scope}\0{q}\0{kind or ''}".encode()).hexdigest()[:12]
+
+def _offset(cursor: str | None, fp: str) -> int:
+    if not cursor:
+        return 0
+    d = unpack_cursor(cursor)
+    o = d.get("o")
+    if set(d) != {"o", "f"} or d.get("f") != fp or type(o) is not int or not 0 < o <= MAX_OFFSET:
+        raise bad_cursor()
+    return o
+
+def _page(items: list[dict[str, Any]], offset: int, limit: int, fp: str) -> dict[str, Any]:
+    more = len(items) > limit and offset + limit <= MAX_OFFSET
+    return {"items": items[:limit], "next_cursor": pack_cursor({"o": offset + limit, "f": fp}) if more else None}
+
+def _check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be 1-{MAX_LIMIT}", code="invalid_query", field="limit")
+    return limit
+
+def _project_hits(tenant: str, project_id: str, match: str, kind: str | None, n: int, offset: int
+                  ) -> list[dict[str, Any]]:
+    with store.reading(tenant, project_id) as conn:
+        if conn is None:
+            return []
+        return [_hit_json(project_id, h) for h in index.query(conn, match, kind=kind, limit=n, offset=offset)]
+
+def search_project(tenant: str, project_id: str, q: str, *, kind: str | None = None, limit: int = 20,
+                   cursor: str | None = None) -> dict[str, Any]:
+    """One project's hits, best first (bm25)."""
+    kind, limit = _check_kind(kind), _check_limit(limit)
+    match = index.to_match(q)
+    get_project(tenant, project_id)  # 404 for a project that is not the caller's
+    fp = _fingerprint(project_id, q, kind)
+    offset = _offset(cursor, fp)
+    return _page(_project_hits(tenant, project_id, match, kind, limit + 1, offset), offset, limit, fp)
+
+def search_all(tenant: str, q: str, *, kind: str | None = None, limit: int = 20,
+               cursor: str | None = None) -> dict[str, Any]:
+    """Every project of the tenant, each index read in parallel, merged by score. Scores come from
+    each project's own statistics, so the merge is approximate across projects (documented)."""
+    kind, limit = _check_kind(kind), _check_limit(limit)
+    match = index.to_match(q)
+    fp = _fingerprint("*", q, kind)
+    offset = _offset(cursor, fp)
+    pids = all_projects(tenant)
+    want = offset + limit + 1
+
+    def one(pid: str) -> list[dict[str, Any]]:
+        return _project_hits(tenant, pid, match, kind, want, 0)
+
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(pids)))) as pool:
+        merged = [h for hits in pool.map(one, pids) for h in hits]
+    merged.sort(key=lambda h: (-h["score"], h["project_id"], h["session"] or 0, h["message_index"] or 0))
+    return _page(merged[offset:], offset, limit, fp)
+
+# -- progressive disclosure: timeline and details --------------------------------------------
+
+def parse_id(item: str) -> tuple[str, int | None, str]:
+    m = _ID.match(item or "")
+    if m is None:
+        raise BadRequest(f"{item[:80]!r} is not a search id (p:<project>/s:<n>/m:<index>, as search returns)",
+                         code="invalid_id", field="id")
+    return m.group(1), int(m.group(2)) if m.group(2) else None, m.group(3)
+
+def _messages(tenant: str, project_id: str, number: int, start: int, end: int) -> list[dict[str, Any]]:
+    """Messages [start, end) of a session's current transcript (the chunks that hold them only)."""
+    s = get_session(tenant, project_id, number)
+    t = s.transcript
+    if t is None:
+        return []
+    total = int(t.messages)
+    start, end = max(0, start), min(end, total)
+    idx = [int(x) for x in (t.index or [0])]
+    out: list[dict[str, Any]] = []
+    chunk = max(0, bisect.bisect_right(idx, start) - 1)
+    while chunk < int(t.chunks) and (not out or out[-1]["index"] < end - 1):
+        msgs = transcript_store.decode_chunk(transcript_store.get_chunk(tenant, project_id, number, t.upload_id, chunk))
+        for k, m in enumerate(msgs):
+            i = idx[chunk] + k
+            if start <= i < end:
+                out.append({**m, "index": i})
+        if idx[chunk] + len(msgs) >= end:
+            break
+        chunk += 1
+    return out
+
+def _short(project_id: str, number: int, m: dict[str, Any]) -> dict[str, Any]:
+    text = " ".join(str(m.get("text") or "").split())
+    calls = [f"{c.get('name')}: {documents.clean(str(documents._input_summary(c)), 120)}"
+             for c in m.get("tool_calls") or []]
+    errors = sum(1 for r in m.get("tool_results") or [] if r.get("is_error"))
+    return {"id": item_id(project_id, number, m["index"], None), "index": m["index"], "role": m.get("role"),
+            "at": m.get("timestamp"), "text": text[:TEXT_PREVIEW] + ("…" if len(text) > TEXT_PREVIEW else ""),
+            "tool_calls": calls, "tool_errors": errors, "tokens": _message_chars(m) // 4}
+
+def _message_chars(m: dict[str, Any]) -> int:
+    n = len(str(m.get("text") or ""))
+    n += sum(len(str(c.get("input") or "")) for c in m.get("tool_calls") or [])
+    return n + sum(len(str(r.get("text") or "")) for r in m.get("tool_results") or [])
+
+def timeline(tenant: str, item: str, *, before: int = 3, after: int = 3) -> dict[str, Any]:
+    """What happened around a hit: the messages before and after it in its session, each short."""
+    project_id, number, ref = parse_id(item)
+    if number is None or not ref.startswith("m:"):
+        raise BadRequest("timeline takes a message id (p:<project>/s:<n>/m:<index>)", code="invalid_id", field="id")
+    before, after = max(0, min(before, TIMELINE_MAX)), max(0, min(after, TIMELINE_MAX))
+    get_project(tenant, project_id)
+    at = int(ref[2:])
+    msgs = _messages(tenant, project_id, number, at - before, at + after + 1)
+    return {"project_id": project_id, "session": number, "message_index": at,
+            "messages": [_short(project_id, number, m) for m in msgs]}
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n] + f"\n[... {len(text) - n} more characters]"
+
+def _detail(tenant: str, item: str) -> dict[str, Any]:
+    from chalicelib.storage.handoffs import find_handoff
+    from chalicelib.storage.knowledge import get_item as get_knowledge
+    from chalicelib.storage.notes import list_notes
+    from chalicelib.storage.open_items import get_item as get_open_item
+
+    project_id, number, ref = parse_id(item)
+    get_project(tenant, project_id)
+    kind, _, key = ref.partition(":")
+    out: dict[str, Any] = {"id": item, "project_id": project_id, "session": number}
+    if kind == "m" and number is not None:
+        msgs = _messages(tenant, project_id, number, int(key), int(key) + 1)
+        if not msgs:
+            raise NotFound(f"session {number} has no message {key}", code="not_found")
+        m = msgs[0]
+        for r in m.get("tool_results") or []:
+            r["text"] = _cut(str(r.get("text") or ""), RESULT_CHARS)
+        m["text"] = _cut(str(m.get("text") or ""), DETAIL_CHARS)
+        out.update(kind="message", message=m, tokens=_message_chars(m) // 4)
+    elif kind == "note" and number is not None:
+        notes = [n for n in list_notes(tenant, project_id, number, limit=50) if int(n.version) == int(key)]
+        if not notes:
+            raise NotFound(f"session {number} has no note version {key}", code="not_found")
+        out.update(kind="note", text=_cut(notes[0].text, DETAIL_CHARS), at=notes[0].created_at)
+    elif kind == "handoff" and number is not None:
+        h = find_handoff(tenant, project_id, number)
+        if h is None or not h.markdown:
+            raise NotFound(f"session {number} has no handoff", code="not_found")
+        out.update(kind="handoff", text=_cut(h.markdown, DETAIL_CHARS), at=h.finished_at)
+    elif kind == "knowledge":
+        k = get_knowledge(tenant, project_id, key)
+        out.update(kind="knowledge", title=k.title, text=k.body or "", tags=list(k.tags or []), at=k.created_at)
+    elif kind == "item":
+        it = get_open_item(tenant, project_id, key)
+        if it is None:
+            raise NotFound(f"no open item {key}", code="not_found")
+        out.update(kind="open_item", text=it.text, status=it.status, item_kind=it.kind, at=it.opened_at)
+    else:
+        raise BadRequest(f"{item!r} names no item", code="invalid_id", field="id")
+    if "tokens" not in out:
+        out["tokens"] = len(out.get("text") or "") // 4
+    return out
+
+def details(tenant: str, ids: list[str]) -> dict[str, Any]:
+    """Full items by id (at most MAX_IDS); an id that names nothing is reported, not fatal."""
+    if not ids or len(ids) > MAX_IDS:
+        raise BadRequest(f"pass 1-{MAX_IDS} ids", code="invalid_id", field="ids")
+    items, missing = [], []
+    for i in ids:
+        try:
+            items.append(_detail(tenant, i))
+        except NotFound as e:
+            missing.append({"id": i, "error": e.message})
+    return {"items": items, "missing": missing}

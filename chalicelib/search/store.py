@@ -1,0 +1,343 @@
+"""Where a project's index file lives, its local cache, and the one-writer lease.
+
+- The file is an object `search/{tenant}/{project}.sqlite` in the app's upload bucket
+  (MSO_UPLOAD_BUCKET; the bucket's S3 event only fires under `uploads/`), or, where there is no
+  bucket (`make dev`), a file under MSO_SEARCH_DIR (default $MSO_DATA_DIR/search) behind the same
+  small interface (`S3Blobs` / `DirBlobs`).
+- Readers use a cached copy in the temp folder (Lambda's /tmp), revalidated by ETag at most every
+  FRESH_S seconds (a conditional GET: 304 costs no transfer). Cached files are replaced by rename,
+  never edited, so a reader's open connection always sees one whole version.
+- Writers hold a lease: one item per project in DynamoDB (`SK = SEARCHLEASE`), put **if** absent or
+  expired, renewed while writing and checked before the upload. A second writer waits (polling)
+  up to LEASE_WAIT_S, so a concurrent import never uploads over another's rows; a writer that lost
+  its lease (stalled past LEASE_S) uploads nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DeleteError, PutError, UpdateError
+
+from chalicelib.config import settings
+from chalicelib.errors import ServiceUnavailable
+from chalicelib.logs import event, get_logger
+from chalicelib.search import index
+from chalicelib.storage import keys
+from chalicelib.storage.common import error_code
+from chalicelib.storage.models import BaseItem
+
+log = get_logger("search")
+LEASE_SK = "SEARCHLEASE"
+LEASE_S = 60.0  # a writer that has not renewed for this long died: the next one takes over
+LEASE_WAIT_S = 30.0  # how long a second writer waits for the first
+POLL_S = 0.1
+FRESH_S = 2.0  # a cached copy younger than this is used without asking the store
+NOT_MODIFIED = "not-modified"
+
+
+class SearchLeaseItem(BaseItem):
+    """The project's index writer: who holds it and until when (epoch seconds)."""
+
+    owner = UnicodeAttribute()
+    until = NumberAttribute()
+
+
+def object_key(tenant: str, project_id: str) -> str:
+    return f"search/{tenant}/{project_id}.sqlite"
+
+
+class Blobs(Protocol):
+    def fetch(self, key: str, dest: str, etag: str | None) -> str | None:
+        """Copy the object to `dest` and return its ETag; NOT_MODIFIED when it is still `etag`;
+        None when there is no such object."""
+
+    def put(self, key: str, src: str) -> str:
+        """Store `src` under `key`; returns the new ETag."""
+
+    def delete(self, key: str) -> None: ...
+
+    def name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class S3Blobs:
+    bucket: str
+
+    def name(self) -> str:
+        return f"s3-{self.bucket}"
+
+    def fetch(self, key: str, dest: str, etag: str | None) -> str | None:
+        from botocore.exceptions import ClientError
+
+        from chalicelib import aws
+
+        kw: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if etag:
+            kw["IfNoneMatch"] = etag
+        try:
+            obj = aws.s3().get_object(**kw)
+        except ClientError as e:
+            code = str(e.response.get("Error", {}).get("Code"))
+            status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code == "304" or status == 304 or code == "NotModified":
+                return NOT_MODIFIED
+            if code in ("NoSuchKey", "404") or status == 404:
+                return None
+            raise
+        with open(dest, "wb") as f:
+            shutil.copyfileobj(obj["Body"], f, 1024 * 1024)
+        return str(obj["ETag"])
+
+    def put(self, key: str, src: str) -> str:
+        from chalicelib import aws
+
+        with open(src, "rb") as f:
+            out = aws.s3().put_object(Bucket=self.bucket, Key=key, Body=f, ContentType="application/vnd.sqlite3")
+        return str(out["ETag"])
+
+    def delete(self, key: str) -> None:
+        from chalicelib import aws
+
+        aws.s3().delete_object(Bucket=self.bucket, Key=key)
+
+
+@dataclass(frozen=True)
+class DirBlobs:
+    root: str
+
+    def name(self) -> str:
+        return "dir-" + str(abs(hash(os.path.abspath(self.root))))
+
+    def _path(self, key: str) -> Path:
+        return Path(self.root) / key
+
+    @staticmethod
+    def _etag(p: Path) -> str:
+        st = p.stat()
+        return f"{st.st_mtime_ns}-{st.st_size}-{st.st_ino}"
+
+    def fetch(self, key: str, dest: str, etag: str | None) -> str | None:
+        p = self._path(key)
+        try:
+            now = self._etag(p)
+            if etag == now:
+                return NOT_MODIFIED
+            shutil.copyfile(p, dest)
+        except FileNotFoundError:
+            return None
+        return now
+
+    def put(self, key: str, src: str) -> str:
+        p = self._path(key)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name(p.name + f".{secrets.token_hex(4)}.tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, p)  # readers see the old file or the new one, whole
+        return self._etag(p)
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+
+def blobs() -> Blobs:
+    """S3 where the app has its bucket (AWS, or tests on moto); else a folder (`make dev`)."""
+    s = settings()
+    if s.upload_bucket:
+        return S3Blobs(s.upload_bucket)
+    return DirBlobs(os.environ.get("MSO_SEARCH_DIR") or os.path.join(s.data_dir, "search"))
+
+
+# -- the local cache -------------------------------------------------------------------------
+
+@dataclass
+class _Cached:
+    path: str
+    etag: str
+    checked: float
+    conn: sqlite3.Connection | None = None
+
+
+_cache: dict[str, _Cached] = {}
+_cache_lock = threading.Lock()
+_conn_locks: dict[int, threading.Lock] = {}
+
+
+def cache_dir() -> Path:
+    d = Path(tempfile.gettempdir()) / "mso-search"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _cache_id(b: Blobs, key: str) -> str:
+    return f"{b.name()}/{key}"
+
+
+def _cache_file(cid: str) -> Path:
+    return cache_dir() / (secrets.token_hex(8) + ".sqlite")
+
+
+def _install(cid: str, path: str, etag: str) -> _Cached:
+    """Make `path` the cached copy of `cid` (the old copy's file is removed; open readers keep it)."""
+    with _cache_lock:
+        old = _cache.get(cid)
+        entry = _cache[cid] = _Cached(path, etag, time.monotonic())
+    if old is not None and old.path != path:
+        if old.conn is not None:
+            with _conn_locks.setdefault(id(old.conn), threading.Lock()):  # no reader is in the middle of it
+                old.conn.close()
+            _conn_locks.pop(id(old.conn), None)
+        Path(old.path).unlink(missing_ok=True)
+    return entry
+
+
+def forget_cache() -> None:
+    """Drop every cached copy (tests; the bench's cold runs)."""
+    with _cache_lock:
+        entries = list(_cache.values())
+        _cache.clear()
+    for e in entries:
+        if e.conn is not None:
+            e.conn.close()
+        Path(e.path).unlink(missing_ok=True)
+
+
+@contextmanager
+def reading(tenant: str, project_id: str) -> Iterator[sqlite3.Connection | None]:
+    """A read-only connection to the project's index (None when it has none yet), serialized per
+    cached copy (sqlite3 connections are not for concurrent use)."""
+    b, key = blobs(), object_key(tenant, project_id)
+    cid = _cache_id(b, key)
+    entry = _cache.get(cid)
+    if entry is None or time.monotonic() - entry.checked > FRESH_S:
+        dest = str(_cache_file(cid))
+        got = b.fetch(key, dest, entry.etag if entry else None)
+        if got is None:
+            if entry is not None:
+                with _cache_lock:
+                    _cache.pop(cid, None)
+            yield None
+            return
+        if got == NOT_MODIFIED and entry is not None:
+            entry.checked = time.monotonic()
+        else:
+            entry = _install(cid, dest, got)
+    if entry.conn is None:
+        entry.conn = index.open_read(entry.path)
+    lock = _conn_locks.setdefault(id(entry.conn), threading.Lock())
+    with lock:
+        yield entry.conn
+
+
+# -- the writer lease ------------------------------------------------------------------------
+
+def _acquire(tenant: str, project_id: str, owner: str, wait_s: float) -> None:
+    deadline = time.monotonic() + wait_s
+    pk = keys.project_pk(tenant, project_id)
+    while True:
+        now = time.time()
+        item = SearchLeaseItem(pk, LEASE_SK, owner=owner, until=now + LEASE_S)
+        try:
+            item.save(condition=SearchLeaseItem.PK.does_not_exist() | (SearchLeaseItem.until < now))
+            return
+        except PutError as e:
+            if error_code(e) != "ConditionalCheckFailedException":
+                raise
+        if time.monotonic() >= deadline:
+            raise ServiceUnavailable("the project's search index is being written by another import; retry shortly",
+                                     code="search_index_busy")
+        time.sleep(POLL_S)
+
+
+def renew(tenant: str, project_id: str, owner: str) -> bool:
+    """Extend the lease; False when it is no longer ours (it expired and another writer took it)."""
+    try:
+        SearchLeaseItem(keys.project_pk(tenant, project_id), LEASE_SK).update(
+            actions=[SearchLeaseItem.until.set(time.time() + LEASE_S)], condition=SearchLeaseItem.owner == owner)
+    except UpdateError as e:
+        if error_code(e) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _release(tenant: str, project_id: str, owner: str) -> None:
+    try:
+        SearchLeaseItem(keys.project_pk(tenant, project_id), LEASE_SK).delete(
+            condition=SearchLeaseItem.owner == owner)
+    except DeleteError as e:
+        if error_code(e) != "ConditionalCheckFailedException":
+            event(log, "search_lease_release_failed", 30, project_id=project_id, error=type(e).__name__)
+
+
+class LeaseLost(ServiceUnavailable):
+    code = "search_index_busy"
+
+
+@dataclass
+class Writer:
+    """What `writing` yields: the private copy's connection, and a way to renew the lease between
+    long steps (a full reindex)."""
+
+    conn: sqlite3.Connection
+    tenant: str
+    project_id: str
+    owner: str
+
+    def keep_alive(self) -> None:
+        if not renew(self.tenant, self.project_id, self.owner):
+            raise LeaseLost("lost the search index lease (another writer took over); nothing was stored")
+
+
+@contextmanager
+def writing(tenant: str, project_id: str, *, fresh: bool = False,
+            wait_s: float = LEASE_WAIT_S) -> Iterator[Writer]:
+    """Hold the project's lease, edit a private copy of the newest index, upload it, release.
+
+    `fresh` starts from an empty file (a rebuild). Whatever fails, nothing half-written is stored."""
+    b, key = blobs(), object_key(tenant, project_id)
+    cid = _cache_id(b, key)
+    owner = secrets.token_hex(8)
+    _acquire(tenant, project_id, owner, wait_s)
+    work = str(_cache_file(cid))
+    try:
+        if not fresh:
+            entry = _cache.get(cid)
+            got = b.fetch(key, work, entry.etag if entry else None)
+            if got == NOT_MODIFIED and entry is not None:
+                shutil.copyfile(entry.path, work)
+        conn = index.open_write(work)
+        try:
+            yield Writer(conn, tenant, project_id, owner)
+        finally:
+            conn.close()
+        if not renew(tenant, project_id, owner):
+            raise LeaseLost("lost the search index lease (another writer took over); nothing was stored")
+        etag = b.put(key, work)
+        _install(cid, work, etag)
+        work = ""
+    finally:
+        if work:
+            Path(work).unlink(missing_ok=True)
+        _release(tenant, project_id, owner)
+
+
+def delete_index(tenant: str, project_id: str) -> None:
+    b, key = blobs(), object_key(tenant, project_id)
+    b.delete(key)
+    with _cache_lock:
+        entry = _cache.pop(_cache_id(b, key), None)
+    if entry is not None:
+        Path(entry.path).unlink(missing_ok=True)
