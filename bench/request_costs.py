@@ -95,7 +95,11 @@ def scenarios() -> list[tuple[str, str, Callable[[Any, dict[str, Any]], Any]]]:
 def _run_queued(state: dict[str, Any]) -> None:
     from chalicelib.domain.handoffs import run_job
 
+    from chalicelib.search.service import is_search_job
+
     for job in state.pop("queued", []):
+        if is_search_job(job):  # the search index's own worker message (chalicelib/search), not counted here
+            continue
         assert run_job(job) == "ready"
 
 
