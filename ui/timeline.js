@@ -162,9 +162,11 @@ function draw(card, project, sessions, ctx) {
         "data-session": s.number, "aria-label": desc },
       svg("title", {}, desc),
       svg("rect", { x: x1, y: y + 6, width: w, height: ROW - 12, rx: 4, class: `ptl-bar ${status}` }));
-      // the text follows the bar, kept inside the plot when the bar runs off its right edge
-      const tx = Math.min(Math.max(x1 + w + 6, 4), Math.max(4, width - 10));
-      const text = svg("text", { x: tx, y: y + ROW / 2 + 4, class: "ptl-label" }, label);
+      // the text follows the bar; near the right edge it goes before the bar, never out of the plot
+      const room = width - (x1 + w + 6);
+      const before = room < Math.min(220, width / 2) && x1 > width - room;
+      const tx = before ? Math.min(x1 - 6, width - 4) : Math.max(x1 + w + 6, 4);
+      const text = svg("text", { x: tx, y: y + ROW / 2 + 4, class: "ptl-label", "text-anchor": before ? "end" : null }, label);
       if (info) text.append(svg("tspan", { class: "ptl-info" }, `  ${info}`));
       for (const m of marks) text.append(svg("tspan", { class: `ptl-mark ${m[0] === "✗" || m[0] === "⚠" ? "bad" : m[0] === "✓" ? "good" : ""}` }, `  ${m}`));
       g.append(text);
@@ -184,6 +186,7 @@ function draw(card, project, sessions, ctx) {
   let drag = null;
   plot.addEventListener("pointerdown", (e) => {
     if (e.button !== 0) return;
+    delete plot.dataset.dragged;
     drag = { x: e.clientX, view: [...view], moved: false };
   });
   window.addEventListener("pointermove", (e) => {
@@ -196,7 +199,10 @@ function draw(card, project, sessions, ctx) {
     render();
   });
   const end = () => {
-    if (drag && drag.moved) plot.dataset.dragged = "1";
+    if (drag && drag.moved) {
+      plot.dataset.dragged = "1"; // the click that ends a drag is not a click on a session
+      setTimeout(() => delete plot.dataset.dragged, 0);
+    }
     drag = null;
   };
   window.addEventListener("pointerup", end);
