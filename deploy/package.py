@@ -67,6 +67,8 @@ UPLOAD_BUCKET_NAME = "${AWS::StackName}-uploads-${AWS::AccountId}-${AWS::Region}
 # Placeholders that are not a parameter or resource of the template, with what they stand for.
 SUB_VARIABLES: dict[str, Any] = {
     "TableName": {"Fn::If": ["UseExistingTable", {"Ref": "ExistingTableName"}, {"Ref": TABLE}]},
+    # Where the worker calls Bedrock (its IAM ARNs): the BedrockRegion parameter, else the stack's region.
+    "BedrockRegionName": {"Fn::If": ["BedrockRegionGiven", {"Ref": "BedrockRegion"}, {"Ref": "AWS::Region"}]},
 }
 TEXT_PLACEHOLDERS = {"${UploadBucketName}": UPLOAD_BUCKET_NAME}
 _PLACEHOLDER = re.compile(r"\$\{([^}!][^}]*)\}")

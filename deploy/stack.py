@@ -30,6 +30,9 @@ CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 # Stack parameters (deploy/resources.yaml + the one deploy/package.py adds) and their CLI options.
 PARAMETERS = {
     "LlmApiKeyParameter": "llm_key_parameter",
+    "LlmProvider": "llm_provider",
+    "LlmModel": "llm_model",
+    "BedrockRegion": "bedrock_region",
     "ExistingTableName": "existing_table",
     "ApiThrottleRateLimit": "throttle_rate",
     "ApiThrottleBurstLimit": "throttle_burst",
@@ -109,6 +112,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     d.add_argument("--package-dir", type=Path, default=PACKAGE_DIR, help="what `make package` wrote")
     d.add_argument("--llm-key-parameter", default=None,
                    help=f"SSM SecureString parameter NAME with the LLM key (default {DEFAULT_LLM_KEY_PARAMETER})")
+    d.add_argument("--llm-provider", default=None, choices=("openai", "bedrock"),
+                   help="who answers the LLM path (default openai); bedrock needs no key, see docs/deploy.md")
+    d.add_argument("--llm-model", default=None,
+                   help="model id; with bedrock a foundation model or inference profile id (the only one "
+                        "the worker may invoke)")
+    d.add_argument("--bedrock-region", default=None, help="region of the Bedrock calls ('' = the stack's)")
     d.add_argument("--existing-table", default=None,
                    help="use this table (e.g. a PITR restore) instead of the stack's own; '' = the stack's own")
     d.add_argument("--throttle-rate", type=int, default=None, help="API requests/s (default 50)")

@@ -3,7 +3,8 @@
 `Stack` stands for a deployed stack (account 123456789012, us-east-1, as moto uses) so that the
 policies' Fn::Sub/Ref/GetAtt become concrete ARNs; `required()` says which IAM action on which
 resource an AWS API call needs; `allows()` evaluates a policy document (Allow statements, wildcards
-as IAM matches them, conditions ignored: only the KMS statement has one).
+as IAM matches them, conditions ignored: the KMS and the Bedrock inference-profile statements have
+one, and their tests check it themselves).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ACCOUNT, REGION, PARTITION = "123456789012", "us-east-1", "aws"
+NO_VALUE = object()  # what {"Ref": "AWS::NoValue"} resolves to: the item is dropped
 
 
 @dataclass
@@ -26,6 +28,9 @@ class Stack:
     llm_parameter: str = "/mso/llm-api-key"
     stack_name: str = "mso"
     existing_table: str = ""
+    llm_provider: str = "openai"
+    llm_model: str = ""
+    bedrock_region: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -34,23 +39,25 @@ class Stack:
                 "AWS::StackName": self.stack_name, "AWS::URLSuffix": "amazonaws.com",
                 "Table": self.table, "ExistingTableName": self.existing_table,
                 "HandoffQueue": self.queue_url, "HandoffQueue.Arn": self.queue_arn,
-                "LlmApiKeyParameter": self.llm_parameter, **self.extra}
+                "LlmApiKeyParameter": self.llm_parameter, "LlmProvider": self.llm_provider,
+                "LlmModel": self.llm_model, "BedrockRegion": self.bedrock_region, **self.extra}
 
     @property
     def conditions(self) -> dict[str, bool]:
-        return {"UseExistingTable": bool(self.existing_table), "CreateTable": not self.existing_table}
+        return {"UseExistingTable": bool(self.existing_table), "CreateTable": not self.existing_table,
+                "UseBedrock": self.llm_provider == "bedrock", "BedrockRegionGiven": bool(self.bedrock_region)}
 
     @property
     def upload_bucket(self) -> str:
         return f"{self.stack_name}-uploads-{ACCOUNT}-{REGION}"
 
     def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+        if isinstance(value, list):  # an Fn::If that chose AWS::NoValue leaves no list item
+            return [r for r in (self.resolve(v) for v in value) if r is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if set(value) == {"Ref"}:
-            return self.values[value["Ref"]]
+            return NO_VALUE if value["Ref"] == "AWS::NoValue" else self.values[value["Ref"]]
         if set(value) == {"Fn::GetAtt"}:
             return self.values[".".join(value["Fn::GetAtt"])]
         if set(value) == {"Fn::If"}:
