@@ -26,7 +26,7 @@ from mso_cli.agents import claude_home, codex_home
 # ours takes milliseconds, so it keeps that 1 s.
 HOOKS: dict[str, list[tuple[str, str, int]]] = {
     "claude": [("SessionStart", "session-start", 10), ("PreCompact", "pre-compact", 10),
-               ("Stop", "stop", 5), ("SessionEnd", "session-end", 2)],
+               ("PostCompact", "post-compact", 5), ("Stop", "stop", 5), ("SessionEnd", "session-end", 2)],
     "codex": [("SessionStart", "session-start", 10), ("PreCompact", "pre-compact", 10), ("Stop", "stop", 3),
               ("SessionEnd", "session-end", 1)],
 }

@@ -34,7 +34,7 @@ def test_install_merges_keeps_others_and_is_idempotent(homes):
     assert start[1]["hooks"][0]["command"] == "/opt/bin/mso hook claude session-start"
     assert data["hooks"]["SessionEnd"][0]["hooks"][0] == {"type": "command", "timeout": 2,
                                                           "command": "/opt/bin/mso hook claude session-end"}
-    assert sorted(install.installed("claude")) == ["PreCompact", "SessionEnd", "SessionStart", "Stop"]
+    assert sorted(install.installed("claude")) == ["PostCompact", "PreCompact", "SessionEnd", "SessionStart", "Stop"]
     again = install.apply("claude", command="/opt/bin/mso")
     assert not again["changed"] and again["backup"] is None and json.loads(path.read_text()) == data
     moved = install.apply("claude", command="/usr/local/bin/mso")  # a new location replaces, never duplicates
