@@ -271,6 +271,35 @@ def upload_transcript(tenant: str, args: dict[str, Any]) -> dict[str, Any]:
     return {"project": p["id"], "session": n, **out}
 
 
+def search(tenant: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Short hits (id, kind, where, snippet, token cost): the first step of search -> timeline ->
+    get_details, so a model pays for full items only when it asks for them."""
+    from chalicelib.search import service
+
+    kw = {"kind": args.get("kind"), "limit": args.get("limit", 10), "cursor": args.get("cursor")}
+    if args.get("project") or args.get("cwd"):
+        out = service.search_project(tenant, _project(tenant, args)["id"], args["query"], **kw)
+    else:
+        out = service.search_all(tenant, args["query"], **kw)
+    keys = ("id", "kind", "session", "message_index", "at", "snippet", "tokens")
+    return {"hits": [{k: h[k] for k in keys} for h in out["items"]], "next_cursor": out["next_cursor"],
+            "next": "timeline(id) shows what happened around a hit; get_details(ids) returns full items"}
+
+
+def timeline(tenant: str, args: dict[str, Any]) -> dict[str, Any]:
+    from chalicelib.search import service
+
+    return service.timeline(tenant, args["id"], before=args.get("before", 3), after=args.get("after", 3))
+
+
+def get_details(tenant: str, args: dict[str, Any]) -> dict[str, Any]:
+    from chalicelib.search import service
+
+    return service.details(tenant, args["ids"])
+
+
+_SEARCH_ID = {"type": "string", "minLength": 3, "maxLength": 200, "pattern": r"^p:[A-Za-z0-9_-]+/",
+              "description": "an id from search or timeline (p:<project>/s:<n>/m:<index>, ...)"}
 _TEXT_LIST = {"type": "array", "maxItems": 100, "items": {"type": "string", "minLength": 1, "maxLength": 4000}}
 _LIST_DOCS = {"accomplishments": "what was done", "decisions": "decisions taken, with their reason",
               "next_steps": "what the next session should do", "blockers": "what is blocking",
@@ -332,6 +361,25 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
                            "session (refused otherwise; its handoff is then marked as made from the older one)"}},
               ("content",)),
          upload_transcript, read_only=False),
+    Tool("search", "Search past sessions (prompts, answers, commands and their errors, file paths, handoffs, notes, "
+         "knowledge, open items): short hits with ids and each hit's token cost. Then timeline(id) for what "
+         "happened around a hit, get_details(ids) for full items. Across every project unless project or cwd "
+         "names one.",
+         _obj({"query": {"type": "string", "minLength": 1, "maxLength": 500,
+                         "description": "words to find (all must match; word* matches a prefix)"},
+               **_WHERE, "kind": {"enum": ["prompt", "assistant", "command", "error", "path", "handoff", "note",
+                                           "knowledge", "open_item"]},
+               "limit": {"type": "integer", "minimum": 1, "maximum": 50, "description": "how many hits (default 10)"},
+               "cursor": {"type": "string", "maxLength": 2048, "description": "next_cursor of the previous call"}},
+              ("query",)), search),
+    Tool("timeline", "What happened around a search hit: the messages just before and after it in its session, "
+         "each short (role, time, first words, tool calls, token cost).",
+         _obj({"id": _SEARCH_ID, "before": {"type": "integer", "minimum": 0, "maximum": 20},
+               "after": {"type": "integer", "minimum": 0, "maximum": 20}}, ("id",)), timeline),
+    Tool("get_details", "Full items by id (from search or timeline): a message with its tool calls and results, "
+         "a note, a handoff, a knowledge item or an open item.",
+         _obj({"ids": {"type": "array", "minItems": 1, "maxItems": 20, "items": _SEARCH_ID}}, ("ids",)),
+         get_details),
 )}
 
 

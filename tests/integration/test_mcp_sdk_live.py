@@ -77,7 +77,8 @@ def test_sdk_client_lists_and_calls_every_tool(live):
     assert got["init"].serverInfo.name == "mso" and got["init"].protocolVersion == "2025-11-25"
     names = {t.name for t in got["tools"]}
     assert names == {"list_projects", "get_handoff", "list_sessions", "get_session", "search_knowledge",
-                     "record_progress", "upload_transcript", "start_session", "complete_session"}
+                     "record_progress", "upload_transcript", "start_session", "complete_session", "search",
+                     "timeline", "get_details"}
     assert all(t.inputSchema["type"] == "object" for t in got["tools"])
     for name in ("list_projects", "list_sessions", "get_session", "search_knowledge", "record_progress",
                  "upload_transcript"):
@@ -107,6 +108,38 @@ def test_sdk_client_lists_and_calls_every_tool(live):
     assert r.isError is False and "hooks spool, a detached process uploads" in r.content[0].text
 
 
+def test_sdk_client_search_timeline_details(live):
+    """Progressive disclosure through the official client: search (short hits with ids and token
+    costs), then timeline around a hit, then get_details; the index is built by the import's job."""
+    http = live("t" + uuid.uuid4().hex[:10])
+    pid = _setup(http)
+
+    async def flow() -> dict:
+        out: dict = {}
+        async with _connect(http.base + "/mcp", http.token) as session:
+            await session.initialize()
+            await session.call_tool("upload_transcript", {
+                "content": "User: the pelican parser breaks on tabs\nAssistant: fixed the pelican parser\n"
+                           "User: now run the tests\n", "format": "text", "project": pid, "session": 1})
+            for _ in range(100):  # indexing runs after the import, in the background
+                r = await session.call_tool("search", {"query": "pelican", "project": pid})
+                if not r.isError and r.structuredContent["hits"]:
+                    break
+                await anyio.sleep(0.2)
+            out["search"] = r
+            first = r.structuredContent["hits"][0]["id"]
+            out["timeline"] = await session.call_tool("timeline", {"id": first, "before": 1, "after": 1})
+            out["details"] = await session.call_tool("get_details", {"ids": [first]})
+        return out
+
+    got = _run(flow)
+    hits = got["search"].structuredContent["hits"]
+    assert hits and all(h["id"].startswith(f"p:{pid}/s:1/m:") and h["tokens"] >= 1 for h in hits)
+    assert got["timeline"].isError is False and got["timeline"].structuredContent["messages"]
+    item = got["details"].structuredContent["items"][0]
+    assert "pelican" in item["message"]["text"]
+
+
 def test_stateless_revision_over_http(live):
     http = live("t" + uuid.uuid4().hex[:10])
     _setup(http)
@@ -121,7 +154,7 @@ def test_stateless_revision_over_http(live):
     d = post("server/discover")
     assert d.status_code == 200 and d.json()["result"]["resultType"] == "complete"
     assert MODERN in d.json()["result"]["supportedVersions"]
-    assert len(post("tools/list").json()["result"]["tools"]) == 9
+    assert len(post("tools/list").json()["result"]["tools"]) == 12
     r = post("tools/call", {"name": "list_projects", "arguments": {}}, {"Mcp-Name": "list_projects"})
     assert r.json()["result"]["structuredContent"]["projects"][0]["name"] == "mcp-live"
     assert post("tools/list", headers={"Mcp-Method": "ping"}).json()["error"]["code"] == -32020
@@ -152,7 +185,7 @@ def test_stateless_sdk_client(live):
     assert r.returncode == 0, r.stderr[-3000:]
     got = _json.loads(r.stdout)
     assert got["protocol_version"] == MODERN and got["server"] == "mso"  # discovered, no handshake
-    assert len(got["tools"]) == 9
+    assert len(got["tools"]) == 12
     assert got["list_projects"]["projects"][0]["id"] == pid
     assert got["record_progress"]["is_error"] is False
     assert got["get_session"]["record"]["next_steps"] == ["stateless client works"]
@@ -180,5 +213,5 @@ def test_sdk_client_against_make_dev_with_the_dev_token(tmp_path):
         tools, projects = _run(calls)
     finally:
         _stop(proc, ddb_port)
-    assert len(tools) == 9
+    assert len(tools) == 12
     assert [p["name"] for p in projects.structuredContent["projects"]] == ["dev-mcp"]

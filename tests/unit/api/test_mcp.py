@@ -59,7 +59,7 @@ def test_stateless_revision_discover_and_tools(api, project):
     assert res["resultType"] == "complete" and MODERN in res["supportedVersions"]
     assert res["capabilities"]["tools"] is not None
     tools = modern(api, "tools/list").json_body["result"]
-    assert tools["resultType"] == "complete" and len(tools["tools"]) == 9
+    assert tools["resultType"] == "complete" and len(tools["tools"]) == 12
     got = modern(api, "tools/call", {"name": "list_projects", "arguments": {}},
                  headers={"Mcp-Name": "list_projects"}).json_body["result"]
     assert got["resultType"] == "complete" and got["structuredContent"]["projects"][0]["id"] == project
@@ -87,7 +87,8 @@ def test_every_tool_has_an_object_schema(api):
     tools = rpc(api, "tools/list").json_body["result"]["tools"]
     assert {t["name"] for t in tools} == {"list_projects", "get_handoff", "list_sessions", "get_session",
                                           "search_knowledge", "record_progress", "upload_transcript",
-                                          "start_session", "complete_session"}
+                                          "start_session", "complete_session", "search", "timeline",
+                                          "get_details"}
     for t in tools:
         assert t["inputSchema"]["type"] == "object" and t["description"]
 
