@@ -11,9 +11,11 @@ const KINDS = [
   ["path", "File paths"], ["handoff", "Handoffs"], ["note", "Notes"], ["knowledge", "Knowledge"], ["open_item", "Open items"],
 ];
 
-/** The snippet as nodes: text, with each [start, end) highlight range in a <mark>. */
+/** The snippet as nodes: text, with each [start, end) highlight range in a <mark>. The API counts
+ * characters as code points (Python), so the text is sliced by code point, not UTF-16 unit. */
 export function highlighted(snippet, ranges) {
-  const text = String(snippet || "");
+  const chars = Array.from(String(snippet || ""));
+  const text = { length: chars.length, slice: (a, b) => chars.slice(a, b).join("") };
   const out = [];
   let at = 0;
   const valid = (Array.isArray(ranges) ? ranges : [])

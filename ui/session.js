@@ -682,7 +682,7 @@ export async function renderSession(main, [projectId, numStr, msgStr], ctx) {
       statusBadge(session.status)),
     nav.childNodes.length ? nav : null,
     warnings,
+    sessionTimelineCard(project, session, ctx),
     t,
-    header,
-    sessionTimelineCard(project, session, ctx)]);
+    header]);
 }

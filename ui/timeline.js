@@ -164,7 +164,7 @@ function draw(card, project, sessions, ctx) {
       svg("rect", { x: x1, y: y + 6, width: w, height: ROW - 12, rx: 4, class: `ptl-bar ${status}` }));
       // the text follows the bar; near the right edge it goes before the bar, never out of the plot
       const room = width - (x1 + w + 6);
-      const before = room < Math.min(220, width / 2) && x1 > width - room;
+      const before = room < 160 && x1 - 6 > room;
       const tx = before ? Math.min(x1 - 6, width - 4) : Math.max(x1 + w + 6, 4);
       const text = svg("text", { x: tx, y: y + ROW / 2 + 4, class: "ptl-label", "text-anchor": before ? "end" : null }, label);
       if (info) text.append(svg("tspan", { class: "ptl-info" }, `  ${info}`));
@@ -256,7 +256,7 @@ export function sessionTimelineCard(project, session, ctx) {
     }
     const counts = {};
     for (const e of events) counts[e.kind] = (counts[e.kind] || 0) + 1;
-    head.append(h("span", { class: "muted small" }, Object.entries(counts).map(([k, n]) => `${n} ${(KIND_LABEL[k] || k).toLowerCase()}${n > 1 ? "s" : ""}`).join(" · ")));
+    const summary = h("p", { class: "muted small stl-summary" }, Object.entries(counts).map(([k, n]) => `${n} ${(KIND_LABEL[k] || k).toLowerCase()}${n > 1 ? "s" : ""}`).join(" · "));
     // the strip: each event at its message's place in the session (its time when every event has one)
     const timed = events.every((e) => time(e.at) !== null);
     const lo = timed ? Math.min(...events.map((e) => time(e.at))) : Math.min(...events.map((e) => Number(e.index)));
@@ -282,8 +282,8 @@ export function sessionTimelineCard(project, session, ctx) {
       outcome ? h("span", { class: `badge ${outcome === "pass" ? "badge-completed" : "badge-failed"}` }, outcome === "pass" ? "passed" : "failed") : null,
       h("span", { class: "muted small stl-at" }, e.at ? new Date(e.at).toLocaleTimeString() : `message ${e.index}`))));
     }
-    card.replaceChildren(head, strip, list,
-      data.truncated ? h("p", { class: "muted small" }, "Only the first events are shown: the transcript has more.") : null);
+    card.replaceChildren(head, summary, strip, list);
+    if (data.truncated) card.append(h("p", { class: "muted small" }, "Only the first events are shown: the transcript has more."));
   }).catch((e) => {
     if (!ctx.isCurrent()) return;
     card.replaceChildren(head, e.status === 404 && !session.transcript

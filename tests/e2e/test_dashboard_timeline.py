@@ -232,11 +232,19 @@ def test_cost_on_the_session_and_in_analytics(page: Any, server: Server, api: Ap
     _no_overflow(page)
 
 
+HOSTILE_SNIPPET = "🚀 cat notes_49.txt <img src=x onerror=alert(1)> login"
+
+
+def _span(text: str, word: str) -> list[int]:
+    """[start, end) of `word` in code points, as the API counts them (an emoji is one)."""
+    return [text.index(word), text.index(word) + len(word)]
+
+
 def _search_hits(pid: str) -> dict[str, Any]:
     return {"items": [
         {"project_id": pid, "session": 1, "message_index": 101, "kind": "command", "at": "2026-01-01T10:50:00Z",
-         "snippet": "cat notes_49.txt <img src=x onerror=alert(1)> login", "highlights": [[4, 9], [47, 52]], "score": 3.2,
-         "tokens": 12},
+         "snippet": HOSTILE_SNIPPET, "highlights": [_span(HOSTILE_SNIPPET, "notes"), _span(HOSTILE_SNIPPET, "login")],
+         "score": 3.2, "tokens": 12},
         {"project_id": pid, "session": 1, "message_index": 0, "kind": "user", "at": "2026-01-01T10:00:00Z",
          "snippet": "Make the login tests pass", "highlights": [[9, 14]], "score": 2.0, "tokens": 8},
         {"project_id": pid, "session": 2, "message_index": 0, "kind": "user", "at": "2026-01-02T10:00:00Z",
@@ -244,13 +252,15 @@ def _search_hits(pid: str) -> dict[str, Any]:
     ], "next_cursor": None}
 
 
-@pytest.mark.parametrize("width", [1280, 375])
+@pytest.mark.parametrize(("width", "source"), [(1280, "contract"), (375, "contract"), (1280, "api"), (375, "api")])
 def test_search_box_opens_with_slash_and_links_to_the_message(browser: Any, server: Server, api: ApiClient,
-                                                             project: dict[str, Any], width: int) -> None:
+                                                             project: dict[str, Any], width: int, source: str) -> None:
+    """`contract`: hits in the documented shape (hostile snippet, exact highlight ranges), served by
+    page.route; `api`: the real search routes (the contract again while they are missing)."""
     pid = project["id"]
     ctx = browser.new_context(viewport={"width": width, "height": 800})
     page = ctx.new_page()
-    real = _has_route(api, "/api/search") and _has_route(api, "/api/projects/{project_id}/search")
+    real = source == "api" and _has_route(api, "/api/search") and _has_route(api, "/api/projects/{project_id}/search")
     seen: list[str] = []
     if not real:
         body = json.dumps(_search_hits(pid))
