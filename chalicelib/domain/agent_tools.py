@@ -363,8 +363,8 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
          upload_transcript, read_only=False),
     Tool("search", "Search past sessions (prompts, answers, commands and their errors, file paths, handoffs, notes, "
          "knowledge, open items): short hits with ids and each hit's token cost. Then timeline(id) for what "
-         "happened around a hit, get_details(ids) for full items. Across every project unless project or cwd "
-         "names one.",
+         "happened around a hit, get_details(ids) for full items. Across every project unless project (id or "
+         "name) or cwd (your working directory) names one.",
          _obj({"query": {"type": "string", "minLength": 1, "maxLength": 500,
                          "description": "words to find (all must match; word* matches a prefix)"},
                **_WHERE, "kind": {"enum": ["prompt", "assistant", "command", "error", "path", "handoff", "note",

@@ -227,7 +227,8 @@ def test_the_openapi_body_of_mcp_is_one_tools_call_per_tool_with_its_schema(api)
 def test_every_published_tools_call_example_is_accepted(api, project):
     """A body valid against the published schema gets a JSON-RPC answer, never a protocol error."""
     examples = {"get_session": {"number": 1}, "search_knowledge": {"query": "x"},
-                "record_progress": {"kind": "todo", "text": "x"}, "upload_transcript": {"content": "User: hi\n"}}
+                "record_progress": {"kind": "todo", "text": "x"}, "upload_transcript": {"content": "User: hi\n"},
+                "search": {"query": "x"}, "timeline": {"id": "p:x/s:1/m:0"}, "get_details": {"ids": ["p:x/s:1/m:0"]}}
     from chalicelib.domain.agent_tools import TOOLS
 
     for name in TOOLS:
