@@ -218,7 +218,7 @@ def _wait_for_handoff(api: Any, project_id: str, number: int, max_chars: int) ->
 def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | None:
     from mso_cli import state
     from mso_cli.client import Api, ApiError, NotConfigured, Unreachable
-    from mso_cli.notes import pending_notes, remember_session
+    from mso_cli.notes import pending_notes
     from mso_cli.spool import pending, spawn_flush
     from mso_cli.tracking import track, tracked_dir
 
@@ -254,9 +254,6 @@ def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | Non
             state.forget_project(api, spec)
             proj = state.project_id(api, spec)
             s = api.post(f"/api/projects/{proj['id']}/sessions", body)
-        if sid:
-            remember_session(cfg.base_url, spec, agent=agent, external_id=str(sid), project=proj["id"],
-                             number=s["number"])
         if pending() or pending_notes():
             spawn_flush()  # the server answers: deliver what an earlier session (or a down server) left
         if source == "compact":

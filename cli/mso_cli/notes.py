@@ -4,8 +4,8 @@ the compaction summary the post-compact hook hands over.
 Which session a note belongs to is found the way the hooks find it: the project from the current
 directory; the agent's session id from `--session-id`, else from the variable the agent sets in
 its shell tool's environment (`CLAUDE_CODE_SESSION_ID`, Claude Code 2.1.132+; `CODEX_THREAD_ID`,
-Codex), else the running session of this project that this machine's session-start hook created
-most recently (remembered in the state folder).
+Codex), else the running session of this project that this machine's session-start hook started
+most recently (mso_cli.tracking).
 
 A note the server cannot take now (down, 5xx) waits in `spool/notes/` and goes with the next
 flush (any hook, or `mso flush`), before the transcript jobs, so a handoff made by that flush
@@ -28,37 +28,18 @@ if TYPE_CHECKING:
 # (agent, variable): the session id the agents put in the environment of the commands they run
 SESSION_ENV = (("claude", "CLAUDE_CODE_SESSION_ID"), ("codex", "CODEX_THREAD_ID"))
 MAX_NOTE_CHARS = 60_000  # the server's limit (chalicelib.domain.notes.MAX_NOTE_CHARS)
-REMEMBERED = 20  # sessions kept per project in sessions.json
 
 
 class NoSession(Exception):
     """No session to attach the note to: not given, not in the environment, none running here."""
 
 
-# --- the sessions this machine's hooks created ----------------------------------------------------
+def running_here(spec: str) -> list[dict[str, Any]]:
+    """The sessions of this project that this machine's session-start recorded and no session-end
+    has closed (mso_cli.tracking), newest start first."""
+    from mso_cli.tracking import tracked
 
-def _sessions_file() -> Path:
-    return state_dir() / "sessions.json"
-
-
-def remember_session(base_url: str | None, spec: str, *, agent: str, external_id: str, project: str,
-                     number: int) -> None:
-    """Record a session session-start created or linked, newest first, so `mso note` run without
-    a session id finds the session of this project that is running here."""
-    key = f"{base_url}|{spec}"
-    data = read_json(_sessions_file())
-    data = data if isinstance(data, dict) else {}
-    items = [x for x in data.get(key) or [] if isinstance(x, dict) and x.get("external_id") != external_id]
-    items.insert(0, {"agent": agent, "external_id": external_id, "project_id": project, "number": number,
-                     "at": time.time()})
-    data[key] = items[:REMEMBERED]
-    write_json(_sessions_file(), data)
-
-
-def remembered(base_url: str | None, spec: str) -> list[dict[str, Any]]:
-    data = read_json(_sessions_file())
-    items = (data or {}).get(f"{base_url}|{spec}") if isinstance(data, dict) else None
-    return [x for x in items or [] if isinstance(x, dict) and isinstance(x.get("external_id"), str)]
+    return sorted((e for _, e in tracked() if e["project"] == spec), key=lambda e: e["started_at"], reverse=True)
 
 
 def session_from_env(explicit: str | None, agent: str | None) -> tuple[str | None, str | None]:
@@ -181,18 +162,13 @@ class NoteError(Exception):
         self.code = code
 
 
-def _running(api: Api, candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The newest remembered session that is still in progress on the server."""
-    from mso_cli.client import ApiError
-
+def _running(api: Api, spec: str, candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The newest candidate the server holds as in progress (linked by the agent's session id; one
+    the server never saw, its start having found it down, is created, as its upload would)."""
+    proj = project_id(api, spec)
     for c in candidates:
-        try:
-            s = api.get(f"/api/projects/{c['project_id']}/sessions/{int(c['number'])}")
-        except ApiError as e:
-            if e.status == 404:
-                continue  # deleted since: not this one
-            raise
-        if s.get("status") == "in_progress" and s.get("external_id") == c["external_id"]:
+        body = {"external_id": c["external_id"], **({"agent": c["agent"]} if c.get("agent") else {})}
+        if api.post(f"/api/projects/{proj['id']}/sessions", body).get("status") == "in_progress":
             return c
     return None
 
@@ -221,12 +197,12 @@ def send_note(text: str, *, project: str | None, session_id: str | None, agent: 
     except NotConfigured as e:
         raise NoteError(str(e)) from None
     if sid is None:
-        candidates = remembered(cfg.base_url, spec)
+        candidates = running_here(spec)
         if not candidates:
-            raise NoteError(f"no session of project {spec!r} was started by the mso hooks on this machine, and "
-                            "no session id was given: pass --session-id (Claude Code's /status shows it)")
+            raise NoteError(f"no session of project {spec!r} started by the mso hooks on this machine is running, "
+                            "and no session id was given: pass --session-id (Claude Code's /status shows it)")
         try:
-            chosen = _running(api, candidates)
+            chosen = _running(api, spec, candidates)
         except Unreachable:
             chosen = candidates[0]  # offline: the newest, spooled below
         except ApiError as e:
