@@ -230,11 +230,11 @@ def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | Non
     if why:
         state.log("hook_excluded", agent=agent, hook="session-start", reason=why)
         return None  # not captured: no request, nothing injected
+    sweep = False
     if sid:
         try:
             track(agent, sid, project=spec, cwd=cwd, transcript_path=_field(payload, "transcript_path"))
-            if len(list(tracked_dir().glob("*.json"))) > 1:
-                spawn_flush(sweep=True)  # another session of ours may be an orphan: the detached flush decides
+            sweep = len(list(tracked_dir().glob("*.json"))) > 1  # another session of ours may be an orphan
         except OSError as e:
             state.log("track_failed", agent=agent, external_id=sid, error=str(e))
     limit = CONTEXT_LIMIT.get(agent, 8_000)
@@ -254,8 +254,10 @@ def session_start(agent: str, payload: dict[str, Any], cfg: Config) -> str | Non
             state.forget_project(api, spec)
             proj = state.project_id(api, spec)
             s = api.post(f"/api/projects/{proj['id']}/sessions", body)
-        if pending() or pending_notes():
-            spawn_flush()  # the server answers: deliver what an earlier session (or a down server) left
+        if sweep or pending() or pending_notes():
+            # the server answers: deliver what an earlier session (or a down server) left, and let the
+            # detached flush decide which other session of ours ended without its SessionEnd
+            spawn_flush(sweep=sweep)
         if source == "compact":
             state.log("session_start", agent=agent, external_id=sid, project=proj["id"], number=s["number"],
                       source=source)

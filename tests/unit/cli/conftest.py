@@ -10,6 +10,17 @@ import pytest
 from tests.unit.cli.fake_api import FakeApi
 
 
+@pytest.fixture(autouse=True)
+def _hook_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hook's deadline counts from its process start (`hooks.STARTED`, set at import): in a test
+    run the module was imported long before, so each test starts the clock again."""
+    import time
+
+    from mso_cli import hooks
+
+    monkeypatch.setattr(hooks, "STARTED", time.monotonic())
+
+
 @pytest.fixture
 def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"

@@ -32,6 +32,7 @@ def _transcript(home: Path, cwd: str, sid: str, size: int = 100) -> Path:
 
 
 def _hook(event: str, sid: str, cwd: str, path: Path | None = None, source: str = "startup") -> None:
+    hooks.STARTED = time.monotonic()  # each call is a new hook process (conftest restores it)
     payload = {"session_id": sid, "cwd": cwd, "transcript_path": str(path) if path else None,
                "hook_event_name": event, "source": source}
     hooks.run("claude", event, io.StringIO(json.dumps(payload)))
