@@ -124,7 +124,7 @@ export async function renderAnalytics(main, [projectId], ctx) {
   h("h2", { class: "section-title section" }, `Predicted by ${SEED}`),
   h("p", { class: "muted small", id: "seed-model-note" },
     "These come from the seed specification's growth formulas (fixed constants), not from this project's data: ",
-    "dashed lines in the charts below. ", data && data.seed_model ? `(${data.seed_model})` : null),
+    "dashed lines in the charts below. Measured figures are above."),
   h("div", { class: "grid grid-stats", id: "seed-stats" }, sttCard));
 
   if (!series.length) {

@@ -286,9 +286,11 @@ export function sessionTimelineCard(project, session, ctx) {
     if (data.truncated) card.append(h("p", { class: "muted small" }, "Only the first events are shown: the transcript has more."));
   }).catch((e) => {
     if (!ctx.isCurrent()) return;
-    card.replaceChildren(head, e.status === 404 && !session.transcript
-      ? h("p", { class: "muted" }, "Upload the transcript: its events appear here.")
-      : errorState(e));
+    if (e.status === 404 && !["session_not_found", "project_not_found"].includes(e.code)) {
+      card.remove(); // an API without the session timeline route: no card rather than an error
+      return;
+    }
+    card.replaceChildren(head, errorState(e));
   });
   return card;
 }
