@@ -308,7 +308,8 @@ def _install_handoff_command(args: argparse.Namespace, remove: bool) -> int:
         _say(f"/handoff not {'removed' if remove else 'installed'}: {r['skipped']}")
     elif r["changed"]:
         verb = ("would remove" if remove else "would write") if args.dry_run else ("removed" if remove else "wrote")
-        _say(f"{verb} the /handoff command: {r['path']}")
+        how = "/handoff" if args.agent == "claude" else "/prompts:handoff"
+        _say(f"{verb} the {how} command: {r['path']}")
     return 0
 
 
