@@ -170,3 +170,19 @@ def test_project_scope_puts_the_claude_command_in_the_project(cli_home, work):
     assert main.main(["install", "claude", "--scope", "project"]) == 0
     assert (work / ".claude" / "commands" / "handoff.md").exists()
     assert not (cli_home / ".claude" / "commands" / "handoff.md").exists()
+
+
+def test_pre_compact_with_the_server_down_keeps_the_upload_in_the_spool(fake, work, cli_home, monkeypatch):
+    transcript = work / "t.jsonl"
+    transcript.write_text('{"type": "user", "message": {"role": "user", "content": "hi"}}\n')
+    spawned = []
+    monkeypatch.setattr(spool, "spawn_flush", lambda **kw: spawned.append(kw))
+    fake.down = True
+    hooks.STARTED = __import__("time").monotonic()
+    hooks.pre_compact("claude", {"session_id": "sess-a", "cwd": str(work), "transcript_path": str(transcript)},
+                      load())
+    [job] = spool.pending()
+    assert json.loads(job.read_text())["event"] == "pre-compact" and spawned == [{}]  # the uploader tries later
+    assert not (cli_home / ".local" / "state" / "mso" / "cache").exists()
+    fake.down = False
+    assert spool.flush(load())["delivered"] == 1 and len(fake.uploads) == 1
