@@ -19,7 +19,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.transcripts.filechanges import PATH_KEYS, FileChangeTracker
+from chalicelib.transcripts.actions import (
+    BG_OUTPUT_TOOLS,
+    EDIT_TOOLS,
+    PLAN_TOOLS,
+    QUIET_TOOLS,
+    READ_TOOLS,
+    SEARCH_TOOLS,
+    SHELL_TOOLS,
+    TODO_TOOLS,
+    VIEW_SUBCOMMAND_TOOLS,
+    WEB_TOOLS,
+    background_id_of,
+    command_text,
+    path_of,
+    todo_items,
+    tool_key,
+)
+from chalicelib.transcripts.filechanges import FileChangeTracker
 from chalicelib.transcripts.model import FileChange, Message, ToolCall, ToolResult
 
 from . import checktargets, gitstate, guard, shellfx, tracker
@@ -27,23 +44,10 @@ from .textutil import clip, code, first_sentence, norm_key, one_line, safe_inlin
 
 # ----------------------------------------------------------------------------- tool families
 
-EDIT_TOOLS = {
-    "edit", "multiedit", "write", "notebookedit", "str_replace_editor", "str_replace_based_edit_tool",
-    "create_file", "write_file", "edit_file", "apply_patch", "replace_in_file", "write_to_file",
-    "search_replace", "insert_edit_into_file",
-}
-SHELL_TOOLS = {
-    "bash", "shell", "exec_command", "run_terminal_cmd", "execute_command", "local_shell", "run_command",
-    "terminal", "container.exec", "run_shell_command", "powershell",
-}
-READ_TOOLS = {"read", "view", "read_file", "notebookread", "open_file", "view_file"}
-TODO_TOOLS = {"todowrite", "update_plan", "todo_write"}
-BG_OUTPUT_TOOLS = {"taskoutput", "bashoutput"}
-PLAN_TOOLS = {"exitplanmode"}
-FETCH_TOOLS = {"webfetch", "fetch", "web_fetch"}
-INSPECT_TOOLS = {"grep", "glob", "ls", "search", "find", "codebase_search", "list_dir", "list_files", "search_files",
-                 "file_search", "grep_search", "websearch", "web_search", "lsp"}
-_QUIET_TOOLS = {"exitplanmode", "enterplanmode", "askuserquestion", "task", "agent", "killshell", "killbash"}
+# the tool families come from the agent registry (chalicelib/transcripts/actions.py): no raw tool name here
+INSPECT_TOOLS = SEARCH_TOOLS
+FETCH_TOOLS = WEB_TOOLS
+_QUIET_TOOLS = QUIET_TOOLS
 
 
 # ----------------------------------------------------------------------------- command classes
@@ -366,19 +370,8 @@ class TranscriptFacts:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _tool_key(name: str) -> str:
-    """Tool name without an MCP prefix (`mcp__server__Edit` -> `edit`), case-folded."""
-    return (name or "").rsplit("__", 1)[-1].casefold()
-
-
-def _command_text(inp: dict[str, Any]) -> str:
-    c = inp.get("command", inp.get("cmd", inp.get("commandLine", "")))
-    if isinstance(c, list):
-        parts = [str(x) for x in c]
-        if len(parts) >= 3 and posixpath.basename(parts[0]) in ("bash", "sh", "zsh") and parts[1] in ("-lc", "-c"):
-            return parts[2]
-        return " ".join(parts)
-    return c if isinstance(c, str) else ""
+_tool_key = tool_key
+_command_text = command_text
 
 
 def clean_segment(seg: str) -> str:
@@ -896,7 +889,7 @@ class _Extractor:
         inp = call.input if isinstance(call.input, dict) else {}
         kind = ""
         if key in EDIT_TOOLS:
-            sub = str(inp.get("command", "")) if key in ("str_replace_editor", "str_replace_based_edit_tool") else ""
+            sub = str(inp.get("command", "")) if key in VIEW_SUBCOMMAND_TOOLS else ""
             if sub == "view":
                 p = self._path_of(inp)
                 if p:
@@ -945,26 +938,14 @@ class _Extractor:
             self.shell_texts.append((i, _command_text(inp)))
 
     def _path_of(self, inp: dict[str, Any]) -> str:
-        for k in PATH_KEYS:
-            v = inp.get(k)
-            if isinstance(v, str) and v.strip():
-                return v.strip()
-        return ""
+        return path_of(inp)
 
     def _todo_call(self, i: int, inp: dict[str, Any]) -> None:
-        items = inp.get("todos")
-        if not isinstance(items, list):
-            items = inp.get("plan") if isinstance(inp.get("plan"), list) else None
-        if not isinstance(items, list):
+        items = todo_items(inp)
+        if items is None:
             return
         seen = set()
-        for it in items:
-            if not isinstance(it, dict):
-                continue
-            content = it.get("content") or it.get("step") or it.get("title") or ""
-            if not isinstance(content, str) or not content.strip():
-                continue
-            status = str(it.get("status") or "pending").replace("-", "_")
+        for content, status in items:
             content = clip(safe_inline(content), 200)
             seen.add(norm_key(content))
             self._set_todo(content, status, i, "todo")
@@ -1161,7 +1142,7 @@ class _Extractor:
 
     def _bg_result(self, i: int, call: ToolCall, res: ToolResult) -> None:
         inp = call.input if isinstance(call.input, dict) else {}
-        bg_id = inp.get("task_id") or inp.get("bash_id") or inp.get("shell_id")
+        bg_id = background_id_of(inp)
         text = res.text or ""
         if not isinstance(bg_id, str):
             m = _TASK_ID_XML.search(text)

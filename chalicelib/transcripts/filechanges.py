@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .actions import PATH_KEYS
 from .errors import NumstatError, TooManyFileChanges
 from .model import FileChange, Message, ToolCall, ToolResult
 
@@ -418,7 +419,6 @@ def merge_changes(changes: Iterable[FileChange]) -> list[FileChange]:
 
 _WRITE_NAMES = ("write", "create")
 _EDIT_NAME_HINTS = ("edit", "write", "create", "replace", "patch", "insert", "notebook")
-PATH_KEYS = ("file_path", "path", "notebook_path", "target_file", "filename", "file")
 _CONTENT_KEYS = ("content", "file_text", "contents")
 _SWE_FILE = re.compile(r"\[File: (?P<path>[^\n\]]+?) \(\d+ lines total\)\]")
 _SWE_OPEN = re.compile(r"\(Open file: (?P<path>[^\n)]+)\)")

@@ -1,0 +1,464 @@
+"""Typed actions: every agent's tool calls normalized once, from one registry of agents.
+
+Each agent names its tools differently (Claude Code's `Bash`, Codex's `exec_command`, Cline's
+`execute_command`, SWE-agent's `str_replace_editor`) and puts the command, the path and the
+background-run id under different input keys. `AGENTS` records those names as data, one record per
+agent; the tool families the handoff reads (`EDIT_TOOLS`, `SHELL_TOOLS`, ...) and the input keys
+(`PATH_KEYS`, `COMMAND_KEYS`, ...) are derived from it, so adding an agent is one record and one test,
+and no later module needs to know a raw tool name.
+
+`actions_of(messages)` turns a message stream into typed actions (`Edit`, `Shell`, `Read`, `Search`,
+`Todo`, `Subagent`, `Web`, `Other`), each carrying its message index and timestamp; a background shell
+run's later completion (`BashOutput`/`TaskOutput`, a task notification) is folded into its `Shell`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Message, ToolCall, ToolResult
+
+# ----------------------------------------------------------------------------- the agent registry
+
+
+@dataclass(frozen=True)
+class AgentTools:
+    """One agent's raw tool names per action kind and the input keys its tools use (case-folded)."""
+
+    agent: str
+    edit: frozenset[str] = frozenset()
+    shell: frozenset[str] = frozenset()
+    read: frozenset[str] = frozenset()
+    search: frozenset[str] = frozenset()
+    todo: frozenset[str] = frozenset()
+    plan: frozenset[str] = frozenset()  # a plan handed to the user (Claude Code's ExitPlanMode)
+    bg_output: frozenset[str] = frozenset()  # tools that report a background shell run's progress
+    web: frozenset[str] = frozenset()
+    subagent: frozenset[str] = frozenset()
+    quiet: frozenset[str] = frozenset()  # tools whose failure is not an error of the work (UI, waits)
+    view_subcommand: frozenset[str] = frozenset()  # edit tools whose `command` input "view" is a read
+    path_keys: tuple[str, ...] = ()
+    command_keys: tuple[str, ...] = ()
+    cwd_keys: tuple[str, ...] = ()
+    bg_id_keys: tuple[str, ...] = ()
+    todo_keys: tuple[str, ...] = ()  # where the todo list is, in order
+
+
+def _fs(*names: str) -> frozenset[str]:
+    return frozenset(n.casefold() for n in names)
+
+
+AGENTS: tuple[AgentTools, ...] = (
+    AgentTools(
+        "claude-code",
+        edit=_fs("Edit", "MultiEdit", "Write", "NotebookEdit"),
+        shell=_fs("Bash", "PowerShell"),
+        read=_fs("Read", "NotebookRead"),
+        search=_fs("Grep", "Glob", "LS", "LSP", "WebSearch"),
+        todo=_fs("TodoWrite"),
+        plan=_fs("ExitPlanMode"),
+        bg_output=_fs("TaskOutput", "BashOutput"),
+        web=_fs("WebFetch"),
+        subagent=_fs("Task", "Agent"),
+        quiet=_fs("ExitPlanMode", "EnterPlanMode", "AskUserQuestion", "Task", "Agent", "KillShell", "KillBash"),
+        path_keys=("file_path", "notebook_path", "path"),
+        command_keys=("command",),
+        bg_id_keys=("task_id", "bash_id", "shell_id"),
+        todo_keys=("todos",),
+    ),
+    AgentTools(
+        "codex",
+        edit=_fs("apply_patch"),
+        shell=_fs("shell", "exec_command", "local_shell", "container.exec"),
+        todo=_fs("update_plan"),
+        search=_fs("web_search"),
+        command_keys=("command", "cmd"),
+        cwd_keys=("workdir", "cwd"),
+        todo_keys=("plan",),
+    ),
+    AgentTools(  # the aider importer already emits normalized calls: write/edit blocks and `/run` as shell
+        "aider",
+        edit=_fs("edit", "write"),
+        shell=_fs("shell"),
+        path_keys=("file_path",),
+        command_keys=("command",),
+    ),
+    AgentTools(
+        "cline",
+        edit=_fs("write_to_file", "replace_in_file"),
+        shell=_fs("execute_command"),
+        read=_fs("read_file"),
+        search=_fs("search_files", "list_files"),
+        path_keys=("path",),
+        command_keys=("command",),
+    ),
+    AgentTools(
+        "swe-agent/openhands",
+        edit=_fs("str_replace_editor", "str_replace_based_edit_tool", "create_file"),
+        shell=_fs("bash"),
+        read=_fs("view", "open_file"),
+        search=_fs("search", "find"),
+        view_subcommand=_fs("str_replace_editor", "str_replace_based_edit_tool"),
+        path_keys=("path",),
+        command_keys=("command",),
+    ),
+    AgentTools(  # Cursor, Copilot, Gemini CLI, Windsurf and other editor agents seen in Markdown/JSON exports
+        "editor-agents",
+        edit=_fs("edit_file", "write_file", "search_replace", "insert_edit_into_file"),
+        shell=_fs("run_terminal_cmd", "run_command", "terminal", "run_shell_command"),
+        read=_fs("read_file", "view_file"),
+        search=_fs("codebase_search", "list_dir", "file_search", "grep_search", "web_search", "ls"),
+        todo=_fs("todo_write"),
+        web=_fs("fetch", "web_fetch"),
+        path_keys=("target_file", "filename", "file", "path"),
+        command_keys=("command", "commandLine"),
+        cwd_keys=("cwd", "directory"),
+    ),
+    AgentTools(  # Markdown exports (claude-code-exporter, SpecStory) keep the agent's own tool names
+        "markdown",
+        edit=_fs("Edit", "Write", "MultiEdit"),
+        shell=_fs("Bash"),
+        read=_fs("Read"),
+        search=_fs("Grep", "Glob"),
+        todo=_fs("TodoWrite"),
+        path_keys=("file_path", "path"),
+        command_keys=("command",),
+    ),
+)
+
+
+def _union(attr: str) -> frozenset[str]:
+    out: set[str] = set()
+    for a in AGENTS:
+        out |= getattr(a, attr)
+    return frozenset(out)
+
+
+def _keys(attr: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for a in AGENTS:
+        for k in getattr(a, attr):
+            if k not in out:
+                out.append(k)
+    return tuple(out)
+
+
+EDIT_TOOLS = _union("edit")
+SHELL_TOOLS = _union("shell")
+READ_TOOLS = _union("read")
+SEARCH_TOOLS = _union("search")
+TODO_TOOLS = _union("todo")
+PLAN_TOOLS = _union("plan")
+BG_OUTPUT_TOOLS = _union("bg_output")
+WEB_TOOLS = _union("web")
+SUBAGENT_TOOLS = _union("subagent")
+QUIET_TOOLS = _union("quiet")
+VIEW_SUBCOMMAND_TOOLS = _union("view_subcommand")
+# the order matters: the first key a call has wins (file_path before a directory `path`)
+PATH_KEYS: tuple[str, ...] = ("file_path", "path", "notebook_path", "target_file", "filename", "file")
+assert set(_keys("path_keys")) <= set(PATH_KEYS), "an agent's path key is missing from PATH_KEYS"
+COMMAND_KEYS = _keys("command_keys")
+CWD_KEYS = _keys("cwd_keys")
+BG_ID_KEYS = _keys("bg_id_keys")
+TODO_KEYS = _keys("todo_keys")
+_SHELLS = ("bash", "sh", "zsh")
+
+
+def tool_key(name: str) -> str:
+    """Tool name without an MCP prefix (`mcp__server__Edit` -> `edit`), case-folded."""
+    return (name or "").rsplit("__", 1)[-1].casefold()
+
+
+def tool_kind(name: str, inp: dict[str, Any] | None = None) -> str:
+    """The action kind of a raw tool call: edit, shell, read, search, todo, plan, bg_output, web,
+    subagent or other. Edit tools asked to `view` are reads."""
+    key = tool_key(name)
+    if key in EDIT_TOOLS:
+        if key in VIEW_SUBCOMMAND_TOOLS and isinstance(inp, dict) and str(inp.get("command", "")) == "view":
+            return "read"
+        return "edit"
+    for kind, names in (("shell", SHELL_TOOLS), ("read", READ_TOOLS), ("search", SEARCH_TOOLS),
+                        ("todo", TODO_TOOLS), ("plan", PLAN_TOOLS), ("bg_output", BG_OUTPUT_TOOLS),
+                        ("web", WEB_TOOLS), ("subagent", SUBAGENT_TOOLS)):
+        if key in names:
+            return kind
+    return "other"
+
+
+def command_text(inp: dict[str, Any]) -> str:
+    """The shell command of a call's input (an argv list `["bash", "-lc", cmd]` gives `cmd`)."""
+    c: Any = ""
+    for k in COMMAND_KEYS:
+        if k in inp:
+            c = inp[k]
+            break
+    if isinstance(c, list):
+        parts = [str(x) for x in c]
+        if len(parts) >= 3 and posixpath.basename(parts[0]) in _SHELLS and parts[1] in ("-lc", "-c"):
+            return parts[2]
+        return " ".join(parts)
+    return c if isinstance(c, str) else ""
+
+
+def path_of(inp: dict[str, Any]) -> str:
+    """The file a call's input names ("" when none)."""
+    for k in PATH_KEYS:
+        v = inp.get(k)
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+    return ""
+
+
+def todo_items(inp: dict[str, Any]) -> list[tuple[str, str]] | None:
+    """(content, status) of a todo/plan call's full list; None when the input holds no list."""
+    items = next((inp[k] for k in TODO_KEYS if isinstance(inp.get(k), list)), None)
+    if items is None:
+        return None
+    out = []
+    for it in items:
+        if not isinstance(it, dict):
+            continue
+        content = it.get("content") or it.get("step") or it.get("title") or ""
+        if isinstance(content, str) and content.strip():
+            out.append((content.strip(), str(it.get("status") or "pending").replace("-", "_")))
+    return out
+
+
+def background_id_of(inp: dict[str, Any]) -> str | None:
+    """The background run a progress tool asks about."""
+    v = next((inp[k] for k in BG_ID_KEYS if isinstance(inp.get(k), str) and inp[k]), None)
+    return v
+
+
+# ----------------------------------------------------------------------------- the actions
+
+
+@dataclass
+class Action:
+    index: int  # message index of the call
+    at: str | None  # its timestamp (ISO 8601 as the tool wrote it)
+    tool: str  # the raw tool name, for display only
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__.lower()
+
+
+@dataclass
+class Edit(Action):
+    path: str = ""
+    added: int | None = 0
+    removed: int | None = 0
+    mode: str = "edit"  # write | edit | patch
+    change: str = "modified"  # added | modified | deleted | renamed
+    old_path: str | None = None
+
+
+@dataclass
+class Shell(Action):
+    command: str = ""
+    cwd: str = ""
+    exit_code: int | None = None
+    output: str = ""
+    is_error: bool = False
+    background_id: str | None = None
+    status: str = ""  # "" (foreground) | running | completed | failed | killed
+    completed_index: int | None = None  # message index where the background run's completion was seen
+    result_index: int | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.is_error or (self.exit_code not in (None, 0)) or self.status in ("failed", "error", "killed")
+
+
+@dataclass
+class Read(Action):
+    path: str = ""
+
+
+@dataclass
+class Search(Action):
+    query: str = ""
+
+
+@dataclass
+class Todo(Action):
+    items: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Plan(Action):
+    text: str = ""
+
+
+@dataclass
+class Subagent(Action):
+    description: str = ""
+
+
+@dataclass
+class Web(Action):
+    url: str = ""
+    query: str = ""
+
+
+@dataclass
+class Other(Action):
+    is_error: bool = False
+    output: str = ""
+
+
+_EXIT_RE = re.compile(r"^(?:Exit code|Process exited with code)[:\s]+(-?\d+)")
+_XML_EXIT_RE = re.compile(r"<exit_code>(-?\d+)</exit_code>")
+_BG_RE = re.compile(r"running in background with ID: (\w+)")
+_STATUS_RE = re.compile(r"<status>(\w+)</status>")
+_TASK_ID_XML = re.compile(r"<task_id>(\w+)</task_id>")
+_BG_OUT_RE = re.compile(r"<(output|stdout)>(.*?)(?:</\1>|$)", re.S)
+_TASK_NOTE_RE = re.compile(r"<task-id>(\w+)</task-id>.*?<status>(\w+)</status>(?:.*?\(exit code (-?\d+)\))?", re.S)
+_SEARCH_KEYS = ("pattern", "query", "regex", "q", "search_term", "glob")
+_SUB_KEYS = ("description", "prompt", "task")
+
+
+def _first_str(inp: dict[str, Any], keys: Iterable[str]) -> str:
+    return next((inp[k] for k in keys if isinstance(inp.get(k), str) and inp[k].strip()), "")
+
+
+def _shell_result(sh: Shell, i: int, res: ToolResult) -> None:
+    text = res.text or ""
+    sh.output, sh.is_error, sh.result_index = text, bool(res.is_error), i
+    data = res.data if isinstance(res.data, dict) else {}
+    code = data.get("exit_code")
+    if not isinstance(code, int):
+        m = _EXIT_RE.match(text) or _XML_EXIT_RE.search(text[:300])
+        code = int(m.group(1)) if m else None
+    sh.exit_code = code
+    bg = data.get("backgroundTaskId") if isinstance(data.get("backgroundTaskId"), str) else None
+    if bg is None:
+        bm = _BG_RE.search(text[:300])
+        bg = bm.group(1) if bm else None
+    if bg:
+        sh.background_id, sh.status = bg, "running"
+
+
+def _fold_completion(sh: Shell, i: int, status: str, code: int | None, output: str) -> None:
+    status = status.lower()
+    if status in ("running", "pending"):
+        return
+    sh.status, sh.completed_index = status, i
+    if code is not None:
+        sh.exit_code = code
+    if output:
+        sh.output = output
+
+
+def _edit_mode(tool: str, change: str, summary: str) -> str:
+    low = (summary or tool).casefold()
+    if "patch" in low or "diff" in low:
+        return "patch"
+    return "write" if change == "added" else "edit"
+
+
+def actions_of(messages: Iterable[Message], fmt: str = "") -> list[Action]:
+    """The typed actions of a transcript, in order. Edits are the changes that took effect
+    (the shared file-change extractor's view, with a failed call's edit left out)."""
+    from .filechanges import FileChangeTracker  # filechanges reads this module's registry
+
+    out: list[Action] = []
+    changes = FileChangeTracker(fmt, record=True)
+    pending: dict[str, tuple[str, Action | ToolCall, int]] = {}
+    unmatched: list[str] = []
+    by_bg: dict[str, Shell] = {}
+    call_at: dict[int, tuple[int, str | None]] = {}  # id(call) -> (index, timestamp) for the edits
+    n = 0
+    for i, msg in enumerate(messages):
+        ts = msg.timestamp
+        for call in msg.tool_calls:
+            n += 1
+            call_at[id(call)] = (i, ts)
+            inp = call.input if isinstance(call.input, dict) else {}
+            kind = tool_kind(call.name, inp)
+            act: Action | None = None
+            if kind == "shell":
+                cmd = command_text(inp)
+                if "*** Begin Patch" in cmd:
+                    kind = "edit"  # a patch sent through the shell: the edit is the action
+                else:
+                    act = Shell(i, ts, call.name, command=cmd, cwd=_first_str(inp, CWD_KEYS))
+            elif kind == "read":
+                act = Read(i, ts, call.name, path=path_of(inp))
+            elif kind == "search":
+                act = Search(i, ts, call.name, query=_first_str(inp, _SEARCH_KEYS) or path_of(inp))
+            elif kind == "todo":
+                items = todo_items(inp)
+                if items is not None:
+                    act = Todo(i, ts, call.name, items=items)
+            elif kind == "plan":
+                act = Plan(i, ts, call.name, text=_first_str(inp, ("plan",)))
+            elif kind == "subagent":
+                act = Subagent(i, ts, call.name, description=_first_str(inp, _SUB_KEYS))
+            elif kind == "web":
+                act = Web(i, ts, call.name, url=_first_str(inp, ("url",)), query=_first_str(inp, _SEARCH_KEYS))
+            elif kind == "other":
+                act = Other(i, ts, call.name)
+            if act is not None:
+                out.append(act)
+            if kind in ("shell", "other", "bg_output") and (act is not None or kind == "bg_output"):
+                cid = call.id or f"__anon{n}"
+                pending[cid] = (kind, act if act is not None else call, i)
+                if not call.id:
+                    unmatched.append(cid)
+        for res in msg.tool_results:
+            cid = res.tool_call_id
+            if cid is None or cid not in pending:
+                if cid is None and unmatched:
+                    cid = unmatched.pop(0)
+                else:
+                    continue
+            entry = pending.pop(cid, None)
+            if entry is None:
+                continue
+            kind, obj, _ = entry
+            if kind == "shell" and isinstance(obj, Shell):
+                _shell_result(obj, i, res)
+                if obj.background_id:
+                    by_bg[obj.background_id] = obj
+            elif kind == "other" and isinstance(obj, Other):
+                obj.is_error, obj.output = bool(res.is_error), res.text or ""
+            elif kind == "bg_output" and isinstance(obj, ToolCall):
+                text = res.text or ""
+                inp = obj.input if isinstance(obj.input, dict) else {}
+                bg = background_id_of(inp)
+                if bg is None:
+                    m = _TASK_ID_XML.search(text)
+                    bg = m.group(1) if m else None
+                sm = _STATUS_RE.search(text)
+                if bg in by_bg and sm is not None:
+                    em = _XML_EXIT_RE.search(text)
+                    om = _BG_OUT_RE.search(text)
+                    _fold_completion(by_bg[bg], i, sm.group(1), int(em.group(1)) if em else None,
+                                     om.group(2) if om else "")
+        if msg.role == "user" and "<task-id>" in msg.text:  # Claude Code's task notification
+            for m in _TASK_NOTE_RE.finditer(msg.text):
+                if m.group(1) in by_bg:
+                    _fold_completion(by_bg[m.group(1)], i, m.group(2),
+                                     int(m.group(3)) if m.group(3) else None, "")
+        changes.observe(msg)
+        for call, chs in changes.drain():
+            ci, cts = call_at.get(id(call), (i, ts)) if call is not None else (i, ts)
+            name = call.name if call is not None else "edit"
+            for c in chs:
+                out.append(Edit(ci, cts, name, path=c.path, added=c.lines_added, removed=c.lines_removed,
+                                mode=_edit_mode(name, c.kind, c.summary), change=c.kind, old_path=c.old_path))
+    changes.flush_pending()
+    for call, chs in changes.drain():
+        ci, cts = call_at.get(id(call), (0, None)) if call is not None else (0, None)
+        name = call.name if call is not None else "edit"
+        for c in chs:
+            out.append(Edit(ci, cts, name, path=c.path, added=c.lines_added, removed=c.lines_removed,
+                            mode=_edit_mode(name, c.kind, c.summary), change=c.kind, old_path=c.old_path))
+    out.sort(key=lambda a: a.index)  # stable: an edit committed at its result sits at its call
+    return out
