@@ -33,6 +33,7 @@ SECTIONS = [
      "and whether the numbers came out exactly 1..100.", "bench.contention_bench"),
     ("CLI and hooks", "The `mso` command as Claude Code runs it: `session-start` wall time with the server up, "
      "down and hung, `session-end` return time, and the CLI's import time.", "bench.cli_bench"),
+    ("Capture without SessionEnd", "Capture that does not depend on SessionEnd: the `stop` hook's time when a snapshot is due and when it is throttled, and `session-start` when an earlier session in the directory never ran its SessionEnd (the hook's time, and until the detached sweep has the orphan completed on the server).", "bench.capture_bench"),
     ("File events at scale", "A Claude Code session writing up to 100,000 files (two thirds new, a third edits) "
      "with a numstat list of the same files: import and handoff time, which must grow linearly.",
      "bench.file_events_bench"),
