@@ -6,9 +6,10 @@ import { button, clear, errorState, h, num, openModal, select } from "./dom.js";
 import { messageHref } from "./timeline.js";
 
 const LIMIT = 20;
-const KINDS = [
-  ["", "Everything"], ["user", "User prompts"], ["assistant", "Assistant text"], ["command", "Commands"],
-  ["path", "File paths"], ["handoff", "Handoffs"], ["note", "Notes"], ["knowledge", "Knowledge"], ["open_item", "Open items"],
+const KINDS = [ // the API's kinds (chalicelib/search/documents.py KINDS)
+  ["", "Everything"], ["prompt", "User prompts"], ["assistant", "Assistant text"], ["command", "Commands"],
+  ["error", "Errors"], ["path", "File paths"], ["handoff", "Handoffs"], ["note", "Notes"], ["knowledge", "Knowledge"],
+  ["open_item", "Open items"],
 ];
 
 /** The snippet as nodes: text, with each [start, end) highlight range in a <mark>. The API counts
@@ -88,16 +89,22 @@ export function openSearch() {
       if (!g) {
         const list = h("ol", { class: "search-hits" });
         const el = h("section", { class: "search-group", dataset: { session: String(it.session), project: String(it.project_id) } },
-          h("h3", null, h("a", { href: `#/projects/${encodeURIComponent(it.project_id)}/sessions/${encodeURIComponent(it.session)}` },
-            `Session ${it.session}`), !scope || scope.value === "all" ? h("span", { class: "muted small" }, ` · ${it.project_id}`) : null),
+          h("h3", null, Number.isInteger(it.session)
+            ? h("a", { href: `#/projects/${encodeURIComponent(it.project_id)}/sessions/${encodeURIComponent(it.session)}` }, `Session ${it.session}`)
+            : h("a", { href: `#/projects/${encodeURIComponent(it.project_id)}` }, "Project (knowledge, open items)"), !scope || scope.value === "all" ? h("span", { class: "muted small" }, ` · ${it.project_id}`) : null),
           list);
         g = { el, list };
         groups.set(key, g);
         results.append(el);
       }
-      const link = h("a", { href: messageHref(it.project_id, it.session, it.message_index), class: "search-hit",
-        dataset: { index: String(it.message_index) } },
-      h("span", { class: "search-meta muted small" }, `${String(it.kind || "")} · message ${it.message_index}${it.at ? ` · ${new Date(it.at).toLocaleString()}` : ""}`),
+      // a hit in a message opens that message; a handoff or note hit (no message) opens its session
+      const inMessage = Number.isInteger(it.message_index);
+      const href = inMessage ? messageHref(it.project_id, it.session, it.message_index)
+        : Number.isInteger(it.session) ? `#/projects/${encodeURIComponent(it.project_id)}/sessions/${encodeURIComponent(it.session)}`
+          : `#/projects/${encodeURIComponent(it.project_id)}`;
+      const link = h("a", { href, class: "search-hit", dataset: inMessage ? { index: String(it.message_index) } : null },
+      h("span", { class: "search-meta muted small" }, [String(it.kind || "").replace(/_/g, " "), inMessage ? `message ${it.message_index}` : null,
+        it.at ? new Date(it.at).toLocaleString() : null].filter(Boolean).join(" · ")),
       h("span", { class: "search-snippet" }, highlighted(it.snippet, it.highlights)));
       link.addEventListener("click", () => m.close());
       g.list.append(h("li", null, link));

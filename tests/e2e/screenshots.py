@@ -29,7 +29,8 @@ from tests.e2e.e2e_support import (
 
 DOCS = ROOT / "docs" / "screenshots"
 DOC_SET = {"desktop-projects", "desktop-project", "desktop-session-handoff", "desktop-session-running", "desktop-analytics",
-           "phone-project", "phone-session-transcript"}
+           "phone-project", "phone-session-transcript", "desktop-project-timeline", "phone-project-timeline",
+           "desktop-search", "phone-search"}
 TRANSCRIPTS = ROOT / "tests" / "fixtures" / "real" / "claude-code"
 NUMSTAT = """\
 118\t12\tsrc/billing/webhooks.py
@@ -39,6 +40,33 @@ NUMSTAT = """\
 0\t57\tsrc/legacy/stripe_hooks.py
 3\t1\tpyproject.toml
 """
+
+
+def _work_jsonl(day: int, minutes: int, model: str, commits: int, failing: bool) -> bytes:
+    """A short agent session on day `day` of the seed (from 09:00 UTC, `minutes` long): a prompt, a
+    failing then passing test run, commits; tokens priced by `model`. Synthetic, written for the seed."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC) + timedelta(days=day)
+    iso = lambda m: (t0 + timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    calls = [("pytest -q", "2 failed, 40 passed", True)] if failing else []
+    calls += [("pytest -q", "42 passed", False)]
+    calls += [(f'git commit -am "billing step {day}.{c}"', f"[main {day}{c}abcde] billing step", False)
+              for c in range(commits)]
+    recs: list[dict[str, Any]] = [{"type": "user", "uuid": "u", "timestamp": iso(0), "sessionId": f"s{day}",
+                                   "message": {"role": "user", "content": "Carry on from the handoff"}}]
+    for k, (cmd, out, err) in enumerate(calls):
+        m = round(minutes * (k + 1) / len(calls))
+        recs.append({"type": "assistant", "uuid": f"a{k}", "timestamp": iso(m), "sessionId": f"s{day}",
+                     "message": {"id": f"m{day}{k}", "role": "assistant", "model": model, "content": [
+                         {"type": "tool_use", "id": f"t{k}", "name": "Bash", "input": {"command": cmd}}],
+                         "usage": {"input_tokens": 400, "output_tokens": 900, "cache_read_input_tokens": 30_000 + 5_000 * k,
+                                   "cache_creation_input_tokens": 2_000}}})
+        recs.append({"type": "user", "uuid": f"r{k}", "timestamp": iso(m), "sessionId": f"s{day}",
+                     "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": f"t{k}",
+                                                              "content": out, "is_error": err}]}})
+    return "\n".join(json.dumps(r) for r in recs).encode()
 
 
 def _wait_handoff(api: ApiClient, pid: str, n: int) -> None:
@@ -86,6 +114,10 @@ def seed(api: ApiClient) -> dict[str, Any]:
         api.post(f"/api/projects/{pid}/sessions", {"title": title, "goal": f"Finish: {title.lower()}",
                                                    "ai_account": accts[acct]["id"], "model": models[acct],
                                                    "credit_budget": budget})
+        if i < len(plan):  # the earlier sessions: short synthetic transcripts, one working day each
+            api.call("PUT", f"/api/projects/{pid}/sessions/{i}/transcript",
+                     raw=_work_jsonl(i, 35 + 12 * (i % 4), "gpt-5-codex" if acct == 1 else "claude-sonnet-4-5",
+                                     commits=1 + i % 3, failing=i % 2 == 1), content_type="application/octet-stream")
         if i == len(plan):
             gz = sorted(TRANSCRIPTS.glob("*.jsonl.gz"))
             if gz:
@@ -158,6 +190,9 @@ def shoot(out: Path, only: set[str] | None = None) -> None:
 
                 snap("projects", "#/projects")
                 snap("project", f"#/projects/{pid}")
+                page.locator("#project-timeline .ptl-session").first.wait_for()
+                page.evaluate("document.querySelector('#project-timeline').scrollIntoView()")
+                snap("project-timeline")
                 snap("session-handoff", f"#/projects/{pid}/sessions/{n}")
                 snap("session-transcript", tab="Transcript")
                 snap("session-files", tab="Files changed")
@@ -166,6 +201,14 @@ def shoot(out: Path, only: set[str] | None = None) -> None:
                 snap("analytics-all", "#/analytics")
                 snap("analytics", f"#/analytics/{pid}")
                 snap("knowledge", "#/knowledge")
+                page.goto(f"{srv.base}/#/projects/{pid}")
+                page.wait_for_selector("main h1")
+                page.locator("body").press("/")
+                page.locator("#search-q").fill("pytest")
+                page.locator("#search-results .search-hit, #search-results .empty, #search-status").first.wait_for()
+                page.wait_for_timeout(800)
+                snap("search")
+                page.keyboard.press("Escape")
                 snap("accounts", "#/accounts")
                 snap("settings", "#/settings")
                 page.goto(f"{srv.base}/#/projects/{pid}")

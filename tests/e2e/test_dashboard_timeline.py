@@ -245,10 +245,10 @@ def _search_hits(pid: str) -> dict[str, Any]:
         {"project_id": pid, "session": 1, "message_index": 101, "kind": "command", "at": "2026-01-01T10:50:00Z",
          "snippet": HOSTILE_SNIPPET, "highlights": [_span(HOSTILE_SNIPPET, "notes"), _span(HOSTILE_SNIPPET, "login")],
          "score": 3.2, "tokens": 12},
-        {"project_id": pid, "session": 1, "message_index": 0, "kind": "user", "at": "2026-01-01T10:00:00Z",
+        {"project_id": pid, "session": 1, "message_index": 0, "kind": "prompt", "at": "2026-01-01T10:00:00Z",
          "snippet": "Make the login tests pass", "highlights": [[9, 14]], "score": 2.0, "tokens": 8},
-        {"project_id": pid, "session": 2, "message_index": 0, "kind": "user", "at": "2026-01-02T10:00:00Z",
-         "snippet": "Make the login tests pass", "highlights": [[9, 14]], "score": 1.5, "tokens": 8},
+        {"project_id": pid, "session": 2, "message_index": None, "kind": "handoff", "at": None,
+         "snippet": "Next: make the login tests pass", "highlights": [[15, 20]], "score": 1.5, "tokens": 8},
     ], "next_cursor": None}
 
 
@@ -280,11 +280,15 @@ def test_search_box_opens_with_slash_and_links_to_the_message(browser: Any, serv
         groups = dialog.locator(".search-group")
         if real:
             expect(groups.first).to_be_visible()
-            first = dialog.locator(".search-hit").first
+            first = dialog.locator(".search-hit[data-index]").first
             expect(first.locator("mark").first).to_be_visible()
         else:
             expect(groups).to_have_count(2)  # grouped by session
             expect(groups.nth(0).locator(".search-hit")).to_have_count(2)
+            # a handoff hit has no message: it opens its session, never ".../messages/null"
+            handoff_hit = groups.nth(1).locator(".search-hit")
+            expect(handoff_hit).to_have_attribute("href", f"#/projects/{pid}/sessions/2")
+            assert "null" not in handoff_hit.text_content()
             assert "/api/projects/" in seen[-1] and "q=login" in seen[-1]  # this project by default
             snippet = groups.nth(0).locator(".search-snippet").first
             expect(snippet).to_contain_text("<img src=x onerror=alert(1)>")  # escaped: shown as text
