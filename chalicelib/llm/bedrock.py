@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from chalicelib.llm.client import _TOKENISH, REDACTED
+from chalicelib.llm.client import REDACTED, backoff_delay, scrub_tokens
 from chalicelib.llm.errors import (
     LLMAuthError,
     LLMBadResponse,
@@ -104,7 +104,7 @@ class BedrockClient:
         if not text:
             return text
         text = _AWS_SECRETISH.sub(_redact_match, text)
-        return _TOKENISH.sub(lambda m: (m.group(1) + REDACTED) if m.group(1) else REDACTED, text)
+        return scrub_tokens(text)
 
     def complete(
         self,
@@ -154,7 +154,7 @@ class BedrockClient:
                 failure.message = f"{failure.message} (gave up after {attempt} attempts)"
                 event(log, "llm.give_up", logging.WARNING, reason=type(failure).__name__, attempts=attempt)
                 raise failure
-            delay = self._backoff(attempt)
+            delay = backoff_delay(s, attempt, self._rng)  # Bedrock sends no Retry-After
             remaining = deadline - self.clock()
             if delay >= remaining:
                 failure.message = (f"{failure.message} (next retry in {delay:.1f}s would pass the deadline, "
@@ -242,12 +242,6 @@ class BedrockClient:
         if isinstance(exc, bx.ParamValidationError):
             return LLMRequestRejected("Bedrock request failed validation in the SDK", attempts=attempt), False
         return LLMUnavailable(f"Bedrock request failed ({type(exc).__name__})", attempts=attempt), False
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with "equal jitter", as ChatClient's (Bedrock sends no Retry-After)."""
-        s = self.settings
-        base = min(s.backoff_max_s, s.backoff_base_s * (2 ** (attempt - 1)))
-        return base * (0.5 + 0.5 * self._rng.random())
 
     def _parse(self, resp: Any, *, attempt: int, elapsed_ms: int) -> str:
         status = ((resp or {}).get("ResponseMetadata") or {}).get("HTTPStatusCode") if isinstance(resp, dict) else None

@@ -41,6 +41,17 @@ REDACTED = "[REDACTED]"
 _TOKENISH = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+|\bhf_[A-Za-z0-9]{16,}\b|\bsk-[A-Za-z0-9_\-]{16,}\b")
 
 
+def scrub_tokens(text: str) -> str:
+    """Replace anything token-shaped (bearer values, hf_/sk- keys) in text we did not write."""
+    return _TOKENISH.sub(lambda m: (m.group(1) + REDACTED) if m.group(1) else REDACTED, text)
+
+
+def backoff_delay(settings: LLMSettings, attempt: int, rng: random.Random) -> float:
+    """Exponential backoff with "equal jitter" (half fixed, half random), capped: both clients'."""
+    base = min(settings.backoff_max_s, settings.backoff_base_s * (2 ** (attempt - 1)))
+    return base * (0.5 + 0.5 * rng.random())
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date; None if absent/bad."""
     if value is None or not value.strip():
@@ -117,7 +128,7 @@ class ChatClient:
         for secret in (self._key, self.settings.api_key):
             if secret:
                 text = text.replace(secret, REDACTED)
-        return _TOKENISH.sub(lambda m: (m.group(1) + REDACTED) if m.group(1) else REDACTED, text)
+        return scrub_tokens(text)
 
     def complete(
         self,
@@ -206,7 +217,7 @@ class ChatClient:
                 failure.message = f"{failure.message} (gave up after {attempt} attempts)"
                 event(log, "llm.give_up", logging.WARNING, reason=type(failure).__name__, attempts=attempt)
                 raise failure
-            delay = wait if wait is not None else self._backoff(attempt)
+            delay = wait if wait is not None else backoff_delay(s, attempt, self._rng)
             remaining = deadline - self.clock()
             if delay >= remaining:
                 failure.message = (
@@ -219,12 +230,6 @@ class ChatClient:
             event(log, "llm.retry", logging.INFO, reason=type(failure).__name__, attempt=attempt,
                       delay_s=round(delay, 3), server_hint=wait is not None)
             self.sleep(delay)
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with "equal jitter": half fixed, half random."""
-        s = self.settings
-        base = min(s.backoff_max_s, s.backoff_base_s * (2 ** (attempt - 1)))
-        return base * (0.5 + 0.5 * self._rng.random())
 
     def _error_detail(self, resp: requests.Response) -> tuple[str, float | None]:
         """A short, scrubbed description of an error body, and HF's `estimated_time` if any."""

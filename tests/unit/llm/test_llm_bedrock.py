@@ -285,3 +285,39 @@ def test_handoff_without_a_bedrock_model_says_what_to_set(api, bedrock_env) -> N
     api.post(f"/api/projects/{pid}/sessions/1/complete", {"handoff_mode": "llm"})
     h = api.get(f"/api/projects/{pid}/sessions/1/handoff").json_body
     assert h["method"] == "rules" and h["reason"].startswith("LLM not configured (set MSO_LLM_MODEL")
+
+
+def test_the_handoff_job_calls_bedrock_through_the_factory(api, bedrock_env, monkeypatch, runtime) -> None:
+    """MSO_LLM_PROVIDER=bedrock end to end: the domain asks the factory, the factory builds a
+    BedrockClient, its boto3 client is the stubbed one; status then shows the Bedrock success."""
+    client, stub = runtime
+    monkeypatch.setenv("MSO_LLM_MODEL", MODEL)
+    real_client = boto3.client
+    made: list[tuple[str, str | None]] = []
+
+    def fake_boto3_client(service: str, *args: Any, **kwargs: Any) -> Any:
+        if service == "bedrock-runtime":
+            made.append((service, kwargs.get("region_name")))
+            return client
+        return real_client(service, *args, **kwargs)
+
+    monkeypatch.setattr(boto3, "client", fake_boto3_client)
+    stub.add_response("converse", converse_answer(
+        "# Handoff\n\n## Summary of session 1\nTax rules were started.\n\n## Next steps\n1. Add VAT.\n"), ANY_REQUEST)
+    pid = api.post("/api/projects", {"name": "Billing", "goal": "Ship invoicing v2"}).json_body["id"]
+    api.post(f"/api/projects/{pid}/sessions", {"title": "tax rules"})
+    api.post(f"/api/projects/{pid}/sessions/1/complete", {"handoff_mode": "llm", "next_steps": ["Add VAT"]})
+    h = api.get(f"/api/projects/{pid}/sessions/1/handoff").json_body
+    assert made == [("bedrock-runtime", "eu-central-1")]
+    assert h["method"] in ("llm", "llm+rules"), h["reason"]
+    assert "Tax rules were started." in h["markdown"]
+    s = api.get("/api/llm/status").json_body
+    assert s["last_success"]["model"] == MODEL and s["provider"] == "bedrock"
+
+
+def test_the_real_sdk_client_is_built_with_our_timeouts_and_no_sdk_retries() -> None:
+    settings = LLMSettings(provider="bedrock", model=MODEL, region="eu-west-1", timeout_s=7.5)
+    runtime = BedrockClient(settings)._runtime(7.5)
+    assert runtime.meta.region_name == "eu-west-1"
+    assert runtime.meta.config.read_timeout == 8  # rounded up to a whole second
+    assert runtime.meta.config.retries["total_max_attempts"] == 1
