@@ -7,13 +7,14 @@ PORT ?= 8000
 MSO_DATA_DIR ?= .data
 export PORT MSO_DATA_DIR
 
-.PHONY: dev test test-unit test-packaging test-integration test-e2e lint token bench ui-deps chromium java ddb-local mcp2 clean help \
+.PHONY: dev test test-unit test-packaging test-integration test-e2e lint token reindex bench ui-deps chromium java ddb-local mcp2 clean help \
 	package deploy destroy token-aws
 
 help:
 	@echo "make dev     run API + dashboard on http://127.0.0.1:$(PORT) (DynamoDB Local, data in $(MSO_DATA_DIR)/)"
 	@echo "make test    install what the tests need and run the whole suite"
 	@echo "make token TENANT=name   print a new bearer token for a tenant"
+	@echo "make reindex [TENANT=dev] [PROJECT=id]   rebuild the search indexes from the table"
 	@echo "make bench   run the benchmarks, results in docs/benchmarks.md"
 	@echo "make test-unit | test-packaging | test-integration | test-e2e   one suite"
 	@echo "make package | deploy | destroy   AWS (docs/deploy.md)"
@@ -65,6 +66,11 @@ dev: $(BIN)/.installed-run ui-deps
 
 token: $(BIN)/.installed-run
 	@$(BIN)/python -m devtools.token "$(TENANT)"
+
+# Rebuild the search indexes from the table (TENANT defaults to make dev's; PROJECT= one project).
+# On AWS: python -m chalicelib.search.reindex --tenant T --queue (docs/search.md).
+reindex: $(BIN)/.installed-run
+	@$(BIN)/python -m devtools.reindex "$(TENANT)" "$(PROJECT)"
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -29,6 +29,8 @@ MAX_TERMS = 32
 SNIPPET_TOKENS = 24
 _OPEN, _CLOSE = "\x02", "\x03"
 _WORD = re.compile(r"\w")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_QUERY_ERRORS = ("fts5", "syntax", "unterminated", "match", "no such column", "unknown special query")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);
@@ -99,7 +101,7 @@ def to_match(q: str) -> str:
     """The user's words as a safe FTS5 query: every term a quoted string (so AND, OR, NEAR, -, :,
     ^, parentheses and quotes are literal text), all terms required; a trailing * keeps its meaning
     (prefix). Raises BadRequest when nothing searchable is left."""
-    q = (q or "").strip()
+    q = _CONTROL.sub(" ", q or "").strip()  # a NUL would end the FTS5 string early
     if not q:
         raise BadRequest("q is empty: pass the words to look for", code="invalid_query", field="q")
     if len(q) > MAX_QUERY_CHARS:
@@ -165,7 +167,7 @@ def query(conn: sqlite3.Connection, match: str, *, kind: str | None, limit: int,
     try:
         found = conn.execute(sql, args).fetchall()
     except sqlite3.OperationalError as e:
-        if "fts5" in str(e).lower() or "syntax" in str(e).lower():
+        if any(w in str(e).lower() for w in _QUERY_ERRORS):
             raise BadRequest(f"q cannot be searched: {e}", code="invalid_query", field="q") from None
         raise
     hits = []
