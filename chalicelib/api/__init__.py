@@ -21,12 +21,13 @@ def register(app: Chalice) -> None:
         project_timeline,
         projects,
         search,
+        session_timeline,
         sessions,
         transcripts,
     )
 
     for mod in (meta, projects, sessions, notes, accounts, transcripts, handoffs, knowledge, open_items, search, mcp,
-                project_timeline):
+                project_timeline, session_timeline):
         app.register_blueprint(mod.bp)
     app.register_middleware(documented_errors, "http")
     if settings().serve_ui:

@@ -125,6 +125,14 @@ TIMELINE_SESSION = obj(
 PROJECT_TIMELINE = obj(("project_id", "sessions"), project_id=S,
                        sessions={"type": "array", "items": TIMELINE_SESSION})
 
+SESSION_EVENT = obj(("index", "at", "kind", "label", "outcome", "path"), index=INT, at=S_NULL,
+                    kind={"enum": ["edit", "command", "check", "commit", "push", "compaction", "note", "error",
+                                   "user"]},
+                    label=S, outcome={"enum": ["pass", "fail", None]}, path=S_NULL)
+SESSION_TIMELINE = obj(("session", "started_at", "ended_at", "events", "truncated"), session=INT,
+                       started_at=S_NULL, ended_at=S_NULL, events={"type": "array", "items": SESSION_EVENT},
+                       truncated=BOOL)
+
 FILES_SET = obj(("files",), files=INT)
 PINS = obj(("items",), items=STRINGS)
 DELETED = obj(("deleted", "items_removed"), deleted=S, items_removed=INT)
