@@ -314,11 +314,11 @@ def test_charts_draw_from_real_data(page: Any, server: Server, api: ApiClient) -
     assert series("chart-credits", "Used") == credits
     assert series("chart-credits", "Budget") == [40, 40, 40]
     predicted = [s["efficiency_predicted"] for s in data["series"]]
-    assert series("chart-efficiency", "Predicted") == pytest.approx(predicted)
+    assert series("chart-efficiency", "Predicted (the seed's model)") == pytest.approx(predicted)
     assert series("chart-efficiency", "Measured") == pytest.approx([0.25, 0.5, 0.75])
     assert series("chart-tasks", "Completed") == [1, 2, 3]
     assert series("chart-accounts", "Used") == [sum(credits)]
-    assert len(series("chart-knowledge", "Predicted")) == 3
+    assert len(series("chart-knowledge", "Predicted (the seed's model)")) == 3
     assert len(series("chart-growth", "Measured")) == 3
     # each chart actually drew pixels
     drawn = page.evaluate("""() => [...document.querySelectorAll('canvas')].every((c) => {
