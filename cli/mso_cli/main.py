@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
                        "`compact_prompt`" if name == "install" else "(removed with the memory file)")
         s.add_argument("--dry-run", action="store_true")
 
+    from mso_cli.search import add_parser as add_search
+
+    add_search(sub)
     sub.add_parser("doctor", help="check settings, server, token, hooks and spool")
     s = sub.add_parser("flush", help="deliver uploads the hooks spooled")
     s.add_argument("--quiet", action="store_true")
@@ -442,6 +445,10 @@ def main(argv: list[str] | None = None) -> int:
         return run(args.agent, args.event)
     if args.cmd == "flush":
         return _flush_and_report(args.quiet, sweep=args.sweep)  # refused jobs are parked with their reason: not an error
+    if args.cmd == "search":
+        from mso_cli.search import cmd_search
+
+        return cmd_search(args)
     if args.cmd in ("install", "uninstall"):
         return cmd_install(args, args.cmd == "uninstall")
     return {"login": cmd_login, "whoami": cmd_whoami, "push": cmd_push, "sync": cmd_sync,
