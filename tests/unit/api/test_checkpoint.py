@@ -2,21 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-
-def _transcript() -> bytes:
-    recs = [
-        {"type": "user", "uuid": "u1", "timestamp": "2026-11-01T10:00:00Z", "cwd": "/w/p", "sessionId": "s1",
-         "message": {"role": "user", "content": "make the parser strict"}},
-        {"type": "assistant", "uuid": "a1", "timestamp": "2026-11-01T10:01:00Z",
-         "message": {"id": "m1", "role": "assistant", "model": "claude-opus-4-6", "content": [
-             {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "pytest tests/test_parse.py"}}]}},
-        {"type": "user", "uuid": "u2", "timestamp": "2026-11-01T10:02:00Z", "cwd": "/w/p",
-         "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "is_error": True,
-                                                  "content": "FAILED tests/test_parse.py::test_x\n1 failed in 0.1s"}]}},
-    ]
-    return "\n".join(json.dumps(r) for r in recs).encode()
+from tests.support.claude_records import failing_check
 
 
 def test_checkpoint_is_this_sessions_state_with_its_failing_check_and_pins(api):
@@ -25,7 +11,7 @@ def test_checkpoint_is_this_sessions_state_with_its_failing_check_and_pins(api):
     api.post(f"/api/projects/{pid}/sessions", {})
     api.post(f"/api/projects/{pid}/sessions/1/complete", {"handoff_mode": "rules", "next_steps": ["old step"]})
     api.post(f"/api/projects/{pid}/sessions", {})  # session 2 runs; session 1's handoff exists
-    api.put(f"/api/projects/{pid}/sessions/2/transcript", raw=_transcript(),
+    api.put(f"/api/projects/{pid}/sessions/2/transcript", raw=failing_check(),
             headers={"Content-Type": "application/octet-stream"})
     r = api.get(f"/api/projects/{pid}/sessions/2/checkpoint")
     assert r.status_code == 200, r.body

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import json
+from tests.support.claude_records import failing_check
 
 NOTE = ("## Current work\nStrict parser done. All tests pass.\n## What is left\n- CLI flag in src/cli.py\n"
         "## Next action\nAdd the flag. The key is sk-ant-api03-" + "A" * 93 + "AA\n")
 
 
-def _failing_transcript() -> bytes:
-    recs = [
-        {"type": "user", "uuid": "u1", "timestamp": "2026-11-01T10:00:00Z", "cwd": "/w/p", "sessionId": "s1",
-         "message": {"role": "user", "content": "make the parser strict"}},
-        {"type": "assistant", "uuid": "a1", "timestamp": "2026-11-01T10:01:00Z",
-         "message": {"id": "m1", "role": "assistant", "model": "claude-opus-4-6", "content": [
-             {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "pytest tests/test_parse.py"}}]}},
-        {"type": "user", "uuid": "u2", "timestamp": "2026-11-01T10:02:00Z", "cwd": "/w/p",
-         "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "is_error": True,
-                                                  "content": "FAILED tests/test_parse.py::test_x\n1 failed in 0.1s"}]},
-         "toolUseResult": {"stdout": "FAILED tests/test_parse.py::test_x\n1 failed in 0.1s", "stderr": ""}},
-    ]
-    return "\n".join(json.dumps(r) for r in recs).encode()
-
-
 def _session(api) -> str:
     pid = api.post("/api/projects", {"name": "notes"}).json_body["id"]
     api.post(f"/api/projects/{pid}/sessions", {})
-    api.put(f"/api/projects/{pid}/sessions/1/transcript", raw=_failing_transcript(),
+    api.put(f"/api/projects/{pid}/sessions/1/transcript", raw=failing_check(),
             headers={"Content-Type": "application/octet-stream"})
     return pid
 
