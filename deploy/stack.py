@@ -339,7 +339,10 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     outputs = outputs_of(describe_stack(cfn, args.stack))
     if not args.no_ui:
         _upload_ui(aws, outputs, args.api_base)
-    _check_llm_key(aws, outputs.get("LlmApiKeyParameter", DEFAULT_LLM_KEY_PARAMETER), args.stack)
+    if outputs.get("LlmProvider") == "bedrock":  # no key to check: the worker's role signs the calls
+        log("LLM: Amazon Bedrock (no key; the worker may invoke the configured model only)")
+    else:
+        _check_llm_key(aws, outputs.get("LlmApiKeyParameter", DEFAULT_LLM_KEY_PARAMETER), args.stack)
     print(f"\nDashboard: {outputs.get('DashboardURL')}")
     print(f"API:       {outputs.get('DashboardURL', '').rstrip('/')}/api/health")
     print(f"First token: make token-aws STACK={args.stack} TENANT=<your-name>   (paste it in Settings)")
