@@ -420,6 +420,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         elif agent == "codex":
             on, why = codex_hooks_enabled()
             check(on, f"codex hooks feature: {why}")
+    from mso_cli.memory import FILES, enabled_for
+
+    mem = enabled_for(Path.cwd().resolve())
+    _say("[--] memory file here: " + (", ".join(str(mem[0] / FILES[a]) for a in mem[1]["agents"] if a in FILES)
+                                      + (" (with compact instructions)" if mem[1].get("compact") else "")
+                                      if mem else "off (mso install <agent> --memory-file)"))
     n = len(pending())
     check(n == 0, f"spool {spool_dir()}: {n} job(s) waiting" + (" (mso flush)" if n else ""))
     failed = list((spool_dir() / "failed").glob("*.json"))

@@ -62,7 +62,8 @@ def test_a_compact_prompt_of_the_user_is_kept(cli_home):
     assert path.read_text() == 'compact_prompt = "mine"\n'
 
 
-def test_install_memory_file_writes_the_state_and_pins_and_uninstall_removes_it(fake, tmp_path, monkeypatch):
+def test_install_memory_file_writes_the_state_and_pins_and_uninstall_removes_it(fake, tmp_path, monkeypatch,
+                                                                                 capsys):
     proj = tmp_path / "calc"
     proj.mkdir()
     (proj / "CLAUDE.md").write_text(USER_TEXT)
@@ -80,6 +81,8 @@ def test_install_memory_file_writes_the_state_and_pins_and_uninstall_removes_it(
     assert "Deploy on Fridays" in block and block.count("Never push to main") == 1  # pins, once
     assert "# Compact instructions" in block
     assert memory.enabled_for(proj / "sub") == (proj.resolve(), {"agents": ["claude"], "compact": True})
+    main.main(["doctor"])
+    assert f"[--] memory file here: {proj.resolve() / 'CLAUDE.md'} (with compact instructions)" in capsys.readouterr().out
 
     # a session ends in a subdirectory: the flush rewrites the block from that session's state
     fake.checkpoint = "# header\n\n## Next action\nShip it.\n"
