@@ -278,7 +278,7 @@ def cmd_handoff(args: argparse.Namespace) -> int:
 
 
 def cmd_note(args: argparse.Namespace) -> int:
-    from mso_cli.notes import NoteError, send_note
+    from mso_cli.notes import NoteError, read_stdin, send_note
 
     try:
         if args.file:
@@ -286,9 +286,11 @@ def cmd_note(args: argparse.Namespace) -> int:
         elif sys.stdin is None or sys.stdin.isatty():
             return _fail("give the note on stdin (e.g. `mso note <<'EOF' ... EOF`) or with --file", 2)
         else:
-            text = sys.stdin.read()
+            text = read_stdin(sys.stdin)
     except OSError as e:
-        return _fail(f"cannot read {args.file}: {e.strerror or e}", 2)
+        return _fail(f"cannot read {args.file or 'stdin'}: {e.strerror or e}", 2)
+    except NoteError as e:
+        return _fail(str(e), e.code)
     try:
         msg = send_note(text, project=args.project, session_id=args.session_id, agent=args.agent)
     except NoteError as e:

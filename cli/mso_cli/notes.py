@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 # (agent, variable): the session id the agents put in the environment of the commands they run
 SESSION_ENV = (("claude", "CLAUDE_CODE_SESSION_ID"), ("codex", "CODEX_THREAD_ID"))
 MAX_NOTE_CHARS = 60_000  # the server's limit (chalicelib.domain.notes.MAX_NOTE_CHARS)
+STDIN_WAIT_S = 5.0  # how long `mso note` waits for the first byte of the note on stdin
 
 
 class NoSession(Exception):
@@ -160,6 +161,27 @@ class NoteError(Exception):
     def __init__(self, message: str, code: int = 1) -> None:
         super().__init__(message)
         self.code = code
+
+
+def read_stdin(stream: Any, wait_s: float = STDIN_WAIT_S) -> str:
+    """The note piped on stdin. An agent that runs `mso note` without a heredoc leaves stdin open
+    with nothing coming: after `wait_s` without a first byte this says so instead of hanging."""
+    import select
+
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-memory stream (tests)
+        return stream.read()
+    if not select.select([fd], [], [], wait_s)[0]:
+        raise NoteError(f"nothing arrived on stdin in {wait_s:.0f} s: give the note as a heredoc "
+                        "(`mso note <<'EOF' ... EOF`) or with --file", 2)
+    data = b""
+    while len(data) <= MAX_NOTE_CHARS * 4:  # UTF-8: at most 4 bytes a character
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("utf-8", errors="replace")
 
 
 def _running(api: Api, spec: str, candidates: list[dict[str, Any]]) -> dict[str, Any] | None:

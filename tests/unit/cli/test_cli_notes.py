@@ -186,3 +186,22 @@ def test_pre_compact_with_the_server_down_keeps_the_upload_in_the_spool(fake, wo
     assert not (cli_home / ".local" / "state" / "mso" / "cache").exists()
     fake.down = False
     assert spool.flush(load())["delivered"] == 1 and len(fake.uploads) == 1
+
+
+def test_stdin_left_open_with_nothing_coming_is_an_error_not_a_hang():
+    import os
+
+    r, w = os.pipe()
+    try:
+        with os.fdopen(r, "rb", closefd=False) as stream, pytest.raises(notes.NoteError, match="heredoc") as e:
+            notes.read_stdin(stream, wait_s=0.1)
+        assert e.value.code == 2
+        os.write(w, "## Current work\nnaïve\n".encode())
+        os.close(w)
+        w = -1
+        with os.fdopen(r, "rb", closefd=False) as stream:
+            assert notes.read_stdin(stream, wait_s=1) == "## Current work\nnaïve\n"
+    finally:
+        os.close(r)
+        if w != -1:
+            os.close(w)
