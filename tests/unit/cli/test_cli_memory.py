@@ -114,3 +114,16 @@ def test_codex_install_with_compact_instructions_sets_and_uninstall_restores(fak
     assert "compact_prompt" in tomllib.loads(cfg.read_text())
     assert main.main(["uninstall", "codex"]) == 0
     assert not (proj / "AGENTS.md").exists() and cfg.read_text() == CODEX_CONFIG
+
+
+def test_a_failed_refresh_never_fails_the_delivery(fake, tmp_path, monkeypatch):
+    from mso_cli.state import log_path
+
+    proj = tmp_path / "calc"
+    proj.mkdir()
+    monkeypatch.chdir(proj)
+    assert main.main(["install", "claude", "--memory-file"]) == 0
+    before = (proj / "CLAUDE.md").read_text()
+    fake.down = True  # the server goes away between the completion and the refresh
+    memory.refresh_after(memory_api(fake), {"cwd": str(proj), "external_id": "a"}, {"project": "p1", "number": 1})
+    assert "memory_refresh_failed" in log_path().read_text() and (proj / "CLAUDE.md").read_text() == before

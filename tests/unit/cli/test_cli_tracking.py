@@ -138,3 +138,12 @@ def test_a_broken_record_is_dropped_not_swept(cli_home):
     (tracking.tracked_dir() / "junk.json").write_text("[1]")
     (tracking.tracked_dir() / "bad.json").write_text("{not json")
     assert tracking.orphans(Config()) == [] and list(tracking.tracked_dir().iterdir()) == []
+
+
+def test_codex_stop_without_a_transcript_path_is_throttled_by_time_alone(cli_home):
+    cfg = Config()
+    kw = {"project": "calc", "cwd": "/w/calc", "transcript_path": None, "cfg": cfg}
+    assert tracking.stop_due("codex", "r1", **kw)
+    assert not tracking.stop_due("codex", "r1", **kw)
+    [(_, entry)] = tracking.tracked()
+    assert entry["uploaded_size"] is None and entry["agent"] == "codex"  # no glob for the rollout in a hook
