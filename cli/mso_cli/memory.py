@@ -78,9 +78,22 @@ def _backup(path: Path) -> None:
         shutil.copy2(path, path.with_name(path.name + ".mso-backup"))
 
 
+class BrokenBlock(ValueError):
+    """The file's markers are not one begin followed by one end: whatever we wrote could eat text."""
+
+
+def _check_markers(path: Path, text: str) -> None:
+    b, e = text.count(BEGIN), text.count(END)
+    if (b, e) not in ((0, 0), (1, 1)) or (b and text.index(BEGIN) > text.index(END)):
+        raise BrokenBlock(f"{path} has {b} '{BEGIN}' and {e} '{END}' marker(s), not one block: mso leaves it "
+                          "alone until the markers are mended or removed")
+
+
 def write_block(path: Path, text: str) -> bool:
-    """Put the block in the file (replacing ours, or appended after the user's text). True if changed."""
+    """Put the block in the file (replacing ours, or appended after the user's text). True if changed.
+    BrokenBlock when the markers were edited into something else than one block."""
     old = path.read_text() if path.exists() else ""
+    _check_markers(path, old)
     if _BLOCK.search(old):
         new = _BLOCK.sub(lambda _: text, old, count=1)
     else:
@@ -97,6 +110,7 @@ def remove_block(path: Path) -> bool:
     if not path.exists():
         return False
     old = path.read_text()
+    _check_markers(path, old)
     m = _BLOCK.search(old)
     if not m:
         return False

@@ -127,3 +127,17 @@ def test_a_failed_refresh_never_fails_the_delivery(fake, tmp_path, monkeypatch):
     fake.down = True  # the server goes away between the completion and the refresh
     memory.refresh_after(memory_api(fake), {"cwd": str(proj), "external_id": "a"}, {"project": "p1", "number": 1})
     assert "memory_refresh_failed" in log_path().read_text() and (proj / "CLAUDE.md").read_text() == before
+
+
+def test_markers_edited_into_something_else_leave_the_file_alone(tmp_path):
+    import pytest
+
+    f = tmp_path / "CLAUDE.md"
+    for broken in (f"{USER_TEXT}{memory.BEGIN}\nhalf a block\n", f"{memory.END}\n{USER_TEXT}{memory.BEGIN}\n",
+                   f"{memory.BEGIN}\n{memory.END}\n{memory.BEGIN}\n{memory.END}\n"):
+        f.write_text(broken)
+        with pytest.raises(memory.BrokenBlock):
+            memory.write_block(f, memory.block("new", compact=False))
+        with pytest.raises(memory.BrokenBlock):
+            memory.remove_block(f)
+        assert f.read_text() == broken and not (tmp_path / "CLAUDE.md.mso-backup").exists()
