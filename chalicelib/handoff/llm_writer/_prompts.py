@@ -29,6 +29,9 @@ def final_system(headings: Sequence[str], target_chars: int) -> str:
         "- The draft is a correct mechanical summary of the same session; the transcript or notes "
         "tell what happened and why. Explain, merge and prioritize; do not drop facts.\n"
         "- Next steps: concrete, prioritized, with the commands to run; keep open items from the draft.\n"
+        "- Sections marked as the agent's note or summary are the agent's own account: it knows what is left "
+        "and why, but it can be wrong. Keep its reasons and its plan; where the draft says a claim of it is "
+        "contradicted or changed since, keep that finding with its evidence and never repeat the claim as a fact.\n"
         f"- Be concise: at most {target_chars} characters in total."
     )
 
