@@ -173,6 +173,14 @@ function draw(card, project, sessions, ctx) {
       root.append(g);
     });
     plot.replaceChildren(root);
+    // a label put before its bar that would still run off the left edge goes after the bar instead
+    for (const t of root.querySelectorAll("text.ptl-label[text-anchor=end]")) {
+      if (t.getBBox().x < 0) {
+        const bar = t.parentNode.querySelector("rect");
+        t.removeAttribute("text-anchor");
+        t.setAttribute("x", String(Number(bar.getAttribute("x")) + Number(bar.getAttribute("width")) + 6));
+      }
+    }
     range.textContent = `${dateTime(new Date(view[0]).toISOString())} – ${dateTime(new Date(view[1]).toISOString())}`;
   }
 

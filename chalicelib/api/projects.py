@@ -17,6 +17,7 @@ LINK_PROJECT = {  # what a new project leads to: its sessions above all (a state
     "GetProject": ("GET", "/api/projects/{project_id}", _PID),
     "CreateSession": ("POST", "/api/projects/{project_id}/sessions", _PID),
     "ListSessions": ("GET", "/api/projects/{project_id}/sessions", _PID),
+    "GetTimeline": ("GET", "/api/projects/{project_id}/timeline", _PID),
     "PutPins": ("PUT", "/api/projects/{project_id}/pins", _PID),
     "AddKnowledge": ("POST", "/api/projects/{project_id}/knowledge", _PID),
     "PatchProject": ("PATCH", "/api/projects/{project_id}", _PID),
