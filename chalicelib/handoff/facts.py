@@ -40,6 +40,7 @@ from chalicelib.transcripts.filechanges import FileChangeTracker
 from chalicelib.transcripts.model import FileChange, Message, ToolCall, ToolResult
 
 from . import checktargets, gitstate, guard, shellfx, tracker
+from .ecosystems import command_pattern
 from .textutil import clip, code, first_sentence, norm_key, one_line, safe_inline
 
 # ----------------------------------------------------------------------------- tool families
@@ -52,33 +53,10 @@ _QUIET_TOOLS = QUIET_TOOLS
 
 # ----------------------------------------------------------------------------- command classes
 
-_PREFIX = (
-    r"^(?:(?:sudo|time|env|exec|command|nice)\s+|timeout\s+\S+\s+|[A-Z_][A-Z0-9_]*=\S*\s+)*"
-    r"(?:(?:uv|poetry|pipenv|pdm|hatch|rye)\s+run\s+|bundle\s+exec\s+|npx\s+|pnpx\s+|bunx\s+"
-    r"|(?:\S*/)?python3?(?:\.\d+)?\s+-m\s+|\S*/(?=\w))?"
-)
-TEST_RE = re.compile(
-    _PREFIX
-    + r"(?:pytest|py\.test|tox|nox|unittest|mix\s+test|(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test(?::\S+)?"
-    r"|bun\s+test|deno\s+test|vitest|jest|mocha|ava|karma|playwright\s+test|cypress\s+run"
-    r"|cargo\s+(?:test|nextest)|go\s+test|make\s+(?:\S+\s+)*?(?:test|check)[\w.-]*|rspec|rake\s+(?:test|spec)"
-    r"|phpunit|dotnet\s+test|(?:\./)?gradlew?\s+(?:\S+\s+)*?test|mvn\s+(?:\S+\s+)*?(?:test|verify)"
-    r"|ctest|swift\s+test|node\s+--test|manage\.py\s+test)(?![\w-])"
-)
-BUILD_RE = re.compile(
-    _PREFIX
-    + r"(?:mix\s+(?:compile|credo|format\s+--check\S*|dialyzer)|cargo\s+(?:build|check|clippy|fmt\s+--check)"
-    r"|go\s+(?:build|vet)|(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?(?:build|lint|typecheck|check|format)"
-    r"|tsc|make(?:\s+[\w.-]+)?|ruff(?:\s+check)?|mypy|flake8|pylint|black|isort|eslint|prettier|pyright"
-    r"|node\s+\S*build\S*|(?:\./)?gradlew?\s+build|mvn\s+(?:compile|package|install)"
-    r"|docker\s+(?:build|compose\s+build)|terraform\s+(?:plan|validate)|chalice\s+package|cmake)(?![\w-])"
-)
-SETUP_RE = re.compile(
-    _PREFIX
-    + r"(?:pip3?\s+install|(?:npm|pnpm|yarn|bun)\s+(?:install|ci|add)|bundle\s+install|poetry\s+install"
-    r"|uv\s+(?:sync|pip\s+install|add)|mix\s+(?:deps\.get|ecto\.\w+|ash\.\w+|phx\.\w+)|cargo\s+add"
-    r"|go\s+(?:mod|get)|docker\s+compose\s+up|alembic\s+\w+|manage\.py\s+migrate|rails\s+db:\w+)(?![\w-])"
-)
+# the check and setup commands come from the ecosystems registry (ecosystems.py): one record per tool
+TEST_RE = command_pattern(("test",))
+BUILD_RE = command_pattern(("lint", "build", "typecheck"))
+SETUP_RE = command_pattern(("setup",))
 _INSPECT_FIRST = {
     "grep", "rg", "ls", "find", "cat", "head", "tail", "wc", "which", "test", "[", "diff", "echo", "stat",
     "file", "pgrep", "ps", "pwd", "type", "sed", "awk", "sort", "uniq", "less", "tree", "du", "df", "true",
