@@ -7,6 +7,9 @@ then runs the installed `mso` command as a subprocess, as Claude Code does:
   answered from the cache (server down: connection refused); and with a server that accepts
   the connection but never answers (the 3 s deadline);
 - `mso hook claude session-end`: the time until the hook returns (the upload runs detached);
+- a compaction: `pre-compact` (the transcript uploaded and the checkpoint cached, synchronously),
+  `session-start` with source `compact` (this session's state: fresh, then from the cache with the
+  server down) and `post-compact` (the summary spooled as a note);
 - the CLI's import time (`python -c "import mso_cli.main, mso_cli.hooks"` minus `python -c pass`).
 """
 
@@ -117,11 +120,13 @@ def run() -> str:
         server.start()
         mso = _mso()
 
-        def hook(event: str, sid: str) -> tuple[float, subprocess.CompletedProcess]:
+        def hook(event: str, sid: str, source: str = "startup") -> tuple[float, subprocess.CompletedProcess]:
             (tdir / f"{sid}.jsonl").write_bytes(raw)
             payload = {"session_id": sid, "transcript_path": str(tdir / f"{sid}.jsonl"), "cwd": str(cwd),
-                       "hook_event_name": "SessionStart" if event == "session-start" else "SessionEnd",
-                       "source": "startup", "reason": "exit"}
+                       "hook_event_name": {"session-start": "SessionStart", "pre-compact": "PreCompact",
+                                           "post-compact": "PostCompact"}.get(event, "SessionEnd"),
+                       "source": source, "reason": "exit", "trigger": "auto",
+                       "compact_summary": "Summary:\n1. Primary Request and Intent: annotations with message references"}
             return _time([mso, "hook", "claude", event], input=json.dumps(payload), env=env, cwd=cwd)
 
         up, chars = [], []
@@ -135,8 +140,22 @@ def run() -> str:
             sid = str(uuid.uuid4())
             t, _r = hook("session-end", sid)
             ends.append(t)
+        compacting = str(uuid.uuid4())
+        hook("session-start", compacting)
+        pre, after, post = [], [], []
+        for _ in range(RUNS):
+            pre.append(hook("pre-compact", compacting)[0])
+            t, r = hook("session-start", compacting, "compact")
+            assert "this session's own state" in r.stdout, r
+            after.append(t)
+            post.append(hook("post-compact", compacting)[0])
         time.sleep(5)  # let the detached uploads finish before the server goes away
         server.stop()
+        after_down = []
+        for _ in range(RUNS):
+            t, r = hook("session-start", compacting, "compact")
+            assert "local cache" in r.stdout, r
+            after_down.append(t)
         down = [hook("session-start", str(uuid.uuid4()))[0] for _ in range(RUNS)]
         down_ends = [hook("session-end", str(uuid.uuid4()))[0] for _ in range(RUNS)]
         # a server that takes the connection and never answers: the deadline decides
@@ -160,6 +179,13 @@ def run() -> str:
         ("`mso hook claude session-start`, server hung (accepts, never answers)", _p50(stuck), _p90(stuck)),
         ("`mso hook claude session-end` return, server up (upload runs detached)", _p50(ends), _p90(ends)),
         ("`mso hook claude session-end` return, server down (job spooled)", _p50(down_ends), _p90(down_ends)),
+        ("`mso hook claude pre-compact`: transcript uploaded and checkpoint cached, synchronously", _p50(pre),
+         _p90(pre)),
+        ("`mso hook claude session-start`, source compact, server up (this session's checkpoint)", _p50(after),
+         _p90(after)),
+        ("`mso hook claude session-start`, source compact, server down (the cached checkpoint)", _p50(after_down),
+         _p90(after_down)),
+        ("`mso hook claude post-compact` return (the summary spooled as a note)", _p50(post), _p90(post)),
         ("CLI import (`mso_cli` modules a hook loads, over `python -c pass`)", f"{imp_ms:.0f} ms", "-"),
         ("Python start alone (`python -c pass`)", _p50(base), _p90(base)),
     ]
