@@ -7,7 +7,7 @@ import {
 import { handoffDoc } from "./handoff.js";
 import { knowledgeCard } from "./knowledge.js";
 import { crumbs, deleteProject, pageHead, projectModal, statCard } from "./projects.js";
-import { costText, projectTimelineCard } from "./timeline.js";
+import { costText, projectCost, projectTimelineCard } from "./timeline.js";
 
 const SESSIONS_PAGE = 20;
 
@@ -392,6 +392,14 @@ export async function renderProject(main, [projectId], ctx) {
   } });
 
   const s = project.sessions || {};
+  // dollars from the transcripts' tokens (the timeline's answer); credits above stay as typed
+  const costCard = statCard("Cost", s.total ? "…" : "—", null, "priced from transcripts' tokens");
+  costCard.id = "stat-project-cost";
+  const showCost = (data) => {
+    const c = projectCost((data && data.sessions) || []);
+    costCard.querySelector(".value").textContent = c.value;
+    costCard.querySelector(".hint").textContent = c.hint;
+  };
   const stats = h("div", { class: "grid grid-stats" },
     statCard("Sessions", num(s.total), s.in_progress ? `· ${num(s.in_progress)} open` : null,
       `${num(s.completed)} completed · ${num(s.failed)} failed`),
@@ -402,7 +410,8 @@ export async function renderProject(main, [projectId], ctx) {
       return c;
     })(),
     statCard("Tasks done", num(project.tasks_completed), `/ ${num(project.tasks_planned)}`),
-    statCard("Time in sessions", duration(project.duration_s), null, `${num(project.handoffs_ready)} handoffs ready`));
+    statCard("Time in sessions", duration(project.duration_s), null, `${num(project.handoffs_ready)} handoffs ready`),
+    costCard);
 
   const goal = h("section", { class: "card", "aria-labelledby": "goal-h" },
     h("div", { class: "card-title-row" }, h("h2", { id: "goal-h" }, "Goal")),
@@ -422,7 +431,7 @@ export async function renderProject(main, [projectId], ctx) {
     pageHead(project.name, project.description || project.goal || null, [start, analytics, compare, edit, del].filter(Boolean),
       crumbs([["Projects", "#/projects"], [project.name, null]])),
     latestHandoffCard(project, ctx),
-    s.total ? h("div", { class: "section" }, projectTimelineCard(project, ctx)) : null,
+    s.total ? h("div", { class: "section" }, projectTimelineCard(project, ctx, { onData: showCost })) : null,
     sessionsSection,
     stats,
     h("div", { class: "grid grid-2 section" }, goal, openItemsCard(project)),

@@ -25,6 +25,19 @@ export function usd(v) {
   return n >= 100 ? `$${n.toFixed(0)}` : n >= 1 ? `$${n.toFixed(2)}` : `$${n.toFixed(n >= 0.01 ? 2 : 4)}`;
 }
 
+/** A project's cost from its timeline: "$12.34", "+ N unpriced" when some sessions could not be priced. */
+export function projectCost(sessions) {
+  const priced = sessions.filter((s) => s.cost_usd !== null && s.cost_usd !== undefined);
+  const unpriced = sessions.filter((s) => (s.cost_usd === null || s.cost_usd === undefined) && s.tokens).length;
+  const peak = Math.max(0, ...sessions.map((s) => Number(s.peak_context_tokens) || 0));
+  const total = priced.reduce((a, s) => a + Number(s.cost_usd), 0);
+  return {
+    value: priced.length ? usd(total) : unpriced ? "unpriced" : "—",
+    hint: [priced.length ? `${num(priced.length)} session${priced.length === 1 ? "" : "s"} priced from their tokens` : "priced from transcripts' tokens",
+      unpriced ? `${num(unpriced)} unpriced` : null, peak ? `peak context ${num(peak)} tokens` : null].filter(Boolean).join(" · "),
+  };
+}
+
 /** A session's cost in words: "$1.23", "unpriced (model)" or "—" without tokens. */
 export function costText(cost, tokens) {
   if (cost && cost.usd !== null && cost.usd !== undefined) {
@@ -51,12 +64,13 @@ const ROW = 34;
 const AXIS = 26;
 
 /** The project page's time-axis view: one bar per session over its real span. */
-export function projectTimelineCard(project, ctx) {
+export function projectTimelineCard(project, ctx, { onData } = {}) {
   const pid = enc(project.id);
   const card = h("section", { class: "card ptl-card", "aria-labelledby": "ptl-h", id: "project-timeline" },
     h("div", { class: "card-title-row" }, h("h2", { id: "ptl-h" }, "Timeline")), loading("Loading the timeline…"));
   api("GET", `/api/projects/${pid}/timeline`).then((data) => {
     if (!ctx.isCurrent()) return;
+    if (onData) onData(data);
     const sessions = ((data && data.sessions) || []).filter((s) => time(s.started_at) !== null);
     if (!sessions.length) {
       card.replaceChildren(card.firstChild, emptyState("No sessions yet", "Each session appears here over its real span, from its transcript's first to last message."));

@@ -106,6 +106,9 @@ def test_project_timeline_zooms_pans_and_opens_a_session(page: Any, server: Serv
     assert "●1" in label1 and "✓1" in label1 and "⚠" in label1 and "$" in label1, label1
     assert "unpriced" in tl.locator('[data-session="2"] text').text_content()
     expect(tl.locator("path.ptl-handoff")).to_have_count(2)  # 1 -> 2 and 2 -> 3
+    # the project's cost: session 1 priced, session 2's model unpriced (not counted as $0)
+    expect(page.locator("#stat-project-cost .value")).to_have_text(re.compile(r"^\$\d"))
+    expect(page.locator("#stat-project-cost .hint")).to_contain_text("1 session priced from their tokens · 1 unpriced")
     _shot(page, "desktop-project-timeline")
 
     before = _bar(page, 1)
