@@ -20,21 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.transcripts.actions import (
-    BG_OUTPUT_TOOLS,
-    EDIT_TOOLS,
-    PLAN_TOOLS,
     QUIET_TOOLS,
-    READ_TOOLS,
-    SEARCH_TOOLS,
-    SHELL_TOOLS,
-    TODO_TOOLS,
-    VIEW_SUBCOMMAND_TOOLS,
-    WEB_TOOLS,
     background_id_of,
     command_text,
     path_of,
     todo_items,
     tool_key,
+    tool_kind,
 )
 from chalicelib.transcripts.filechanges import FileChangeTracker
 from chalicelib.transcripts.model import FileChange, Message, ToolCall, ToolResult
@@ -46,8 +38,6 @@ from .textutil import clip, code, first_sentence, norm_key, one_line, safe_inlin
 # ----------------------------------------------------------------------------- tool families
 
 # the tool families come from the agent registry (chalicelib/transcripts/actions.py): no raw tool name here
-INSPECT_TOOLS = SEARCH_TOOLS
-FETCH_TOOLS = WEB_TOOLS
 _QUIET_TOOLS = QUIET_TOOLS
 
 
@@ -863,50 +853,43 @@ class _Extractor:
     def _call(self, i: int, call: ToolCall) -> None:
         self.tool_calls += 1
         self.awaiting_diag = []  # the assistant moved on without explaining the error
-        key = _tool_key(call.name)
         inp = call.input if isinstance(call.input, dict) else {}
+        action = tool_kind(call.name, inp)  # the agent registry names the kind; no raw tool name here
         kind = ""
-        if key in EDIT_TOOLS:
-            sub = str(inp.get("command", "")) if key in VIEW_SUBCOMMAND_TOOLS else ""
-            if sub == "view":
-                p = self._path_of(inp)
-                if p:
-                    self.f.reads[p] += 1
-                self.last_tool_kind = "inspect"
-                return
+        if action == "edit":
             kind = "edit"
             self.last_tool_kind = "act"
-        elif key in SHELL_TOOLS:
+        elif action == "shell":
             kind = "shell"
             cmd = _command_text(inp)
             segs = [s for s in split_segments(cmd) if not s.startswith("cd ")]
             self.last_tool_kind = "inspect" if segs and all(_is_inspection(s) for s in segs) else "act"
             if "*** Begin Patch" in cmd:
                 kind = "edit"
-        elif key in READ_TOOLS or key in INSPECT_TOOLS:
+        elif action in ("read", "search"):
             p = self._path_of(inp)
-            if p and key in READ_TOOLS:
+            if p and action == "read":
                 self.f.reads[p] += 1
             self.last_tool_kind = "inspect"
             return
-        elif key in TODO_TOOLS:
+        elif action == "todo":
             self._todo_call(i, inp)
             return
-        elif key in PLAN_TOOLS:
+        elif action == "plan":
             plan = inp.get("plan")
             if isinstance(plan, str) and plan.strip():
                 self.f.plan, self.f.plan_index = plan.strip(), i
             return
-        elif key in BG_OUTPUT_TOOLS:
+        elif action == "bg_output":
             kind = "bg"
-        elif key in FETCH_TOOLS:
+        elif action == "web":
             url = inp.get("url")
             if isinstance(url, str):
                 self._scan_urls(i, url, "assistant")
             self.last_tool_kind = "inspect"
             return
         else:
-            kind = "other"  # any other tool: only its failure is of interest
+            kind = "other"  # any other tool (a subagent, an MCP tool): only its failure is of interest
             self.last_tool_kind = "act"
         cid = call.id or f"__anon{self.tool_calls}"
         self.pending[cid] = (kind, call, i)
