@@ -118,3 +118,26 @@ def test_it_is_in_the_openapi_document_with_its_schema(api):
     op = doc["paths"]["/api/projects/{project_id}/timeline"]["get"]
     schema = op["responses"]["200"]["content"]["application/json"]["schema"]
     assert "sessions" in json.dumps(schema) and "checks" in json.dumps(schema)
+
+
+def test_every_session_is_there_oldest_first_across_pages(api, monkeypatch):
+    from chalicelib.domain import project_timeline
+
+    monkeypatch.setattr(project_timeline, "PAGE", 2)  # five sessions: three DynamoDB pages
+    pid = api.post("/api/projects", {"name": "paged"}).json_body["id"]
+    for i in range(5):
+        api.post(f"/api/projects/{pid}/sessions", {"title": f"s{i + 1}"})
+    sessions = api.get(f"/api/projects/{pid}/timeline").json_body["sessions"]
+    assert [s["number"] for s in sessions] == [1, 2, 3, 4, 5]
+    assert [s["title"] for s in sessions] == ["s1", "s2", "s3", "s4", "s5"]
+
+
+def test_the_summary_counts_what_a_handoff_holds_and_ignores_junk():
+    from chalicelib.domain.project_timeline import activity_summary
+
+    data = {"commits": [{"sha": "a"}, {"sha": "b"}, "not a commit"],
+            "checks": [[{"command": "pytest", "outcome": "pass"}, {"command": "npm test", "outcome": "fail"}],
+                       {"command": "ruff", "outcome": "pass"}, [{"command": "tsc", "outcome": "running"}], 7]}
+    assert activity_summary(data) == {"commits": 2, "checks_pass": 2, "checks_fail": 1}
+    assert activity_summary(None) == {"commits": 0, "checks_pass": 0, "checks_fail": 0}
+    assert activity_summary({"checks": None, "commits": None}) == {"commits": 0, "checks_pass": 0, "checks_fail": 0}
