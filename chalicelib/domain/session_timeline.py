@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.handoff.ecosystems import parse_output
 from chalicelib.handoff.facts import classify, display_command, run_outcome, split_segments
 from chalicelib.handoff.textutil import clip, safe_inline
 from chalicelib.storage import transcripts as transcript_store
@@ -47,11 +48,18 @@ def _shell_event(sh: Shell) -> dict[str, Any]:
         return _event(sh.index, sh.at, "push", label, outcome)
     if "test" in classes or "build" in classes:
         if sh.background_id and sh.completed_index is None:
-            outcome = None  # still running when the transcript ends
-        elif sh.result_index is not None or sh.completed_index is not None:
-            outcome = run_outcome(sh.output, failed)[0]
+            return _event(sh.index, sh.at, "check", label, None)  # still running when the transcript ends
+        if sh.result_index is None and sh.completed_index is None:
+            return _event(sh.index, sh.at, "check", label, None)  # no result seen (a cut transcript)
+        seg = next(s for s, c in zip(segs, classes, strict=True) if c in ("test", "build"))
+        read = parse_output(seg, sh.output, sh.exit_code)  # the ecosystem's own summary and failure lines
+        if read is not None and read.outcome != "unknown":
+            outcome = "fail" if failed else read.outcome
+            summary = read.summary
+        else:
+            outcome, summary = run_outcome(sh.output, failed)
             outcome = "fail" if failed else outcome if outcome in ("pass", "fail") else None
-        return _event(sh.index, sh.at, "check", label, outcome)
+        return _event(sh.index, sh.at, "check", f"{label} — {summary}" if summary else label, outcome)
     return _event(sh.index, sh.at, "command", label, "fail" if failed else None)
 
 

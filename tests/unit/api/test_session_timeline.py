@@ -101,3 +101,14 @@ def test_cap_keeps_the_important_kinds_in_order():
     assert sum(e["kind"] == "commit" for e in kept) == 10  # every commit survives, notes fill the rest
     assert [e["index"] for e in kept] == sorted(e["index"] for e in kept)
     assert cap_events(events, 30) == (events, False)
+
+
+def test_background_check_takes_the_outcome_of_its_later_completion(api):
+    """A failing check, then background re-runs (BashOutput/TaskOutput) that pass: each event has its own outcome."""
+    pid = _session(api, (FIX / "claude_code_background.jsonl").read_bytes(), "bg")
+    body = api.get(f"/api/projects/{pid}/sessions/1/timeline").json_body
+    _check_contract(body)
+    checks = [(e["outcome"], e["label"]) for e in body["events"] if e["kind"] == "check"]
+    assert [o for o, _ in checks] == ["fail", "pass", "pass"]
+    assert "1 failed, 3 passed" in checks[0][1] and "41 passed" in checks[1][1]
+    assert [e["kind"] for e in body["events"]].count("edit") == 2
