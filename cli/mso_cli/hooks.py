@@ -153,9 +153,12 @@ def cached_checkpoint(base_url: str | None, agent: str, sid: str) -> dict[str, A
     return data if isinstance(data, dict) and isinstance(data.get("markdown"), str) else None
 
 
-def _checkpoint(api: Any, project_id: str, number: int, max_chars: int) -> str:
-    return api.get(f"/api/projects/{project_id}/sessions/{number}/checkpoint", text=True,
-                   query={"format": "md", "max_chars": max_chars})
+def _checkpoint(api: Any, project_id: str, number: int, max_chars: int) -> str | None:
+    """This session's state as the server reads it from the transcript so far; None while no
+    transcript has arrived (a state without it says nothing: the cache or the pins say more)."""
+    doc = api.get(f"/api/projects/{project_id}/sessions/{number}/checkpoint",
+                  query={"format": "json", "max_chars": max_chars})
+    return doc.get("markdown") if doc.get("messages") else None
 
 
 def pins_and_open_items(api: Any, project_id: str) -> str | None:
@@ -178,9 +181,12 @@ def _after_compaction(agent: str, api: Any, cfg: Config, proj: dict[str, Any], n
 
     try:
         md = _checkpoint(api, proj["id"], number, CHECKPOINT_CHARS)
-        if sid:
-            cache_checkpoint(cfg.base_url, agent, sid, {"markdown": md, "project": proj["name"], "session": number})
-        return compose_state(agent, "checkpoint", markdown=md, project=proj["name"], session=number)
+        if md:
+            if sid:
+                cache_checkpoint(cfg.base_url, agent, sid, {"markdown": md, "project": proj["name"],
+                                                            "session": number})
+            return compose_state(agent, "checkpoint", markdown=md, project=proj["name"], session=number)
+        state.log("checkpoint_unavailable", agent=agent, external_id=sid, reason="no transcript uploaded yet")
     except (Unreachable, ApiError) as e:
         state.log("checkpoint_unavailable", agent=agent, external_id=sid, reason=f"{type(e).__name__}: {e}")
     cached = cached_checkpoint(cfg.base_url, agent, sid) if sid else None
@@ -353,8 +359,9 @@ def pre_compact(agent: str, payload: dict[str, Any], cfg: Config) -> None:
         path.unlink(missing_ok=True)
         state.log("job_delivered", external_id=sid, hook="pre-compact", **result)
         md = _checkpoint(api, result["project"], result["number"], CHECKPOINT_CHARS)
-        cache_checkpoint(cfg.base_url, agent, sid, {"markdown": md, "project": spec, "session": result["number"]})
-        state.log("checkpoint_cached", agent=agent, external_id=sid, chars=len(md))
+        if md:
+            cache_checkpoint(cfg.base_url, agent, sid, {"markdown": md, "project": spec, "session": result["number"]})
+        state.log("checkpoint_cached", agent=agent, external_id=sid, chars=len(md or ""))
     except (Unreachable, ApiError, NotConfigured, Refused, OSError, KeyError) as e:
         state.log("pre_compact_deferred", agent=agent, external_id=sid, reason=f"{type(e).__name__}: {e}")
         if path.exists():

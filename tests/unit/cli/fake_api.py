@@ -123,7 +123,10 @@ class FakeApi:
         if action == "/checkpoint" and method == "GET":
             if self.checkpoint is None:
                 return 404, _error("not_found", "no checkpoint")
-            return 200, self.checkpoint
+            if "format=md" in query:
+                return 200, self.checkpoint
+            return 200, {"project_id": m.group(1), "number": n, "markdown": self.checkpoint,
+                         "messages": (s["transcript"] or {}).get("messages", 0), "chars": len(self.checkpoint)}
         return 405, _error("method_not_allowed", f"{method} {path}")
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

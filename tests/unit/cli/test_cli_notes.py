@@ -143,6 +143,9 @@ def test_compact_without_a_checkpoint_gives_the_pins_and_a_first_session_gets_th
     assert "No earlier session" in first and "Deploy only from main" in first and "tax rules for CH" in first
     after = _start(work, "sess-a", "compact")  # the checkpoint answers 404, nothing cached
     assert "holds no state of this session" in after and "Deploy only from main" in after
+    fake.checkpoint = "# This session's state after compaction: billing, session 1\n\nnothing yet\n"
+    after = _start(work, "sess-a", "compact")  # no transcript uploaded yet: its empty state says less
+    assert "holds no state of this session" in after and "nothing yet" not in after
     fake.pins[proj["id"]], fake.open_items[proj["id"]] = [], []
     assert _start(work, "sess-b") is None
 
