@@ -201,6 +201,10 @@ function draw(card, project, sessions, ctx) {
   // wheel zooms around the pointer; drag pans (a drag is not a click)
   plot.addEventListener("wheel", (e) => {
     e.preventDefault();
+    if (Math.abs(e.deltaX) > Math.abs(e.deltaY)) { // a sideways swipe (trackpad) pans
+      pan(e.deltaX / Math.max(width, 1));
+      return;
+    }
     const rect = plot.getBoundingClientRect();
     const at = view[0] + ((e.clientX - rect.left) / rect.width) * (view[1] - view[0]);
     zoom(e.deltaY > 0 ? 1.25 : 0.8, at);
@@ -211,7 +215,7 @@ function draw(card, project, sessions, ctx) {
     delete plot.dataset.dragged;
     drag = { x: e.clientX, view: [...view], moved: false };
   });
-  window.addEventListener("pointermove", (e) => {
+  const move = (e) => {
     if (!drag) return;
     const dx = e.clientX - drag.x;
     if (Math.abs(dx) > 3) drag.moved = true;
@@ -219,7 +223,8 @@ function draw(card, project, sessions, ctx) {
     const dt = (dx / width) * (drag.view[1] - drag.view[0]);
     view = [drag.view[0] - dt, drag.view[1] - dt];
     render();
-  });
+  };
+  window.addEventListener("pointermove", move);
   const end = () => {
     if (drag && drag.moved) {
       plot.dataset.dragged = "1"; // the click that ends a drag is not a click on a session
@@ -246,6 +251,7 @@ function draw(card, project, sessions, ctx) {
   ro.observe(plot);
   ctx.onLeave(() => {
     ro.disconnect();
+    window.removeEventListener("pointermove", move);
     window.removeEventListener("pointerup", end);
   });
   requestAnimationFrame(render);
