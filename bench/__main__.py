@@ -38,6 +38,9 @@ SECTIONS = [
     ("File events at scale", "A Claude Code session writing up to 100,000 files (two thirds new, a third edits) "
      "with a numstat list of the same files: import and handoff time, which must grow linearly.",
      "bench.file_events_bench"),
+    ("Search", "1,000 sessions synthesized from the real transcripts into one project's SQLite FTS5 index: "
+     "warm and cold query latency, indexing one 3 MB transcript, index size (design: docs/search.md).",
+     "bench.search_bench"),
     ("Hardening: gzip bombs and the database down", "Time to the 413 and peak memory for decompression bombs on "
      "every import path (direct, upload URL, S3), and time to the 503 when DynamoDB is unreachable.",
      "bench.hardening_bench"),
