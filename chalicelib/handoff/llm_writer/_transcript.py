@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.text import clip_middle
+from chalicelib.transcripts.actions import COMMAND_KEYS, PATH_KEYS
 from chalicelib.transcripts.model import Message
 
 
@@ -32,7 +33,8 @@ _LEVELS = (
     _Level(user=1000, injected=100, assistant=300, summary=1000, system=0, arg=80, call_line=160,
            result=0, error=300),
 )
-_FIRST_ARGS = ("command", "cmd", "file_path", "path", "notebook_path", "pattern", "query", "url", "description")
+# what a call is about comes first (the command, the file, the search), in the agent registry's key names
+_FIRST_ARGS = COMMAND_KEYS + PATH_KEYS + ("pattern", "query", "url", "description")
 
 
 def render_transcript(messages: Sequence[Message], *, level: int = 0) -> str:
