@@ -1,0 +1,29 @@
+"""The search index on the AWS wiring (moto): an import queues a search_index message, the worker
+Lambda builds the index into the upload bucket under search/, and the API reads it from there."""
+
+from __future__ import annotations
+
+import json
+
+from tests.unit.deploy.handler_support import BUCKET, TENANT, sqs_event
+
+
+def test_import_queues_the_index_job_the_worker_writes_s3_and_the_api_reads_it(api, client, env):
+    from chalicelib.search import store
+
+    pid = api.post("/api/projects", {"name": "Deploy"}).json_body["id"]
+    api.post(f"/api/projects/{pid}/sessions", {})
+    r = api.put(f"/api/projects/{pid}/sessions/1/transcript?format=text",
+                raw=b"User: the heron deploy stalls on eu-west-1\nAssistant: raised the timeout\n",
+                headers={"Content-Type": "text/plain"})
+    assert r.status_code == 200, r.body
+    bodies = [m["Body"] for m in env.jobs()]
+    assert [json.loads(b)["type"] for b in bodies] == ["search_index"]  # queued, not run by the API
+    assert api.get(f"/api/projects/{pid}/search?q=heron").json_body["items"] == []  # not indexed yet
+
+    client.lambda_.invoke("handoff_worker", sqs_event(client, bodies))
+    head = env.s3.head_object(Bucket=BUCKET, Key=f"search/{TENANT}/{pid}.sqlite")
+    assert head["ContentLength"] > 0
+    store.forget_cache()  # the API's container downloads it
+    hits = api.get(f"/api/projects/{pid}/search?q=heron").json_body["items"]
+    assert [(h["session"], h["message_index"], h["kind"]) for h in hits] == [(1, 0, "prompt")]
