@@ -98,10 +98,12 @@ AGENTS: tuple[AgentTools, ...] = (
     ),
     AgentTools(
         "swe-agent/openhands",
-        edit=_fs("str_replace_editor", "str_replace_based_edit_tool", "create_file"),
+        # function-calling tools, and SWE-agent's text commands (`open`, `find_file`, `create`, `insert`, ...)
+        edit=_fs("str_replace_editor", "str_replace_based_edit_tool", "create_file", "create", "insert", "append"),
         shell=_fs("bash"),
-        read=_fs("view", "open_file"),
-        search=_fs("search", "find"),
+        read=_fs("view", "open_file", "open", "goto", "scroll_up", "scroll_down"),
+        search=_fs("search", "find", "find_file", "search_dir", "search_file"),
+        quiet=_fs("submit"),
         view_subcommand=_fs("str_replace_editor", "str_replace_based_edit_tool"),
         path_keys=("path",),
         command_keys=("command",),

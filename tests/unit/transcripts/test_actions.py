@@ -85,6 +85,10 @@ def test_swe_agent_view_is_a_read_and_edit_is_an_edit() -> None:
 def test_swe_agent_real_trajectory() -> None:
     acts = _load("real/swe-agent/pydicom__pydicom-1458.traj")
     assert any(e.path.endswith("numpy_handler.py") for e in _of(acts, Edit))
+    # its text commands are typed too: `open` reads, `find_file` searches, `create` makes a file
+    assert _of(acts, Read) and _of(acts, Search)
+    assert any(e.path.endswith("reproduce_bug.py") for e in _of(acts, Edit))
+    assert {a.tool for a in acts if a.kind == "other"} <= {"submit"}
 
 
 def test_markdown_export_tool_use() -> None:
