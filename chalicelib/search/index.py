@@ -154,24 +154,33 @@ def split_marks(marked: str) -> tuple[str, list[list[int]]]:
 
 def query(conn: sqlite3.Connection, match: str, *, kind: str | None, limit: int, offset: int) -> list[Hit]:
     """The best `limit` hits after `offset`, by bm25. An FTS5 error (which to_match should make
-    impossible) is a 400, never a 500."""
-    sql = ("SELECT rows.id, rows.session, rows.msg, rows.kind, rows.at, rows.ref, length(rows.text), fts.rank, "
-           f"snippet(fts, 0, char(2), char(3), '…', {SNIPPET_TOKENS}) "
-           "FROM fts JOIN rows ON rows.id = fts.rowid WHERE fts MATCH ?")
-    args: list[Any] = [match]
+    impossible) is a 400, never a 500.
+
+    Two steps: rank every match (rowid and rank only), then make snippets for the page alone, so
+    snippet() never runs for rows the sort throws away, whatever plan SQLite picks."""
     if kind:
-        sql += " AND rows.kind = ?"
-        args.append(kind)
-    sql += " ORDER BY fts.rank LIMIT ? OFFSET ?"
-    args += [limit, offset]
+        sql = ("SELECT fts.rowid, fts.rank FROM fts JOIN rows ON rows.id = fts.rowid "
+               "WHERE fts MATCH ? AND rows.kind = ? ORDER BY fts.rank LIMIT ? OFFSET ?")
+        args: list[Any] = [match, kind, limit, offset]
+    else:
+        sql = "SELECT rowid, rank FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?"
+        args = [match, limit, offset]
     try:
-        found = conn.execute(sql, args).fetchall()
+        ranked = conn.execute(sql, args).fetchall()
+        if not ranked:
+            return []
+        marks = ",".join("?" * len(ranked))
+        found = {r[0]: r[1:] for r in conn.execute(
+            "SELECT rows.id, rows.session, rows.msg, rows.kind, rows.at, rows.ref, length(rows.text), "
+            f"snippet(fts, 0, char(2), char(3), '…', {SNIPPET_TOKENS}) FROM fts JOIN rows ON rows.id = fts.rowid "
+            f"WHERE fts MATCH ? AND fts.rowid IN ({marks})", [match, *[r[0] for r in ranked]])}
     except sqlite3.OperationalError as e:
         if any(w in str(e).lower() for w in _QUERY_ERRORS):
             raise BadRequest(f"q cannot be searched: {e}", code="invalid_query", field="q") from None
         raise
     hits = []
-    for rid, session, msg, k, at, ref, chars, rank, snip in found:
+    for rid, rank in ranked:
+        session, msg, k, at, ref, chars, snip = found[rid]
         text, spans = split_marks(snip or "")
         hits.append(Hit(rid, session, msg, k, at, ref, int(chars or 0), round(-float(rank), 6), text, spans))
     return hits
