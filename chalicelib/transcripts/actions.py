@@ -46,6 +46,8 @@ class AgentTools:
     cwd_keys: tuple[str, ...] = ()
     bg_id_keys: tuple[str, ...] = ()
     todo_keys: tuple[str, ...] = ()  # where the todo list is, in order
+    content_keys: tuple[str, ...] = ()  # a whole-file write's new content
+    line_edits: frozenset[str] = frozenset()  # text commands that edit lines of the open file (SWE-agent)
 
 
 def _fs(*names: str) -> frozenset[str]:
@@ -69,6 +71,7 @@ AGENTS: tuple[AgentTools, ...] = (
         command_keys=("command",),
         bg_id_keys=("task_id", "bash_id", "shell_id"),
         todo_keys=("todos",),
+        content_keys=("content",),
     ),
     AgentTools(
         "codex",
@@ -95,6 +98,7 @@ AGENTS: tuple[AgentTools, ...] = (
         search=_fs("search_files", "list_files"),
         path_keys=("path",),
         command_keys=("command",),
+        content_keys=("content",),
     ),
     AgentTools(
         "swe-agent/openhands",
@@ -105,8 +109,10 @@ AGENTS: tuple[AgentTools, ...] = (
         search=_fs("search", "find", "find_file", "search_dir", "search_file"),
         quiet=_fs("submit"),
         view_subcommand=_fs("str_replace_editor", "str_replace_based_edit_tool"),
+        line_edits=_fs("edit", "insert", "append"),
         path_keys=("path",),
         command_keys=("command",),
+        content_keys=("file_text",),
     ),
     AgentTools(  # Cursor, Copilot, Gemini CLI, Windsurf and other editor agents seen in Markdown/JSON exports
         "editor-agents",
@@ -118,6 +124,7 @@ AGENTS: tuple[AgentTools, ...] = (
         web=_fs("fetch", "web_fetch"),
         path_keys=("target_file", "filename", "file", "path"),
         command_keys=("command", "commandLine"),
+        content_keys=("content", "contents"),
         cwd_keys=("cwd", "directory"),
     ),
     AgentTools(  # Markdown exports (claude-code-exporter, SpecStory) keep the agent's own tool names
@@ -167,6 +174,8 @@ COMMAND_KEYS = _keys("command_keys")
 CWD_KEYS = _keys("cwd_keys")
 BG_ID_KEYS = _keys("bg_id_keys")
 TODO_KEYS = _keys("todo_keys")
+CONTENT_KEYS = _keys("content_keys")
+LINE_EDIT_COMMANDS = _union("line_edits")
 _SHELLS = ("bash", "sh", "zsh")
 
 

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .actions import PATH_KEYS
+from .actions import CONTENT_KEYS, LINE_EDIT_COMMANDS, PATH_KEYS
 from .errors import NumstatError, TooManyFileChanges
 from .model import FileChange, Message, ToolCall, ToolResult
 
@@ -419,7 +419,6 @@ def merge_changes(changes: Iterable[FileChange]) -> list[FileChange]:
 
 _WRITE_NAMES = ("write", "create")
 _EDIT_NAME_HINTS = ("edit", "write", "create", "replace", "patch", "insert", "notebook")
-_CONTENT_KEYS = ("content", "file_text", "contents")
 _SWE_FILE = re.compile(r"\[File: (?P<path>[^\n\]]+?) \(\d+ lines total\)\]")
 _SWE_OPEN = re.compile(r"\(Open file: (?P<path>[^\n)]+)\)")
 _SWE_EDIT = re.compile(r"^edit (\d+):(\d+)\n(.*?)(?:\nend_of_edit\s*)?$", re.S)
@@ -475,7 +474,7 @@ class FileChangeTracker:
     def _observe(self, msg: Message) -> None:
         for call in msg.tool_calls:
             changes = self._from_call(call)
-            if not changes and not (self.fmt == "swe-agent" and call.name in ("edit", "insert", "append")):
+            if not changes and not (self.fmt == "swe-agent" and call.name in LINE_EDIT_COMMANDS):
                 continue
             if call.id:
                 self._pending[call.id] = (call, changes)
@@ -560,7 +559,7 @@ class FileChangeTracker:
         if self.fmt == "swe-agent" and res is not None:
             f = _SWE_FILE.search(res.text)
             cmd = call.input.get("command") if isinstance(call.input.get("command"), str) else ""
-            if call.name in ("edit", "insert", "append"):
+            if call.name in LINE_EDIT_COMMANDS:
                 path = f.group("path").strip() if f else self._open_file
                 if not changes and path:
                     changes = self._swe_edit(cmd, path)
@@ -568,7 +567,7 @@ class FileChangeTracker:
                     c.path = c.path or path or ""
             elif call.name == "create" and f and changes:
                 changes[0].path = f.group("path").strip()
-        elif self.fmt == "swe-agent" and res is None and not changes and call.name in ("edit", "insert", "append"):
+        elif self.fmt == "swe-agent" and res is None and not changes and call.name in LINE_EDIT_COMMANDS:
             cmd = call.input.get("command") if isinstance(call.input.get("command"), str) else ""
             changes = self._swe_edit(cmd, self._open_file or "")
         return changes
@@ -627,7 +626,7 @@ class FileChangeTracker:
             if mode == "delete":
                 return [_change(path, "modified", 0, 0, name)]
             return [_change(path, "modified", _lines(inp["new_source"]), 0, name)]
-        content = next((inp[k] for k in _CONTENT_KEYS if isinstance(inp.get(k), str)), None)
+        content = next((inp[k] for k in CONTENT_KEYS if isinstance(inp.get(k), str)), None)
         if content is not None and (command == "create" or any(w in low for w in _WRITE_NAMES)):
             return [_change(path, "added", _lines(content), 0, name)]
         if isinstance(inp.get("diff"), str) and "=======" in inp["diff"]:  # Cline replace_in_file
