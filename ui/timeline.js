@@ -270,6 +270,8 @@ export function messageHref(projectId, number, index) {
 
 /** The session page's timeline of events (from GET .../sessions/{n}/timeline); each opens its message. */
 export function sessionTimelineCard(project, session, ctx) {
+  // no transcript, no events: the page leads with the starting prompt, not an empty card
+  if (!session.transcript) return null;
   const card = h("section", { class: "card stl-card section", id: "session-timeline", "aria-labelledby": "stl-h" },
     h("div", { class: "card-title-row" }, h("h2", { id: "stl-h" }, "Timeline")), loading("Loading events…"));
   const head = card.firstChild;
@@ -277,9 +279,7 @@ export function sessionTimelineCard(project, session, ctx) {
     if (!ctx.isCurrent()) return;
     const events = ((data && data.events) || []).filter((e) => e && Number.isInteger(Number(e.index)));
     if (!events.length) {
-      card.replaceChildren(head, h("p", { class: "muted" }, session.transcript
-        ? "No edits, commands, checks or commits in this transcript."
-        : "Upload the transcript: its edits, commands, checks, commits and compactions appear here."));
+      card.replaceChildren(head, h("p", { class: "muted" }, "No edits, commands, checks or commits in this transcript."));
       return;
     }
     const counts = {};
@@ -306,7 +306,7 @@ export function sessionTimelineCard(project, session, ctx) {
         dataset: { index: String(e.index), kind } },
       h("span", { class: `stl-kind ${kind}` }, KIND_LABEL[kind] || kind),
       h("span", { class: "stl-label" }, String(e.label || "")),
-      e.path ? h("code", { class: "stl-path" }, String(e.path)) : null,
+      e.path && !String(e.label || "").includes(String(e.path)) ? h("code", { class: "stl-path" }, String(e.path)) : null,
       outcome ? h("span", { class: `badge ${outcome === "pass" ? "badge-completed" : "badge-failed"}` }, outcome === "pass" ? "passed" : "failed") : null,
       h("span", { class: "muted small stl-at" }, e.at ? new Date(e.at).toLocaleTimeString() : `message ${e.index}`))));
     }
