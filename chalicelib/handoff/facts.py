@@ -21,9 +21,11 @@ from typing import Any
 
 from chalicelib.transcripts.actions import (
     QUIET_TOOLS,
-    background_id_of,
+    background_report,
+    background_started,
     command_text,
     path_of,
+    task_notifications,
     todo_items,
     tool_key,
     tool_kind,
@@ -100,8 +102,6 @@ _FAIL_MARK_RE = re.compile(
 _EXIT_RE = re.compile(r"^Exit code (-?\d+)")
 _XML_EXIT_RE = re.compile(r"<exit_code>(-?\d+)</exit_code>")
 _BG_RE = re.compile(r"running in background with ID: (\w+)")
-_TASK_NOTE_RE = re.compile(r"<task-id>(\w+)</task-id>.*?<status>(\w+)</status>(?:.*?\(exit code (-?\d+)\))?", re.S)
-_TASK_ID_XML = re.compile(r"<task_id>(\w+)</task_id>")
 _COMMIT_RE = re.compile(r"(?m)^\[([^\s\]]+)(?: \(root-commit\))? ([0-9a-f]{7,40})\] (.+)$")
 _COUNT_PATTERNS = {
     "failed": re.compile(r"(\d+)\s+(?:failed|failing|failures?)\b", re.I),
@@ -778,9 +778,8 @@ class _Extractor:
         stripped = text.lstrip()
         if m.injected or stripped.startswith("<") or stripped.startswith("[Request interrupted"):
             if "<task-id>" in text:
-                for tm in _TASK_NOTE_RE.finditer(text):
-                    code = tm.group(3)
-                    self._bg_outcome(i, tm.group(1), tm.group(2), int(code) if code else None, "")
+                for bg_id, status, code in task_notifications(text):
+                    self._bg_outcome(i, bg_id, status, code, "")
             return
         self.f.user_messages.append(UserMsg(i, text.strip(), bool((m.meta or {}).get("queued"))))
         if len(self.f.user_messages) > 1 and CORRECTION_RE.search(text):  # the first one is the request itself
@@ -1001,10 +1000,7 @@ class _Extractor:
         classes = [classify(s) for s in work]
         exit_m = _EXIT_RE.match(text)
         failed = bool(res.is_error) or bool(exit_m and int(exit_m.group(1)) != 0)
-        bg_id = data.get("backgroundTaskId") if isinstance(data.get("backgroundTaskId"), str) else None
-        if bg_id is None:
-            bm = _BG_RE.search(text[:300])
-            bg_id = bm.group(1) if bm else None
+        bg_id = background_started(text, data)
         disp = display_command(raw)
         top = "other"
         for c in ("test", "build", "setup", "git"):
@@ -1103,21 +1099,9 @@ class _Extractor:
 
     def _bg_result(self, i: int, call: ToolCall, res: ToolResult) -> None:
         inp = call.input if isinstance(call.input, dict) else {}
-        bg_id = background_id_of(inp)
-        text = res.text or ""
-        if not isinstance(bg_id, str):
-            m = _TASK_ID_XML.search(text)
-            bg_id = m.group(1) if m else None
-        if not bg_id:
-            return
-        sm = re.search(r"<status>(\w+)</status>", text)
-        if sm is None:  # e.g. the user rejected the wait: says nothing about the run itself
-            return
-        status = sm.group(1)
-        em = _XML_EXIT_RE.search(text)
-        code = int(em.group(1)) if em else None
-        om = re.search(r"<(output|stdout)>(.*?)(?:</\1>|$)", text, re.S)  # TaskOutput | BashOutput
-        self._bg_outcome(i, bg_id, status, code, om.group(2) if om else "")
+        rep = background_report(inp, res.text or "")
+        if rep is not None:  # None: e.g. the user rejected the wait, which says nothing about the run
+            self._bg_outcome(i, *rep)
 
     def _error(self, i: int, text: str, command: str, family: str, is_check: bool) -> str:
         line = error_line(text) or "(no output)"

@@ -338,6 +338,37 @@ def _first_str(inp: dict[str, Any], keys: Iterable[str]) -> str:
     return next((inp[k] for k in keys if isinstance(inp.get(k), str) and inp[k].strip()), "")
 
 
+def background_started(text: str, data: dict[str, Any] | None) -> str | None:
+    """The id of the background run a shell result says it started (None: it ran in the foreground)."""
+    bg = data.get("backgroundTaskId") if isinstance(data, dict) else None
+    if isinstance(bg, str) and bg:
+        return bg
+    bm = _BG_RE.search(text[:300])
+    return bm.group(1) if bm else None
+
+
+def background_report(inp: dict[str, Any], text: str) -> tuple[str, str, int | None, str] | None:
+    """(run id, status, exit code, output) from a background-output tool's result
+    (`BashOutput`/`TaskOutput`); None when it says nothing about the run (e.g. the wait was rejected)."""
+    bg = background_id_of(inp)
+    if bg is None:
+        m = _TASK_ID_XML.search(text)
+        bg = m.group(1) if m else None
+    sm = _STATUS_RE.search(text)
+    if not bg or sm is None:
+        return None
+    em = _XML_EXIT_RE.search(text)
+    om = _BG_OUT_RE.search(text)
+    return bg, sm.group(1), int(em.group(1)) if em else None, om.group(2) if om else ""
+
+
+def task_notifications(text: str) -> list[tuple[str, str, int | None]]:
+    """(run id, status, exit code) of each background-task notification in a harness message."""
+    if "<task-id>" not in text:
+        return []
+    return [(m.group(1), m.group(2), int(m.group(3)) if m.group(3) else None) for m in _TASK_NOTE_RE.finditer(text)]
+
+
 def _shell_result(sh: Shell, i: int, res: ToolResult) -> None:
     text = res.text or ""
     sh.output, sh.is_error, sh.result_index = text, bool(res.is_error), i
@@ -347,10 +378,7 @@ def _shell_result(sh: Shell, i: int, res: ToolResult) -> None:
         m = _EXIT_RE.match(text) or _XML_EXIT_RE.search(text[:300])
         code = int(m.group(1)) if m else None
     sh.exit_code = code
-    bg = data.get("backgroundTaskId") if isinstance(data.get("backgroundTaskId"), str) else None
-    if bg is None:
-        bm = _BG_RE.search(text[:300])
-        bg = bm.group(1) if bm else None
+    bg = background_started(text, data)
     if bg:
         sh.background_id, sh.status = bg, "running"
 
@@ -440,23 +468,14 @@ def actions_of(messages: Iterable[Message], fmt: str = "") -> list[Action]:
             elif kind == "other" and isinstance(obj, Other):
                 obj.is_error, obj.output = bool(res.is_error), res.text or ""
             elif kind == "bg_output" and isinstance(obj, ToolCall):
-                text = res.text or ""
                 inp = obj.input if isinstance(obj.input, dict) else {}
-                bg = background_id_of(inp)
-                if bg is None:
-                    m = _TASK_ID_XML.search(text)
-                    bg = m.group(1) if m else None
-                sm = _STATUS_RE.search(text)
-                if bg in by_bg and sm is not None:
-                    em = _XML_EXIT_RE.search(text)
-                    om = _BG_OUT_RE.search(text)
-                    _fold_completion(by_bg[bg], i, sm.group(1), int(em.group(1)) if em else None,
-                                     om.group(2) if om else "")
-        if msg.role == "user" and "<task-id>" in msg.text:  # Claude Code's task notification
-            for m in _TASK_NOTE_RE.finditer(msg.text):
-                if m.group(1) in by_bg:
-                    _fold_completion(by_bg[m.group(1)], i, m.group(2),
-                                     int(m.group(3)) if m.group(3) else None, "")
+                rep = background_report(inp, res.text or "")
+                if rep is not None and rep[0] in by_bg:
+                    _fold_completion(by_bg[rep[0]], i, rep[1], rep[2], rep[3])
+        if msg.role == "user":  # Claude Code's background-task notifications
+            for bg, status, code in task_notifications(msg.text):
+                if bg in by_bg:
+                    _fold_completion(by_bg[bg], i, status, code, "")
         changes.observe(msg)
         for call, chs in changes.drain():
             ci, cts = call_at.get(id(call), (i, ts)) if call is not None else (i, ts)
