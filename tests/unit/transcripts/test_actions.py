@@ -156,3 +156,33 @@ def test_no_raw_tool_names_outside_the_registry(literal: str) -> None:
         code = "\n".join(ln for ln in p.read_text().splitlines() if not ln.lstrip().startswith("#"))
         code = re.sub(r'"""[\s\S]*?"""', "", code)
         assert not re.search(r"[\"']" + re.escape(literal.strip('"')) + r"[\"']", code, re.I), (p.name, literal)
+
+
+def _every_transcript() -> list[pathlib.Path]:
+    files = [p for p in (FIX / "transcripts").iterdir() if p.is_file()]
+    for sub in ("real/claude-code", "real/aider", "real/swe-agent", "real/aider-multi"):
+        files += [p for p in (FIX / sub).rglob("*") if p.is_file() and p.suffix in (".jsonl", ".md", ".traj", ".gz")
+                  and not p.name.startswith(("LICENSE", "README", "SOURCES"))]
+    return sorted(files)
+
+
+@pytest.mark.parametrize("path", _every_transcript(), ids=lambda p: str(p.relative_to(FIX)))
+def test_every_fixture_gives_ordered_actions_within_the_transcript(path: pathlib.Path) -> None:
+    import gzip
+
+    raw = path.read_bytes()
+    messages, stats, _ = import_all(gzip.decompress(raw) if path.suffix == ".gz" else raw)
+    acts = actions_of(messages, stats.get("format", ""))
+    assert [a.index for a in acts] == sorted(a.index for a in acts)
+    assert all(0 <= a.index < len(messages) for a in acts)
+    for sh in _of(acts, Shell):
+        assert sh.completed_index is None or sh.completed_index > sh.index
+
+
+@pytest.mark.parametrize("history", sorted((FIX / "real" / "aider-multi").glob("*/aider.chat.history.md")),
+                         ids=lambda p: p.parent.name)
+def test_real_aider_histories_give_one_edit_per_applied_edit(history: pathlib.Path) -> None:
+    """aider logs "Applied edit to <file>" once per file it changed: each is one Edit action."""
+    messages, stats, _ = import_all(history.read_bytes())
+    edits = _of(actions_of(messages, stats.get("format", "")), Edit)
+    assert len(edits) == history.read_text().count("Applied edit to") > 0
