@@ -152,7 +152,7 @@ def test_failed_edit_is_not_an_edit() -> None:
                                      "exec_command", "execute_command", "write_to_file", "apply_patch\""])
 def test_no_raw_tool_names_outside_the_registry(literal: str) -> None:
     """Only chalicelib/transcripts/actions.py (and the importers) know the agents' tool names."""
-    for p in sorted((ROOT / "chalicelib" / "handoff").glob("*.py")):
+    for p in sorted((ROOT / "chalicelib" / "handoff").rglob("*.py")):
         code = "\n".join(ln for ln in p.read_text().splitlines() if not ln.lstrip().startswith("#"))
         code = re.sub(r'"""[\s\S]*?"""', "", code)
         assert not re.search(r"[\"']" + re.escape(literal.strip('"')) + r"[\"']", code, re.I), (p.name, literal)
