@@ -85,6 +85,7 @@ def scenarios() -> list[tuple[str, str, Callable[[Any, dict[str, Any]], Any]]]:
         ("GET", "/api/projects/{p}/handoff/latest", lambda api, st: j(api.get(
             f"/api/projects/{st['pid']}/handoff/latest"))),
         ("GET", "/api/projects/{p}/analytics", lambda api, st: j(api.get(f"/api/projects/{st['pid']}/analytics"))),
+        ("GET", "/api/projects/{p}/timeline", lambda api, st: j(api.get(f"/api/projects/{st['pid']}/timeline"))),
         ("GET", "/api/projects/{p}/knowledge", lambda api, st: j(api.get(f"/api/projects/{st['pid']}/knowledge"))),
         ("GET", "/api/knowledge?q=", lambda api, st: j(api.get("/api/knowledge?q=x"))),
         ("GET", "/api/stats", lambda api, st: j(api.get("/api/stats"))),

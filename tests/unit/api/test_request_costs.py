@@ -37,6 +37,8 @@ EXPECTED = {
     "GET /api/projects/{p}/sessions/{n}/handoff": ["GetItem"],
     "GET /api/projects/{p}/handoff/latest": ["Query"],
     "GET /api/projects/{p}/analytics": ["GetItem", "Query", "Query"],
+    # the project (404 for another tenant's), then its sessions: never a transcript
+    "GET /api/projects/{p}/timeline": ["GetItem", "Query"],
     "GET /api/projects/{p}/knowledge": ["Query", "GetItem"],
     "GET /api/knowledge?q=": ["Query"],
     "GET /api/stats": ["Query"],
@@ -50,7 +52,8 @@ def test_requests_per_endpoint(api):
     rows = measure(api, client())
     got = {f"{m} {p}": ops for m, p, ops in rows}
     worker = got.pop("WORKER handoff job (rules, small session)")
-    assert worker[0] == "UpdateItem" and worker[-1] == "TransactWriteItems"  # claim first, finish last
+    # claim first, finish (one transaction), then the timeline's commit/check summary on the session
+    assert worker[0] == "UpdateItem" and worker[-2:] == ["TransactWriteItems", "UpdateItem"], worker
     assert "Scan" not in worker
     assert got == EXPECTED
     assert not any("Scan" in ops for ops in got.values())
