@@ -33,8 +33,12 @@ def main(argv: list[str]) -> int:
     try:
         from chalicelib import config
         from chalicelib.search.reindex import main as reindex_main
+        from chalicelib.storage.models import configure
+        from chalicelib.storage.table import ensure_table
 
         config.reset()
+        configure()
+        ensure_table()  # a data folder `make dev` never ran on: an empty table, nothing to rebuild
         return reindex_main(["--tenant", tenant] + (["--project", project] if project else []))
     finally:
         if proc is not None:

@@ -48,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.storage.models import configure
 
     configure()
-    for row in reindex(args.tenant, args.project, queue=args.queue):
+    rows = reindex(args.tenant, args.project, queue=args.queue)
+    for row in rows:
         print(json.dumps(row))
+    if not rows:
+        print(f"tenant {args.tenant!r} has no projects: nothing to rebuild")
     return 0
 
 
