@@ -55,6 +55,10 @@ _INSPECT_FIRST = {
 }
 _INSPECT_GIT = {"diff", "log", "status", "show", "branch", "ls-files", "rev-parse", "remote", "stash"}
 
+# Commands that change the work tree by themselves (not checks, not reads): an action that took effect.
+_CHANGES_FILES = re.compile(
+    r"^(?:sudo\s+)?(?:chmod|chown|rm|mv|cp|mkdir|rmdir|touch|ln|patch|truncate|unzip|tar\s+-?x\w*|sed\s+-i\S*"
+    r"|git\s+(?:reset|revert|checkout|switch|restore|rebase|merge|cherry-pick|stash|rm|mv))(?![\w-])")
 _SEG_SPLIT = re.compile(r"\s*(?:&&|\|\||;|\n)\s*")
 _NOISE = [
     re.compile(r"\s*\d?>&\d"),
@@ -350,12 +354,55 @@ def clean_segment(seg: str) -> str:
     return one_line(s)
 
 
+def _unquoted_split(text: str) -> list[str]:
+    """`text` cut at `&&`, `||`, `;`, newlines and pipes outside quotes: each piece is
+    (segment, ends_in_pipe). A commit message like `-m 'fix; tidy'` stays one segment."""
+    out: list[tuple[str, bool]] = []
+    buf: list[str] = []
+    quote = ""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+            elif ch == "\\" and quote == '"' and i + 1 < n:
+                buf.append(ch)
+                i += 1
+                ch = text[i]
+            buf.append(ch)
+        elif ch in "'\"":
+            quote = ch
+            buf.append(ch)
+        elif text.startswith(("&&", "||"), i) or ch in ";\n":
+            out.append(("".join(buf), False))
+            buf = []
+            i += 2 if ch in "&|" else 1
+            continue
+        elif ch == "|":
+            out.append(("".join(buf), True))
+            buf = []
+        else:
+            buf.append(ch)
+        i += 1
+    out.append(("".join(buf), False))
+    return out
+
+
 def split_segments(command: str) -> list[str]:
-    """Top-level segments of a shell command (heredoc bodies removed, `cd` kept separately)."""
+    """Top-level segments of a shell command (heredoc bodies removed, `cd` kept separately); of a
+    pipeline only its first command counts."""
     head = command.split("<<", 1)[0]
+    if "'" not in head and '"' not in head:  # the common case: no quote can hide a separator
+        pieces = [(seg.split(" | ", 1)[0] if " | " in seg else seg) for seg in _SEG_SPLIT.split(head)]
+    else:
+        pieces, piped = [], False
+        for seg, to_pipe in _unquoted_split(head):
+            if not piped:
+                pieces.append(seg)
+            piped = to_pipe
     out = []
-    for seg in _SEG_SPLIT.split(head):
-        seg = seg.split(" | ", 1)[0] if " | " in seg else seg
+    for seg in pieces:
         seg = clean_segment(seg)
         if seg and seg not in ("(", ")", "{", "}"):
             out.append(seg)
@@ -1056,6 +1103,11 @@ class _Extractor:
             self.runs.append((ri, family, err_key if failed else None, disp))
         if check_keys and not bg_id:
             self.f.actions.append(NoteFact(f"check:{check_keys[0]}", ri, "tool"))
+        elif not failed and not bg_id and any(c == "setup" or _CHANGES_FILES.match(s)
+                                              for s, c in zip(work, classes, strict=True)):
+            # a command that changed something (chmod, rm, an install, `git reset`) is an action that
+            # took effect too: the last action is not the commit it came after
+            self.f.actions.append(NoteFact(f"ran:{clip(disp, 120)}", ri, "tool"))
         if "git" in classes or "git " in raw:
             self._git(ri, raw, text, failed, segs)
         if tracker.TRACKER_CMD_RE.search(" " + raw + " "):

@@ -215,6 +215,8 @@ def _last_action(f: TranscriptFacts) -> str:
         return f"committed {code(rest)}"
     if kind == "push":
         return "pushed"
+    if kind == "ran":
+        return f"ran {code(rest)}"
     if kind == "task":
         tid, _, st = rest.rpartition(":")
         return f"set {code(tid)} to {st.replace('_', ' ')}"

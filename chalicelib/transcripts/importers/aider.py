@@ -36,6 +36,9 @@ _FENCE = re.compile(r"^\s*(```|~~~|</?source\b)")  # aider also fences edit bloc
 _PROMPT = re.compile(r"\? \(Y\)es/\(N\)o\b")  # aider asking: "Add file to the chat? (Y)es/(N)o/… [Yes]: y"
 _APPLIED = re.compile(r"^Applied edit to (\S.*?)\s*$")
 _COMMIT = re.compile(r"^Commit ([0-9a-f]{7,40}) (\S.*?)\s*$")
+_RUNNING = re.compile(r"^Running (\S.*?)\s*$")  # a shell command aider ran for the user (/run, or a yes)
+_REMOVED = re.compile(r"^Removed: ([0-9a-f]{7,40}) (\S.*?)\s*$")  # aider's /undo of its last commit
+_NOW_AT = re.compile(r"^Now at:\s+([0-9a-f]{7,40}) (\S.*?)\s*$")
 # What aider itself sends the model as the user, logged as `#### ` lines like a person's words
 _REFLECTION = re.compile(r"^(?:# \d+ SEARCH/REPLACE blocks? failed to match!|I added these files to the chat:"
                          r"|Find the \"AI\" comments below|(?:# )?Fix any errors below, if possible|I ran this command:)")
@@ -100,9 +103,35 @@ class AiderImporter(Importer):
             out: list[ToolCall] = []
             results: list[ToolResult] = []
             left = Counter(am.group(1) for ln in lines if (am := _APPLIED.match(ln)))  # lines still to come
-            for ln in lines:
+            for k, ln in enumerate(lines):
+                rm = _RUNNING.match(ln) if ln.startswith("Running ") else None
+                if rm is not None:  # its output is what follows, up to aider's next line of its own
+                    calls += 1
+                    tail: list[str] = []
+                    for x in lines[k + 1:]:
+                        if x.startswith(("Running ", "Applied edit to ", "Commit ", "Add command output",
+                                         "You can use /undo", "Removed: ")):
+                            break
+                        tail.append(x)
+                    if out:
+                        turns.append((out, results))
+                        out, results = [], []
+                    turns.append(([ToolCall("shell", {"command": rm.group(1)}, f"aider-{calls}")],
+                                  [ToolResult("\n".join(tail).strip(), f"aider-{calls}", name="shell")]))
+                    continue
                 am = _APPLIED.match(ln) if ln.startswith("Applied edit to ") else None
                 cm = _COMMIT.match(ln) if ln.startswith("Commit ") else None
+                um = _REMOVED.match(ln) if ln.startswith("Removed: ") else None
+                if um is not None:  # /undo: git's own words for a reset to the commit before
+                    calls += 1
+                    now = next((nm for x in lines if (nm := _NOW_AT.match(x))), None)
+                    where = f"{now.group(1)} {now.group(2)}" if now else "HEAD~1"
+                    if out:
+                        turns.append((out, results))
+                        out, results = [], []
+                    turns.append(([ToolCall("shell", {"command": "git reset --hard HEAD~1"}, f"aider-{calls}")],
+                                  [ToolResult(f"HEAD is now at {where}", f"aider-{calls}", name="shell")]))
+                    continue
                 if am is None and cm is None:
                     continue
                 calls += 1
@@ -208,7 +237,8 @@ class AiderImporter(Importer):
                 continue
             if not started or (c == "<" and _DIV.match(line)):
                 continue
-            if kind == "tool" and c in ("A", "C") and (_APPLIED.match(line) or _COMMIT.match(line)):
+            if kind == "tool" and c in ("A", "C", "R") and (_APPLIED.match(line) or _COMMIT.match(line)
+                                                            or _REMOVED.match(line) or _RUNNING.match(line)):
                 buf.append(line.rstrip())  # aider wrapped its output block: the line is still aider's
                 continue
             if not line or line.isspace():
