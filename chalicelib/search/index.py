@@ -24,6 +24,9 @@ from chalicelib.errors import BadRequest
 from chalicelib.search.documents import Row
 
 SCHEMA_VERSION = "1"
+# A query its schema allows but nothing can be searched for (only punctuation, too many words): not
+# "invalid_query", which says the request broke the published schema.
+UNSEARCHABLE = "unsearchable_query"
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
 SNIPPET_TOKENS = 24
@@ -103,9 +106,9 @@ def to_match(q: str) -> str:
     (prefix). Raises BadRequest when nothing searchable is left."""
     q = _CONTROL.sub(" ", q or "").strip()  # a NUL would end the FTS5 string early
     if not q:
-        raise BadRequest("q is empty: pass the words to look for", code="invalid_query", field="q")
+        raise BadRequest("q is empty: pass the words to look for", code=UNSEARCHABLE, field="q")
     if len(q) > MAX_QUERY_CHARS:
-        raise BadRequest(f"q is {len(q)} characters; at most {MAX_QUERY_CHARS}", code="invalid_query", field="q")
+        raise BadRequest(f"q is {len(q)} characters; at most {MAX_QUERY_CHARS}", code=UNSEARCHABLE, field="q")
     terms = []
     for raw in q.split():
         core = raw.rstrip("*")
@@ -114,9 +117,9 @@ def to_match(q: str) -> str:
         quoted = '"' + core.replace('"', '""') + '"'
         terms.append(quoted + "*" if raw.endswith("*") else quoted)
     if not terms:
-        raise BadRequest("q has no words to search for (only punctuation)", code="invalid_query", field="q")
+        raise BadRequest("q has no words to search for (only punctuation)", code=UNSEARCHABLE, field="q")
     if len(terms) > MAX_TERMS:
-        raise BadRequest(f"q has {len(terms)} words; at most {MAX_TERMS}", code="invalid_query", field="q")
+        raise BadRequest(f"q has {len(terms)} words; at most {MAX_TERMS}", code=UNSEARCHABLE, field="q")
     return " ".join(terms)
 
 
@@ -176,7 +179,7 @@ def query(conn: sqlite3.Connection, match: str, *, kind: str | None, limit: int,
             f"WHERE fts MATCH ? AND fts.rowid IN ({marks})", [match, *[r[0] for r in ranked]])}
     except sqlite3.OperationalError as e:
         if any(w in str(e).lower() for w in _QUERY_ERRORS):
-            raise BadRequest(f"q cannot be searched: {e}", code="invalid_query", field="q") from None
+            raise BadRequest(f"q cannot be searched: {e}", code=UNSEARCHABLE, field="q") from None
         raise
     hits = []
     for rid, rank in ranked:

@@ -97,7 +97,7 @@ def test_bad_queries_are_4xx(api, project):
     assert _search(api, project, "").status_code == 400
     assert _search(api, project, "   ").status_code == 400
     assert _search(api, project, "x" * 10_000).status_code == 400
-    assert _search(api, project, "* - ()").json_body["error"]["code"] == "invalid_query"
+    assert _search(api, project, "* - ()").json_body["error"]["code"] == "unsearchable_query"
     assert _search(api, project, " ".join(["w"] * 40)).status_code == 400
     assert _search(api, project, "rounding", limit=0).status_code == 400
     assert _search(api, project, "rounding", limit=51).status_code == 400
