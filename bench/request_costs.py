@@ -95,7 +95,6 @@ def scenarios() -> list[tuple[str, str, Callable[[Any, dict[str, Any]], Any]]]:
 
 def _run_queued(state: dict[str, Any]) -> None:
     from chalicelib.domain.handoffs import run_job
-
     from chalicelib.search.service import is_search_job
 
     for job in state.pop("queued", []):
