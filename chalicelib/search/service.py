@@ -10,11 +10,12 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from chalicelib.errors import BadRequest, NotFound
+from chalicelib.errors import BadRequest, NotFound, ServiceUnavailable
 from chalicelib.logs import event, get_logger
 from chalicelib.search import documents, index, store
 from chalicelib.search.documents import KINDS, Row
@@ -194,7 +195,13 @@ def _project_hits(tenant: str, project_id: str, match: str, kind: str | None, n:
     with store.reading(tenant, project_id) as conn:
         if conn is None:
             return []
-        return [_hit_json(project_id, h) for h in index.query(conn, match, kind=kind, limit=n, offset=offset)]
+        try:
+            hits = index.query(conn, match, kind=kind, limit=n, offset=offset)
+        except sqlite3.DatabaseError as e:  # a damaged copy: `make reindex` rebuilds it from the table
+            event(log, "search_index_damaged", 40, project_id=project_id, error=str(e)[:200])
+            raise ServiceUnavailable("this project's search index cannot be read; it is rebuilt by a reindex",
+                                     code="search_unavailable") from None
+    return [_hit_json(project_id, h) for h in hits]
 
 def search_project(tenant: str, project_id: str, q: str, *, kind: str | None = None, limit: int = 20,
                    cursor: str | None = None) -> dict[str, Any]:
@@ -218,7 +225,10 @@ def search_all(tenant: str, q: str, *, kind: str | None = None, limit: int = 20,
     want = offset + limit + 1
 
     def one(pid: str) -> list[dict[str, Any]]:
-        return _project_hits(tenant, pid, match, kind, want, 0)
+        try:
+            return _project_hits(tenant, pid, match, kind, want, 0)
+        except ServiceUnavailable:  # one unreadable index does not hide every other project's hits
+            return []
 
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(pids)))) as pool:
         merged = [h for hits in pool.map(one, pids) for h in hits]

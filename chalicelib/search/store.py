@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -168,11 +168,12 @@ class _Cached:
     etag: str
     checked: float
     conn: sqlite3.Connection | None = None
+    closed: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)  # one query at a time per connection
 
 
 _cache: dict[str, _Cached] = {}
 _cache_lock = threading.Lock()
-_conn_locks: dict[int, threading.Lock] = {}
 
 
 def cache_dir() -> Path:
@@ -185,21 +186,27 @@ def _cache_id(b: Blobs, key: str) -> str:
     return f"{b.name()}/{key}"
 
 
-def _cache_file(cid: str) -> Path:
+def _cache_file() -> Path:
     return cache_dir() / (secrets.token_hex(8) + ".sqlite")
 
 
+def _retire(entry: _Cached) -> None:
+    """Close a replaced copy once no query runs on it, then delete its file."""
+    with entry.lock:
+        entry.closed = True
+        if entry.conn is not None:
+            entry.conn.close()
+            entry.conn = None
+    Path(entry.path).unlink(missing_ok=True)
+
+
 def _install(cid: str, path: str, etag: str) -> _Cached:
-    """Make `path` the cached copy of `cid` (the old copy's file is removed; open readers keep it)."""
+    """Make `path` the cached copy of `cid`; the copy it replaces is retired."""
     with _cache_lock:
         old = _cache.get(cid)
         entry = _cache[cid] = _Cached(path, etag, time.monotonic())
     if old is not None and old.path != path:
-        if old.conn is not None:
-            with _conn_locks.setdefault(id(old.conn), threading.Lock()):  # no reader is in the middle of it
-                old.conn.close()
-            _conn_locks.pop(id(old.conn), None)
-        Path(old.path).unlink(missing_ok=True)
+        _retire(old)
     return entry
 
 
@@ -209,36 +216,53 @@ def forget_cache() -> None:
         entries = list(_cache.values())
         _cache.clear()
     for e in entries:
-        if e.conn is not None:
-            e.conn.close()
-        Path(e.path).unlink(missing_ok=True)
+        _retire(e)
+
+
+def _fresh_entry(b: Blobs, key: str, cid: str) -> _Cached | None:
+    """The cached copy, revalidated when older than FRESH_S; None when the project has no index."""
+    entry = _cache.get(cid)
+    if entry is not None and time.monotonic() - entry.checked <= FRESH_S:
+        return entry
+    dest = str(_cache_file())
+    got = b.fetch(key, dest, entry.etag if entry else None)
+    if got is None:
+        with _cache_lock:
+            gone = _cache.pop(cid, None)
+        if gone is not None:
+            _retire(gone)
+        return None
+    if got == NOT_MODIFIED and entry is not None:
+        entry.checked = time.monotonic()
+        return entry
+    return _install(cid, dest, got)
 
 
 @contextmanager
 def reading(tenant: str, project_id: str) -> Iterator[sqlite3.Connection | None]:
-    """A read-only connection to the project's index (None when it has none yet), serialized per
-    cached copy (sqlite3 connections are not for concurrent use)."""
+    """A read-only connection to the project's index (None when it has none yet), one query at a
+    time per cached copy. A copy replaced meanwhile (another thread installed a newer one) is
+    skipped for the newer one. A store or file that cannot be read is a 503, never a 500."""
     b, key = blobs(), object_key(tenant, project_id)
     cid = _cache_id(b, key)
-    entry = _cache.get(cid)
-    if entry is None or time.monotonic() - entry.checked > FRESH_S:
-        dest = str(_cache_file(cid))
-        got = b.fetch(key, dest, entry.etag if entry else None)
-        if got is None:
-            if entry is not None:
-                with _cache_lock:
-                    _cache.pop(cid, None)
+    for _ in range(3):
+        try:
+            entry = _fresh_entry(b, key, cid)
+        except Exception as e:  # noqa: BLE001 - S3 or disk failing: the caller answers 503
+            event(log, "search_index_unreadable", 40, project_id=project_id, error=type(e).__name__)
+            raise ServiceUnavailable("the search index cannot be read right now; retry shortly",
+                                     code="search_unavailable") from None
+        if entry is None:
             yield None
             return
-        if got == NOT_MODIFIED and entry is not None:
-            entry.checked = time.monotonic()
-        else:
-            entry = _install(cid, dest, got)
-    if entry.conn is None:
-        entry.conn = index.open_read(entry.path)
-    lock = _conn_locks.setdefault(id(entry.conn), threading.Lock())
-    with lock:
-        yield entry.conn
+        with entry.lock:
+            if entry.closed:
+                continue
+            if entry.conn is None:
+                entry.conn = index.open_read(entry.path)
+            yield entry.conn
+            return
+    raise ServiceUnavailable("the search index is being replaced; retry", code="search_unavailable")
 
 
 # -- the writer lease ------------------------------------------------------------------------
@@ -311,7 +335,7 @@ def writing(tenant: str, project_id: str, *, fresh: bool = False,
     cid = _cache_id(b, key)
     owner = secrets.token_hex(8)
     _acquire(tenant, project_id, owner, wait_s)
-    work = str(_cache_file(cid))
+    work = str(_cache_file())
     try:
         if not fresh:
             entry = _cache.get(cid)
@@ -340,4 +364,4 @@ def delete_index(tenant: str, project_id: str) -> None:
     with _cache_lock:
         entry = _cache.pop(_cache_id(b, key), None)
     if entry is not None:
-        Path(entry.path).unlink(missing_ok=True)
+        _retire(entry)

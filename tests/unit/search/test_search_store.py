@@ -147,3 +147,42 @@ def test_the_worker_lambda_dispatches_search_messages(s3, api, project, monkeypa
                           "messageAttributes": {}, "eventSourceARN": "arn:aws:sqs:us-east-1:1:q", "messageId": "m"}]}
     app_module.handoff_worker(event, None)
     assert seen == [body]
+
+
+def test_a_damaged_index_is_503_and_the_cross_project_search_still_answers(api, s3, project):
+    from chalicelib.search.store import object_key
+
+    other = api.post("/api/projects", {"name": "q"}).json_body["id"]
+    api.post(f"/api/projects/{other}/sessions", {})
+    _import(api, other, 1, "User: the walrus migrates\n")
+    s3.put_object(Bucket=BUCKET, Key=object_key("acme", project), Body=b"not a database" * 100)
+    store.forget_cache()
+    r = api.get(f"/api/projects/{project}/search?q=walrus")
+    assert r.status_code == 503 and r.json_body["error"]["code"] == "search_unavailable"
+    hits = api.get("/api/search?q=walrus").json_body["items"]
+    assert {h["project_id"] for h in hits} == {other}
+
+
+def test_readers_and_a_writer_in_threads_never_fail(s3, api, project):
+    """Queries keep answering while writers replace the cached copy under them."""
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                assert service.search_project("acme", project, "walrus")["items"]
+            except BaseException as e:  # noqa: BLE001 - collected and asserted below
+                errors.append(e)
+                return
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for k in range(5):
+        with store.writing("acme", project) as w:
+            index.replace_part(w.conn, "notes", 50 + k, [Row("note", f"note {k}", 1, None, None, "note:1")])
+    stop.set()
+    for t in threads:
+        t.join(10)
+    assert errors == []
