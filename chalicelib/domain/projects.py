@@ -86,4 +86,7 @@ def set_pins(tenant: str, project_id: str, pins: list[str]) -> dict[str, Any]:
 
 def delete(tenant: str, project_id: str) -> dict[str, Any]:
     removed = store.delete_project(tenant, project_id)
+    from chalicelib.search.service import forget_project
+
+    forget_project(tenant, project_id)  # its search index goes with it
     return {"deleted": project_id, "items_removed": removed}

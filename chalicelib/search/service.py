@@ -142,6 +142,15 @@ def reindex_project(tenant: str, project_id: str) -> dict[str, int]:
         index.optimize(w.conn)
     return {"sessions": sessions, "rows": rows}
 
+def forget_project(tenant: str, project_id: str) -> None:
+    """Delete a deleted project's index (best effort: a leftover file is never read, as the
+    project is gone and every search reads the project first)."""
+    try:
+        store.delete_index(tenant, project_id)
+    except Exception as e:  # noqa: BLE001 - the project's deletion already committed
+        event(log, "search_index_not_deleted", 30, project_id=project_id, error=type(e).__name__)
+
+
 def all_projects(tenant: str) -> list[str]:
     out, cursor = [], None
     while True:

@@ -186,3 +186,11 @@ def test_readers_and_a_writer_in_threads_never_fail(s3, api, project):
     for t in threads:
         t.join(10)
     assert errors == []
+
+
+def test_deleting_the_project_deletes_its_index(s3, api, project):
+    from botocore.exceptions import ClientError
+
+    assert api.delete(f"/api/projects/{project}").status_code == 200
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=BUCKET, Key=store.object_key("acme", project))
