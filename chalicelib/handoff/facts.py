@@ -288,6 +288,7 @@ class GitFacts:
     explicit_adds: int = 0
     wildcard_adds: int = 0
     hooks: list[str] = field(default_factory=list)  # pre-commit hook lines seen in commit output
+    no_repo: bool = False  # the agent said the directory has no git repository
     events: list[gitstate.GitEvent] = field(default_factory=list)  # adds, commits, snapshots, in order
 
 
@@ -791,6 +792,8 @@ class _Extractor:
                 cwd = meta.get("cwd")
                 if isinstance(cwd, str) and cwd.startswith("/"):
                     self.cwds[cwd] += 1
+                if meta.get("git_repo") == "none":  # the agent said so (aider's "Git repo: none")
+                    self.f.git.no_repo = True
                 br = meta.get("gitBranch") or meta.get("git_branch")
                 if isinstance(br, str) and br and br != "HEAD":
                     self.branch_from_meta = br

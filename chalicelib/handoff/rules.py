@@ -514,7 +514,9 @@ class _Builder:
         if g.changed:
             parts = [f"{code(u.path)}" + (f" ({u.why})" if u.why != "changed" else "") for u in g.changed]
             last = f" `{g.commits[-1].sha}`" if g.commits and g.commits[-1].sha else ""
-            head = ("- Changed in this session (the transcript shows no git output, so committed or not is unknown): "
+            head = ("- Changed in this session (the agent said this directory has no git repository): "
+                    if f.git.no_repo and not g.known else
+                    "- Changed in this session (the transcript shows no git output, so committed or not is unknown): "
                     if not g.known else f"- Changed after the last commit{last} with no git output since, so committed "
                     "or not is **not known**: " if g.commits else
                     "- Changed after the last git output, so committed or not is **not known**: ")

@@ -524,7 +524,7 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         files = ", ".join(code(p) for p in paths[:6])
         more = f" and {len(paths) - 6} more" if len(paths) > 6 else ""
         out.append(f"Commit {files}{more} (the commit conventions are below).")
-    if st.git.changed:
+    if st.git.changed and not f.git.no_repo:  # without a repository there is nothing to commit
         files = ", ".join(code(u.path) for u in st.git.changed[:6])
         be = "is" if len(st.git.changed) == 1 else "are"
         if st.git.known:

@@ -176,6 +176,8 @@ class AiderImporter(Importer):
                 return [Message(role="user", text=words, timestamp=timestamp, injected=bool(_REFLECTION.match(words)))]
             if k == "tool":
                 out = [Message(role="tool", timestamp=timestamp, tool_results=[ToolResult(text.strip("\n"), name="aider")])]
+                if any(ln.strip() == "Git repo: none" for ln in lines):  # aider runs without git here
+                    out[0].meta["git_repo"] = "none"
                 for done, results in actions(lines):
                     meta: dict[str, Any] = {"normalized_from": "aider"}
                     out += [Message(role="assistant", tool_calls=done, timestamp=timestamp, meta=meta),

@@ -66,3 +66,14 @@ def test_a_commit_message_with_a_semicolon_still_commits_its_files():
 def test_the_last_action_is_the_undo_not_the_commit_it_undid():
     _msgs, doc = _doc()
     assert "committed `5d6e7f8`" not in doc.data["current_work"]["last_action"]
+
+
+def test_without_a_git_repository_there_is_no_git_status_step():
+    log = ("# aider chat started at 2025-07-16 20:11:00\n\n> Aider v0.84.0\n> Git repo: none\n> Repo-map: disabled\n\n"
+           "#### write the script\n\nrun.sh\n```\n<<<<<<< SEARCH\n=======\necho run\n>>>>>>> REPLACE\n```\n\n"
+           "> Applied edit to run.sh\n")
+    msgs, _stats, changes = import_all(log.encode(), "aider")
+    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
+                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    assert "git status" not in doc.markdown
+    assert "the agent said this directory has no git repository" in doc.markdown
