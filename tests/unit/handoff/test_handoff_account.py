@@ -191,3 +191,15 @@ def test_history_and_intent_are_not_state_claims_and_named_commits_and_tasks_are
             "Everything is committed.\n")                                # global: contradicted by b.ex
     got = [(c["kind"], c["verdict"]) for c in make(s, note).data["account"]["claims"]]
     assert got == [("committed", "confirmed"), ("committed", "contradicted")]
+
+
+def test_a_task_the_note_calls_done_is_checked_against_the_tracker():
+    s = base()
+    s.bash("bd update epic-1.2 --status in_progress", "✓ Updated issue: epic-1.2")
+    s.edit(f"{ROOT}/src/grammar.py", "a\n", "b\n")
+    s.bash("bd close epic-1.1 --reason done", "✓ Closed epic-1.1: done")
+    doc = make(s, "## Current work\nClosed epic-1.1. epic-1.2 is done too.\n")
+    got = {c["text"]: (c["verdict"], c["evidence"]) for c in doc.data["account"]["claims"] if c["kind"] == "task_done"}
+    assert got["Closed epic-1.1."][0] == "confirmed"
+    verdict, evidence = got["epic-1.2 is done too."]
+    assert verdict == "contradicted" and "the tracker last showed `epic-1.2` in progress" in evidence
