@@ -148,6 +148,7 @@ export const paths = {
   transcript: (p, n) => `/api/projects/${enc(p)}/sessions/${enc(n)}/transcript`,
   transcriptUpload: (p, n) => `/api/projects/${enc(p)}/sessions/${enc(n)}/transcript-upload`,
   files: (p, n) => `/api/projects/${enc(p)}/sessions/${enc(n)}/files`,
+  notes: (p, n) => `/api/projects/${enc(p)}/sessions/${enc(n)}/notes`,
   handoff: (p, n) => `/api/projects/${enc(p)}/sessions/${enc(n)}/handoff`,
   analytics: (p) => `/api/projects/${enc(p)}/analytics`,
   openItems: (p) => `/api/projects/${enc(p)}/open-items`,

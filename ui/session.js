@@ -486,6 +486,36 @@ function lineCell(label, v, sign, cls) {
   return h("td", { class: `num ${n ? cls : "muted"}`, "data-label": label }, n ? `${sign}${num(n)}` : "0");
 }
 
+// The agent's own account of the session (/handoff, `mso note`, a compaction summary), newest first:
+// the newest leads the handoff, its claims checked there against the transcript.
+function notesPanel(project, session, ctx) {
+  const panel = h("div", { id: "session-notes" }, loading("Loading the agent's notes…"));
+  (async () => {
+    let items = [];
+    try {
+      items = ((await api("GET", paths.notes(project.id, session.number), { query: { limit: 20 } })) || {}).items || [];
+    } catch (e) {
+      if (ctx.isCurrent()) { clear(panel); panel.append(errorState(e)); }
+      return;
+    }
+    if (!ctx.isCurrent()) return;
+    clear(panel);
+    if (!items.length) {
+      panel.append(emptyState("No note from the agent", "Run /handoff in Claude Code or Codex (or pipe a note to `mso note`): "
+        + "the newest note leads this session's handoff, each claim checked against the transcript."));
+      return;
+    }
+    items.forEach((n, i) => {
+      const what = n.kind === "compact_summary" ? "Compaction summary" : "Handoff note";
+      panel.append(h("section", { class: "card note" },
+        h("h3", null, `${what} · version ${n.version}`, i === 0 ? h("span", { class: "badge plain" }, "leads the handoff") : null),
+        h("p", { class: "muted" }, `${n.source || "api"} · ${dateTime(n.created_at)} · ${num(n.chars)} characters`),
+        h("pre", { class: "note-text" }, n.text || "")));
+    });
+  })();
+  return panel;
+}
+
 function filesPanel(project, session, ctx) {
   const panel = h("div", null, loading("Loading file changes…"));
   (async () => {
@@ -670,6 +700,7 @@ export async function renderSession(main, [projectId, numStr, msgStr], ctx) {
         : "This session was completed without a written record.")) },
     { id: "transcript", label: "Transcript", count: session.transcript ? session.transcript.messages : null, build: () => transcriptPanel(project, session, ctx, rerender, focusIndex) },
     { id: "files", label: "Files changed", count: session.files || null, build: () => filesPanel(project, session, ctx) },
+    { id: "notes", label: "Agent's notes", build: () => notesPanel(project, session, ctx) },
   ], focusIndex !== null ? "transcript" : lastTab.get(key) || (running ? "start" : "handoff"), (id) => lastTab.set(key, id));
 
   const warnings = (session.warnings || []).length ? h("div", { class: "section", id: "session-warnings" },
