@@ -109,6 +109,11 @@ def wait_idle(timeout: float = 30) -> bool:
     still runs. Tests use it: `make dev` does not wait when it stops (jobs are daemon threads), it
     resumes the jobs left pending or running when it starts again (devtools/dev.py)."""
     deadline = time.monotonic() + timeout
-    for t in list(_threads):
-        t.join(max(0.0, deadline - time.monotonic()))
-    return not any(t.is_alive() for t in _threads)
+    while True:  # a job may start another (a handoff queues its search index job): wait for those too
+        pending = [t for t in list(_threads) if t.is_alive()]
+        if not pending:
+            return True
+        for t in pending:
+            t.join(max(0.0, deadline - time.monotonic()))
+        if time.monotonic() >= deadline:
+            return not any(t.is_alive() for t in list(_threads))
