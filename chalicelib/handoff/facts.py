@@ -58,7 +58,7 @@ _INSPECT_GIT = {"diff", "log", "status", "show", "branch", "ls-files", "rev-pars
 # Commands that change the work tree by themselves (not checks, not reads): an action that took effect.
 _CHANGES_FILES = re.compile(
     r"^(?:sudo\s+)?(?:chmod|chown|rm|mv|cp|mkdir|rmdir|touch|ln|patch|truncate|unzip|tar\s+-?x\w*|sed\s+-i\S*"
-    r"|git\s+(?:reset|revert|checkout|switch|restore|rebase|merge|cherry-pick|stash|rm|mv))(?![\w-])")
+    r"|git\s+(?:reset|revert|checkout|switch|restore|rebase|merge|cherry-pick|stash|rm|mv)|/undo)(?![\w-])")
 _SEG_SPLIT = re.compile(r"\s*(?:&&|\|\||;|\n)\s*")
 _NOISE = [
     re.compile(r"\s*\d?>&\d"),
@@ -471,6 +471,11 @@ def _family(seg: str) -> str:
     if toks[0] in ("npx", "uv", "poetry", "bundle", "python", "python3", "sudo") and len(toks) > 2:
         return " ".join(toks[:3])
     return " ".join(toks[:2])
+
+
+def is_inspection(seg: str) -> bool:
+    """A command that only looks (ls, cat, grep, git status/log/diff, ...): it changes nothing."""
+    return _is_inspection(seg)
 
 
 def _is_inspection(seg: str) -> bool:

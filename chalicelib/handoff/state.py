@@ -13,7 +13,16 @@ import re
 from dataclasses import dataclass, field
 
 from . import checktargets, gitstate, tracker
-from .facts import CheckFact, CommitFact, EditEvent, ErrorFact, TaskFact, TranscriptFacts
+from .facts import (
+    CheckFact,
+    CommitFact,
+    EditEvent,
+    ErrorFact,
+    TaskFact,
+    TranscriptFacts,
+    is_inspection,
+    split_segments,
+)
 from .textutil import clip, code, quoted, safe_inline
 
 _OPEN = ("open", "in_progress", "blocked")
@@ -200,8 +209,22 @@ def _git_state(f: TranscriptFacts) -> GitState:
 
 
 def _last_action(f: TranscriptFacts) -> str:
+    """The last action that took effect, and the commands that ran after it when there were any
+    (their effect is not known: saying only the action before them would be a guess)."""
     if not f.actions:
         return ""
+    base = _action_text(f)
+    if not base:
+        return ""
+    after = [cmd for i, cmd in f.shell_texts if i > f.actions[-1].index
+             and not all(is_inspection(seg) for seg in split_segments(cmd))]
+    if after:
+        more = f" and {len(after) - 1} more" if len(after) > 1 else ""
+        base += f"; after it, commands ran: {code(clip(after[-1], 80))}{more}"
+    return base
+
+
+def _action_text(f: TranscriptFacts) -> str:
     a = f.actions[-1]
     kind, _, rest = a.text.partition(":")
     if kind == "edit":

@@ -129,7 +129,7 @@ class AiderImporter(Importer):
                     if out:
                         turns.append((out, results))
                         out, results = [], []
-                    turns.append(([ToolCall("shell", {"command": "git reset --hard HEAD~1"}, f"aider-{calls}")],
+                    turns.append(([ToolCall("shell", {"command": "/undo"}, f"aider-{calls}")],
                                   [ToolResult(f"HEAD is now at {where}", f"aider-{calls}", name="shell")]))
                     continue
                 if am is None and cm is None:

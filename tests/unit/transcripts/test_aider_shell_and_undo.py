@@ -54,7 +54,7 @@ def test_running_lines_are_shell_commands_and_undo_is_a_reset():
     msgs, _doc_ = _doc()
     commands = [c.input.get("command") for m in msgs for c in m.tool_calls if c.name == "shell"]
     assert commands == ["git commit -m 'feat: add sync; make it executable' -- sync.sh", "chmod +x sync.sh",
-                        "git commit -m 'feat: add check script' -- check.sh", "git reset --hard HEAD~1"]
+                        "git commit -m 'feat: add check script' -- check.sh", "/undo"]
 
 
 def test_a_commit_message_with_a_semicolon_still_commits_its_files():
@@ -77,3 +77,13 @@ def test_without_a_git_repository_there_is_no_git_status_step():
                         file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
     assert "git status" not in doc.markdown
     assert "the agent said this directory has no git repository" in doc.markdown
+
+
+def test_commands_after_the_last_action_are_named_with_it():
+    log = LOG.replace("#### /undo", "#### /run ./deploy.sh").replace(
+        "> Removed: 5d6e7f8 feat: add check script\n> Now at:  1a2b3c4 feat: add sync; make it executable\n",
+        "> Running ./deploy.sh\n> deployed\n")
+    msgs, _stats, changes = import_all(log.encode(), "aider")
+    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
+                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    assert doc.data["current_work"]["last_action"] == "committed `5d6e7f8`; after it, commands ran: `./deploy.sh`"
