@@ -389,7 +389,7 @@ def test_upload_a_transcript_and_page_through_it(page: Any, server: Server, api:
     messages.first.wait_for()
     assert messages.count() == 50  # one page
     page.get_by_role("button", name="Load more messages").click()
-    page.get_by_text("answer number 35", exact=True).wait_for()
+    messages.get_by_text("answer number 35", exact=True).wait_for()  # in the transcript (the timeline names it too)
     assert messages.count() == 70
     assert page.get_by_role("button", name="Load more messages").count() == 0
     assert api.get(f"/api/projects/{pid}/sessions/1")["transcript"]["messages"] == 70
