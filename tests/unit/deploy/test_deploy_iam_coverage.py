@@ -61,7 +61,7 @@ def test_api_role_covers_the_api(packaged, api, client, env, transcripts_dir):
     assert any(op == "Query" and p.get("IndexName") for s, op, p in calls)
     assert denied(policy, calls) == []
     worker = role_policy(packaged.template, "HandoffWorker", STACK)
-    assert any(d.startswith("sqs:SendMessage") for d in denied(worker, calls))  # the check can fail
+    assert denied(worker, calls)  # the check can fail: the API's calls are not all the worker's
     # Presigning makes no call, but the URL only works if the role may PutObject on that key.
     url = urlparse(slot["upload_url"])
     assert allows(policy, "s3:PutObject", f"arn:aws:s3:::{STACK.upload_bucket}/uploads/{slot['upload_id']}")

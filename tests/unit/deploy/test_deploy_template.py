@@ -265,8 +265,9 @@ def test_roles_allow_only_what_each_function_does(packaged):
     api, worker, importer = (role_policy(packaged.template, f, stack) for f in FUNCTIONS)
 
     assert allows(api, "sqs:SendMessage", stack.queue_arn)
-    assert not allows(worker, "sqs:SendMessage", stack.queue_arn)
-    assert not allows(importer, "sqs:SendMessage", stack.queue_arn)
+    # the worker and the importer queue the search-index job of what they just wrote
+    assert allows(worker, "sqs:SendMessage", stack.queue_arn) and allows(importer, "sqs:SendMessage", stack.queue_arn)
+    assert not allows(worker, "sqs:SendMessage", stack.queue_arn.replace("mso-jobs", "other-queue"))
     for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"):
         assert allows(worker, action, stack.queue_arn)
         assert not allows(api, action, stack.queue_arn) and not allows(importer, action, stack.queue_arn)
