@@ -50,7 +50,7 @@ def test_hundred_concurrent_creations_write_once_each_and_are_gap_free(live):
     assert p["credit_budget"] == 120 and p["credits_used"] == 20
     a = http("GET", f"/api/accounts/{acct['id']}").json()
     assert a["sessions"] == 20 and a["credits_used"] == 20
-    listed = http("GET", f"/api/projects/{pid}/sessions", params={"limit": 100}).json()["items"]
+    listed = http("GET", f"/api/projects/{pid}/sessions", params={"limit": 100, "order": "asc"}).json()["items"]
     assert [s["number"] for s in listed] == list(range(1, 101))
     again = http("POST", f"/api/projects/{pid}/sessions", {"external_id": "ext-7"})
     assert again.status_code == 200 and again.json()["external_id"] == "ext-7"

@@ -27,7 +27,7 @@ def test_fifty_concurrent_creations_get_1_to_50(live):
     assert p["credit_budget"] == 100
     listed, cursor = [], None
     while True:
-        page = http("GET", f"/api/projects/{pid}/sessions", params={"limit": 20, "cursor": cursor}).json()
+        page = http("GET", f"/api/projects/{pid}/sessions", params={"limit": 20, "cursor": cursor, "order": "asc"}).json()
         listed += [s["number"] for s in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:
