@@ -135,7 +135,7 @@ def test_max_chars_renders_any_budget_from_the_stored_layout(api, pid):
     from pathlib import Path
 
     api.post(f"/api/projects/{pid}/sessions", {"title": "Real session"})
-    real = Path(__file__).resolve().parents[4] / "shared/data/transcripts/claude-code"
+    real = Path(__file__).resolve().parents[2] / "fixtures/real/claude-code"
     raw = next(real.glob("8463c716*.jsonl.gz")).read_bytes()
     up = api.put_raw(f"/api/projects/{pid}/sessions/1/transcript?format=claude-code", raw, "application/gzip")
     assert up.status_code in (200, 201), up.body

@@ -511,7 +511,7 @@ def test_state_task_and_contract_facts_survive_a_model_that_drops_them(
     from chalicelib.handoff.rules import build_handoff
     from chalicelib.transcripts import importing
 
-    real = Path(__file__).resolve().parents[4] / "shared/data/transcripts/claude-code"
+    real = Path(__file__).resolve().parents[2] / "fixtures/real/claude-code"
     import gzip
     import json as _json
     raw = gzip.decompress(next(real.glob("258c7280*.jsonl.gz")).read_bytes()).splitlines()
