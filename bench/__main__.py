@@ -34,6 +34,10 @@ SECTIONS = [
     ("CLI and hooks", "The `mso` command as Claude Code runs it: `session-start` wall time with the server up, "
      "down and hung, `session-end` return time, a compaction (`pre-compact` synchronous upload and checkpoint, "
      "`session-start` after it, fresh and cached, `post-compact`), and the CLI's import time.", "bench.cli_bench"),
+    ("Compaction checkpoint, server side", "The state a running session gets back after a compaction, "
+     "built alone (no upload, no CLI): the domain function and the HTTP GET on a 3 MiB real Claude Code "
+     "transcript, and its size against the 2,500-character budget (issue 18: rules only, p50 <= 2 s).",
+     "bench.checkpoint_bench"),
     ("Capture without SessionEnd", "Capture that does not depend on SessionEnd: the `stop` hook's time when a snapshot is due and when it is throttled, and `session-start` when an earlier session in the directory never ran its SessionEnd (the hook's time, and until the detached sweep has the orphan completed on the server).", "bench.capture_bench"),
     ("File events at scale", "A Claude Code session writing up to 100,000 files (two thirds new, a third edits) "
      "with a numstat list of the same files: import and handoff time, which must grow linearly.",
