@@ -29,6 +29,9 @@ SECTIONS = [
     ("Secret redaction", "Recall on the fresh secret corpus (110 kinds, alone and in every transcript format) and "
      "the older one, false positives on 33 harmless look-alikes, the redactor's throughput on the real "
      "transcripts, and every redaction made on them with the ids that must survive.", "bench.redaction_bench"),
+    ("LLM handoff: calls and cost per model", "The production LLM path on real sessions with a counting client in "
+     "place of the model: how many calls each context window needs, the prompt sizes, and dollars per handoff "
+     "from the vendored price table (quality needs blind judges: benchmarks-handoff-qa.md).", "bench.llm_models"),
     ("Contention", "100 concurrent session creations on one project (DynamoDB Local, over HTTP): latency p50/p99 "
      "and whether the numbers came out exactly 1..100.", "bench.contention_bench"),
     ("CLI and hooks", "The `mso` command as Claude Code runs it: `session-start` wall time with the server up, "
