@@ -4,7 +4,9 @@ A handoff that says "9 files uncommitted" when git's own `git status` listed one
 file committed two commits ago, is worse than one that says nothing. So each file's commit state is
 the result of the git events that came after its last change, in transcript order:
 
-- `git add` (paths, directories, globs, or everything) stages it;
+- `git add` (paths, directories, globs, or everything) stages it, and so do `git rm` and `git mv` of
+  its path; a plain `rm`/`mv` does not: its deletion is committed only by a later `git add` that
+  covers it, `commit -a`, or a commit whose output prints `delete mode … path`;
 - a commit that git printed includes it when it was staged, named as a pathspec, or tracked under
   `commit -a`, or when git printed `create mode … path`; a commit whose staging the transcript never
   showed (no `git add`, no `-a`) leaves the file's state *not known*;
@@ -41,7 +43,7 @@ class GitEvent:
     specs: list[str] = field(default_factory=list)  # pathspecs (add, commit, discard), relative to cwd
     everything: bool = False  # add -A / . / -u; commit -a; stash, reset --hard (all tracked files)
     sha: str = ""  # commit
-    created: list[str] = field(default_factory=list)  # commit: `create mode` paths (repository-relative)
+    created: list[str] = field(default_factory=list)  # commit: `create`/`delete mode` paths (repository-relative)
     staging_seen: bool = True  # commit: the transcript showed how its content was staged
     scope: str = ""  # snapshot: all | tracked | unstaged | staged
     listed: list[str] = field(default_factory=list)  # snapshot: paths it printed (relative to its cwd)
@@ -54,6 +56,7 @@ class GitEvent:
 _STASH_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?stash(?:\s+(?:push|save)\b|\s+-\S+|\s*$)")
 _RESET_HARD_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?reset\s+(?:\S+\s+)*--hard\b")
 _RESTORE_RE = re.compile(r"^git\s+(?:-C\s+\S+\s+)?(?:restore(?!.*--staged)|checkout\s+(?:\S+\s+)?--)\s")
+_DELETE_MODE = re.compile(r"(?m)^\s*delete mode \d+ (.+?)\s*$")  # a commit's summary names the deletions it holds
 _COMMIT_VALUE_OPTS = {"-m", "--message", "-F", "--file", "--author", "--date", "-c", "-C", "--reuse-message",
                       "--reedit-message", "--fixup", "--squash", "--cleanup", "-t", "--template", "--trailer"}
 
@@ -127,13 +130,16 @@ def observe(index: int, command: str, output: str, failed: bool) -> list[GitEven
         if verb == "add" and not failed:
             paths, everything, _forced = shellfx.staged_paths("git add " + " ".join(shlex.quote(a) for a in rest))
             events.append(GitEvent(index, seq, "add", where, paths, everything, command=seg))
+        elif verb in ("rm", "mv") and not failed:  # git stages what it removes or moves itself
+            paths = [a for a in rest if not a.startswith("-") and a != "--"]
+            events.append(GitEvent(index, seq, "add", where, paths, command=seg))
         elif verb == "commit" and not failed:
             cm = shellfx.parse_commit(output)
             if cm is None and ("nothing to commit" in output or "no changes added" in output):
                 continue
             specs, every = _commit_specs(rest)
             events.append(GitEvent(index, seq, "commit", where, specs, every, sha=cm.sha if cm else "",
-                                   created=list(cm.created) if cm else [], command=seg,
+                                   created=[*cm.created, *_DELETE_MODE.findall(output)] if cm else [], command=seg,
                                    hooks=checktargets.hook_checks(output)))
         elif verb == "status" and not failed:
             st = shellfx.parse_status(output)

@@ -513,13 +513,10 @@ class _Builder:
                                 group="git lines"))
         if g.changed:
             parts = [f"{code(u.path)}" + (f" ({u.why})" if u.why != "changed" else "") for u in g.changed]
-            last = f" `{g.commits[-1].sha}`" if g.commits and g.commits[-1].sha else ""
             head = ("- Changed in this session (the agent said this directory has no git repository): "
                     if f.git.no_repo and not g.known else
                     "- Changed in this session (the transcript shows no git output, so committed or not is unknown): "
-                    if not g.known else f"- Changed after the last commit{last} with no git output since, so committed "
-                    "or not is **not known**: " if g.commits else
-                    "- Changed after the last git output, so committed or not is **not known**: ")
+                    if not g.known else "- Whether these files are committed or not is **not known**: ")
             s.items.append(Item(head + ", ".join(parts), rank=96.5, sub=sub, group="git lines",
                                 keep=tuple(("file", u.path) for u in g.changed)))
         if g.foreign:  # not this session's work: never counted as its uncommitted changes, nor to commit
@@ -909,6 +906,8 @@ class _Builder:
                 added = None if any(e.added is None for e in since) else sum(e.added or 0 for e in since)
                 removed = None if any(e.removed is None for e in since) else sum(e.removed or 0 for e in since)
             counted = disp in unc or (disp in unknown and ff.source != "transcript")  # a diff is known to exist
+            if ff.kind == "deleted" and (gst is None or gst.counts is None):
+                added = removed = None  # a shell deletion's size is not in the transcript: no count
             size = "" if added is None or removed is None or not counted else f" +{added}/−{removed}"
             kind = "" if ff.kind == "modified" or (ff.kind == "added" and ff.commit_sha) else f" {ff.kind}"
             note = f" (“{clip(safe_inline(ff.summary), 80)}”)" if ff.summary and ff.source != "transcript" else ""
@@ -916,13 +915,14 @@ class _Builder:
             if disp in unc or disp in unknown:
                 key = "unc" if disp in unc else "unknown"
                 labels[key] = "Uncommitted" if key == "unc" else (
-                    "Changed after the last git output (commit state not known)" if self.st.git.known
+                    "Commit state not known" if self.st.git.known
                     else "Changed (git state not seen)")
                 if ff.commit_sha:  # committed earlier in the session, then edited again
                     c = next((c for c in f.commits if c.sha == ff.commit_sha), None)
                     labels.setdefault(ff.commit_sha, f"In {code(ff.commit_sha)}" + (
                         " (pushed)" if c is not None and c.pushed else ""))
-                    groups.setdefault(ff.commit_sha, []).append(f"{code(disp)} (edited since)")
+                    groups.setdefault(ff.commit_sha, []).append(
+                        f"{code(disp)} ({'deleted' if ff.kind == 'deleted' else 'edited'} since)")
             elif gst is not None and gst.state == "clean" and not ff.commit_sha:
                 key = "clean"
                 labels[key] = "Changed, but git listed no change left at the end"
@@ -1191,7 +1191,7 @@ def _build_handoff(*, project: Mapping[str, Any], session: Mapping[str, Any], me
         for sec in sections:
             sec.title = {"current_work": "Current work as the transcript shows it",
                          "next_action": "Next action from the transcript"}.get(sec.key, sec.title)
-        sections = [*part("account", lambda: account_sections(account)), *sections]
+        sections = [*part("account", lambda: account_sections(account, budget_chars, sections)), *sections]
     failures = b.failures
     if failures:
         sections.insert(0, _failure_note(failures))

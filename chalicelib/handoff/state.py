@@ -171,11 +171,19 @@ def _git_state(f: TranscriptFacts) -> GitState:
             why = f"changed by {code(clip(ev.how, 60))}" if shell and ev is not None else "changed"
             if st.why.startswith("a commit"):
                 why += "; a commit came after it whose staging the transcript does not show"
+            else:
+                why += " after the last git output"
             unknown.setdefault(disp, Uncommitted(disp, why))
             continue
         if ff.kind == "deleted" and not st.confirmed:
-            unknown.setdefault(disp, Uncommitted(disp, f"deleted by {code(clip(ev.how, 60))}" if shell and ev
-                                                 is not None else "deleted"))
+            # a deletion no later commit took: uncommitted when git is known to track the file (a commit
+            # of this session held it); otherwise it may never have been tracked, so not known
+            how = f"deleted by {code(clip(ev.how, 60))}" if shell and ev is not None else "deleted"
+            if ff.commit_sha:
+                unc.setdefault(disp, Uncommitted(disp, f"{how} after {code(ff.commit_sha)}; no commit since took it"))
+            else:
+                unknown.setdefault(disp, Uncommitted(disp, f"{how}; no commit since took it, and whether git "
+                                                     "tracked it is not known"))
             continue
         if shell and ev is not None:
             why = f"changed by {code(clip(ev.how, 60))}"
@@ -552,7 +560,7 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         be = "is" if len(st.git.changed) == 1 else "are"
         if st.git.known:
             out.append(f"Run `git status`; commit {files} if it lists {'it' if be == 'is' else 'them'} "
-                       "(no git output after the last change, so not known).")
+                       "(whether committed is not known).")
         else:
             out.append(f"Run `git status` first: the transcript shows no git output, so whether {files} {be} "
                        "committed is not known.")

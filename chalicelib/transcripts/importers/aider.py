@@ -11,7 +11,8 @@ What aider did is normalized into the tool calls every other agent's importer em
 downstream knows aider's Markdown: each `> Applied edit to X` becomes an edit call of X carrying the
 blocks the model wrote for X (a write when they create it), and each `> Commit <sha> <subject>` a
 shell `git commit` of the files applied since the previous commit, answered `[HEAD <sha>] <subject>`
-as git prints it (aider commits the files it edited; the branch is not logged). Blocks aider did not
+as git prints it (aider commits the files it edited, never a shell command's deletions; only
+`/commit` commits everything tracked; the branch is not logged). Blocks aider did not
 apply are not changes. aider's own prompts (`Add file to the chat? (Y)es/(N)o …`), even when logged
 as a `#### ` line, are its output, not the user's words, and the messages aider writes to the model
 itself (a failed edit's reflection, "I added these files to the chat: …") are marked `injected`; the
@@ -65,6 +66,24 @@ def _edit_call(path: str, mine: list[EditBlock], cid: str) -> ToolCall:
     return ToolCall("edit", {"file_path": path, "edits": edits}, cid)
 
 
+def _commit_command(subject: str, applied: list[str], answer_files: list[str], typed: str) -> str:
+    """The `git commit` an aider `Commit <sha>` line stands for, naming only what aider commits.
+
+    aider's own commits take the files it edited as pathspecs (never a file a shell command
+    deleted or moved): the files it logged as applied, or, when a partly failed answer logged none,
+    the files that answer wrote blocks for. Only `/commit` commits every tracked change (`-a`).
+    With neither, the commit's files are not known: a bare commit, whose staging was not seen.
+    """
+    head = f"git commit -m {shlex.quote(subject)}"
+    if applied:
+        return head + " -- " + " ".join(shlex.quote(p) for p in dict.fromkeys(applied))
+    if typed.split(maxsplit=1)[:1] == ["/commit"]:
+        return head + " -a"
+    if answer_files:
+        return head + " -- " + " ".join(shlex.quote(p) for p in answer_files)
+    return head
+
+
 class AiderImporter(Importer):
     """aider Markdown chat history (streams line by line)."""
 
@@ -92,7 +111,9 @@ class AiderImporter(Importer):
         first = True
 
         blocks: list[EditBlock] = []  # the edit blocks of the model's last answer
+        answer_files: list[str] = []  # the files the model's last answer wrote blocks for
         applied: list[str] = []  # files applied since aider's last commit
+        last_typed = ""  # the user's last message (`/commit` commits every tracked change)
         calls = 0
 
         def actions(lines: list[str]) -> list[tuple[list[ToolCall], list[ToolResult]]]:
@@ -149,8 +170,7 @@ class AiderImporter(Importer):
                     applied.append(path)
                 elif cm is not None:
                     sha, subject = cm.group(1), cm.group(2)
-                    paths = " ".join(shlex.quote(p) for p in dict.fromkeys(applied))
-                    command = f"git commit -m {shlex.quote(subject)}" + (f" -- {paths}" if paths else " -a")
+                    command = _commit_command(subject, applied, answer_files, last_typed)
                     if out:
                         turns.append((out, results))
                     turns.append(([ToolCall("shell", {"command": command}, cid)],
@@ -162,7 +182,7 @@ class AiderImporter(Importer):
             return turns
 
         def flush() -> list[Message]:
-            nonlocal kind, buf, blocks, in_fence, in_block
+            nonlocal kind, buf, blocks, answer_files, in_fence, in_block, last_typed
             k, lines = kind, buf
             kind, buf = None, []
             in_fence = in_block = False  # a fence left open by one answer does not swallow the next one
@@ -173,6 +193,8 @@ class AiderImporter(Importer):
                 return []
             if k == "user":
                 words = text.strip()
+                if not _REFLECTION.match(words):
+                    last_typed, answer_files = words, []
                 return [Message(role="user", text=words, timestamp=timestamp, injected=bool(_REFLECTION.match(words)))]
             if k == "tool":
                 out = [Message(role="tool", timestamp=timestamp, tool_results=[ToolResult(text.strip("\n"), name="aider")])]
@@ -185,6 +207,8 @@ class AiderImporter(Importer):
                 return out
             answer, thinking = split_thinking(text.strip())
             blocks = parse_edit_blocks(answer)
+            if blocks:  # aider's echo of a failed block (no file name) does not replace the answer's files
+                answer_files = list(dict.fromkeys(b.path for b in blocks if b.path))
             if not answer and not thinking:
                 return []
             return [Message(role="assistant", text=answer, thinking=thinking, timestamp=timestamp)]

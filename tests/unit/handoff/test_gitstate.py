@@ -36,3 +36,30 @@ def test_a_commit_with_unseen_staging_leaves_the_state_not_known() -> None:
     evs = observe(2, "git add a.py", "", False) + evs
     res = resolve({"a.py": [1], "b.py": [1]}, set(), evs, "/r")
     assert res["a.py"].state == "committed" and res["b.py"].state == "uncommitted"
+
+
+def test_a_shell_deletion_is_committed_only_by_what_stages_it() -> None:
+    """`rm` deletes in the work tree only: a later commit of other files leaves the deletion uncommitted."""
+    rm_then_commit = observe(3, 'git add b.py && git commit -m "b"', "[main abc1234] b\n 1 file changed", False)
+    assert resolve({"old.py": [2], "b.py": [1]}, set(), rm_then_commit, "/r")["old.py"].state == "uncommitted"
+    for command, output in (('git add -A && git commit -m "b"', "[main abc1234] b\n"),
+                            ('git commit -am "b"', "[main abc1234] b\n"),
+                            ('git commit -m "b"', "[main abc1234] b\n 1 file changed\n delete mode 100644 old.py\n")):
+        res = resolve({"old.py": [2]}, set(), observe(3, command, output, False), "/r")
+        assert res["old.py"].state == "committed" and res["old.py"].sha == "abc1234", command
+
+
+def test_git_rm_and_git_mv_stage_what_they_change() -> None:
+    evs = observe(2, "git rm -q old.py && git mv a.py lib/a.py", "", False)
+    assert [(e.kind, e.specs) for e in evs] == [("add", ["old.py"]), ("add", ["a.py", "lib/a.py"])]
+    evs += observe(3, 'git commit -m "move"', "[main abc1234] move\n 2 files changed\n", False)
+    res = resolve({"old.py": [2], "lib/a.py": [2], "c.py": [1]}, set(), evs, "/r")
+    assert res["old.py"].state == res["lib/a.py"].state == "committed"
+    assert res["c.py"].state == "uncommitted"  # changed, never staged: not in this commit
+
+
+def test_rm_rf_of_a_directory_is_uncommitted_until_staged() -> None:
+    evs = observe(3, 'git add src/app.py && git commit -m "x"', "[main abc1234] x\n", False)
+    assert resolve({"build": [2], "src/app.py": [1]}, set(), evs, "/r")["build"].state == "uncommitted"
+    evs += observe(4, "git add -A build && git commit -m y", "[main def5678] y\n", False)
+    assert resolve({"build": [2]}, set(), evs, "/r")["build"].state == "committed"

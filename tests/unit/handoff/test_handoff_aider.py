@@ -56,7 +56,10 @@ def test_a_chosen_session_lists_its_applied_files_and_commits() -> None:
     assert "- In `0d4b6dc`: `src/components/ModalSignalReview.tsx`" in md
     assert "Committed `8cba441` `fix: correct search/replace block in validator_invoker.ts`" in md
     assert "Branch `HEAD`" not in md  # aider does not log the branch: none is claimed
-    assert not doc.data["current_state"]["uncommitted"]
+    # `rm validators/PoIValidator.ts` ran after its commit 6dec692; aider's later commits took only the files
+    # it edited (aider then asks "Has it been deleted from the file system but not from git?")
+    assert doc.data["current_state"]["uncommitted"] == ["validators/PoIValidator.ts"]
+    assert "- In `7f1724d`: `validators/PoIValidator.ts`" not in md
 
 
 @pytest.mark.parametrize(("project", "k", "session"), ALL, ids=[f"{p}#{k}" for p, k, _ in ALL])

@@ -87,3 +87,111 @@ def test_commands_after_the_last_action_are_named_with_it():
     doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
                         file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
     assert doc.data["current_work"]["last_action"] == "committed `5d6e7f8`; after it, commands ran: `./deploy.sh`"
+
+
+# aider deletes a file by a shell command it runs for the user, then commits a partly applied answer:
+# its commit names the files it edited, never the deletion (which stays in the work tree only).
+RM_LOG = """# aider chat started at 2025-07-16 20:11:00
+
+#### make Scorer type safe
+
+src/scorer.ts
+```typescript
+<<<<<<< SEARCH
+export class Scorer { score(x: any) {} }
+=======
+export class Scorer { score(x: Signal) {} }
+>>>>>>> REPLACE
+```
+
+> Applied edit to src/scorer.ts
+> Commit 0f0e0d0 refactor: type Scorer input
+
+#### replace Scorer with Ranker and remove the old file
+
+ranker.ts
+```typescript
+<<<<<<< SEARCH
+=======
+export class Ranker {}
+>>>>>>> REPLACE
+```
+
+```bash
+rm src/scorer.ts
+```
+
+> validators/ranker.ts
+> Create new file? (Y)es/(N)o [Yes]: y
+> Applied edit to ranker.ts
+> Commit 1a2b3c4 feat: add Ranker and remove Scorer
+> rm src/scorer.ts
+> Run shell command? (Y)es/(N)o/(D)on't ask again [Yes]: y
+> Running rm src/scorer.ts
+> You can use /undo to undo and discard each aider commit.
+
+#### update the imports
+
+tests/rank.test.ts
+```typescript
+<<<<<<< SEARCH
+import { Scorer } from '../src/scorer';
+=======
+import { Ranker } from '../ranker';
+>>>>>>> REPLACE
+```
+
+cli/run.ts
+```typescript
+<<<<<<< SEARCH
+import { Scorer } from './scorer';
+=======
+import { Ranker } from '../ranker';
+>>>>>>> REPLACE
+```
+
+> The LLM did not conform to the edit format.
+> # 1 SEARCH/REPLACE block failed to match!
+> Commit 5d6e7f8 refactor: update references in tests
+"""
+
+
+def _rm_doc(log: str):
+    msgs, _stats, changes = import_all(log.encode(), "aider")
+    return msgs, build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
+                               file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+
+
+def test_a_shell_deletion_is_not_in_the_next_aider_commit():
+    msgs, doc = _rm_doc(RM_LOG)
+    commits = [c.input["command"] for m in msgs for c in m.tool_calls if c.input.get("command", "").startswith("git")]
+    # the partly applied answer's commit names the files that answer edited, not "everything"
+    assert commits == ["git commit -m 'refactor: type Scorer input' -- src/scorer.ts",
+                       "git commit -m 'feat: add Ranker and remove Scorer' -- ranker.ts",
+                       "git commit -m 'refactor: update references in tests' -- tests/rank.test.ts cli/run.ts"]
+    files = {f["path"]: f for f in doc.data["files"]}
+    # tracked (its own commit 0f0e0d0 held it), deleted, and no commit since took the deletion
+    assert files["src/scorer.ts"]["uncommitted"] is True
+    assert doc.data["current_state"]["uncommitted"] == ["src/scorer.ts"]
+    assert "No uncommitted change" not in doc.markdown
+    assert "In `5d6e7f8`: `src/scorer.ts`" not in doc.markdown
+    assert "deleted by `rm src/scorer.ts` after `0f0e0d0`" in doc.markdown
+    assert "- Uncommitted: `src/scorer.ts` deleted\n" in doc.markdown  # no line count: the transcript has none
+    assert "`src/scorer.ts` (deleted since)" in doc.markdown
+
+
+def test_a_shell_deletion_of_a_file_never_committed_is_not_known():
+    """Deleting a file git may never have tracked: whether anything is left to commit is not known."""
+    _msgs, doc = _rm_doc(RM_LOG.split("#### replace Scorer", 1)[0].split("#### make Scorer", 1)[0]
+                         + "#### replace Scorer" + RM_LOG.split("#### replace Scorer", 1)[1])
+    assert doc.data["current_state"]["changed_not_known"] == ["src/scorer.ts"]
+    assert "No uncommitted change" not in doc.markdown
+    assert "whether git tracked it is not known" in doc.markdown
+    assert "with no git output since" not in doc.markdown  # a commit came after the deletion: say why instead
+
+
+def test_aider_slash_commit_commits_every_tracked_change():
+    _msgs, doc = _rm_doc(RM_LOG + "\n#### /commit\n\n> Commit 9a8b7c6 chore: remove scorer\n")
+    files = {f["path"]: f for f in doc.data["files"]}
+    assert files["src/scorer.ts"]["commit"] == "9a8b7c6" and files["src/scorer.ts"]["uncommitted"] is False
+    assert "No uncommitted change was made after the last commit." in doc.markdown
