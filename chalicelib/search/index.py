@@ -18,7 +18,6 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from chalicelib.errors import BadRequest
 from chalicelib.search.documents import Row
@@ -155,38 +154,90 @@ def split_marks(marked: str) -> tuple[str, list[list[int]]]:
     return "".join(out), spans
 
 
-def query(conn: sqlite3.Connection, match: str, *, kind: str | None, limit: int, offset: int) -> list[Hit]:
-    """The best `limit` hits after `offset`, by bm25. An FTS5 error (which to_match should make
-    impossible) is a 400, never a 500.
+@dataclass(frozen=True)
+class Ranked:
+    """A match's place in the ranking, before its snippet is made (only the page's matches get one)."""
 
-    Two steps: rank every match (rowid and rank only), then make snippets for the page alone, so
-    snippet() never runs for rows the sort throws away, whatever plan SQLite picks."""
+    rowid: int
+    score: float  # -bm25, unrounded: shards are merged on it
+    session: int | None
+    message: int | None
+
+
+def _search_errors(e: sqlite3.OperationalError) -> None:
+    """An FTS5 error (which to_match should make impossible) is a 400, never a 500."""
+    if any(w in str(e).lower() for w in _QUERY_ERRORS):
+        raise BadRequest(f"q cannot be searched: {e}", code=UNSEARCHABLE, field="q") from None
+
+
+def rank(conn: sqlite3.Connection, match: str, *, kind: str | None, limit: int,
+         budget: int | None = None) -> tuple[list[Ranked], int]:
+    """The best `limit` matches by bm25, and how many matches were ranked.
+
+    With a `budget`, only the newest `budget` matches (by rowid: the most recently indexed rows) are
+    ranked: a word in most rows of the file would otherwise cost a bm25 score for every one of them.
+    Finding the newest N walks the term's list in rowid order without scoring anything (cheap); a
+    word with fewer matches than the budget is ranked whole, exactly as without one."""
+    cond, args = "fts MATCH ?", [match]
     if kind:
-        sql = ("SELECT fts.rowid, fts.rank FROM fts JOIN rows ON rows.id = fts.rowid "
-               "WHERE fts MATCH ? AND rows.kind = ? ORDER BY fts.rank LIMIT ? OFFSET ?")
-        args: list[Any] = [match, kind, limit, offset]
-    else:
-        sql = "SELECT rowid, rank FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT ? OFFSET ?"
-        args = [match, limit, offset]
+        cond, args = cond + " AND (SELECT kind FROM rows WHERE rows.id = fts.rowid) = ?", [match, kind]
+    used, floor = 0, None
     try:
-        ranked = conn.execute(sql, args).fetchall()
-        if not ranked:
-            return []
-        marks = ",".join("?" * len(ranked))
+        if budget is not None:
+            n, floor = conn.execute(f"SELECT count(*), min(r) FROM (SELECT fts.rowid AS r FROM fts WHERE {cond} "
+                                    "ORDER BY fts.rowid DESC LIMIT ?)", [*args, budget]).fetchone()
+            if not n:
+                return [], 0
+            used = int(n)
+            if n < budget:
+                floor = None  # every match fits the budget: rank them all
+        bound = " AND fts.rowid >= ?" if floor is not None else ""
+        top = conn.execute(
+            "SELECT t.rowid, t.rank, rows.session, rows.msg FROM (SELECT fts.rowid AS rowid, fts.rank AS rank "
+            f"FROM fts WHERE {cond}{bound} ORDER BY fts.rank LIMIT ?) t JOIN rows ON rows.id = t.rowid "
+            "ORDER BY t.rank", [*args, *([floor] if floor is not None else []), limit]).fetchall()
+    except sqlite3.OperationalError as e:
+        _search_errors(e)
+        raise
+    return [Ranked(r[0], -float(r[1]), r[2], r[3]) for r in top], used
+
+
+def describe(conn: sqlite3.Connection, match: str, ranked: list[Ranked]) -> list[Hit]:
+    """The hits of `ranked` (in that order) with their snippets and highlight offsets."""
+    if not ranked:
+        return []
+    marks = ",".join("?" * len(ranked))
+    try:
         found = {r[0]: r[1:] for r in conn.execute(
             "SELECT rows.id, rows.session, rows.msg, rows.kind, rows.at, rows.ref, length(rows.text), "
             f"snippet(fts, 0, char(2), char(3), '…', {SNIPPET_TOKENS}) FROM fts JOIN rows ON rows.id = fts.rowid "
-            f"WHERE fts MATCH ? AND fts.rowid IN ({marks})", [match, *[r[0] for r in ranked]])}
+            f"WHERE fts MATCH ? AND fts.rowid IN ({marks})", [match, *[r.rowid for r in ranked]])}
     except sqlite3.OperationalError as e:
-        if any(w in str(e).lower() for w in _QUERY_ERRORS):
-            raise BadRequest(f"q cannot be searched: {e}", code=UNSEARCHABLE, field="q") from None
+        _search_errors(e)
         raise
     hits = []
-    for rid, rank in ranked:
-        session, msg, k, at, ref, chars, snip = found[rid]
+    for r in ranked:
+        if r.rowid not in found:
+            continue
+        session, msg, k, at, ref, chars, snip = found[r.rowid]
         text, spans = split_marks(snip or "")
-        hits.append(Hit(rid, session, msg, k, at, ref, int(chars or 0), round(-float(rank), 6), text, spans))
+        hits.append(Hit(r.rowid, session, msg, k, at, ref, int(chars or 0), round(r.score, 6), text, spans))
     return hits
+
+
+def query(conn: sqlite3.Connection, match: str, *, kind: str | None, limit: int, offset: int = 0) -> list[Hit]:
+    """The best `limit` hits after `offset` of one file, with snippets (rank, then describe the page)."""
+    ranked, _ = rank(conn, match, kind=kind, limit=limit + offset)
+    return describe(conn, match, ranked[offset:])
+
+
+def get_meta(conn: sqlite3.Connection, k: str) -> str | None:
+    row = conn.execute("SELECT v FROM meta WHERE k = ?", (k,)).fetchone()
+    return str(row[0]) if row else None
+
+
+def set_meta(conn: sqlite3.Connection, k: str, v: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta(k, v) VALUES (?, ?)", (k, v))
 
 
 def row_text(conn: sqlite3.Connection, rid: int) -> tuple[str, str, int | None, int | None, str | None,

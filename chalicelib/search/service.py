@@ -11,9 +11,10 @@ import bisect
 import hashlib
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from contextlib import ExitStack
+from typing import Any, TypeVar
 
 from chalicelib.errors import BadRequest, NotFound, ServiceUnavailable
 from chalicelib.logs import event, get_logger
@@ -21,13 +22,16 @@ from chalicelib.search import documents, index, store
 from chalicelib.search.documents import KINDS, Row
 from chalicelib.storage import transcripts as transcript_store
 from chalicelib.storage.common import bad_cursor, pack_cursor, unpack_cursor
+from chalicelib.storage.models import ProjectItem
 from chalicelib.storage.projects import get_project, list_projects
 from chalicelib.storage.sessions import get_session, list_sessions
 
 log = get_logger("search")
+T = TypeVar("T")
 MAX_LIMIT = 50
 MAX_OFFSET = 500  # deeper pages are not worth reading: refine the query
 MAX_PROJECTS = 200  # the cross-project search reads at most this many projects' indexes
+RANK_BUDGET = 20_000  # matches ranked per project and query at most, the newest (docs/search.md, "Bounded ranking")
 TIMELINE_MAX = 20
 TEXT_PREVIEW = 200
 DETAIL_CHARS = 50_000
@@ -62,15 +66,45 @@ def _project_rows(tenant: str, project_id: str) -> dict[str, list[Row]]:
     return {"knowledge": list(documents.knowledge_rows(project_items(tenant, project_id))),
             "open_items": list(documents.open_item_rows(all_items(tenant, project_id)))}
 
+def _digest(parts: dict[str, list[Row]]) -> str:
+    return hashlib.sha256(repr(sorted(parts.items())).encode()).hexdigest()
+
+
+def _refresh_project_rows(tenant: str, project_id: str, parts: dict[str, list[Row]], *, fresh: bool = False
+                          ) -> dict[str, int]:
+    """Write the project's knowledge and open items into its small `p` shard, only when they changed
+    since the last write (a digest in the shard's meta), so an import usually writes one shard."""
+    digest = _digest(parts)
+    if not fresh:
+        with store.reading(tenant, project_id, store.PROJECT_SHARD) as conn:
+            if conn is not None and index.get_meta(conn, "digest") == digest:
+                return {}
+    with store.writing(tenant, project_id, store.PROJECT_SHARD, fresh=fresh) as w:
+        counts = {part: index.replace_part(w.conn, part, 0, rows) for part, rows in parts.items()}
+        index.set_meta(w.conn, "digest", digest)
+    return counts
+
+
+def _needs_migration(tenant: str, project_id: str) -> bool:
+    """A project indexed in the first layout (one file) and never in shards: its next write rebuilds it."""
+    with store.reading(tenant, project_id, store.PROJECT_SHARD) as conn:
+        if conn is not None:
+            return False
+    return store.has_legacy(tenant, project_id)
+
+
 def index_session(tenant: str, project_id: str, number: int) -> dict[str, int]:
-    """(Re)index one session: its old rows are deleted and its current ones inserted, and the
-    project's knowledge and open items refreshed, under the project's writer lease. The rows are
-    read before the lease is taken, so the lease is held only for the SQLite writes and the upload."""
+    """(Re)index one session: its old rows are deleted and its current ones inserted in its shard,
+    under that shard's writer lease; the project's knowledge and open items are refreshed when they
+    changed. The rows are read before the lease is taken, so the lease is held only for the SQLite
+    writes and the upload. A project still in the one-file layout is rebuilt into shards instead."""
+    if _needs_migration(tenant, project_id):
+        return reindex_project(tenant, project_id)
     parts = _session_rows(tenant, project_id, number)
     shared = _project_rows(tenant, project_id)
-    with store.writing(tenant, project_id) as w:
+    with store.writing(tenant, project_id, store.session_shard(number)) as w:
         counts = {part: index.replace_part(w.conn, part, number, rows) for part, rows in parts.items()}
-        counts.update({part: index.replace_part(w.conn, part, 0, rows) for part, rows in shared.items()})
+    counts.update(_refresh_project_rows(tenant, project_id, shared))
     return counts
 
 def index_session_quietly(tenant: str, project_id: str, number: int) -> None:
@@ -128,19 +162,25 @@ def _all_sessions(tenant: str, project_id: str) -> Iterator[int]:
             return
 
 def reindex_project(tenant: str, project_id: str) -> dict[str, int]:
-    """Rebuild a project's index from the table (a new file: nothing of the old one is kept)."""
+    """Rebuild a project's index from the table: every shard a new file (sessions in number order,
+    so rowid order is session order), then any other file of the project's index (a first-layout
+    file, a shard no session maps to any more) is deleted."""
     get_project(tenant, project_id)
-    with store.writing(tenant, project_id, fresh=True) as w:
-        sessions = rows = 0
-        for n in _all_sessions(tenant, project_id):
-            for part, part_rows in _session_rows(tenant, project_id, n).items():
-                rows += index.replace_part(w.conn, part, n, part_rows)
-            sessions += 1
-            w.keep_alive()
-        for part, part_rows in _project_rows(tenant, project_id).items():
-            rows += index.replace_part(w.conn, part, 0, part_rows)
-        index.optimize(w.conn)
-    return {"sessions": sessions, "rows": rows}
+    groups: dict[str, list[int]] = {}
+    for n in sorted(_all_sessions(tenant, project_id)):
+        groups.setdefault(store.session_shard(n), []).append(n)
+    sessions = rows = 0
+    for shard, numbers in groups.items():
+        with store.writing(tenant, project_id, shard, fresh=True) as w:
+            for n in numbers:
+                for part, part_rows in _session_rows(tenant, project_id, n).items():
+                    rows += index.replace_part(w.conn, part, n, part_rows)
+                sessions += 1
+                w.keep_alive()
+            index.optimize(w.conn)
+    rows += sum(_refresh_project_rows(tenant, project_id, _project_rows(tenant, project_id), fresh=True).values())
+    store.delete_index(tenant, project_id, keep=frozenset([*groups, store.PROJECT_SHARD]))
+    return {"sessions": sessions, "rows": rows, "shards": len(groups) + 1}
 
 def forget_project(tenant: str, project_id: str) -> None:
     """Delete a deleted project's index (best effort: a leftover file is never read, as the
@@ -151,13 +191,18 @@ def forget_project(tenant: str, project_id: str) -> None:
         event(log, "search_index_not_deleted", 30, project_id=project_id, error=type(e).__name__)
 
 
-def all_projects(tenant: str) -> list[str]:
-    out, cursor = [], None
+def _projects(tenant: str) -> list[ProjectItem]:
+    out: list[ProjectItem] = []
+    cursor = None
     while True:
         items, cursor = list_projects(tenant, limit=100, cursor=cursor)
-        out += [p.id for p in items]
+        out += items
         if not cursor or len(out) >= MAX_PROJECTS:
             return out[:MAX_PROJECTS]
+
+
+def all_projects(tenant: str) -> list[str]:
+    return [p.id for p in _projects(tenant)]
 
 # -- searching --------------------------------------------------------------------------------
 
@@ -199,49 +244,94 @@ def _check_limit(limit: int) -> int:
         raise BadRequest(f"limit must be 1-{MAX_LIMIT}", code="invalid_query", field="limit")
     return limit
 
-def _project_hits(tenant: str, project_id: str, match: str, kind: str | None, n: int, offset: int
-                  ) -> list[dict[str, Any]]:
-    with store.reading(tenant, project_id) as conn:
-        if conn is None:
-            return []
-        try:
-            hits = index.query(conn, match, kind=kind, limit=n, offset=offset)
-        except sqlite3.DatabaseError as e:  # a damaged copy: `make reindex` rebuilds it from the table
-            event(log, "search_index_damaged", 40, project_id=project_id, error=str(e)[:200])
-            raise ServiceUnavailable("this project's search index cannot be read; it is rebuilt by a reindex",
-                                     code="search_unavailable") from None
-    return [_hit_json(project_id, h) for h in hits]
+def _merge(lists: Iterable[list[T]], key: Callable[[T], Any]) -> list[T]:
+    """Hits of several indexes as one list, best first: a project's shards, or several projects.
+    Each index scores with its own bm25 statistics, so the merge is approximate across indexes of
+    very different sizes (documented); ties go to the older session, then the earlier message."""
+    return sorted((x for xs in lists for x in xs), key=key)
+
+
+def _shards_of(tenant: str, project_id: str, last_session: int) -> list[str]:
+    """The files to search, newest first: the project shard, then the session shards from the newest
+    session's down. A project still in the one-file layout (never written since) reads that file."""
+    with store.reading(tenant, project_id, store.PROJECT_SHARD) as conn:
+        if conn is None and store.has_legacy(tenant, project_id):
+            return [store.LEGACY]
+    return [store.PROJECT_SHARD, *store.session_shards(last_session)]
+
+
+def project_hits(tenant: str, project_id: str, last_session: int, match: str, kind: str | None, offset: int,
+                 count: int) -> list[dict[str, Any]]:
+    """Hits `offset` .. `offset + count` of one project, best first.
+
+    The shards are read newest first, each ranking its best `offset + count` matches, and merged. The
+    work is bounded: at most RANK_BUDGET matches are ranked per query, the newest ones (shard by
+    shard, and within a shard by rowid); a word with fewer matches is ranked whole, exactly. The
+    shards stay open until the page's snippets are made, so rowids always name the rows ranked."""
+    want, budget = offset + count, RANK_BUDGET
+    ranked: list[list[tuple[index.Ranked, sqlite3.Connection]]] = []
+    shard = ""
+    try:
+        with ExitStack() as stack:
+            for shard in _shards_of(tenant, project_id, last_session):
+                if budget <= 0:
+                    break
+                conn = stack.enter_context(store.reading(tenant, project_id, shard))
+                if conn is None:
+                    continue
+                top, used = index.rank(conn, match, kind=kind, limit=want, budget=budget)
+                budget -= used
+                ranked.append([(r, conn) for r in top])
+            page = _merge(ranked, key=lambda rc: (-rc[0].score, rc[0].session or 0, rc[0].message or 0))
+            page = page[offset:want]
+            by_conn: dict[int, tuple[sqlite3.Connection, list[index.Ranked]]] = {}
+            for r, conn in page:
+                by_conn.setdefault(id(conn), (conn, []))[1].append(r)
+            described = {(id(c), h.id): h for c, rs in by_conn.values() for h in index.describe(c, match, rs)}
+    except sqlite3.DatabaseError as e:  # a damaged copy: `make reindex` rebuilds it from the table
+        event(log, "search_index_damaged", 40, project_id=project_id, shard=shard, error=str(e)[:200])
+        raise ServiceUnavailable("this project's search index cannot be read; it is rebuilt by a reindex",
+                                 code="search_unavailable") from None
+    hits = [described.get((id(conn), r.rowid)) for r, conn in page]
+    return [_hit_json(project_id, h) for h in hits if h is not None]
+
+
+def _hit_order(h: dict[str, Any]) -> tuple[Any, ...]:
+    return (-h["score"], h["project_id"], h["session"] or 0, h["message_index"] or 0)
+
 
 def search_project(tenant: str, project_id: str, q: str, *, kind: str | None = None, limit: int = 20,
                    cursor: str | None = None) -> dict[str, Any]:
     """One project's hits, best first (bm25)."""
     kind, limit = _check_kind(kind), _check_limit(limit)
     match = index.to_match(q)
-    get_project(tenant, project_id)  # 404 for a project that is not the caller's
+    project = get_project(tenant, project_id)  # 404 for a project that is not the caller's
     fp = _fingerprint(project_id, q, kind)
     offset = _offset(cursor, fp)
-    return _page(_project_hits(tenant, project_id, match, kind, limit + 1, offset), offset, limit, fp)
+    hits = project_hits(tenant, project_id, int(project.session_count or 0), match, kind, offset, limit + 1)
+    return _page(hits, offset, limit, fp)
+
 
 def search_all(tenant: str, q: str, *, kind: str | None = None, limit: int = 20,
                cursor: str | None = None) -> dict[str, Any]:
-    """Every project of the tenant, each index read in parallel, merged by score. Scores come from
-    each project's own statistics, so the merge is approximate across projects (documented)."""
+    """Every project of the tenant, each read in parallel (its shards merged), then merged by score
+    the same way. Scores come from each index's own statistics, so the merge is approximate across
+    projects (documented)."""
     kind, limit = _check_kind(kind), _check_limit(limit)
     match = index.to_match(q)
     fp = _fingerprint("*", q, kind)
     offset = _offset(cursor, fp)
-    pids = all_projects(tenant)
+    projects = _projects(tenant)
     want = offset + limit + 1
 
-    def one(pid: str) -> list[dict[str, Any]]:
+    def one(p: ProjectItem) -> list[dict[str, Any]]:
         try:
-            return _project_hits(tenant, pid, match, kind, want, 0)
+            return project_hits(tenant, p.id, int(p.session_count or 0), match, kind, 0, want)
         except ServiceUnavailable:  # one unreadable index does not hide every other project's hits
             return []
 
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(pids)))) as pool:
-        merged = [h for hits in pool.map(one, pids) for h in hits]
-    merged.sort(key=lambda h: (-h["score"], h["project_id"], h["session"] or 0, h["message_index"] or 0))
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(projects)))) as pool:
+        merged = _merge(pool.map(one, projects), key=_hit_order)
     return _page(merged[offset:], offset, limit, fp)
 
 # -- progressive disclosure: timeline and details --------------------------------------------

@@ -1,13 +1,18 @@
-"""Where a project's index file lives, its local cache, and the one-writer lease.
+"""Where a project's index files live, their local cache, and the one-writer lease per file.
 
-- The file is an object `search/{tenant}/{project}.sqlite` in the app's upload bucket
-  (MSO_UPLOAD_BUCKET; the bucket's S3 event only fires under `uploads/`), or, where there is no
-  bucket (`make dev`), a file under MSO_SEARCH_DIR (default $MSO_DATA_DIR/search) behind the same
-  small interface (`S3Blobs` / `DirBlobs`).
+- A project's index is split into shards: `search/{tenant}/{project}/s{k}.sqlite` holds sessions
+  k*SHARD_SESSIONS .. (k+1)*SHARD_SESSIONS-1, and `search/{tenant}/{project}/p.sqlite` the project's
+  knowledge and open items. An import rewrites one shard, so its cost no longer grows with the
+  project (docs/search.md says how SHARD_SESSIONS was picked). They are objects in the app's upload
+  bucket (MSO_UPLOAD_BUCKET; the bucket's S3 event only fires under `uploads/`), or, where there is
+  no bucket (`make dev`), files under MSO_SEARCH_DIR (default $MSO_DATA_DIR/search) behind the same
+  small interface (`S3Blobs` / `DirBlobs`). The one file per project of the first layout
+  (`search/{tenant}/{project}.sqlite`, LEGACY) is still read until the project's next index write
+  rebuilds it into shards.
 - Readers use a cached copy in the temp folder (Lambda's /tmp), revalidated by ETag at most every
   FRESH_S seconds (a conditional GET: 304 costs no transfer). Cached files are replaced by rename,
   never edited, so a reader's open connection always sees one whole version.
-- Writers hold a lease: one item per project in DynamoDB (`SK = SEARCHLEASE`), put **if** absent or
+- Writers hold a lease: one item per shard in DynamoDB (`SK = SEARCHLEASE#{shard}`), put **if** absent or
   expired, renewed while writing and checked before the upload. A second writer waits (polling)
   up to LEASE_WAIT_S, so a concurrent import never uploads over another's rows; a writer that lost
   its lease (stalled past LEASE_S) uploads nothing.
@@ -41,6 +46,9 @@ from chalicelib.storage.models import BaseItem
 
 log = get_logger("search")
 LEASE_SK = "SEARCHLEASE"
+SHARD_SESSIONS = 100  # sessions per shard file (measured: docs/search.md, "Shards")
+PROJECT_SHARD = "p"  # knowledge and open items
+LEGACY = "legacy"  # the first layout's one file per project
 LEASE_S = 60.0  # a writer that has not renewed for this long died: the next one takes over
 LEASE_WAIT_S = 30.0  # how long a second writer waits for the first
 POLL_S = 0.1
@@ -55,8 +63,24 @@ class SearchLeaseItem(BaseItem):
     until = NumberAttribute()
 
 
-def object_key(tenant: str, project_id: str) -> str:
-    return f"search/{tenant}/{project_id}.sqlite"
+def session_shard(number: int) -> str:
+    """The shard that holds session `number`."""
+    return f"s{int(number) // SHARD_SESSIONS}"
+
+
+def session_shards(last_session: int) -> list[str]:
+    """Every session shard a project whose last session is `last_session` can have, newest first."""
+    return [f"s{k}" for k in range(max(0, int(last_session)) // SHARD_SESSIONS, -1, -1)]
+
+
+def project_prefix(tenant: str, project_id: str) -> str:
+    return f"search/{tenant}/{project_id}/"
+
+
+def object_key(tenant: str, project_id: str, shard: str) -> str:
+    if shard == LEGACY:
+        return f"search/{tenant}/{project_id}.sqlite"
+    return f"{project_prefix(tenant, project_id)}{shard}.sqlite"
 
 
 class Blobs(Protocol):
@@ -68,6 +92,11 @@ class Blobs(Protocol):
         """Store `src` under `key`; returns the new ETag."""
 
     def delete(self, key: str) -> None: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under `prefix` (deleting a project's shards)."""
 
     def name(self) -> str: ...
 
@@ -113,6 +142,27 @@ class S3Blobs:
 
         aws.s3().delete_object(Bucket=self.bucket, Key=key)
 
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        from chalicelib import aws
+
+        try:
+            aws.s3().head_object(Bucket=self.bucket, Key=key)
+        except ClientError as e:
+            if e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                return False
+            raise
+        return True
+
+    def keys(self, prefix: str) -> list[str]:
+        from chalicelib import aws
+
+        out: list[str] = []
+        for page in aws.s3().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            out += [o["Key"] for o in page.get("Contents", [])]
+        return out
+
 
 @dataclass(frozen=True)
 class DirBlobs:
@@ -150,6 +200,15 @@ class DirBlobs:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def keys(self, prefix: str) -> list[str]:
+        folder = self._path(prefix)
+        if not folder.is_dir():
+            return []
+        return sorted(f"{prefix}{p.name}" for p in folder.iterdir() if p.name.endswith(".sqlite"))
 
 
 def blobs() -> Blobs:
@@ -239,17 +298,17 @@ def _fresh_entry(b: Blobs, key: str, cid: str) -> _Cached | None:
 
 
 @contextmanager
-def reading(tenant: str, project_id: str) -> Iterator[sqlite3.Connection | None]:
-    """A read-only connection to the project's index (None when it has none yet), one query at a
-    time per cached copy. A copy replaced meanwhile (another thread installed a newer one) is
-    skipped for the newer one. A store or file that cannot be read is a 503, never a 500."""
-    b, key = blobs(), object_key(tenant, project_id)
+def reading(tenant: str, project_id: str, shard: str) -> Iterator[sqlite3.Connection | None]:
+    """A read-only connection to one shard of the project's index (None when it has none yet), one
+    query at a time per cached copy. A copy replaced meanwhile (another thread installed a newer
+    one) is skipped for the newer one. A store or file that cannot be read is a 503, never a 500."""
+    b, key = blobs(), object_key(tenant, project_id, shard)
     cid = _cache_id(b, key)
     for _ in range(3):
         try:
             entry = _fresh_entry(b, key, cid)
         except Exception as e:  # noqa: BLE001 - S3 or disk failing: the caller answers 503
-            event(log, "search_index_unreadable", 40, project_id=project_id, error=type(e).__name__)
+            event(log, "search_index_unreadable", 40, project_id=project_id, shard=shard, error=type(e).__name__)
             raise ServiceUnavailable("the search index cannot be read right now; retry shortly",
                                      code="search_unavailable") from None
         if entry is None:
@@ -265,14 +324,28 @@ def reading(tenant: str, project_id: str) -> Iterator[sqlite3.Connection | None]
     raise ServiceUnavailable("the search index is being replaced; retry", code="search_unavailable")
 
 
+def has_legacy(tenant: str, project_id: str) -> bool:
+    """Whether the project still has the first layout's single index file."""
+    try:
+        return blobs().exists(object_key(tenant, project_id, LEGACY))
+    except Exception as e:  # noqa: BLE001 - S3 failing: the caller answers 503
+        event(log, "search_index_unreadable", 40, project_id=project_id, error=type(e).__name__)
+        raise ServiceUnavailable("the search index cannot be read right now; retry shortly",
+                                 code="search_unavailable") from None
+
+
 # -- the writer lease ------------------------------------------------------------------------
 
-def _acquire(tenant: str, project_id: str, owner: str, wait_s: float) -> None:
+def lease_sk(shard: str) -> str:
+    return f"{LEASE_SK}#{shard}"
+
+
+def _acquire(tenant: str, project_id: str, shard: str, owner: str, wait_s: float) -> None:
     deadline = time.monotonic() + wait_s
     pk = keys.project_pk(tenant, project_id)
     while True:
         now = time.time()
-        item = SearchLeaseItem(pk, LEASE_SK, owner=owner, until=now + LEASE_S)
+        item = SearchLeaseItem(pk, lease_sk(shard), owner=owner, until=now + LEASE_S)
         try:
             item.save(condition=SearchLeaseItem.PK.does_not_exist() | (SearchLeaseItem.until < now))
             return
@@ -280,15 +353,16 @@ def _acquire(tenant: str, project_id: str, owner: str, wait_s: float) -> None:
             if error_code(e) != "ConditionalCheckFailedException":
                 raise
         if time.monotonic() >= deadline:
-            raise ServiceUnavailable("the project's search index is being written by another import; retry shortly",
+            raise ServiceUnavailable("this part of the project's search index is being written by another import; "
+                                     "retry shortly",
                                      code="search_index_busy")
         time.sleep(POLL_S)
 
 
-def renew(tenant: str, project_id: str, owner: str) -> bool:
+def renew(tenant: str, project_id: str, shard: str, owner: str) -> bool:
     """Extend the lease; False when it is no longer ours (it expired and another writer took it)."""
     try:
-        SearchLeaseItem(keys.project_pk(tenant, project_id), LEASE_SK).update(
+        SearchLeaseItem(keys.project_pk(tenant, project_id), lease_sk(shard)).update(
             actions=[SearchLeaseItem.until.set(time.time() + LEASE_S)], condition=SearchLeaseItem.owner == owner)
     except UpdateError as e:
         if error_code(e) == "ConditionalCheckFailedException":
@@ -297,9 +371,9 @@ def renew(tenant: str, project_id: str, owner: str) -> bool:
     return True
 
 
-def _release(tenant: str, project_id: str, owner: str) -> None:
+def _release(tenant: str, project_id: str, shard: str, owner: str) -> None:
     try:
-        SearchLeaseItem(keys.project_pk(tenant, project_id), LEASE_SK).delete(
+        SearchLeaseItem(keys.project_pk(tenant, project_id), lease_sk(shard)).delete(
             condition=SearchLeaseItem.owner == owner)
     except DeleteError as e:
         if error_code(e) != "ConditionalCheckFailedException":
@@ -318,23 +392,24 @@ class Writer:
     conn: sqlite3.Connection
     tenant: str
     project_id: str
+    shard: str
     owner: str
 
     def keep_alive(self) -> None:
-        if not renew(self.tenant, self.project_id, self.owner):
+        if not renew(self.tenant, self.project_id, self.shard, self.owner):
             raise LeaseLost("lost the search index lease (another writer took over); nothing was stored")
 
 
 @contextmanager
-def writing(tenant: str, project_id: str, *, fresh: bool = False,
+def writing(tenant: str, project_id: str, shard: str, *, fresh: bool = False,
             wait_s: float = LEASE_WAIT_S) -> Iterator[Writer]:
-    """Hold the project's lease, edit a private copy of the newest index, upload it, release.
+    """Hold the shard's lease, edit a private copy of its newest file, upload it, release.
 
     `fresh` starts from an empty file (a rebuild). Whatever fails, nothing half-written is stored."""
-    b, key = blobs(), object_key(tenant, project_id)
+    b, key = blobs(), object_key(tenant, project_id, shard)
     cid = _cache_id(b, key)
     owner = secrets.token_hex(8)
-    _acquire(tenant, project_id, owner, wait_s)
+    _acquire(tenant, project_id, shard, owner, wait_s)
     work = str(_cache_file())
     try:
         if not fresh:
@@ -344,10 +419,10 @@ def writing(tenant: str, project_id: str, *, fresh: bool = False,
                 shutil.copyfile(entry.path, work)
         conn = index.open_write(work)
         try:
-            yield Writer(conn, tenant, project_id, owner)
+            yield Writer(conn, tenant, project_id, shard, owner)
         finally:
             conn.close()
-        if not renew(tenant, project_id, owner):
+        if not renew(tenant, project_id, shard, owner):
             raise LeaseLost("lost the search index lease (another writer took over); nothing was stored")
         etag = b.put(key, work)
         _install(cid, work, etag)
@@ -355,13 +430,23 @@ def writing(tenant: str, project_id: str, *, fresh: bool = False,
     finally:
         if work:
             Path(work).unlink(missing_ok=True)
-        _release(tenant, project_id, owner)
+        _release(tenant, project_id, shard, owner)
 
 
-def delete_index(tenant: str, project_id: str) -> None:
-    b, key = blobs(), object_key(tenant, project_id)
+def delete_key(b: Blobs, key: str) -> None:
+    """Delete one stored file and drop its cached copy."""
     b.delete(key)
     with _cache_lock:
         entry = _cache.pop(_cache_id(b, key), None)
     if entry is not None:
         _retire(entry)
+
+
+def delete_index(tenant: str, project_id: str, *, keep: frozenset[str] = frozenset()) -> None:
+    """Delete every file of the project's index (its shards and a first-layout file), except the
+    shards named in `keep` (a rebuild keeps the shards it just wrote)."""
+    b = blobs()
+    kept = {object_key(tenant, project_id, s) for s in keep}
+    for key in [*b.keys(project_prefix(tenant, project_id)), object_key(tenant, project_id, LEGACY)]:
+        if key not in kept:
+            delete_key(b, key)

@@ -22,7 +22,7 @@ def test_import_queues_the_index_job_the_worker_writes_s3_and_the_api_reads_it(a
     assert api.get(f"/api/projects/{pid}/search?q=heron").json_body["items"] == []  # not indexed yet
 
     client.lambda_.invoke("handoff_worker", sqs_event(client, bodies))
-    head = env.s3.head_object(Bucket=BUCKET, Key=f"search/{TENANT}/{pid}.sqlite")
+    head = env.s3.head_object(Bucket=BUCKET, Key=f"search/{TENANT}/{pid}/s0.sqlite")
     assert head["ContentLength"] > 0
     store.forget_cache()  # the API's container downloads it
     hits = api.get(f"/api/projects/{pid}/search?q=heron").json_body["items"]

@@ -52,8 +52,8 @@ def project(api, s3):
 
 
 def test_index_is_an_object_per_tenant_and_project_and_a_cold_reader_downloads_it(api, s3, project):
-    key = store.object_key("acme", project)
-    assert key == f"search/acme/{project}.sqlite"
+    key = store.object_key("acme", project, "s0")
+    assert key == f"search/acme/{project}/s0.sqlite"
     head = s3.head_object(Bucket=BUCKET, Key=key)
     assert head["ContentLength"] > 0
     store.forget_cache()  # a new container: nothing in /tmp
@@ -63,7 +63,7 @@ def test_index_is_an_object_per_tenant_and_project_and_a_cold_reader_downloads_i
 def test_a_reader_revalidates_by_etag_and_sees_another_writers_rows(api, s3, project, monkeypatch):
     assert _hits(api, project, "narwhal") == []
     # another container writes the index: here, the object is replaced behind this cache's back
-    with store.writing("acme", project) as w:
+    with store.writing("acme", project, "s0") as w:
         index.replace_part(w.conn, "notes", 2, [Row("note", "the narwhal note", 2, None, None, "note:1")])
     store._cache.clear()  # this container still holds the older copy's entry ...
     assert _hits(api, project, "narwhal")  # ... and a fresh check finds the new ETag
@@ -76,7 +76,7 @@ def test_concurrent_writers_take_turns_and_both_rows_survive(s3, api, project):
     first_in = threading.Event()
 
     def writer(name: str, hold: float, owner: int) -> None:
-        with store.writing("acme", project) as w:
+        with store.writing("acme", project, "s0") as w:
             order.append(f"{name} in")
             first_in.set()
             time.sleep(hold)  # a long write: the other writer must wait for the lease, not interleave
@@ -98,8 +98,8 @@ def test_concurrent_writers_take_turns_and_both_rows_survive(s3, api, project):
 
 
 def test_a_writer_that_cannot_get_the_lease_gives_up_with_503(s3, project):
-    with store.writing("acme", project), pytest.raises(ServiceUnavailable) as e, \
-            store.writing("acme", project, wait_s=0.3):
+    with store.writing("acme", project, "s0"), pytest.raises(ServiceUnavailable) as e, \
+            store.writing("acme", project, "s0", wait_s=0.3):
         pass
     assert e.value.code == "search_index_busy"
 
@@ -107,13 +107,13 @@ def test_a_writer_that_cannot_get_the_lease_gives_up_with_503(s3, project):
 def test_a_writer_that_lost_its_lease_stores_nothing(s3, api, project):
     from chalicelib.storage import keys
 
-    before = s3.head_object(Bucket=BUCKET, Key=store.object_key("acme", project))["ETag"]
-    with pytest.raises(store.LeaseLost), store.writing("acme", project) as w:
+    before = s3.head_object(Bucket=BUCKET, Key=store.object_key("acme", project, "s0"))["ETag"]
+    with pytest.raises(store.LeaseLost), store.writing("acme", project, "s0") as w:
         index.replace_part(w.conn, "notes", 9, [Row("note", "should never be stored", 9, None, None, "note:1")])
-        item = store.SearchLeaseItem.get(keys.project_pk("acme", project), store.LEASE_SK)
+        item = store.SearchLeaseItem.get(keys.project_pk("acme", project), store.lease_sk("s0"))
         item.owner = "someone-else"  # the lease expired and another writer took it
         item.save()
-    assert s3.head_object(Bucket=BUCKET, Key=store.object_key("acme", project))["ETag"] == before
+    assert s3.head_object(Bucket=BUCKET, Key=store.object_key("acme", project, "s0"))["ETag"] == before
     store.forget_cache()
     assert _hits(api, project, "never") == []
 
@@ -155,7 +155,7 @@ def test_a_damaged_index_is_503_and_the_cross_project_search_still_answers(api, 
     other = api.post("/api/projects", {"name": "q"}).json_body["id"]
     api.post(f"/api/projects/{other}/sessions", {})
     _import(api, other, 1, "User: the walrus migrates\n")
-    s3.put_object(Bucket=BUCKET, Key=object_key("acme", project), Body=b"not a database" * 100)
+    s3.put_object(Bucket=BUCKET, Key=object_key("acme", project, "s0"), Body=b"not a database" * 100)
     store.forget_cache()
     r = api.get(f"/api/projects/{project}/search?q=walrus")
     assert r.status_code == 503 and r.json_body["error"]["code"] == "search_unavailable"
@@ -180,7 +180,7 @@ def test_readers_and_a_writer_in_threads_never_fail(s3, api, project):
     for t in threads:
         t.start()
     for k in range(5):
-        with store.writing("acme", project) as w:
+        with store.writing("acme", project, "s0") as w:
             index.replace_part(w.conn, "notes", 50 + k, [Row("note", f"note {k}", 1, None, None, "note:1")])
     stop.set()
     for t in threads:
@@ -193,4 +193,4 @@ def test_deleting_the_project_deletes_its_index(s3, api, project):
 
     assert api.delete(f"/api/projects/{project}").status_code == 200
     with pytest.raises(ClientError):
-        s3.head_object(Bucket=BUCKET, Key=store.object_key("acme", project))
+        s3.head_object(Bucket=BUCKET, Key=store.object_key("acme", project, "s0"))
