@@ -46,7 +46,7 @@ from chalicelib.storage.models import BaseItem
 
 log = get_logger("search")
 LEASE_SK = "SEARCHLEASE"
-SHARD_SESSIONS = 100  # sessions per shard file (measured: docs/search.md, "Shards")
+SHARD_SESSIONS = 50  # sessions per shard file (measured: docs/search.md, "Shards")
 PROJECT_SHARD = "p"  # knowledge and open items
 LEGACY = "legacy"  # the first layout's one file per project
 LEASE_S = 60.0  # a writer that has not renewed for this long died: the next one takes over
