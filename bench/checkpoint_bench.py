@@ -7,7 +7,9 @@ by itself, on a running session whose transcript is already imported:
 - the domain function `handoffs.checkpoint` in this process, split into loading the inputs from
   the table (`build_inputs`) and building + fitting the document;
 - the HTTP GET `/api/projects/{id}/sessions/{n}/checkpoint?format=json&max_chars=2500` (the
-  request `mso hook ... pre-compact` makes) through `chalice local` on the same database.
+  request `mso hook ... pre-compact` makes) through `chalice local` on the same database;
+- pre-compact's whole server side: the gzipped transcript PUT (`replace=true`, as the CLI sends a
+  running session's snapshot), then that GET.
 
 The 3 MB transcript: the real Claude Code session 8463c716 (2,939,976 bytes, 1,593 lines) whole,
 then the first lines of the real session 258c7280 with their `sessionId` rewritten to 8463c716's
@@ -135,6 +137,17 @@ def run() -> str:
             r.raise_for_status()
             http_chars.append(r.json()["chars"])
         default = http.get(url, params={"format": "json"}, timeout=60).json()["chars"]
+        # what pre-compact asks of the server: the transcript so far (gzip, as `mso` sends it), then the state
+        body = gzip.compress(raw)
+        put = f"http://127.0.0.1:{server.port}/api/projects/{pid}/sessions/{n}/transcript"
+        both = []
+        for _ in range(RUNS):
+            t0 = time.perf_counter()
+            r = http.put(put, params={"format": "claude-code", "replace": "true"}, data=body, timeout=60,
+                         headers={"Content-Type": "application/octet-stream"})
+            r.raise_for_status()
+            http.get(url, params=q, timeout=60).raise_for_status()
+            both.append(time.perf_counter() - t0)
     finally:
         server.stop()
         stop_db()
@@ -145,8 +158,10 @@ def run() -> str:
         ("of which loading the inputs from the table (`build_inputs`)", load),
         ("of which the rules and fitting to 2,500 characters (`build_handoff` + `render_layout`)", build),
         ("`GET .../sessions/{n}/checkpoint?format=json&max_chars=2500` over HTTP (`chalice local`)", gets),
+        ("pre-compact's two requests: `PUT .../transcript?replace=true` (the 3 MiB gzipped, "
+         f"{len(body) / 1e6:.2f} MB) then the GET", both),
     ]
-    verdict = "meets" if statistics.median(gets) <= 2.0 and statistics.median(total) <= 2.0 else "misses"
+    verdict = "meets" if max(statistics.median(xs) for _, xs in rows) <= 2.0 else "misses"
     lines = ["Command: `python -m bench.checkpoint_bench`", "",
              f"A running session (no SessionEnd, no handoff job) whose transcript is a 3 MiB real Claude Code "
              f"session ({len(raw):,} bytes: 8463c716 whole, then the first {appended} lines of 258c7280 with "
