@@ -322,6 +322,7 @@ class TranscriptFacts:
     outside: list[str] = field(default_factory=list)  # files changed outside the project root
     tracker_commands: list[tuple[int, str]] = field(default_factory=list)  # successful tracker commands
     shell_texts: list[tuple[int, str]] = field(default_factory=list)  # every shell command as typed
+    unanswered: list[tuple[int, str]] = field(default_factory=list)  # shell commands whose result never came
     failures: list[dict[str, Any]] = field(default_factory=list)  # steps that raised (guard.record)
     git_files: dict[str, gitstate.FileGit] = field(default_factory=dict)  # display path -> commit state
 
@@ -1335,6 +1336,10 @@ class _Extractor:
                              else 0, [], ch.why, old)
         f.edits.sort(key=lambda e: e.index)
         f.actions.sort(key=lambda a: a.index)
+        f.unanswered = sorted((ci, _command_text(call.input if isinstance(call.input, dict) else {}))
+                              for kind, call, ci in self.pending.values() if kind == "shell")
+        f.git.events += [gitstate.GitEvent(ci, 99, "unseen", command=cmd) for ci, cmd in f.unanswered
+                         if gitstate.changes_git(cmd)]
         guard.run(f.failures, "facts: git state", self._commit_states, None)
         f.outside = sorted({e.path for e in f.edits if not f.in_project(e.path)})
         f.shell_texts = self.shell_texts

@@ -12,8 +12,11 @@ the result of the git events that came after its last change, in transcript orde
   showed (no `git add`, no `-a`) leaves the file's state *not known*;
 - a work-tree snapshot (`git status`, `git diff --stat` with no revision, `git diff --stat HEAD`,
   `git diff --cached --stat`) that lists it confirms it uncommitted (with git's line counts when it
-  printed them); one whose scope covers it and does not list it says it has no diff;
-- `git stash`, `git reset --hard` and `git restore`/`git checkout --` of its path discard it.
+  printed them); one whose scope covers it and does not list it says it has no diff (a `git diff`
+  covers only tracked files: one `git status` listed as untracked stays uncommitted);
+- `git stash`, `git reset --hard` and `git restore`/`git checkout --` of its path discard it;
+- a git command that could commit, stage or discard, issued but never answered (the transcript ends
+  first), leaves every file it could touch *not known*.
 
 A file changed after the last git output of the session is not known either: nothing git printed
 says whether something else committed it. Pure functions; no agent's tool names appear here.
@@ -38,7 +41,7 @@ class GitEvent:
 
     index: int
     seq: int  # order within one command line
-    kind: str  # add | commit | snapshot | discard | seen (any other git command that answered)
+    kind: str  # add | commit | snapshot | discard | seen (any other git command that answered) | unseen
     cwd: str = ""  # the directory it ran in, relative to the project root ("" for the root) or absolute
     specs: list[str] = field(default_factory=list)  # pathspecs (add, commit, discard), relative to cwd
     everything: bool = False  # add -A / . / -u; commit -a; stash, reset --hard (all tracked files)
@@ -47,6 +50,7 @@ class GitEvent:
     staging_seen: bool = True  # commit: the transcript showed how its content was staged
     scope: str = ""  # snapshot: all | tracked | unstaged | staged
     listed: list[str] = field(default_factory=list)  # snapshot: paths it printed (relative to its cwd)
+    untracked: list[str] = field(default_factory=list)  # snapshot: the listed paths git called untracked
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # snapshot: git's own line counts
     command: str = ""  # as typed, for "why"
     hooks: list[str] = field(default_factory=list)  # commit: what its pre-commit hooks ran and passed
@@ -146,7 +150,7 @@ def observe(index: int, command: str, output: str, failed: bool) -> list[GitEven
             listed = [*st.changed, *st.untracked]
             specs = [a for a in rest if not a.startswith("-") and a != "--"]  # `git status src/`: only there
             events.append(GitEvent(index, seq, "snapshot", where, specs, scope="all", listed=listed, command=seg,
-                                   partial=_piped(command, "status", output)))
+                                   untracked=list(st.untracked), partial=_piped(command, "status", output)))
         elif verb == "diff" and not failed:
             scope, specs = _diff_scope(rest)
             if scope:
@@ -167,6 +171,15 @@ def observe(index: int, command: str, output: str, failed: bool) -> list[GitEven
             if specs:
                 events.append(GitEvent(index, seq, "discard", where, specs, False, command=seg))
     return events
+
+
+_CHANGES_GIT = re.compile(r"\bgit\s+(?:-C\s+\S+\s+)*(?:add|commit|rm|mv|stash|reset|restore|checkout|merge|rebase"
+                          r"|cherry-pick|revert|am|apply|pull|switch)\b")
+
+
+def changes_git(command: str) -> bool:
+    """The command runs git in a way that can commit, stage or discard work-tree changes."""
+    return bool(_CHANGES_GIT.search(command))
 
 
 def _piped(command: str, verb: str, output: str) -> bool:
@@ -346,12 +359,17 @@ def resolve(changes: dict[str, list[int]], created: set[str], events: list[GitEv
                 if entry is not None:
                     out[p] = FileGit("uncommitted", why=f"listed by `{ev.command}`", counts=ev.counts.get(entry),
                                      confirmed=True)
+                    if entry in ev.untracked:  # a later `git diff` cannot see it: its absence there says nothing
+                        tracked.discard(p)
                 elif not ev.partial and (not specs or any(covers(sp, p) for sp in specs)) and (
                         ev.scope == "all" or (ev.scope == "tracked" and p in tracked)
                         or (ev.scope == "unstaged" and p in tracked and p not in staged)):
                     out[p] = FileGit("clean", why=f"not listed by `{ev.command}`")
                     active.discard(p)
                 # a staged-only listing, or an untracked file in a diff, says nothing either way
+        elif ev.kind == "unseen":  # issued, never answered (the transcript ends first): its effect is not known
+            for p in list(active):
+                out[p] = FileGit("unknown", why=f"issued, result not seen: {ev.command}")
         elif ev.kind == "discard":
             for p in list(active):
                 if (ev.everything and p in tracked and not specs) or any(covers(sp, p) for sp in specs):

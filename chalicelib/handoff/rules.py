@@ -49,6 +49,15 @@ _SMALL_TALK = re.compile(r"(?i)^(?:I apologi[sz]e|sorry|thanks?\b|thank you|grea
                          r"|got it|you'?re right|I'?m glad)")
 
 
+def _by_reason(entries: list[Any]) -> list[str]:
+    """Files that share one reason in one part (`a`, `b` (why)): the reason is said once, not per file."""
+    groups: dict[str, list[str]] = {}
+    for u in entries:
+        groups.setdefault(u.why, []).append(code(u.path))
+    return [", ".join(paths) + (f" ({'each: ' if len(paths) > 1 else ''}{why})" if why and why != "changed" else "")
+            for why, paths in groups.items()]
+
+
 @dataclass
 class HandoffDoc:
     """A generated handoff: Markdown for people and agents plus its structured JSON form.
@@ -505,14 +514,14 @@ class _Builder:
                                 "- No push in the transcript: whether these commits reached the remote is not known.",
                                 rank=95, sub=sub, group="git lines"))
         if g.uncommitted:
-            parts = [f"{code(u.path)} ({u.why})" for u in g.uncommitted]
+            parts = _by_reason(g.uncommitted)
             s.items.append(Item("- **Uncommitted:** " + ", ".join(parts), rank=96.5, sub=sub, group="git lines",
                                 keep=tuple(("file", u.path) for u in g.uncommitted)))
         elif g.known and f.commits and not g.changed:
             s.items.append(Item("- No uncommitted change was made after the last commit.", rank=93, sub=sub,
                                 group="git lines"))
         if g.changed:
-            parts = [f"{code(u.path)}" + (f" ({u.why})" if u.why != "changed" else "") for u in g.changed]
+            parts = _by_reason(g.changed)
             head = ("- Changed in this session (the agent said this directory has no git repository): "
                     if f.git.no_repo and not g.known else
                     "- Changed in this session (the transcript shows no git output, so committed or not is unknown): "

@@ -20,6 +20,7 @@ from .facts import (
     ErrorFact,
     TaskFact,
     TranscriptFacts,
+    display_command,
     is_inspection,
     split_segments,
 )
@@ -171,6 +172,9 @@ def _git_state(f: TranscriptFacts) -> GitState:
             why = f"changed by {code(clip(ev.how, 60))}" if shell and ev is not None else "changed"
             if st.why.startswith("a commit"):
                 why += "; a commit came after it whose staging the transcript does not show"
+            elif st.why.startswith("issued, result not seen: "):
+                cmd = display_command(st.why.split(": ", 1)[1])
+                why += f"; {code(clip(cmd, 60))} was issued after it and its result is not in the transcript"
             else:
                 why += " after the last git output"
             unknown.setdefault(disp, Uncommitted(disp, why))
@@ -224,11 +228,17 @@ def _last_action(f: TranscriptFacts) -> str:
     base = _action_text(f)
     if not base:
         return ""
-    after = [cmd for i, cmd in f.shell_texts if i > f.actions[-1].index
+    unanswered = set(f.unanswered)
+    after = [(i, cmd) for i, cmd in f.shell_texts if i > f.actions[-1].index
              and not all(is_inspection(seg) for seg in split_segments(cmd))]
     if after:
-        more = f" and {len(after) - 1} more" if len(after) > 1 else ""
-        base += f"; after it, commands ran: {code(clip(after[-1], 80))}{more}"
+        last = code(clip(display_command(after[-1][1]), 80))
+        if after[-1] in unanswered:
+            ran = f"{len(after) - 1} command{'s' if len(after) > 2 else ''} ran, then " if len(after) > 1 else ""
+            base += f"; after it, {ran}{last} was issued and its result is not in the transcript"
+        else:
+            more = f" and {len(after) - 1} more" if len(after) > 1 else ""
+            base += f"; after it, commands ran: {last}{more}"
     return base
 
 

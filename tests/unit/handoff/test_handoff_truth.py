@@ -131,8 +131,8 @@ def test_npm_install_changes_package_json_and_the_lock_file() -> None:
     assert files["web/package.json"]["abs_path"] == f"{ROOT}/web/package.json"
     assert all(f["uncommitted"] for f in files.values())
     unc = line_with(doc.markdown, "**Uncommitted:**")
-    assert unc == ("- **Uncommitted:** `web/package-lock.json` (listed by `git status`; changed by `npm install "
-                   "lodash`), `web/package.json` (listed by `git status`; changed by `npm install lodash`)")
+    assert unc == ("- **Uncommitted:** `web/package-lock.json`, `web/package.json` (each: listed by `git status`; "
+                   "changed by `npm install lodash`)")  # one reason, said once
     assert any(a.startswith("Commit `web/package-lock.json`, `web/package.json`") for a in doc.data["next_actions"])
 
 
