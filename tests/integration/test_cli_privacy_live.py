@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 import uuid
 
 import pytest
@@ -148,3 +149,47 @@ def test_the_server_cuts_spans_from_a_client_that_is_not_mso(home, tenant, recei
     assert "SECRET-" not in stored and "the vault code" not in stored and "staging login" not in stored
     assert "[PRIVATE]" in stored and "Implement spotter-gqc [PRIVATE] now" in stored
     assert "Transcript panel threading." in stored
+
+
+def test_excluded_paths_and_projects_send_nothing_from_any_hook(home, tenant, received):
+    """`exclude` in config.toml: a directory glob and a project-name pattern. Every hook of a whole
+    Claude Code session there (start, stop, pre-compact, post-compact, end) makes no request at all,
+    spools nothing and leaves nothing for the orphan sweep; a directory not listed is captured."""
+    import re
+
+    cfg = home.home / ".config" / "mso" / "config.toml"
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text('exclude = ["~/clients/*", "billing*"]\n')
+    client_dir = home.home / "clients" / "acme"
+    named = home.home / "work" / "svc"  # its directory name is not excluded: its project's name is
+    for d in (client_dir, named):
+        d.mkdir(parents=True)
+    (named / ".mso.toml").write_text('project = "Billing-API"\n')
+    raw = home.claude_transcript(CLAUDE_IDS[0]).read_text()
+
+    for cwd in (client_dir, named):
+        sid = str(uuid.uuid4())
+        transcript = home.home / ".claude" / "projects" / re.sub(r"[^A-Za-z0-9]", "-", str(cwd)) / f"{sid}.jsonl"
+        transcript.parent.mkdir(parents=True, exist_ok=True)
+        transcript.write_text(raw)
+        for event, fixture in (("session-start", "claude-session-start"), ("stop", "claude-stop"),
+                               ("pre-compact", "claude-pre-compact"), ("post-compact", "claude-post-compact"),
+                               ("session-start", "claude-session-start-compact"),
+                               ("session-end", "claude-session-end")):
+            payload = json.loads(home.payload(fixture, sid))
+            payload.update(cwd=str(cwd), transcript_path=str(transcript))
+            r = home.mso("hook", "claude", event, stdin=json.dumps(payload))
+            assert r.returncode == 0 and r.stderr == "" and r.stdout == "", (event, r)
+    time.sleep(1)  # a detached uploader, had any been started, would have sent by now
+    assert received == [] and home.spool() == [] and list((home.state / "sessions").glob("*.json")) == []
+    why = [e["reason"] for e in home.log_events() if e["event"] == "hook_excluded"]
+    assert len(why) == 12 and sum("matches the directory" in w for w in why) == 6
+    assert sum("project name 'Billing-API'" in w for w in why) == 6
+
+    # the same session in a directory that is not listed is captured
+    sid = CLAUDE_IDS[1]
+    home.claude_transcript(sid)
+    home.hook("claude", "session-start", "claude-session-start", sid)
+    home.hook("claude", "session-end", "claude-session-end", sid)
+    home.wait_log("job_delivered", sid)
+    assert any(p.endswith("/transcript") for p, _ in received)
