@@ -26,14 +26,26 @@ from .textutil import clip, code, safe_inline
 
 # The fixed headings `/handoff` asks for, and the names compaction summaries use for the same things.
 HEADINGS: dict[str, tuple[str, ...]] = {
-    "current_work": ("current work", "primary request and intent", "current state", "summary", "where things stand"),
+    "current_work": ("current work", "current state", "summary", "where things stand"),
     "left": ("what is left", "what's left", "pending tasks", "remaining work", "todo", "open items", "remaining"),
-    "decisions": ("decisions and why", "decisions", "key technical concepts", "approach"),
+    "decisions": ("decisions and why", "decisions", "approach"),
     "gotchas": ("gotchas", "errors and fixes", "problem solving", "pitfalls", "caveats", "known issues"),
     "next_action": ("next action", "next step", "optional next step", "next steps"),
+    # the user's request as the agent restates it (the document quotes the user's own words too)
+    "intent": ("primary request and intent", "primary request", "intent"),
+    "concepts": ("key technical concepts", "key concepts", "technical concepts"),  # a glossary of the stack
+    # Claude Code's scratchpad before its summary: a chronological retelling the summary repeats.
+    # Its claims are checked; its lines never lead.
+    "analysis": ("analysis",),
 }
 TITLES = {"current_work": "Current work", "left": "What is left", "decisions": "Decisions and why",
-          "gotchas": "Gotchas", "next_action": "Next action"}
+          "gotchas": "Gotchas", "next_action": "Next action", "intent": "What the user wants",
+          "concepts": "Key concepts"}
+# Lines the harness adds to every compaction summary: instructions to the model, not the account.
+_BOILERPLATE = re.compile(
+    r"^\s*(?:This session is being continued from a previous conversation|If you need specific details from "
+    r"before compaction|Please continue the conversation from where we left off)", re.I)
+_TAG = re.compile(r"^\s*<(/?)(analysis|summary)>\s*$", re.I)
 
 _NEG = r"(?:not|n't|never|no longer|yet to|still)\b"
 # kind -> pattern over one sentence. Kept as data: a new kind of claim is one row and one test.
@@ -47,6 +59,7 @@ CLAIMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("pushed", re.compile(r"\bpushed\b|\bpush(?:ed)? to (?:origin|remote|main|master)\b", re.I)),
     ("committed", re.compile(r"\b(?:committed|working tree (?:is )?clean|nothing (?:left )?to commit)\b", re.I)),
     ("task_done", re.compile(r"\b(?:closed|completed|finished|done|resolved)\b", re.I)),
+    ("blocked", re.compile(r"(?<!un)\bblocked (?:by|on)\s+`?([A-Za-z0-9][\w.-]*\w)", re.I)),
 )
 _CHECK_WORDS = {
     "test": ("test", "spec", "suite", "ci"),
@@ -72,6 +85,7 @@ class Account:
     source: str  # note | compact_summary
     sections: dict[str, list[str]] = field(default_factory=dict)  # key -> lines, in the agent's words
     claims: list[Claim] = field(default_factory=list)
+    chars: int = 0  # length of the text as the agent wrote it: how much of it leads depends on it
 
     @property
     def contradicted(self) -> list[Claim]:
@@ -84,14 +98,23 @@ def parse(text: str) -> dict[str, list[str]]:
     key = "current_work"
     for raw in (text or "").splitlines():
         line = raw.rstrip()
+        tag = _TAG.match(line)
+        if tag:  # <analysis>…</analysis><summary>…</summary>, as a summary may arrive unformatted
+            key = "other" if tag.group(1) else ("analysis" if tag.group(2).lower() == "analysis" else "current_work")
+            continue
+        if _BOILERPLATE.match(line):
+            continue
         head = re.match(r"^\s*(?:#{1,6}\s*|\d+\.\s+|\*\*)?([A-Za-z' ]{3,40}?)(?:\*\*)?\s*:?\s*(?:\*\*)?\s*$", line)
         if head:
             name = head.group(1).strip().lower()
             found = next((k for k, names in HEADINGS.items() if name in names), None)
+            inside = key == "analysis" and name != "summary" and not line.lstrip().startswith("#")
+            if inside:  # the scratchpad's own headings ("Current state:") stay in it until "Summary:"
+                found = None
             if found:
                 key = found
                 continue
-            if re.match(r"^\s*(?:#{1,6}\s|\d+\.\s)", line):  # a heading of its own ("3. Files and Code Sections")
+            if not inside and re.match(r"^\s*(?:#{1,6}\s|\d+\.\s)", line):  # a heading of its own ("3. Files and Code Sections")
                 key = "other"  # kept for the LLM path's transcript view, not led with
                 continue
         if line.strip():
@@ -233,12 +256,27 @@ def _verify_task(sentence: str, st: State, tasks: dict[str, Any]) -> tuple[str, 
     return None
 
 
+def _verify_blocked(name: str, tasks: dict[str, Any]) -> tuple[str, str] | None:
+    """"X blocked by Y": Y as the tracker last showed it. Y may be written short ("gqc.5" for
+    `spotter-gqc.5`); a name that matches no task, or several, is not checked."""
+    found = [t for tid, t in tasks.items() if tid == name or tid.endswith(("-" + name, "." + name))]
+    if len(found) != 1:
+        return None
+    t = found[0]
+    status = (t.status or "").replace("_", " ")
+    if status in ("closed", "done", "completed", "resolved"):
+        return "contradicted", f"the tracker shows {code(t.id)} {status}"
+    if status:
+        return "confirmed", f"the tracker last showed {code(t.id)} {status}"
+    return None
+
+
 def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
     """Parse the account and label each claim it makes against the derived state."""
-    acct = Account(source=source, sections=parse(text))
+    acct = Account(source=source, sections=parse(text), chars=len(text or ""))
     tasks = getattr(facts, "tasks", {}) or {}
-    seen: set[str] = set()
-    for key in ("current_work", "left", "next_action", "gotchas", "decisions"):
+    seen: set[tuple[str, str]] = set()
+    for key in ("current_work", "left", "next_action", "gotchas", "decisions", "intent", "concepts", "analysis"):
         for s in _sentences(acct.sections.get(key, [])):
             for kind, rx in CLAIMS:
                 m = rx.search(s)
@@ -253,6 +291,14 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
                     if _negated(s, m) or key in ("left", "next_action") or _INTENT.search(s):
                         continue  # "not pushed yet" or "push it" is a plan, not a claim
                     got = _verify_git(kind, s, st)
+                    if got is None:
+                        continue
+                    verdict, ev = got
+                elif kind == "blocked":  # a state claim wherever it stands, "what is left" included
+                    if re.search(r"\b(?:was|were|no longer|not)\s+$", s[max(0, m.start() - 12):m.start()], re.I) \
+                            or re.search(r"\bunblocked\b", s, re.I):
+                        continue  # history: "was blocked by X", "(now unblocked)"
+                    got = _verify_blocked(m.group(1), tasks)
                     if got is None:
                         continue
                     verdict, ev = got
@@ -279,33 +325,59 @@ def _agent_line(line: str) -> str:
     return s if re.match(r"^\s*(?:[-*]|\d+[.)])\s", s) else f"- {s.strip()}"
 
 
+_BULLET = re.compile(r"^\s*(?:[-*]|\d+[.)])\s")
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    """A section's lines as Markdown, grouped into blocks that lead or drop together.
+
+    A block is a line and what belongs to it: deeper-indented lines, and the list under a line
+    that ends with a colon ("Still needed for gqc.6:" and its bullets), so a condensed account
+    never shows a list without the line that says what it is. The common indentation of the
+    section goes (compaction summaries indent every line by three spaces)."""
+    rows = [ln.expandtabs(2).rstrip() for ln in lines if ln.strip()]
+    base = min((len(r) - len(r.lstrip()) for r in rows), default=0)
+    out: list[list[str]] = []
+    opener = False  # the current block's first line announces a list
+    for r in rows:
+        r = r[base:]
+        deeper = len(r) - len(r.lstrip()) > 0
+        bullet = bool(_BULLET.match(r))
+        if out and (deeper or (opener and bullet)):
+            out[-1].append(("  " + _agent_line(r)) if opener and not deeper else _agent_line(r))
+            continue
+        out.append([_agent_line(r)])
+        opener = r.endswith(":")
+    return out
+
+
 def render(acct: Account) -> dict[str, Any]:
     """What the handoff shows: the account's sections in the agent's words, and the checked claims.
 
-    Returns {"sections": [(key, title, lines)], "checked": [lines]} for the builder to place first.
+    Returns {"sections": [(key, title, blocks)], "checked": [(claim, line)]}; a line holding a
+    contradicted or stale claim carries the evidence after it.
     """
     who = "the agent's note" if acct.source == "note" else "the agent's compaction summary"
     flagged = {c.text: c for c in acct.claims if c.verdict in ("contradicted", "stale")}
     sections = []
-    for key in ("current_work", "left", "next_action", "decisions", "gotchas"):
-        lines = [_agent_line(x) for x in acct.sections.get(key, [])][:40]
-        if not lines:
+    for key in SHOWN:
+        blocks = _blocks(acct.sections.get(key, []))
+        if not blocks:
             continue
-        for i, ln in enumerate(lines):
-            hit = next((c for t, c in flagged.items() if t[:60] in ln), None)
-            if hit is not None:
-                lines[i] = f"{ln} **[{_LABEL[hit.verdict].lower()}: {hit.evidence}]**"
-        sections.append((key, f"{TITLES[key]} ({who})", lines))
+        for block in blocks:
+            for i, ln in enumerate(block):
+                hit = next((c for t, c in flagged.items() if t[:60] in ln), None)
+                if hit is not None:
+                    block[i] = f"{ln} **[{_LABEL[hit.verdict].lower()}: {hit.evidence}]**"
+        sections.append((key, f"{TITLES[key]} ({who})", blocks))
     checked = []
     says = "the note says" if acct.source == "note" else "the summary says"
     for c in sorted(acct.claims, key=lambda c: ("contradicted", "stale", "agent_word", "confirmed").index(c.verdict)):
-        checked.append(f"- **{_LABEL[c.verdict]}:** {says} “{clip(safe_inline(c.text), 160)}”"
-                       + (f"; {c.evidence}" if c.evidence else "") + ".")
+        checked.append((c, f"- **{_LABEL[c.verdict]}:** {says} “{clip(safe_inline(c.text), 160)}”"
+                        + (f"; {c.evidence}" if c.evidence else "") + "."))
     return {"sections": sections, "checked": checked}
 
 
-# How much of each section of the agent's account ranks above the facts (the rest drops first).
-LEAD_CHARS = {"current_work": 1_500, "left": 1_200, "next_action": 800, "decisions": 700, "gotchas": 700}
 RECENT_SUMMARY = 40  # a compaction summary this close to the end still describes where the session stands
 
 
@@ -333,39 +405,162 @@ def session_account(session: Any, facts: Any, st: State, messages: list[Any] | N
     try:
         return verify(acc["text"][:60_000], st, facts, source)
     except Exception:  # noqa: BLE001 - an unreadable account is still the agent's words, unchecked
-        return Account(source=source, sections=parse(acc["text"][:60_000]))
+        return Account(source=source, sections=parse(acc["text"][:60_000]), chars=len(acc["text"][:60_000]))
 
 
-def account_sections(acct: Account) -> list[Any]:
+# The sections that lead, in the order the document shows them.
+SHOWN = ("current_work", "left", "next_action", "decisions", "gotchas", "intent", "concepts")
+WHOLE_SHARE = 0.32  # an account up to this share of the budget leads whole: a note written for the handoff
+CONDENSED_SHARE = 0.2  # what the longest account condenses to (a 14,000-character compaction summary)
+DUPLICATE = 0.85  # a block whose words the facts already show to this share is left to them
+HEAD_RANK = 97.0  # the first line of each section of the facts, when an account leads: above the facts' details
+
+_WORD = re.compile(r"[A-Za-z0-9_][\w./:@-]*\w")
+_COMMON = frozenset((
+    "this", "that", "with", "from", "then", "have", "been", "were", "will", "into", "also", "when", "what", "which",
+    "their", "there", "these", "those", "they", "them", "only", "just", "more", "most", "some", "such", "than",
+    "very", "each", "both", "after", "before", "about", "over", "under", "again", "once", "here", "while", "where",
+    "being", "does", "doing", "done", "made", "make", "added", "updated", "still", "needs", "need", "should",
+    "would", "could"))
+# A line that tells a step already taken ("Added the button", "Updated `app.js`"): the facts show
+# the edits and commands themselves, checked, so a condensed account leaves this narrative to them.
+_DONE_STEP = re.compile(
+    r"^\s*(?:[-*]|\d+[.)])?\s*(?:\*\*)?(?:added|updated|modified|created|installed|removed|fixed|wrote|implemented|"
+    r"changed|replaced|renamed|moved|deleted|refactored|extracted|registered|imported|ran|built|switched|set up|"
+    r"claimed|closed|committed|pushed|read|explored|found)\b", re.I)
+
+
+def lead_share(chars: int, budget: int) -> int | None:
+    """How many characters of an account `chars` long lead a `budget`-character handoff; None: all of it.
+
+    A short note was written for the handoff: each line counts, and it leads whole. A long account
+    (a compaction summary re-tells the whole session for the model that continues it) leads with
+    less the longer it is, down to CONDENSED_SHARE of the budget, so the facts keep their sections."""
+    whole = int(budget * WHOLE_SHARE)
+    if chars <= whole:
+        return None
+    return max(int(budget * CONDENSED_SHARE), whole - (chars - whole) // 4)
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _WORD.findall(text) if len(w) >= 4 and w.lower() not in _COMMON}
+
+
+def _said_by_facts(block: list[str], known: set[str]) -> bool:
+    """The block repeats what the facts already show (its distinctive words are nearly all there).
+
+    Only the account's account of the present is compared: what is left and the next step are the
+    agent's plan in its own order and words, kept even where the facts name the same steps."""
+    words = _words(" ".join(block))
+    return len(words) >= 4 and len(words & known) >= DUPLICATE * len(words)
+
+
+def _essential(key: str, block: list[str]) -> int | None:
+    """The order a condensed account keeps a block in, None when it leaves it to the budget's room.
+
+    What is left and the next step are what only the agent knows (0); then where its current work
+    stands (1), but not its retelling of finished steps, which the facts show checked. Decisions,
+    gotchas, its restatement of the request and its glossary lead only a short account."""
+    if key in ("left", "next_action"):
+        return 0
+    if key == "current_work" and 2 * sum(1 for ln in block if _DONE_STEP.match(ln)) <= len(block):
+        return 1
+    return None
+
+
+def _keep_heads(rest: list[Any], budget: int) -> None:
+    """Every block of the facts that the document would show without the account keeps its best
+    line (lifted to HEAD_RANK): the account shortens the facts' sections from their ends and never
+    removes one. Blocks the budget would drop anyway are left as they are."""
+    from .render import fit
+
+    dropped = fit(rest, "", budget).dropped
+    for sec in rest:
+        blocks: dict[str, list[Any]] = {}
+        for it in sec.items:
+            if not it.hidden:
+                blocks.setdefault(it.sub, []).append(it)
+        for items in blocks.values():
+            shown = [it for it in items if it.uid not in dropped]
+            if shown and not any(it.required for it in shown):
+                best = max(shown, key=lambda it: (it.rank, -it.uid))
+                best.rank = max(best.rank, HEAD_RANK)
+
+
+def account_sections(acct: Account, budget: int | None = None, rest: list[Any] | None = None) -> list[Any]:
     """Sections that lead the handoff: the account in the agent's words, then what the check found.
 
-    The agent's lines rank just above the facts and drop from the end when the budget is tight;
-    the check's findings about contradicted or stale claims are must-keep and rank above everything
-    else, so they are the last to go, but the budget still holds (a 2,000-character handoff with ten
-    contradicted claims says how many it left out rather than overflowing)."""
-    from .render import Item, Section
+    The account adds to the facts (`rest`, the rules document's sections) rather than replacing
+    them: each block of the facts the budget would show keeps its first line (`_keep_heads`), and
+    the account's blocks the facts already say are left to them. Of the rest a short note leads
+    whole; a long account leads with its essentials up to `lead_share`, in the order of
+    `_essential`. Its other lines rank
+    below every fact, so they show only where the budget has room. Contradicted or stale claims
+    are must-keep and rank above everything: condensing never cuts them (the budget still holds:
+    a 2,000-character handoff with ten contradicted claims says how many it left out).
+    """
+    from .render import DEFAULT_BUDGET, Item, Section, fit
 
+    budget = DEFAULT_BUDGET if budget is None else max(int(budget), 0)
     shown = render(acct)
+    share = lead_share(acct.chars, budget)
+    led_chars = sum(len(ln) + 1 for _k, _t, blocks in shown["sections"] for b in blocks for ln in b)
+    known: set[str] = set()
+    if rest:
+        _keep_heads(rest, budget)
+        known = _words(fit(rest, "", max(budget - (led_chars if share is None else share), 0)).markdown)
+    flagged = [ln for c, ln in shown["checked"] if c.verdict in ("contradicted", "stale")]
+    claims_of = {id(b): [ln for c, ln in shown["checked"] if c.verdict not in ("contradicted", "stale")
+                         and any(c.text[:60] in x for x in b)] for b in _all_blocks(shown)}
+    lead: set[int] = set()
+    dup: set[int] = set()
+    spent = sum(len(ln) + 1 for ln in flagged) + (60 if flagged else 0)
+    candidates = []
+    for order, (key, title, blocks) in enumerate(shown["sections"]):
+        for i, b in enumerate(blocks):
+            tier = 0 if share is None else _essential(key, b)
+            if known and key not in ("left", "next_action") and _said_by_facts(b, known):
+                dup.add(id(b))
+            elif tier is not None:
+                candidates.append((tier, order, i, key, title, b))
+    opened: set[str] = set()
+    stopped: set[str] = set()
+    for _tier_n, _order, _i, key, title, b in sorted(candidates, key=lambda c: c[:3]):
+        if key in stopped:
+            continue
+        cost = sum(len(ln) + 1 for ln in [*b, *claims_of[id(b)]]) + (0 if key in opened else len(title) + 5)
+        if share is not None and spent + cost > share:
+            stopped.add(key)  # the section stops here: the lines after would read out of their context
+            continue
+        lead.add(id(b))
+        opened.add(key)
+        spent += cost
+
     out = []
     rank = 99.95
-    for key, title, lines in shown["sections"]:
+    for key, title, blocks in shown["sections"]:
         sec = Section(f"account_{key}", title)
-        cap, lead = LEAD_CHARS[key], 0  # characters of the agent's words in this section that lead
-        for ln in lines:
-            flagged = "**[" in ln
-            lead += len(ln) + 1
-            # past its share the account ranks below the facts: a 14,000-character compaction summary
-            # must not push the checks, git state and tasks out of a 9,500-character handoff
-            r = rank if lead <= cap else 60.0 - lead / 1e6
-            sec.items.append(Item(ln, rank=r + (1.0 if flagged else 0.0), group="lines of the agent's account",
-                                  keep=(("account_check", ln),) if flagged else ()))
-            rank -= 0.0001
+        for b in blocks:
+            for ln in b:
+                flag = "**[" in ln
+                # past its share the account ranks below every fact; what the facts already say drops first
+                r = rank if id(b) in lead else (50.0 if id(b) in dup else 60.0) - (99.95 - rank)
+                sec.items.append(Item(ln, rank=r + (1.0 if flag else 0.0), group="lines of the agent's account",
+                                      keep=(("account_check", ln),) if flag else ()))
+                rank -= 0.0001
         out.append(sec)
     if shown["checked"]:
         sec = Section("account_checked", "The account checked against the transcript")
-        for k, ln in enumerate(shown["checked"]):
-            bad = ln.startswith(("- **Contradicted", "- **Changed since"))
-            sec.items.append(Item(ln, rank=99.96 - k * 0.0001 + (1.0 if bad else 0.0), group="checked claims",
+        led_claims = {ln for b in _all_blocks(shown) if id(b) in lead for ln in claims_of[id(b)]}
+        for k, (c, ln) in enumerate(shown["checked"]):
+            bad = c.verdict in ("contradicted", "stale")
+            r = 100.96 if bad else 99.96 if ln in led_claims else 59.0
+            sec.items.append(Item(ln, rank=r - k * 0.0001, group="checked claims",
                                   keep=(("contradiction", ln),) if bad else ()))
         out.insert(min(1, len(out)), sec)
     return out
+
+
+def _all_blocks(shown: dict[str, Any]) -> list[list[str]]:
+    """Every block of a rendered account, in document order."""
+    return [b for _k, _t, blocks in shown["sections"] for b in blocks]
