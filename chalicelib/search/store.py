@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.config import settings
 from chalicelib.errors import ServiceUnavailable
@@ -372,10 +372,12 @@ def renew(tenant: str, project_id: str, shard: str, owner: str) -> bool:
 
 
 def _release(tenant: str, project_id: str, shard: str, owner: str) -> None:
+    """End the lease by expiring it (an update, not a delete: the worker's role may update items but
+    not delete them; the expired item is reused by the next writer and goes with the project)."""
     try:
-        SearchLeaseItem(keys.project_pk(tenant, project_id), lease_sk(shard)).delete(
-            condition=SearchLeaseItem.owner == owner)
-    except DeleteError as e:
+        SearchLeaseItem(keys.project_pk(tenant, project_id), lease_sk(shard)).update(
+            actions=[SearchLeaseItem.until.set(0)], condition=SearchLeaseItem.owner == owner)
+    except UpdateError as e:
         if error_code(e) != "ConditionalCheckFailedException":
             event(log, "search_lease_release_failed", 30, project_id=project_id, error=type(e).__name__)
 

@@ -121,7 +121,10 @@ def required(service: str, op: str, params: dict[str, Any]) -> list[tuple[str, s
         return [(f"dynamodb:{op}", table_arn(params["TableName"], params.get("IndexName")))]
     if service == "s3":
         key = params.get("Key")
-        return [(f"s3:{op}", f"arn:{PARTITION}:s3:::{params['Bucket']}" + (f"/{key}" if key else ""))]
+        if op in ("ListObjectsV2", "ListObjects"):  # IAM's name for listing is s3:ListBucket, on the bucket
+            return [("s3:ListBucket", f"arn:{PARTITION}:s3:::{params['Bucket']}")]
+        action = "GetObject" if op == "HeadObject" else op  # a HEAD is authorized as a GET
+        return [(f"s3:{action}", f"arn:{PARTITION}:s3:::{params['Bucket']}" + (f"/{key}" if key else ""))]
     if service == "sqs":
         name = params["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]
         return [(f"sqs:{op}", f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}")]
