@@ -35,7 +35,7 @@ def openapi_doc(ctx: Ctx) -> dict[str, Any]:
     return openapi.build(VERSION)
 
 
-@endpoint(bp, "/api/stats", "GET", summary="Tenant totals (from project counters)", tag="meta",
+@endpoint(bp, "/api/stats", "GET", summary="Tenant totals (from project counters) and cost (priced from the sessions)", tag="meta",
           response=R.STATS)
 def tenant_stats(ctx: Ctx) -> dict[str, Any]:
     return stats.tenant_stats(ctx.tenant)

@@ -54,6 +54,12 @@ TRANSCRIPT_INFO = obj(("format", "messages"), format=S, messages=INT, chars=INT,
 COST = obj(("usd", "by_model", "unpriced_models", "price_table"), usd=NUM_NULL,
            by_model={"type": "object", "additionalProperties": NUM}, unpriced_models=STRINGS, price_table=S)
 
+# cost_totals over several sessions (a project's, or every project's of the tenant)
+COST_TOTALS = obj(("usd", "sessions_priced", "sessions_with_tokens_unpriced", "by_model", "unpriced_models",
+                   "price_table"), usd=NUM_NULL, sessions_priced=INT, sessions_with_tokens_unpriced=INT,
+                  by_model={"type": "object", "additionalProperties": NUM}, unpriced_models=STRINGS,
+                  peak_context_tokens=INT_NULL, price_table=S)
+
 HANDOFF_REF = obj(("status",), status=S, method=S_NULL, version=INT_NULL, finished_at=S_NULL, older_transcript=BOOL)
 
 _RECORD = {f: STRINGS for f in ("accomplishments", "blockers", "decisions", "learnings", "next_steps", "errors",
@@ -139,8 +145,9 @@ DELETED = obj(("deleted", "items_removed"), deleted=S, items_removed=INT)
 HEALTH = obj(("status", "version"), status={"enum": ["ok", "unavailable"]}, version=S,
              database={"enum": ["ok", "unavailable"]})
 OPENAPI = obj(("openapi", "info", "paths"), openapi=S, info=OBJ, paths=OBJ, components=OBJ)
-STATS = obj(("projects", "sessions"), projects=INT, sessions=COUNTS, credit_budget=NUM, credits_used=NUM,
-            accounts={"type": "array", "items": ACCOUNT})
+STATS = obj(("projects", "sessions", "cost"), projects=INT, sessions=COUNTS, credit_budget=NUM, credits_used=NUM,
+            cost=COST_TOTALS, accounts={"type": "array", "items": ACCOUNT},
+            per_project={"type": "array", "items": obj(("id", "name", "cost"), id=S, name=S, cost=COST_TOTALS)})
 ANALYTICS = obj(("project", "series"), project=PROJECT, series={"type": "array", "items": OBJ})
 LLM_STATUS = obj(("configured",), configured=BOOL, provider=S, model=S_NULL, region=S_NULL,
                  endpoint_host=S_NULL, key_source=S_NULL,

@@ -28,7 +28,8 @@ IN_PROGRESS_UNKNOWN = ("efficiency_measured", "credits_used", "credit_usage", "t
                        "errors", "effective_output_measured", "growth_rate_measured")
 
 
-def _all_sessions(tenant: str, project_id: str) -> list[SessionItem]:
+def all_sessions(tenant: str, project_id: str) -> list[SessionItem]:
+    """Every session of a project (one Query per ~1 MB of sessions)."""
     out: list[SessionItem] = []
     cursor = None
     while True:
@@ -40,7 +41,7 @@ def _all_sessions(tenant: str, project_id: str) -> list[SessionItem]:
 
 def project_analytics(tenant: str, project_id: str) -> dict[str, Any]:
     project = get_project(tenant, project_id)
-    sessions = [session_json(s) for s in _all_sessions(tenant, project_id)]
+    sessions = [session_json(s) for s in all_sessions(tenant, project_id)]
     for s in sessions:
         s["handoffs_used"] = 1 if s.get("started_from_handoff") is not None else 0
     model = metrics.build_series(sessions)

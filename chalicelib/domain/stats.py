@@ -1,11 +1,19 @@
-"""Tenant totals, summed from the counters kept on project and account items (never from sessions)."""
+"""Tenant totals: counts and credits summed from the counters kept on project and account items;
+cost priced from each project's sessions, the way the project's analytics prices it.
+
+Cost is not a counter: it is priced from each session's tokens with the vendored price table
+(chalicelib.pricing), so a newer table reprices every session. That costs one Query per project
+(per ~1 MB of its sessions), never a transcript read.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from chalicelib.domain.accounts import account_json
+from chalicelib.domain.analytics import all_sessions, cost_totals
 from chalicelib.domain.common import json_number
+from chalicelib.domain.sessions import session_json
 from chalicelib.storage.projects import tenant_rollup
 
 PROJECT_TOTALS = ("session_count", "sessions_in_progress", "sessions_completed", "sessions_failed",
@@ -21,6 +29,7 @@ def tenant_stats(tenant: str) -> dict[str, Any]:
             sums[k] += float(getattr(p, k) or 0)
     planned = sums["tasks_planned"]
     budget = sums["credit_budget"]
+    sessions = {p.id: [session_json(s) for s in all_sessions(tenant, p.id)] for p in projects}
     return {
         "projects": len(projects),
         "sessions": {
@@ -37,8 +46,10 @@ def tenant_stats(tenant: str) -> dict[str, Any]:
         "errors": json_number(sums["errors"]),
         "handoffs_ready": json_number(sums["handoffs_ready"]),
         "knowledge_items": json_number(sums["knowledge_count"]),
+        "cost": cost_totals([s for ss in sessions.values() for s in ss]),
         "accounts": [account_json(a) for a in accounts],
-        "per_project": [_project_row(p) for p in sorted(projects, key=lambda p: p.name.lower())],
+        "per_project": [{**_project_row(p), "cost": cost_totals(sessions[p.id])}
+                        for p in sorted(projects, key=lambda p: p.name.lower())],
     }
 
 

@@ -41,7 +41,8 @@ EXPECTED = {
     "GET /api/projects/{p}/timeline": ["GetItem", "Query"],
     "GET /api/projects/{p}/knowledge": ["Query", "GetItem"],
     "GET /api/knowledge?q=": ["Query"],
-    "GET /api/stats": ["Query"],
+    # the tenant's projects and accounts, then each project's sessions for its cost (one project here)
+    "GET /api/stats": ["Query", "Query"],
     "DELETE /api/projects/{p}": ["UpdateItem", "Query", "BatchWriteItem", "DeleteItem"],
 }
 
