@@ -331,23 +331,29 @@ _BULLET = re.compile(r"^\s*(?:[-*]|\d+[.)])\s")
 def _blocks(lines: list[str]) -> list[list[str]]:
     """A section's lines as Markdown, grouped into blocks that lead or drop together.
 
-    A block is a line and what belongs to it: deeper-indented lines, and the list under a line
-    that ends with a colon ("Still needed for gqc.6:" and its bullets), so a condensed account
-    never shows a list without the line that says what it is. The common indentation of the
-    section goes (compaction summaries indent every line by three spaces)."""
+    A block is a line and what belongs to it: deeper-indented lines, the list under a line that
+    ends with a colon ("Still needed for gqc.6:" and its bullets), and the rest of a sentence
+    wrapped onto the next line, so a condensed account never shows a list without the line that
+    says what it is, nor half a sentence. The common indentation of the section goes (compaction
+    summaries indent every line by three spaces)."""
     rows = [ln.expandtabs(2).rstrip() for ln in lines if ln.strip()]
     base = min((len(r) - len(r.lstrip()) for r in rows), default=0)
     out: list[list[str]] = []
     opener = False  # the current block's first line announces a list
+    prev = ""
     for r in rows:
         r = r[base:]
         deeper = len(r) - len(r.lstrip()) > 0
         bullet = bool(_BULLET.match(r))
-        if out and (deeper or (opener and bullet)):
+        if out and not bullet and not deeper and prev and not _BULLET.match(prev) \
+                and not re.search(r"[.!?:)\]*`]\s*$", prev):
+            out[-1][-1] += " " + r.strip()  # a sentence wrapped onto this line
+        elif out and (deeper or (opener and bullet)):
             out[-1].append(("  " + _agent_line(r)) if opener and not deeper else _agent_line(r))
-            continue
-        out.append([_agent_line(r)])
-        opener = r.endswith(":")
+        else:
+            out.append([_agent_line(r)])
+            opener = r.endswith(":")
+        prev = r
     return out
 
 
@@ -449,8 +455,9 @@ def _words(text: str) -> set[str]:
 def _said_by_facts(block: list[str], known: set[str]) -> bool:
     """The block repeats what the facts already show (its distinctive words are nearly all there).
 
-    Only the account's account of the present is compared: what is left and the next step are the
-    agent's plan in its own order and words, kept even where the facts name the same steps."""
+    Only a long account's current work is compared: what is left and the next step are the agent's
+    plan in its own order and words, kept even where the facts name the same steps, and a short
+    note was written for the handoff and leads whole."""
     words = _words(" ".join(block))
     return len(words) >= 4 and len(words & known) >= DUPLICATE * len(words)
 
@@ -491,10 +498,10 @@ def account_sections(acct: Account, budget: int | None = None, rest: list[Any] |
     """Sections that lead the handoff: the account in the agent's words, then what the check found.
 
     The account adds to the facts (`rest`, the rules document's sections) rather than replacing
-    them: each block of the facts the budget would show keeps its first line (`_keep_heads`), and
-    the account's blocks the facts already say are left to them. Of the rest a short note leads
-    whole; a long account leads with its essentials up to `lead_share`, in the order of
-    `_essential`. Its other lines rank
+    them: each block of the facts the budget would show keeps its first line (`_keep_heads`). A
+    short note leads whole. A long account leads with its essentials up to `lead_share`, in the
+    order of `_essential`, leaving to the facts the blocks of its current work they already say
+    (`_said_by_facts`). Its other lines rank
     below every fact, so they show only where the budget has room. Contradicted or stale claims
     are must-keep and rank above everything: condensing never cuts them (the budget still holds:
     a 2,000-character handoff with ten contradicted claims says how many it left out).
@@ -504,11 +511,11 @@ def account_sections(acct: Account, budget: int | None = None, rest: list[Any] |
     budget = DEFAULT_BUDGET if budget is None else max(int(budget), 0)
     shown = render(acct)
     share = lead_share(acct.chars, budget)
-    led_chars = sum(len(ln) + 1 for _k, _t, blocks in shown["sections"] for b in blocks for ln in b)
     known: set[str] = set()
     if rest:
         _keep_heads(rest, budget)
-        known = _words(fit(rest, "", max(budget - (led_chars if share is None else share), 0)).markdown)
+        if share is not None:  # the facts' words that survive beside the account's share
+            known = _words(fit(rest, "", max(budget - share, 0)).markdown)
     flagged = [ln for c, ln in shown["checked"] if c.verdict in ("contradicted", "stale")]
     claims_of = {id(b): [ln for c, ln in shown["checked"] if c.verdict not in ("contradicted", "stale")
                          and any(c.text[:60] in x for x in b)] for b in _all_blocks(shown)}
@@ -519,7 +526,7 @@ def account_sections(acct: Account, budget: int | None = None, rest: list[Any] |
     for order, (key, title, blocks) in enumerate(shown["sections"]):
         for i, b in enumerate(blocks):
             tier = 0 if share is None else _essential(key, b)
-            if known and key not in ("left", "next_action") and _said_by_facts(b, known):
+            if share is not None and key not in ("left", "next_action") and _said_by_facts(b, known):
                 dup.add(id(b))
             elif tier is not None:
                 candidates.append((tier, order, i, key, title, b))
