@@ -101,13 +101,7 @@ export async function renderAnalytics(main, [projectId], ctx) {
   const tasksDone = finite(p.tasks_completed) ?? series.reduce((a, s) => a + (finite(s.tasks_completed) || 0), 0);
   const tasksPlanned = finite(p.tasks_planned) ?? series.reduce((a, s) => a + (finite(s.tasks_planned) || 0), 0);
   const cost = (data && data.cost) || {};
-  const unpricedModels = cost.unpriced_models || [];
-  const costValue = cost.usd !== null && cost.usd !== undefined ? usd(cost.usd) : (cost.sessions_with_tokens_unpriced ? "unpriced" : "—");
-  const costCard = statCard("Cost", costValue, null,
-    [cost.sessions_priced ? `${num(cost.sessions_priced)} session${cost.sessions_priced === 1 ? "" : "s"} priced from their tokens` : "priced from transcripts' tokens",
-      unpricedModels.length ? `unpriced: ${unpricedModels.join(", ")}` : null,
-      cost.price_table ? `price table ${cost.price_table}` : null].filter(Boolean).join(" · "));
-  costCard.id = "stat-cost";
+  const costCard = costTotalsCard(cost, "stat-cost");
   costCard.classList.add("highlight");
   const peakCard = statCard("Peak context", cost.peak_context_tokens ? num(cost.peak_context_tokens) : "—",
     cost.peak_context_tokens ? "tokens" : null, "the largest prompt of any session");
@@ -287,6 +281,25 @@ export async function renderAnalytics(main, [projectId], ctx) {
   if (grid.children.length % 2 === 1) gCard.classList.add("span-2");
 }
 
+/** A cost total as text: dollars when something was priced, "unpriced" when tokens could not be, else a dash. */
+function costText(cost) {
+  const c = cost || {};
+  if (c.usd !== null && c.usd !== undefined) return usd(c.usd);
+  return c.sessions_with_tokens_unpriced ? "unpriced" : "—";
+}
+
+/** A cost card over several sessions (a project's analytics, or every project's in /api/stats). */
+function costTotalsCard(cost, id) {
+  const c = cost || {};
+  const unpriced = c.unpriced_models || [];
+  const card = statCard("Cost", costText(c), null,
+    [c.sessions_priced ? `${num(c.sessions_priced)} session${c.sessions_priced === 1 ? "" : "s"} priced from their tokens` : "priced from transcripts' tokens",
+      unpriced.length ? `unpriced: ${unpriced.join(", ")}` : null,
+      c.price_table ? `price table ${c.price_table}` : null].filter(Boolean).join(" · "));
+  card.id = id;
+  return card;
+}
+
 /** Every project side by side (from the counters kept on each project: one request). */
 export async function renderAllAnalytics(main, _params, ctx) {
   ctx.setTitle("Analytics");
@@ -302,7 +315,8 @@ export async function renderAllAnalytics(main, _params, ctx) {
         `${num(st.sessions && st.sessions.completed)} completed · ${num(st.sessions && st.sessions.in_progress)} in progress`),
       statCard("Credits used", num(st.credits_used), st.credit_budget ? `/ ${num(st.credit_budget)}` : "used"),
       statCard("Tasks done", num(st.tasks_completed), `/ ${num(st.tasks_planned)}`,
-        st.task_completion !== null && st.task_completion !== undefined ? `${pct(st.task_completion)} of planned` : null)));
+        st.task_completion !== null && st.task_completion !== undefined ? `${pct(st.task_completion)} of planned` : null),
+      costTotalsCard(st.cost, "all-cost")));
   if (!rows.length) {
     main.append(h("div", { class: "section" }, emptyState("No projects yet", "Create a project and run sessions to compare them here.")));
     return;
@@ -314,6 +328,7 @@ export async function renderAllAnalytics(main, _params, ctx) {
       h("td", { class: "primary", "data-label": "Project" }, h("a", { href: `#/analytics/${pid}` }, r.name)),
       h("td", { class: "num", "data-label": "Sessions" }, num(r.sessions.total), r.sessions.in_progress ? h("span", { class: "muted small" }, ` (${num(r.sessions.in_progress)} running)`) : null),
       h("td", { class: "num", "data-label": "Credits" }, num(r.credits_used), r.credit_budget ? h("span", { class: "muted small" }, ` / ${num(r.credit_budget)}`) : " used"),
+      h("td", { class: "num", "data-label": "Cost" }, costText(r.cost)),
       h("td", { class: "num", "data-label": "Tasks" }, `${num(r.tasks_completed)} / ${num(r.tasks_planned)}`),
       h("td", { class: "num", "data-label": "Task completion" }, r.task_completion === null ? "—" : pct(r.task_completion)),
       h("td", { class: "num", "data-label": "Errors" }, num(r.errors)),
@@ -321,7 +336,7 @@ export async function renderAllAnalytics(main, _params, ctx) {
   }
   const table = h("div", { class: "card section table-wrap" }, h("table", { class: "table stack", id: "all-projects" },
     h("thead", null, h("tr", null, h("th", null, "Project"), h("th", { class: "num" }, "Sessions"), h("th", { class: "num" }, "Credits"),
-      h("th", { class: "num" }, "Tasks"), h("th", { class: "num" }, "Task completion"), h("th", { class: "num" }, "Errors"),
+      h("th", { class: "num" }, "Cost"), h("th", { class: "num" }, "Tasks"), h("th", { class: "num" }, "Task completion"), h("th", { class: "num" }, "Errors"),
       h("th", { class: "num" }, "Handoffs"))),
     tbody));
   const grid = h("div", { class: "grid grid-2 section" });

@@ -206,11 +206,24 @@ def test_cross_project_analytics(page: Any, server: Server, api: ApiClient) -> N
     pid = make_project(api, name=name)["id"]
     start_session(api, pid, tasks_planned=4, credit_budget=10)
     finish_session(api, pid, 1, tasks_completed=3, credits_used=7)
+    # a transcript whose tokens are priced: the project's cost shows beside its credits
+    turn = [{"type": "user", "uuid": "u1", "timestamp": "2026-11-01T10:00:00Z", "sessionId": "s1",
+             "message": {"role": "user", "content": "step"}},
+            {"type": "assistant", "uuid": "a1", "timestamp": "2026-11-01T10:01:00Z",
+             "message": {"id": "m1", "role": "assistant", "model": "claude-haiku-4-5",
+                         "content": [{"type": "text", "text": "ok"}],
+                         "usage": {"input_tokens": 1_000_000, "output_tokens": 0}}}]
+    api.call("PUT", f"/api/projects/{pid}/sessions/1/transcript?replace=true",
+             raw="\n".join(json.dumps(r) for r in turn).encode(), content_type="application/octet-stream")
+    usd = api.call("GET", f"/api/projects/{pid}/analytics")["cost"]["usd"]
+    assert usd and usd > 0
     sign_in(page, server, "#/analytics")
     page.get_by_role("heading", level=1, name="Analytics").wait_for()
     row = page.locator("#all-projects tr", has_text=name)
     row.wait_for()
     assert "75.0%" in row.inner_text() and "7" in row.inner_text()
+    assert row.locator('td[data-label="Cost"]').inner_text().startswith("$")
+    page.locator("#all-cost").get_by_text("$").first.wait_for()
     page.locator("#chart-all-credits").wait_for()
     row.get_by_role("link", name=name).click()
     page.wait_for_url(re.compile(rf"#/analytics/{pid}$"))
