@@ -232,7 +232,8 @@ def test_cost_on_the_session_and_in_analytics(page: Any, server: Server, api: Ap
     assert costs[0] == pytest.approx(s1["cost"]["usd"]) and costs[1] is None  # unpriced is a gap, not $0
     _shot(page, "desktop-analytics-cost")
     page.set_viewport_size({"width": 375, "height": 800})
-    page.wait_for_timeout(200)
+    # Chart.js resizes its canvases after a debounce; a loaded machine may take longer than any fixed pause
+    page.wait_for_function("Object.values(window.Chart.instances).every((c) => c.canvas.getBoundingClientRect().right <= 376)")
     _no_overflow(page)
 
 
