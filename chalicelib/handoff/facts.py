@@ -692,9 +692,16 @@ def error_tokens(text: str) -> set[str]:
     return {t for t in out if len(t) >= 4}
 
 
+def _check_part(command: str) -> str:
+    """The command without the `cd dir &&` that only chose where it ran, nor its `2>&1`."""
+    work = [seg for seg in split_segments(command) if not seg.startswith("cd ") and seg != "cd"]
+    return re.sub(r"\s+\d?>&\d\s*$", "", work[-1] if len(work) == 1 else command).strip()
+
+
 def _same_target(later: str, failed: str) -> bool:
     """Two check commands that check the same thing: the whole suite of the same tool and
     subcommand, or the same target file run another way."""
+    later, failed = _check_part(later), _check_part(failed)
     a, b = [t for t in later.split() if "=" not in t], [t for t in failed.split() if "=" not in t]
     if not a or not b or a[0] != b[0]:
         return False
@@ -777,6 +784,9 @@ class _Extractor:
         self.fc = FileChangeTracker(fmt, record=True)  # the one file-change extractor (shared with import)
         self.last_tool_kind = ""  # "inspect" after reads and searches: what follows may be a finding
         self.shell_changes: list[tuple[int, shellfx.ShellChange]] = []
+        self.shell_cwd = ""  # the agent's shell directory as its records last gave it (a `cd` persists)
+        self.first_cwd = ""
+        self.call_cwd: dict[str, str] = {}  # tool call id -> the shell directory when it was called
         self.check_runs: list[tuple[int, dict[str, tuple[str, str]]]] = []  # (index, {check: (outcome, cwd)})
 
     # -- messages
@@ -798,6 +808,8 @@ class _Extractor:
                 cwd = meta.get("cwd")
                 if isinstance(cwd, str) and cwd.startswith("/"):
                     self.cwds[cwd] += 1
+                    self.shell_cwd = cwd.rstrip("/") or "/"
+                    self.first_cwd = self.first_cwd or self.shell_cwd
                 if meta.get("git_repo") == "none":  # the agent said so (aider's "Git repo: none")
                     self.f.git.no_repo = True
                 br = meta.get("gitBranch") or meta.get("git_branch")
@@ -952,6 +964,7 @@ class _Extractor:
             self.unmatched.append(cid)
         if kind == "shell":
             self.shell_texts.append((i, _command_text(inp)))
+            self.call_cwd[cid] = self.shell_cwd
 
     def _path_of(self, inp: dict[str, Any]) -> str:
         return path_of(inp)
@@ -1118,7 +1131,7 @@ class _Extractor:
             # took effect too: the last action is not the commit it came after
             self.f.actions.append(NoteFact(f"ran:{clip(disp, 120)}", ri, "tool"))
         if "git" in classes or "git " in raw:
-            self._git(ri, raw, text, failed, segs)
+            self._git(ri, raw, text, failed, segs, call.id or "")
         if tracker.TRACKER_CMD_RE.search(" " + raw + " "):
             self._tracker(ri, work, text, failed)
         if not failed:
@@ -1182,7 +1195,13 @@ class _Extractor:
         self.awaiting_diag.append(e)
         return key
 
-    def _git(self, i: int, raw: str, text: str, failed: bool, segs: list[str]) -> None:
+    def _start_dir(self, call_id: str) -> str:
+        """Where a command started: a subdirectory of the session's first directory that an earlier `cd`
+        left the shell in (its records say so), absolute; "" for the first directory or when not known."""
+        here, first = self.call_cwd.get(call_id, ""), self.first_cwd
+        return here if first and here.startswith(first + "/") else ""
+
+    def _git(self, i: int, raw: str, text: str, failed: bool, segs: list[str], call_id: str = "") -> None:
         """Commits, pushes, staging and status as git printed them."""
         g = self.f.git
         if "The following paths are ignored" in text:
@@ -1194,7 +1213,7 @@ class _Extractor:
                 g.ignored.append(p)
         if "has no upstream branch" in text:
             g.no_upstream_index = i
-        g.events += gitstate.observe(i, raw, text, failed)
+        g.events += gitstate.observe(i, raw, text, failed, self._start_dir(call_id))
         for seg in segs:
             paths, everything, forced = shellfx.staged_paths(seg)
             if forced and not failed:

@@ -110,16 +110,15 @@ def _commit_specs(args: list[str]) -> tuple[list[str], bool]:
     return specs, every
 
 
-def observe(index: int, command: str, output: str, failed: bool) -> list[GitEvent]:
+def observe(index: int, command: str, output: str, failed: bool, cwd: str = "") -> list[GitEvent]:
     """The git events of one shell command line (its segments in order), from the command and git's output.
 
-    A failed command line still yields the events of a snapshot it printed; nothing it staged or
-    committed is assumed.
+    `cwd`: where the line started, relative to the project (an earlier `cd` the shell kept). A failed
+    command line still yields the events of a snapshot it printed; nothing it staged or committed is assumed.
     """
     from .facts import split_segments  # one way to split a command line
 
     events: list[GitEvent] = []
-    cwd = ""
     for seq, seg in enumerate(split_segments(command)):
         if seg.startswith("cd "):
             target = seg[3:].strip().strip("'\"")
@@ -274,6 +273,8 @@ class FileGit:
 def _rel(path: str, root: str | None) -> str:
     if root and path.startswith(root + "/"):
         return path[len(root) + 1:]
+    if root and path.rstrip("/") == root:
+        return ""  # the root itself (`cd /abs/root && git add src/x`)
     return path
 
 

@@ -266,7 +266,8 @@ def derived_key(text: str) -> str | None:
                         ("Re-run the checks", "rerun"), ("Build or test ", "cover")):
         if t.startswith(prefix):
             return key
-    for prefix, key in (("Make `", "pass:"), ("Close `", "close:"), ("Finish `", "close:"), ("Then start `", "start:")):
+    for prefix, key in (("Make `", "pass:"), ("Close `", "close:"), ("Finish `", "close:"), ("Then start `", "start:"),
+                        ("Start `", "start:")):
         if t.startswith(prefix) and arg:
             return key + arg
     m = re.match(r"When every task under `([^`]+)` is closed", t)

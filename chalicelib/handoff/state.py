@@ -388,12 +388,18 @@ def open_spec_items(spec: str, done: list[EditEvent], changed: set[str]) -> list
 def _contract_in_progress(f: TranscriptFacts, family: list[TaskFact]) -> TaskFact | None:
     """A task whose contract the session read (`bd show`, `gh issue view`, `jira issue view`) and then
     changed files for, not closed since: in progress while its output files or spec items are open."""
+    def since(t: TaskFact) -> int:
+        # another task claimed or closed after this contract was read owns the edits up to then
+        others = [x for o in f.tasks.values() if o is not t and not o.children
+                  for x in (o.started_index, o.status_index if o.status in ("in_progress", "closed") else -1)]
+        return max([t.spec_index, *others])
+
     cands = [t for t in f.tasks.values() if t.spec and t.status != "closed" and not t.children
-             and any(e.index > t.spec_index and f.in_project(e.path) for e in f.edits)]
+             and any(e.index > since(t) and f.in_project(e.path) for e in f.edits)]
     if not cands:
         return None
     t = max(cands, key=lambda t: t.spec_index)
-    done = [e for e in f.edits if e.index > t.spec_index and f.in_project(e.path)]
+    done = [e for e in f.edits if e.index > since(t) and f.in_project(e.path)]
     changed = {f.display(e.path) for e in done}
     untouched = [p for p in t.output_files if not any(c == p or c.endswith("/" + p) for c in changed)]
     text = "\n".join(e.text for e in done)
@@ -441,7 +447,9 @@ def _verifies(later: CheckFact, check: CheckFact) -> bool:
     """A later passing run checks what `check` checks: the same command family (`mix test`, `mix
     credo`), or a test run of the same tool after a build (running the tests builds the code)."""
     if _family2(later.command) == _family2(check.command) and (
-            later.command == check.command or len(later.command.split()) <= 2):
+            later.command == check.command or len(later.command.split()) <= 2
+            or checktargets.covers(checktargets.target(later.command, later.cwd),
+                                   checktargets.target(check.command, check.cwd))):  # a wider run of it
         return True
     return check.kind == "build" and later.kind == "test" and _tool_of(later.command) == _tool_of(check.command) \
         and "compile" in check.command
@@ -589,7 +597,7 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         t = st.next_task
         title = f": {quoted(t.title, 110)}" if t.title else ""  # the tracker's words, never a step of ours
         where = "its contract is below" if t.spec else "read its spec in the tracker first"
-        out.append(f"Then start {code(t.id)}{title} ({t.status or 'open'}, not started; {where}).")
+        out.append(f"{'Then start' if out else 'Start'} {code(t.id)}{title} ({t.status or 'open'}, not started; {where}).")
     root = st.family_root
     if root is not None and len(st.family) > 1 and root.status in _OPEN:
         out.append(f"When every task under {code(root.id)} is closed, close {code(root.id)} too "

@@ -62,3 +62,87 @@ def test_an_answered_commit_still_commits() -> None:
     s.run('git commit -m "feat: annotations"', "[main 1234567] feat: annotations\n 2 files changed\n")
     cs = handoff(s).data["current_state"]
     assert cs["uncommitted"] == [] and cs["changed_not_known"] == []
+
+
+SPEC = """○ {tid} · {title}   [● P2 · OPEN]
+Owner: dev
+Type: task
+
+DESCRIPTION
+{title}.
+
+Output files:
+- `{out}` (create)
+
+Technical specs:
+- add route for review context (`GET` endpoint under `/api`).
+"""
+
+
+def test_a_contract_read_before_other_tasks_were_done_is_next_not_in_progress() -> None:
+    """`bd ready`/`bd show` of every new task, then one task claimed, built and closed: the edits are
+    that task's, so the other contract is the next task, not started, and nothing is "in progress"."""
+    s = ClaudeScript()
+    s.user("new tasks for the epic were added. tackle them")
+    s.run("bd show app-6", SPEC.format(tid="app-6", title="Close review session", out="lib/app/review_live.ex"))
+    s.run("bd show app-7", SPEC.format(tid="app-7", title="Open review conversation", out="lib/app/context.ex"))
+    s.run("bd update app-6 --status in_progress", "✓ Updated issue: app-6")
+    s.create("lib/app/review_live.ex", 'get "/api/review", ReviewController, :show  # GET under /api\n')
+    s.run("mix test", "14 doctests, 76 tests, 0 failures")
+    s.run("bd close app-6", "✓ Closed app-6: Closed")
+    s.run('git add lib/app/review_live.ex && git commit -m "feat: close review session (app-6)"',
+          "[main 05fd186] feat: close review session (app-6)\n 1 file changed\n")
+    doc = handoff(s)
+    cw = doc.data["current_work"]
+    assert cw.get("task") != "app-7" and "in progress" not in doc.markdown.split("\n")[2]
+    assert not any("app-7" in a for a in doc.data["next_actions"])  # no family here: nothing said of it
+    # the same contract with its own edits after the other task closed is in progress
+    s.create("lib/app/context.ex", "def build(project), do: header(project)\n")
+    doc = handoff(s)
+    assert doc.data["current_work"]["task"] == "app-7"
+
+
+def _cd_assets_session() -> ClaudeScript:
+    """Claude Code's shell keeps a `cd`: the records after it carry the new directory."""
+    s = ClaudeScript()
+    s.user("integrate the highlighter")
+    s.change("lib/app/session_live.ex", "a = 1\n", "a = 2\n")
+    s.change("assets/js/app.js", "x = 1\n", "x = 2\n")
+    s.run("node assets/build.js 2>&1", '✘ [ERROR] Could not resolve "js/app.js"\n\n1 error', code=1)
+    s.run(f"cd {s.cwd}/assets && node build.js 2>&1", "")
+    s.cwd = f"{s.cwd}/assets"  # the result record and every later one: the shell stayed in assets/
+    s.messages[-1].meta["cwd"] = s.cwd
+    return s
+
+
+def test_a_cd_the_shell_kept_places_git_output_in_that_directory() -> None:
+    s = _cd_assets_session()
+    s.run("git status 2>&1", "On branch main\nChanges not staged for commit:\n\tmodified:   js/app.js\n"
+          "\tmodified:   ../lib/app/session_live.ex\n\nno changes added to commit\n")
+    root = s.cwd.rsplit("/", 1)[0]
+    s.run(f"cd {root} && git add assets/js/app.js lib/app/session_live.ex", "")
+    s.run('git commit -m "feat: highlight"', "[main 331f337] feat: highlight\n 2 files changed\n")
+    doc = handoff(s)
+    files = {f["path"]: f for f in doc.data["files"]}
+    assert files["assets/js/app.js"]["commit"] == "331f337" and files["lib/app/session_live.ex"]["commit"] == "331f337"
+    assert doc.data["current_state"]["uncommitted"] == [] and doc.data["current_state"]["changed_not_known"] == []
+    assert "git listed no change left" not in doc.markdown
+
+
+def test_a_build_rerun_from_its_own_directory_answers_the_failure() -> None:
+    doc = handoff(_cd_assets_session())
+    md = doc.markdown
+    assert "Not re-run" not in md and "not re-run" not in md.split("## Errors", 1)[-1].split("\n## ", 1)[0]
+    assert "Fixed by running `cd /home/dev/proj/assets && node build.js`" in md
+
+
+def test_a_wider_lint_run_that_passed_verifies_the_narrower_one() -> None:
+    s = ClaudeScript()
+    s.user("polish")
+    s.change("lib/app/renderer.ex", "a = 1\n", "a = 2\n")
+    s.run("mix credo lib/app/renderer.ex", "found no issues.")
+    s.change("lib/app/session_live.ex", "b = 1\n", "b = 2\n")
+    s.run("mix credo lib/app/session_live.ex lib/app/renderer.ex", "found no issues.")
+    doc = handoff(s)
+    assert not any(a.startswith("Re-run") for a in doc.data["next_actions"])
+    assert "**not re-verified**" not in doc.markdown
