@@ -729,7 +729,8 @@ _NOT_FINDING = re.compile(
 _FINDING_VERB = re.compile(r"(?i)\b(?:doesn'?t|does not|don'?t|isn'?t|is not|aren'?t|has no|have no|there (?:is|are) no|no \w+"
                            r" (?:module|file|function|config|test)|only|already|requires?|needs?|must|never|always)\b")
 _HEDGE = re.compile(r"(?i)\b(?:should|i need|i'll|i will|let me|must have been|probably|might|maybe|perhaps|seems?|"
-                    r"likely|i think|i guess|instead|wait|actually|hmm|not sure|assume|approach|my tests|my changes)\b|\*\*")
+                    r"likely|i think|i guess|instead|wait|actually|hmm|not sure|assume|approach|my tests|my changes"
+                    r"|or similar|if present|typically|usually|often)\b|\*\*")
 _CODEISH = re.compile(r"`[^`]+`|\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b|\b\w+\.\w{1,4}\b|\b\w+_\w+\b|\w+/\d\b")
 
 
@@ -737,9 +738,13 @@ def findings(text: str, limit: int = 3) -> list[str]:
     """Declarative sentences that name code, said right after reading or searching it: what the
     agent found out ("The root layout doesn't render flash messages"). Plans and chatter are not."""
     out: list[str] = []
+    fenced = False
     for para in text.split("\n"):
+        if para.lstrip().startswith(("```", "~~~")):  # code the agent wrote or quoted is not a finding
+            fenced = not fenced
+            continue
         p = para.strip().lstrip("-*•> ").strip()
-        if not p or p.startswith("#"):
+        if fenced or not p or p.startswith("#"):
             continue
         for sent in re.split(r"(?<=[.!])\s+(?=[A-Z`])", p):
             s = sent.strip()
@@ -849,6 +854,8 @@ class _Extractor:
                 for bg_id, status, code in task_notifications(text):
                     self._bg_outcome(i, bg_id, status, code, "")
             return
+        if not (m.meta or {}).get("queued"):
+            self.last_tool_kind = ""  # what the agent says next answers the person, not what it had read
         self.f.user_messages.append(UserMsg(i, text.strip(), bool((m.meta or {}).get("queued"))))
         if len(self.f.user_messages) > 1 and CORRECTION_RE.search(text):  # the first one is the request itself
             self.f.decisions.append(NoteFact(clip(safe_inline(text), 220), i, "user"))

@@ -175,7 +175,7 @@ def _git_state(f: TranscriptFacts) -> GitState:
             elif st.why.startswith("issued, result not seen: "):
                 cmd = display_command(st.why.split(": ", 1)[1])
                 why += f"; {code(clip(cmd, 60))} was issued after it and its result is not in the transcript"
-            else:
+            elif gs.known:
                 why += " after the last git output"
             unknown.setdefault(disp, Uncommitted(disp, why))
             continue

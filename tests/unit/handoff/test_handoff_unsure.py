@@ -1,0 +1,38 @@
+"""Statements the transcript cannot back are left out or said to be unsure (issue 16, the adversarial pass).
+
+Each test is a transcript shape where a rule used to state more than the transcript shows.
+"""
+
+from __future__ import annotations
+
+from chalicelib.handoff.facts import findings
+from chalicelib.transcripts.importing import import_all
+from tests.unit.handoff.agent_scripts import ClaudeScript, handoff, section
+
+
+def test_code_in_an_answer_is_not_a_finding() -> None:
+    text = ("The install script has no fallback URL.\n\n```bash\nif ! wget --show-progress -O \"$DIR/app\" \"$URL\"; then\n"
+            "  api_key: \"${OPENAI_API_KEY}\"\n```\n\n- `'.opencode/config.yaml'` (or similar) holds the provider.")
+    assert findings(text) == ["The install script has no fallback URL."]
+
+
+def test_an_answer_to_the_person_after_reading_is_not_a_finding() -> None:
+    s = ClaudeScript()
+    s.user("look at the config")
+    s.read("src/config.py", "TIMEOUT = 5\n")
+    s.say("The `TIMEOUT` constant is never read by the client module.")
+    s.user("where do I find the API keys?")
+    s.say("The `OPENAI_API_KEY` variable is never set in this repository, you have to export it.")
+    facts = section(handoff(s).markdown, "Facts learned")
+    assert "TIMEOUT" in facts and "OPENAI_API_KEY" not in facts
+
+
+def test_without_a_repository_no_file_is_said_to_come_after_git_output() -> None:
+    log = ("# aider chat started at 2025-07-16 20:11:00\n\n> Aider v0.84.0\n> Git repo: none\n\n"
+           "#### write the script\n\nrun.sh\n```\n<<<<<<< SEARCH\n=======\necho run\n>>>>>>> REPLACE\n```\n\n"
+           "> Applied edit to run.sh\n")
+    from chalicelib.handoff import build_handoff
+    msgs, _stats, changes = import_all(log.encode(), "aider")
+    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
+                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    assert "git output" not in doc.markdown.replace("shows no git output", "")
