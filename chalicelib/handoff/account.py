@@ -419,7 +419,6 @@ SHOWN = ("current_work", "left", "next_action", "decisions", "gotchas", "intent"
 WHOLE_SHARE = 0.32  # an account up to this share of the budget leads whole: a note written for the handoff
 CONDENSED_SHARE = 0.2  # what the longest account condenses to (a 14,000-character compaction summary)
 DUPLICATE = 0.85  # a block whose words the facts already show to this share is left to them
-HEAD_RANK = 97.0  # the first line of each section of the facts, when an account leads: above the facts' details
 
 _WORD = re.compile(r"[A-Za-z0-9_][\w./:@-]*\w")
 _COMMON = frozenset((
@@ -475,23 +474,38 @@ def _essential(key: str, block: list[str]) -> int | None:
     return None
 
 
-def _keep_heads(rest: list[Any], budget: int) -> None:
-    """Every block of the facts that the document would show without the account keeps its best
-    line (lifted to HEAD_RANK): the account shortens the facts' sections from their ends and never
-    removes one. Blocks the budget would drop anyway are left as they are."""
+def _keep_heads(rest: list[Any], budget: int, room: int) -> None:
+    """Every block of the facts that a `budget` document would show without the account keeps its
+    best line when the account leaves the facts `room` characters: the account shortens the facts'
+    sections from their ends and never removes one.
+
+    A line is lifted only as far as it must be, just above the best line the squeeze drops, so
+    the facts' own order stays as it was everywhere else (a stored layout rendered at another
+    budget ranks as before but for these lines). Blocks the budget would drop anyway stay dropped."""
     from .render import fit
 
-    dropped = fit(rest, "", budget).dropped
+    shown_alone = fit(rest, "", budget).dropped
+    heads = []
     for sec in rest:
         blocks: dict[str, list[Any]] = {}
         for it in sec.items:
             if not it.hidden:
                 blocks.setdefault(it.sub, []).append(it)
         for items in blocks.values():
-            shown = [it for it in items if it.uid not in dropped]
+            shown = [it for it in items if it.uid not in shown_alone]
             if shown and not any(it.required for it in shown):
-                best = max(shown, key=lambda it: (it.rank, -it.uid))
-                best.rank = max(best.rank, HEAD_RANK)
+                heads.append(max(shown, key=lambda it: (it.rank, -it.uid)))
+    head_ids = {id(h) for h in heads}
+    optional = [it for sec in rest for it in sec.items if not it.hidden and not it.required and id(it) not in head_ids]
+    for _ in range(12):  # each round one more detail gives way; the lifted lines take room too
+        dropped = fit(rest, "", max(room, 0)).dropped
+        lost = [h for h in heads if h.uid in dropped]
+        kept = [it.rank for it in optional if it.uid not in dropped]
+        if not lost or not kept:
+            return  # every best line stays, or nothing but them is left to give way
+        line = min(kept)
+        for h in lost:
+            h.rank = max(h.rank, line + 0.01 + h.rank * 1e-4)
 
 
 def account_sections(acct: Account, budget: int | None = None, rest: list[Any] | None = None) -> list[Any]:
@@ -513,7 +527,9 @@ def account_sections(acct: Account, budget: int | None = None, rest: list[Any] |
     share = lead_share(acct.chars, budget)
     known: set[str] = set()
     if rest:
-        _keep_heads(rest, budget)
+        whole = (sum(len(ln) + 1 for b in _all_blocks(shown) for ln in b) + 60 * len(shown["sections"])
+                 + sum(len(ln) + 1 for _c, ln in shown["checked"]))
+        _keep_heads(rest, budget, budget - (whole if share is None else share))
         if share is not None:  # the facts' words that survive beside the account's share
             known = _words(fit(rest, "", max(budget - share, 0)).markdown)
     flagged = [ln for c, ln in shown["checked"] if c.verdict in ("contradicted", "stale")]

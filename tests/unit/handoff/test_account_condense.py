@@ -267,18 +267,36 @@ def test_current_work_the_facts_already_show_is_left_to_them_and_the_plan_is_kep
     assert all(it.rank > 99 for it in short["account_current_work"].items)
 
 
-def test_the_facts_first_line_of_each_block_outranks_their_details_when_an_account_leads() -> None:
+def _squeezed() -> list[Section]:
+    """Facts that fill a 1,300-character document: two sections, each a best line and a detail."""
     facts = [Section("errors", "Errors and their fixes"), Section("contract_next", "Contract")]
-    facts[0].items = [Item("- error one", rank=86.5), Item("- error two", rank=86.0)]
-    facts[1].items = [Item("> DESCRIPTION", rank=88.0), Item("> more", rank=87.0)]
-    account_sections(Account("note", parse("## Next action\nrun it\n"), chars=20), DEFAULT_BUDGET, facts)
-    assert [it.rank for it in facts[0].items] == [97.0, 86.0]
-    assert [it.rank for it in facts[1].items] == [97.0, 87.0]
-    # a block the budget would not show anyway is not lifted over the facts that it would
+    facts[0].items = [Item("- error one " + "e" * 290, rank=86.5), Item("- error two " + "e" * 290, rank=86.0)]
+    facts[1].items = [Item("> DESCRIPTION " + "d" * 290, rank=88.0), Item("> more " + "m" * 290, rank=87.0)]
+    return facts
+
+
+def test_the_facts_keep_each_sections_best_line_and_are_lifted_only_as_far_as_they_must() -> None:
+    from chalicelib.handoff.render import fit
+
+    note = "## Next action\n" + "Run the export once and read its log before anything else. " * 5 + "\n"
+    acct = Account("note", parse(note), chars=len(note))
+    roomy = _squeezed()
+    account_sections(acct, 20_000, roomy)  # room for all: nothing moves
+    assert [[it.rank for it in s.items] for s in roomy] == [[86.5, 86.0], [88.0, 87.0]]
+    facts = _squeezed()
+    assert not fit(facts, "", 1_300).dropped  # alone, the facts fit
+    out = account_sections(acct, 1_300, facts)
+    md = fit([*out, *facts], "", 1_300).markdown
+    assert "Run the export once" in md  # the note leads whole
+    assert "- error one" in md and "> DESCRIPTION" in md  # each section keeps its best line
+    assert "- error two" not in md and "> more" not in md  # and shortens from its end
+    # lifted just above the detail that gives way in its place, and no further
+    assert 87.0 < facts[0].items[0].rank < 87.1 and facts[1].items[0].rank == 88.0
+    # a block the budget would not show without the account is not lifted over facts it would show
     tight = [Section("errors", "Errors"), Section("files", "Files")]
     tight[0].items = [Item("- " + "e" * 300, rank=99.0)]
     tight[1].items = [Item("- " + "f" * 300, rank=50.0)]
-    account_sections(Account("note", parse("## Next action\nrun it\n"), chars=20), 400, tight)
+    account_sections(acct, 400, tight)
     assert tight[1].items[0].rank == 50.0
 
 
