@@ -263,9 +263,10 @@ class AiderImporter(Importer):
                 continue
             if not started or (c == "<" and _DIV.match(line)):
                 continue
-            if kind == "tool" and c in ("A", "C", "R") and (_APPLIED.match(line) or _COMMIT.match(line)
-                                                            or _REMOVED.match(line) or _RUNNING.match(line)):
-                buf.append(line.rstrip())  # aider wrapped its output block: the line is still aider's
+            if kind == "tool" and line and not line.isspace():
+                # aider wrapped a line of its own output ("Cost: …", a traceback's "  File …"): its output
+                # block runs to the next blank line, and the model's answer always starts after one
+                buf.append(line.rstrip())
                 continue
             if not line or line.isspace():
                 if kind == "tool":

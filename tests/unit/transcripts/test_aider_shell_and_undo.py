@@ -195,3 +195,22 @@ def test_aider_slash_commit_commits_every_tracked_change():
     files = {f["path"]: f for f in doc.data["files"]}
     assert files["src/scorer.ts"]["commit"] == "9a8b7c6" and files["src/scorer.ts"]["uncommitted"] is False
     assert "No uncommitted change was made after the last commit." in doc.markdown
+
+
+def test_aider_output_wrapped_onto_plain_lines_stays_aider_output():
+    """aider wraps long lines of its own output ('Cost: …' after '> Tokens: …', a test command's traceback):
+    those lines are its output until the blank line, never the model's last words."""
+    log = ("# aider chat started at 2025-07-16 20:11:00\n\n#### make input automatic  \n\n"
+           "io.py\n```python\n<<<<<<< SEARCH\n        return inp\n=======\n        return \"continue\"\n>>>>>>> REPLACE\n```\n\n"
+           "> Tokens: 7.4k sent, 344 received.\nCost: $0.03 message, $0.10 session. Use --no-stream for accurate caching costs.  \n"
+           "> Applied edit to io.py  \n> Commit b519aed fix: Update user_input method in io.py  \n"
+           "> Traceback (most recent call last):\n  File \"main.py\", line 12, in <module>\n"
+           "    from app import models\nModuleNotFoundError: No module named 'app'  \n"
+           "> Attempt to fix test errors? (Y)es/(N)o [Yes]: y  \n")
+    msgs, _stats, _changes = import_all(log.encode(), "aider")
+    said = " ".join(m.text for m in msgs if m.role == "assistant")
+    assert "Cost:" not in said and "ModuleNotFoundError" not in said and "File \"main.py\"" not in said
+    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
+                        file_changes=[], previous=None, pins=[], generated_at="t", fmt="aider")
+    assert "Its last words" not in doc.markdown
+    assert {f["path"]: f["commit"] for f in doc.data["files"]} == {"io.py": "b519aed"}
