@@ -419,6 +419,7 @@ SHOWN = ("current_work", "left", "next_action", "decisions", "gotchas", "intent"
 WHOLE_SHARE = 0.32  # an account up to this share of the budget leads whole: a note written for the handoff
 CONDENSED_SHARE = 0.2  # what the longest account condenses to (a 14,000-character compaction summary)
 DUPLICATE = 0.85  # a block whose words the facts already show to this share is left to them
+ALLOWANCE = 400  # the document's header and the "… and N more" notes, beside the account's share
 
 _WORD = re.compile(r"[A-Za-z0-9_][\w./:@-]*\w")
 _COMMON = frozenset((
@@ -461,16 +462,21 @@ def _said_by_facts(block: list[str], known: set[str]) -> bool:
     return len(words) >= 4 and len(words & known) >= DUPLICATE * len(words)
 
 
-def _essential(key: str, block: list[str]) -> int | None:
+def _essential(key: str, block: list[str], source: str) -> int | None:
     """The order a condensed account keeps a block in, None when it leaves it to the budget's room.
 
     What is left and the next step are what only the agent knows (0); then where its current work
-    stands (1), but not its retelling of finished steps, which the facts show checked. Decisions,
-    gotchas, its restatement of the request and its glossary lead only a short account."""
+    stands (1), but not its retelling of finished steps, which the facts show checked. A note was
+    written for the handoff, so its decisions and gotchas come next (2); a compaction summary's
+    were written for the model that continues the same session (its "Errors and fixes" retells
+    what the facts list) and, with its restatement of the request and its glossary, lead only
+    where the budget has room."""
     if key in ("left", "next_action"):
         return 0
     if key == "current_work" and 2 * sum(1 for ln in block if _DONE_STEP.match(ln)) <= len(block):
         return 1
+    if key in ("decisions", "gotchas") and source == "note":
+        return 2
     return None
 
 
@@ -479,9 +485,10 @@ def _keep_heads(rest: list[Any], budget: int, room: int) -> None:
     best line when the account leaves the facts `room` characters: the account shortens the facts'
     sections from their ends and never removes one.
 
-    A line is lifted only as far as it must be, just above the best line the squeeze drops, so
-    the facts' own order stays as it was everywhere else (a stored layout rendered at another
-    budget ranks as before but for these lines). Blocks the budget would drop anyway stay dropped."""
+    A line is lifted only as far as it must be: just above the details that must give way for all
+    of them to stay, so the facts' own order stays as it was everywhere else (a stored layout
+    rendered at another budget ranks as before but for these lines). Blocks the budget would drop
+    without the account stay dropped."""
     from .render import fit
 
     shown_alone = fit(rest, "", budget).dropped
@@ -495,16 +502,18 @@ def _keep_heads(rest: list[Any], budget: int, room: int) -> None:
             shown = [it for it in items if it.uid not in shown_alone]
             if shown and not any(it.required for it in shown):
                 heads.append(max(shown, key=lambda it: (it.rank, -it.uid)))
-    head_ids = {id(h) for h in heads}
-    optional = [it for sec in rest for it in sec.items if not it.hidden and not it.required and id(it) not in head_ids]
-    for _ in range(12):  # each round one more detail gives way; the lifted lines take room too
-        dropped = fit(rest, "", max(room, 0)).dropped
-        lost = [h for h in heads if h.uid in dropped]
-        kept = [it.rank for it in optional if it.uid not in dropped]
-        if not lost or not kept:
-            return  # every best line stays, or nothing but them is left to give way
-        line = min(kept)
-        for h in lost:
+    if not heads or not fit(rest, "", max(room, 0)).dropped & {h.uid for h in heads}:
+        return  # the account squeezes out no best line
+    for h in heads:  # which details must give way for every best line to stay
+        h.required = True
+    try:
+        give_way = fit(rest, "", max(room, 0)).dropped
+    finally:
+        for h in heads:
+            h.required = False
+    line = max((it.rank for sec in rest for it in sec.items if it.uid in give_way), default=None)
+    if line is not None:
+        for h in heads:
             h.rank = max(h.rank, line + 0.01 + h.rank * 1e-4)
 
 
@@ -529,7 +538,7 @@ def account_sections(acct: Account, budget: int | None = None, rest: list[Any] |
     if rest:
         whole = (sum(len(ln) + 1 for b in _all_blocks(shown) for ln in b) + 60 * len(shown["sections"])
                  + sum(len(ln) + 1 for _c, ln in shown["checked"]))
-        _keep_heads(rest, budget, budget - (whole if share is None else share))
+        _keep_heads(rest, budget, budget - (whole if share is None else share) - ALLOWANCE)
         if share is not None:  # the facts' words that survive beside the account's share
             known = _words(fit(rest, "", max(budget - share, 0)).markdown)
     flagged = [ln for c, ln in shown["checked"] if c.verdict in ("contradicted", "stale")]
@@ -541,14 +550,15 @@ def account_sections(acct: Account, budget: int | None = None, rest: list[Any] |
     candidates = []
     for order, (key, title, blocks) in enumerate(shown["sections"]):
         for i, b in enumerate(blocks):
-            tier = 0 if share is None else _essential(key, b)
+            tier = 0 if share is None else _essential(key, b, acct.source)
             if share is not None and key not in ("left", "next_action") and _said_by_facts(b, known):
                 dup.add(id(b))
             elif tier is not None:
                 candidates.append((tier, order, i, key, title, b))
     opened: set[str] = set()
     stopped: set[str] = set()
-    for _tier_n, _order, _i, key, title, b in sorted(candidates, key=lambda c: c[:3]):
+    # breadth first: every section of a tier gets its first block before any gets its second
+    for _tier_n, _order, _i, key, title, b in sorted(candidates, key=lambda c: (c[0], c[2], c[1])):
         if key in stopped:
             continue
         cost = sum(len(ln) + 1 for ln in [*b, *claims_of[id(b)]]) + (0 if key in opened else len(title) + 5)

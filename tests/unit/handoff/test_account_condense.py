@@ -312,3 +312,20 @@ def test_blocked_by_a_closed_task_is_contradicted_history_and_unblocked_are_not_
            .data["account"]["claims"] if c["kind"] == "blocked"]
     assert got == [("ep-1.4 ", "contradicted", "the tracker shows `ep-1.2` closed"),
                    ("ep-1.5 ", "confirmed", "the tracker last showed `ep-1.3` in progress")]
+
+
+def test_a_long_note_keeps_its_gotchas_within_its_share_a_compaction_summary_leaves_them() -> None:
+    text = ("## What is left\n- wire `--strict` into `src/cli.py`\n"
+            "## Gotchas\n- `tests/data` must exist before `pytest tests/test_parse.py`, or every case errors.\n"
+            "## Decisions and why\n" + "".join(f"- decision {i}: kept the lenient path for caller {i}.\n"
+                                               for i in range(120)))
+    assert lead_share(len(text), DEFAULT_BUDGET) is not None  # long: condensed
+    ranks = {}
+    for source in ("note", "compact_summary"):
+        out = {s.key: s for s in account_sections(Account(source, parse(text), chars=len(text)), DEFAULT_BUDGET)}
+        ranks[source] = [it.rank for it in out["account_gotchas"].items]
+        assert all(it.rank > 99 for it in out["account_left"].items)
+        led = sum(len(it.text) + 1 for s in out.values() for it in s.items if it.rank > 99)
+        assert led <= lead_share(len(text), DEFAULT_BUDGET)  # the share holds
+    assert ranks["note"][0] > 99  # written for the handoff: its gotcha leads
+    assert ranks["compact_summary"][0] < 60  # a summary's gotchas only where the budget has room
