@@ -433,7 +433,7 @@ _COMMON = frozenset((
 _DONE_STEP = re.compile(
     r"^\s*(?:[-*]|\d+[.)])?\s*(?:\*\*)?(?:added|updated|modified|created|installed|removed|fixed|wrote|implemented|"
     r"changed|replaced|renamed|moved|deleted|refactored|extracted|registered|imported|ran|built|switched|set up|"
-    r"claimed|closed|committed|pushed|read|explored|found)\b", re.I)
+    r"claimed|closed|committed|pushed|read|explored)\b", re.I)
 
 
 def lead_share(chars: int, budget: int) -> int | None:
