@@ -12,6 +12,10 @@ tasks and files is compared with the facts:
 
 The claim patterns are data (CLAIMS); a claim is never dropped, only labelled. Nothing here raises
 on odd input: an account that cannot be read is shown as the agent's words, unchecked.
+
+The account adds to the facts rather than replacing them (`account_sections`): a short note leads
+whole, a long one (a compaction summary) with its essentials in a bounded share, and every section
+of the facts keeps its best line (docs/handoff.md, "With the agent's account").
 """
 
 from __future__ import annotations
@@ -524,8 +528,8 @@ def account_sections(acct: Account, budget: int | None = None, rest: list[Any] |
     them: each block of the facts the budget would show keeps its first line (`_keep_heads`). A
     short note leads whole. A long account leads with its essentials up to `lead_share`, in the
     order of `_essential`, leaving to the facts the blocks of its current work they already say
-    (`_said_by_facts`). Its other lines rank
-    below every fact, so they show only where the budget has room. Contradicted or stale claims
+    (`_said_by_facts`). Its other lines rank below every fact, so they show only where the budget
+    has room (a stored layout rendered larger shows more of them). Contradicted or stale claims
     are must-keep and rank above everything: condensing never cuts them (the budget still holds:
     a 2,000-character handoff with ten contradicted claims says how many it left out).
     """
