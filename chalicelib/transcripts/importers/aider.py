@@ -66,6 +66,33 @@ def _edit_call(path: str, mine: list[EditBlock], cid: str) -> ToolCall:
     return ToolCall("edit", {"file_path": path, "edits": edits}, cid)
 
 
+_ABS = re.compile(r"^(?:/|~/|[A-Za-z]:[\\/])")
+
+
+class _Names:
+    """One name per file: aider logs a file by the path the model wrote, relative (`main.py`) or
+    absolute (`C:\\src\\app\\main.py`). Once an absolute path ends in a relative one already seen, the
+    rest is the repository's root, and every later path under it is logged relative to it."""
+
+    def __init__(self) -> None:
+        self.relative: dict[str, list[str]] = {}  # basename -> relative paths seen
+        self.roots: list[str] = []
+
+    def name(self, path: str) -> str:
+        if not _ABS.match(path):
+            self.relative.setdefault(re.split(r"[\\/]", path)[-1], []).append(path)
+            return path
+        for root in self.roots:
+            if path.startswith((root + "/", root + "\\")):
+                return path[len(root) + 1:]
+        for rel in self.relative.get(re.split(r"[\\/]", path)[-1], ()):
+            for sep in ("/", "\\"):
+                if path.endswith(sep + rel) and len(path) > len(rel) + 1:
+                    self.roots.append(path[:-len(rel) - 1])
+                    return rel
+        return path
+
+
 def _commit_command(subject: str, applied: list[str], answer_files: list[str], typed: str) -> str:
     """The `git commit` an aider `Commit <sha>` line stands for, naming only what aider commits.
 
@@ -114,6 +141,7 @@ class AiderImporter(Importer):
         answer_files: list[str] = []  # the files the model's last answer wrote blocks for
         applied: list[str] = []  # files applied since aider's last commit
         last_typed = ""  # the user's last message (`/commit` commits every tracked change)
+        names = _Names()
         calls = 0
 
         def actions(lines: list[str]) -> list[tuple[list[ToolCall], list[ToolResult]]]:
@@ -165,6 +193,7 @@ class AiderImporter(Importer):
                     left[path] -= 1
                     for b in mine[:take]:
                         blocks.remove(b)
+                    path = names.name(path)
                     out.append(_edit_call(path, mine[:take], cid))
                     results.append(ToolResult(f"Applied edit to {path}", cid, name=out[-1].name))
                     applied.append(path)

@@ -214,3 +214,19 @@ def test_aider_output_wrapped_onto_plain_lines_stays_aider_output():
                         file_changes=[], previous=None, pins=[], generated_at="t", fmt="aider")
     assert "Its last words" not in doc.markdown
     assert {f["path"]: f["commit"] for f in doc.data["files"]} == {"io.py": "b519aed"}
+
+
+def test_one_file_logged_by_a_relative_and_an_absolute_path_is_one_file():
+    """The model wrote `main.py`, later `C:\\src\\nova\\main.py`: one file, under the root the pair shows."""
+    def edit(path: str, old: str, new: str, sha: str) -> str:
+        return (f"#### fix the import  \n\n{path}\n```python\n<<<<<<< SEARCH\n{old}\n=======\n{new}\n>>>>>>> REPLACE\n```\n\n"
+                f"> Applied edit to {path}  \n> Commit {sha} fix: imports  \n\n")
+    log = ("# aider chat started at 2025-07-16 20:11:00\n\n"
+           + edit("main.py", "import a", "import b", "1111111")
+           + edit("C:\\src\\nova\\main.py", "import b", "from . import b", "2222222")
+           + edit("C:\\src\\nova\\utils.py", "x = 1", "x = 2", "3333333"))
+    msgs, _stats, changes = import_all(log.encode(), "aider")
+    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
+                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    assert {f["path"]: f["commit"] for f in doc.data["files"]} == {"main.py": "2222222", "utils.py": "3333333"}
+    assert "In `1111111`" not in doc.markdown  # main.py's last change is in 2222222, not listed twice
