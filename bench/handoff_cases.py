@@ -13,7 +13,8 @@ For each case this writes `<case>.rules.md` (the rule-based handoff, made the wa
 it: the real importer, its file changes, no session record beyond the transcript),
 `<case>.summary.md` where the cut is a Claude Code compaction (Claude Code's own summary of the
 same input, the peer to beat), `<case>.account.md` when `--accounts DIR` holds an agent's note
-`<case>.md` (the handoff built with that note as the agent's account), and `<case>.questions.txt`
+`<case>.md` (the handoff built with that note as the agent's account) or the cut is a compaction (the
+summary as the account, sent as a compaction summary the way the post-compact hook sends it), and `<case>.questions.txt`
 (the questions alone). Nothing here calls a model: the judges are people or fresh LLM helpers.
 
 Run:  .venv/bin/python -m bench.handoff_cases --cases cases.json --out /tmp/cases [--budget 9500]
@@ -63,11 +64,15 @@ def make_documents(case: dict[str, Any], out: Path, budget: int, accounts: Path 
     messages, _stats, changes = import_all(raw, fmt)
     sizes: dict[str, int] = {}
     note = accounts / f"{case['case_id']}.md" if accounts else None
-    variants = [("rules", None)] + ([("account", note.read_text())] if note and note.exists() else [])
+    # The account as the product receives it: the agent's note, else (at a compaction) the summary Claude
+    # Code wrote, which reaches the server as a compaction summary (the post-compact hook), not a note.
+    account_in = ((note.read_text(), "note") if note and note.exists() else
+                  (summary, "compact_summary") if summary else None)
+    variants = [("rules", None)] + ([("account", account_in)] if account_in else [])
     for name, account in variants:
         session: dict[str, Any] = {"number": int(case.get("session_n") or 1), "status": "completed"}
         if account is not None:
-            session["account"] = {"text": account, "source": "note"}
+            session["account"] = {"text": account[0], "source": account[1]}
         doc = build_handoff(project={"name": case.get("project") or "project"}, session=session,
                             messages=messages, file_changes=list(changes), previous=None, pins=[],
                             budget_chars=budget, generated_at="eval", fmt=fmt)
