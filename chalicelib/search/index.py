@@ -8,7 +8,9 @@ Why this shape:
   punctuation (`session_count` is the phrase "session count", a path is its segments), folds
   case and accents; porter makes "failing tests" find "test failed". No prefix indexes: they
   made the file about a quarter bigger for no measurable gain (`term*` is a range scan).
-- Ranking is FTS5's bm25; the score returned is -bm25 (higher is better).
+- The FTS5 table has two columns: `text` (what the user's words match) and `kind`, so a kind filter
+  is a second phrase intersected inside FTS5, not a row lookup per match; ranking is bm25 on the
+  text alone (the `rank` option `bm25(1.0, 0.0)`); the score returned is -bm25 (higher is better).
 - journal_mode DELETE: the file is uploaded whole, so it must be one self-contained file.
 """
 
@@ -18,11 +20,12 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.errors import BadRequest
 from chalicelib.search.documents import Row
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: `kind` is an FTS5 column (1, the first layout's files: only `text`)
 # A query its schema allows but nothing can be searched for (only punctuation, too many words): not
 # "invalid_query", which says the request broke the published schema.
 UNSEARCHABLE = "unsearchable_query"
@@ -42,13 +45,13 @@ CREATE TABLE IF NOT EXISTS rows(
 CREATE INDEX IF NOT EXISTS rows_owner ON rows(part, owner);
 CREATE INDEX IF NOT EXISTS rows_message ON rows(session, msg);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-  text, content='rows', content_rowid='id',
+  text, kind, content='rows', content_rowid='id',
   tokenize='porter unicode61 remove_diacritics 2');
 CREATE TRIGGER IF NOT EXISTS rows_ai AFTER INSERT ON rows BEGIN
-  INSERT INTO fts(rowid, text) VALUES (new.id, new.text);
+  INSERT INTO fts(rowid, text, kind) VALUES (new.id, new.text, new.kind);
 END;
 CREATE TRIGGER IF NOT EXISTS rows_ad AFTER DELETE ON rows BEGIN
-  INSERT INTO fts(fts, rowid, text) VALUES ('delete', old.id, old.text);
+  INSERT INTO fts(fts, rowid, text, kind) VALUES ('delete', old.id, old.text, old.kind);
 END;
 """
 
@@ -59,7 +62,10 @@ def open_write(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=DELETE")
     conn.execute("PRAGMA synchronous=OFF")  # a crash loses the private copy, never the stored index
     conn.executescript(_SCHEMA)
-    conn.execute("INSERT OR IGNORE INTO meta(k, v) VALUES ('schema', ?)", (SCHEMA_VERSION,))
+    if conn.execute("INSERT OR IGNORE INTO meta(k, v) VALUES ('schema', ?)", (SCHEMA_VERSION,)).rowcount:
+        # a new file: rank by the text alone (the kind column only filters; its weight 0 keeps scores
+        # comparable across shards whose kinds are not equally frequent)
+        conn.execute("INSERT INTO fts(fts, rank) VALUES ('rank', 'bm25(1.0, 0.0)')")
     return conn
 
 
@@ -170,6 +176,22 @@ def _search_errors(e: sqlite3.OperationalError) -> None:
         raise BadRequest(f"q cannot be searched: {e}", code=UNSEARCHABLE, field="q") from None
 
 
+def _expr(conn: sqlite3.Connection, match: str, kind: str | None) -> tuple[str, str, list[Any]]:
+    """The MATCH expression and any extra SQL condition for `match` (to_match's output) and a kind.
+
+    The user's words match the text column only; a kind is a second FTS5 phrase on the kind column,
+    so the filter is an intersection of two term lists inside FTS5 (no row lookup per match). A
+    first-layout file (schema 1) has no kind column: there the kind is checked on each match's row."""
+    if get_meta(conn, "schema") == "1":
+        if kind:
+            return match, " AND (SELECT kind FROM rows WHERE rows.id = fts.rowid) = ?", [kind]
+        return match, "", []
+    expr = f"text : ({match})"
+    if kind:
+        expr += ' AND kind : "' + kind.replace('"', '""') + '"'
+    return expr, "", []
+
+
 def rank(conn: sqlite3.Connection, match: str, *, kind: str | None, limit: int,
          budget: int | None = None) -> tuple[list[Ranked], int]:
     """The best `limit` matches by bm25, and how many matches were ranked.
@@ -178,11 +200,10 @@ def rank(conn: sqlite3.Connection, match: str, *, kind: str | None, limit: int,
     ranked: a word in most rows of the file would otherwise cost a bm25 score for every one of them.
     Finding the newest N walks the term's list in rowid order without scoring anything (cheap); a
     word with fewer matches than the budget is ranked whole, exactly as without one."""
-    cond, args = "fts MATCH ?", [match]
-    if kind:
-        cond, args = cond + " AND (SELECT kind FROM rows WHERE rows.id = fts.rowid) = ?", [match, kind]
     used, floor = 0, None
     try:
+        expr, extra, extra_args = _expr(conn, match, kind)
+        cond, args = "fts MATCH ?" + extra, [expr, *extra_args]
         if budget is not None:
             n, floor = conn.execute(f"SELECT count(*), min(r) FROM (SELECT fts.rowid AS r FROM fts WHERE {cond} "
                                     "ORDER BY fts.rowid DESC LIMIT ?)", [*args, budget]).fetchone()
@@ -208,10 +229,11 @@ def describe(conn: sqlite3.Connection, match: str, ranked: list[Ranked]) -> list
         return []
     marks = ",".join("?" * len(ranked))
     try:
+        expr, _, _ = _expr(conn, match, None)
         found = {r[0]: r[1:] for r in conn.execute(
             "SELECT rows.id, rows.session, rows.msg, rows.kind, rows.at, rows.ref, length(rows.text), "
             f"snippet(fts, 0, char(2), char(3), '…', {SNIPPET_TOKENS}) FROM fts JOIN rows ON rows.id = fts.rowid "
-            f"WHERE fts MATCH ? AND fts.rowid IN ({marks})", [match, *[r.rowid for r in ranked]])}
+            f"WHERE fts MATCH ? AND fts.rowid IN ({marks})", [expr, *[r.rowid for r in ranked]])}
     except sqlite3.OperationalError as e:
         _search_errors(e)
         raise

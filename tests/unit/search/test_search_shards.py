@@ -128,18 +128,49 @@ def test_rank_counts_what_it_ranked_and_ranks_only_the_newest(tmp_path):
     assert index.rank(conn, index.to_match("osprey"), kind=None, limit=5, budget=5) == ([], 0)
 
 
-def test_a_first_layout_file_is_read_then_rebuilt_into_shards_by_the_next_import(api, s3, project):
+def _first_layout_file(path) -> str:
+    """An index file as the first layout wrote it (schema 1: the FTS5 table has only `text`)."""
+    import sqlite3
+
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.executescript("""
+    CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT);
+    INSERT INTO meta VALUES ('schema', '1');
+    CREATE TABLE rows(id INTEGER PRIMARY KEY, part TEXT NOT NULL, owner INTEGER NOT NULL,
+      kind TEXT NOT NULL, session INTEGER, msg INTEGER, at TEXT, ref TEXT, text TEXT NOT NULL);
+    CREATE VIRTUAL TABLE fts USING fts5(text, content='rows', content_rowid='id',
+      tokenize='porter unicode61 remove_diacritics 2');
+    CREATE TRIGGER rows_ai AFTER INSERT ON rows BEGIN INSERT INTO fts(rowid, text) VALUES (new.id, new.text); END;
+    INSERT INTO rows(part, owner, kind, session, msg, text) VALUES
+      ('messages', 3, 'prompt', 3, 0, 'the legacy gannet'), ('messages', 3, 'command', 3, 1, 'Bash: count gannet');
+    """)
+    conn.close()
+    return str(path)
+
+
+def test_a_kind_filters_and_never_matches_by_itself(tmp_path):
+    conn = index.open_write(str(tmp_path / "i.sqlite"))
+    index.replace_part(conn, "messages", 1, [Row("path", "src/app.py", 1, 0, None, None),
+                                             Row("prompt", "fix the path to app.py", 1, 1, None, None),
+                                             Row("open_item", "ship the app", 1, 2, None, None)])
+    assert [h.kind for h in index.query(conn, index.to_match("path"), kind=None, limit=5)] == ["prompt"]
+    assert [h.kind for h in index.query(conn, index.to_match("app"), kind="path", limit=5)] == ["path"]
+    assert [h.kind for h in index.query(conn, index.to_match("app"), kind="open_item", limit=5)] == ["open_item"]
+    assert index.query(conn, index.to_match("item"), kind=None, limit=5) == []
+    hit = index.query(conn, index.to_match("app"), kind="prompt", limit=5)[0]
+    assert hit.snippet == "fix the path to app.py" and [hit.snippet[a:b] for a, b in hit.highlights] == ["app"]
+
+
+def test_a_first_layout_file_is_read_then_rebuilt_into_shards_by_the_next_import(api, s3, project, tmp_path):
     legacy = store.object_key("acme", project, store.LEGACY)
     assert legacy == f"search/acme/{project}.sqlite"
     store.delete_index("acme", project)
     # the first layout: one file for the whole project, with a session the shards never had
-    path = str(store.cache_dir() / "legacy-test.sqlite")
-    conn = index.open_write(path)
-    index.replace_part(conn, "messages", 3, [Row("prompt", "the legacy gannet", 3, 0, None, None)])
-    conn.close()
-    s3.upload_file(path, BUCKET, legacy)
+    s3.upload_file(_first_layout_file(tmp_path / "legacy.sqlite"), BUCKET, legacy)
     store.forget_cache()
-    assert [h["session"] for h in _search(api, project, "gannet")["items"]] == [3]
+    assert sorted(h["kind"] for h in _search(api, project, "gannet")["items"]) == ["command", "prompt"]
+    assert [h["kind"] for h in _search(api, project, "gannet", kind="command")["items"]] == ["command"]
+    assert _search(api, project, "gannet", kind="path")["items"] == []
     _import(api, project, 2, "User: the puffin returns\n")  # the next write migrates the project
     assert set(_keys(s3, project)) == {"s0.sqlite", "s1.sqlite", "s2.sqlite", "p.sqlite"}
     store.forget_cache()
