@@ -59,6 +59,7 @@ _INSPECT_GIT = {"diff", "log", "status", "show", "branch", "ls-files", "rev-pars
 _CHANGES_FILES = re.compile(
     r"^(?:sudo\s+)?(?:chmod|chown|rm|mv|cp|mkdir|rmdir|touch|ln|patch|truncate|unzip|tar\s+-?x\w*|sed\s+-i\S*"
     r"|git\s+(?:reset|revert|checkout|switch|restore|rebase|merge|cherry-pick|stash|rm|mv)|/undo)(?![\w-])")
+_HEAD_NOW = re.compile(r"HEAD is now at ([0-9a-f]{7,40})\b")
 _SEG_SPLIT = re.compile(r"\s*(?:&&|\|\||;|\n)\s*")
 _NOISE = [
     re.compile(r"\s*\d?>&\d"),
@@ -218,6 +219,7 @@ class CommitFact:
     branch: str
     index: int
     pushed: bool = False
+    undone: str = ""  # the command that reset the branch to before it (`/undo`, `git reset --hard HEAD~1`)
 
 
 @dataclass
@@ -1139,6 +1141,12 @@ class _Extractor:
             self.f.actions.append(NoteFact(f"ran:{clip(disp, 120)}", ri, "tool"))
         if "git" in classes or "git " in raw:
             self._git(ri, raw, text, failed, segs, call.id or "")
+        at = _HEAD_NOW.search(text) if not failed and "HEAD is now at" in text else None
+        if at is not None:  # a reset: the session's commits after that one are no longer on the branch
+            base = next((c for c in reversed(self.f.commits) if c.sha and at.group(1).startswith(c.sha[:7])), None)
+            for c in self.f.commits:
+                if base is not None and c.index > base.index and not c.undone:
+                    c.undone = clip(display_command(raw), 60)
         if tracker.TRACKER_CMD_RE.search(" " + raw + " "):
             self._tracker(ri, work, text, failed)
         if not failed:

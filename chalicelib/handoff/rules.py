@@ -505,6 +505,8 @@ class _Builder:
                                 keep=(("location", f.root),)))
         for c in g.commits:
             pushed = "pushed" if c.pushed else "not pushed" if g.push_seen else "push not seen"
+            if c.undone:
+                pushed = f"then undone by {code(c.undone)} (no longer on the branch)"
             sha = f"{code(c.sha)} " if c.sha else ""
             keep = (("commit", c.sha),) if c.sha else (("commit", prefix_words(c.subject, 80)),)
             s.items.append(Item(f"- Committed {sha}{quoted(c.subject, 120)} — {pushed}", rank=94 + 2 * self._recency(c.index),
@@ -519,8 +521,10 @@ class _Builder:
             s.items.append(Item("- **Uncommitted:** " + ", ".join(parts), rank=96.5, sub=sub, group="git lines",
                                 keep=tuple(("file", u.path) for u in g.uncommitted)))
         elif g.known and f.commits and not g.changed:
-            s.items.append(Item("- No uncommitted change was made after the last commit.", rank=93, sub=sub,
-                                group="git lines"))
+            ran = [a.text[4:] for a in f.actions if a.text.startswith("ran:") and a.index > f.commits[-1].index]
+            s.items.append(Item("- No uncommitted change was made after the last commit." if not ran else
+                                f"- No file edit after the last commit; {code(clip(ran[-1], 80))} ran after it, and "
+                                "what it changed on disk is not in the transcript.", rank=93, sub=sub, group="git lines"))
         if g.changed:
             parts = _by_reason(g.changed)
             head = ("- Changed in this session (the agent said this directory has no git repository): "
@@ -940,7 +944,8 @@ class _Builder:
                 key = ff.commit_sha or ff.commit
                 c = next((c for c in f.commits if (c.sha or c.subject) == key), None)
                 labels[key] = f"In {code(key) if ff.commit_sha else '“' + clip(key, 60) + '”'}" + (
-                    " (pushed)" if c is not None and c.pushed else "")
+                    " (pushed)" if c is not None and c.pushed else
+                    f" (undone by {code(c.undone)})" if c is not None and c.undone else "")
             else:
                 key = "other"
                 labels[key] = ("Changed (commit not seen in the transcript)" if f.commits

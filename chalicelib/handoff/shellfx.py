@@ -55,6 +55,21 @@ def _paths(args: list[str]) -> list[str]:
     return [a for a in args if a and not a.startswith("-") and a not in (".", "..")]
 
 
+def _redirected(args: list[str], cwd: str, seg: str) -> list[ShellChange]:
+    """Files a `> file` or `>> file` redirection wrote (`echo. > x.py`, `cat <<EOF > config.yml`);
+    streams (`2>&1`) and devices (`/dev/null`) are not files."""
+    out: list[ShellChange] = []
+    for k, a in enumerate(args):
+        target = ""
+        if a in (">", ">>", "1>", "1>>") and k + 1 < len(args):
+            target = args[k + 1]
+        elif a.startswith(">") and not a.startswith((">&", ">>&")) and a.strip(">"):
+            target = a.lstrip(">")
+        if target and not target.startswith(("&", "/dev/", "$", "(")):
+            out.append(ShellChange(target, "modified", cwd, why=seg))
+    return out
+
+
 def file_changes(segment: str, output: str, cwd: str) -> list[ShellChange]:
     """Files one successful shell segment changed (best effort; paths relative to `cwd`)."""
     seg = segment.strip()
@@ -74,6 +89,7 @@ def file_changes(segment: str, output: str, cwd: str) -> list[ShellChange]:
     args = _args(seg)
     if not args:
         return out
+    out += _redirected(args, cwd, seg)
     prog = args[0]
     if prog == "git" and len(args) > 1 and args[1] in ("mv", "rm"):
         prog, args = args[1], args[1:]

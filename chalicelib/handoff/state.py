@@ -589,8 +589,8 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
             out.append("Push (this session pushed after each commit).")
         elif st.git.unpushed:
             out.append(f"Push when ready: {len(st.git.unpushed)} commit(s) of this session are not pushed.")
-    elif st.git.commits and not st.git.push_seen:
-        n = len(st.git.commits)
+    elif st.git.commits and not st.git.push_seen and any(not c.undone for c in st.git.commits):
+        n = sum(1 for c in st.git.commits if not c.undone)  # a commit a reset took back is not to push
         out.append(f"Run `git status` to see whether the {n} commit{'s' if n != 1 else ''} of this session "
                    "reached the remote (the transcript shows no push).")
     if st.next_task is not None:

@@ -230,3 +230,28 @@ def test_one_file_logged_by_a_relative_and_an_absolute_path_is_one_file():
                         file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
     assert {f["path"]: f["commit"] for f in doc.data["files"]} == {"main.py": "2222222", "utils.py": "3333333"}
     assert "In `1111111`" not in doc.markdown  # main.py's last change is in 2222222, not listed twice
+
+
+def test_a_commit_undone_by_undo_is_marked_and_not_counted_to_push():
+    _msgs, doc = _doc()
+    md = doc.markdown
+    assert "Committed `5d6e7f8` `feat: add check script` — then undone by `/undo`" in md
+    assert "In `5d6e7f8` (undone by `/undo`): `check.sh`" in md
+    assert "whether the 1 commit of this session reached the remote" in md  # 1a2b3c4 only
+
+
+def test_a_redirect_after_the_last_commit_is_a_change_whose_state_is_not_known():
+    log = LOG.split("#### now add")[0] + "> Running echo. > notes.txt\n"
+    msgs, _stats, changes = import_all(log.encode(), "aider")
+    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
+                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    assert "No uncommitted change was made after the last commit" not in doc.markdown
+    assert "notes.txt" in doc.data["current_state"]["changed_not_known"]
+
+
+def test_a_command_that_changed_files_after_the_last_commit_is_named_not_called_no_change():
+    msgs, _stats, changes = import_all(LOG.split("#### now add")[0].encode(), "aider")
+    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
+                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    assert "No uncommitted change" not in doc.markdown  # chmod +x changes the file's mode, which git tracks
+    assert "No file edit after the last commit; `chmod +x sync.sh` ran after it" in doc.markdown
