@@ -551,6 +551,10 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
     for cs in failing[:2]:  # quoted from the failing run's own output, never another run's
         line = cs.check.fail_line
         why = f": it failed last with {code(line)}" if line and line != "(no output)" else ": it failed last"
+        if cs.edited_since:  # a fix may be in: say so rather than call it still failing
+            files = ", ".join(code(p) for p in cs.edited_since[:3]) + (
+                f" and {len(cs.edited_since) - 3} more" if len(cs.edited_since) > 3 else "")
+            why += f"; {files} changed after that run, so whether it passes now is not known (re-run it)"
         out.append(f"Make {code(cs.check.command)} pass{why}.")
     if stale and not failing:
         stale_cmds = {cs.check.command for cs in stale}

@@ -36,3 +36,17 @@ def test_without_a_repository_no_file_is_said_to_come_after_git_output() -> None
     doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
                         file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
     assert "git output" not in doc.markdown.replace("shows no git output", "")
+
+
+def test_a_failure_with_changes_after_it_is_not_called_still_failing() -> None:
+    s = ClaudeScript()
+    s.user("add the edge-case tests")
+    s.change("test/renderer_test.exs", "a = 1\n", "a = 2\n")
+    s.run("mix test test/renderer_test.exs", "  1) test subagent fixture (RendererTest)\n"
+          "     Assertion with != failed, both sides are exactly equal\n\n58 tests, 1 failure", code=2)
+    s.change("test/renderer_test.exs", "assert ref != nil\n", "assert ref == nil\n")  # the fix, never re-run
+    acts = handoff(s).data["next_actions"]
+    make = next(a for a in acts if a.startswith("Make `mix test test/renderer_test.exs` pass"))
+    assert "`test/renderer_test.exs` changed after that run, so whether it passes now is not known" in make
+    s.run("mix test test/renderer_test.exs", "58 tests, 0 failures")
+    assert not any(a.startswith("Make ") for a in handoff(s).data["next_actions"])
