@@ -399,11 +399,16 @@ def _contract_in_progress(f: TranscriptFacts, family: list[TaskFact]) -> TaskFac
     if not cands:
         return None
     t = max(cands, key=lambda t: t.spec_index)
-    done = [e for e in f.edits if e.index > since(t) and f.in_project(e.path)]
+    # what is done of it counts every change since its contract was read (a file it wrote before the
+    # other task is written all the same); only whether it is being worked on needs changes since then
+    done = [e for e in f.edits if e.index > t.spec_index and f.in_project(e.path)]
     changed = {f.display(e.path) for e in done}
     untouched = [p for p in t.output_files if not any(c == p or c.endswith("/" + p) for c in changed)]
-    text = "\n".join(e.text for e in done)
-    worked_on = len(untouched) < len(t.output_files) or any(_term_in(x, text) for x in _TERM.findall(t.spec))
+    recent = [e for e in done if e.index > since(t)]
+    mine = {f.display(e.path) for e in recent}
+    text = "\n".join(e.text for e in recent)
+    worked_on = any(c == p or c.endswith("/" + p) for p in t.output_files for c in mine) or any(
+        _term_in(x, text) for x in _TERM.findall(t.spec))
     if not worked_on:  # read for reference, then other work: not this task's progress
         return None
     return t if untouched or open_spec_items(t.spec, done, changed) else None
