@@ -273,7 +273,9 @@ def project_hits(tenant: str, project_id: str, last_session: int, match: str, ki
     shard = ""
     try:
         with ExitStack() as stack:
-            for shard in _shards_of(tenant, project_id, last_session):
+            shards = _shards_of(tenant, project_id, last_session)
+            store.refresh(tenant, project_id, shards)
+            for shard in shards:
                 if budget <= 0:
                     break
                 conn = stack.enter_context(store.reading(tenant, project_id, shard))

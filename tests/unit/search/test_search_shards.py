@@ -196,3 +196,27 @@ def test_writers_of_different_shards_do_not_wait_for_each_other(s3, project):
     store.forget_cache()
     got = service.search_project("acme", project, "writer")["items"]
     assert {h["session"] for h in got} == {1, 2}
+
+
+def test_a_query_revalidates_its_shards_together_then_reads_the_cache(api, s3, project, monkeypatch):
+    import threading
+
+    calls: list[tuple[str, str]] = []
+    fetch = store.S3Blobs.fetch
+
+    def counted(self, key, dest, etag):
+        calls.append((key.rsplit("/", 1)[-1], threading.current_thread().name))
+        return fetch(self, key, dest, etag)
+
+    monkeypatch.setattr(store.S3Blobs, "fetch", counted)
+    store.forget_cache()  # a cold container
+    assert {h["session"] for h in service.search_project("acme", project, "heron", limit=50)["items"]} == {
+        1, 2, 3, 4, 5}
+    assert sorted(k for k, _ in calls) == ["p.sqlite", "s0.sqlite", "s1.sqlite", "s2.sqlite"]  # each once
+    assert len({t for _, t in calls}) > 1  # not one after the other on the request's thread
+    calls.clear()
+    service.search_project("acme", project, "walk3")
+    assert calls == []  # fresh copies: no request at all
+    monkeypatch.setattr(store, "FRESH_S", 0.0)  # every copy stale: each is revalidated (a 304 moves nothing)
+    service.search_project("acme", project, "walk3")
+    assert {k for k, _ in calls} == {"p.sqlite", "s0.sqlite", "s1.sqlite", "s2.sqlite"}
