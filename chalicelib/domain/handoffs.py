@@ -244,8 +244,10 @@ def checkpoint(tenant: str, project_id: str, number: int, max_chars: int | None 
     when = (s.get("transcript") or {}).get("ended_at") or _now()
     header = (f"# This session's state after compaction: {inputs['project']['name']}, session {number}\n\n"
               f"From the transcript up to {when}: checks, git and tasks as they stand now.\n")
-    layout = {**doc.layout, "header": header,
-              "sections": [sec for sec in doc.layout.get("sections") or [] if sec.get("key") in CHECKPOINT_SECTIONS]}
+    # the session is still running: its state is as of now, not "at the end of session n"
+    sections = [{**sec, "title": f"State of session {number} so far"} if sec.get("key") == "state" else sec
+                for sec in doc.layout.get("sections") or [] if sec.get("key") in CHECKPOINT_SECTIONS]
+    layout = {**doc.layout, "header": header, "sections": sections}
     fitted = render_layout(layout, max_chars or CHECKPOINT_CHARS)
     return {"project_id": project_id, "number": number, "markdown": fitted.markdown, "chars": len(fitted.markdown),
             "messages": len(inputs["messages"]), "generated_at": _now()}

@@ -21,6 +21,7 @@ def test_checkpoint_is_this_sessions_state_with_its_failing_check_and_pins(api):
     assert "pytest tests/test_parse.py" in md and "Never push to main" in md
     assert r.json_body["chars"] == len(md) <= 2_500
     assert "## What the user asked" not in md and "## Files changed" not in md
+    assert "## State of session 2 so far" in md and "at the end of session" not in md  # it is still running
     small = api.get(f"/api/projects/{pid}/sessions/2/checkpoint?max_chars=600&format=md")
     assert small.status_code == 200 and small.headers["Content-Type"].startswith("text/markdown")
 
