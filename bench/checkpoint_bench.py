@@ -11,10 +11,11 @@ by itself, on a running session whose transcript is already imported:
 - pre-compact's whole server side: the gzipped transcript PUT (`replace=true`, as the CLI sends a
   running session's snapshot), then that GET.
 
-The 3 MB transcript: the real Claude Code session 8463c716 (2,939,976 bytes, 1,593 lines) whole,
-then the first lines of the real session 258c7280 with their `sessionId` rewritten to 8463c716's
-until the file reaches 3 MiB (3,145,728 bytes): one session that went on to other work, so the
-checkpoint's "current work" comes from the appended tail. Both are tests/fixtures/real/claude-code.
+The 3 MB transcript: the first lines of the real Claude Code session 258c7280 (which ran just
+before it in the same project), their `sessionId` rewritten, then the real session 8463c716
+(2,939,976 bytes, 1,593 lines) whole, as many lines of the first as make the file 3 MiB
+(3,145,728 bytes): one session in time order that did a little of the earlier work first, so its
+state and "current work" come from 8463c716's end. Both are tests/fixtures/real/claude-code.
 """
 
 from __future__ import annotations
@@ -35,19 +36,18 @@ from bench.cli_bench import ROOT, _database, _free_port
 
 FIXTURES = ROOT / "tests" / "fixtures" / "real" / "claude-code"
 BASE = FIXTURES / "8463c716-a2ea-4c14-9efa-87158ebd9f20.jsonl.gz"
-TAIL = FIXTURES / "258c7280-ae70-4798-800f-63464d01a85d.jsonl.gz"
+EARLIER = FIXTURES / "258c7280-ae70-4798-800f-63464d01a85d.jsonl.gz"
 TARGET_BYTES = 3 * 1024 * 1024
 RUNS = 15
 BUDGET = 2_500
 
 
 def three_mb_transcript() -> tuple[bytes, int]:
-    """The 3 MiB transcript described in the module docstring, and how many lines were appended."""
+    """The 3 MiB transcript described in the module docstring, and how many lines were put first."""
     base = gzip.decompress(BASE.read_bytes())
     sid = json.loads(base.splitlines()[0]).get("sessionId") or "8463c716-a2ea-4c14-9efa-87158ebd9f20"
-    out, added = [base.rstrip(b"\n")], 0
-    size = len(out[0]) + 1
-    for line in gzip.decompress(TAIL.read_bytes()).splitlines():
+    head, size = [], len(base)
+    for line in gzip.decompress(EARLIER.read_bytes()).splitlines():
         if size >= TARGET_BYTES:
             break
         try:
@@ -57,10 +57,9 @@ def three_mb_transcript() -> tuple[bytes, int]:
         if isinstance(obj, dict) and "sessionId" in obj:
             obj["sessionId"] = sid
         enc = json.dumps(obj, ensure_ascii=False).encode()
-        out.append(enc)
+        head.append(enc)
         size += len(enc) + 1
-        added += 1
-    return b"\n".join(out) + b"\n", added
+    return b"\n".join(head) + b"\n" + base, len(head)
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -90,7 +89,7 @@ def run() -> str:
     config.reset()
     configure()
     ensure_table()
-    raw, appended = three_mb_transcript()
+    raw, earlier = three_mb_transcript()
     tmp = Path(tempfile.mkdtemp(prefix="mso-checkpoint-bench-"))
     server = LocalServer(_free_port())
     try:
@@ -164,8 +163,8 @@ def run() -> str:
     verdict = "meets" if max(statistics.median(xs) for _, xs in rows) <= 2.0 else "misses"
     lines = ["Command: `python -m bench.checkpoint_bench`", "",
              f"A running session (no SessionEnd, no handoff job) whose transcript is a 3 MiB real Claude Code "
-             f"session ({len(raw):,} bytes: 8463c716 whole, then the first {appended} lines of 258c7280 with "
-             f"the sessionId rewritten; {summary.get('messages', messages):,} messages imported in "
+             f"session ({len(raw):,} bytes: the first {earlier} lines of 258c7280, which ran just before it, with "
+             f"the sessionId rewritten, then 8463c716 whole; {summary.get('messages', messages):,} messages imported in "
              f"{import_s:.1f} s, not counted below); backend {backend}; {RUNS} runs each after one warm-up; "
              f"load average when the bench ended: {load_avg}.", "",
              "| What | p50 | p95 | mean |", "|---|---|---|---|"]
