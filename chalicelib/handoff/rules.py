@@ -483,7 +483,8 @@ class _Builder:
                 parts.append(f"{code(cs.check.command)} {when}{words[cs.check.outcome]}" + (
                     f" ({quoted(cs.check.summary, 100)})" if cs.check.summary else "") + (
                     f", then {code(cs.passed_later)} passed" if cs.passed_later else "") + (
-                    "" if n or cs.passed_later else ", nothing changed since"))
+                    "" if n or cs.passed_later else ", nothing it checks changed since" if cs.not_covered
+                    else ", nothing changed since"))
             s.items.append(Item("- Earlier checks: " + "; ".join(parts),
                                 rank=88.6, sub=sub, group="checks",
                                 keep=tuple(("test_command" if cs.check.kind == "test" else "build_command",
@@ -579,7 +580,7 @@ class _Builder:
         others = list(dict.fromkeys(p for cs in members for p in cs.not_covered))
         if others and not passed_later and k == 0:  # the latest runs: so their list of changes is complete
             shown = ", ".join(code(p) for p in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
-            after += f" (also changed, in a language {'these do' if len(members) > 1 else 'it does'} not check: {shown})"
+            after += f" (also changed, not read by {'these' if len(members) > 1 else 'it'}: {shown})"
         failing = any(cs.check.outcome == "fail" and not cs.passed_later for cs in members)
         rank = 97 - k * 0.3 if k < 2 or failing else 79 - k * 0.1
         lead = "- "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import checktargets, gitstate, tracker
+from . import checktargets, ecosystems, gitstate, tracker
 from .facts import (
     CheckFact,
     CommitFact,
@@ -36,7 +36,7 @@ class CheckState:
     edits_since: int
     covered_by: str = ""  # a later check of the same tool that passed after every one of those edits
     passed_later: str = ""  # for a failure: a later passing run that checks the same thing
-    not_covered: list[str] = field(default_factory=list)  # changed since, in a language it does not check
+    not_covered: list[str] = field(default_factory=list)  # changed since, not read by it (another language, another file)
     via_hook: str = ""  # passed_later is a commit whose pre-commit hook ran this check and passed
 
 
@@ -148,7 +148,10 @@ def _git_state(f: TranscriptFacts) -> GitState:
     last_commit = max((c.index for c in f.commits), default=-1)
     # Agents that commit by themselves (aider) and sessions that push from another terminal print no
     # push: "not pushed" is then a guess, so the commits' push state is "not seen" instead.
-    tried = any(i > last_commit and re.search(r"\bgit\s+(?:-\S+\s+)*push\b", cmd) for i, cmd in f.shell_texts)
+    # a push whose output the transcript does not hold (aider records no command output) tells nothing either
+    unseen = set(f.unanswered)
+    tried = any(i > last_commit and (i, cmd) not in unseen and re.search(r"\bgit\s+(?:-\S+\s+)*push\b", cmd)
+                for i, cmd in f.shell_texts)
     gs.push_seen = bool(gs.pushed or gs.no_upstream or tried or (
         g.status is not None and g.status_index > last_commit and (g.status.on_branch or g.status.ahead)))
     gs.unpushed = [c for c in f.commits if not c.pushed] if gs.push_seen else []
@@ -282,6 +285,9 @@ def derive(f: TranscriptFacts) -> State:
     for c in f.checks.values():
         all_since = f.edited_since(c.last)
         since = [e for e in all_since if _may_affect(e.path, c.command)]
+        linted = _lint_targets(c)
+        if linted:  # a linter run on named files reads those files only: other changes leave it current
+            since = [e for e in since if any(gitstate.covers(t, f.display(e.path)) for t in linted)]
         other = list(dict.fromkeys(f.display(e.path) for e in all_since if e not in since))
         later = [o for o in f.checks.values() if o is not c and o.outcome == "pass" and o.last > c.last
                  and _verifies(o, c)]
@@ -465,6 +471,16 @@ def _ecosystem(name: str) -> int | None:
         if name.endswith(exts) or name in exts:
             return k
     return None
+
+
+def _lint_targets(c: CheckFact) -> list[str]:
+    """The files or directories a lint run was limited to (`mix credo lib/a.ex`, `ruff check src/`), as
+    project paths; [] for anything else (a test run of one file still runs the code it imports)."""
+    rec = ecosystems.record_for(c.command)
+    if rec is None or rec.kind != "lint":
+        return []
+    t = checktargets.target(c.command, "" if c.cwd.startswith("/") else c.cwd)
+    return [x for x in t.targets if x and not x.startswith("/") and "::" not in x] if not t.filters else []
 
 
 def _may_affect(path: str, command: str) -> bool:

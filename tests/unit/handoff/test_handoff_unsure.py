@@ -50,3 +50,18 @@ def test_a_failure_with_changes_after_it_is_not_called_still_failing() -> None:
     assert "`test/renderer_test.exs` changed after that run, so whether it passes now is not known" in make
     s.run("mix test test/renderer_test.exs", "58 tests, 0 failures")
     assert not any(a.startswith("Make ") for a in handoff(s).data["next_actions"])
+
+
+def test_a_lint_run_on_named_files_is_stale_only_when_those_files_change() -> None:
+    s = ClaudeScript()
+    s.user("tidy the renderer")
+    s.change("lib/app/renderer.ex", "a = 1\n", "a = 2\n")
+    s.run("mix credo lib/app/renderer.ex", "found no issues.")
+    s.change("lib/app/session_live.ex", "b = 1\n", "b = 2\n")  # another file: the lint of renderer.ex still holds
+    s.change("priv/static/app.css", ".a {}\n", ".a { color: red }\n")
+    doc = handoff(s)
+    md = doc.markdown
+    assert "**not re-verified**: `mix credo lib/app/renderer.ex`" not in md and "not re-verified" not in md
+    assert "nothing changed since" not in md  # other files did change: say only what the check reads
+    s.change("lib/app/renderer.ex", "a = 2\n", "a = 3\n")
+    assert "**not re-verified**: `mix credo lib/app/renderer.ex`" in handoff(s).markdown
