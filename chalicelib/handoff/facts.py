@@ -324,7 +324,7 @@ class TranscriptFacts:
     outside: list[str] = field(default_factory=list)  # files changed outside the project root
     tracker_commands: list[tuple[int, str]] = field(default_factory=list)  # successful tracker commands
     shell_texts: list[tuple[int, str]] = field(default_factory=list)  # every shell command as typed
-    unanswered: list[tuple[int, str]] = field(default_factory=list)  # shell commands whose result never came
+    unanswered: list[tuple[int, str]] = field(default_factory=list)  # shell commands whose result never came or was not recorded
     failures: list[dict[str, Any]] = field(default_factory=list)  # steps that raised (guard.record)
     git_files: dict[str, gitstate.FileGit] = field(default_factory=dict)  # display path -> commit state
 
@@ -775,6 +775,7 @@ class _Extractor:
         self.awaiting_diag: list[ErrorFact] = []
         self.error_by_line: dict[str, ErrorFact] = {}
         self.shell_texts: list[tuple[int, str]] = []
+        self.unshown: list[tuple[int, str]] = []  # commands that ran but whose output the format never records
         self.shell_outputs: list[str] = []
         self.assistant_texts: list[tuple[int, str]] = []
         self.staged: str = ""
@@ -1068,6 +1069,11 @@ class _Extractor:
         if text and not res.is_error:
             self.shell_outputs.append(text[:4000])
         data = res.data if isinstance(res.data, dict) else {}
+        # The format says the command ran but records neither its output nor its exit status (aider's
+        # `Running …`): its result is not known, however the command looks.
+        unshown = data.get("output_shown") is False
+        if unshown:
+            self.unshown.append((ci, raw))
         segs = split_segments(raw)
         for seg in segs:
             if seg.startswith("cd "):
@@ -1105,7 +1111,7 @@ class _Extractor:
                 check_keys.append(key)
                 check_dirs[key] = (cls, here)
         if check_keys:
-            outcome, summary = run_outcome(text, bool(res.is_error))
+            outcome, summary = ("unknown", "") if unshown else run_outcome(text, bool(res.is_error))
             if bg_id:
                 outcome, summary = "running", ""
                 self.bg[bg_id] = check_keys
@@ -1139,7 +1145,7 @@ class _Extractor:
             # a command that changed something (chmod, rm, an install, `git reset`) is an action that
             # took effect too: the last action is not the commit it came after
             self.f.actions.append(NoteFact(f"ran:{clip(disp, 120)}", ri, "tool"))
-        if "git" in classes or "git " in raw:
+        if ("git" in classes or "git " in raw) and not unshown:  # unshown: an "unseen" git event (below)
             self._git(ri, raw, text, failed, segs, call.id or "")
         at = _HEAD_NOW.search(text) if not failed and "HEAD is now at" in text else None
         if at is not None:  # a reset: the session's commits after that one are no longer on the branch
@@ -1370,8 +1376,8 @@ class _Extractor:
                              else 0, [], ch.why, old)
         f.edits.sort(key=lambda e: e.index)
         f.actions.sort(key=lambda a: a.index)
-        f.unanswered = sorted((ci, _command_text(call.input if isinstance(call.input, dict) else {}))
-                              for kind, call, ci in self.pending.values() if kind == "shell")
+        f.unanswered = sorted([(ci, _command_text(call.input if isinstance(call.input, dict) else {}))
+                               for kind, call, ci in self.pending.values() if kind == "shell"] + self.unshown)
         f.git.events += [gitstate.GitEvent(ci, 99, "unseen", command=cmd) for ci, cmd in f.unanswered
                          if gitstate.changes_git(cmd)]
         guard.run(f.failures, "facts: git state", self._commit_states, None)

@@ -254,7 +254,9 @@ def _action_text(f: TranscriptFacts) -> str:
         return f"changed {code(f.display(rest))}{what}"
     if kind == "check":
         c = f.checks.get(rest)
-        return f"ran {code(rest)} ({c.outcome if c else 'outcome unknown'})"
+        outcome = (c.outcome if c.outcome != "unknown" else "outcome unknown" if c.summary
+                   else "its result is not in the transcript") if c else "outcome unknown"
+        return f"ran {code(rest)} ({outcome})"
     if kind == "commit":
         return f"committed {code(rest)}"
     if kind == "push":

@@ -152,21 +152,18 @@ class AiderImporter(Importer):
             out: list[ToolCall] = []
             results: list[ToolResult] = []
             left = Counter(am.group(1) for ln in lines if (am := _APPLIED.match(ln)))  # lines still to come
-            for k, ln in enumerate(lines):
+            for ln in lines:
                 rm = _RUNNING.match(ln) if ln.startswith("Running ") else None
-                if rm is not None:  # its output is what follows, up to aider's next line of its own
+                if rm is not None:
+                    # aider shows a command's output on the terminal only: the log holds neither the
+                    # output nor the exit status ("Added 22 lines of output to the chat" at most), so
+                    # the result is marked not shown rather than read as a silent success
                     calls += 1
-                    tail: list[str] = []
-                    for x in lines[k + 1:]:
-                        if x.startswith(("Running ", "Applied edit to ", "Commit ", "Add command output",
-                                         "You can use /undo", "Removed: ")):
-                            break
-                        tail.append(x)
                     if out:
                         turns.append((out, results))
                         out, results = [], []
                     turns.append(([ToolCall("shell", {"command": rm.group(1)}, f"aider-{calls}")],
-                                  [ToolResult("\n".join(tail).strip(), f"aider-{calls}", name="shell")]))
+                                  [ToolResult("", f"aider-{calls}", name="shell", data={"output_shown": False})]))
                     continue
                 am = _APPLIED.match(ln) if ln.startswith("Applied edit to ") else None
                 cm = _COMMIT.match(ln) if ln.startswith("Commit ") else None

@@ -86,7 +86,9 @@ def test_commands_after_the_last_action_are_named_with_it():
     msgs, _stats, changes = import_all(log.encode(), "aider")
     doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
                         file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
-    assert doc.data["current_work"]["last_action"] == "committed `5d6e7f8`; after it, commands ran: `./deploy.sh`"
+    # aider's log never holds a command's output or exit status: it ran, its result is not known
+    assert doc.data["current_work"]["last_action"] == (
+        "committed `5d6e7f8`; after it, `./deploy.sh` was issued and its result is not in the transcript")
 
 
 # aider deletes a file by a shell command it runs for the user, then commits a partly applied answer:
@@ -255,3 +257,37 @@ def test_a_command_that_changed_files_after_the_last_commit_is_named_not_called_
                         file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
     assert "No uncommitted change" not in doc.markdown  # chmod +x changes the file's mode, which git tracks
     assert "No file edit after the last commit; `chmod +x sync.sh` ran after it" in doc.markdown
+
+
+def _handoff(log: str):
+    msgs, _stats, changes = import_all(log.encode(), "aider")
+    return build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
+                         file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+
+
+def test_a_check_aider_ran_has_no_known_result():
+    """aider logs 'Running pytest …' but never the output or exit status: the session can end right
+    there (the run failed, as the next session said). Nothing may call it passed."""
+    log = LOG.split("#### /undo")[0] + (
+        "#### run the tests\n\n> pytest test_sync.py -v\n> Run shell command? (Y)es/(N)o [Yes]: y\n"
+        "> Running pytest test_sync.py -v\n")
+    doc = _handoff(log)
+    assert "passed" not in doc.markdown and "(pass)" not in doc.markdown, doc.markdown
+    checks = {c["command"]: c for c in doc.data["state"]["checks"]} if "state" in doc.data else {}
+    assert all(c.get("outcome") != "pass" for c in checks.values()), checks
+    assert "pytest test_sync.py -v" in doc.data["current_work"]["last_action"]
+    assert "its result is not in the transcript" in doc.data["current_work"]["last_action"]
+
+
+def test_a_push_aider_ran_is_not_called_unpushed():
+    """'Running git push origin main' then 'Added 50 lines of output to the chat': the push's answer is
+    not in the log, so the commits are neither pushed nor 'not pushed'."""
+    log = LOG.split("#### /undo")[0] + (
+        "#### push it\n\n> git push origin main\n> Run shell command? (Y)es/(N)o [Yes]: y\n"
+        "> Running git push origin main\n> Add command output to the chat? (Y)es/(N)o [Yes]: y\n"
+        "> Added 50 lines of output to the chat.\n")
+    doc = _handoff(log)
+    assert "not pushed" not in doc.markdown and "Nothing was pushed" not in doc.markdown, doc.markdown
+    assert "push not seen" in doc.markdown
+    assert "`git push origin main` was issued and its result is not in the transcript" in \
+        doc.data["current_work"]["last_action"]
