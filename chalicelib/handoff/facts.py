@@ -1374,6 +1374,8 @@ class _Extractor:
                 old = old[len(f.root) + 1:]
             self._file_event(i, path, ch.kind, None if ch.kind == "modified" else 0, None if ch.kind == "modified"
                              else 0, [], ch.why, old)
+            if old and ch.kind == "renamed":  # a plain `mv` leaves the old path's deletion to stage too
+                self._file_event(i, old, "deleted", 0, 0, [], ch.why)
         f.edits.sort(key=lambda e: e.index)
         f.actions.sort(key=lambda a: a.index)
         f.unanswered = sorted([(ci, _command_text(call.input if isinstance(call.input, dict) else {}))

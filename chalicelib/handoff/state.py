@@ -157,7 +157,6 @@ def _git_state(f: TranscriptFacts) -> GitState:
     gs.unpushed = [c for c in f.commits if not c.pushed] if gs.push_seen else []
     by_sha = {c.index: c for c in f.commits}
     last_edit = {e.path: e for e in f.edits}  # each file's latest edit: one pass, not a scan per file
-    moved = {ff.old_path for ff in f.files.values() if ff.kind == "renamed" and ff.old_path}
     unc: dict[str, Uncommitted] = {}
     unknown: dict[str, Uncommitted] = {}
     session_paths: set[str] = set()
@@ -167,7 +166,7 @@ def _git_state(f: TranscriptFacts) -> GitState:
         disp = f.display(ff.path)
         session_paths.add(disp)
         st = f.git_files.get(disp)
-        if st is None or st.state in ("committed", "clean") or (ff.path in moved and not st.confirmed):
+        if st is None or st.state in ("committed", "clean"):  # a moved file's old path: its own deletion
             continue
         ev = last_edit.get(ff.path)
         shell = ev is not None and ev.how and " " in ev.how and ev.how != "edit block"
