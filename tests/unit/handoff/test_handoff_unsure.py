@@ -65,3 +65,24 @@ def test_a_lint_run_on_named_files_is_stale_only_when_those_files_change() -> No
     assert "nothing changed since" not in md  # other files did change: say only what the check reads
     s.change("lib/app/renderer.ex", "a = 2\n", "a = 3\n")
     assert "**not re-verified**: `mix credo lib/app/renderer.ex`" in handoff(s).markdown
+
+
+def _renamed(how: str, commit: str) -> dict:
+    s = ClaudeScript()
+    s.user("rename ops")
+    s.change("src/ops.py", "a = 1\n", "a = 2\n")
+    s.run('git add src/ops.py && git commit -m "fix: ops"', "[main 1111111] fix: ops\n 1 file changed")
+    s.run(f"{how} src/ops.py src/arith.py", "")
+    s.run(commit, "[main 2222222] refactor: rename\n 1 file changed\n create mode 100644 src/arith.py")
+    return handoff(s).data["current_state"]
+
+
+def test_a_plain_mv_leaves_the_old_paths_deletion_to_stage() -> None:
+    """`mv a b` then `git add b`: the commit has b, and a's deletion is still in the work tree only."""
+    cs = _renamed("mv", 'git add src/arith.py && git commit -m "refactor: rename"')
+    assert cs["uncommitted"] == ["src/ops.py"]
+    for how, commit in (("git mv", 'git commit -m "refactor: rename"'),
+                        ("mv", 'git add -A && git commit -m "refactor: rename"'),
+                        ("mv", 'git add src/arith.py && git commit -am "refactor: rename"')):
+        cs = _renamed(how, commit)
+        assert cs["uncommitted"] == [] and cs["changed_not_known"] == [], (how, commit)
