@@ -158,7 +158,7 @@ def _command_tokens(command: str) -> list[str]:
 def _verify_check(sentence: str, passed: bool, st: State) -> tuple[str, str]:
     checks = _relevant_checks(sentence, "test", st)
     if not checks:
-        return "agent_word", "no such check ran in the transcript"
+        return "agent_word", "the transcript does not confirm it"  # a run the facts did not recognize is not "none"
     latest = max(checks, key=lambda cs: cs.check.last)
     failing = [cs for cs in checks if cs.check.outcome == "fail" and not cs.passed_later]
     if passed:
@@ -178,7 +178,7 @@ def _verify_check(sentence: str, passed: bool, st: State) -> tuple[str, str]:
         return "contradicted", f"the last run of {code(latest.check.command)} passed"
     if failing:
         return "confirmed", f"{code(failing[-1].check.command)} failed last"
-    return "agent_word", "no failing run in the transcript"
+    return "agent_word", "the transcript does not confirm it"
 
 
 _GLOBAL_COMMIT = re.compile(r"\b(?:every(?:thing)?|all(?: (?:the |my |of the )?(?:changes?|work|files?|edits?))?)\b"
@@ -229,7 +229,7 @@ def _verify_git(kind: str, sentence: str, st: State) -> tuple[str, str] | None:
         return "confirmed", "a push succeeded in the session"
     if not _GLOBAL_PUSH.search(sentence):
         return None
-    return "agent_word", "no push in the transcript"
+    return "agent_word", "no push result in the transcript"
 
 
 _DONE_WORDS = r"(?:closed|done|completed?|finished|resolved)"

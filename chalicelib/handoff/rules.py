@@ -523,7 +523,9 @@ class _Builder:
                                 keep=tuple(("file", u.path) for u in g.uncommitted)))
         elif g.known and f.commits and not g.changed:
             ran = [a.text[4:] for a in f.actions if a.text.startswith("ran:") and a.index > f.commits[-1].index]
-            s.items.append(Item("- No uncommitted change was made after the last commit." if not ran else
+            # what the session did, not what the tree holds: files can change outside it (aider's "file not
+            # found", an editor), and only git's own status after the commit could say the tree is clean
+            s.items.append(Item("- No file edit in this session after the last commit." if not ran else
                                 f"- No file edit after the last commit; {code(clip(ran[-1], 80))} ran after it, and "
                                 "what it changed on disk is not in the transcript.", rank=93, sub=sub, group="git lines"))
         if g.changed:

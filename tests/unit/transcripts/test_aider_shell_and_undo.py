@@ -196,7 +196,7 @@ def test_aider_slash_commit_commits_every_tracked_change():
     _msgs, doc = _rm_doc(RM_LOG + "\n#### /commit\n\n> Commit 9a8b7c6 chore: remove scorer\n")
     files = {f["path"]: f for f in doc.data["files"]}
     assert files["src/scorer.ts"]["commit"] == "9a8b7c6" and files["src/scorer.ts"]["uncommitted"] is False
-    assert "No uncommitted change was made after the last commit." in doc.markdown
+    assert "No file edit in this session after the last commit." in doc.markdown
 
 
 def test_aider_output_wrapped_onto_plain_lines_stays_aider_output():
@@ -247,7 +247,7 @@ def test_a_redirect_after_the_last_commit_is_a_change_whose_state_is_not_known()
     msgs, _stats, changes = import_all(log.encode(), "aider")
     doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
                         file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
-    assert "No uncommitted change was made after the last commit" not in doc.markdown
+    assert "No file edit in this session after the last commit" not in doc.markdown
     assert "notes.txt" in doc.data["current_state"]["changed_not_known"]
 
 
