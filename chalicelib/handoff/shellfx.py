@@ -92,6 +92,8 @@ def file_changes(segment: str, output: str, cwd: str) -> list[ShellChange]:
     out += _redirected(args, cwd, seg)
     prog = args[0]
     if prog == "git" and len(args) > 1 and args[1] in ("mv", "rm"):
+        if "--cached" in args:  # `git rm --cached x`: out of the index only, the file stays on disk
+            return out
         prog, args = args[1], args[1:]
     if prog == "mv":
         ps = _paths(args[1:])

@@ -63,3 +63,10 @@ def test_rm_rf_of_a_directory_is_uncommitted_until_staged() -> None:
     assert resolve({"build": [2], "src/app.py": [1]}, set(), evs, "/r")["build"].state == "uncommitted"
     evs += observe(4, "git add -A build && git commit -m y", "[main def5678] y\n", False)
     assert resolve({"build": [2]}, set(), evs, "/r")["build"].state == "committed"
+
+
+def test_git_rm_cached_deletes_nothing_on_disk() -> None:
+    from chalicelib.handoff.shellfx import file_changes
+
+    assert file_changes("git rm --cached .env", "rm '.env'", "") == []
+    assert [(c.path, c.kind) for c in file_changes("git rm -r build", "", "")] == [("build", "deleted")]
