@@ -24,6 +24,7 @@ from chalicelib.transcripts.actions import (
     background_report,
     background_started,
     command_text,
+    never_ran,
     path_of,
     task_notifications,
     todo_items,
@@ -1002,6 +1003,8 @@ class _Extractor:
             cid = self.unmatched.pop(0)
         entry = self.pending.pop(cid, None)
         if entry is None:
+            return
+        if never_ran(res.text or "", res.is_error):  # cancelled by the harness: neither a run nor a failure
             return
         kind, call, ci = entry
         if res.is_error and kind in ("edit", "shell") and _REJECTED_RE.match(res.text or ""):

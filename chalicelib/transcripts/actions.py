@@ -48,6 +48,7 @@ class AgentTools:
     todo_keys: tuple[str, ...] = ()  # where the todo list is, in order
     content_keys: tuple[str, ...] = ()  # a whole-file write's new content
     line_edits: frozenset[str] = frozenset()  # text commands that edit lines of the open file (SWE-agent)
+    not_run: tuple[str, ...] = ()  # error results saying the harness cancelled the call before it ran
 
 
 def _fs(*names: str) -> frozenset[str]:
@@ -72,6 +73,8 @@ AGENTS: tuple[AgentTools, ...] = (
         bg_id_keys=("task_id", "bash_id", "shell_id"),
         todo_keys=("todos",),
         content_keys=("content",),
+        # one of several parallel calls failed, so Claude Code cancelled the others: they never ran
+        not_run=("Sibling tool call errored",),
     ),
     AgentTools(
         "codex",
@@ -176,7 +179,14 @@ BG_ID_KEYS = _keys("bg_id_keys")
 TODO_KEYS = _keys("todo_keys")
 CONTENT_KEYS = _keys("content_keys")
 LINE_EDIT_COMMANDS = _union("line_edits")
+NOT_RUN_MARKERS = _keys("not_run")
 _SHELLS = ("bash", "sh", "zsh")
+
+
+def never_ran(text: str, is_error: bool) -> bool:
+    """An error result that says the call was cancelled before it ran: no outcome, no failure."""
+    head = (text or "")[:200]
+    return is_error and any(m in head for m in NOT_RUN_MARKERS)
 
 
 def tool_key(name: str) -> str:
