@@ -14,7 +14,8 @@ the result of the git events that came after its last change, in transcript orde
   `git diff --cached --stat`) that lists it confirms it uncommitted (with git's line counts when it
   printed them); one whose scope covers it and does not list it says it has no diff (a `git diff`
   covers only tracked files: one `git status` listed as untracked stays uncommitted);
-- `git stash`, `git reset --hard` and `git restore`/`git checkout --` of its path discard it;
+- `git stash`, `git reset --hard` and `git restore`/`git checkout --` of its path discard it, and
+  `git stash pop`/`apply` brings a stashed one back (with the status git prints after it);
 - a git command that could commit, stage or discard, issued but never answered (the transcript ends
   first), leaves every file it could touch *not known*.
 
@@ -41,7 +42,7 @@ class GitEvent:
 
     index: int
     seq: int  # order within one command line
-    kind: str  # add | commit | snapshot | discard | seen (any other git command that answered) | unseen
+    kind: str  # add | commit | snapshot | discard | unstash | seen (any other git command that answered) | unseen
     cwd: str = ""  # the directory it ran in, relative to the project root ("" for the root) or absolute
     specs: list[str] = field(default_factory=list)  # pathspecs (add, commit, discard), relative to cwd
     everything: bool = False  # add -A / . / -u; commit -a; stash, reset --hard (all tracked files)
@@ -157,6 +158,12 @@ def observe(index: int, command: str, output: str, failed: bool, cwd: str = "") 
                 events.append(GitEvent(index, seq, "snapshot", where if specs else "", specs, scope=scope,
                                        listed=listed, counts=counts, command=seg,
                                        partial=_piped(command, "diff", output) or "/.../" in output or "\n ..." in output))
+        elif not failed and verb == "stash" and rest[:1] in (["pop"], ["apply"]):
+            events.append(GitEvent(index, seq, "unstash", where, command=seg))  # the stashed changes are back
+            if "Changes " in output or "Untracked files" in output:  # git printed the status after it
+                st = shellfx.parse_status(output)
+                events.append(GitEvent(index, seq, "snapshot", where, scope="all", listed=[*st.changed, *st.untracked],
+                                       untracked=list(st.untracked), command=seg))
         elif not failed and (verb == "stash" and _STASH_RE.match(seg) or _RESET_HARD_RE.match(seg)):
             events.append(GitEvent(index, seq, "discard", where, [], True, command=seg))
         elif not failed and verb not in ("stash", "reset", "restore", "checkout", "pull", "merge", "rebase",
@@ -324,12 +331,19 @@ def resolve(changes: dict[str, list[int]], created: set[str], events: list[GitEv
     last: dict[str, tuple[str, int]] = {}  # the last commit that included each file
     active: set[str] = set()  # changed since last committed or found clean
     no_git = "no git output after its last change"
+    stashed: set[str] = set()  # discarded by `git stash`: back on `git stash pop`
     k = 0
     for ev in events:
         while k < len(marks) and marks[k][0] <= ev.index:  # a change: dirty again, nothing said about it yet
             out[marks[k][1]] = FileGit("unknown", why=no_git)
             active.add(marks[k][1])
             k += 1
+        if ev.kind == "unstash":
+            for p in stashed:
+                out[p] = FileGit("unknown", why=f"brought back by `{ev.command}`")
+                active.add(p)
+            stashed.clear()
+            continue
         if not active:
             continue
         specs = [under(ev.cwd, sp, root) for sp in ev.specs]
@@ -377,6 +391,8 @@ def resolve(changes: dict[str, list[int]], created: set[str], events: list[GitEv
                     out[p] = FileGit("clean", why=f"discarded by `{ev.command}`")
                     staged.discard(p)
                     active.discard(p)
+                    if " stash" in " " + ev.command:
+                        stashed.add(p)
         for p in fresh:  # git answered after the change and did not commit it
             if out[p].state == "unknown" and out[p].why == no_git:
                 out[p] = FileGit("uncommitted", why="not in the commits after its last change")

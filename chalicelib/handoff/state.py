@@ -174,6 +174,8 @@ def _git_state(f: TranscriptFacts) -> GitState:
             why = f"changed by {code(clip(ev.how, 60))}" if shell and ev is not None else "changed"
             if st.why.startswith("a commit"):
                 why += "; a commit came after it whose staging the transcript does not show"
+            elif st.why.startswith("brought back by "):
+                why = st.why.replace("brought back by `git stash pop", "stashed, then brought back by `git stash pop")
             elif st.why.startswith("issued, result not seen: "):
                 cmd = display_command(st.why.split(": ", 1)[1])
                 why += f"; {code(clip(cmd, 60))} was issued after it and its result is not in the transcript"

@@ -70,3 +70,14 @@ def test_git_rm_cached_deletes_nothing_on_disk() -> None:
 
     assert file_changes("git rm --cached .env", "rm '.env'", "") == []
     assert [(c.path, c.kind) for c in file_changes("git rm -r build", "", "")] == [("build", "deleted")]
+
+
+def test_a_stash_pop_brings_stashed_changes_back() -> None:
+    evs = observe(3, "git stash", "Saved working directory and index state WIP on main: abc x", False)
+    evs += observe(4, "git stash pop", "Dropped refs/stash@{0} (1a2b3c4)", False)
+    res = resolve({"a.py": [1]}, set(), evs, "/r")
+    assert res["a.py"].state == "unknown" and "git stash pop" in res["a.py"].why  # never "clean"
+    out = ("On branch main\nChanges not staged for commit:\n\tmodified:   a.py\n\n"
+           "Dropped refs/stash@{0} (1a2b3c4)\n")
+    evs = observe(3, "git stash", "Saved working directory", False) + observe(4, "git stash pop", out, False)
+    assert resolve({"a.py": [1]}, set(), evs, "/r")["a.py"].state == "uncommitted"  # git's status after the pop
