@@ -20,6 +20,7 @@ from .facts import (
     ErrorFact,
     TaskFact,
     TranscriptFacts,
+    classify,
     display_command,
     is_inspection,
     split_segments,
@@ -555,6 +556,10 @@ def _full_suite_note(f: TranscriptFacts) -> str:
     targets = [checktargets.target(c.command, c.cwd) for c in tests]
     if any(t.whole or "..." in t.targets for t in targets):
         return ""
+    for _i, cmd in f.shell_texts:  # a whole run whose result never came (the cut, a background run) still ran
+        for seg in split_segments(cmd):
+            if classify(seg) == "test" and checktargets.target(seg).whole:
+                return ""
     return f"The whole suite (`{targets[0].tool}`) was not run in this session, only single files."
 
 

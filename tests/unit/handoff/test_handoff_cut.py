@@ -160,3 +160,15 @@ def test_a_test_the_session_wrote_before_another_task_is_not_called_missing() ->
     cw = handoff(s).data["current_work"]
     assert cw["task"] == "app-7"  # its spec item on ReviewContextBuilder is still open
     assert "test/context_test.exs" not in cw["untouched_outputs"]
+
+
+def test_a_whole_suite_run_issued_at_the_cut_is_not_called_never_run() -> None:
+    s = ClaudeScript()
+    s.user("add the tests")
+    s.change("test/renderer_test.exs", "a = 1\n", "a = 2\n")
+    s.run("mix test test/renderer_test.exs", "58 tests, 0 failures")
+    _issue(s, "mix test 2>&1 | tail -20")
+    doc = handoff(s)
+    assert "was not run in this session" not in doc.markdown
+    assert "`mix test` was issued and its result is not in the transcript" in \
+        doc.data["current_work"]["last_action"]
