@@ -135,8 +135,12 @@ def _sentences(lines: Iterable[str]) -> list[str]:
     return out
 
 
-def _negated(sentence: str, m: re.Match[str]) -> bool:
-    return bool(re.search(_NEG, sentence[max(0, m.start() - 25):m.end()], re.I))
+# "still" negates a state ("still uncommitted") but not a result: "the test still fails" is a failure
+_NEG_RESULT = r"(?:not|n't|never|no longer|yet to)\b"
+
+
+def _negated(sentence: str, m: re.Match[str], neg: str = _NEG) -> bool:
+    return bool(re.search(neg, sentence[max(0, m.start() - 25):m.end()], re.I))
 
 
 def _relevant_checks(sentence: str, kind_hint: str, st: State) -> list[CheckState]:
@@ -289,7 +293,7 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
                 if kind in ("check_pass", "check_fail"):
                     if key in ("left", "next_action") or _INTENT.search(s):
                         continue  # "make the tests pass" is the plan
-                    neg = _negated(s, m)
+                    neg = _negated(s, m, _NEG_RESULT)
                     verdict, ev = _verify_check(s, (kind == "check_pass") != neg, st)
                 elif kind in ("committed", "pushed"):
                     if _negated(s, m) or key in ("left", "next_action") or _INTENT.search(s):

@@ -1084,7 +1084,9 @@ class _Extractor:
                 if target.startswith("/"):
                     self.cd_targets[target] += 1
         work = [s for s in segs if not s.startswith("cd ") and s not in ("cd",)]
-        classes = [classify(s) for s in work]
+        # the importer may know what a command is when its words do not say (aider's --test-cmd)
+        forced = (call.input or {}).get("check_kind") if isinstance(call.input, dict) else None
+        classes = [forced] if forced in ("test", "build") and len(work) == 1 else [classify(s) for s in work]
         exit_m = _EXIT_RE.match(text)
         failed = bool(res.is_error) or bool(exit_m and int(exit_m.group(1)) != 0)
         bg_id = background_started(text, data)
@@ -1108,7 +1110,7 @@ class _Extractor:
                 to = seg[3:].strip().strip("'\"")
                 here = to if to.startswith("/") or not here else posixpath.join(here, to)
                 continue
-            cls = classify(seg)
+            cls = forced if forced in ("test", "build") and len(work) == 1 else classify(seg)
             if cls in ("test", "build"):
                 key = clip(safe_inline(seg), 180)
                 check_keys.append(key)

@@ -425,15 +425,18 @@ def _contract_in_progress(f: TranscriptFacts, family: list[TaskFact]) -> TaskFac
 
 
 def _routine(f: TranscriptFacts, checks: list[CheckState]) -> list[str]:
-    """The checks the session ran before its last commit (in order), else every check it ran."""
+    """The checks the session ran before its last commit (in order): those since the commit before it,
+    else any before it. Checks that only ran after it (aider lints and tests after committing) are not
+    a routine "before the commit": saying so would be wrong, so then there is none."""
     commits = f.commits
-    if len(commits) >= 1:
-        lo = commits[-2].index if len(commits) >= 2 else -1
-        hi = commits[-1].index
-        window = sorted((c for c in f.checks.values() if lo < c.last <= hi), key=lambda c: c.last)
-        if window:
-            return [c.command for c in window]
-    return [cs.check.command for cs in sorted(checks, key=lambda cs: cs.check.last)]
+    if not commits:
+        return []
+    lo = commits[-2].index if len(commits) >= 2 else -1
+    hi = commits[-1].index
+    window = sorted((c for c in f.checks.values() if lo < c.last <= hi), key=lambda c: c.last)
+    if not window:
+        window = sorted((c for c in f.checks.values() if c.first <= hi), key=lambda c: c.first)
+    return [c.command for c in window]
 
 
 _ECOSYSTEMS = [

@@ -38,6 +38,12 @@ _PROMPT = re.compile(r"\? \(Y\)es/\(N\)o\b")  # aider asking: "Add file to the c
 _APPLIED = re.compile(r"^Applied edit to (\S.*?)\s*$")
 _COMMIT = re.compile(r"^Commit ([0-9a-f]{7,40}) (\S.*?)\s*$")
 _RUNNING = re.compile(r"^Running (\S.*?)\s*$")  # a shell command aider ran for the user (/run, or a yes)
+_TEST_CMD = re.compile(r"\s--test-cmd[\s=](.+?)(?=\s--[a-z]|\s*$)")  # on the command line aider logs at its start
+_LINT_RUN = "## Running: "  # aider's own lint run, its output below, then "Attempt to fix lint errors?"
+# aider's own lines around a check's output (prompts, edits, commits): where that output starts
+_AIDER_OWN = ("Run shell command?", "Commit ", "Committing ", "Applied edit", "Running ", "You can use /undo",
+              "No changes made to git tracked files", "Added ", "Tokens:", "Cost:", "Diff since", "Attempt to fix",
+              "Create new file?", "Allow edits", "Add ", "# Fix any errors below", _LINT_RUN)
 _REMOVED = re.compile(r"^Removed: ([0-9a-f]{7,40}) (\S.*?)\s*$")  # aider's /undo of its last commit
 _NOW_AT = re.compile(r"^Now at:\s+([0-9a-f]{7,40}) (\S.*?)\s*$")
 # What aider itself sends the model as the user, logged as `#### ` lines like a person's words
@@ -143,16 +149,42 @@ class AiderImporter(Importer):
         last_typed = ""  # the user's last message (`/commit` commits every tracked change)
         names = _Names()
         calls = 0
+        test_cmd = ""  # the session's --test-cmd: what aider's auto-test ran
 
         def actions(lines: list[str]) -> list[tuple[list[ToolCall], list[ToolResult]]]:
             """aider's edits and commits in one output block, as normalized tool calls: one turn for
             the edits before each commit, one for the commit (so the commit comes after them)."""
-            nonlocal calls
+            nonlocal calls, test_cmd
             turns: list[tuple[list[ToolCall], list[ToolResult]]] = []
             out: list[ToolCall] = []
             results: list[ToolResult] = []
             left = Counter(am.group(1) for ln in lines if (am := _APPLIED.match(ln)))  # lines still to come
-            for ln in lines:
+            lint_cmd, lint_from = "", 0
+            for k, ln in enumerate(lines):
+                if "--test-cmd" in ln and (tm := _TEST_CMD.search(" " + ln)):
+                    test_cmd = tm.group(1).strip().strip("'\"")
+                if ln.startswith(_LINT_RUN):
+                    lint_cmd, lint_from = ln[len(_LINT_RUN):].strip(), k + 1
+                    continue
+                if ln.startswith(("Attempt to fix test errors?", "Attempt to fix lint errors?")):
+                    # aider's auto-test or auto-lint failed (a pass prints nothing): its output is above
+                    lint = "lint" in ln[:26]
+                    start = lint_from if lint else k
+                    while not lint and start > 0 and not lines[start - 1].startswith(_AIDER_OWN) \
+                            and "(Y)es/(N)o" not in lines[start - 1]:
+                        start -= 1
+                    output = "\n".join(x for x in lines[start:k] if x.strip() and not x.startswith(_AIDER_OWN))
+                    command = (lint_cmd or "aider's built-in lint") if lint else (test_cmd or "aider's --test-cmd")
+                    calls += 1
+                    if out:
+                        turns.append((out, results))
+                        out, results = [], []
+                    turns.append(([ToolCall("shell", {"command": command, "check_kind": "build" if lint else "test"},
+                                            f"aider-{calls}")],
+                                  [ToolResult(output or "(aider: the check failed)", f"aider-{calls}", is_error=True,
+                                              name="shell")]))
+                    lint_cmd = ""
+                    continue
                 rm = _RUNNING.match(ln) if ln.startswith("Running ") else None
                 if rm is not None:
                     # aider shows a command's output on the terminal only: the log holds neither the
@@ -266,6 +298,7 @@ class AiderImporter(Importer):
                 yield from flush()
                 started = True
                 timestamp = m.group(1)
+                test_cmd = ""
                 self.info.setdefault("started_at", timestamp)
                 yield Message(role="system", text=line.lstrip("# ").strip(), timestamp=timestamp,
                               meta={"subtype": "session_start"})

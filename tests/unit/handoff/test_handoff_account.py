@@ -203,3 +203,14 @@ def test_a_task_the_note_calls_done_is_checked_against_the_tracker():
     assert got["Closed epic-1.1."][0] == "confirmed"
     verdict, evidence = got["epic-1.2 is done too."]
     assert verdict == "contradicted" and "the tracker last showed `epic-1.2` in progress" in evidence
+
+
+def test_a_check_that_still_fails_is_a_failure_claim_confirmed_by_a_failing_run():
+    """'still' negates a state ("still uncommitted"), not a result: "the auto-test still fails" agrees
+    with a failing last run (a real aider note was once marked contradicted here)."""
+    s = base()
+    s.edit(f"{ROOT}/src/parse.py", "x = 1\n", "x = 2\n")
+    s.bash("pytest tests/test_parse.py", "FAILED tests/test_parse.py::test_strict\n1 failed in 0.1s", is_error=True)
+    note = NOTE.replace("All tests pass and everything is committed.", "The tests still fail on the strict case.")
+    verdict, evidence = claims(make(s, note))["check_fail"]
+    assert verdict == "confirmed", evidence

@@ -291,3 +291,58 @@ def test_a_push_aider_ran_is_not_called_unpushed():
     assert "push not seen" in doc.markdown
     assert "`git push origin main` was issued and its result is not in the transcript" in \
         doc.data["current_work"]["last_action"]
+
+
+AUTO = """# aider chat started at 2024-08-30 22:27:12
+
+> C:\\Python312\\Lib\\site-packages\\aider\\__main__.py --yes --test-cmd python -m main --auto-test true --cache-prompts
+> Aider v0.54.7
+> Git repo: .git with 323 files
+
+#### make main import the selector
+
+main.py
+```
+<<<<<<< SEARCH
+import os
+=======
+import os
+from .file_selector import select_relevant_files
+>>>>>>> REPLACE
+```
+
+> Applied edit to main.py
+> Commit 32cb384 fix: import the selector
+>
+> # Fix any errors below, if possible.
+>
+> ## Running: C:\\Python312\\python.exe -m flake8 --select=E9,F821 --show-source --isolated main.py
+>
+> main.py:639:22: F821 undefined name 'select_relevant_files'
+>
+> No changes made to git tracked files.
+> Attempt to fix lint errors? (Y)es/(N)o [Yes]: n
+> pip install -e .
+> Run shell command? (Y)es/(N)o/(S)kip all [Yes]: n
+> Traceback (most recent call last):
+> File "C:\\Users\\me\\aider\\main.py", line 22, in <module>
+> from .file_selector import select_relevant_files
+> ImportError: attempted relative import with no known parent package
+> Attempt to fix test errors? (Y)es/(N)o [Yes]: y
+"""
+
+
+def test_aiders_auto_test_and_auto_lint_failures_are_check_runs():
+    """aider prints a check's output only when its auto-lint or auto-test (--test-cmd) fails, then asks
+    'Attempt to fix … errors?': those are failed runs of the linter and of the session's test command."""
+    doc = _handoff(AUTO)
+    md = doc.markdown
+    assert "`python -m main` **FAILED**" in md, md
+    assert "ImportError: attempted relative import with no known parent package" in md
+    assert "flake8" in md and "F821 undefined name" in md
+    assert "pip install -e ." not in line_of(md, "FAILED")  # a command the user declined is not a run
+    assert "Before its last commit" not in md  # aider lints and tests after it commits, not before
+
+
+def line_of(md: str, needle: str) -> str:
+    return next((ln for ln in md.splitlines() if needle in ln), "")
