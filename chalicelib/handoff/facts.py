@@ -1161,7 +1161,7 @@ class _Extractor:
         if tracker.TRACKER_CMD_RE.search(" " + raw + " "):
             self._tracker(ri, work, text, failed)
         if not failed:
-            self._shell_changes(ri, segs, text)
+            self._shell_changes(ri, segs, text, raw)
         if "://" in text:
             self._scan_urls(ri, text[:4000], "tool", cap=3)
         self._scan_urls(ci, raw, "assistant", cap=5)
@@ -1349,7 +1349,7 @@ class _Extractor:
         if status == "in_progress" and t.started_index < 0:
             t.started_index = i
 
-    def _shell_changes(self, i: int, segs: list[str], text: str) -> None:
+    def _shell_changes(self, i: int, segs: list[str], text: str, raw: str = "") -> None:
         cwd = ""
         for seg in segs:
             if seg.startswith("cd "):
@@ -1357,6 +1357,11 @@ class _Extractor:
                 continue
             for ch in shellfx.file_changes(seg, text, cwd):
                 self.shell_changes.append((i, ch))
+        head = raw.split("\n", 1)[0]
+        if "<<" in head and "\n" in raw and "$(" not in head:  # `cat <<EOF > cfg.yml`: the redirect is on line one
+            for ch in shellfx.file_changes(head.split("&&")[-1].strip(), "", cwd):
+                if ch.why:
+                    self.shell_changes.append((i, ch))
 
     # -- end of transcript
 

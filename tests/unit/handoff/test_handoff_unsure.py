@@ -86,3 +86,12 @@ def test_a_plain_mv_leaves_the_old_paths_deletion_to_stage() -> None:
                         ("mv", 'git add src/arith.py && git commit -am "refactor: rename"')):
         cs = _renamed(how, commit)
         assert cs["uncommitted"] == [] and cs["changed_not_known"] == [], (how, commit)
+
+
+def test_a_heredoc_written_to_a_file_is_a_change() -> None:
+    s = ClaudeScript()
+    s.user("configure it")
+    s.run('git add -A && git commit -m "start"', "[main 1111111] start\n 1 file changed")
+    s.run("cat <<EOF > config/app.yml\nport: 4000\nEOF", "")
+    cs = handoff(s).data["current_state"]
+    assert cs["changed_not_known"] == ["config/app.yml"] or cs["uncommitted"] == ["config/app.yml"]
