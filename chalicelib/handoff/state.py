@@ -363,7 +363,16 @@ def _term_in(term: str, text: str) -> bool:
     if term in text:
         return True
     words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]{3,}", term)} - _PLAIN_WORDS
-    return bool(words & {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)})
+    said = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)}
+    if words & said:
+        return True
+    # a snake_case name said in words: "relativized using session cwd" for `session_cwd` (half its parts)
+    plain = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", text)}
+    for w in words:
+        parts = [p for p in w.split("_") if len(p) >= 3]
+        if len(parts) >= 2 and 2 * sum(p in plain for p in parts) >= len(parts):
+            return True
+    return False
 
 
 def open_spec_items(spec: str, done: list[EditEvent], changed: set[str]) -> list[str]:

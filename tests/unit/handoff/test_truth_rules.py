@@ -595,3 +595,18 @@ def test_a_regenerated_handoff_does_not_list_its_own_steps_twice() -> None:
     push = next(x for x in again.data["next_actions"] if x.startswith("Push"))
     assert again.markdown.count(push) == 1
     assert sum(1 for it in again.data["open_items"] if it["text"] == push) == 1
+
+
+def test_a_spec_name_said_in_words_by_the_test_written_for_it_is_not_open() -> None:
+    """`session_cwd` and `subagent_reference_clicked` in a spec; the test the session wrote says
+    "relativized using session cwd" and "subagent click updates clicked_subagent": calling them still
+    to do would be wrong. A CamelCase name is not split (its parts are too common to count)."""
+    from chalicelib.handoff.facts import EditEvent
+    from chalicelib.handoff.state import open_spec_items
+    spec = ("## Acceptance criteria\n- assert relative-path transformation with supplied `session_cwd`.\n"
+            "- assert subagent click triggers `subagent_reference_clicked` event.\n"
+            "- return context produced by `ReviewContextBuilder`.\n")
+    wrote = EditEvent(5, "test/session_live_test.exs", 20, 0, [], "Write",
+                      'test "absolute paths are relativized using session cwd" do\n'
+                      'test "subagent click updates clicked_subagent state" do\n  GET /api/review context\n')
+    assert open_spec_items(spec, [wrote], set()) == ["return context produced by 'ReviewContextBuilder'."]
