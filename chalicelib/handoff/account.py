@@ -64,6 +64,10 @@ CLAIMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("committed", re.compile(r"\b(?:committed|working tree (?:is )?clean|nothing (?:left )?to commit)\b", re.I)),
     ("task_done", re.compile(r"\b(?:closed|completed|finished|done|resolved)\b", re.I)),
     ("blocked", re.compile(r"(?<!un)\bblocked (?:by|on)\s+`?([A-Za-z0-9][\w.-]*\w)", re.I)),
+    # "gqc.6 (in_progress)", "spotter-fum.4 is in progress", "in progress: app-7"
+    ("task_open", re.compile(r"`?\b([A-Za-z][A-Za-z0-9]*-[A-Za-z0-9]+(?:\.\d+)*|[a-z]+\.\d+)[`*]*\s*(?:\(|:|-|—|is\s+"
+                             r"(?:still\s+)?|remains\s+)?\s*in[ _-]progress\b|\bin[ _-]progress\s*(?::|—|-)\s*`?"
+                             r"([A-Za-z][A-Za-z0-9]*-[A-Za-z0-9]+(?:\.\d+)*)", re.I)),
 )
 _CHECK_WORDS = {
     "test": ("test", "spec", "suite", "ci"),
@@ -279,6 +283,22 @@ def _verify_blocked(name: str, tasks: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def _verify_open(name: str, tasks: dict[str, Any]) -> tuple[str, str] | None:
+    """"X in progress": X as the tracker last showed it (short names as in `_verify_blocked`). A task
+    the tracker closed after the account's words were written is the usual case: a compaction summary
+    written mid-task, read after the task was closed."""
+    found = [t for tid, t in tasks.items() if tid == name or tid.endswith(("-" + name, "." + name))]
+    if len(found) != 1:
+        return None
+    t = found[0]
+    status = (t.status or "").replace("_", " ")
+    if status in ("closed", "done", "completed", "resolved"):
+        return "contradicted", f"the tracker shows {code(t.id)} {status}"
+    if status:
+        return "confirmed", f"the tracker last showed {code(t.id)} {status}"
+    return None
+
+
 def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
     """Parse the account and label each claim it makes against the derived state."""
     acct = Account(source=source, sections=parse(text), chars=len(text or ""))
@@ -299,6 +319,13 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
                     if _negated(s, m) or key in ("left", "next_action") or _INTENT.search(s):
                         continue  # "not pushed yet" or "push it" is a plan, not a claim
                     got = _verify_git(kind, s, st)
+                    if got is None:
+                        continue
+                    verdict, ev = got
+                elif kind == "task_open":  # a state claim wherever it stands, like "blocked"
+                    if re.search(r"\b(?:was|were|had been)\s+(?:still\s+)?in[ _-]progress", s, re.I):
+                        continue  # history
+                    got = _verify_open(m.group(1) or m.group(2), tasks)
                     if got is None:
                         continue
                     verdict, ev = got

@@ -214,3 +214,18 @@ def test_a_check_that_still_fails_is_a_failure_claim_confirmed_by_a_failing_run(
     note = NOTE.replace("All tests pass and everything is committed.", "The tests still fail on the strict case.")
     verdict, evidence = claims(make(s, note))["check_fail"]
     assert verdict == "confirmed", evidence
+
+
+def test_a_task_the_account_calls_in_progress_is_contradicted_when_the_tracker_closed_it():
+    """A compaction summary written mid-task ("**spotter-gqc.6** (in_progress)") read after the task
+    was closed: the claim is flagged with the tracker's word; a task still open is confirmed."""
+    s = base()
+    s.bash("bd show app-6", "app-6: Close review session\nStatus: in_progress")
+    s.bash("bd close app-6", "✓ Closed app-6: Close review session")
+    s.bash("bd update app-7 --status in_progress", "✓ Updated issue: app-7")
+    note = NOTE.replace("All tests pass and everything is committed.",
+                        "- **app-6** (in_progress): tests still needed.\n- app-7 is in progress.")
+    got = {c["text"][:5]: (c["verdict"], c["evidence"]) for c in make(s, note).data["account"]["claims"]
+           if c["kind"] == "task_open"}
+    assert got["app-6"] == ("contradicted", "the tracker shows `app-6` closed")
+    assert got["app-7"][0] == "confirmed"
