@@ -268,25 +268,11 @@ def _verify_task(sentence: str, st: State, tasks: dict[str, Any]) -> tuple[str, 
     return None
 
 
-def _verify_blocked(name: str, tasks: dict[str, Any]) -> tuple[str, str] | None:
-    """"X blocked by Y": Y as the tracker last showed it. Y may be written short ("gqc.5" for
-    `spotter-gqc.5`); a name that matches no task, or several, is not checked."""
-    found = [t for tid, t in tasks.items() if tid == name or tid.endswith(("-" + name, "." + name))]
-    if len(found) != 1:
-        return None
-    t = found[0]
-    status = (t.status or "").replace("_", " ")
-    if status in ("closed", "done", "completed", "resolved"):
-        return "contradicted", f"the tracker shows {code(t.id)} {status}"
-    if status:
-        return "confirmed", f"the tracker last showed {code(t.id)} {status}"
-    return None
-
-
-def _verify_open(name: str, tasks: dict[str, Any]) -> tuple[str, str] | None:
-    """"X in progress": X as the tracker last showed it (short names as in `_verify_blocked`). A task
-    the tracker closed after the account's words were written is the usual case: a compaction summary
-    written mid-task, read after the task was closed."""
+def _verify_still_open(name: str, tasks: dict[str, Any]) -> tuple[str, str] | None:
+    """"X blocked by Y" (about Y) or "Y in progress": the claim holds while the tracker last showed Y
+    open. Y may be written short ("gqc.5" for `spotter-gqc.5`); a name that matches no task, or
+    several, is not checked. A compaction summary written mid-task and read after Y was closed is the
+    usual contradiction."""
     found = [t for tid, t in tasks.items() if tid == name or tid.endswith(("-" + name, "." + name))]
     if len(found) != 1:
         return None
@@ -325,7 +311,7 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
                 elif kind == "task_open":  # a state claim wherever it stands, like "blocked"
                     if re.search(r"\b(?:was|were|had been)\s+(?:still\s+)?in[ _-]progress", s, re.I):
                         continue  # history
-                    got = _verify_open(m.group(1) or m.group(2), tasks)
+                    got = _verify_still_open(m.group(1) or m.group(2), tasks)
                     if got is None:
                         continue
                     verdict, ev = got
@@ -333,7 +319,7 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
                     if re.search(r"\b(?:was|were|no longer|not)\s+$", s[max(0, m.start() - 12):m.start()], re.I) \
                             or re.search(r"\bunblocked\b", s, re.I):
                         continue  # history: "was blocked by X", "(now unblocked)"
-                    got = _verify_blocked(m.group(1), tasks)
+                    got = _verify_still_open(m.group(1), tasks)
                     if got is None:
                         continue
                     verdict, ev = got
