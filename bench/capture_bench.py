@@ -23,7 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.cli_bench import ROOT, TRANSCRIPT, _database, _free_port, _mso, _time
+from bench.cli_bench import ROOT, TRANSCRIPT, _free_port, _mso, _time, local_table
 
 RUNS = 20
 SWEEPS = 8
@@ -38,19 +38,11 @@ def run() -> str:
     import gzip
     import re
 
-    os.environ.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1",
-                       "MSO_TABLE": "bench-capture", "MSO_JOBS": "inline", "MSO_LOG_LEVEL": "WARNING"})
-    backend, stop_db = _database()
-    from chalicelib import config
+    backend, stop_db = local_table("bench-capture")
     from chalicelib.domain import projects, sessions
     from chalicelib.domain.tenants import issue_token
-    from chalicelib.storage.models import configure
-    from chalicelib.storage.table import ensure_table
     from devtools.local_gateway import LocalServer
 
-    config.reset()
-    configure()
-    ensure_table()
     tmp = Path(tempfile.mkdtemp(prefix="mso-capture-bench-"))
     server = LocalServer(_free_port())
     raw = gzip.decompress(TRANSCRIPT.read_bytes())

@@ -32,7 +32,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.cli_bench import ROOT, _database, _free_port
+from bench.cli_bench import ROOT, _free_port, local_table
 
 FIXTURES = ROOT / "tests" / "fixtures" / "real" / "claude-code"
 BASE = FIXTURES / "8463c716-a2ea-4c14-9efa-87158ebd9f20.jsonl.gz"
@@ -74,21 +74,13 @@ def _ms(x: float) -> str:
 def run() -> str:
     import requests
 
-    os.environ.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1",
-                       "MSO_TABLE": "bench-checkpoint", "MSO_JOBS": "inline", "MSO_LOG_LEVEL": "WARNING"})
-    backend, stop_db = _database()
-    from chalicelib import config
+    backend, stop_db = local_table("bench-checkpoint")
     from chalicelib.domain import handoffs, projects, sessions, transcripts
     from chalicelib.domain.tenants import issue_token
     from chalicelib.handoff.render import render_layout
     from chalicelib.handoff.rules import build_handoff
-    from chalicelib.storage.models import configure
-    from chalicelib.storage.table import ensure_table
     from devtools.local_gateway import LocalServer
 
-    config.reset()
-    configure()
-    ensure_table()
     raw, earlier = three_mb_transcript()
     tmp = Path(tempfile.mkdtemp(prefix="mso-checkpoint-bench-"))
     server = LocalServer(_free_port())

@@ -77,20 +77,29 @@ def _database() -> tuple[str, Any]:
     return "moto (no Java here)", m.stop
 
 
-def run() -> str:
+def local_table(name: str) -> tuple[str, Any]:
+    """A fresh table `name` on DynamoDB Local (moto without Java), the app configured for it, jobs
+    inline: (the backend's name, a function that stops it). The benches that drive the CLI share it."""
     os.environ.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1",
-                       "MSO_TABLE": "bench-cli", "MSO_JOBS": "inline", "MSO_LOG_LEVEL": "WARNING"})
+                       "MSO_TABLE": name, "MSO_JOBS": "inline", "MSO_LOG_LEVEL": "WARNING"})
     backend, stop_db = _database()
     from chalicelib import config
-    from chalicelib.domain import handoffs, projects, sessions
-    from chalicelib.domain.tenants import issue_token
     from chalicelib.storage.models import configure
     from chalicelib.storage.table import ensure_table
-    from devtools.local_gateway import LocalServer
 
     config.reset()
     configure()
     ensure_table()
+    return backend, stop_db
+
+
+def run() -> str:
+    backend, stop_db = local_table("bench-cli")
+    from chalicelib import config
+    from chalicelib.domain import handoffs, projects, sessions
+    from chalicelib.domain.tenants import issue_token
+    from devtools.local_gateway import LocalServer
+
     tmp = Path(tempfile.mkdtemp(prefix="mso-cli-bench-"))
     server = LocalServer(_free_port())
     try:
