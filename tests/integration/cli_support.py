@@ -1,4 +1,7 @@
-"""Helpers for driving the real `mso` CLI as a subprocess against a live server we can stop."""
+"""Helpers for driving the real `mso` CLI as a subprocess against a live server we can stop.
+
+The fixtures built on them (`server`, `tenant`, `home`) are in tests/integration/conftest.py. The
+domain reads below import chalicelib lazily: `local_db` has to point the models at DynamoDB Local first."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from devtools.local_gateway import LocalServer as Server  # noqa: F401 - the tests import it from here
+from devtools.local_gateway import LocalServer as Server
 from tests.conftest import ROOT, TRANSCRIPTS
 
 HOOK_FIXTURES = ROOT / "tests" / "fixtures" / "hooks"
@@ -108,3 +111,37 @@ def wait_for(fn: Any, timeout: float = 60, every: float = 0.2) -> Any:
             return got
         time.sleep(every)
     raise AssertionError("condition not met in time")
+
+
+def tenant_sessions(tenant: str) -> list[dict[str, Any]]:
+    """Every session of a tenant, project by project, read from the domain: what the hooks really created."""
+    from chalicelib.domain import projects, sessions
+
+    out: list[dict[str, Any]] = []
+    for p in projects.list_page(tenant, limit=100, cursor=None)["items"]:
+        out += sessions.list_page(tenant, p["id"], limit=100, cursor=None)["items"]
+    return out
+
+
+def find_session(tenant: str, external_id: str) -> dict[str, Any] | None:
+    """The session an agent knows by its own id (Claude's or Codex's), or None while none exists."""
+    return next((s for s in tenant_sessions(tenant) if s["external_id"] == external_id), None)
+
+
+def handoff_status(tenant: str, project_id: str, number: int) -> str | None:
+    """A handoff's status, or None before the job has created it (tests wait on it becoming ready)."""
+    from chalicelib.domain import handoffs
+    from chalicelib.errors import NotFound
+
+    try:
+        return handoffs.get(tenant, project_id, number)["status"]
+    except NotFound:
+        return None
+
+
+def session_start_context(r: subprocess.CompletedProcess) -> str:
+    """The additionalContext a SessionStart hook printed for the agent to read."""
+    assert r.stdout.strip(), "the hook printed nothing"
+    out = json.loads(r.stdout)
+    assert out["hookSpecificOutput"]["hookEventName"] == "SessionStart"
+    return out["hookSpecificOutput"]["additionalContext"]

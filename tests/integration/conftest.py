@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 
 from devtools import ddb
+
+if TYPE_CHECKING:
+    from tests.integration.cli_support import Home, Server
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +84,30 @@ def live(local_db, _server):
         return Http(base, issue_token(tenant) if tenant else None)
 
     return make
+
+
+@pytest.fixture
+def server(local_db) -> Iterator[Server]:
+    """The app on its own port for one test, which the test may stop and start again (the CLI tests take
+    it away under a running client). Tests that never stop it use the shared `live` instead."""
+    from tests.integration.cli_support import Server
+
+    srv = Server(ddb.free_port())
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def tenant(local_db) -> str:
+    """A fresh tenant id: each test sees only its own projects and sessions."""
+    return "t" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def home(tmp_path, server, tenant) -> Home:
+    """A temporary HOME where the `mso` CLI runs against `server` with a token of `tenant`."""
+    from chalicelib.domain.tenants import issue_token
+    from tests.integration.cli_support import Home
+
+    return Home(tmp_path, server, issue_token(tenant))

@@ -3,56 +3,13 @@ Code hook payloads on stdin, a temporary HOME holding real transcripts, the app 
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from devtools import ddb
-from tests.integration.cli_support import CLAUDE_IDS, Home, Server, wait_for
+from tests.integration.cli_support import CLAUDE_IDS, find_session, handoff_status, tenant_sessions, wait_for
 
 pytestmark = pytest.mark.integration
 
 USER_TEXT = "# Spotter\n\nRules of the team: run `make test` before a commit.\n\n<!-- keep this comment -->\n"
-
-
-@pytest.fixture
-def server(local_db):
-    srv = Server(ddb.free_port())
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def tenant(local_db):
-    return "t" + uuid.uuid4().hex[:10]
-
-
-@pytest.fixture
-def home(tmp_path, server, tenant):
-    from chalicelib.domain.tenants import issue_token
-
-    return Home(tmp_path, server, issue_token(tenant))
-
-
-def _sessions(tenant: str) -> dict[str, dict]:
-    from chalicelib.domain import projects, sessions
-
-    out = {}
-    for p in projects.list_page(tenant, limit=100, cursor=None)["items"]:
-        for s in sessions.list_page(tenant, p["id"], limit=100, cursor=None)["items"]:
-            out[s["external_id"]] = s
-    return out
-
-
-def _handoff_status(tenant: str, project_id: str, number: int) -> str | None:
-    from chalicelib.domain import handoffs
-    from chalicelib.errors import NotFound
-
-    try:
-        return handoffs.get(tenant, project_id, number)["status"]
-    except NotFound:
-        return None
 
 
 def test_a_killed_session_end_is_recovered_at_the_next_start(home, tenant):
@@ -65,7 +22,7 @@ def test_a_killed_session_end_is_recovered_at_the_next_start(home, tenant):
     home.hook("claude", "session-start", "claude-session-start", a)
     home.hook("claude", "stop", "claude-stop", a)  # the first turn's Stop: an incremental upload
     home.wait_log("job_delivered", a)
-    first = _sessions(tenant)[a]
+    first = find_session(tenant, a)
     assert first["status"] == "in_progress" and first["transcript"]["messages"] > 10
     home.hook("claude", "stop", "claude-stop", a)  # the next turn, seconds later: throttled, nothing spooled
     assert home.spool() == []
@@ -75,11 +32,11 @@ def test_a_killed_session_end_is_recovered_at_the_next_start(home, tenant):
     home.hook("claude", "session-start", "claude-session-start", b)  # the next session in this directory
     swept = home.wait_log("orphan_swept", a)
     assert swept["reason"] == f"session {b} started in the same directory"
-    wait_for(lambda: _sessions(tenant)[a]["status"] == "completed")
-    got = _sessions(tenant)
+    wait_for(lambda: find_session(tenant, a)["status"] == "completed")
+    got = {s["external_id"]: s for s in tenant_sessions(tenant)}
     old = got[a]
     assert old["transcript"]["messages"] > first["transcript"]["messages"]  # the whole transcript
-    assert wait_for(lambda: _handoff_status(tenant, old["project_id"], old["number"]) == "ready")
+    assert wait_for(lambda: handoff_status(tenant, old["project_id"], old["number"]) == "ready")
     assert got[b]["status"] == "in_progress" and len(got) == 2
     assert home.spool() == []
     # a second start sweeps nothing more: b is running, a was forgotten
@@ -103,7 +60,7 @@ def test_memory_file_round_trip(home, tenant):
     home.hook("claude", "session-start", "claude-session-start", a)
     home.hook("claude", "session-end", "claude-session-end", a)
     wait_for(lambda: any(e["event"] == "memory_written" for e in home.log_events()))
-    s = _sessions(tenant)[a]
+    s = find_session(tenant, a)
     state = handoffs.checkpoint(tenant, s["project_id"], s["number"], max_chars=1500)["markdown"]
     body = state.split("\n", 1)[1].strip()  # the server's own heading is replaced by the block's
     text = claude_md.read_text()

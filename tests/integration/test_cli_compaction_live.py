@@ -10,55 +10,16 @@ test_handoff_command_note_post_compact_and_the_compaction_reanchor."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
 
-from devtools import ddb
-from tests.integration.cli_support import CLAUDE_IDS, Home, Server, wait_for
+from tests.integration.cli_support import CLAUDE_IDS, handoff_status, session_start_context, wait_for
 
 pytestmark = pytest.mark.integration
 
 PIN = "Never log a set twice: sync is at-least-once"
 NEXT_STEP = "Add retry with backoff to the offline sync flush"
-
-
-@pytest.fixture
-def server(local_db):
-    srv = Server(ddb.free_port())
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def tenant(local_db):
-    return "t" + uuid.uuid4().hex[:10]
-
-
-@pytest.fixture
-def home(tmp_path, server, tenant):
-    from chalicelib.domain.tenants import issue_token
-
-    return Home(tmp_path, server, issue_token(tenant))
-
-
-def _context(r) -> str:
-    assert r.stdout.strip(), "the hook printed nothing"
-    out = json.loads(r.stdout)
-    assert out["hookSpecificOutput"]["hookEventName"] == "SessionStart"
-    return out["hookSpecificOutput"]["additionalContext"]
-
-
-def _ready(tenant: str, project_id: str, number: int) -> bool:
-    from chalicelib.domain import handoffs
-    from chalicelib.errors import NotFound
-
-    try:
-        return handoffs.get(tenant, project_id, number)["status"] == "ready"
-    except NotFound:
-        return False
 
 
 def test_after_compact_a_later_session_gets_its_own_state_then_pins_never_the_previous_handoff(home, server,
@@ -71,7 +32,7 @@ def test_after_compact_a_later_session_gets_its_own_state_then_pins_never_the_pr
     home.hook("claude", "session-start", "claude-session-start", a)
     home.hook("claude", "session-end", "claude-session-end", a)
     [proj] = projects.list_page(tenant, limit=10, cursor=None)["items"]
-    wait_for(lambda: _ready(tenant, proj["id"], 1))
+    wait_for(lambda: handoff_status(tenant, proj["id"], 1) == "ready")
     projects.set_pins(tenant, proj["id"], [PIN])
     # a next step left open (as `POST .../complete` with next_steps records it)
     open_items.record_session(tenant, proj["id"], 1, next_steps=[NEXT_STEP], blockers=[])
@@ -85,9 +46,9 @@ def test_after_compact_a_later_session_gets_its_own_state_then_pins_never_the_pr
     # the project's pins and open items, said to be that, not session 1's handoff
     c = str(uuid.uuid4())
     home.claude_transcript(c)
-    assert "handoff written after session 1" in _context(home.hook("claude", "session-start",
+    assert "handoff written after session 1" in session_start_context(home.hook("claude", "session-start",
                                                                      "claude-session-start", c))
-    ctx = _context(home.hook("claude", "session-start", "claude-session-start-compact", c))
+    ctx = session_start_context(home.hook("claude", "session-start", "claude-session-start-compact", c))
     assert ctx.startswith("This conversation is mso project 'spotter', session 2. The context was just compacted "
                           "and mso holds no state of this session yet.")
     assert PIN in ctx and NEXT_STEP in ctx
@@ -98,16 +59,16 @@ def test_after_compact_a_later_session_gets_its_own_state_then_pins_never_the_pr
     assert r.stdout == ""
     server.start()
     home.hook("claude", "session-end", "claude-session-end", c)
-    wait_for(lambda: _ready(tenant, proj["id"], 2))
+    wait_for(lambda: handoff_status(tenant, proj["id"], 2) == "ready")
 
     # session 3 starts with the latest handoff, then is compacted after pre-compact uploaded it
     b = CLAUDE_IDS[1]
     home.claude_transcript(b)
-    assert "handoff written after session 2" in _context(home.hook("claude", "session-start",
+    assert "handoff written after session 2" in session_start_context(home.hook("claude", "session-start",
                                                                      "claude-session-start", b))
     home.hook("claude", "pre-compact", "claude-pre-compact", b)
     state = handoffs.checkpoint(tenant, proj["id"], 3, max_chars=2500)["markdown"]
-    ctx = _context(home.hook("claude", "session-start", "claude-session-start-compact", b))
+    ctx = session_start_context(home.hook("claude", "session-start", "claude-session-start-compact", b))
     assert ctx.startswith("This conversation is mso project 'spotter', session 3. The context was just compacted. "
                           "What follows is this session's own state")
     assert "# This session's state after compaction: spotter, session 3" in ctx and state.strip() in ctx

@@ -8,57 +8,20 @@ import uuid
 
 import pytest
 
-from devtools import ddb
-from tests.integration.cli_support import CLAUDE_IDS, Home, Server, wait_for
+from tests.integration.cli_support import (
+    CLAUDE_IDS,
+    handoff_status,
+    session_start_context,
+    tenant_sessions,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def server(local_db):
-    srv = Server(ddb.free_port())
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def tenant(local_db):
-    return "t" + uuid.uuid4().hex[:10]
-
-
-@pytest.fixture
-def home(tmp_path, server, tenant):
-    from chalicelib.domain.tenants import issue_token
-
-    return Home(tmp_path, server, issue_token(tenant))
-
-
-def _sessions(tenant: str) -> list[dict]:
-    from chalicelib.domain import projects, sessions
-
-    out = []
-    for p in projects.list_page(tenant, limit=100, cursor=None)["items"]:
-        out += sessions.list_page(tenant, p["id"], limit=100, cursor=None)["items"]
-    return out
-
-
-def _context(r) -> str:
-    assert r.stdout.strip(), "the hook printed nothing"
-    out = json.loads(r.stdout)
-    assert out["hookSpecificOutput"]["hookEventName"] == "SessionStart"
-    return out["hookSpecificOutput"]["additionalContext"]
-
-
 def _handoff_ready(tenant: str, number: int) -> bool:
-    from chalicelib.domain import handoffs
-    from chalicelib.errors import NotFound
-
-    pid = _sessions(tenant)[0]["project_id"]
-    try:
-        return handoffs.get(tenant, pid, number)["status"] == "ready"
-    except NotFound:
-        return False
+    """The handoff of session `number` in the tenant's one project is ready."""
+    return handoff_status(tenant, tenant_sessions(tenant)[0]["project_id"], number) == "ready"
 
 
 def test_claude_loop_start_end_next_start_then_server_down_and_flush(home, server, tenant):
@@ -69,38 +32,38 @@ def test_claude_loop_start_end_next_start_then_server_down_and_flush(home, serve
     # 1. the first session starts: created and linked to Claude's session id; nothing to inject yet
     r = home.hook("claude", "session-start", "claude-session-start", a)
     assert r.stdout == ""
-    [s1] = _sessions(tenant)
+    [s1] = tenant_sessions(tenant)
     assert (s1["number"], s1["external_id"], s1["agent"], s1["status"]) == (1, a, "claude", "in_progress")
-    assert _sessions(tenant)[0]["project_id"]
+    assert tenant_sessions(tenant)[0]["project_id"]
 
     # a compaction on the way: a snapshot of the transcript is uploaded, the session stays open
     home.hook("claude", "pre-compact", "claude-pre-compact", a)
     home.wait_log("job_delivered", a)
-    s1 = _sessions(tenant)[0]
+    s1 = tenant_sessions(tenant)[0]
     assert s1["status"] == "in_progress" and s1["transcript"]["messages"] > 100
 
     # 2. it ends: the hook only spools; the detached uploader uploads, completes, a handoff is made
     home.hook("claude", "session-end", "claude-session-end", a)
     wait_for(lambda: _handoff_ready(tenant, 1))
-    s1 = _sessions(tenant)[0]
+    s1 = tenant_sessions(tenant)[0]
     assert s1["status"] == "completed" and s1["transcript"]["format"] == "claude-code"
     assert s1["transcript"]["messages"] > 100 and home.spool() == []
 
     # 3. the next session starts with that handoff injected (within Claude Code's limit)
-    ctx = _context(home.hook("claude", "session-start", "claude-session-start", b))
+    ctx = session_start_context(home.hook("claude", "session-start", "claude-session-start", b))
     assert "handoff written after session 1" in ctx and 1000 < len(ctx) <= 9500
     assert "cut at the agent's context limit" not in ctx  # the server cut it (max_chars), not our guard
     assert "spotter" in ctx  # the handoff's content (the real session's project), not only our header
-    assert [s["number"] for s in _sessions(tenant)] == [1, 2]
+    assert [s["number"] for s in tenant_sessions(tenant)] == [1, 2]
 
     # a compaction gives this session's own state, never the previous session's handoff again
     r = home.hook("claude", "session-start", "claude-session-start-compact", b)
-    assert "handoff written after session 1" not in r.stdout and len(_sessions(tenant)) == 2
+    assert "handoff written after session 1" not in r.stdout and len(tenant_sessions(tenant)) == 2
 
     # 4. the server stops: start answers from the cache, end spools
     server.stop()
     c = str(uuid.uuid4())
-    cached = _context(home.hook("claude", "session-start", "claude-session-start", c))
+    cached = session_start_context(home.hook("claude", "session-start", "claude-session-start", c))
     assert "local cache" in cached and "handoff written after session 1" in cached
     home.hook("claude", "session-end", "claude-session-end", b)
     home.wait_log("job_kept", b)
@@ -117,7 +80,7 @@ def test_claude_loop_start_end_next_start_then_server_down_and_flush(home, serve
     transcript = home.home / ".claude" / "projects" / home.mangled / f"{b}.jsonl"
     r = home.mso("push", str(transcript))
     assert r.returncode == 0, r
-    got = _sessions(tenant)
+    got = tenant_sessions(tenant)
     assert [(s["number"], s["external_id"], s["status"]) for s in got] == [(1, a, "completed"), (2, b, "completed")]
 
 
@@ -127,16 +90,16 @@ def test_codex_hooks_find_the_rollout_by_session_id(home, tenant):
     assert home.hook("codex", "session-start", "codex-session-start", sid).stdout == ""
     home.hook("codex", "stop", "codex-stop", sid)  # a snapshot upload, the session stays open
     home.wait_log("job_delivered", sid)
-    [s] = _sessions(tenant)
+    [s] = tenant_sessions(tenant)
     assert (s["external_id"], s["agent"], s["status"]) == (sid, "codex", "in_progress")
     assert s["transcript"]["format"] == "codex"
     home.hook("codex", "pre-compact", "codex-pre-compact", sid)
     home.hook("codex", "session-end", "codex-session-end", sid)  # transcript_path null: found by id
-    wait_for(lambda: _sessions(tenant)[0]["status"] == "completed")
+    wait_for(lambda: tenant_sessions(tenant)[0]["status"] == "completed")
     wait_for(lambda: home.spool() == [] and _handoff_ready(tenant, 1))
-    assert len(_sessions(tenant)) == 1
+    assert len(tenant_sessions(tenant)) == 1
     # the next Codex session gets the handoff, within Codex's smaller limit
-    ctx = _context(home.hook("codex", "session-start", "codex-session-start", str(uuid.uuid4())))
+    ctx = session_start_context(home.hook("codex", "session-start", "codex-session-start", str(uuid.uuid4())))
     assert "handoff written after session 1" in ctx and len(ctx) <= 8000
 
 
@@ -179,7 +142,7 @@ def test_commands_login_push_sync_handoff_doctor(home, server, tenant):
     r = home.mso("push", "--latest", "--handoff-mode", "rules")
     assert r.returncode == 0 and "delivered 1" in r.stdout, r
     assert home.mso("push", "--latest").returncode == 0
-    assert [(s["external_id"], s["status"]) for s in _sessions(tenant)] == [(b, "completed")]
+    assert [(s["external_id"], s["status"]) for s in tenant_sessions(tenant)] == [(b, "completed")]
     wait_for(lambda: _handoff_ready(tenant, 1))
 
     # sync: every recent transcript, in the project of the directory it was recorded in; twice
@@ -189,7 +152,7 @@ def test_commands_login_push_sync_handoff_doctor(home, server, tenant):
     assert r.returncode == 0 and "delivered 3" in r.stdout, r
     r = home.mso("sync", "--since", "1d")
     assert r.returncode == 0
-    got = {s["external_id"]: s for s in _sessions(tenant)}
+    got = {s["external_id"]: s for s in tenant_sessions(tenant)}
     assert len(got) == 3  # no duplicate of the pushed session, nothing new on the second sync
     assert got[a]["status"] == "completed" and got[a]["project_id"] == got[b]["project_id"]  # quiet 3 h: completed
     [codex] = [s for k, s in got.items() if k not in (a, b)]
@@ -218,12 +181,12 @@ def test_the_next_hook_delivers_what_the_spool_kept(home, server, tenant):
     server.stop()
     home.hook("claude", "session-end", "claude-session-end", a)
     home.wait_log("job_kept", a)
-    assert len(home.spool()) == 1 and _sessions(tenant) == []
+    assert len(home.spool()) == 1 and tenant_sessions(tenant) == []
     server.start()
     home.hook("claude", "session-start", "claude-session-start", b)  # the server answers: it flushes
     home.wait_log("job_delivered", a)
     assert home.spool() == []
-    got = {s["external_id"]: s for s in _sessions(tenant)}
+    got = {s["external_id"]: s for s in tenant_sessions(tenant)}
     assert got[a]["status"] == "completed" and got[b]["status"] == "in_progress" and len(got) == 2
 
 
@@ -236,7 +199,7 @@ def test_a_refused_push_says_why_and_leaves_no_session_running(home, tenant):
     r = home.mso("push", str(noise))
     assert r.returncode == 1 and "unreachable" not in r.stdout + r.stderr, r
     assert re.search(r"400 transcript_[a-z0-9_]+: \S+", r.stderr), r.stderr  # the server's code and message
-    [s] = _sessions(tenant)
+    [s] = tenant_sessions(tenant)
     assert s["status"] == "failed"  # not left in progress forever
 
 
@@ -280,19 +243,19 @@ def test_private_spans_never_reach_the_server_and_excluded_directories_are_not_c
     cfg = home.home / ".config" / "mso" / "config.toml"
     cfg.parent.mkdir(parents=True, exist_ok=True)
     cfg.write_text(f'exclude = ["{home.cwd}"]\n')
-    before = len(_sessions(tenant))
+    before = len(tenant_sessions(tenant))
     c = CLAUDE_IDS[1]
     home.claude_transcript(c)
     assert home.hook("claude", "session-start", "claude-session-start", c).stdout == ""
     home.hook("claude", "session-end", "claude-session-end", c)
-    assert home.spool() == [] and len(_sessions(tenant)) == before and len(received) == 2
+    assert home.spool() == [] and len(tenant_sessions(tenant)) == before and len(received) == 2
     assert [e for e in home.log_events() if e["event"] == "hook_excluded"]
 
 
 def _notes(tenant: str, number: int) -> list[dict]:
     from chalicelib.domain import notes
 
-    pid = _sessions(tenant)[0]["project_id"]
+    pid = tenant_sessions(tenant)[0]["project_id"]
     return notes.list_notes(tenant, pid, number, limit=50)["items"]
 
 
@@ -348,18 +311,18 @@ def test_handoff_command_note_post_compact_and_the_compaction_reanchor(home, ser
     # a project's first session: no handoff yet, its pins are injected instead of nothing
     proj = projects.create(tenant, {"name": "spotter"})
     projects.set_pins(tenant, proj["id"], ["Never log a set twice: sync is at-least-once"])
-    first = _context(home.hook("claude", "session-start", "claude-session-start", a))
+    first = session_start_context(home.hook("claude", "session-start", "claude-session-start", a))
     assert "No earlier session of this project has a handoff yet" in first and "Never log a set twice" in first
 
     # pre-compact uploads synchronously (the session has its transcript when the hook returns) and
     # caches this session's checkpoint; session-start(compact) then injects this session's state
     home.hook("claude", "pre-compact", "claude-pre-compact", a)
-    [s] = _sessions(tenant)
+    [s] = tenant_sessions(tenant)
     assert s["status"] == "in_progress" and s["transcript"]["messages"] > 100 and home.spool() == []
     [cache] = (home.state / "cache").glob("checkpoint-*.json")
     assert cache.stat().st_mode & 0o777 == 0o600
     checkpoint = handoffs.checkpoint(tenant, proj["id"], 1, max_chars=2500)["markdown"]
-    ctx = _context(home.hook("claude", "session-start", "claude-session-start-compact", a))
+    ctx = session_start_context(home.hook("claude", "session-start", "claude-session-start-compact", a))
     assert ctx.startswith("This conversation is mso project 'spotter', session 1. The context was just compacted. "
                           "What follows is this session's own state")
     assert "# This session's state after compaction: spotter, session 1" in ctx
@@ -369,7 +332,7 @@ def test_handoff_command_note_post_compact_and_the_compaction_reanchor(home, ser
     assert checkpoint.strip() in ctx  # the server's checkpoint, whole: not cut at 1,500 characters
     # the server goes down: the cached checkpoint, said to be cached
     server.stop()
-    cached = _context(home.hook("claude", "session-start", "claude-session-start-compact", a))
+    cached = session_start_context(home.hook("claude", "session-start", "claude-session-start-compact", a))
     assert "local cache" in cached and "# This session's state after compaction" in cached
     assert failing in cached
     server.start()

@@ -7,32 +7,13 @@ unless told otherwise and caps SessionEnd at 3 s), doctor's per-hook status and 
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
-
-from devtools import ddb
-from tests.integration.cli_support import Home, Server
 
 pytestmark = pytest.mark.integration
 
 USER_HOOK = {"matcher": "Bash", "hooks": [{"type": "command", "command": "/usr/local/bin/audit-bash", "timeout": 4}]}
 CODEX_CONFIG = 'model = "gpt-5-codex"\n\n[features]\ncodex_hooks = false\n'
-
-
-@pytest.fixture
-def server(local_db):
-    srv = Server(ddb.free_port())
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def home(tmp_path, server, local_db):
-    from chalicelib.domain.tenants import issue_token
-
-    return Home(tmp_path, server, issue_token("t" + uuid.uuid4().hex[:10]))
 
 
 def _ours(path) -> dict[str, dict]:

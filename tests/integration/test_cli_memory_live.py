@@ -12,8 +12,7 @@ import uuid
 
 import pytest
 
-from devtools import ddb
-from tests.integration.cli_support import Home, Server
+from tests.integration.cli_support import Home, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -23,26 +22,6 @@ PIN = "Never commit to main: open a pull request"
 BEGIN, END = "<!-- mso:begin -->", "<!-- mso:end -->"
 
 
-@pytest.fixture
-def server(local_db):
-    srv = Server(ddb.free_port())
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def tenant(local_db):
-    return "t" + uuid.uuid4().hex[:10]
-
-
-@pytest.fixture
-def home(tmp_path, server, tenant):
-    from chalicelib.domain.tenants import issue_token
-
-    return Home(tmp_path, server, issue_token(tenant))
-
-
 def _block(text: str) -> str:
     assert text.count(BEGIN) == 1 and text.count(END) == 1, text
     return text[text.index(BEGIN):text.index(END)]
@@ -50,8 +29,6 @@ def _block(text: str) -> str:
 
 def _session_ends(home: Home, n_written: int) -> str:
     """A Codex session runs and ends in the project directory; the block once the flush rewrote it."""
-    from tests.integration.cli_support import wait_for
-
     sid = str(uuid.uuid4())
     home.codex_rollout(sid)
     home.hook("codex", "session-start", "codex-session-start", sid)

@@ -12,52 +12,11 @@ import uuid
 
 import pytest
 
-from devtools import ddb
-from tests.integration.cli_support import CLAUDE_IDS, Home, Server, wait_for
+from tests.integration.cli_support import CLAUDE_IDS, Home, find_session, handoff_status, wait_for
 
 pytestmark = pytest.mark.integration
 
 IDLE_S = 2 * 3600
-
-
-@pytest.fixture
-def server(local_db):
-    srv = Server(ddb.free_port())
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def tenant(local_db):
-    return "t" + uuid.uuid4().hex[:10]
-
-
-@pytest.fixture
-def home(tmp_path, server, tenant):
-    from chalicelib.domain.tenants import issue_token
-
-    return Home(tmp_path, server, issue_token(tenant))
-
-
-def _session(tenant: str, external_id: str) -> dict | None:
-    from chalicelib.domain import projects, sessions
-
-    for p in projects.list_page(tenant, limit=100, cursor=None)["items"]:
-        for s in sessions.list_page(tenant, p["id"], limit=100, cursor=None)["items"]:
-            if s["external_id"] == external_id:
-                return s
-    return None
-
-
-def _handoff_status(tenant: str, project_id: str, number: int) -> str | None:
-    from chalicelib.domain import handoffs
-    from chalicelib.errors import NotFound
-
-    try:
-        return handoffs.get(tenant, project_id, number)["status"]
-    except NotFound:
-        return None
 
 
 def _age(home: Home, agent: str, sid: str, transcript, seconds: float) -> None:
@@ -83,7 +42,7 @@ def test_a_crashed_codex_session_is_completed_at_the_next_start_in_another_direc
     home.hook("codex", "session-start", "codex-session-start", crashed)
     home.hook("codex", "stop", "codex-stop", crashed)  # the first turn's snapshot
     home.wait_log("job_delivered", crashed)
-    snapshot = _session(tenant, crashed)
+    snapshot = find_session(tenant, crashed)
     assert snapshot["status"] == "in_progress"
     rollout.write_text(full)  # more turns, then Codex crashes: no SessionEnd, no Stop after them
 
@@ -103,9 +62,9 @@ def test_a_crashed_codex_session_is_completed_at_the_next_start_in_another_direc
 
     swept = home.wait_log("orphan_swept", crashed)
     assert swept["reason"] == f"its transcript has not grown for {IDLE_S // 60} min"
-    done = wait_for(lambda: (s := _session(tenant, crashed)) and s["status"] == "completed" and s)
+    done = wait_for(lambda: (s := find_session(tenant, crashed)) and s["status"] == "completed" and s)
     assert done["transcript"]["messages"] > snapshot["transcript"]["messages"]  # the final upload: all of it
-    assert wait_for(lambda: _handoff_status(tenant, done["project_id"], done["number"]) == "ready")
+    assert wait_for(lambda: handoff_status(tenant, done["project_id"], done["number"]) == "ready")
     assert home.spool() == []
-    assert _session(tenant, busy)["status"] == "in_progress"  # still writing: not an orphan
+    assert find_session(tenant, busy)["status"] == "in_progress"  # still writing: not an orphan
     assert [e["external_id"] for e in home.log_events() if e["event"] == "orphan_swept"] == [crashed]

@@ -14,8 +14,8 @@ import uuid
 import pytest
 import requests
 
-from devtools import ddb, local_gateway
-from tests.integration.cli_support import CLAUDE_IDS, Home, Server, wait_for
+from devtools import local_gateway
+from tests.integration.cli_support import CLAUDE_IDS, Home, wait_for
 from tests.unit.cli import private_spans as ps
 
 pytestmark = pytest.mark.integration
@@ -26,26 +26,6 @@ Transcript panel threading. <private>SECRET-GOLF-7 staging login</private>
 ## Next action
 Run `mix test`.
 """
-
-
-@pytest.fixture
-def server(local_db):
-    srv = Server(ddb.free_port())
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def tenant(local_db):
-    return "t" + uuid.uuid4().hex[:10]
-
-
-@pytest.fixture
-def home(tmp_path, server, tenant):
-    from chalicelib.domain.tenants import issue_token
-
-    return Home(tmp_path, server, issue_token(tenant))
 
 
 @pytest.fixture

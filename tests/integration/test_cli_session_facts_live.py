@@ -12,41 +12,10 @@ from datetime import datetime
 
 import pytest
 
-from devtools import ddb
 from tests.conftest import TRANSCRIPTS
-from tests.integration.cli_support import CLAUDE_IDS, Home, Server, wait_for
+from tests.integration.cli_support import CLAUDE_IDS, find_session, wait_for
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def server(local_db):
-    srv = Server(ddb.free_port())
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def tenant(local_db):
-    return "t" + uuid.uuid4().hex[:10]
-
-
-@pytest.fixture
-def home(tmp_path, server, tenant):
-    from chalicelib.domain.tenants import issue_token
-
-    return Home(tmp_path, server, issue_token(tenant))
-
-
-def _session(tenant: str, external_id: str) -> dict | None:
-    from chalicelib.domain import projects, sessions
-
-    for p in projects.list_page(tenant, limit=100, cursor=None)["items"]:
-        for s in sessions.list_page(tenant, p["id"], limit=100, cursor=None)["items"]:
-            if s["external_id"] == external_id:
-                return s
-    return None
 
 
 def _ts(value: str) -> datetime:
@@ -69,13 +38,13 @@ def test_claude_title_model_and_duration_come_from_the_transcript_not_the_hook_c
     path.write_text("".join(lines[: len(lines) // 2]))
 
     home.hook("claude", "session-start", "claude-session-start", sid)
-    created = _session(tenant, sid)
+    created = find_session(tenant, sid)
     assert (created["title"], created["model"], created["transcript"]) == (None, None, None)
 
     # the first Stop uploads the transcript so far: the running session already has its title and model
     home.hook("claude", "stop", "claude-stop", sid)
     home.wait_log("job_delivered", sid)
-    running = _session(tenant, sid)
+    running = find_session(tenant, sid)
     request = ("Work on bead spotter-fum. Run bd show spotter-fum to see the issue details and bd ready to find "
                "available subtasks. Start with the first ready task.")
     assert running["status"] == "in_progress"
@@ -86,7 +55,7 @@ def test_claude_title_model_and_duration_come_from_the_transcript_not_the_hook_c
     # the session ends seconds after it started (by the API's clock): its duration is the transcript's
     path.write_text(full)
     home.hook("claude", "session-end", "claude-session-end", sid)
-    done = wait_for(lambda: (s := _session(tenant, sid)) and s["status"] == "completed" and s)
+    done = wait_for(lambda: (s := find_session(tenant, sid)) and s["status"] == "completed" and s)
     t = done["transcript"]
     first, last = _raw_span(full)
     started, ended = _ts(t["started_at"]), _ts(t["ended_at"])
@@ -105,7 +74,7 @@ def test_codex_title_model_and_span_come_from_the_rollout_with_secrets_redacted(
     rollout = home.codex_rollout(sid)
     home.hook("codex", "session-start", "codex-session-start", sid)
     home.hook("codex", "session-end", "codex-session-end", sid)  # transcript_path null: found by session id
-    done = wait_for(lambda: (s := _session(tenant, sid)) and s["status"] == "completed" and s)
+    done = wait_for(lambda: (s := find_session(tenant, sid)) and s["status"] == "completed" and s)
     # the first request a person typed (the environment context Codex injects before it is not one),
     # with the database password it quotes redacted
     assert done["title"].startswith("The add() test fails, please fix it (task CALC-12).")
@@ -125,10 +94,10 @@ def test_the_title_a_person_typed_is_kept_over_the_transcript(home, tenant, serv
     sid = CLAUDE_IDS[0]
     home.claude_transcript(sid)
     home.hook("claude", "session-start", "claude-session-start", sid)
-    s = _session(tenant, sid)
+    s = find_session(tenant, sid)
     sessions.update(tenant, s["project_id"], s["number"], {"title": "Transcript panel: metadata and threads"})
     home.hook("claude", "session-end", "claude-session-end", sid)
-    done = wait_for(lambda: (x := _session(tenant, sid)) and x["status"] == "completed" and x)
+    done = wait_for(lambda: (x := find_session(tenant, sid)) and x["status"] == "completed" and x)
     assert done["title"] == "Transcript panel: metadata and threads"
     assert done["model"] == "claude-opus-4-6" and done["duration_s"] > 3600
     raw = gzip.decompress((TRANSCRIPTS / "claude-code" / f"{sid}.jsonl.gz").read_bytes()).decode()
