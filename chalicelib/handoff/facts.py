@@ -635,9 +635,10 @@ def _patch_section(patch: str, path: str | None) -> str:
     return "\n".join(out)
 
 
-def _new_lines(inp: dict[str, Any], cap: int = 60, path: str | None = None) -> list[str]:
+def _new_lines(inp: dict[str, Any], cap: int = 400, path: str | None = None, chars: int = 12_000) -> list[str]:
     """Lines an edit put in that were not there before, stripped, trivial ones left out (of `path`
-    only, for a patch that changes several files)."""
+    only, for a patch that changes several files). Bounded by lines and characters: enough of a
+    written test file to see the cases near its end (a spec item is "open" only if no change shows it)."""
     pairs: list[tuple[str, str]] = []
     edits = inp.get("edits")
     if isinstance(edits, list):
@@ -662,7 +663,8 @@ def _new_lines(inp: dict[str, Any], cap: int = 60, path: str | None = None) -> l
             t = ln.strip()
             if len(t) >= 4 and t not in before and not _TRIVIAL_LINE.match(t) and not t.startswith(("#", "//", "--")):
                 out.append(t[:300])
-                if len(out) >= cap:
+                chars -= len(out[-1])
+                if len(out) >= cap or chars <= 0:
                     return out
     return out
 

@@ -172,3 +172,19 @@ def test_a_whole_suite_run_issued_at_the_cut_is_not_called_never_run() -> None:
     assert "was not run in this session" not in doc.markdown
     assert "`mix test` was issued and its result is not in the transcript" in \
         doc.data["current_work"]["last_action"]
+
+
+def test_a_spec_case_near_the_end_of_a_long_test_file_the_session_wrote_is_not_open() -> None:
+    """The agent writes a 150-line test file; the case the spec asks for is its last test. The file's
+    first lines alone do not show it: reading only those, the document called the item still to do."""
+    s = ClaudeScript()
+    s.user("tackle app-4")
+    s.run("bd show app-4", SPEC.format(tid="app-4", title="Renderer tests", out="test/render_test.exs")
+          + "- assert subagent click triggers `subagent_reference_clicked` event.\n")
+    s.run("bd update app-4 --status in_progress", "✓ Updated issue: app-4")
+    filler = "".join(f'  test "row {k} has its class" do\n    assert render({k}) =~ "row-{k}"\n  end\n'
+                     for k in range(50))
+    s.create("test/render_test.exs", "defmodule RenderTest do\n" + filler
+             + '  test "subagent click updates clicked_subagent state" do\n    assert click()\n  end\nend\n')
+    cw = handoff(s).data["current_work"]
+    assert not any("subagent_reference_clicked" in x for x in cw["open_spec_items"]), cw["open_spec_items"]
