@@ -99,7 +99,7 @@ class LLMSettings:
             api_key_ssm=None if explicit else ssm,
             timeout_s=env_number(e, "MSO_LLM_TIMEOUT_S", DEFAULT_TIMEOUT_S, minimum=0.01),
             deadline_s=env_number(e, "MSO_LLM_DEADLINE_S", DEFAULT_DEADLINE_S, minimum=0.01),
-            context_tokens=env_number(e, "MSO_LLM_CONTEXT_TOKENS", DEFAULT_CONTEXT_TOKENS, minimum=256),
+            context_tokens=env_number(e, "MSO_LLM_CONTEXT_TOKENS", known_window(model), minimum=256),
             chars_per_token=env_number(e, "MSO_LLM_CHARS_PER_TOKEN", DEFAULT_CHARS_PER_TOKEN, minimum=1.0),
             max_output_tokens=env_number(e, "MSO_LLM_MAX_OUTPUT_TOKENS", DEFAULT_MAX_OUTPUT_TOKENS, minimum=64),
             map_output_tokens=env_number(e, "MSO_LLM_MAP_OUTPUT_TOKENS", DEFAULT_MAP_OUTPUT_TOKENS, minimum=32),
@@ -192,3 +192,19 @@ def clear_ssm_cache() -> None:
     """Forget fetched keys (tests; a rotated key in a long-lived process)."""
     with _ssm_lock:
         _ssm_cache.clear()
+
+
+# A prompt larger than this costs more than it adds (the largest real session's prompt is ~28k tokens).
+MAX_DEFAULT_CONTEXT_TOKENS = 200_000
+
+
+def known_window(model: str) -> int:
+    """The model's input window from the vendored price table, capped, when `MSO_LLM_CONTEXT_TOKENS`
+    is not set: a Bedrock or OpenAI model named alone then gets its real window (one call, no
+    map-reduce) instead of the 8k default. A model the table does not know keeps the default."""
+    from chalicelib.pricing import price_of  # the table loads on first use only
+
+    price = price_of(model) if model else None
+    if price is None or not price.context:
+        return DEFAULT_CONTEXT_TOKENS
+    return max(DEFAULT_CONTEXT_TOKENS, min(int(price.context), MAX_DEFAULT_CONTEXT_TOKENS))

@@ -118,3 +118,18 @@ def test_client_sends_the_ssm_key_as_bearer(ssm, fake_openai: FakeOpenAIServer) 
     assert client.complete([{"role": "user", "content": "hi"}], max_tokens=8) == "hello"
     assert fake_openai.chat_requests[0].headers["Authorization"] == "Bearer ssm-secret-2"
     assert "ssm-secret-2" not in repr(client)
+
+
+def test_a_model_named_alone_gets_its_real_window_from_the_price_table():
+    """docs/deploy.md recommends a model by name; without MSO_LLM_CONTEXT_TOKENS it must not be held
+    to the 8k default (which cuts every real session into map-reduce calls)."""
+    from chalicelib.llm.settings import DEFAULT_CONTEXT_TOKENS, MAX_DEFAULT_CONTEXT_TOKENS, LLMSettings
+
+    sonnet = LLMSettings.from_env({"MSO_LLM_PROVIDER": "bedrock",
+                                   "MSO_LLM_MODEL": "us.anthropic.claude-sonnet-4-5-20250929-v1:0"})
+    assert sonnet.context_tokens == 200_000
+    assert LLMSettings.from_env({"MSO_LLM_MODEL": "gpt-4.1-mini"}).context_tokens == MAX_DEFAULT_CONTEXT_TOKENS
+    assert LLMSettings.from_env({"MSO_LLM_MODEL": "gpt-4.1-mini", "MSO_LLM_CONTEXT_TOKENS": "32000"}
+                                ).context_tokens == 32_000  # an explicit setting wins
+    assert LLMSettings.from_env({"MSO_LLM_MODEL": "my-own-finetune"}).context_tokens == DEFAULT_CONTEXT_TOKENS
+    assert LLMSettings.from_env({}).context_tokens == DEFAULT_CONTEXT_TOKENS  # the shipped default model
