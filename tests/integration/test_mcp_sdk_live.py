@@ -4,6 +4,8 @@ The stateless 2026-07-28 revision is exercised over the same HTTP with its heade
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -138,6 +140,67 @@ def test_sdk_client_search_timeline_details(live):
     assert got["timeline"].isError is False and got["timeline"].structuredContent["messages"]
     item = got["details"].structuredContent["items"][0]
     assert "pelican" in item["message"]["text"]
+
+
+ACCOUNT = """## Current work
+Adding the strict parser mode in `src/parse.py`.
+The tests pass.
+
+## What is left
+- wire `--strict` into `src/cli.py`
+
+## Next action
+Add the CLI flag, then run pytest.
+"""
+
+
+def test_sdk_client_handoff_note_leads_the_next_handoff(live):
+    """record_progress(kind="handoff") through the official client stores the agent's account as the
+    session's note (versioned); completing the session writes a handoff led by it, each claim checked
+    against the transcript: here the note says the tests pass, the transcript shows them failing."""
+    http = live("t" + uuid.uuid4().hex[:10])
+    pid = _setup(http)
+    records = [  # Claude Code's JSONL shape: the request, a Bash call, its failing result
+        {"type": "user", "cwd": "/w/p", "message": {"role": "user", "content": "add a strict mode to the parser"}},
+        {"type": "assistant", "cwd": "/w/p", "message": {"role": "assistant", "content": [
+            {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "pytest tests/test_parse.py"}}]}},
+        {"type": "user", "cwd": "/w/p", "message": {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "toolu_1", "is_error": True,
+             "content": "FAILED tests/test_parse.py::test_strict\n1 failed in 0.1s"}]}},
+    ]
+    for k, r in enumerate(records):
+        r.update({"sessionId": "live-1", "uuid": f"u{k}", "parentUuid": f"u{k - 1}" if k else None,
+                  "timestamp": f"2026-12-06T10:0{k}:00Z", "version": "2.1.0", "gitBranch": "main"})
+    transcript = "\n".join(json.dumps(r) for r in records) + "\n"
+
+    async def flow() -> dict:
+        out: dict = {}
+        async with _connect(http.base + "/mcp", http.token) as session:
+            await session.initialize()
+            out["up"] = await session.call_tool("upload_transcript", {"content": transcript, "format": "claude-code",
+                                                                      "project": pid, "session": 1})
+            out["first"] = await session.call_tool("record_progress", {"kind": "handoff", "text": ACCOUNT,
+                                                                       "project": pid})
+            out["second"] = await session.call_tool("record_progress", {"kind": "handoff", "text": ACCOUNT,
+                                                                        "project": pid})
+            out["done"] = await session.call_tool("complete_session", {"project": pid})
+        return out
+
+    got = _run(flow)
+    assert got["up"].isError is False, got["up"]
+    assert got["first"].isError is False and got["first"].structuredContent["note_version"] == 1
+    assert got["second"].structuredContent["note_version"] == 2
+    notes = http("GET", f"/api/projects/{pid}/sessions/1/notes").json()["items"]
+    assert [n["version"] for n in notes][:2] == [2, 1] and notes[0]["source"] == "mcp"
+    for _ in range(300):  # the handoff job runs after complete
+        r = http("GET", f"/api/projects/{pid}/sessions/1/handoff")
+        if r.status_code == 200 and r.json()["status"] in ("ready", "failed"):
+            break
+        time.sleep(0.2)
+    assert r.json()["status"] == "ready", r.json()
+    md = r.json()["markdown"]
+    assert "the agent's note" in md.lower() and "wire `--strict` into `src/cli.py`" in md
+    assert "Contradicted" in md and "The tests pass" in md, md[:3000]
 
 
 def test_stateless_revision_over_http(live):
