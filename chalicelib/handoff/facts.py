@@ -20,29 +20,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.transcripts.actions import (
-    QUIET_TOOLS,
-    background_report,
-    background_started,
-    command_text,
+    Action,
+    ActionReader,
+    Edit,
+    EditCall,
+    Other,
+    Plan,
+    Read,
+    Search,
+    Shell,
+    Todo,
+    Wait,
+    Web,
     never_ran,
-    path_of,
     task_notifications,
-    todo_items,
     tool_key,
-    tool_kind,
 )
-from chalicelib.transcripts.filechanges import FileChangeTracker
-from chalicelib.transcripts.model import FileChange, Message, ToolCall, ToolResult
+from chalicelib.transcripts.model import FileChange, Message
 
 from . import checktargets, gitstate, guard, shellfx, tracker
 from .ecosystems import command_pattern
 from .textutil import clip, code, first_sentence, norm_key, one_line, safe_inline
-
-# ----------------------------------------------------------------------------- tool families
-
-# the tool families come from the agent registry (chalicelib/transcripts/actions.py): no raw tool name here
-_QUIET_TOOLS = QUIET_TOOLS
-
 
 # ----------------------------------------------------------------------------- command classes
 
@@ -347,10 +345,6 @@ class TranscriptFacts:
 # ----------------------------------------------------------------------------- helpers
 
 
-_tool_key = tool_key
-_command_text = command_text
-
-
 def clean_segment(seg: str) -> str:
     """A shell segment without output plumbing (`2>&1`, `| tail -5`), as a person would retype it."""
     s = seg.strip()
@@ -492,6 +486,12 @@ def _is_inspection(seg: str) -> bool:
     return first == "git" and len(toks) > 1 and toks[1] in _INSPECT_GIT
 
 
+def _look_or_act(command: str) -> str:
+    """"inspect" for a command that only looks (what the agent says next may be a finding), else "act"."""
+    segs = [s for s in split_segments(command) if not s.startswith("cd ")]
+    return "inspect" if segs and all(_is_inspection(s) for s in segs) else "act"
+
+
 def run_outcome(text: str, is_error: bool) -> tuple[str, str]:
     """(outcome, summary line) of a test/build run from its output and error flag."""
     if _BG_RE.search(text[:300]):
@@ -609,64 +609,6 @@ def infer_root(cwds: Counter, paths: Iterable[str], hints: Counter | None = None
 # ----------------------------------------------------------------------------- edits, errors, findings
 
 _BUILD_DIR = re.compile(r"/(?:_build|node_modules|deps|\.git|dist|build|target|__pycache__|\.venv|vendor)/")
-_TRIVIAL_LINE = re.compile(r"^[\W_]*(?:end|do|else|fi|done|\}|\)|\]|<\/\w+>)?[\W_]*$")
-
-
-def _added_lines(inp: dict[str, Any], limit: int = 2) -> list[str]:
-    """The first lines an edit put in that were not there before (what the edit did, in its words)."""
-    return [clip(safe_inline(t), 110) for t in _new_lines(inp)[:limit]]
-
-
-def _patch_section(patch: str, path: str | None) -> str:
-    """The part of a multi-file patch (`*** Update File: a` … `*** Add File: b` …) that changes `path`
-    (all of it when `path` is None), so one file's lines are never put on another."""
-    if path is None:
-        return patch
-    out: list[str] = []
-    mine = False
-    for ln in patch.split("\n"):
-        m = re.match(r"^\*\*\* (?:Update|Add|Delete) File: (.+?)\s*$", ln)
-        if m:
-            p = m.group(1)
-            mine = p == path or path.endswith("/" + p.lstrip("./")) or p.endswith("/" + path)
-            continue
-        if mine:
-            out.append(ln)
-    return "\n".join(out)
-
-
-def _new_lines(inp: dict[str, Any], cap: int = 400, path: str | None = None, chars: int = 12_000) -> list[str]:
-    """Lines an edit put in that were not there before, stripped, trivial ones left out (of `path`
-    only, for a patch that changes several files). Bounded by lines and characters: enough of a
-    written test file to see the cases near its end (a spec item is "open" only if no change shows it)."""
-    pairs: list[tuple[str, str]] = []
-    edits = inp.get("edits")
-    if isinstance(edits, list):
-        pairs = [(str(e.get("old_string") or ""), str(e.get("new_string") or "")) for e in edits if isinstance(e, dict)]
-    else:
-        old = inp.get("old_string", inp.get("old_str", ""))
-        new = inp.get("new_string", inp.get("new_str", inp.get("content", inp.get("file_text", ""))))
-        if isinstance(new, str):
-            pairs = [(old if isinstance(old, str) else "", new)]
-    if not any(n for _o, n in pairs):  # a patch (Codex apply_patch, as a tool input or inside a shell command): its `+` lines
-        patch = next((v for v in inp.values() if isinstance(v, str) and "*** Begin Patch" in v), None)
-        if patch is None and isinstance(inp.get("command"), list):
-            patch = next((v for v in inp["command"] if isinstance(v, str) and "*** Begin Patch" in v), None)
-        if patch is not None:
-            patch = _patch_section(patch, path)
-            pairs = [("\n".join(ln[1:] for ln in patch.split("\n") if ln.startswith("-") and not ln.startswith("---")),
-                      "\n".join(ln[1:] for ln in patch.split("\n") if ln.startswith("+") and not ln.startswith("+++")))]
-    out: list[str] = []
-    for old, new in pairs:
-        before = {ln.strip() for ln in old.split("\n")}
-        for ln in new.split("\n"):
-            t = ln.strip()
-            if len(t) >= 4 and t not in before and not _TRIVIAL_LINE.match(t) and not t.startswith(("#", "//", "--")):
-                out.append(t[:300])
-                chars -= len(out[-1])
-                if len(out) >= cap or chars <= 0:
-                    return out
-    return out
 
 
 _TOKEN_RE = re.compile(r"[A-Za-z_][\w.:/-]*[\w]")
@@ -768,8 +710,8 @@ def findings(text: str, limit: int = 3) -> list[str]:
 class _Extractor:
     def __init__(self, fmt: str = "") -> None:
         self.f = TranscriptFacts()
-        self.pending: dict[str, tuple[str, ToolCall, int]] = {}
-        self.unmatched: list[str] = []
+        # the one normalizer of tool calls (and, through it, the one file-change extractor, shared with import)
+        self.reader = ActionReader(fmt)
         self.bg: dict[str, list[str]] = {}
         self.bg_cmd: dict[str, str] = {}  # background id -> the command as displayed (what runs[3] compares)
         self.cwds: Counter = Counter()
@@ -792,7 +734,6 @@ class _Extractor:
         self.first_ts: str | None = None
         self.last_ts: str | None = None
         self.summaries = 0
-        self.fc = FileChangeTracker(fmt, record=True)  # the one file-change extractor (shared with import)
         self.last_tool_kind = ""  # "inspect" after reads and searches: what follows may be a finding
         self.shell_changes: list[tuple[int, shellfx.ShellChange]] = []
         self.shell_cwd = ""  # the agent's shell directory as its records last gave it (a `cd` persists)
@@ -833,22 +774,21 @@ class _Extractor:
                     self._assistant(i, m)
                 elif role == "summary":
                     self.summaries += 1
-                for call in m.tool_calls:
-                    self._call(i, call)
-                for res in m.tool_results:
-                    self._result(i, res)
-                self.fc.observe(m)
-                for call, changes in self.fc.drain():
-                    self._record_edit(i, call, changes)
+                for step, act in self.reader.observe(i, m):  # calls, then results, then edits that took effect
+                    if step == "call":
+                        self._call(i, act)
+                    elif step == "result":
+                        self._result(i, act)
+                    else:
+                        self._record_edits(act)
             except Exception as exc:  # noqa: BLE001 - one message it cannot read costs that message only
                 guard.record(self.f.failures, f"facts: message {i}", exc)
         guard.run(self.f.failures, "facts: file changes", lambda: self._flush_edits(n), None)
         return self._finish(n)
 
     def _flush_edits(self, n: int) -> None:
-        self.fc.flush_pending()
-        for call, changes in self.fc.drain():
-            self._record_edit(n - 1, call, changes)
+        for _step, edits in self.reader.finish(n - 1):
+            self._record_edits(edits)
 
     def _user(self, i: int, m: Message) -> None:
         text = m.text or ""
@@ -928,64 +868,35 @@ class _Extractor:
         old = self.f.todos.pop(key, None)
         self.f.todos[key] = TodoFact(content, status, i if old is None else old.index, source)
 
-    # -- tool calls
+    # -- tool calls (typed actions from the reader: no raw tool name or input shape here)
 
-    def _call(self, i: int, call: ToolCall) -> None:
+    def _call(self, i: int, a: Action) -> None:
         self.tool_calls += 1
         self.awaiting_diag = []  # the assistant moved on without explaining the error
-        inp = call.input if isinstance(call.input, dict) else {}
-        action = tool_kind(call.name, inp)  # the agent registry names the kind; no raw tool name here
-        kind = ""
-        if action == "edit":
-            kind = "edit"
-            self.last_tool_kind = "act"
-        elif action == "shell":
-            kind = "shell"
-            cmd = _command_text(inp)
-            segs = [s for s in split_segments(cmd) if not s.startswith("cd ")]
-            self.last_tool_kind = "inspect" if segs and all(_is_inspection(s) for s in segs) else "act"
-            if "*** Begin Patch" in cmd:
-                kind = "edit"
-        elif action in ("read", "search"):
-            p = self._path_of(inp)
-            if p and action == "read":
-                self.f.reads[p] += 1
+        if isinstance(a, Shell):
+            self.last_tool_kind = _look_or_act(a.command)
+            self.shell_texts.append((i, a.command))
+            if a.call_id:
+                self.call_cwd[a.call_id] = self.shell_cwd
+        elif isinstance(a, EditCall):  # a patch sent through the shell is judged by its command like any other
+            self.last_tool_kind = _look_or_act(a.command) if a.command else "act"
+        elif isinstance(a, (Read, Search)):
+            if isinstance(a, Read) and a.path:
+                self.f.reads[a.path] += 1
             self.last_tool_kind = "inspect"
-            return
-        elif action == "todo":
-            self._todo_call(i, inp)
-            return
-        elif action == "plan":
-            plan = inp.get("plan")
-            if isinstance(plan, str) and plan.strip():
-                self.f.plan, self.f.plan_index = plan.strip(), i
-            return
-        elif action == "bg_output":
-            kind = "bg"
-        elif action == "web":
-            url = inp.get("url")
-            if isinstance(url, str):
-                self._scan_urls(i, url, "assistant")
+        elif isinstance(a, Todo):
+            if a.items is not None:
+                self._todo_call(i, a.items)
+        elif isinstance(a, Plan):
+            if a.text:
+                self.f.plan, self.f.plan_index = a.text.strip(), i
+        elif isinstance(a, Web):
+            self._scan_urls(i, a.url, "assistant")
             self.last_tool_kind = "inspect"
-            return
-        else:
-            kind = "other"  # any other tool (a subagent, an MCP tool): only its failure is of interest
+        elif not isinstance(a, Wait):  # any other tool (a subagent, an MCP tool): only its failure is of interest
             self.last_tool_kind = "act"
-        cid = call.id or f"__anon{self.tool_calls}"
-        self.pending[cid] = (kind, call, i)
-        if not call.id:
-            self.unmatched.append(cid)
-        if kind == "shell":
-            self.shell_texts.append((i, _command_text(inp)))
-            self.call_cwd[cid] = self.shell_cwd
 
-    def _path_of(self, inp: dict[str, Any]) -> str:
-        return path_of(inp)
-
-    def _todo_call(self, i: int, inp: dict[str, Any]) -> None:
-        items = todo_items(inp)
-        if items is None:
-            return
+    def _todo_call(self, i: int, items: list[tuple[str, str]]) -> None:
         seen = set()
         for content, status in items:
             content = clip(safe_inline(content), 200)
@@ -997,43 +908,33 @@ class _Extractor:
 
     # -- tool results
 
-    def _result(self, i: int, res: ToolResult) -> None:
-        cid = res.tool_call_id
-        if cid is None:  # formats without ids: results follow their calls in order
-            if not self.unmatched:
-                return
-            cid = self.unmatched.pop(0)
-        entry = self.pending.pop(cid, None)
-        if entry is None:
+    def _result(self, i: int, a: Action) -> None:
+        if never_ran(a.output, a.is_error):  # cancelled by the harness: neither a run nor a failure
             return
-        if never_ran(res.text or "", res.is_error):  # cancelled by the harness: neither a run nor a failure
-            return
-        kind, call, ci = entry
-        if res.is_error and kind in ("edit", "shell") and _REJECTED_RE.match(res.text or ""):
-            inp = call.input if isinstance(call.input, dict) else {}
-            what = (f"the command {code(display_command(_command_text(inp)))}" if kind == "shell"
-                    else f"an edit to {code(self._path_of(inp) or '?')}")
+        if a.is_error and isinstance(a, (EditCall, Shell)) and _REJECTED_RE.match(a.output):
+            what = (f"the command {code(display_command(a.command))}" if isinstance(a, Shell)
+                    else f"an edit to {code(a.path or '?')}")
             self.f.decisions.append(NoteFact(f"User rejected {what}", i, "user"))
             return
-        if kind == "other":
-            self._other_result(i, call, res)
-        elif kind == "shell":
-            self._shell(ci, i, call, res)
-        elif kind == "bg":
-            self._bg_result(i, call, res)
+        if isinstance(a, Other):
+            self._other_result(i, a)
+        elif isinstance(a, Shell):
+            self._shell(a)
+        elif isinstance(a, Wait) and a.report is not None:  # None: e.g. the user rejected the wait
+            self._bg_outcome(i, *a.report)
+        # an edit call's changes come as Edit actions; a subagent's failure is not an error of the work
 
-    def _record_edit(self, i: int, call: ToolCall | None, changes: list[FileChange]) -> None:
+    def _record_edits(self, edits: list[Edit]) -> None:
         """Changes the shared file-change extractor saw take effect (one call's worth)."""
-        inp = call.input if call is not None and isinstance(call.input, dict) else {}
-        several = len(changes) > 1  # a patch of several files: each file gets its own lines
-        new = _new_lines(inp)
-        if any(tracker.checklist_tracker(c.path) for c in changes):  # TODO.md items checked off or added
-            self._scan_checklist(i, "\n".join(new), "checklist file")
-        for c in changes:
-            own = _new_lines(inp, path=c.path) if several else new
-            sample = [clip(safe_inline(t), 110) for t in own[:2]]
-            self._file_event(i, c.path, c.kind, c.lines_added, c.lines_removed, sample,
-                             _tool_key(call.name) if call is not None else "edit block", c.old_path, "\n".join(own))
+        if not edits:
+            return
+        i = edits[0].effect_index
+        if any(tracker.checklist_tracker(e.path) for e in edits):  # TODO.md items checked off or added
+            self._scan_checklist(i, "\n".join(edits[0].call_lines), "checklist file")
+        for e in edits:
+            sample = [clip(safe_inline(t), 110) for t in e.lines[:2]]
+            self._file_event(i, e.path, e.change, e.added, e.removed, sample,
+                             tool_key(e.tool) if e.by_call else "edit block", e.old_path, "\n".join(e.lines))
 
     def _file_event(self, i: int, path: str, kind: str, add: int | None, rem: int | None, sample: list[str],
                     how: str, old_path: str | None = None, text: str = "") -> None:
@@ -1054,90 +955,41 @@ class _Extractor:
         self.f.edits.append(ev)
         self.f.actions.append(NoteFact(f"edit:{path}", i, "tool"))
 
-    def _other_result(self, i: int, call: ToolCall, res: ToolResult) -> None:
+    def _other_result(self, i: int, a: Other) -> None:
         """A failed call of any other tool (a skill, an MCP tool) is an error too."""
-        key = _tool_key(call.name)
-        if not res.is_error or key in _QUIET_TOOLS:
+        if not a.is_error or a.quiet:
             return
-        inp = call.input if isinstance(call.input, dict) else {}
-        arg = next((v for v in inp.values() if isinstance(v, str) and v.strip()), "")
-        what = f"{call.name} {one_line(arg)}".strip() if arg else call.name
+        what = f"{a.tool} {one_line(a.arg)}".strip() if a.arg else a.tool
         what = clip(safe_inline(what), 80)
-        self._error(i, res.text or "(no output)", what, what, False)
-        self.f.errors[-1].tool = call.name if self.f.errors[-1].command == what else self.f.errors[-1].tool
+        self._error(i, a.output or "(no output)", what, what, False)
+        self.f.errors[-1].tool = a.tool if self.f.errors[-1].command == what else self.f.errors[-1].tool
 
-    def _shell(self, ci: int, ri: int, call: ToolCall, res: ToolResult) -> None:
-        raw = _command_text(call.input if isinstance(call.input, dict) else {})
+    def _shell(self, sh: Shell) -> None:
+        """One shell run with its result: the command, its checks, the error it showed, what it changed."""
+        raw, text, ri = sh.command, sh.output, sh.result_index if sh.result_index is not None else sh.index
         if not raw.strip():
             return
-        text = res.text or ""
-        if text and not res.is_error:
+        if text and not sh.is_error:
             self.shell_outputs.append(text[:4000])
-        data = res.data if isinstance(res.data, dict) else {}
         # The format says the command ran but records neither its output nor its exit status (aider's
         # `Running …`): its result is not known, however the command looks.
-        unshown = data.get("output_shown") is False
+        unshown = not sh.output_shown
         if unshown:
-            self.unshown.append((ci, raw))
+            self.unshown.append((sh.index, raw))
         segs = split_segments(raw)
-        for seg in segs:
-            if seg.startswith("cd "):
-                target = seg[3:].strip().strip("'\"")
-                if target.startswith("/"):
-                    self.cd_targets[target] += 1
+        self._cd_targets(segs)
         work = [s for s in segs if not s.startswith("cd ") and s not in ("cd",)]
         # the importer may know what a command is when its words do not say (aider's --test-cmd)
-        forced = (call.input or {}).get("check_kind") if isinstance(call.input, dict) else None
-        classes = [forced] if forced in ("test", "build") and len(work) == 1 else [classify(s) for s in work]
+        forced = sh.check_kind if sh.check_kind in ("test", "build") and len(work) == 1 else None
+        classes = [forced] if forced else [classify(s) for s in work]
         exit_m = _EXIT_RE.match(text)
-        failed = bool(res.is_error) or bool(exit_m and int(exit_m.group(1)) != 0)
-        bg_id = background_started(text, data)
+        failed = sh.is_error or bool(exit_m and int(exit_m.group(1)) != 0)
         disp = display_command(raw)
-        top = "other"
-        for c in ("test", "build", "setup", "git"):
-            if c in classes:
-                top = c
-                break
-        cf = self.f.commands.get(disp)
-        if cf is None:
-            cf = self.f.commands[disp] = CommandFact(disp, top, first=ci)
-        cf.count += 1
-        cf.last = ci
-        cf.failed = failed
-        check_keys: list[str] = []
-        check_dirs: dict[str, tuple[str, str]] = {}  # key -> (kind, the directory it ran in)
-        here = ""
-        for seg in segs:
-            if seg.startswith("cd "):
-                to = seg[3:].strip().strip("'\"")
-                here = to if to.startswith("/") or not here else posixpath.join(here, to)
-                continue
-            cls = forced if forced in ("test", "build") and len(work) == 1 else classify(seg)
-            if cls in ("test", "build"):
-                key = clip(safe_inline(seg), 180)
-                check_keys.append(key)
-                check_dirs[key] = (cls, here)
+        self._count_command(sh.index, disp, classes, failed)
+        check_keys, outcome = self._checks(sh, segs, disp, forced, unshown)
         if check_keys:
-            outcome, summary = ("unknown", "") if unshown else run_outcome(text, bool(res.is_error))
-            if bg_id:
-                outcome, summary = "running", ""
-                self.bg[bg_id] = check_keys
-                self.bg_cmd[bg_id] = disp
-            ran = _chain_outcomes(raw, check_keys, outcome, summary, text)
-            for key in check_keys:
-                if key not in ran:  # after the failing check of an `a && b` chain: it never ran
-                    continue
-                ch = self.f.checks.get(key)
-                if ch is None:
-                    ch = self.f.checks[key] = CheckFact(key, check_dirs[key][0], first=ci)
-                ch.runs += 1
-                ch.last = ci
-                ch.cwd = check_dirs[key][1]
-                self._set_outcome(key, ran[key], summary if ran[key] == outcome else "")
-                if ran[key] == "fail":
-                    ch.fail_line, ch.fail_index = error_line(text), ri
-            self.check_runs.append((ri, {k: (o, check_dirs[k][1]) for k, o in ran.items()}))
             failed = outcome == "fail"
+        bg_id = sh.background_id
         fam_seg = next((s for s, c in zip(work, classes, strict=True) if c in ("test", "build")), work[0] if work else "")
         family = _family(fam_seg)
         err_key = None
@@ -1152,21 +1004,84 @@ class _Extractor:
             # a command that changed something (chmod, rm, an install, `git reset`) is an action that
             # took effect too: the last action is not the commit it came after
             self.f.actions.append(NoteFact(f"ran:{clip(disp, 120)}", ri, "tool"))
-        if ("git" in classes or "git " in raw) and not unshown:  # unshown: an "unseen" git event (below)
-            self._git(ri, raw, text, failed, segs, call.id or "")
-        at = _HEAD_NOW.search(text) if not failed and "HEAD is now at" in text else None
-        if at is not None:  # a reset: the session's commits after that one are no longer on the branch
-            base = next((c for c in reversed(self.f.commits) if c.sha and at.group(1).startswith(c.sha[:7])), None)
-            for c in self.f.commits:
-                if base is not None and c.index > base.index and not c.undone:
-                    c.undone = clip(display_command(raw), 60)
+        if ("git" in classes or "git " in raw) and not unshown:  # unshown: an "unseen" git event (_finish)
+            self._git(ri, raw, text, failed, segs, sh.call_id)
+        if not failed and "HEAD is now at" in text:
+            self._undone(raw, text)
         if tracker.TRACKER_CMD_RE.search(" " + raw + " "):
             self._tracker(ri, work, text, failed)
         if not failed:
             self._shell_changes(ri, segs, text, raw)
         if "://" in text:
             self._scan_urls(ri, text[:4000], "tool", cap=3)
-        self._scan_urls(ci, raw, "assistant", cap=5)
+        self._scan_urls(sh.index, raw, "assistant", cap=5)
+
+    def _cd_targets(self, segs: list[str]) -> None:
+        """Absolute directories the session `cd`s into: they hint at the project root."""
+        for seg in segs:
+            if seg.startswith("cd "):
+                target = seg[3:].strip().strip("'\"")
+                if target.startswith("/"):
+                    self.cd_targets[target] += 1
+
+    def _count_command(self, ci: int, disp: str, classes: list[str], failed: bool) -> None:
+        top = next((c for c in ("test", "build", "setup", "git") if c in classes), "other")
+        cf = self.f.commands.get(disp)
+        if cf is None:
+            cf = self.f.commands[disp] = CommandFact(disp, top, first=ci)
+        cf.count += 1
+        cf.last = ci
+        cf.failed = failed
+
+    def _checks(self, sh: Shell, segs: list[str], disp: str, forced: str | None,
+                unshown: bool) -> tuple[list[str], str]:
+        """The test and build checks a shell run ran and their outcomes: (their keys, the run's outcome)."""
+        ci, ri, text = sh.index, sh.result_index if sh.result_index is not None else sh.index, sh.output
+        check_keys: list[str] = []
+        check_dirs: dict[str, tuple[str, str]] = {}  # key -> (kind, the directory it ran in)
+        here = ""
+        for seg in segs:
+            if seg.startswith("cd "):
+                to = seg[3:].strip().strip("'\"")
+                here = to if to.startswith("/") or not here else posixpath.join(here, to)
+                continue
+            cls = forced or classify(seg)
+            if cls in ("test", "build"):
+                key = clip(safe_inline(seg), 180)
+                check_keys.append(key)
+                check_dirs[key] = (cls, here)
+        if not check_keys:
+            return [], ""
+        outcome, summary = ("unknown", "") if unshown else run_outcome(text, sh.is_error)
+        if sh.background_id:
+            outcome, summary = "running", ""
+            self.bg[sh.background_id] = check_keys
+            self.bg_cmd[sh.background_id] = disp
+        ran = _chain_outcomes(sh.command, check_keys, outcome, summary, text)
+        for key in check_keys:
+            if key not in ran:  # after the failing check of an `a && b` chain: it never ran
+                continue
+            ch = self.f.checks.get(key)
+            if ch is None:
+                ch = self.f.checks[key] = CheckFact(key, check_dirs[key][0], first=ci)
+            ch.runs += 1
+            ch.last = ci
+            ch.cwd = check_dirs[key][1]
+            self._set_outcome(key, ran[key], summary if ran[key] == outcome else "")
+            if ran[key] == "fail":
+                ch.fail_line, ch.fail_index = error_line(text), ri
+        self.check_runs.append((ri, {k: (o, check_dirs[k][1]) for k, o in ran.items()}))
+        return check_keys, outcome
+
+    def _undone(self, raw: str, text: str) -> None:
+        """A reset (`HEAD is now at …`): the session's commits after that one are no longer on the branch."""
+        at = _HEAD_NOW.search(text)
+        if at is None:
+            return
+        base = next((c for c in reversed(self.f.commits) if c.sha and at.group(1).startswith(c.sha[:7])), None)
+        for c in self.f.commits:
+            if base is not None and c.index > base.index and not c.undone:
+                c.undone = clip(display_command(raw), 60)
 
     def _set_outcome(self, key: str, outcome: str, summary: str) -> None:
         ch = self.f.checks[key]
@@ -1198,12 +1113,6 @@ class _Extractor:
             err_key = self._error(i, output or f"{keys[0]}: exit code {code}", command, _family(keys[0]), True)
         self.runs.append((i, _family(keys[0]), err_key, command))  # the same 4 fields as a foreground run
         del self.bg[bg_id]
-
-    def _bg_result(self, i: int, call: ToolCall, res: ToolResult) -> None:
-        inp = call.input if isinstance(call.input, dict) else {}
-        rep = background_report(inp, res.text or "")
-        if rep is not None:  # None: e.g. the user rejected the wait, which says nothing about the run
-            self._bg_outcome(i, *rep)
 
     def _error(self, i: int, text: str, command: str, family: str, is_check: bool) -> str:
         line = error_line(text) or "(no output)"
@@ -1390,8 +1299,7 @@ class _Extractor:
                 self._file_event(i, old, "deleted", 0, 0, [], ch.why)
         f.edits.sort(key=lambda e: e.index)
         f.actions.sort(key=lambda a: a.index)
-        f.unanswered = sorted([(ci, _command_text(call.input if isinstance(call.input, dict) else {}))
-                               for kind, call, ci in self.pending.values() if kind == "shell"] + self.unshown)
+        f.unanswered = sorted([(sh.index, sh.command) for sh in self.reader.unanswered()] + self.unshown)
         f.git.events += [gitstate.GitEvent(ci, 99, "unseen", command=cmd) for ci, cmd in f.unanswered
                          if gitstate.changes_git(cmd)]
         guard.run(f.failures, "facts: git state", self._commit_states, None)

@@ -7,20 +7,24 @@ agent; the tool families the handoff reads (`EDIT_TOOLS`, `SHELL_TOOLS`, ...) an
 (`PATH_KEYS`, `COMMAND_KEYS`, ...) are derived from it, so adding an agent is one record and one test,
 and no later module needs to know a raw tool name.
 
-`actions_of(messages)` turns a message stream into typed actions (`Edit`, `Shell`, `Read`, `Search`,
-`Todo`, `Subagent`, `Web`, `Other`), each carrying its message index and timestamp; a background shell
-run's later completion (`BashOutput`/`TaskOutput`, a task notification) is folded into its `Shell`.
+`ActionReader` reads a message stream once and turns every tool call into one typed action (`Shell`,
+`EditCall`, `Read`, `Search`, `Todo`, `Plan`, `Subagent`, `Web`, `Wait`, `Other`), pairs each result with
+its call (filling the action's result fields), and gives the file changes that took effect as `Edit`
+actions; each carries its message index and timestamp. A background shell run's later completion
+(`BashOutput`/`TaskOutput`, a task notification) is folded into its `Shell`. The handoff's facts engine
+reads these steps as they happen; `actions_of(messages)` collects them into one ordered list (the
+dashboard's timeline).
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Message, ToolCall, ToolResult
+from .model import Message, ToolCall
 
 # ----------------------------------------------------------------------------- the agent registry
 
@@ -255,6 +259,62 @@ def background_id_of(inp: dict[str, Any]) -> str | None:
     return v
 
 
+_TRIVIAL_LINE = re.compile(r"^[\W_]*(?:end|do|else|fi|done|\}|\)|\]|<\/\w+>)?[\W_]*$")
+_PATCH_FILE = re.compile(r"^\*\*\* (?:Update|Add|Delete) File: (.+?)\s*$")
+
+
+def _patch_section(patch: str, path: str | None) -> str:
+    """The part of a multi-file patch (`*** Update File: a` … `*** Add File: b` …) that changes `path`
+    (all of it when `path` is None), so one file's lines are never put on another."""
+    if path is None:
+        return patch
+    out: list[str] = []
+    mine = False
+    for ln in patch.split("\n"):
+        m = _PATCH_FILE.match(ln)
+        if m:
+            p = m.group(1)
+            mine = p == path or path.endswith("/" + p.lstrip("./")) or p.endswith("/" + path)
+            continue
+        if mine:
+            out.append(ln)
+    return "\n".join(out)
+
+
+def new_lines(inp: dict[str, Any], cap: int = 400, path: str | None = None, chars: int = 12_000) -> list[str]:
+    """Lines an edit call's input put in that were not there before, stripped, trivial ones left out (of
+    `path` only, for a patch that changes several files). Bounded by lines and characters: enough of a
+    written test file to see the cases near its end (a spec item is "open" only if no change shows it)."""
+    pairs: list[tuple[str, str]] = []
+    edits = inp.get("edits")
+    if isinstance(edits, list):
+        pairs = [(str(e.get("old_string") or ""), str(e.get("new_string") or "")) for e in edits if isinstance(e, dict)]
+    else:
+        old = inp.get("old_string", inp.get("old_str", ""))
+        new = inp.get("new_string", inp.get("new_str", inp.get("content", inp.get("file_text", ""))))
+        if isinstance(new, str):
+            pairs = [(old if isinstance(old, str) else "", new)]
+    if not any(n for _o, n in pairs):  # a patch (Codex apply_patch, as a tool input or inside a shell command): its `+` lines
+        patch = next((v for v in inp.values() if isinstance(v, str) and "*** Begin Patch" in v), None)
+        if patch is None and isinstance(inp.get("command"), list):
+            patch = next((v for v in inp["command"] if isinstance(v, str) and "*** Begin Patch" in v), None)
+        if patch is not None:
+            patch = _patch_section(patch, path)
+            pairs = [("\n".join(ln[1:] for ln in patch.split("\n") if ln.startswith("-") and not ln.startswith("---")),
+                      "\n".join(ln[1:] for ln in patch.split("\n") if ln.startswith("+") and not ln.startswith("+++")))]
+    out: list[str] = []
+    for old, new in pairs:
+        before = {ln.strip() for ln in old.split("\n")}
+        for ln in new.split("\n"):
+            t = ln.strip()
+            if len(t) >= 4 and t not in before and not _TRIVIAL_LINE.match(t) and not t.startswith(("#", "//", "--")):
+                out.append(t[:300])
+                chars -= len(out[-1])
+                if len(out) >= cap or chars <= 0:
+                    return out
+    return out
+
+
 # ----------------------------------------------------------------------------- the actions
 
 
@@ -263,6 +323,10 @@ class Action:
     index: int  # message index of the call
     at: str | None  # its timestamp (ISO 8601 as the tool wrote it)
     tool: str  # the raw tool name, for display only
+    # the call's result, for the calls whose result is paired (shell, edit calls, waits, subagents, other tools)
+    result_index: int | None = None
+    output: str = ""
+    is_error: bool = False
 
     @property
     def kind(self) -> str:
@@ -271,12 +335,28 @@ class Action:
 
 @dataclass
 class Edit(Action):
+    """A change that took effect (one per file); `index` is its call's message, `effect_index` the
+    message where it took effect (the call's result)."""
+
     path: str = ""
     added: int | None = 0
     removed: int | None = 0
     mode: str = "edit"  # write | edit | patch
     change: str = "modified"  # added | modified | deleted | renamed
     old_path: str | None = None
+    effect_index: int = -1
+    by_call: bool = True  # False: an edit block the format records without a tool call (aider)
+    lines: list[str] = field(default_factory=list)  # the lines it put in this file (new_lines)
+    call_lines: list[str] = field(default_factory=list)  # the lines its whole call put in (all its files)
+
+
+@dataclass
+class EditCall(Action):
+    """An edit tool call (or a patch sent through the shell) as it was made. What it changed comes as
+    `Edit` actions once it takes effect; the reader's steps carry the call itself (its count, its rejection)."""
+
+    path: str = ""
+    command: str = ""  # the shell command, for a patch sent through the shell
 
 
 @dataclass
@@ -284,16 +364,25 @@ class Shell(Action):
     command: str = ""
     cwd: str = ""
     exit_code: int | None = None
-    output: str = ""
-    is_error: bool = False
     background_id: str | None = None
     status: str = ""  # "" (foreground) | running | completed | failed | killed
     completed_index: int | None = None  # message index where the background run's completion was seen
-    result_index: int | None = None
+    output_shown: bool = True  # False: the format says it ran but records neither output nor exit status (aider)
+    check_kind: str | None = None  # test | build when the importer knows what it is (aider's --test-cmd)
+    call_id: str = ""
 
     @property
     def failed(self) -> bool:
         return self.is_error or (self.exit_code not in (None, 0)) or self.status in ("failed", "error", "killed")
+
+
+@dataclass
+class Wait(Action):
+    """A call that asks about a background shell run (`BashOutput`/`TaskOutput`); its result's report
+    is also folded into that run's `Shell`."""
+
+    background_id: str | None = None  # the run it asks about, when its input names it
+    report: tuple[str, str, int | None, str] | None = None  # (run id, status, exit code, output)
 
 
 @dataclass
@@ -308,7 +397,7 @@ class Search(Action):
 
 @dataclass
 class Todo(Action):
-    items: list[tuple[str, str]] = field(default_factory=list)
+    items: list[tuple[str, str]] | None = field(default_factory=list)  # None: the call held no list
 
 
 @dataclass
@@ -329,8 +418,8 @@ class Web(Action):
 
 @dataclass
 class Other(Action):
-    is_error: bool = False
-    output: str = ""
+    arg: str = ""  # its first non-empty text argument, to name the call
+    quiet: bool = False  # a UI or wait tool: its failure is not an error of the work
 
 
 _EXIT_RE = re.compile(r"^(?:Exit code|Process exited with code)[:\s]+(-?\d+)")
@@ -360,7 +449,10 @@ def background_started(text: str, data: dict[str, Any] | None) -> str | None:
 def background_report(inp: dict[str, Any], text: str) -> tuple[str, str, int | None, str] | None:
     """(run id, status, exit code, output) from a background-output tool's result
     (`BashOutput`/`TaskOutput`); None when it says nothing about the run (e.g. the wait was rejected)."""
-    bg = background_id_of(inp)
+    return _report(background_id_of(inp), text)
+
+
+def _report(bg: str | None, text: str) -> tuple[str, str, int | None, str] | None:
     if bg is None:
         m = _TASK_ID_XML.search(text)
         bg = m.group(1) if m else None
@@ -379,15 +471,14 @@ def task_notifications(text: str) -> list[tuple[str, str, int | None]]:
     return [(m.group(1), m.group(2), int(m.group(3)) if m.group(3) else None) for m in _TASK_NOTE_RE.finditer(text)]
 
 
-def _shell_result(sh: Shell, i: int, res: ToolResult) -> None:
-    text = res.text or ""
-    sh.output, sh.is_error, sh.result_index = text, bool(res.is_error), i
-    data = res.data if isinstance(res.data, dict) else {}
+def _shell_result(sh: Shell, data: dict[str, Any]) -> None:
+    text = sh.output
     code = data.get("exit_code")
     if not isinstance(code, int):
         m = _EXIT_RE.match(text) or _XML_EXIT_RE.search(text[:300])
         code = int(m.group(1)) if m else None
     sh.exit_code = code
+    sh.output_shown = data.get("output_shown") is not False
     bg = background_started(text, data)
     if bg:
         sh.background_id, sh.status = bg, "running"
@@ -411,94 +502,147 @@ def _edit_mode(tool: str, change: str, summary: str) -> str:
     return "write" if change == "added" else "edit"
 
 
+def _call_action(i: int, ts: str | None, call: ToolCall) -> Action:
+    """The one action a raw tool call is (edit calls and background waits included)."""
+    inp = call.input if isinstance(call.input, dict) else {}
+    kind = tool_kind(call.name, inp)
+    if kind == "shell":
+        cmd = command_text(inp)
+        if "*** Begin Patch" in cmd:  # a patch sent through the shell: the edit is the action
+            return EditCall(i, ts, call.name, path=path_of(inp), command=cmd)
+        check = inp.get("check_kind")
+        return Shell(i, ts, call.name, command=cmd, cwd=_first_str(inp, CWD_KEYS),
+                     check_kind=check if isinstance(check, str) else None, call_id=call.id or "")
+    if kind == "edit":
+        return EditCall(i, ts, call.name, path=path_of(inp))
+    if kind == "read":
+        return Read(i, ts, call.name, path=path_of(inp))
+    if kind == "search":
+        return Search(i, ts, call.name, query=_first_str(inp, _SEARCH_KEYS) or path_of(inp))
+    if kind == "todo":
+        return Todo(i, ts, call.name, items=todo_items(inp))
+    if kind == "plan":
+        return Plan(i, ts, call.name, text=_first_str(inp, ("plan",)))
+    if kind == "subagent":
+        return Subagent(i, ts, call.name, description=_first_str(inp, _SUB_KEYS))
+    if kind == "web":
+        return Web(i, ts, call.name, url=_first_str(inp, ("url",)), query=_first_str(inp, _SEARCH_KEYS))
+    if kind == "bg_output":
+        return Wait(i, ts, call.name, background_id=background_id_of(inp))
+    arg = next((v for v in inp.values() if isinstance(v, str) and v.strip()), "")
+    return Other(i, ts, call.name, arg=arg, quiet=tool_key(call.name) in QUIET_TOOLS)
+
+
+# the calls whose result is paired with them (reads, searches, todos, plans and fetches need none)
+_PAIRED = (EditCall, Shell, Wait, Subagent, Other)
+
+Step = tuple[str, Any]  # ("call", Action) | ("result", Action) | ("edits", list[Edit])
+
+
+class ActionReader:
+    """Normalizes a transcript's tool calls once, message by message, for every reader of them.
+
+    `observe(i, msg)` yields, in the order they happen in the message: ("call", action) for each
+    tool call (every call is one action), ("result", action) for each result paired with its call
+    (the action's result fields just filled in), then ("edits", [Edit, ...]) for each call whose
+    file changes took effect. The steps are yielded as they are made, so a reader that keeps its own
+    state (the handoff's facts) sees each action as it was at that point of the transcript.
+    """
+
+    def __init__(self, fmt: str = "") -> None:
+        from .filechanges import FileChangeTracker  # filechanges reads this module's registry
+
+        self.changes = FileChangeTracker(fmt, record=True)
+        self.pending: dict[str, Action] = {}  # call id -> the call waiting for its result
+        self.unmatched: list[str] = []  # formats without ids: results follow their calls in order
+        self.by_bg: dict[str, Shell] = {}
+        self.call_at: dict[int, tuple[int, str | None]] = {}  # id(call) -> (index, timestamp) for the edits
+        self.calls = 0
+
+    def observe(self, i: int, msg: Message) -> Iterator[Step]:
+        """The steps of message `i` (a generator: run it to the end for each message)."""
+        ts = msg.timestamp
+        for call in msg.tool_calls:
+            self.calls += 1
+            self.call_at[id(call)] = (i, ts)
+            act = _call_action(i, ts, call)
+            if isinstance(act, _PAIRED):
+                cid = call.id or f"__anon{self.calls}"
+                self.pending[cid] = act
+                if not call.id:
+                    self.unmatched.append(cid)
+            yield "call", act
+        for res in msg.tool_results:
+            cid = res.tool_call_id
+            if cid is None or cid not in self.pending:
+                if cid is None and self.unmatched:
+                    cid = self.unmatched.pop(0)
+                else:
+                    continue
+            act = self.pending.pop(cid, None)
+            if act is None:
+                continue
+            act.result_index, act.output, act.is_error = i, res.text or "", bool(res.is_error)
+            if isinstance(act, Shell):
+                _shell_result(act, res.data if isinstance(res.data, dict) else {})
+                if act.background_id:
+                    self.by_bg[act.background_id] = act
+            elif isinstance(act, Wait):
+                act.report = _report(act.background_id, act.output)
+            yield "result", act
+            if isinstance(act, Wait):
+                rep = act.report
+                if rep is not None and rep[0] in self.by_bg:
+                    _fold_completion(self.by_bg[rep[0]], i, rep[1], rep[2], rep[3])
+        if msg.role == "user":  # Claude Code's background-task notifications
+            for bg, status, code in task_notifications(msg.text):
+                if bg in self.by_bg:
+                    _fold_completion(self.by_bg[bg], i, status, code, "")
+        self.changes.observe(msg)
+        yield from self._edits(i, ts)
+
+    def finish(self, last_index: int) -> Iterator[Step]:
+        """The edits of calls still waiting for a result when the transcript ends (counted as done)."""
+        self.changes.flush_pending()
+        yield from self._edits(last_index, None)
+
+    def unanswered(self) -> list[Shell]:
+        """The shell calls whose result never came."""
+        return [a for a in self.pending.values() if isinstance(a, Shell)]
+
+    def _edits(self, i: int, ts: str | None) -> Iterator[Step]:
+        for call, chs in self.changes.drain():
+            ci, cts = self.call_at.get(id(call), (i, ts)) if call is not None else (i, ts)
+            name = call.name if call is not None else "edit"
+            inp = call.input if call is not None and isinstance(call.input, dict) else {}
+            everything = new_lines(inp)
+            several = len(chs) > 1  # a patch of several files: each file gets its own lines
+            yield "edits", [Edit(ci, cts, name, path=c.path, added=c.lines_added, removed=c.lines_removed,
+                                 mode=_edit_mode(name, c.kind, c.summary), change=c.kind, old_path=c.old_path,
+                                 effect_index=i, by_call=call is not None,
+                                 lines=new_lines(inp, path=c.path) if several else everything,
+                                 call_lines=everything) for c in chs]
+
+
+def _listed(act: Action) -> bool:
+    """The call actions `actions_of` lists (an edit call's changes are listed as `Edit`s instead)."""
+    return not isinstance(act, (EditCall, Wait)) and not (isinstance(act, Todo) and act.items is None)
+
+
 def actions_of(messages: Iterable[Message], fmt: str = "") -> list[Action]:
     """The typed actions of a transcript, in order. Edits are the changes that took effect
     (the shared file-change extractor's view, with a failed call's edit left out)."""
-    from .filechanges import FileChangeTracker  # filechanges reads this module's registry
-
+    reader = ActionReader(fmt)
     out: list[Action] = []
-    changes = FileChangeTracker(fmt, record=True)
-    pending: dict[str, tuple[str, Action | ToolCall, int]] = {}
-    unmatched: list[str] = []
-    by_bg: dict[str, Shell] = {}
-    call_at: dict[int, tuple[int, str | None]] = {}  # id(call) -> (index, timestamp) for the edits
-    n = 0
+    last = -1
     for i, msg in enumerate(messages):
-        ts = msg.timestamp
-        for call in msg.tool_calls:
-            n += 1
-            call_at[id(call)] = (i, ts)
-            inp = call.input if isinstance(call.input, dict) else {}
-            kind = tool_kind(call.name, inp)
-            act: Action | None = None
-            if kind == "shell":
-                cmd = command_text(inp)
-                if "*** Begin Patch" in cmd:
-                    kind = "edit"  # a patch sent through the shell: the edit is the action
-                else:
-                    act = Shell(i, ts, call.name, command=cmd, cwd=_first_str(inp, CWD_KEYS))
-            elif kind == "read":
-                act = Read(i, ts, call.name, path=path_of(inp))
-            elif kind == "search":
-                act = Search(i, ts, call.name, query=_first_str(inp, _SEARCH_KEYS) or path_of(inp))
-            elif kind == "todo":
-                items = todo_items(inp)
-                if items is not None:
-                    act = Todo(i, ts, call.name, items=items)
-            elif kind == "plan":
-                act = Plan(i, ts, call.name, text=_first_str(inp, ("plan",)))
-            elif kind == "subagent":
-                act = Subagent(i, ts, call.name, description=_first_str(inp, _SUB_KEYS))
-            elif kind == "web":
-                act = Web(i, ts, call.name, url=_first_str(inp, ("url",)), query=_first_str(inp, _SEARCH_KEYS))
-            elif kind == "other":
-                act = Other(i, ts, call.name)
-            if act is not None:
+        last = i
+        for step, act in reader.observe(i, msg):
+            if step == "call" and _listed(act):
                 out.append(act)
-            if kind in ("shell", "other", "bg_output") and (act is not None or kind == "bg_output"):
-                cid = call.id or f"__anon{n}"
-                pending[cid] = (kind, act if act is not None else call, i)
-                if not call.id:
-                    unmatched.append(cid)
-        for res in msg.tool_results:
-            cid = res.tool_call_id
-            if cid is None or cid not in pending:
-                if cid is None and unmatched:
-                    cid = unmatched.pop(0)
-                else:
-                    continue
-            entry = pending.pop(cid, None)
-            if entry is None:
-                continue
-            kind, obj, _ = entry
-            if kind == "shell" and isinstance(obj, Shell):
-                _shell_result(obj, i, res)
-                if obj.background_id:
-                    by_bg[obj.background_id] = obj
-            elif kind == "other" and isinstance(obj, Other):
-                obj.is_error, obj.output = bool(res.is_error), res.text or ""
-            elif kind == "bg_output" and isinstance(obj, ToolCall):
-                inp = obj.input if isinstance(obj.input, dict) else {}
-                rep = background_report(inp, res.text or "")
-                if rep is not None and rep[0] in by_bg:
-                    _fold_completion(by_bg[rep[0]], i, rep[1], rep[2], rep[3])
-        if msg.role == "user":  # Claude Code's background-task notifications
-            for bg, status, code in task_notifications(msg.text):
-                if bg in by_bg:
-                    _fold_completion(by_bg[bg], i, status, code, "")
-        changes.observe(msg)
-        for call, chs in changes.drain():
-            ci, cts = call_at.get(id(call), (i, ts)) if call is not None else (i, ts)
-            name = call.name if call is not None else "edit"
-            for c in chs:
-                out.append(Edit(ci, cts, name, path=c.path, added=c.lines_added, removed=c.lines_removed,
-                                mode=_edit_mode(name, c.kind, c.summary), change=c.kind, old_path=c.old_path))
-    changes.flush_pending()
-    for call, chs in changes.drain():
-        ci, cts = call_at.get(id(call), (0, None)) if call is not None else (0, None)
-        name = call.name if call is not None else "edit"
-        for c in chs:
-            out.append(Edit(ci, cts, name, path=c.path, added=c.lines_added, removed=c.lines_removed,
-                            mode=_edit_mode(name, c.kind, c.summary), change=c.kind, old_path=c.old_path))
+            elif step == "edits":
+                out.extend(act)
+    for _step, edits in reader.finish(last):
+        out.extend(edits)
     out.sort(key=lambda a: a.index)  # stable: an edit committed at its result sits at its call
     return out

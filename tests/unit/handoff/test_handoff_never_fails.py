@@ -74,10 +74,10 @@ def test_a_raising_extractor_step_keeps_the_other_facts(monkeypatch: pytest.Monk
 def test_a_message_the_extractor_cannot_read_costs_that_message_only(monkeypatch: pytest.MonkeyPatch) -> None:
     real = facts_mod._Extractor._call
 
-    def call(self: Any, i: int, c: Any) -> None:
-        if c.name == "TodoWrite":
+    def call(self: Any, i: int, a: Any) -> None:  # a: the call's typed action
+        if a.tool == "TodoWrite":
             raise KeyError("todos")
-        real(self, i, c)
+        real(self, i, a)
 
     monkeypatch.setattr(facts_mod._Extractor, "_call", call)
     doc = _doc()

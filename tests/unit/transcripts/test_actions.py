@@ -186,3 +186,50 @@ def test_real_aider_histories_give_one_edit_per_applied_edit(history: pathlib.Pa
     messages, stats, _ = import_all(history.read_bytes())
     edits = _of(actions_of(messages, stats.get("format", "")), Edit)
     assert len(edits) == history.read_text().count("Applied edit to") > 0
+
+
+def test_the_reader_gives_calls_then_results_then_the_edits_that_took_effect() -> None:
+    """One message's steps come in the order they happen, each action as it was at that point."""
+    reader = A.ActionReader()
+    calls = Message(role="assistant", tool_calls=[
+        ToolCall("Edit", {"file_path": "a.py", "old_string": "x = 1", "new_string": "x = 2\ny = compute()"}, "1"),
+        ToolCall("Bash", {"command": "pytest -q", "check_kind": "test"}, "2"),
+        ToolCall("TodoWrite", {"not_a_list": 1}, "3")])
+    results = Message(role="user", tool_results=[
+        ToolResult("ok", "1"), ToolResult("1 failed", "2", is_error=True, data={"output_shown": False})])
+    first = list(reader.observe(0, calls))
+    assert [(s, type(a).__name__) for s, a in first] == [("call", "EditCall"), ("call", "Shell"), ("call", "Todo")]
+    assert first[0][1].path == "a.py" and first[2][1].items is None  # every call is one action
+    second = list(reader.observe(1, results))
+    assert [s for s, _ in second] == ["result", "result", "edits"]
+    sh = second[1][1]
+    assert (sh.result_index, sh.is_error, sh.output_shown, sh.check_kind) == (1, True, False, "test")
+    (e,) = second[2][1]
+    assert (e.index, e.effect_index, e.path, e.lines, e.by_call) == (0, 1, "a.py", ["x = 2", "y = compute()"], True)
+    assert reader.unanswered() == []
+
+
+def test_results_without_ids_pair_with_their_calls_in_order() -> None:
+    """Formats without call ids: a result goes to the oldest call still waiting, an edit call included,
+    so the edit's rejection is not taken for the shell command's result."""
+    acts = _run([ToolCall("Edit", {"file_path": "a.py", "old_string": "a", "new_string": "b"}),
+                 ToolCall("Bash", {"command": "make"})],
+                [ToolResult("The user doesn't want to proceed with this tool use.", is_error=True),
+                 ToolResult("Exit code 0\nbuilt")])
+    (s,) = _of(acts, Shell)
+    assert s.output == "Exit code 0\nbuilt" and not s.failed
+
+
+def test_a_wait_reports_on_its_background_run() -> None:
+    reader = A.ActionReader()
+    steps = list(reader.observe(0, Message(role="assistant", tool_calls=[
+        ToolCall("Bash", {"command": "npm test", "run_in_background": True}, "1")])))
+    steps += list(reader.observe(1, Message(role="user", tool_results=[
+        ToolResult("Command running in background with ID: b7", "1")])))
+    steps += list(reader.observe(2, Message(role="assistant", tool_calls=[ToolCall("BashOutput", {"bash_id": "b7"}, "2")])))
+    steps += list(reader.observe(3, Message(role="user", tool_results=[
+        ToolResult("<status>completed</status><exit_code>1</exit_code><stdout>1 failed</stdout>", "2")])))
+    wait = next(a for s, a in steps if s == "result" and isinstance(a, A.Wait))
+    assert wait.report == ("b7", "completed", 1, "1 failed")
+    sh = next(a for s, a in steps if isinstance(a, Shell))
+    assert (sh.background_id, sh.status, sh.exit_code, sh.completed_index) == ("b7", "completed", 1, 3)
