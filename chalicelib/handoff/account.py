@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .ranks import RANKS
 from .state import CheckState, State
 from .textutil import clip, code, safe_inline
 
@@ -591,14 +592,16 @@ def account_sections(acct: Account, budget: int | None = None, rest: list[Any] |
         spent += cost
 
     out = []
-    rank = 99.95
+    start = RANKS["account.lead"]
+    rank = start
     for key, title, blocks in shown["sections"]:
         sec = Section(f"account_{key}", title)
         for b in blocks:
             for ln in b:
                 flag = "**[" in ln
                 # past its share the account ranks below every fact; what the facts already say drops first
-                r = rank if id(b) in lead else (50.0 if id(b) in dup else 60.0) - (99.95 - rank)
+                r = rank if id(b) in lead else (
+                    RANKS["account.duplicate"] if id(b) in dup else RANKS["account.rest"]) - (start - rank)
                 sec.items.append(Item(ln, rank=r + (1.0 if flag else 0.0), group="lines of the agent's account",
                                       keep=(("account_check", ln),) if flag else ()))
                 rank -= 0.0001
@@ -608,7 +611,8 @@ def account_sections(acct: Account, budget: int | None = None, rest: list[Any] |
         led_claims = {ln for b in _all_blocks(shown) if id(b) in lead for ln in claims_of[id(b)]}
         for k, (c, ln) in enumerate(shown["checked"]):
             bad = c.verdict in ("contradicted", "stale")
-            r = 100.96 if bad else 99.96 if ln in led_claims else 59.0
+            r = (RANKS["account.contradicted_claim"] if bad else RANKS["account.led_claim"] if ln in led_claims
+                 else RANKS["account.other_claim"])
             sec.items.append(Item(ln, rank=r - k * 0.0001, group="checked claims",
                                   keep=(("contradiction", ln),) if bad else ()))
         out.insert(min(1, len(out)), sec)

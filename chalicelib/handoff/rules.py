@@ -25,6 +25,7 @@ from chalicelib.transcripts.model import FileChange, Message
 from . import guard, tracker
 from .account import account_sections, session_account
 from .facts import ErrorFact, TranscriptFacts, extract_facts
+from .ranks import RANKS
 from .render import DEFAULT_BUDGET, Item, Section, fit, to_layout
 from .state import GitState, State, derive
 from .textutil import clip, code, norm_key, one_line, quote_line, quoted, safe_inline
@@ -397,7 +398,8 @@ class _Builder:
             parent = ""
             if st.family_root is not None and st.family_root is not cur:
                 parent = f" (part of {code(st.family_root.id)}, {st.family_root.status.replace('_', ' ') or 'status unknown'})"
-            s.items.append(Item(f"- **Task in progress:** {code(cur.id)}{title}{parent}.", rank=99.5,
+            s.items.append(Item(f"- **Task in progress:** {code(cur.id)}{title}{parent}.",
+                                rank=RANKS["current.task"],
                                 keep=(("task_id", cur.id),), group="current work"))
         if st.done_in_current:
             label = ("Done in it so far" if cur is not None else "Changed since the last commit" if self.f.commits
@@ -411,7 +413,8 @@ class _Builder:
             verified = f" ({committed}; not re-verified since)" if any(cs.edits_since for cs in st.checks) else (
                 f" ({committed}; no check ran in this session)" if not st.checks else f" ({committed})")
             if st.git.uncommitted or st.git.changed or not st.git.known:
-                s.items.append(Item(f"- **{label}**{verified}:", rank=99.4, group="current work"))
+                s.items.append(Item(f"- **{label}**{verified}:",
+                                    rank=RANKS["current.done_so_far"], group="current work"))
                 terms = {t for t in re.findall(r"`([^`\n]{4,60})`", cur.spec if cur is not None else "")
                          if not t.endswith((".ex", ".exs", ".js", ".py", ".ts", ".css", ".json", ".md", "/"))}
                 shown_lines: set[str] = set()
@@ -427,30 +430,36 @@ class _Builder:
                     if line in shown_lines:  # the same file again with nothing new to say
                         continue
                     shown_lines.add(line)
-                    s.items.append(Item(line, rank=99.3 - k * 0.01, group="edits"))
+                    s.items.append(Item(line, rank=RANKS["current.edit"] - k * 0.01, group="edits"))
         if cur is not None and st.untouched_outputs:
             files = ", ".join(code(p) for p in st.untouched_outputs)
-            s.items.append(Item(f"- **Not changed yet** of the files the task lists as output: {files}.", rank=99.2,
+            s.items.append(Item(f"- **Not changed yet** of the files the task lists as output: {files}.",
+                                rank=RANKS["current.untouched_outputs"],
                                 group="current work"))
         if cur is not None and st.open_spec:
             items = "; ".join(f"“{x}”" for x in st.open_spec[:4]) + (
                 f" and {len(st.open_spec) - 4} more" if len(st.open_spec) > 4 else "")
-            s.items.append(Item(f"- **Spec items the changes do not show yet:** {items}.", rank=99.15,
+            s.items.append(Item(f"- **Spec items the changes do not show yet:** {items}.",
+                                rank=RANKS["current.open_spec"],
                                 group="current work"))
         if st.last_action:
             last = st.last_action.split("; it put in")[0] if st.done_in_current else st.last_action
-            s.items.append(Item(f"- **Last action that took effect:** {last}.", rank=98.9, group="current work"))
+            s.items.append(Item(f"- **Last action that took effect:** {last}.",
+                                rank=RANKS["current.last_action"], group="current work"))
         la = f.last_assistant
         if la and f.last_assistant_index > (f.actions[-1].index if f.actions else -1):
             words = re.sub(r"```.*?(?:```|$)", " […] ", la, flags=re.S)  # a quoted block is not a sentence
-            s.items.append(Item("- Its last words (after that action): " + quoted(words, 300), rank=88,
+            s.items.append(Item("- Its last words (after that action): " + quoted(words, 300),
+                                rank=RANKS["current.last_words"],
                                 group="current work"))
         return s
 
     def next_action(self) -> Section:
         s = Section("next_action", "Next action")
         for k, a in enumerate(self.st.next_actions):
-            s.items.append(Item(f"{k + 1}. {a}", rank=98.5 - k * 0.05, group="next actions", data_key="next_actions",
+            s.items.append(Item(f"{k + 1}. {a}",
+                                rank=RANKS["next_action"] - k * 0.05,
+                                group="next actions", data_key="next_actions",
                                 payload=a, keep=(("next_action", prefix_words(a, 70)),)))
         return s
 
@@ -468,7 +477,7 @@ class _Builder:
             s.items.append(self._check_item(members, list(key[2:]), k, sub, covered_by=key[0], passed_later=key[1]))
         older = [cs for _since, members in glist[2:] for cs in members]
         for cs in older:  # in the JSON form all the same
-            s.items.append(Item("", rank=-1, hidden=True, data_key="checks", payload=[{
+            s.items.append(Item("", rank=RANKS["hidden"], hidden=True, data_key="checks", payload=[{
                 "command": cs.check.command, "kind": cs.check.kind, "outcome": cs.check.outcome,
                 "summary": cs.check.summary, "runs": cs.check.runs, "changed_since": cs.edited_since,
                 "verified": not cs.edited_since, "covered_by": cs.covered_by or None,
@@ -486,7 +495,7 @@ class _Builder:
                     "" if n or cs.passed_later else ", nothing it checks changed since" if cs.not_covered
                     else ", nothing changed since"))
             s.items.append(Item("- Earlier checks: " + "; ".join(parts),
-                                rank=88.6, sub=sub, group="checks",
+                                rank=RANKS["checks.earlier"], sub=sub, group="checks",
                                 keep=tuple(("test_command" if cs.check.kind == "test" else "build_command",
                                             cs.check.command) for cs in older)))
         sub = "Git (as git printed it)"
@@ -500,9 +509,10 @@ class _Builder:
             if f.root:
                 line += f"; work tree {code(f.root)}"
             keep = (("branch", g.branch),) if g.branch else ()
-            s.items.append(Item(line + ".", rank=96, sub=sub, group="git lines", keep=keep))
+            s.items.append(Item(line + ".", rank=RANKS["git.branch"], sub=sub, group="git lines", keep=keep))
         elif f.root:
-            s.items.append(Item(f"- Work tree {code(f.root)}.", rank=96, sub=sub, group="git lines",
+            s.items.append(Item(f"- Work tree {code(f.root)}.",
+                                rank=RANKS["git.work_tree"], sub=sub, group="git lines",
                                 keep=(("location", f.root),)))
         for c in g.commits:
             pushed = "pushed" if c.pushed else "not pushed" if g.push_seen else "push not seen"
@@ -510,16 +520,18 @@ class _Builder:
                 pushed = f"then undone by {code(c.undone)} (no longer on the branch)"
             sha = f"{code(c.sha)} " if c.sha else ""
             keep = (("commit", c.sha),) if c.sha else (("commit", prefix_words(c.subject, 80)),)
-            s.items.append(Item(f"- Committed {sha}{quoted(c.subject, 120)} — {pushed}", rank=94 + 2 * self._recency(c.index),
+            s.items.append(Item(f"- Committed {sha}{quoted(c.subject, 120)} — {pushed}",
+                                rank=RANKS["git.commit"] + 2 * self._recency(c.index),
                                 sub=sub, group="commits", keep=keep, data_key="commits",
                                 payload={"sha": c.sha, "subject": c.subject, "pushed": c.pushed, "branch": c.branch}))
         if g.commits and not g.pushed:
             s.items.append(Item("- Nothing was pushed in this session." if g.push_seen else
                                 "- No push in the transcript: whether these commits reached the remote is not known.",
-                                rank=95, sub=sub, group="git lines"))
+                                rank=RANKS["git.no_push"], sub=sub, group="git lines"))
         if g.uncommitted:
             parts = _by_reason(g.uncommitted)
-            s.items.append(Item("- **Uncommitted:** " + ", ".join(parts), rank=96.5, sub=sub, group="git lines",
+            s.items.append(Item("- **Uncommitted:** " + ", ".join(parts), rank=RANKS["git.uncommitted"],
+                                sub=sub, group="git lines",
                                 keep=tuple(("file", u.path) for u in g.uncommitted)))
         elif g.known and f.commits and not g.changed:
             ran = [a.text[4:] for a in f.actions if a.text.startswith("ran:") and a.index > f.commits[-1].index]
@@ -527,24 +539,26 @@ class _Builder:
             # found", an editor), and only git's own status after the commit could say the tree is clean
             s.items.append(Item("- No file edit in this session after the last commit." if not ran else
                                 f"- No file edit after the last commit; {code(clip(ran[-1], 80))} ran after it, and "
-                                "what it changed on disk is not in the transcript.", rank=93, sub=sub, group="git lines"))
+                                "what it changed on disk is not in the transcript.",
+                                rank=RANKS["git.no_edit_after_commit"], sub=sub, group="git lines"))
         if g.changed:
             parts = _by_reason(g.changed)
             head = ("- Changed in this session (the agent said this directory has no git repository): "
                     if f.git.no_repo and not g.known else
                     "- Changed in this session (the transcript shows no git output, so committed or not is unknown): "
                     if not g.known else "- Whether these files are committed or not is **not known**: ")
-            s.items.append(Item(head + ", ".join(parts), rank=96.5, sub=sub, group="git lines",
+            s.items.append(Item(head + ", ".join(parts),
+                                rank=RANKS["git.changed_unknown"], sub=sub, group="git lines",
                                 keep=tuple(("file", u.path) for u in g.changed)))
         if g.foreign:  # not this session's work: never counted as its uncommitted changes, nor to commit
             shown = ", ".join(code(u.path) for u in g.foreign[:6]) + (
                 f" and {len(g.foreign) - 6} more" if len(g.foreign) > 6 else "")
             s.items.append(Item(f"- Also listed by git, with no change to them in this transcript (check before committing them): {shown}",
-                                rank=89, sub=sub, group="git lines"))
+                                rank=RANKS["git.foreign"], sub=sub, group="git lines"))
         if f.outside:
             shown = ", ".join(code(p) for p in f.outside[:4])
-            s.items.append(Item(f"- Not project files (outside the work tree, never commit them): {shown}", rank=90,
-                                sub=sub, group="git lines"))
+            s.items.append(Item(f"- Not project files (outside the work tree, never commit them): {shown}",
+                                rank=RANKS["git.outside"], sub=sub, group="git lines"))
         s.items.extend(self._task_items())
         return s
 
@@ -584,7 +598,7 @@ class _Builder:
             shown = ", ".join(code(p) for p in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
             after += f" (also changed, not read by {'these' if len(members) > 1 else 'it'}: {shown})"
         failing = any(cs.check.outcome == "fail" and not cs.passed_later for cs in members)
-        rank = 97 - k * 0.3 if k < 2 or failing else 79 - k * 0.1
+        rank = RANKS["checks.latest"] - k * 0.3 if k < 2 or failing else RANKS["checks.older"] - k * 0.1
         lead = "- "
         if stale:
             files = ", ".join(code(p) for p in since[:3]) + (f" and {len(since) - 3} more" if len(since) > 3 else "")
@@ -604,7 +618,8 @@ class _Builder:
         if not st.family:
             for t in self.f.task_ids[:6]:  # ids the user typed that no tracker output described
                 title = f": {quoted(t.titles[t.id], 110)}" if t.id in t.titles else ""
-                items.append(Item(f"- {code(t.id)}{title} (named by the user)", rank=85, sub="Tasks", group="task ids",
+                items.append(Item(f"- {code(t.id)}{title} (named by the user)",
+                                  rank=RANKS["tasks.named_by_user"], sub="Tasks", group="task ids",
                                   keep=(("task_id", t.id),)))
             return items
         sub = "Tasks (the tracker's last word)"
@@ -612,10 +627,10 @@ class _Builder:
         closed_line = None
         if len(closed) >= 3:
             ids = ", ".join(code(t.id) for t in closed)
-            closed_line = Item(f"  - {ids} — closed", rank=95.4, sub=sub, group="tasks",
+            closed_line = Item(f"  - {ids} — closed", rank=RANKS["tasks.closed"], sub=sub, group="tasks",
                                keep=tuple(("task_id", t.id) for t in closed))
         for t in closed if len(closed) >= 3 else []:
-            items.append(Item("", rank=-1, data_key="tasks", hidden=True, payload={
+            items.append(Item("", rank=RANKS["hidden"], data_key="tasks", hidden=True, payload={
                 "id": t.id, "title": t.title, "status": t.status, "kind": t.kind, "parent": t.parent,
                 "started": t.started_index >= 0}))
         skip = {t.id for t in closed} if len(closed) >= 3 else set()
@@ -634,7 +649,8 @@ class _Builder:
                 notes.append("not started")
             note = f" — {status}" + (f" ({', '.join(notes)})" if notes else "")
             indent = "  " if k > 0 else ""
-            rank = 95.5 if t in (st.current, st.next_task, st.family_root) else 91 - k * 0.01
+            rank = (RANKS["tasks.current"] if t in (st.current, st.next_task, st.family_root)
+                    else RANKS["tasks.other"] - k * 0.01)
             items.append(Item(f"{indent}- {code(t.id)}{kind}{title}{note}", rank=rank, sub=sub, group="tasks",
                               keep=(("task_id", t.id),), data_key="tasks",
                               payload={"id": t.id, "title": t.title, "status": t.status, "kind": t.kind,
@@ -648,13 +664,14 @@ class _Builder:
     def contracts(self) -> list[Section]:
         out = []
         st = self.st
-        for t, label, base in ((st.current, "in progress", 93.0), (st.next_task, "next", 89.0)):
+        for t, label, base in ((st.current, "in progress", RANKS["contract.current"]),
+                                (st.next_task, "next", RANKS["contract.next"])):
             if t is None or not t.spec:
                 continue
             s = Section(f"contract_{label.split()[0]}", f"Contract of {code(t.id)} ({label}), verbatim from the tracker")
             for k, (head, block) in enumerate(tracker.spec_blocks(t.spec)):
                 rank = base - _SPEC_PRIORITY.get(_spec_key(head), 3.0) - k * 0.01
-                s.items.append(Item("", rank=-1, hidden=True, data_key="contracts",
+                s.items.append(Item("", rank=RANKS["hidden"], hidden=True, data_key="contracts",
                                     payload={"task": t.id, "section": head, "text": block}))
                 for j, part in enumerate(_bullet_groups(_compact(block))):
                     text = "\n".join(quote_line(ln.rstrip()) for ln in part.split("\n"))
@@ -673,7 +690,8 @@ class _Builder:
             return s
         chosen = [msgs[0], *msgs[1:][-(MAX_REQUESTS - 1):]]
         for k, um in enumerate(chosen):
-            rank = 95 if k == len(chosen) - 1 else 94 if k == 0 else 88 + k * 0.1
+            rank = (RANKS["requests.last"] if k == len(chosen) - 1 else RANKS["requests.first"] if k == 0
+                    else RANKS["requests.middle"] + k * 0.1)
             key = prefix_words(_first_line(um.text), 100)
             tag = "\n> _(typed while the agent was working)_" if um.queued else ""
             s.items.append(Item(_quote(um.text) + tag, rank=rank, group="requests",
@@ -700,34 +718,40 @@ class _Builder:
                 text += ", trailer " + ", ".join(code(clip(t, 90)) for t in trailers[-2:])
             if f.commands and any("<<" in c and "commit" in c for _i2, c in self.f_shell_texts()):
                 text += "; the message goes through a heredoc (`git commit -m \"$(cat <<'EOF' … EOF)\"`)"
-            s.items.append(Item(text + ".", rank=91, group="conventions",
+            s.items.append(Item(text + ".", rank=RANKS["conventions.commit_messages"], group="conventions",
                                 keep=(("convention", prefix_words(safe_inline(subject), 50)),)))
             if len(f.commits) > 1:
                 subs = ", ".join(code(clip(c.subject, 70)) for c in f.commits[:-1][-3:])
-                s.items.append(Item(f"- Earlier subjects: {subs}.", rank=78, group="conventions"))
+                s.items.append(Item(f"- Earlier subjects: {subs}.",
+                                    rank=RANKS["conventions.earlier_subjects"], group="conventions"))
         if g.explicit_adds or g.wildcard_adds:
             how = ("files are staged by explicit path (`git add <paths>`), never `git add -A`" if not g.wildcard_adds
                    else "files are staged with `git add -A`/`.`" if not g.explicit_adds
                    else "files are staged both by path and with `git add -A`")
-            s.items.append(Item(f"- {how[0].upper()}{how[1:]}.", rank=87.5, group="conventions"))
+            s.items.append(Item(f"- {how[0].upper()}{how[1:]}.",
+                                rank=RANKS["conventions.staging"], group="conventions"))
         if f.commits:
             routine = [c for c in self._routine_cmds()]
             if routine:
                 s.items.append(Item("- Before its last commit the session ran " + " → ".join(code(c) for c in routine)
-                                    + self._commit_tail() + ".", rank=90, group="conventions"))
+                                    + self._commit_tail() + ".", rank=RANKS["conventions.routine"],
+                                    group="conventions"))
         for p in dict.fromkeys(g.forced):
             ign = f" (ignored by `.gitignore`: {code(g.ignored[0])})" if g.ignored else ""
-            s.items.append(Item(f"- {code(p)} must be force-added: `git add -f {p}`{ign}.", rank=92,
+            s.items.append(Item(f"- {code(p)} must be force-added: `git add -f {p}`{ign}.",
+                                rank=RANKS["conventions.force_add"],
                                 group="conventions", keep=(("convention", f"git add -f {p}"),)))
         if g.hooks:
-            s.items.append(Item(f"- Commit hooks run: {code(g.hooks[0])}.", rank=85, group="conventions"))
+            s.items.append(Item(f"- Commit hooks run: {code(g.hooks[0])}.",
+                                rank=RANKS["conventions.hooks"], group="conventions"))
         subdirs: dict[str, str] = {}
         for _i, cmd in self.f_shell_texts():
             m = re.match(r"^\s*cd\s+(\S+)\s*&&\s*(.+)$", cmd.split("\n", 1)[0])
             if m and not m.group(1).startswith("/") and m.group(1) not in subdirs:
                 subdirs[m.group(1)] = clip(safe_inline(m.group(2).split("&&")[0].strip()), 80)
         for d, c in list(subdirs.items())[:3]:
-            s.items.append(Item(f"- {code(c)} runs from {code(d + '/')} (`cd {d} && …`).", rank=83, group="conventions"))
+            s.items.append(Item(f"- {code(c)} runs from {code(d + '/')} (`cd {d} && …`).",
+                                rank=RANKS["conventions.subdir"], group="conventions"))
         if f.tracker_commands:
             forms: dict[str, str] = {}  # verb -> the command as used, its ids replaced by <id>
             for _i, cmd in f.tracker_commands:
@@ -741,7 +765,7 @@ class _Builder:
                 forms[verb] = clip(form, 60)
             if forms:
                 s.items.append(Item("- Tracker workflow seen: " + ", ".join(code(v) for v in list(forms.values())[:7])
-                                    + ".", rank=89.2, group="conventions"))
+                                    + ".", rank=RANKS["conventions.tracker"], group="conventions"))
         return s
 
     def f_shell_texts(self) -> list[tuple[int, str]]:
@@ -794,10 +818,13 @@ class _Builder:
         guesses = [d for d in notes[-MAX_LEARNED:] if d.who == "thinking" or _HYPOTHESIS.search(d.text)]
         for d in notes[-MAX_LEARNED:]:
             if d not in guesses:
-                s.items.append(Item(f"- {quoted(d.text, 220)}", rank=86.5 + 3 * self._recency(d.index), group="findings",
+                s.items.append(Item(f"- {quoted(d.text, 220)}",
+                                    rank=RANKS["findings"] + 3 * self._recency(d.index),
+                                    group="findings",
                                     data_key="learnings", payload={"text": d.text, "source": "assistant"}))
         for d in guesses:  # the agent's reasoning or its explanation of a cause: labelled as its own
-            s.items.append(Item(f"- The agent thought: “{d.text}”", rank=84 + 3 * self._recency(d.index),
+            s.items.append(Item(f"- The agent thought: “{d.text}”",
+                                rank=RANKS["hypotheses"] + 3 * self._recency(d.index),
                                 sub="The agent's hypotheses (its own words, not verified)", group="hypotheses",
                                 data_key="learnings", payload={"text": d.text, "source": "agent_hypothesis"}))
         return s
@@ -812,7 +839,7 @@ class _Builder:
             body = one_line(str(item.get("body") or ""))
             text = f"- **{safe_inline(title)}**" + (f": {clip(safe_inline(body), 280)}" if body and body != title else "")
             by_hand = item.get("source_session") is None  # written by a person: ranked first
-            rank = (87.2 if by_hand else 84.0) - k * 0.05
+            rank = (RANKS["knowledge.by_person"] if by_hand else RANKS["knowledge.lesson"]) - k * 0.05
             s.items.append(Item(text, rank=rank, group="knowledge items", data_key="knowledge",
                                 payload={"id": item.get("id"), "title": title}))
         return s
@@ -868,9 +895,10 @@ class _Builder:
             fix = " **Still failing** on the next run."
         else:
             fix = " **Not re-run** after this error."
-        rank = (89 + 3 * self._recency(e.index)) if e.resolved is not True else (86.5 + 3 * self._recency(e.index))
+        rank = (RANKS["errors.open"] + 3 * self._recency(e.index)) if e.resolved is not True else (
+            RANKS["errors.resolved"] + 3 * self._recency(e.index))
         if e.tool:
-            rank = 88
+            rank = RANKS["errors.tool"]
         elif e.fix_command:
             rank += 1.5
         head = head if head.endswith((".", ".`")) else head + "."
@@ -898,7 +926,8 @@ class _Builder:
             if not found:
                 continue
             shown = ", ".join(code(x) for x in found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
-            s.items.append(Item(f"- {code(path)}: {shown}", rank=85.5 - k * 0.05, group="name lists"))
+            s.items.append(Item(f"- {code(path)}: {shown}", rank=RANKS["names"] - k * 0.05,
+                                group="name lists"))
         return s
 
     # -- files
@@ -959,13 +988,14 @@ class _Builder:
         order = sorted(groups, key=lambda k: (k != "unc", k != "unknown", k in ("other", "clean"), -next(
             (c.index for c in f.commits if (c.sha or c.subject) == k), -1)))
         for r, key in enumerate(order):
-            rank = 94 if key in ("unc", "unknown") else 93.6 - r * 0.1
+            rank = (RANKS["files.uncommitted"] if key in ("unc", "unknown")
+                    else RANKS["files.committed"] - r * 0.1)
             entries = groups[key]
             s.items.append(Item(f"- {labels[key]}: " + ", ".join(entries), rank=rank, group="file groups",
                                 keep=tuple(("file", e.split("`")[1]) for e in entries)))
         for ff in f.files.values():
             if f.in_project(ff.path):
-                s.items.append(Item("", rank=-1, data_key="files", payload={
+                s.items.append(Item("", rank=RANKS["hidden"], data_key="files", payload={
                     "path": f.display(ff.path), "abs_path": ff.path, "kind": ff.kind, "lines_added": ff.added,
                     "lines_removed": ff.removed, "edits": ff.edits, "commit": ff.commit_sha, "summary": ff.summary,
                     "uncommitted": f.display(ff.path) in unc, "source": ff.source}, hidden=True))
@@ -1010,7 +1040,9 @@ class _Builder:
         user_notes = [d for d in self.f.decisions if d.who == "user"]
         for d in user_notes[-MAX_INFERRED_DECISIONS:]:
             t = d.text if d.text.startswith("User rejected") else f"User said: “{d.text}”"
-            s.items.append(Item(f"- {t}", rank=83 + self._recency(d.index), sub="User corrections and choices",
+            s.items.append(Item(f"- {t}",
+                                rank=RANKS["decisions.user"] + self._recency(d.index),
+                                sub="User corrections and choices",
                                 group="user decisions", keep=(("decision", prefix_words(d.text, 80)),),
                                 data_key="decisions", payload={"text": d.text, "source": "user", "session": self.n}))
         earlier = self.previous.get("decisions")
@@ -1020,12 +1052,15 @@ class _Builder:
             for k, d in enumerate(prev[-MAX_EARLIER_DECISIONS:]):
                 sess = _int(d.get("session"))
                 tag = f" _(session {sess})_" if sess is not None else ""
-                s.items.append(Item(f"- {one_line(d['text'])}{tag}", rank=72 + k * 0.01, sub="Earlier decisions",
+                s.items.append(Item(f"- {one_line(d['text'])}{tag}",
+                                    rank=RANKS["decisions.earlier"] + k * 0.01, sub="Earlier decisions",
                                     group="earlier decisions", data_key="decisions",
                                     payload={"text": one_line(d["text"]), "source": "earlier", "session": sess}))
         urls = sorted((u for u in self.f.urls.values() if u.who == "user"), key=lambda u: u.index)
         for u in urls[:MAX_URLS]:
-            s.items.append(Item(f"- {u.text}", rank=76, sub="URLs the user gave", group="URLs", keep=(("url", u.text),),
+            s.items.append(Item(f"- {u.text}",
+                                rank=RANKS["urls.user"],
+                                sub="URLs the user gave", group="URLs", keep=(("url", u.text),),
                                 data_key="urls", payload={"url": u.text, "from": u.who}))
         return s
 
@@ -1046,7 +1081,9 @@ class _Builder:
                                 keep=(("next_step" if it["kind"] != "todo" else "todo", prefix_words(it["text"], 120)),),
                                 data_key="next_steps", payload=it))
         for t in [t for t in self.f.todos.values() if t.status == "completed"][-6:]:
-            s.items.append(Item(f"- [x] {t.content}", rank=70 + 3 * self._recency(t.index), sub="Completed todos",
+            s.items.append(Item(f"- [x] {t.content}",
+                                rank=RANKS["todos.completed"] + 3 * self._recency(t.index),
+                                sub="Completed todos",
                                 group="completed todos", keep=(("todo", prefix_words(t.content, 120)),),
                                 data_key="todos", payload={"content": t.content, "status": t.status}))
         return s
@@ -1332,7 +1369,8 @@ def _failure_note(failures: list[dict[str, Any]]) -> Section:
     s = Section("generation_errors", "Left out by an internal error")
     parts = ", ".join(f"{f['section']} ({code(str(f['error']))})" for f in failures[:6])
     s.items.append(Item(f"- These parts could not be written and are missing here: {parts}. The rest of this "
-                        "document is complete; check the missing parts in the transcript.", rank=99.9,
+                        "document is complete; check the missing parts in the transcript.",
+                        rank=RANKS["generation_errors"],
                         group="notes"))
     return s
 
