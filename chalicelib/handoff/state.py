@@ -321,7 +321,7 @@ def derive(f: TranscriptFacts) -> State:
         since = current.started_index if current.started_index >= 0 else current.spec_index
         done = [e for e in f.edits if e.index > since and f.in_project(e.path)]
         changed = {f.display(e.path) for e in done}
-        untouched = [p for p in current.output_files if not any(c == p or c.endswith("/" + p) for c in changed)]
+        untouched = [p for p in current.output_files if not _output_changed(p, changed)]
         open_spec = open_spec_items(current.spec, done, changed)
     elif git.uncommitted or git.changed:
         last = f.commits[-1].index if f.commits else -1
@@ -375,11 +375,29 @@ def _term_in(term: str, text: str) -> bool:
     return False
 
 
+_STAMP = re.compile(r"^\d{8,14}_")  # a generator's timestamp prefix (migrations): the name is the rest
+
+
+def _output_changed(path: str, changed: set[str]) -> bool:
+    """A contract's output file is among the session's changes: the same path, or the same name in
+    the same folder once a generated timestamp is dropped (`mix ash.codegen` names a migration by
+    the time it ran, not the time the contract was written)."""
+    if any(c == path or c.endswith("/" + path) for c in changed):
+        return True
+    folder, _, name = path.rpartition("/")
+    stem = _STAMP.sub("", name)
+    if stem == name:
+        return False
+    return any(_STAMP.sub("", c.rpartition("/")[2]) == stem and (c.rpartition("/")[0].endswith(folder) or not folder)
+               for c in changed)
+
+
 def open_spec_items(spec: str, done: list[EditEvent], changed: set[str]) -> list[str]:
-    """The items of a task's contract that the session's changes do not show yet: a checklist item
-    the tracker prints unchecked, or a spec bullet none of whose quoted names (`close_review_session`,
-    `Closed 7 annotations`, a file) appears in what the session's changes put in. Items that quote
-    nothing cannot be judged and are left out rather than guessed."""
+    """The items of a task's contract that are still open: a checklist item the tracker prints
+    unchecked (`- [ ] …`) whose quoted names (`close_review_session`, a file) the session's changes do
+    not show. A plain spec bullet is not judged: whether code meets "id (uuid_v7 PK)" or "`mix compile`
+    passes" cannot be read from the lines a session wrote, and on held-out sessions calling such items
+    open was wrong more often than right (docs/benchmarks-handoff-qa.md, sets 6 and 7)."""
     if not spec:
         return []
     text = "\n".join(e.text for e in done)
@@ -396,7 +414,7 @@ def open_spec_items(spec: str, done: list[EditEvent], changed: set[str]) -> list
                 continue
             terms = [t for t in _TERM.findall(item) if not t.endswith("/")]
             checkbox = item.startswith("[ ]")
-            if not terms and not checkbox:
+            if not checkbox:
                 continue
             seen = any(_term_in(t, text) or any(c == t or c.endswith("/" + t) for c in changed) for t in terms)
             if not seen and (terms or checkbox):
@@ -422,7 +440,7 @@ def _contract_in_progress(f: TranscriptFacts, family: list[TaskFact]) -> TaskFac
     # other task is written all the same); only whether it is being worked on needs changes since then
     done = [e for e in f.edits if e.index > t.spec_index and f.in_project(e.path)]
     changed = {f.display(e.path) for e in done}
-    untouched = [p for p in t.output_files if not any(c == p or c.endswith("/" + p) for c in changed)]
+    untouched = [p for p in t.output_files if not _output_changed(p, changed)]
     recent = [e for e in done if e.index > since(t)]
     mine = {f.display(e.path) for e in recent}
     text = "\n".join(e.text for e in recent)
@@ -582,8 +600,9 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
     if unfinished and cur is not None:  # its own open items first: the task is not ready to close
         parts = []
         if st.untouched_outputs:
-            parts.append("write " + ", ".join(code(p) for p in st.untouched_outputs[:4]) + " (its output, not "
-                         "changed yet)")
+            # what the transcript shows, not an order: the work may belong in another file
+            parts.append("its contract lists " + ", ".join(code(p) for p in st.untouched_outputs[:4])
+                         + " as output, which this session has not changed")
         if st.open_spec:
             parts.append("spec items not seen in the changes: " + "; ".join(
                 f"“{x}”" for x in st.open_spec[:3]) + (f" and {len(st.open_spec) - 3} more" if len(st.open_spec) > 3

@@ -150,7 +150,7 @@ def test_a_test_the_session_wrote_before_another_task_is_not_called_missing() ->
     s = ClaudeScript()
     s.user("tackle the new tasks")
     s.run("bd show app-7", SPEC.format(tid="app-7", title="Open review conversation", out="test/context_test.exs")
-          + "- return compact context produced by `ReviewContextBuilder`.\n")
+          + "- [ ] return compact context produced by `ReviewContextBuilder`.\n")
     s.create("test/context_test.exs", "test \"GET /api/review\" do\n  assert true\nend\n")
     s.run("bd show app-6", SPEC.format(tid="app-6", title="Close review session", out="lib/app/review_live.ex"))
     s.run("bd update app-6 --status in_progress", "✓ Updated issue: app-6")
@@ -188,3 +188,16 @@ def test_a_spec_case_near_the_end_of_a_long_test_file_the_session_wrote_is_not_o
              + '  test "subagent click updates clicked_subagent state" do\n    assert click()\n  end\nend\n')
     cw = handoff(s).data["current_work"]
     assert not any("subagent_reference_clicked" in x for x in cw["open_spec_items"]), cw["open_spec_items"]
+
+
+def test_a_generated_migration_with_another_timestamp_is_the_contracts_output() -> None:
+    """The contract names `…/20260211213000_add_refs.exs`; `mix ash.codegen` wrote the migration as
+    `…/20260211203856_add_refs.exs` (the time it ran): that output is written, not "not changed yet"."""
+    s = ClaudeScript()
+    s.user("tackle app-9")
+    s.run("bd show app-9", SPEC.format(tid="app-9", title="Message refs",
+                                       out="priv/repo/migrations/20260211213000_add_refs.exs"))
+    s.run("bd update app-9 --status in_progress", "✓ Updated issue: app-9")
+    s.create("priv/repo/migrations/20260211203856_add_refs.exs", "defmodule AddRefs do\nend\n")
+    cw = handoff(s).data["current_work"]
+    assert cw["untouched_outputs"] == [], cw
