@@ -369,7 +369,7 @@ class _Builder:
         recorded = _str(self.session, "status") or "unknown"
         lines = [f"# Handoff: {name} — session {self.n} → {self.n + 1}", ""]
         if self.st.mid_task:
-            ended = f"ended mid-task ({'; '.join(self.st.mid_task)})"
+            ended = f"ended with {'; '.join(self.st.mid_task)}"  # the facts, not "mid-task": a guess
             if recorded not in ("in_progress", "unknown"):
                 ended += f"; its record says {recorded}"
         else:

@@ -185,6 +185,9 @@ class AiderImporter(Importer):
                                               name="shell")]))
                     lint_cmd = ""
                     continue
+                if ln.startswith("No changes made to git tracked files"):
+                    applied.clear()  # nothing to commit: the next commit does not take these edits
+                    continue
                 rm = _RUNNING.match(ln) if ln.startswith("Running ") else None
                 if rm is not None:
                     # aider shows a command's output on the terminal only: the log holds neither the

@@ -346,3 +346,46 @@ def test_aiders_auto_test_and_auto_lint_failures_are_check_runs():
 
 def line_of(md: str, needle: str) -> str:
     return next((ln for ln in md.splitlines() if needle in ln), "")
+
+
+def test_an_edit_aider_found_nothing_to_commit_for_is_not_in_the_next_commit():
+    """'Applied edit to main.py' then 'No changes made to git tracked files.': main.py is not in the
+    commit aider makes later for other files."""
+    log = AUTO.split("#### make main")[0] + """#### fix the import
+
+main.py
+```
+<<<<<<< SEARCH
+import os
+=======
+import os
+>>>>>>> REPLACE
+```
+
+> Applied edit to main.py
+> No changes made to git tracked files.
+
+#### now the packaging
+
+setup.py
+```
+<<<<<<< SEARCH
+=======
+from setuptools import setup
+>>>>>>> REPLACE
+```
+
+> Applied edit to setup.py
+> Commit b003de6 fix: package the app
+"""
+    doc = _handoff(log)
+    files = {f["path"]: f for f in doc.data["files"]}
+    assert files["setup.py"]["commit"] == "b003de6"
+    assert files["main.py"].get("commit") != "b003de6", files["main.py"]
+    assert "In `b003de6`: `setup.py`" in doc.markdown and "`main.py`, `setup.py`" not in doc.markdown
+
+
+def test_the_header_says_what_the_session_ended_with_not_that_it_was_mid_task():
+    doc = _handoff(AUTO)
+    status = doc.markdown.split("\n")[2]
+    assert "ended with `python -m main` failed last" in status and "mid-task" not in status, status
