@@ -70,7 +70,9 @@ def make_documents(case: dict[str, Any], out: Path, budget: int, accounts: Path 
                   (summary, "compact_summary") if summary else None)
     variants = [("rules", None)] + ([("account", account_in)] if account_in else [])
     for name, account in variants:
-        session: dict[str, Any] = {"number": int(case.get("session_n") or 1), "status": "completed"}
+        # an aider case is a whole session, ended; a Claude Code cut is a session still running
+        status = "completed" if case["agent"] == "aider" else "in_progress"
+        session: dict[str, Any] = {"number": int(case.get("session_n") or 1), "status": status}
         if account is not None:
             session["account"] = {"text": account[0], "source": account[1]}
         doc = build_handoff(project={"name": case.get("project") or "project"}, session=session,

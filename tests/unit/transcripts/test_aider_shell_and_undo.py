@@ -388,4 +388,4 @@ from setuptools import setup
 def test_the_header_says_what_the_session_ended_with_not_that_it_was_mid_task():
     doc = _handoff(AUTO)
     status = doc.markdown.split("\n")[2]
-    assert "ended with `python -m main` failed last" in status and "mid-task" not in status, status
+    assert "as it ended: `python -m main` failed last" in status and "mid-task" not in status, status
