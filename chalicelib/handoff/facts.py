@@ -717,6 +717,8 @@ class _Extractor:
         self.cwds: Counter = Counter()
         self.cd_targets: Counter = Counter()
         self.runs: list[tuple[int, str, str | None, str]] = []  # (index, family, error key or None, command)
+        # failed runs that printed a test summary: their output, to tell which failures they still showed
+        self.failed_tests: dict[int, str] = {}
         self.awaiting_diag: list[ErrorFact] = []
         self.error_by_line: dict[str, ErrorFact] = {}
         self.shell_texts: list[tuple[int, str]] = []
@@ -997,6 +999,8 @@ class _Extractor:
             err_key = self._error(ri, text, disp, family, bool(check_keys))
         if not bg_id:
             self.runs.append((ri, family, err_key if failed else None, disp))
+            if failed and check_keys and _SUMMARY_LINE_RE.search(text[-4000:]):
+                self.failed_tests[ri] = text[-20_000:]
         if check_keys and not bg_id:
             self.f.actions.append(NoteFact(f"check:{check_keys[0]}", ri, "tool"))
         elif not failed and not bg_id and any(c == "setup" or _CHANGES_FILES.match(s)
@@ -1361,15 +1365,19 @@ class _Extractor:
             if e.is_check and (nxt is None or nxt[2] == key):
                 # the same target checked another way and passing answers it (`mix test` after
                 # `mix test a_test.exs`, `node build.js` from assets/ after `node assets/build.js`)
-                other = next((r for r in self.runs if r[0] > e.index and r[2] is None and r[3] != e.command
-                              and _same_target(r[3], e.command)), None)
+                # a wider run that failed for other tests answers it too, when its summary shows the
+                # tests ran and this failure's line is no longer in its output
+                other = next((r for r in self.runs if r[0] > e.index and r[3] != e.command
+                              and _same_target(r[3], e.command) and (r[2] is None or (
+                                  r[2] != key and r[0] in self.failed_tests and e.line not in self.failed_tests[r[0]]))),
+                             None)
                 if other is not None:
                     nxt = other
             end = nxt[0] if nxt is not None else 1 << 60
             e.resolved = None if nxt is None else nxt[2] != key
             if e.resolved and nxt is not None:
                 e.fix_index = nxt[0]
-            if e.resolved and nxt is not None and nxt[3] != e.command:
+            if e.resolved and nxt is not None and nxt[3] != e.command and nxt[2] is None:  # it passed
                 e.fix_command = nxt[3]
             seen: dict[str, None] = {}
             for ev in self.f.edits:

@@ -201,3 +201,20 @@ def test_a_generated_migration_with_another_timestamp_is_the_contracts_output() 
     s.create("priv/repo/migrations/20260211203856_add_refs.exs", "defmodule AddRefs do\nend\n")
     cw = handoff(s).data["current_work"]
     assert cw["untouched_outputs"] == [], cw
+
+
+def test_a_failure_a_wider_run_no_longer_shows_is_answered_even_if_that_run_failed_elsewhere() -> None:
+    """`mix test file` fails on an assertion; after a fix the whole `mix test` runs, its summary shows
+    the tests ran, and its failures are other tests': the first failure is not "not re-run"."""
+    s = ClaudeScript()
+    s.user("fix the renderer test")
+    s.run("mix test test/app/renderer_test.exs", "  1) test renders rows (App.RendererTest)\n"
+          "     Assertion with != failed\n\n58 tests, 1 failure\n", code=2)
+    s.change("lib/app/renderer.ex", "a = 1\n", "a = 2\n")
+    s.run("mix test", "  1) test shows the badge (AppWeb.SessionLiveTest)\n     ** (ArgumentError) no element "
+          "matched .subagent-badge\n\n140 tests, 12 failures\n", code=2)
+    doc = handoff(s)
+    errs = section(doc.markdown, "Errors")
+    line = next(ln for ln in errs.split("\n") if "Assertion with != failed" in ln)
+    assert "Not re-run" not in line and "Fixed by running" not in line, line
+    assert any("subagent-badge" in ln and "Not re-run" in ln for ln in errs.split("\n")), errs
