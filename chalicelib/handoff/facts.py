@@ -163,6 +163,7 @@ class CheckFact:
     cwd: str = ""  # where its last run ran (`cd web && …`), for what its targets name
     fail_line: str = ""  # the telling line of its latest failing run's own output ("" when none was seen)
     fail_index: int = -1
+    fix_declined: bool = False  # its latest failure: the person declined the offer to fix it
 
 
 @dataclass
@@ -1074,6 +1075,10 @@ class _Extractor:
             self._set_outcome(key, ran[key], summary if ran[key] == outcome else "")
             if ran[key] == "fail":
                 ch.fail_line, ch.fail_index = error_line(text), ri
+            ch.fix_declined = ran[key] == "fail" and sh.fix_declined
+        said = f"User declined the offer to fix {code(disp)} when it failed"
+        if sh.fix_declined and check_keys and not any(d.text == said for d in self.f.decisions):
+            self.f.decisions.append(NoteFact(said, ri, "user"))
         self.check_runs.append((ri, {k: (o, check_dirs[k][1]) for k, o in ran.items()}))
         return check_keys, outcome
 

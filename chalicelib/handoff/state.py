@@ -608,7 +608,8 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
                 f"“{x}”" for x in st.open_spec[:3]) + (f" and {len(st.open_spec) - 3} more" if len(st.open_spec) > 3
                                                        else ""))
         out.append(f"Finish {code(cur.id)} (still in progress): " + "; ".join(parts) + " (contract below).")
-    for cs in failing[:2]:  # quoted from the failing run's own output, never another run's
+    # a failure the person chose not to have fixed is in the state, not an order to fix it
+    for cs in [c for c in failing if not c.check.fix_declined][:2]:  # quoted from the failing run's own output
         line = cs.check.fail_line
         why = f": it failed last with {code(line)}" if line and line != "(no output)" else ": it failed last"
         if cs.edited_since:  # a fix may be in: say so rather than call it still failing

@@ -179,10 +179,13 @@ class AiderImporter(Importer):
                     if out:
                         turns.append((out, results))
                         out, results = [], []
+                    # "n" to the offer, or Ctrl-C while aider tried: the person chose not to have it fixed now
+                    answer = ln.rsplit("]:", 1)[-1].strip().lower() if "]:" in ln else ln.rsplit("?", 1)[-1].strip().lower()
+                    declined = answer.startswith("n") or any(x.startswith("^C") for x in lines[k + 1:k + 5])
                     turns.append(([ToolCall("shell", {"command": command, "check_kind": "build" if lint else "test"},
                                             f"aider-{calls}")],
                                   [ToolResult(output or "(aider: the check failed)", f"aider-{calls}", is_error=True,
-                                              name="shell")]))
+                                              name="shell", data={"fix_declined": True} if declined else None)]))
                     lint_cmd = ""
                     continue
                 if ln.startswith("No changes made to git tracked files"):

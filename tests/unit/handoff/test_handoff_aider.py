@@ -83,7 +83,7 @@ def test_every_aider_session_keeps_its_edits_commits_and_words_apart(project: st
         assert all(_typed(ln, typed) for ln in request.split("\n"))
     said = " ".join(" ".join(t.split()) for t in USER.findall(session) if t.strip()).replace("`", "'")
     for d in doc.data["decisions"]:  # "User said: …" quotes only what was typed after `#### `
-        if d["source"] == "user" and not d["text"].startswith("User rejected"):
+        if d["source"] == "user" and not d["text"].startswith(("User rejected", "User declined")):
             assert " ".join(d["text"].split())[:60].rstrip("…") in said or "[REDACTED:" in d["text"], d["text"]
 
 

@@ -389,3 +389,17 @@ def test_the_header_says_what_the_session_ended_with_not_that_it_was_mid_task():
     doc = _handoff(AUTO)
     status = doc.markdown.split("\n")[2]
     assert "as it ended: `python -m main` failed last" in status and "mid-task" not in status, status
+
+
+def test_a_failure_the_user_stopped_aider_from_fixing_is_not_an_order_to_fix_it():
+    """'Attempt to fix test errors? … y' then Ctrl-C (or an 'n'): the person chose not to have it fixed
+    now. The failure stays in the state; the next action does not tell the next agent to fix it."""
+    fixed = _handoff(AUTO)
+    assert any(a.startswith("Make `python -m main` pass") for a in fixed.data["next_actions"])
+    for stop in ("> \n> \n> ^C again to exit\n", ""):
+        log = AUTO if stop else AUTO.replace("Attempt to fix test errors? (Y)es/(N)o [Yes]: y",
+                                             "Attempt to fix test errors? (Y)es/(N)o [Yes]: n")
+        doc = _handoff(log + stop)
+        assert not any(a.startswith("Make `python -m main` pass") for a in doc.data["next_actions"]), doc.markdown
+        assert "`python -m main` **FAILED**" in doc.markdown
+        assert "User declined the offer to fix `python -m main` when it failed" in doc.markdown
