@@ -1075,8 +1075,9 @@ class _Extractor:
             self._set_outcome(key, ran[key], summary if ran[key] == outcome else "")
             if ran[key] == "fail":
                 ch.fail_line, ch.fail_index = error_line(text), ri
-            ch.fix_declined = ran[key] == "fail" and sh.fix_declined
-        said = f"User declined the offer to fix {code(disp)} when it failed"
+            ch.fix_declined = ran[key] == "fail" and bool(sh.fix_declined)
+        said = (f"User declined the offer to fix {code(disp)} when it failed" if sh.fix_declined == "no" else
+                f"User interrupted the attempt to fix {code(disp)} (Ctrl-C) when it failed")
         if sh.fix_declined and check_keys and not any(d.text == said for d in self.f.decisions):
             self.f.decisions.append(NoteFact(said, ri, "user"))
         self.check_runs.append((ri, {k: (o, check_dirs[k][1]) for k, o in ran.items()}))

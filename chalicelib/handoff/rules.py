@@ -1039,7 +1039,8 @@ class _Builder:
                                 data_key="links", payload=t))
         user_notes = [d for d in self.f.decisions if d.who == "user"]
         for d in user_notes[-MAX_INFERRED_DECISIONS:]:
-            t = d.text if d.text.startswith(("User rejected", "User declined")) else f"User said: “{d.text}”"
+            t = d.text if d.text.startswith(("User rejected", "User declined", "User interrupted")) else (
+                f"User said: “{d.text}”")
             s.items.append(Item(f"- {t}",
                                 rank=RANKS["decisions.user"] + self._recency(d.index),
                                 sub="User corrections and choices",

@@ -369,7 +369,7 @@ class Shell(Action):
     completed_index: int | None = None  # message index where the background run's completion was seen
     output_shown: bool = True  # False: the format says it ran but records neither output nor exit status (aider)
     check_kind: str | None = None  # test | build when the importer knows what it is (aider's --test-cmd)
-    fix_declined: bool = False  # the person declined the agent's offer to fix this failure (aider's "n", Ctrl-C)
+    fix_declined: str = ""  # the person did not let the agent fix this failure: "no" (declined) | "interrupted"
     call_id: str = ""
 
     @property
@@ -480,7 +480,7 @@ def _shell_result(sh: Shell, data: dict[str, Any]) -> None:
         code = int(m.group(1)) if m else None
     sh.exit_code = code
     sh.output_shown = data.get("output_shown") is not False
-    sh.fix_declined = data.get("fix_declined") is True
+    sh.fix_declined = data.get("fix_declined") if data.get("fix_declined") in ("no", "interrupted") else ""
     bg = background_started(text, data)
     if bg:
         sh.background_id, sh.status = bg, "running"

@@ -37,6 +37,7 @@ _FENCE = re.compile(r"^\s*(```|~~~|</?source\b)")  # aider also fences edit bloc
 _PROMPT = re.compile(r"\? \(Y\)es/\(N\)o\b")  # aider asking: "Add file to the chat? (Y)es/(N)o/… [Yes]: y"
 _APPLIED = re.compile(r"^Applied edit to (\S.*?)\s*$")
 _COMMIT = re.compile(r"^Commit ([0-9a-f]{7,40}) (\S.*?)\s*$")
+_DIRTY_COMMIT = re.compile(r"^Committing (\S.*?) before applying edits\.?\s*$")  # the person's own changes
 _RUNNING = re.compile(r"^Running (\S.*?)\s*$")  # a shell command aider ran for the user (/run, or a yes)
 _TEST_CMD = re.compile(r"\s--test-cmd[\s=](.+?)(?=\s--[a-z]|\s*$)")  # on the command line aider logs at its start
 _LINT_RUN = "## Running: "  # aider's own lint run, its output below, then "Attempt to fix lint errors?"
@@ -146,6 +147,8 @@ class AiderImporter(Importer):
         blocks: list[EditBlock] = []  # the edit blocks of the model's last answer
         answer_files: list[str] = []  # the files the model's last answer wrote blocks for
         applied: list[str] = []  # files applied since aider's last commit
+        tracked: set[str] = set()  # files an aider commit of this session took: git tracks them
+        dirty: list[str] = []  # "Committing X before applying edits": the next commit takes X, not the edits
         last_typed = ""  # the user's last message (`/commit` commits every tracked change)
         names = _Names()
         calls = 0
@@ -181,15 +184,30 @@ class AiderImporter(Importer):
                         out, results = [], []
                     # "n" to the offer, or Ctrl-C while aider tried: the person chose not to have it fixed now
                     answer = ln.rsplit("]:", 1)[-1].strip().lower() if "]:" in ln else ln.rsplit("?", 1)[-1].strip().lower()
-                    declined = answer.startswith("n") or any(x.startswith("^C") for x in lines[k + 1:k + 5])
+                    declined = ("no" if answer.startswith("n") else
+                                "interrupted" if any(x.startswith("^C") for x in lines[k + 1:k + 5]) else "")
                     turns.append(([ToolCall("shell", {"command": command, "check_kind": "build" if lint else "test"},
                                             f"aider-{calls}")],
                                   [ToolResult(output or "(aider: the check failed)", f"aider-{calls}", is_error=True,
-                                              name="shell", data={"fix_declined": True} if declined else None)]))
+                                              name="shell", data={"fix_declined": declined} if declined else None)]))
                     lint_cmd = ""
                     continue
                 if ln.startswith("No changes made to git tracked files"):
-                    applied.clear()  # nothing to commit: the next commit does not take these edits
+                    # nothing to commit: the next commit does not take these edits, and an edit of a file git
+                    # tracks changed nothing (aider applied a block whose replacement equals its search)
+                    noop = {a for a in applied if a in tracked}
+                    if noop:
+                        keep = [j for j, c in enumerate(out) if c.input.get("file_path") not in noop]
+                        out, results = [out[j] for j in keep], [results[j] for j in keep]
+                    applied.clear()
+                    continue
+                if ln.startswith("Committing ") and (dm := _DIRTY_COMMIT.match(ln)):
+                    dirty.append(names.name(dm.group(1)))
+                    continue
+                if ln.startswith("Unable to add ") and "Cmd('git') failed" in ln:
+                    # `git add` refused it (a .gitignore entry): aider's next commit does not take it
+                    refused = ln[len("Unable to add "):].split(": Cmd(", 1)[0].replace("\\", "/")
+                    applied[:] = [a for a in applied if not refused.endswith(a.replace("\\", "/"))]
                     continue
                 rm = _RUNNING.match(ln) if ln.startswith("Running ") else None
                 if rm is not None:
@@ -234,7 +252,18 @@ class AiderImporter(Importer):
                     applied.append(path)
                 elif cm is not None:
                     sha, subject = cm.group(1), cm.group(2)
+                    if dirty:  # aider committed the files someone changed before it applied its edits
+                        command = _commit_command(subject, dirty, [], "")
+                        tracked.update(dirty)
+                        dirty.clear()
+                        if out:
+                            turns.append((out, results))
+                        turns.append(([ToolCall("shell", {"command": command}, cid)],
+                                      [ToolResult(f"[HEAD {sha}] {subject}", cid, name="shell")]))
+                        out, results = [], []
+                        continue
                     command = _commit_command(subject, applied, answer_files, last_typed)
+                    tracked.update(applied)
                     if out:
                         turns.append((out, results))
                     turns.append(([ToolCall("shell", {"command": command}, cid)],

@@ -402,4 +402,64 @@ def test_a_failure_the_user_stopped_aider_from_fixing_is_not_an_order_to_fix_it(
         doc = _handoff(log + stop)
         assert not any(a.startswith("Make `python -m main` pass") for a in doc.data["next_actions"]), doc.markdown
         assert "`python -m main` **FAILED**" in doc.markdown
-        assert "User declined the offer to fix `python -m main` when it failed" in doc.markdown
+        assert ("User declined the offer to fix `python -m main` when it failed" if not stop else
+                "User interrupted the attempt to fix `python -m main` (Ctrl-C) when it failed") in doc.markdown
+
+
+GIT_LINES = """# aider chat started at 2024-09-03 21:40:00
+
+> Git repo: .git with 12 files
+
+#### ignore the vendored folder and tidy the selector
+
+.gitignore
+```
+<<<<<<< SEARCH
+=======
+aider/
+>>>>>>> REPLACE
+```
+
+aider/file_selector.py
+```
+<<<<<<< SEARCH
+x = 1
+=======
+x = 2
+>>>>>>> REPLACE
+```
+
+> Committing main before applying edits.
+> Commit 6dfb692 fix: the person's own change to main
+> Applied edit to aider/file_selector.py
+> Applied edit to .gitignore
+> Unable to add C:\\Users\\me\\aider\\aider\\file_selector.py: Cmd('git') failed due to: exit code(1)
+> Commit 9c2075b feat: ignore aider and update the selector
+
+#### the import in main again
+
+main
+```
+<<<<<<< SEARCH
+import os
+=======
+import os
+>>>>>>> REPLACE
+```
+
+> Applied edit to main
+> No changes made to git tracked files.
+"""
+
+
+def test_aiders_own_git_lines_say_what_each_commit_took():
+    """'Committing main before applying edits' commits main (the person's change), not the edits that
+    follow; 'Unable to add X' keeps X out of the next commit; an edit of a tracked file followed by
+    'No changes made to git tracked files' changed nothing."""
+    msgs, _stats, _changes = import_all(GIT_LINES.encode(), "aider")
+    commits = [c.input["command"] for m in msgs for c in m.tool_calls if "git commit" in c.input.get("command", "")]
+    assert commits[0].endswith("-- main") and commits[1].endswith("-- .gitignore"), commits
+    edited = [c.input.get("file_path") for m in msgs for c in m.tool_calls if c.name in ("edit", "write")]
+    assert edited == ["aider/file_selector.py", ".gitignore"]  # the no-op edit of main is not an edit
+    md = _handoff(GIT_LINES).markdown
+    assert "In `9c2075b`: `.gitignore`" in md and "`aider/file_selector.py` (" not in md.split("## Files")[-1]
