@@ -193,6 +193,7 @@ class ErrorFact:
     tool: str = ""  # a failed call of a non-shell tool (Skill, MCP, …)
     fix_index: int = -1  # the run that no longer showed it
     later: str = ""  # what the session did instead, when it did not retry
+    rerun_issued: bool = False  # not answered, but a re-run was issued whose result the transcript ends before
 
 
 @dataclass
@@ -1381,6 +1382,10 @@ class _Extractor:
                     nxt = other
             end = nxt[0] if nxt is not None else 1 << 60
             e.resolved = None if nxt is None else nxt[2] != key
+            if nxt is None and e.is_check:  # the re-run was issued at the cut: its answer never came
+                e.rerun_issued = any(ci > e.index and (display_command(cmd) == e.command
+                                                      or _same_target(display_command(cmd), e.command))
+                                     for ci, cmd in self.f.unanswered)
             if e.resolved and nxt is not None:
                 e.fix_index = nxt[0]
             if e.resolved and nxt is not None and nxt[3] != e.command and nxt[2] is None:  # it passed

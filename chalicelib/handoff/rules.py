@@ -411,7 +411,7 @@ class _Builder:
                          else "committed or not is not known" if states <= {"uncommitted", "unknown"}
                          else "some committed since (see Git below)")
             verified = f" ({committed}; not re-verified since)" if any(cs.edits_since for cs in st.checks) else (
-                f" ({committed}; no check ran in this session)" if not st.checks else f" ({committed})")
+                f" ({committed}; no check run in the transcript)" if not st.checks else f" ({committed})")
             if st.git.uncommitted or st.git.changed or not st.git.known:
                 s.items.append(Item(f"- **{label}**{verified}:",
                                     rank=RANKS["current.done_so_far"], group="current work"))
@@ -893,6 +893,8 @@ class _Builder:
                 fix = " Gone on the next run."
         elif e.resolved is False:
             fix = " **Still failing** on the next run."
+        elif e.rerun_issued:
+            fix = " Re-run issued after it; its result is not in the transcript."
         else:
             fix = " **Not re-run** after this error."
         rank = (RANKS["errors.open"] + 3 * self._recency(e.index)) if e.resolved is not True else (

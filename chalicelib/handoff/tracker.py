@@ -254,7 +254,8 @@ def _spec(tid: str, body: list[str]) -> TaskSpec:
         if in_outputs:
             m = _OUTPUT_FILE_RE.match(ln)
             if m:
-                files.append(m.group(1))
+                if not re.search(r"\((?:read|reference|unchanged|do not (?:change|edit))", ln[m.end():], re.I):
+                    files.append(m.group(1))  # a file listed to read is not an output to write
                 continue
             if s:
                 in_outputs = False

@@ -218,3 +218,26 @@ def test_a_failure_a_wider_run_no_longer_shows_is_answered_even_if_that_run_fail
     line = next(ln for ln in errs.split("\n") if "Assertion with != failed" in ln)
     assert "Not re-run" not in line and "Fixed by running" not in line, line
     assert any("subagent-badge" in ln and "Not re-run" in ln for ln in errs.split("\n")), errs
+
+
+def test_a_file_the_contract_lists_to_read_is_not_an_output_to_write() -> None:
+    s = ClaudeScript()
+    s.user("tackle app-5")
+    s.run("bd show app-5", SPEC.format(tid="app-5", title="Renderer", out="lib/app/renderer.ex").replace(
+        "(create)\n", "(create)\n- `test/fixtures/tool_heavy.jsonl` (read reference only)\n"))
+    s.run("bd update app-5 --status in_progress", "✓ Updated issue: app-5")
+    s.create("lib/app/renderer.ex", "defmodule Renderer do\nend\n")
+    cw = handoff(s).data["current_work"]
+    assert "test/fixtures/tool_heavy.jsonl" not in cw["untouched_outputs"], cw
+
+
+def test_a_failure_whose_re_run_was_issued_at_the_cut_is_not_called_not_re_run() -> None:
+    s = ClaudeScript()
+    s.user("make the live view tests pass")
+    s.run("mix test test/app_web/live/review_live_test.exs",
+          "** (RuntimeError) lazy_html is not available\n\n5 tests, 5 failures\n", code=2)
+    s.change("mix.exs", "deps = []\n", "deps = [{:lazy_html, \">= 0.1.0\", only: :test}]\n")
+    _issue(s, "mix test test/app_web/live/review_live_test.exs")
+    errs = section(handoff(s).markdown, "Errors")
+    line = next(ln for ln in errs.split("\n") if "lazy_html" in ln)
+    assert "Not re-run" not in line and "Re-run issued after it; its result is not in the transcript." in line, line
