@@ -65,6 +65,10 @@ CLAIMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("committed", re.compile(r"\b(?:committed|working tree (?:is )?clean|nothing (?:left )?to commit)\b", re.I)),
     ("task_done", re.compile(r"\b(?:closed|completed|finished|done|resolved)\b", re.I)),
     ("blocked", re.compile(r"(?<!un)\bblocked (?:by|on)\s+`?([A-Za-z0-9][\w.-]*\w)", re.I)),
+    # a plan to finish a task: stale when the tracker closed it since ("Complete spotter-fum.3 by …")
+    ("plan_task", re.compile(r"^\W*(?:\d+[.)]\s*)?(?:then\s+)?(?:complete|finish|close|implement|continue(?:\s+with)?"
+                             r"|work\s+on|resume|wrap\s+up)\s+`?([A-Za-z][A-Za-z0-9]*-[A-Za-z0-9]+(?:\.\d+)*|[a-z]+\.\d+)`?",
+                             re.I)),
     # "gqc.6 (in_progress)", "spotter-fum.4 is in progress", "in progress: app-7"
     ("task_open", re.compile(r"`?\b([A-Za-z][A-Za-z0-9]*-[A-Za-z0-9]+(?:\.\d+)*|[a-z]+\.\d+)[`*]*\s*(?:\(|:|-|—|is\s+"
                              r"(?:still\s+)?|remains\s+)?\s*in[ _-]progress\b|\bin[ _-]progress\s*(?::|—|-)\s*`?"
@@ -309,6 +313,11 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
                     if got is None:
                         continue
                     verdict, ev = got
+                elif kind == "plan_task":  # flagged only when already done: a plan for an open task is a plan
+                    got = _verify_still_open(m.group(1), tasks)
+                    if got is None or got[0] != "contradicted":
+                        continue
+                    verdict, ev = got[0], got[1] + " already"
                 elif kind == "task_open":  # a state claim wherever it stands, like "blocked"
                     if re.search(r"\b(?:was|were|had been)\s+(?:still\s+)?in[ _-]progress", s, re.I):
                         continue  # history

@@ -229,3 +229,17 @@ def test_a_task_the_account_calls_in_progress_is_contradicted_when_the_tracker_c
            if c["kind"] == "task_open"}
     assert got["app-6"] == ("contradicted", "the tracker shows `app-6` closed")
     assert got["app-7"][0] == "confirmed"
+
+
+def test_a_plan_to_finish_a_task_the_tracker_closed_since_is_flagged():
+    """A compaction summary's "Complete app-6 by running the checks, closing and committing", read
+    after app-6 was closed: the step is stale and says so; a plan for a task still open is left alone."""
+    s = base()
+    s.bash("bd close app-6", "✓ Closed app-6: Close review session")
+    s.bash("bd update app-7 --status in_progress", "✓ Updated issue: app-7")
+    note = NOTE.replace("Add the CLI flag, then run pytest.",
+                        "Complete app-6 by running mix compile, then bd close and commit.\n"
+                        "Then continue with app-7.")
+    got = {c["text"][:14]: (c["verdict"], c["evidence"]) for c in make(s, note).data["account"]["claims"]
+           if c["kind"] == "plan_task"}
+    assert got == {"Complete app-6": ("contradicted", "the tracker shows `app-6` closed already")}, got
