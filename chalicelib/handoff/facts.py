@@ -298,6 +298,7 @@ class GitFacts:
 @dataclass
 class TranscriptFacts:
     root: str | None = None
+    fmt: str = ""  # the transcript's format (its agent), for what the agent registry says about it
     branch: str | None = None
     files: dict[str, FileFact] = field(default_factory=dict)
     reads: Counter = field(default_factory=Counter)
@@ -1548,6 +1549,7 @@ def extract_facts(messages: Iterable[Message], file_changes: Iterable[FileChange
     it); otherwise the root is inferred from the transcript.
     """
     ex = _Extractor(fmt)
+    ex.f.fmt = fmt
     if root_hint and root_hint.startswith("/"):
         ex.cwds[root_hint.rstrip("/")] += 1_000_000  # outweighs per-message cwds; ancestors still win
     facts = ex.run(messages)

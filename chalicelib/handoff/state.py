@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from chalicelib.transcripts.actions import commits_itself
+
 from . import checktargets, ecosystems, gitstate, tracker
 from .facts import (
     CheckFact,
@@ -456,7 +458,7 @@ def _routine(f: TranscriptFacts, checks: list[CheckState]) -> list[str]:
     else any before it. Checks that only ran after it (aider lints and tests after committing) are not
     a routine "before the commit": saying so would be wrong, so then there is none."""
     commits = f.commits
-    if not commits:
+    if not commits or commits_itself(f.fmt):
         return []
     lo = commits[-2].index if len(commits) >= 2 else -1
     hi = commits[-1].index
@@ -602,7 +604,7 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         if st.untouched_outputs:
             # what the transcript shows, not an order: the work may belong in another file
             parts.append("its contract lists " + ", ".join(code(p) for p in st.untouched_outputs[:4])
-                         + " as output, which this session has not changed")
+                         + " as output, not changed since the contract was read")
         if st.open_spec:
             parts.append("spec items not seen in the changes: " + "; ".join(
                 f"“{x}”" for x in st.open_spec[:3]) + (f" and {len(st.open_spec) - 3} more" if len(st.open_spec) > 3
@@ -632,7 +634,9 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         out.append(f"Build or test {files} too: no command this session ran builds or tests them.")
     if cur is not None and not unfinished:
         close = _close_command(f, cur.id)
-        out.append(f"Close {code(cur.id)} in the tracker" + (f" ({code(close)})." if close else "."))
+        # with no check run at all, closing comes after running the project's checks, not instead of it
+        first = "Run the project's checks (none ran in the transcript), then close" if not st.checks else "Close"
+        out.append(f"{first} {code(cur.id)} in the tracker" + (f" ({code(close)})." if close else "."))
     if st.git.uncommitted:
         paths = list(dict.fromkeys(u.path for u in st.git.uncommitted))
         files = ", ".join(code(p) for p in paths[:6])

@@ -53,6 +53,7 @@ class AgentTools:
     content_keys: tuple[str, ...] = ()  # a whole-file write's new content
     line_edits: frozenset[str] = frozenset()  # text commands that edit lines of the open file (SWE-agent)
     not_run: tuple[str, ...] = ()  # error results saying the harness cancelled the call before it ran
+    commits_itself: bool = False  # the agent commits after each edit, then runs its checks (aider)
 
 
 def _fs(*names: str) -> frozenset[str]:
@@ -96,6 +97,7 @@ AGENTS: tuple[AgentTools, ...] = (
         shell=_fs("shell"),
         path_keys=("file_path",),
         command_keys=("command",),
+        commits_itself=True,
     ),
     AgentTools(
         "cline",
@@ -185,6 +187,12 @@ CONTENT_KEYS = _keys("content_keys")
 LINE_EDIT_COMMANDS = _union("line_edits")
 NOT_RUN_MARKERS = _keys("not_run")
 _SHELLS = ("bash", "sh", "zsh")
+
+
+def commits_itself(fmt: str) -> bool:
+    """Whether the agent of this transcript format commits by itself after each edit: its checks then
+    run after a commit, so no "checks, then commit" routine can be read from the order."""
+    return any(a.commits_itself and a.agent == fmt for a in AGENTS)
 
 
 def never_ran(text: str, is_error: bool) -> bool:

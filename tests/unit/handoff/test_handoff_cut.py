@@ -241,3 +241,14 @@ def test_a_failure_whose_re_run_was_issued_at_the_cut_is_not_called_not_re_run()
     errs = section(handoff(s).markdown, "Errors")
     line = next(ln for ln in errs.split("\n") if "lazy_html" in ln)
     assert "Not re-run" not in line and "Re-run issued after it; its result is not in the transcript." in line, line
+
+
+def test_a_finished_contract_with_no_check_run_is_closed_after_the_checks() -> None:
+    s = ClaudeScript()
+    s.user("tackle app-8")
+    s.run("bd show app-8", SPEC.format(tid="app-8", title="Renderer", out="lib/app/renderer.ex"))
+    s.run("bd update app-8 --status in_progress", "✓ Updated issue: app-8")
+    s.create("lib/app/renderer.ex", 'defmodule Renderer do\n  # GET endpoint under /api\nend\n')
+    acts = handoff(s).data["next_actions"]
+    assert any(a.startswith("Run the project's checks (none ran in the transcript), then close `app-8`")
+               for a in acts), acts

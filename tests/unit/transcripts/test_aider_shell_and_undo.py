@@ -463,3 +463,25 @@ def test_aiders_own_git_lines_say_what_each_commit_took():
     assert edited == ["aider/file_selector.py", ".gitignore"]  # the no-op edit of main is not an edit
     md = _handoff(GIT_LINES).markdown
     assert "In `9c2075b`: `.gitignore`" in md and "`aider/file_selector.py` (" not in md.split("## Files")[-1]
+
+
+def test_no_checks_then_commit_routine_is_read_from_an_agent_that_commits_by_itself():
+    """aider commits each edit, then runs its auto-test: a test between two commits tested the first,
+    it was not run "before the last commit"."""
+    log = AUTO + """
+#### try again
+
+main.py
+```
+<<<<<<< SEARCH
+import os
+=======
+import os
+import sys
+>>>>>>> REPLACE
+```
+
+> Applied edit to main.py
+> Commit 7a7a7a7 fix: import sys
+"""
+    assert "Before its last commit" not in _handoff(log).markdown
