@@ -9,6 +9,7 @@ cannot tell, the statement is left out rather than guessed.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass, field
 
@@ -502,6 +503,18 @@ def _verifies(later: CheckFact, check: CheckFact) -> bool:
         and "compile" in check.command
 
 
+def _gitignored(path: str, patterns: list[str]) -> bool:
+    """Whether git said it ignores `path`: a pattern from its "The following paths are ignored" answer
+    names the path, one of its folders, or matches its name."""
+    parts = path.replace("\\", "/").split("/")
+    for pat in patterns:
+        p = pat.replace("\\", "/").strip("/")
+        if p and (p == "/".join(parts) or p in parts[:-1] or fnmatch.fnmatch(parts[-1], p)
+                  or "/".join(parts).startswith(p + "/")):
+            return True
+    return False
+
+
 def _ecosystem(name: str) -> int | None:
     for k, (exts, _tools) in enumerate(_ECOSYSTEMS):
         if name.endswith(exts) or name in exts:
@@ -639,9 +652,18 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         out.append(f"{first} {code(cur.id)} in the tracker" + (f" ({code(close)})." if close else "."))
     if st.git.uncommitted:
         paths = list(dict.fromkeys(u.path for u in st.git.uncommitted))
-        files = ", ".join(code(p) for p in paths[:6])
-        more = f" and {len(paths) - 6} more" if len(paths) > 6 else ""
-        out.append(f"Commit {files}{more} (the commit conventions are below).")
+        # a file git refused to add (a .gitignore entry) is not one to commit as it is
+        ignored = [p for p in paths if _gitignored(p, f.git.ignored)]
+        paths = [p for p in paths if p not in ignored]
+        if paths:
+            files = ", ".join(code(p) for p in paths[:6])
+            more = f" and {len(paths) - 6} more" if len(paths) > 6 else ""
+            out.append(f"Commit {files}{more} (the commit conventions are below).")
+        if ignored:
+            out.append(", ".join(code(p) for p in ignored[:4]) + f" {'is' if len(ignored) == 1 else 'are'} not "
+                       f"committed: `.gitignore` ignores {'it' if len(ignored) == 1 else 'them'} ("
+                       + ", ".join(code(x) for x in f.git.ignored[:2]) + "); `git add -f` only if it belongs in "
+                       "the repository.")
     if st.git.changed and not f.git.no_repo:  # without a repository there is nothing to commit
         files = ", ".join(code(u.path) for u in st.git.changed[:6])
         be = "is" if len(st.git.changed) == 1 else "are"

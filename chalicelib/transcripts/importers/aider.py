@@ -205,9 +205,24 @@ class AiderImporter(Importer):
                     dirty.append(names.name(dm.group(1)))
                     continue
                 if ln.startswith("Unable to add ") and "Cmd('git') failed" in ln:
-                    # `git add` refused it (a .gitignore entry): aider's next commit does not take it
+                    # `git add` refused it (a .gitignore entry): aider's next commit does not take it. The
+                    # add aider ran is a failed shell run with git's own words (what the facts read)
                     refused = ln[len("Unable to add "):].split(": Cmd(", 1)[0].replace("\\", "/")
-                    applied[:] = [a for a in applied if not refused.endswith(a.replace("\\", "/"))]
+                    mine = [a for a in applied if refused.endswith(a.replace("\\", "/"))]
+                    applied[:] = [a for a in applied if a not in mine]
+                    said: list[str] = []
+                    for x in lines[k + 1:k + 12]:
+                        if x.startswith(("Commit ", "Applied edit to ", "Running ", "No changes made")):
+                            break
+                        if not x.startswith("cmdline:"):
+                            said.append(x.removeprefix("stderr: ").strip("'"))
+                    calls += 1
+                    if out:
+                        turns.append((out, results))
+                        out, results = [], []
+                    turns.append(([ToolCall("shell", {"command": f"git add {mine[0] if mine else refused}"},
+                                            f"aider-{calls}")],
+                                  [ToolResult("\n".join(said), f"aider-{calls}", is_error=True, name="shell")]))
                     continue
                 rm = _RUNNING.match(ln) if ln.startswith("Running ") else None
                 if rm is not None:

@@ -434,6 +434,10 @@ x = 2
 > Applied edit to aider/file_selector.py
 > Applied edit to .gitignore
 > Unable to add C:\\Users\\me\\aider\\aider\\file_selector.py: Cmd('git') failed due to: exit code(1)
+> cmdline: git add C:\\Users\\me\\aider\\aider\\file_selector.py
+> stderr: 'The following paths are ignored by one of your .gitignore files:
+> aider
+> hint: Use -f if you really want to add them.'
 > Commit 9c2075b feat: ignore aider and update the selector
 
 #### the import in main again
@@ -461,8 +465,12 @@ def test_aiders_own_git_lines_say_what_each_commit_took():
     assert commits[0].endswith("-- main") and commits[1].endswith("-- .gitignore"), commits
     edited = [c.input.get("file_path") for m in msgs for c in m.tool_calls if c.name in ("edit", "write")]
     assert edited == ["aider/file_selector.py", ".gitignore"]  # the no-op edit of main is not an edit
-    md = _handoff(GIT_LINES).markdown
+    doc = _handoff(GIT_LINES)
+    md = doc.markdown
     assert "In `9c2075b`: `.gitignore`" in md and "`aider/file_selector.py` (" not in md.split("## Files")[-1]
+    # git refused to add it: not "commit it", but what git said about it
+    assert not any(a.startswith("Commit `aider/file_selector.py`") for a in doc.data["next_actions"])
+    assert any("`.gitignore` ignores it (`aider`)" in a for a in doc.data["next_actions"]), doc.data["next_actions"]
 
 
 def test_no_checks_then_commit_routine_is_read_from_an_agent_that_commits_by_itself():
