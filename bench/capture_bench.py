@@ -23,7 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.cli_bench import ROOT, TRANSCRIPT, _free_port, _mso, _time, local_table
+from bench.cli_bench import TRANSCRIPT, _free_port, _mso, _time, local_table, run_and_write
 
 RUNS = 20
 SWEEPS = 8
@@ -123,12 +123,7 @@ def run() -> str:
 
 
 def main() -> int:
-    sys.path.insert(0, str(ROOT))
-    text = run()
-    print(text)
-    if "--write" in sys.argv:
-        Path(sys.argv[sys.argv.index("--write") + 1]).write_text(text + "\n")
-    return 0
+    return run_and_write(run)
 
 
 if __name__ == "__main__":

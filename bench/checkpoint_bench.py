@@ -32,7 +32,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.cli_bench import ROOT, _free_port, local_table
+from bench.cli_bench import ROOT, _free_port, local_table, run_and_write
 
 FIXTURES = ROOT / "tests" / "fixtures" / "real" / "claude-code"
 BASE = FIXTURES / "8463c716-a2ea-4c14-9efa-87158ebd9f20.jsonl.gz"
@@ -171,12 +171,7 @@ def run() -> str:
 
 
 def main() -> int:
-    sys.path.insert(0, str(ROOT))
-    text = run()
-    print(text)
-    if "--write" in sys.argv:
-        Path(sys.argv[sys.argv.index("--write") + 1]).write_text(text + "\n")
-    return 0
+    return run_and_write(run)
 
 
 if __name__ == "__main__":
