@@ -33,6 +33,7 @@ from chalicelib.transcripts.actions import (
     Wait,
     Web,
     never_ran,
+    silent_passes,
     task_notifications,
     tool_key,
 )
@@ -722,6 +723,7 @@ class _Extractor:
         self.runs: list[tuple[int, str, str | None, str]] = []  # (index, family, error key or None, command)
         # failed runs that printed a test summary: their output, to tell which failures they still showed
         self.failed_tests: dict[int, str] = {}
+        self.auto_checks: set[str] = set()  # checks the agent ran by itself after edits (importer's check_kind)
         self.awaiting_diag: list[ErrorFact] = []
         self.error_by_line: dict[str, ErrorFact] = {}
         self.shell_texts: list[tuple[int, str]] = []
@@ -1077,6 +1079,8 @@ class _Extractor:
             self._set_outcome(key, ran[key], summary if ran[key] == outcome else "")
             if ran[key] == "fail":
                 ch.fail_line, ch.fail_index = error_line(text), ri
+            if forced:
+                self.auto_checks.add(key)
             ch.fix_declined = ran[key] == "fail" and bool(sh.fix_declined)
         said = (f"User declined the offer to fix {code(disp)} when it failed" if sh.fix_declined == "no" else
                 f"User interrupted the attempt to fix {code(disp)} (Ctrl-C) when it failed")
@@ -1318,6 +1322,7 @@ class _Extractor:
         f.outside = sorted({e.path for e in f.edits if not f.in_project(e.path)})
         f.shell_texts = self.shell_texts
         guard.run(f.failures, "facts: errors", self._resolve_errors, None)
+        guard.run(f.failures, "facts: silent passes", self._silent_passes, None)
         guard.run(f.failures, "facts: covered failures", self._covered_failures, None)
         guard.run(f.failures, "facts: task ids", self._task_ids, None)
         f.stats = {
@@ -1397,6 +1402,28 @@ class _Extractor:
                     seen[ev.path] = None
                     e.fix_edits.append(ev)
             e.fixed_files = list(seen)
+
+    def _silent_passes(self) -> None:
+        """An agent whose own after-edit checks print only failures (aider's auto-lint and auto-test):
+        an edit after a failure of such a check, with no failure after it, is that check no longer
+        failing. Its outcome is then not known (the log never says "passed"), and its error is gone."""
+        if not silent_passes(self.f.fmt):
+            return
+        for key in self.auto_checks:
+            ch = self.f.checks.get(key)
+            if ch is None or ch.outcome != "fail":
+                continue
+            named = {p.rsplit("/", 1)[-1] for p in re.findall(r"[\w./\\-]+\.\w+", key)}
+            later = [e for e in self.f.edits if e.index > ch.fail_index and (
+                not named or e.path.replace("\\", "/").rsplit("/", 1)[-1] in named)]
+            if not later:
+                continue
+            ch.outcome, ch.summary = "unknown", ""
+            for e in self.f.errors:
+                if e.is_check and e.index == ch.fail_index and e.resolved is not True:
+                    e.resolved, e.fix_index = True, later[0].index
+                    e.fix_edits = [ev for ev in later[:3] if _touches(ev, e.tokens)] or later[:1]
+                    e.fixed_files = list(dict.fromkeys(ev.path for ev in e.fix_edits))
 
     def _covered_failures(self) -> None:
         """A check failure is answered by a later run that covers its target and passed (the same target

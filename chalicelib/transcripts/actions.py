@@ -54,6 +54,7 @@ class AgentTools:
     line_edits: frozenset[str] = frozenset()  # text commands that edit lines of the open file (SWE-agent)
     not_run: tuple[str, ...] = ()  # error results saying the harness cancelled the call before it ran
     commits_itself: bool = False  # the agent commits after each edit, then runs its checks (aider)
+    silent_passes: bool = False  # its own checks after each edit print only failures (aider's auto-lint/test)
 
 
 def _fs(*names: str) -> frozenset[str]:
@@ -98,6 +99,7 @@ AGENTS: tuple[AgentTools, ...] = (
         path_keys=("file_path",),
         command_keys=("command",),
         commits_itself=True,
+        silent_passes=True,
     ),
     AgentTools(
         "cline",
@@ -193,6 +195,12 @@ def commits_itself(fmt: str) -> bool:
     """Whether the agent of this transcript format commits by itself after each edit: its checks then
     run after a commit, so no "checks, then commit" routine can be read from the order."""
     return any(a.commits_itself and a.agent == fmt for a in AGENTS)
+
+
+def silent_passes(fmt: str) -> bool:
+    """Whether the agent's own after-edit checks print only failures: a later edit with no new failure
+    is then that check passing, which its log never says."""
+    return any(a.silent_passes and a.agent == fmt for a in AGENTS)
 
 
 def never_ran(text: str, is_error: bool) -> bool:

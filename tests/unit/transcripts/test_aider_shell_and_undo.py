@@ -493,3 +493,30 @@ import sys
 > Commit 7a7a7a7 fix: import sys
 """
     assert "Before its last commit" not in _handoff(log).markdown
+
+
+def test_an_auto_lint_failure_followed_by_an_edit_with_no_new_failure_is_gone():
+    """aider lints after each edit and prints only failures: F821 on main.py, then an edit of main.py
+    and a commit with no lint output is the lint passing, though the log never says so."""
+    log = AUTO.split("> pip install -e .")[0] + """
+#### add the missing import
+
+main.py
+```
+<<<<<<< SEARCH
+import os
+=======
+import os
+from file_selector import select_relevant_files
+>>>>>>> REPLACE
+```
+
+> Applied edit to main.py
+> Commit 4b4b4b4 fix: import select_relevant_files
+"""
+    doc = _handoff(log)
+    md = doc.markdown
+    assert "flake8" in md and "**FAILED**" not in md.split("## Errors")[0], md
+    assert not any(a.startswith("Make `C:") for a in doc.data["next_actions"]), doc.data["next_actions"]
+    err = next(ln for ln in md.split("## Errors")[1].split("\n") if "F821" in ln)
+    assert "Fixed by editing `main.py`" in err and "Not re-run" not in err, err
