@@ -591,12 +591,13 @@ class _Builder:
             if covered_by and covered_by not in [cs.check.command for cs in members]:
                 after += f" (earlier changes were seen by {code(covered_by)}, which passed)"
         else:
-            after = " — nothing it checks changed since" if any(cs.not_covered for cs in members) else \
-                " — nothing changed since"
+            after = "" if any(cs.not_covered for cs in members) else " — nothing changed since"
         others = list(dict.fromkeys(p for cs in members for p in cs.not_covered))
         if others and not passed_later and k == 0:  # the latest runs: so their list of changes is complete
+            # which files a check reads is a guess (a full run reads them all): say what changed, not that
+            # the check did not read it
             shown = ", ".join(code(p) for p in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
-            after += f" (also changed, not read by {'these' if len(members) > 1 else 'it'}: {shown})"
+            after += f" — changed since, in files of another kind or folder: {shown}"
         failing = any(cs.check.outcome == "fail" and not cs.passed_later for cs in members)
         rank = RANKS["checks.latest"] - k * 0.3 if k < 2 or failing else RANKS["checks.older"] - k * 0.1
         lead = "- "
@@ -646,7 +647,7 @@ class _Builder:
             elif t is st.next_task:
                 notes.append("next")
             if t.status in ("open", "") and t.started_index < 0 and k > 0:
-                notes.append("not started")
+                notes.append("no claim of it in the transcript")  # not "not started": work may be under another id
             note = f" — {status}" + (f" ({', '.join(notes)})" if notes else "")
             indent = "  " if k > 0 else ""
             rank = (RANKS["tasks.current"] if t in (st.current, st.next_task, st.family_root)

@@ -336,7 +336,10 @@ def derive(f: TranscriptFacts) -> State:
     failing = [cs for cs in checks if cs.check.outcome == "fail" and not cs.passed_later]
     if failing:
         mid.append(f"{code(failing[0].check.command)} failed last")
-    stale = [cs for cs in checks if cs.check.outcome == "pass" and cs.edits_since]
+    # a check re-run after the last edits whose answer the transcript ends before is not stale: it is running
+    reissued = {display_command(cmd): i for i, cmd in f.unanswered}
+    stale = [cs for cs in checks if cs.check.outcome == "pass" and cs.edits_since
+             and not any(cs.check.command in c and i > cs.check.last for c, i in reissued.items())]
     if git.uncommitted:
         mid.append(f"{len(git.uncommitted)} file{'s' if len(git.uncommitted) > 1 else ''} uncommitted")
     todo_active = [t for t in f.todos.values() if t.status == "in_progress"]
@@ -688,7 +691,8 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         t = st.next_task
         title = f": {quoted(t.title, 110)}" if t.title else ""  # the tracker's words, never a step of ours
         where = "its contract is below" if t.spec else "read its spec in the tracker first"
-        out.append(f"{'Then start' if out else 'Start'} {code(t.id)}{title} ({t.status or 'open'}, not started; {where}).")
+        out.append(f"{'Then start' if out else 'Start'} {code(t.id)}{title} ({t.status or 'open'}, no claim of it in "
+                   f"the transcript; {where}).")
     root = st.family_root
     if root is not None and len(st.family) > 1 and root.status in _OPEN:
         out.append(f"When every task under {code(root.id)} is closed, close {code(root.id)} too "

@@ -252,3 +252,13 @@ def test_a_finished_contract_with_no_check_run_is_closed_after_the_checks() -> N
     acts = handoff(s).data["next_actions"]
     assert any(a.startswith("Run the project's checks (none ran in the transcript), then close `app-8`")
                for a in acts), acts
+
+
+def test_checks_re_run_after_the_last_edit_whose_results_come_after_the_cut_are_not_stale() -> None:
+    s = ClaudeScript()
+    s.user("finish the epic")
+    s.run("mix test", "87 tests, 0 failures\n")
+    s.change("lib/app/review.ex", "a = 1\n", "a = 2\n")
+    _issue(s, "mix test")
+    acts = handoff(s).data["next_actions"]
+    assert not any(a.startswith("Re-run the checks") for a in acts), acts

@@ -255,7 +255,7 @@ def test_a_task_the_tracker_listed_but_nobody_started() -> None:
     assert t["epic-1.1"]["status"] == "closed"
     tasks_md = section(doc.markdown, "State at the end of session 2").split(
         "**Tasks (the tracker's last word)**", 1)[1]
-    assert "  - `epic-1.3` `Error messages` — open (next, not started)" in tasks_md
+    assert "  - `epic-1.3` `Error messages` — open (next, no claim of it in the transcript)" in tasks_md
     assert "  - `epic-1.2` `Grammar` — in progress (current)" in tasks_md
     assert "  - `epic-1.1` `Tokenizer` — closed" in tasks_md
     assert doc.data["current_work"]["next_task"] == "epic-1.3"
