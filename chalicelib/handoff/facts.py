@@ -1405,25 +1405,27 @@ class _Extractor:
 
     def _silent_passes(self) -> None:
         """An agent whose own after-edit checks print only failures (aider's auto-lint and auto-test):
-        an edit after a failure of such a check, with no failure after it, is that check no longer
-        failing. Its outcome is then not known (the log never says "passed"), and its error is gone."""
+        an edit of the checked file after a failure of such a check, with no failure after it, is that
+        check passing (the log never prints a pass; the summary says why it counts as one), and its
+        error is gone, fixed by that edit."""
         if not silent_passes(self.f.fmt):
             return
         for key in self.auto_checks:
             ch = self.f.checks.get(key)
             if ch is None or ch.outcome != "fail":
                 continue
-            named = {p.rsplit("/", 1)[-1] for p in re.findall(r"[\w./\\-]+\.\w+", key)}
+            named = {p.replace("\\", "/") for p in re.findall(r"[\w./\\-]+\.\w+", key)}
             later = [e for e in self.f.edits if e.index > ch.fail_index and (
-                not named or e.path.replace("\\", "/").rsplit("/", 1)[-1] in named)]
+                not named or e.path.replace("\\", "/") in named)]  # the checked file itself, not its namesakes
             if not later:
                 continue
-            ch.outcome, ch.summary = "unknown", ""
+            ch.outcome = "pass"  # what the agent's silence after the edit means; the summary says so
+            ch.summary = f"no failure after the edit of {code(later[0].path)}; aider prints only failures"
+            ch.last = later[-1].index  # it ran after each of those edits, silently
             for e in self.f.errors:
                 if e.is_check and e.index == ch.fail_index and e.resolved is not True:
                     e.resolved, e.fix_index = True, later[0].index
-                    e.fix_edits = [ev for ev in later[:3] if _touches(ev, e.tokens)] or later[:1]
-                    e.fixed_files = list(dict.fromkeys(ev.path for ev in e.fix_edits))
+                    e.fix_edits, e.fixed_files = later[:1], [later[0].path]
 
     def _covered_failures(self) -> None:
         """A check failure is answered by a later run that covers its target and passed (the same target
