@@ -44,10 +44,26 @@ echo check
 """
 
 
-def _doc():
-    msgs, _stats, changes = import_all(LOG.encode(), "aider")
+def _imported(log: str):
+    """The log imported as aider and the handoff made from it, as the product makes it."""
+    msgs, _stats, changes = import_all(log.encode(), "aider")
     return msgs, build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
                                file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+
+
+def _handoff(log: str):
+    return _imported(log)[1]
+
+
+def _turn(prompt: str, path: str, old: str, new: str, *aider: str) -> str:
+    """One request in aider's log: the prompt, the model's SEARCH/REPLACE block, aider's own lines."""
+    search = f"{old}\n" if old else ""
+    return (f"#### {prompt}\n\n{path}\n```\n<<<<<<< SEARCH\n{search}=======\n{new}\n>>>>>>> REPLACE\n```\n\n"
+            + "".join(f"> {ln}\n" for ln in aider) + "\n")
+
+
+def _doc():
+    return _imported(LOG)
 
 
 def test_running_lines_are_shell_commands_and_undo_is_a_reset():
@@ -72,9 +88,7 @@ def test_without_a_git_repository_there_is_no_git_status_step():
     log = ("# aider chat started at 2025-07-16 20:11:00\n\n> Aider v0.84.0\n> Git repo: none\n> Repo-map: disabled\n\n"
            "#### write the script\n\nrun.sh\n```\n<<<<<<< SEARCH\n=======\necho run\n>>>>>>> REPLACE\n```\n\n"
            "> Applied edit to run.sh\n")
-    msgs, _stats, changes = import_all(log.encode(), "aider")
-    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
-                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    msgs, doc = _imported(log)
     assert "git status" not in doc.markdown
     assert "the agent said this directory has no git repository" in doc.markdown
 
@@ -83,9 +97,7 @@ def test_commands_after_the_last_action_are_named_with_it():
     log = LOG.replace("#### /undo", "#### /run ./deploy.sh").replace(
         "> Removed: 5d6e7f8 feat: add check script\n> Now at:  1a2b3c4 feat: add sync; make it executable\n",
         "> Running ./deploy.sh\n> deployed\n")
-    msgs, _stats, changes = import_all(log.encode(), "aider")
-    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
-                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    msgs, doc = _imported(log)
     # aider's log never holds a command's output or exit status: it ran, its result is not known
     assert doc.data["current_work"]["last_action"] == (
         "committed `5d6e7f8`; after it, `./deploy.sh` was issued and its result is not in the transcript")
@@ -159,9 +171,7 @@ import { Ranker } from '../ranker';
 
 
 def _rm_doc(log: str):
-    msgs, _stats, changes = import_all(log.encode(), "aider")
-    return msgs, build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
-                               file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    return _imported(log)
 
 
 def test_a_shell_deletion_is_not_in_the_next_aider_commit():
@@ -227,9 +237,7 @@ def test_one_file_logged_by_a_relative_and_an_absolute_path_is_one_file():
            + edit("main.py", "import a", "import b", "1111111")
            + edit("C:\\src\\nova\\main.py", "import b", "from . import b", "2222222")
            + edit("C:\\src\\nova\\utils.py", "x = 1", "x = 2", "3333333"))
-    msgs, _stats, changes = import_all(log.encode(), "aider")
-    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
-                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    doc = _handoff(log)
     assert {f["path"]: f["commit"] for f in doc.data["files"]} == {"main.py": "2222222", "utils.py": "3333333"}
     assert "In `1111111`" not in doc.markdown  # main.py's last change is in 2222222, not listed twice
 
@@ -244,25 +252,15 @@ def test_a_commit_undone_by_undo_is_marked_and_not_counted_to_push():
 
 def test_a_redirect_after_the_last_commit_is_a_change_whose_state_is_not_known():
     log = LOG.split("#### now add")[0] + "> Running echo. > notes.txt\n"
-    msgs, _stats, changes = import_all(log.encode(), "aider")
-    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
-                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    msgs, doc = _imported(log)
     assert "No file edit in this session after the last commit" not in doc.markdown
     assert "notes.txt" in doc.data["current_state"]["changed_not_known"]
 
 
 def test_a_command_that_changed_files_after_the_last_commit_is_named_not_called_no_change():
-    msgs, _stats, changes = import_all(LOG.split("#### now add")[0].encode(), "aider")
-    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
-                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    doc = _handoff(LOG.split("#### now add")[0])
     assert "No uncommitted change" not in doc.markdown  # chmod +x changes the file's mode, which git tracks
     assert "No file edit after the last commit; `chmod +x sync.sh` ran after it" in doc.markdown
-
-
-def _handoff(log: str):
-    msgs, _stats, changes = import_all(log.encode(), "aider")
-    return build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
-                         file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
 
 
 def test_a_check_aider_ran_has_no_known_result():
@@ -351,33 +349,11 @@ def line_of(md: str, needle: str) -> str:
 def test_an_edit_aider_found_nothing_to_commit_for_is_not_in_the_next_commit():
     """'Applied edit to main.py' then 'No changes made to git tracked files.': main.py is not in the
     commit aider makes later for other files."""
-    log = AUTO.split("#### make main")[0] + """#### fix the import
-
-main.py
-```
-<<<<<<< SEARCH
-import os
-=======
-import os
->>>>>>> REPLACE
-```
-
-> Applied edit to main.py
-> No changes made to git tracked files.
-
-#### now the packaging
-
-setup.py
-```
-<<<<<<< SEARCH
-=======
-from setuptools import setup
->>>>>>> REPLACE
-```
-
-> Applied edit to setup.py
-> Commit b003de6 fix: package the app
-"""
+    log = (AUTO.split("#### make main")[0]
+           + _turn("fix the import", "main.py", "import os", "import os",
+                   "Applied edit to main.py", "No changes made to git tracked files.")
+           + _turn("now the packaging", "setup.py", "", "from setuptools import setup",
+                   "Applied edit to setup.py", "Commit b003de6 fix: package the app"))
     doc = _handoff(log)
     files = {f["path"]: f for f in doc.data["files"]}
     assert files["setup.py"]["commit"] == "b003de6"
@@ -476,44 +452,17 @@ def test_aiders_own_git_lines_say_what_each_commit_took():
 def test_no_checks_then_commit_routine_is_read_from_an_agent_that_commits_by_itself():
     """aider commits each edit, then runs its auto-test: a test between two commits tested the first,
     it was not run "before the last commit"."""
-    log = AUTO + """
-#### try again
-
-main.py
-```
-<<<<<<< SEARCH
-import os
-=======
-import os
-import sys
->>>>>>> REPLACE
-```
-
-> Applied edit to main.py
-> Commit 7a7a7a7 fix: import sys
-"""
+    log = AUTO + "\n" + _turn("try again", "main.py", "import os", "import os\nimport sys",
+                                "Applied edit to main.py", "Commit 7a7a7a7 fix: import sys")
     assert "Before its last commit" not in _handoff(log).markdown
 
 
 def test_an_auto_lint_failure_followed_by_an_edit_with_no_new_failure_is_gone():
     """aider lints after each edit and prints only failures: F821 on main.py, then an edit of main.py
     and a commit with no lint output is the lint passing, though the log never says so."""
-    log = AUTO.split("> pip install -e .")[0] + """
-#### add the missing import
-
-main.py
-```
-<<<<<<< SEARCH
-import os
-=======
-import os
-from file_selector import select_relevant_files
->>>>>>> REPLACE
-```
-
-> Applied edit to main.py
-> Commit 4b4b4b4 fix: import select_relevant_files
-"""
+    log = AUTO.split("> pip install -e .")[0] + "\n" + _turn(
+        "add the missing import", "main.py", "import os", "import os\nfrom file_selector import select_relevant_files",
+        "Applied edit to main.py", "Commit 4b4b4b4 fix: import select_relevant_files")
     doc = _handoff(log)
     md = doc.markdown
     assert "flake8" in md and "**FAILED**" not in md.split("## Errors")[0], md
