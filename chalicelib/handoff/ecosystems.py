@@ -142,6 +142,35 @@ ECOSYSTEMS: tuple[Ecosystem, ...] = (
 assert all(r.kind in KINDS for r in ECOSYSTEMS)
 
 
+@dataclass(frozen=True)
+class DefaultIgnore:
+    """A folder the ecosystem's project generator puts in `.gitignore` (`mix phx.new` ignores
+    `/priv/static/assets/`): a file the agent wrote there is likely ignored, so `git status` will not
+    list it and a plain `git add` refuses it, though the transcript never showed git saying so."""
+
+    ecosystem: str
+    folder: str  # relative to the project root, with a trailing slash
+    generator: str  # who writes the ignore entry, as the next agent would recognise it
+
+
+DEFAULT_IGNORES: tuple[DefaultIgnore, ...] = (
+    DefaultIgnore("elixir", "priv/static/assets/", "Phoenix (`mix phx.new`)"),
+    DefaultIgnore("elixir", "_build/", "Mix (`mix new`)"),
+    DefaultIgnore("elixir", "deps/", "Mix (`mix new`)"),
+    DefaultIgnore("js", "node_modules/", "npm projects"),
+    DefaultIgnore("js", "dist/", "Vite and most JS project templates"),
+    DefaultIgnore("rust", "target/", "Cargo (`cargo new`)"),
+    DefaultIgnore("python", "__pycache__/", "Python project templates"),
+    DefaultIgnore("java", ".gradle/", "Gradle (`gradle init`)"),
+)
+
+
+def default_ignore(path: str) -> DefaultIgnore | None:
+    """The record whose folder holds `path` (relative, or absolute under any root), if any."""
+    p = "/" + path.replace("\\", "/").lstrip("/")
+    return next((r for r in DEFAULT_IGNORES if "/" + r.folder in p), None)
+
+
 def command_pattern(kinds: tuple[str, ...]) -> re.Pattern[str]:
     """One anchored pattern matching a command of any record of these kinds."""
     alts = "|".join(f"(?:{r.command})" for r in ECOSYSTEMS if r.kind in kinds)

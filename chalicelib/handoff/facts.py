@@ -661,6 +661,12 @@ def _same_target(later: str, failed: str) -> bool:
     return len(a) <= len(b) and a[-1].rsplit("/", 1)[-1] == b[-1].rsplit("/", 1)[-1]
 
 
+def _shows(output: str, line: str) -> bool:
+    """Whether a run's output still holds an error line, whatever its indentation and trailing spaces."""
+    want = " ".join(line.split())
+    return bool(want) and want in " ".join(output.split())
+
+
 def _touches(ev: EditEvent, tokens: set[str]) -> bool:
     if not tokens:
         return False
@@ -723,6 +729,7 @@ class _Extractor:
         self.runs: list[tuple[int, str, str | None, str]] = []  # (index, family, error key or None, command)
         # failed runs that printed a test summary: their output, to tell which failures they still showed
         self.failed_tests: dict[int, str] = {}
+        self.fail_text: dict[int, str] = {}  # each failed run's output tail: is an earlier error still in it?
         self.auto_checks: set[str] = set()  # checks the agent ran by itself after edits (importer's check_kind)
         self.awaiting_diag: list[ErrorFact] = []
         self.error_by_line: dict[str, ErrorFact] = {}
@@ -1004,6 +1011,8 @@ class _Extractor:
             err_key = self._error(ri, text, disp, family, bool(check_keys))
         if not bg_id:
             self.runs.append((ri, family, err_key if failed else None, disp))
+            if failed:
+                self.fail_text[ri] = text[-20_000:]
             if failed and check_keys and _SUMMARY_LINE_RE.search(text[-4000:]):
                 self.failed_tests[ri] = text[-20_000:]
         if check_keys and not bg_id:
@@ -1373,21 +1382,25 @@ class _Extractor:
                 if later is not None:
                     e.later = later.command
                 continue
-            nxt = next((r for r in self.runs if r[0] > e.index and (
-                r[3] == e.command if e.is_check else r[1] == e.family)), None)
-            if e.is_check and (nxt is None or nxt[2] == key):
+            def still(r: tuple[int, str, str | None, str], key: str = key, line: str = e.line) -> bool:
+                # a run whose first error changed may still print this one further down
+                return r[2] == key or (r[2] is not None and _shows(self.fail_text.get(r[0], ""), line))
+            same = [r for r in self.runs if r[0] > e.index and (
+                r[3] == e.command if e.is_check else r[1] == e.family)]
+            nxt = next((r for r in same if not still(r)), same[-1] if same else None)
+            if e.is_check and (nxt is None or still(nxt)):
                 # the same target checked another way and passing answers it (`mix test` after
                 # `mix test a_test.exs`, `node build.js` from assets/ after `node assets/build.js`)
                 # a wider run that failed for other tests answers it too, when its summary shows the
                 # tests ran and this failure's line is no longer in its output
                 other = next((r for r in self.runs if r[0] > e.index and r[3] != e.command
                               and _same_target(r[3], e.command) and (r[2] is None or (
-                                  r[2] != key and r[0] in self.failed_tests and e.line not in self.failed_tests[r[0]]))),
+                                  r[2] != key and r[0] in self.failed_tests and not _shows(self.failed_tests[r[0]], e.line)))),
                              None)
                 if other is not None:
                     nxt = other
             end = nxt[0] if nxt is not None else 1 << 60
-            e.resolved = None if nxt is None else nxt[2] != key
+            e.resolved = None if nxt is None else not still(nxt)
             if nxt is None and e.is_check:  # the re-run was issued at the cut: its answer never came
                 e.rerun_issued = any(ci > e.index and (display_command(cmd) == e.command
                                                       or _same_target(display_command(cmd), e.command))
@@ -1396,12 +1409,30 @@ class _Extractor:
                 e.fix_index = nxt[0]
             if e.resolved and nxt is not None and nxt[3] != e.command and nxt[2] is None:  # it passed
                 e.fix_command = nxt[3]
+            start = e.index
+            if e.resolved:
+                start, end = self._fix_window(e, key, end)
             seen: dict[str, None] = {}
             for ev in self.f.edits:
-                if e.index < ev.index < end and self.f.in_project(ev.path) and _touches(ev, e.tokens):
+                if start < ev.index < end and self.f.in_project(ev.path) and _touches(ev, e.tokens):
                     seen[ev.path] = None
                     e.fix_edits.append(ev)
             e.fixed_files = list(seen)
+
+    def _fix_window(self, e: ErrorFact, key: str, end: int) -> tuple[int, int]:
+        """The edits that fixed an error lie between the last run of its tool that still showed it and
+        the first that no longer did: a run whose first error changed can still print the old one further
+        down (10 of 12 tests pass, the old failure among the 2), and a narrower run that no longer shows
+        it bounds the fix sooner than the next full run."""
+        start = e.index
+        for r in self.runs:
+            if not e.index < r[0] < end or r[1] != e.family:
+                continue
+            if r[2] == key or _shows(self.fail_text.get(r[0], ""), e.line):
+                start = r[0]  # still there: the fix came after this run
+            elif start == e.index or r[0] > start:
+                return start, r[0]
+        return start, end
 
     def _silent_passes(self) -> None:
         """An agent whose own after-edit checks print only failures (aider's auto-lint and auto-test):

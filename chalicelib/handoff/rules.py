@@ -471,10 +471,11 @@ class _Builder:
         sub = "Checks (latest outcome, and what changed since)"
         groups: dict[tuple[str, ...], list[Any]] = {}
         for cs in st.checks[:12]:
-            groups.setdefault((cs.covered_by, cs.passed_later, *cs.edited_since), []).append(cs)
+            # one line per shared state: a group's "changed since" lists are its members' own, never a neighbour's
+            groups.setdefault((cs.covered_by, cs.passed_later, tuple(cs.not_covered), *cs.edited_since), []).append(cs)
         glist = list(groups.items())
         for k, (key, members) in enumerate(glist[:2]):
-            s.items.append(self._check_item(members, list(key[2:]), k, sub, covered_by=key[0], passed_later=key[1]))
+            s.items.append(self._check_item(members, list(key[3:]), k, sub, covered_by=key[0], passed_later=key[1]))
         older = [cs for _since, members in glist[2:] for cs in members]
         for cs in older:  # in the JSON form all the same
             s.items.append(Item("", rank=RANKS["hidden"], hidden=True, data_key="checks", payload=[{
@@ -598,6 +599,8 @@ class _Builder:
             # the check did not read it
             shown = ", ".join(code(p) for p in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
             after += f" — changed since, in files of another kind or folder: {shown}"
+        elif others and not passed_later and not since and not covered_by:
+            after = " — nothing it checks changed since"
         failing = any(cs.check.outcome == "fail" and not cs.passed_later for cs in members)
         rank = RANKS["checks.latest"] - k * 0.3 if k < 2 or failing else RANKS["checks.older"] - k * 0.1
         lead = "- "

@@ -28,6 +28,14 @@ _MANIFEST_CMDS = [
     (re.compile(r"^composer\s+(?:require|remove)\s+\S"), ("composer.json", "composer.lock")),
     (re.compile(r"^dotnet\s+add\s+package\s+\S"), ()),
 ]
+# Fetchers that rewrite the lock file only when what they resolved changed, which their output says:
+# `mix deps.get` after a new dependency prints "New:" and the packages; with nothing new it does not
+# touch mix.lock. (command, output that proves the write, files written)
+_LOCK_BY_OUTPUT = [
+    (re.compile(r"^mix\s+deps\.(?:get|update|unlock)\b"), re.compile(r"(?m)^(?:New|Upgraded|Downgraded):\s*$"),
+     ("mix.lock",)),
+    (re.compile(r"^bundle(?:\s+install)?\s*$"), re.compile(r"(?m)^Installing \S+ "), ("Gemfile.lock",)),
+]
 _GENERATED_RE = re.compile(r"(?m)^\s*(?:\*\s+)?(?:creating|create|injecting|updating|generated)\s+([\w./-]+\.\w+)\s*$")
 _FORMATTERS = re.compile(r"^(?:prettier\s+(?:.*\s)?--write|black|ruff\s+format|mix\s+format|gofmt\s+-w|rustfmt"
                          r"|isort|clang-format\s+-i|shfmt\s+-w)\b")
@@ -86,6 +94,9 @@ def file_changes(segment: str, output: str, cwd: str) -> list[ShellChange]:
     for rx, files in _MANIFEST_CMDS:
         if rx.match(seg):
             return [ShellChange(f, "modified", cwd, why=seg) for f in files]
+    for rx, proof, files in _LOCK_BY_OUTPUT:
+        if rx.match(seg):
+            return [ShellChange(f, "modified", cwd, why=seg) for f in files] if proof.search(output or "") else []
     args = _args(seg)
     if not args:
         return out

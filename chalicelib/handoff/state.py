@@ -130,9 +130,12 @@ def _current(f: TranscriptFacts, family: list[TaskFact]) -> TaskFact | None:
 
 def _next(family: list[TaskFact], current: TaskFact | None) -> TaskFact | None:
     children = family[1:] if len(family) > 1 else []
-    for t in children:
-        if t is not current and t.status in ("open", "", "blocked"):
-            return t
+    # a sibling already claimed (in progress) comes before one not started: skipping it leaves it
+    # unfinished, and later tasks often depend on it
+    for statuses in (("in_progress",), ("open", "", "blocked")):
+        for t in children:
+            if t is not current and t.status in statuses:
+                return t
     return None
 
 
@@ -473,14 +476,17 @@ def _routine(f: TranscriptFacts, checks: list[CheckState]) -> list[str]:
 
 
 _ECOSYSTEMS = [
-    ((".ex", ".exs", ".heex", ".eex", ".leex"), ("mix", "elixir", "iex")),
+    # manifests and lock files belong to their ecosystem: a new mix.lock cannot break a vitest run
+    ((".ex", ".exs", ".heex", ".eex", ".leex", "mix.lock"), ("mix", "elixir", "iex")),
     ((".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte", "package.json", "package-lock.json",
       "pnpm-lock.yaml", "yarn.lock"),
      ("npm", "pnpm", "yarn", "bun", "node", "npx", "vitest", "jest", "tsc", "eslint", "esbuild", "vite", "webpack",
       "deno", "prettier")),
-    ((".py",), ("pytest", "python", "python3", "ruff", "mypy", "tox", "nox", "uv", "poetry", "flake8", "pyright")),
-    ((".rs",), ("cargo",)), ((".go",), ("go",)), ((".rb",), ("rspec", "rake", "bundle", "rails")),
-    ((".java", ".kt"), ("gradle", "./gradlew", "gradlew", "mvn")),
+    ((".py", "pyproject.toml", "poetry.lock", "uv.lock", "requirements.txt"),
+     ("pytest", "python", "python3", "ruff", "mypy", "tox", "nox", "uv", "poetry", "flake8", "pyright")),
+    ((".rs", "Cargo.toml", "Cargo.lock"), ("cargo",)), ((".go", "go.mod", "go.sum"), ("go",)),
+    ((".rb", "Gemfile", "Gemfile.lock"), ("rspec", "rake", "bundle", "rails")),
+    ((".java", ".kt", "pom.xml", "build.gradle", "build.gradle.kts"), ("gradle", "./gradlew", "gradlew", "mvn")),
 ]
 
 
@@ -652,7 +658,12 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         close = _close_command(f, cur.id)
         # with no check run at all, closing comes after running the project's checks, not instead of it
         first = "Run the project's checks (none ran in the transcript), then close" if not st.checks else "Close"
-        out.append(f"{first} {code(cur.id)} in the tracker" + (f" ({code(close)})." if close else "."))
+        how = f" ({code(close)})" if close else ""
+        if stale and not failing:  # the session ended editing: those edits may not be the end of the task
+            out.append(f"Once those checks pass and the work the last edits began is complete, close {code(cur.id)} "
+                       f"in the tracker{how}.")
+        else:
+            out.append(f"{first} {code(cur.id)} in the tracker{how}.")
     if st.git.uncommitted:
         paths = list(dict.fromkeys(u.path for u in st.git.uncommitted))
         # a file git refused to add (a .gitignore entry) is not one to commit as it is
@@ -667,9 +678,18 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
                        f"committed: `.gitignore` ignores {'it' if len(ignored) == 1 else 'them'} ("
                        + ", ".join(code(x) for x in f.git.ignored[:2]) + "); `git add -f` only if it belongs in "
                        "the repository.")
-    if st.git.changed and not f.git.no_repo:  # without a repository there is nothing to commit
-        files = ", ".join(code(u.path) for u in st.git.changed[:6])
-        be = "is" if len(st.git.changed) == 1 else "are"
+    changed = st.git.changed
+    if changed and not f.git.no_repo and st.git.known:
+        # in a folder the project's generator ignores: `git status` will likely not list it at all
+        likely = [(u.path, r) for u in changed if (r := ecosystems.default_ignore(u.path)) is not None]
+        for path, r in likely[:2]:
+            out.append(f"{code(path)} is under `{r.folder}`, which {r.generator} puts in `.gitignore`: `git status` "
+                       f"may not list it and a plain `git add` may refuse it. Check `git check-ignore -v {path}`; "
+                       "`git add -f` it only if it belongs in the repository.")
+        changed = [u for u in changed if ecosystems.default_ignore(u.path) is None]
+    if changed and not f.git.no_repo:  # without a repository there is nothing to commit
+        files = ", ".join(code(u.path) for u in changed[:6])
+        be = "is" if len(changed) == 1 else "are"
         if st.git.known:
             out.append(f"Run `git status`; commit {files} if it lists {'it' if be == 'is' else 'them'} "
                        "(whether committed is not known).")
@@ -691,8 +711,13 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         t = st.next_task
         title = f": {quoted(t.title, 110)}" if t.title else ""  # the tracker's words, never a step of ours
         where = "its contract is below" if t.spec else "read its spec in the tracker first"
-        out.append(f"{'Then start' if out else 'Start'} {code(t.id)}{title} ({t.status or 'open'}, no claim of it in "
-                   f"the transcript; {where}).")
+        if t.status == "in_progress":  # claimed, and no work on it seen: it is not to be skipped
+            out.append(f"{'Then continue' if out else 'Continue'} {code(t.id)}{title} (in progress"
+                       + (", claimed in this session" if t.started_index >= 0 else "")
+                       + f"; no work on it recognised in the transcript; {where}).")
+        else:
+            out.append(f"{'Then start' if out else 'Start'} {code(t.id)}{title} ({t.status or 'open'}, no claim of it "
+                       f"in the transcript; {where}).")
     root = st.family_root
     if root is not None and len(st.family) > 1 and root.status in _OPEN:
         out.append(f"When every task under {code(root.id)} is closed, close {code(root.id)} too "

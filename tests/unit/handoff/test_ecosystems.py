@@ -249,3 +249,31 @@ def test_record_reads_its_command_and_outputs(key: tuple[str, str]) -> None:
 def test_unknown_commands_have_no_record() -> None:
     assert record_for("ls -la") is None and parse_output("echo hi", "hi", 0) is None
     assert record_for("pytestify") is None  # a tool name must end at a word boundary
+
+
+# folder a generator ignores -> (a file an agent would write there, a file of the same name outside it)
+IGNORE_CASES = {
+    "priv/static/assets/": ("priv/static/assets/app.css", "assets/css/app.css"),
+    "_build/": ("_build/test/lib/app/ebin/app.app", "lib/build.ex"),
+    "deps/": ("deps/jason/mix.exs", "lib/deps.ex"),
+    "node_modules/": ("web/node_modules/react/index.js", "web/src/index.js"),
+    "dist/": ("dist/assets/index-3f2a.js", "src/distance.ts"),
+    "target/": ("target/debug/build/out.rs", "src/target.rs"),
+    "__pycache__/": ("src/pkg/__pycache__/mod.cpython-311.pyc", "src/pkg/mod.py"),
+    ".gradle/": (".gradle/8.5/checksums/sha1.bin", "gradle/wrapper/gradle-wrapper.properties"),
+}
+
+
+def test_every_default_ignore_record_has_a_case() -> None:
+    from chalicelib.handoff.ecosystems import DEFAULT_IGNORES
+    assert {r.folder for r in DEFAULT_IGNORES} == set(IGNORE_CASES)
+
+
+@pytest.mark.parametrize("folder", sorted(IGNORE_CASES))
+def test_a_default_ignore_record_matches_its_folder_only(folder: str) -> None:
+    from chalicelib.handoff.ecosystems import default_ignore
+    inside, outside = IGNORE_CASES[folder]
+    rec = default_ignore(inside)
+    assert rec is not None and rec.folder == folder
+    assert default_ignore("/home/u/proj/" + inside) == rec  # absolute under any root
+    assert default_ignore(outside) is None

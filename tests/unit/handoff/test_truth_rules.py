@@ -310,7 +310,11 @@ def test_a_task_whose_contract_is_done_may_be_closed(agent: str, eco: str) -> No
     acts = doc.data["next_actions"]
     assert not any(x.startswith("Finish ") for x in acts)
     assert doc.data["current_work"]["open_spec_items"] == [] and doc.data["current_work"]["untouched_outputs"] == []
-    assert any(x.startswith(f"Close `{tid}`") for x in acts)
+    # the last edits came after the last check run: closing waits for the checks, never comes before them
+    close = [k for k, x in enumerate(acts) if f"close `{tid}`" in x]
+    rerun = [k for k, x in enumerate(acts) if x.startswith("Re-run the checks")]
+    assert close and rerun and rerun[0] < close[0]
+    assert acts[close[0]].startswith("Once those checks pass and the work the last edits began is complete")
 
 
 # ----------------------------------------------------------------------------- rule 4: staleness leads
@@ -613,3 +617,104 @@ def test_a_spec_name_said_in_words_by_the_test_written_for_it_is_not_open() -> N
                       'test "absolute paths are relativized using session cwd" do\n'
                       'test "subagent click updates clicked_subagent state" do\n  GET /api/review context\n')
     assert open_spec_items(spec, [wrote], set()) == ["return context produced by 'ReviewContextBuilder'."]
+
+
+# ----------------------------------------------------------------------------- held-out set 10 classes
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_a_failure_still_printed_under_a_new_first_error_is_not_fixed_by_the_edit_before(agent: str,
+                                                                                        eco: str) -> None:
+    a, b, one, _whole, ok, _bad = ECOSYSTEMS[eco]
+    old = "ValueError: expected selector subagent_badge to return a single element"
+    s = start(agent)
+    s.run(one, f"{old}\n1 failed, 3 passed in 0.2s", code=1)
+    s.change(a, "x = 1\n", "x = 2  # subagent_badge: sandbox\n")  # the first error changes, the old one stays
+    s.run(one, f"AssertionError: expected 3 == 4\n{old}\n2 failed, 2 passed in 0.2s", code=1)
+    s.change(b, "y = 1\n", "y = 2  # subagent_badge by text\n")  # this edit is what removed it
+    s.run(one, "AssertionError: expected 3 == 4\n1 failed, 3 passed in 0.2s", code=1)
+    doc = handoff(s)
+    err = next(e for e in doc.data["errors"] if e.get("error", "").startswith("ValueError: expected selector"))
+    assert err["fixed_by"] == [b]
+    line = next(ln for ln in section(doc.markdown, "Errors").splitlines() if "expected selector" in ln)
+    assert f"Fixed by editing `{b}`" in line and f"`{a}`" not in line
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_a_narrower_run_without_the_error_bounds_its_fix(agent: str, eco: str) -> None:
+    a, b, one, whole, ok, _bad = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.run(whole, "RuntimeError: no secret_key_base configuration found\n1 failed, 3 passed in 0.2s", code=1)
+    s.change(a, "x = 1\n", "x = 2  # secret_key_base set\n")
+    s.run(one, "ImportError: lazy_html is required\n1 failed in 0.1s", code=1)  # a narrower run: the error is gone
+    s.change(b, "y = 1\n", "y = 2  # secret_key_base left as is, lazy_html added\n")
+    s.run(whole, ok)
+    doc = handoff(s)
+    err = next(e for e in doc.data["errors"] if "secret_key_base" in e.get("error", ""))
+    assert err["fixed_by"] == [a]
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_checks_in_one_line_share_what_changed_since(agent: str, eco: str) -> None:
+    a, _b, one, whole, ok, _bad = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.run("make docs", "built docs in 0.4s")  # a check of no known language, run first
+    s.run("npx eslint web/app.js" if eco != "js" else "ruff check tools/gen.py", "")
+    s.change(a, "x = 1\n", "x = 2\n")
+    s.run(one, ok).run(whole, ok)
+    doc = handoff(s)
+    latest = next(ln for ln in section(doc.markdown, "State at the end").splitlines() if f"`{whole}` **passed**" in ln)
+    # the whole-suite run came after every edit: no neighbour's list of changes is pinned on it
+    assert "changed since" not in latest.replace("nothing changed since", "")
+
+
+def test_a_dependency_fetch_that_resolved_new_packages_changed_the_lock_file() -> None:
+    from chalicelib.handoff import shellfx
+    new = "Resolving Hex dependencies...\nNew:\n  fine 0.1.4\n  lazy_html 0.1.10\nUnchanged:\n  ash 3.16.0\n"
+    assert [c.path for c in shellfx.file_changes("mix deps.get", new, "")] == ["mix.lock"]
+    assert shellfx.file_changes("mix deps.get", "Resolving Hex dependencies...\nAll dependencies are up to date\n",
+                                "") == []
+    s = start("claude")
+    s.change("mix.exs", "{:jason, \"~> 1.4\"}\n", "{:jason, \"~> 1.4\"},\n{:lazy_html, \">= 0.1.0\", only: :test}\n")
+    s.run("mix deps.get", new)
+    s.run("git status --short", " M mix.exs\n M mix.lock\n")
+    doc = handoff(s)
+    assert sorted(doc.data["current_state"]["uncommitted"]) == ["mix.exs", "mix.lock"]
+    assert "2 files uncommitted" in header(doc) and "no change to them in this transcript" not in doc.markdown
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_a_lock_file_of_one_ecosystem_leaves_another_ecosystems_check_current(agent: str) -> None:
+    s = start(agent)
+    s.run("npx vitest run", ECOSYSTEMS["js"][4])
+    s.change("Cargo.lock", "version = 3\n", "version = 4\n")
+    doc = handoff(s)
+    line = next(ln for ln in section(doc.markdown, "State at the end").splitlines() if "`npx vitest run`" in ln)
+    assert "**passed**" in line and "not re-verified" not in line
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_a_sibling_already_in_progress_comes_before_an_open_one(agent: str) -> None:
+    s = start(agent, "Work on epic-1.")
+    s.run("bd show epic-1", "○ epic-1 [EPIC] · Parser rewrite   [● P2 · OPEN]\n\nDESCRIPTION\nRewrite it.\n\n"
+          "CHILDREN\n  ↳ ○ epic-1.1: Tokenizer ● P2\n  ↳ ○ epic-1.2: Grammar ● P2\n  ↳ ○ epic-1.3: Wiring ● P2\n")
+    s.run("bd update epic-1.1 --status in_progress && bd update epic-1.2 --status in_progress",
+          "✓ Updated issue: epic-1.1\n✓ Updated issue: epic-1.2")
+    s.change("src/tokenizer.py", "x = 1\n", "x = 2\n")
+    doc = handoff(s)
+    acts = doc.data["next_actions"]
+    assert any(x.startswith(("Then continue `epic-1.2`", "Continue `epic-1.2`")) for x in acts), acts
+    assert not any("`epic-1.3`" in x for x in acts)
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_a_file_in_a_folder_generators_ignore_is_not_told_to_be_committed_plainly(agent: str) -> None:
+    s = start(agent)
+    s.run("git log --oneline -1", "1111111 feat: start")
+    s.create("priv/static/assets/app.css", ".row { color: red }\n")
+    s.create("lib/app_web/live/page.ex", "defmodule AppWeb.Page do\nend\n")
+    doc = handoff(s)
+    acts = doc.data["next_actions"]
+    hint = next(x for x in acts if "priv/static/assets/app.css" in x)
+    assert "`.gitignore`" in hint and "git check-ignore -v priv/static/assets/app.css" in hint
+    assert not any("commit" in x.lower() and "app.css" in x and x is not hint for x in acts)
+    assert any("lib/app_web/live/page.ex" in x and x.startswith(("Run `git status`", "Commit")) for x in acts)
