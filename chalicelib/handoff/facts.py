@@ -249,6 +249,7 @@ class EditEvent:
     sample: list[str] = field(default_factory=list)  # first lines the edit put in (what it did)
     how: str = ""  # the tool, or the shell command that made the change
     text: str = ""  # every line it put in (capped), to link a fix to the error it names
+    rewrite: bool = False  # a whole-file write over a file that existed: its lines are not all new
 
     def lines_naming(self, tokens: set[str], limit: int = 2) -> list[str]:
         """The added lines that mention one of `tokens` (the relevant part of a fix), else the sample."""
@@ -948,10 +949,11 @@ class _Extractor:
         for e in edits:
             sample = [clip(safe_inline(t), 110) for t in e.lines[:2]]
             self._file_event(i, e.path, e.change, e.added, e.removed, sample,
-                             tool_key(e.tool) if e.by_call else "edit block", e.old_path, "\n".join(e.lines))
+                             tool_key(e.tool) if e.by_call else "edit block", e.old_path, "\n".join(e.lines),
+                             rewrite=e.mode == "write" and e.change == "modified")
 
     def _file_event(self, i: int, path: str, kind: str, add: int | None, rem: int | None, sample: list[str],
-                    how: str, old_path: str | None = None, text: str = "") -> None:
+                    how: str, old_path: str | None = None, text: str = "", rewrite: bool = False) -> None:
         ff = self.f.files.get(path)
         if ff is None:
             ff = FileFact(path=path, kind=kind, first=i, intent=self.last_intent, added=0, removed=0,
@@ -965,7 +967,7 @@ class _Extractor:
         ff.removed = None if rem is None or ff.removed is None else ff.removed + rem
         ff.edits += 1
         ff.last = i
-        ev = EditEvent(i, path, add, rem, sample, how, text)
+        ev = EditEvent(i, path, add, rem, sample, how, text, rewrite)
         self.f.edits.append(ev)
         self.f.actions.append(NoteFact(f"edit:{path}", i, "tool"))
 

@@ -924,6 +924,9 @@ class _Builder:
         for ev in f.edits:  # files still being worked on: what the next session's tests will call
             if not f.in_project(ev.path) or not ev.text or f.display(ev.path) not in unc:
                 continue
+            ff = f.files.get(ev.path)
+            if ev.rewrite and not (ff is not None and ff.created):  # the names it had before are not new
+                continue
             found = per_file.setdefault(f.display(ev.path), [])
             for n in code_names(ev.text, ev.path):
                 if n not in found:

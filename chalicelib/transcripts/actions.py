@@ -513,11 +513,15 @@ def _fold_completion(sh: Shell, i: int, status: str, code: int | None, output: s
         sh.output = output
 
 
-def _edit_mode(tool: str, change: str, summary: str) -> str:
+def _edit_mode(tool: str, change: str, summary: str, inp: dict[str, Any] | None = None) -> str:
+    """write: the call gave the whole file (a new file, or `content` over an existing one); edit: a
+    replacement inside it; patch: a diff."""
     low = (summary or tool).casefold()
     if "patch" in low or "diff" in low:
         return "patch"
-    return "write" if change == "added" else "edit"
+    whole = inp is not None and any(isinstance(inp.get(k), str) for k in ("content", "file_text")) and not any(
+        k in inp for k in ("old_string", "old_str", "edits"))
+    return "write" if change == "added" or whole else "edit"
 
 
 def _call_action(i: int, ts: str | None, call: ToolCall) -> Action:
@@ -636,7 +640,7 @@ class ActionReader:
             everything = new_lines(inp)
             several = len(chs) > 1  # a patch of several files: each file gets its own lines
             yield "edits", [Edit(ci, cts, name, path=c.path, added=c.lines_added, removed=c.lines_removed,
-                                 mode=_edit_mode(name, c.kind, c.summary), change=c.kind, old_path=c.old_path,
+                                 mode=_edit_mode(name, c.kind, c.summary, inp), change=c.kind, old_path=c.old_path,
                                  effect_index=i, by_call=call is not None,
                                  lines=new_lines(inp, path=c.path) if several else everything,
                                  call_lines=everything) for c in chs]

@@ -718,3 +718,18 @@ def test_a_file_in_a_folder_generators_ignore_is_not_told_to_be_committed_plainl
     assert "`.gitignore`" in hint and "git check-ignore -v priv/static/assets/app.css" in hint
     assert not any("commit" in x.lower() and "app.css" in x and x is not hint for x in acts)
     assert any("lib/app_web/live/page.ex" in x and x.startswith(("Run `git status`", "Commit")) for x in acts)
+
+
+def test_names_of_a_file_rewritten_whole_are_not_called_introduced() -> None:
+    s = start("claude")
+    root = s.cwd
+    s.read("lib/app/worker.ex", "defmodule App.Worker do\n  def run(job), do: job\nend\n")
+    s.tool("Write", {"file_path": f"{root}/lib/app/worker.ex",
+                     "content": "defmodule App.Worker do\n  def run(job), do: perform(job)\n  def perform(job), do: job\nend\n"},
+           f"The file {root}/lib/app/worker.ex has been updated successfully.",
+           data={"type": "update", "filePath": f"{root}/lib/app/worker.ex"})
+    s.create("lib/app/queue.ex", "defmodule App.Queue do\n  def push(q, x), do: [x | q]\nend\n")
+    s.run("git status --short", " M lib/app/worker.ex\n?? lib/app/queue.ex\n")
+    names = section(handoff(s).markdown, "Names the code")
+    assert "`lib/app/queue.ex`" in names and "App.Queue" in names
+    assert "App.Worker" not in names  # it was there before the rewrite
