@@ -663,9 +663,10 @@ def _same_target(later: str, failed: str) -> bool:
 
 
 def _shows(output: str, line: str) -> bool:
-    """Whether a run's output still holds an error line, whatever its indentation and trailing spaces."""
+    """Whether a run's output (whitespace-normalized: `fail_text`) still holds an error line, whatever its
+    indentation and trailing spaces."""
     want = " ".join(line.split())
-    return bool(want) and want in " ".join(output.split())
+    return bool(want) and want in output
 
 
 def _touches(ev: EditEvent, tokens: set[str]) -> bool:
@@ -1013,8 +1014,8 @@ class _Extractor:
             err_key = self._error(ri, text, disp, family, bool(check_keys))
         if not bg_id:
             self.runs.append((ri, family, err_key if failed else None, disp))
-            if failed:
-                self.fail_text[ri] = text[-20_000:]
+            if failed:  # whitespace-normalized once, as `_shows` compares
+                self.fail_text[ri] = " ".join(text[-20_000:].split())
             if failed and check_keys and _SUMMARY_LINE_RE.search(text[-4000:]):
                 self.failed_tests[ri] = text[-20_000:]
         if check_keys and not bg_id:
@@ -1397,7 +1398,7 @@ class _Extractor:
                 # tests ran and this failure's line is no longer in its output
                 other = next((r for r in self.runs if r[0] > e.index and r[3] != e.command
                               and _same_target(r[3], e.command) and (r[2] is None or (
-                                  r[2] != key and r[0] in self.failed_tests and not _shows(self.failed_tests[r[0]], e.line)))),
+                                  r[2] != key and r[0] in self.failed_tests and e.line not in self.failed_tests[r[0]]))),
                              None)
                 if other is not None:
                     nxt = other
