@@ -69,6 +69,9 @@ CLAIMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("plan_task", re.compile(r"^\W*(?:\d+[.)]\s*)?(?:then\s+)?(?:complete|finish|close|implement|continue(?:\s+with)?"
                              r"|work\s+on|resume|wrap\s+up)\s+`?([A-Za-z][A-Za-z0-9]*-[A-Za-z0-9]+(?:\.\d+)*|[a-z]+\.\d+)`?",
                              re.I)),
+    # "code changes made but NOT yet compiled, tested, or committed": stale once a check passed after the edits
+    ("unchecked", re.compile(r"\b(?:not\s+(?:yet\s+)?(?:been\s+)?|never\s+)(?:compiled|tested|verified|built|run)\b"
+                             r"|\buntested\b|\bunverified\b", re.I)),
     # "gqc.6 (in_progress)", "spotter-fum.4 is in progress", "in progress: app-7"
     ("task_open", re.compile(r"`?\b([A-Za-z][A-Za-z0-9]*-[A-Za-z0-9]+(?:\.\d+)*|[a-z]+\.\d+)[`*]*\s*(?:\(|:|-|—|is\s+"
                              r"(?:still\s+)?|remains\s+)?\s*in[ _-]progress\b|\bin[ _-]progress\s*(?::|—|-)\s*`?"
@@ -194,6 +197,25 @@ def _verify_check(sentence: str, passed: bool, st: State) -> tuple[str, str]:
     return "agent_word", "the transcript does not confirm it"
 
 
+def _verify_unchecked(sentence: str, st: State) -> tuple[str, str] | None:
+    """"Not yet compiled/tested": wrong once a check of that kind passed with nothing changed since."""
+    low = sentence.lower()
+    kinds = {k for k, words in (("test", ("test",)), ("build", ("compil", "buil", "verif", "run"))) if any(
+        w in low for w in words)} or {"test", "build"}
+    runs = [cs for cs in st.checks if cs.check.kind in kinds or (cs.check.kind == "lint" and "verif" in low)]
+    current = [cs for cs in runs if cs.check.outcome == "pass" and not cs.edits_since]
+    if current:
+        names = ", ".join(code(cs.check.command) for cs in current[:3])
+        return "contradicted", f"{names} passed after the last edit"
+    if not runs:
+        return None  # the facts saw no such check: nothing to hold the claim against
+    latest = max(runs, key=lambda cs: cs.check.last)
+    if latest.edits_since:
+        return "confirmed", (f"{latest.edits_since} change{'s' if latest.edits_since != 1 else ''} after the last run "
+                             f"of {code(latest.check.command)}")
+    return None
+
+
 _GLOBAL_COMMIT = re.compile(r"\b(?:every(?:thing)?|all(?: (?:the |my |of the )?(?:changes?|work|files?|edits?))?)\b"
                             r"[^.;\n]{0,30}\bcommitted\b|\bworking tree (?:is )?clean\b|\bnothing (?:left )?to commit\b",
                             re.I)
@@ -313,6 +335,11 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
                     if got is None:
                         continue
                     verdict, ev = got
+                elif kind == "unchecked":  # a state claim wherever it stands, "what is left" included
+                    got = _verify_unchecked(s, st)
+                    if got is None:
+                        continue
+                    verdict, ev = got
                 elif kind == "plan_task":  # flagged only when already done: a plan for an open task is a plan
                     got = _verify_still_open(m.group(1), tasks)
                     if got is None or got[0] != "contradicted":
@@ -342,6 +369,10 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
                     verdict, ev = got
                 seen.add((kind, s))
                 acct.claims.append(Claim(clip(s, 240), kind, verdict, ev))
+    # one sentence, two claims ("fum.3 in progress — NOT yet tested"): the wrong part wins, or "Confirmed"
+    # would vouch for the whole sentence
+    wrong = {c.text for c in acct.claims if c.verdict in ("contradicted", "stale")}
+    acct.claims = [c for c in acct.claims if not (c.verdict == "confirmed" and c.text in wrong)]
     return acct
 
 

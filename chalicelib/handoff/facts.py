@@ -195,6 +195,7 @@ class ErrorFact:
     fix_index: int = -1  # the run that no longer showed it
     later: str = ""  # what the session did instead, when it did not retry
     rerun_issued: bool = False  # not answered, but a re-run was issued whose result the transcript ends before
+    gave_way: str = ""  # the run that no longer showed it failed again on an EARLIER error (this one): a step back
 
 
 @dataclass
@@ -318,6 +319,7 @@ class TranscriptFacts:
     plan_index: int = -1
     last_assistant: str = ""
     last_assistant_index: int = -1
+    interrupted_at: int = -1  # the last message that ended in the person's Ctrl-C
     steps: list[NoteFact] = field(default_factory=list)  # first sentence of each assistant text
     stats: dict[str, Any] = field(default_factory=dict)
     edits: list[EditEvent] = field(default_factory=list)  # every change that took effect, in order
@@ -662,6 +664,10 @@ def _same_target(later: str, failed: str) -> bool:
     return len(a) <= len(b) and a[-1].rsplit("/", 1)[-1] == b[-1].rsplit("/", 1)[-1]
 
 
+# the person's Ctrl-C as agents log it: aider's own lines, Claude Code's marker
+_INTERRUPT = re.compile(r"(?m)^\^C(?: KeyboardInterrupt| again to exit)?\s*$|\[Request interrupted by user")
+
+
 def _shows(output: str, line: str) -> bool:
     """Whether a run's output (whitespace-normalized: `fail_text`) still holds an error line, whatever its
     indentation and trailing spaces."""
@@ -731,7 +737,8 @@ class _Extractor:
         self.runs: list[tuple[int, str, str | None, str]] = []  # (index, family, error key or None, command)
         # failed runs that printed a test summary: their output, to tell which failures they still showed
         self.failed_tests: dict[int, str] = {}
-        self.fail_text: dict[int, str] = {}  # each failed run's output tail: is an earlier error still in it?
+        self.fail_text: dict[int, str] = {}
+        self.interrupts: list[int] = []  # messages that end in the person's Ctrl-C (aider's `^C KeyboardInterrupt`)  # each failed run's output tail: is an earlier error still in it?
         self.auto_checks: set[str] = set()  # checks the agent ran by itself after edits (importer's check_kind)
         self.awaiting_diag: list[ErrorFact] = []
         self.error_by_line: dict[str, ErrorFact] = {}
@@ -772,6 +779,10 @@ class _Extractor:
                 if m.usage:
                     self.tokens_in += m.usage.input_tokens
                     self.tokens_out += m.usage.output_tokens
+                if (m.meta or {}).get("interrupted") or _INTERRUPT.search(m.text[-400:]) or any(
+                        _INTERRUPT.search(r.text[-400:]) for r in m.tool_results):
+                    self.interrupts.append(i)
+                    self.f.interrupted_at = i
                 meta = m.meta or {}
                 cwd = meta.get("cwd")
                 if isinstance(cwd, str) and cwd.startswith("/"):
@@ -1410,6 +1421,10 @@ class _Extractor:
                                      for ci, cmd in self.f.unanswered)
             if e.resolved and nxt is not None:
                 e.fix_index = nxt[0]
+                # an edit that brings back an earlier failure moved the error, it did not fix it
+                back = nxt[2] is not None and any(r[0] < e.index and r[2] == nxt[2] for r in self.runs)
+                e.gave_way = next((o.line for o in self.f.errors if (norm_key(o.line) or "?") == nxt[2]), "") \
+                    if back else ""
             if e.resolved and nxt is not None and nxt[3] != e.command and nxt[2] is None:  # it passed
                 e.fix_command = nxt[3]
             start = e.index
@@ -1451,7 +1466,11 @@ class _Extractor:
             named = {p.replace("\\", "/") for p in re.findall(r"[\w./\\-]+\.\w+", key)}
             later = [e for e in self.f.edits if e.index > ch.fail_index and (
                 not named or e.path.replace("\\", "/") in named)]  # the checked file itself, not its namesakes
-            if not later:
+            # silence means a pass only if aider got to run the check: a Ctrl-C after the edit (before the
+            # next prompt) stopped it, and the log then never showed the check at all
+            nxt_prompt = min((u.index for u in self.f.user_messages if later and u.index > later[-1].index),
+                             default=1 << 60)
+            if not later or any(later[-1].index <= k < nxt_prompt for k in self.interrupts):
                 continue
             ch.outcome = "pass"  # what the agent's silence after the edit means; the summary says so
             ch.summary = f"no failure after the edit of {code(later[0].path)}; aider prints only failures"

@@ -345,6 +345,11 @@ def derive(f: TranscriptFacts) -> State:
              and not any(cs.check.command in c and i > cs.check.last for c, i in reissued.items())]
     if git.uncommitted:
         mid.append(f"{len(git.uncommitted)} file{'s' if len(git.uncommitted) > 1 else ''} uncommitted")
+    last_typed = max((u.index for u in f.user_messages if not u.queued), default=-1)
+    if f.interrupted_at > max(last_typed, f.last_assistant_index):
+        mid.append("it ended in the person's Ctrl-C")
+    elif last_typed > f.last_assistant_index >= 0:
+        mid.append("the person's last message has no reply in the transcript")
     todo_active = [t for t in f.todos.values() if t.status == "in_progress"]
     if todo_active and current is None:
         mid.append(f"todo “{clip(todo_active[-1].content, 80)}” in progress")
@@ -385,6 +390,20 @@ def _term_in(term: str, text: str) -> bool:
 
 
 _STAMP = re.compile(r"^\d{8,14}_")  # a generator's timestamp prefix (migrations): the name is the rest
+
+
+def _stand_ins(outputs: list[str], changed: list[str]) -> list[str]:
+    """Files the session changed in a contract output's folder with the same kind of name (`x.test.js`
+    for `y.test.js`): where its work may have gone under another name."""
+    out: list[str] = []
+    for want in outputs:
+        folder, _, name = want.rpartition("/")
+        kind = name.split(".", 1)[1] if "." in name else ""
+        for c in changed:
+            cf, _, cn = c.rpartition("/")
+            if kind and cn.split(".", 1)[-1] == kind and (cf == folder or cf.endswith("/" + folder)) and c not in out:
+                out.append(c)
+    return out
 
 
 def _output_changed(path: str, changed: set[str]) -> bool:
@@ -627,6 +646,10 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
             # what the transcript shows, not an order: the work may belong in another file
             parts.append("its contract lists " + ", ".join(code(p) for p in st.untouched_outputs[:4])
                          + " as output, not changed since the contract was read")
+            others = _stand_ins(st.untouched_outputs, [f.display(e.path) for e in st.done_in_current])
+            if others:  # the work may have gone into another file of that kind and folder
+                parts[-1] += (f"; the session wrote {', '.join(code(p) for p in others[:3])} there instead, which "
+                              "may be it (check before writing more)")
         if st.open_spec:
             parts.append("spec items not seen in the changes: " + "; ".join(
                 f"“{x}”" for x in st.open_spec[:3]) + (f" and {len(st.open_spec) - 3} more" if len(st.open_spec) > 3
@@ -681,14 +704,19 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
     changed = st.git.changed
     if changed and not f.git.no_repo and st.git.known:
         # in a folder the project's generator ignores: `git status` will likely not list it at all
-        likely = [(u.path, r) for u in changed if (r := ecosystems.default_ignore(u.path)) is not None]
+        # a file a commit of this session took (`git add -f`) is tracked: git status lists it like any other
+        tracked = {p for p, g in f.git_files.items() if g.commit_index >= 0}
+        likely = [(u.path, r) for u in changed if u.path not in tracked
+                  and (r := ecosystems.default_ignore(u.path)) is not None]
         for path, r in likely[:2]:
             out.append(f"{code(path)} is under `{r.folder}`, which {r.generator} puts in `.gitignore`: `git status` "
                        f"may not list it and a plain `git add` may refuse it. Check `git check-ignore -v {path}`; "
                        "`git add -f` it only if it belongs in the repository.")
-        changed = [u for u in changed if ecosystems.default_ignore(u.path) is None]
+        changed = [u for u in changed if u.path in tracked or ecosystems.default_ignore(u.path) is None]
     if changed and not f.git.no_repo:  # without a repository there is nothing to commit
-        files = ", ".join(code(u.path) for u in changed[:6])
+        # every file, never a silent subset: a commit of the first six would leave the rest behind
+        files = ", ".join(code(u.path) for u in changed[:6]) + (
+            f" and {len(changed) - 6} more (all listed under Git below)" if len(changed) > 6 else "")
         be = "is" if len(changed) == 1 else "are"
         if st.git.known:
             out.append(f"Run `git status`; commit {files} if it lists {'it' if be == 'is' else 'them'} "
@@ -711,10 +739,12 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         t = st.next_task
         title = f": {quoted(t.title, 110)}" if t.title else ""  # the tracker's words, never a step of ours
         where = "its contract is below" if t.spec else "read its spec in the tracker first"
-        if t.status == "in_progress":  # claimed, and no work on it seen: it is not to be skipped
+        if t.status == "in_progress":  # claimed and not closed: not to be skipped, nor assumed untouched
+            # which task an edit served is not in the transcript: the session's changes may already do it
             out.append(f"{'Then continue' if out else 'Continue'} {code(t.id)}{title} (in progress"
                        + (", claimed in this session" if t.started_index >= 0 else "")
-                       + f"; no work on it recognised in the transcript; {where}).")
+                       + f"; this session's changes may already cover part or all of it: compare them with its "
+                       f"contract before writing more; {where}).")
         else:
             out.append(f"{'Then start' if out else 'Start'} {code(t.id)}{title} ({t.status or 'open'}, no claim of it "
                        f"in the transcript; {where}).")

@@ -312,6 +312,10 @@ class AiderImporter(Importer):
                     meta: dict[str, Any] = {"normalized_from": "aider"}
                     out += [Message(role="assistant", tool_calls=done, timestamp=timestamp, meta=meta),
                             Message(role="tool", tool_results=results, timestamp=timestamp, meta=dict(meta))]
+                if any(ln.strip().startswith("^C") for ln in lines):
+                    # the person's Ctrl-C after this block's actions: what aider runs after an edit (its lint
+                    # and test) may never have run, so its silence is no pass
+                    out[-1].meta["interrupted"] = True
                 return out
             answer, thinking = split_thinking(text.strip())
             blocks = parse_edit_blocks(answer)

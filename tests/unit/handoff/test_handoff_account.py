@@ -243,3 +243,22 @@ def test_a_plan_to_finish_a_task_the_tracker_closed_since_is_flagged():
     got = {c["text"][:14]: (c["verdict"], c["evidence"]) for c in make(s, note).data["account"]["claims"]
            if c["kind"] == "plan_task"}
     assert got == {"Complete app-6": ("contradicted", "the tracker shows `app-6` closed already")}, got
+
+
+def test_not_yet_tested_is_contradicted_by_checks_that_passed_after_the_last_edit():
+    """A compaction summary's "changes made but NOT yet compiled, tested, or committed", read after the
+    checks ran and passed: the whole sentence is flagged, never "Confirmed" for its task part."""
+    s = base()
+    s.bash("bd update app-3 --status in_progress", "✓ Updated issue: app-3")
+    s.edit(f"{ROOT}/lib/app.ex", "a\n", "b\n")
+    s.bash("mix compile", "Compiling 1 file (.ex)\nGenerated app app")
+    s.bash("mix test", "Finished in 0.4 seconds\n14 tests, 0 failures")
+    note = ("## Current work\n- **app-3** (IN PROGRESS): code changes made but NOT yet compiled, tested, or committed\n")
+    doc = make(s, note)
+    got = [(c["kind"], c["verdict"], c["evidence"]) for c in doc.data["account"]["claims"]]
+    unchecked = [(v, e) for k, v, e in got if k == "unchecked"]
+    assert unchecked and unchecked[0][0] == "contradicted" and "`mix test`" in unchecked[0][1], got
+    assert not any(v == "confirmed" for _k, v, _e in got)  # the task part does not vouch for the sentence
+    s.edit(f"{ROOT}/lib/app.ex", "b\n", "c\n")  # an edit after the runs: the claim holds again
+    got = [(c["kind"], c["verdict"]) for c in make(s, note).data["account"]["claims"]]
+    assert ("unchecked", "confirmed") in got

@@ -733,3 +733,62 @@ def test_names_of_a_file_rewritten_whole_are_not_called_introduced() -> None:
     names = section(handoff(s).markdown, "Names the code")
     assert "`lib/app/queue.ex`" in names and "App.Queue" in names
     assert "App.Worker" not in names  # it was there before the rewrite
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_a_commit_step_names_every_file_or_says_how_many_more(agent: str) -> None:
+    s = start(agent)
+    s.run("git log --oneline -1", "1111111 feat: start")
+    paths = [f"src/mod{k}.py" for k in range(8)]
+    for p in paths:
+        s.change(p, "x = 1\n", "x = 2\n")
+    acts = handoff(s).data["next_actions"]
+    step = next(x for x in acts if "src/mod0.py" in x)
+    assert "and 2 more (all listed under Git below)" in step, step
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_a_contract_output_written_under_another_name_is_pointed_to(agent: str) -> None:
+    s, tid, test = contract_session(agent, "python", "bd")
+    other = test.replace("negative", "negative_amounts")
+    s.create(other, "def test_negative(): ...\n")
+    acts = handoff(s).data["next_actions"]
+    assert acts[0].startswith(f"Finish `{tid}`")
+    assert f"the session wrote `{other}` there instead, which may be it" in acts[0]
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_the_header_says_how_the_session_ended_never_completed(agent: str) -> None:
+    s = start(agent, "Rename the module.")
+    s.change("src/a.py", "x = 1\n", "x = 2\n")
+    s.say("Renamed it.")
+    top = header(handoff(s, status="completed"))
+    assert "status completed" not in top and top.endswith("Session 2 ended")  # "completed" reads as "work done"
+    s.user("And now the docs, please.")
+    assert "the person's last message has no reply in the transcript" in header(handoff(s, status="completed"))
+
+
+def test_an_earlier_check_whose_later_changes_a_wider_run_saw_says_so() -> None:
+    s = start("claude")
+    s.run("mix compile --force", "Compiling 12 files (.ex)\nGenerated app app")
+    s.change("lib/app/worker.ex", "x = 1\n", "x = 2\n")
+    s.run("mix compile --warnings-as-errors", "Compiling 1 file (.ex)\nGenerated app app")
+    s.run("npx vitest run", ECOSYSTEMS["js"][4])
+    s.change("src/view.ts", "let a = 1\n", "let a = 2\n")  # the vitest run is stale now: a group of its own
+    s.run("mix credo lib/app/worker.ex", "Analysis took 0.1 seconds\n1 mods/funs, found no issues.")
+    state = section(handoff(s).markdown, "State at the end")
+    line = next(ln for ln in state.splitlines() if "`mix compile --force`" in ln)
+    assert line.startswith("- Earlier checks: "), state
+    part = line.split("`mix compile --force`", 1)[1].split(";")[0:2]
+    assert "nothing it checks changed since" not in part[0] and "nothing changed since" not in part[0], line
+    assert "the changes since were checked by `mix compile --warnings-as-errors`, which passed" in line, line
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_a_file_in_an_ignored_folder_that_a_commit_took_is_tracked(agent: str) -> None:
+    s = start(agent)
+    s.create("priv/static/assets/app.css", ".row { color: red }\n")
+    s.run('git add -f priv/static/assets/app.css && git commit -m "feat: styles"', commit_out("1111111", "feat: styles"))
+    s.change("priv/static/assets/app.css", ".row { color: red }\n", ".row { color: blue }\n")
+    acts = handoff(s).data["next_actions"]
+    assert not any("check-ignore" in x for x in acts), acts  # tracked now: git status lists it like any file

@@ -469,3 +469,36 @@ def test_an_auto_lint_failure_followed_by_an_edit_with_no_new_failure_is_gone():
     assert not any(a.startswith("Make `C:") for a in doc.data["next_actions"]), doc.data["next_actions"]
     err = next(ln for ln in md.split("## Errors")[1].split("\n") if "F821" in ln)
     assert "Fixed by editing `main.py`" in err and "Not re-run" not in err, err
+
+
+def test_an_edit_followed_by_ctrl_c_is_no_silent_pass():
+    """The same silence after the edit, but the person pressed Ctrl-C before aider got back to its prompt:
+    its lint may never have run, so the failure is not called fixed and the lint not called passing."""
+    log = AUTO.split("> pip install -e .")[0] + "\n" + _turn(
+        "add the missing import", "main.py", "import os", "import os\nfrom file_selector import select_relevant_files",
+        "Applied edit to main.py", "Commit 4b4b4b4 fix: import select_relevant_files", "",
+        "^C again to exit", "", "^C KeyboardInterrupt")
+    doc = _handoff(log)
+    md = doc.markdown
+    assert "no failure after the edit" not in md
+    err = next(ln for ln in md.split("## Errors")[1].split("\n") if "F821" in ln)
+    assert "Fixed by editing" not in err, err
+    assert "it ended in the person's Ctrl-C" in md.split("\n")[2]
+
+
+def test_an_edit_that_brings_back_an_earlier_error_did_not_fix_the_one_between():
+    """No module named 'a', an edit, No module named 'b', an edit back, No module named 'a' again: the
+    second edit moved the failure back; it is not "Fixed by editing"."""
+    fail = ("Attempt to fix test errors? (Y)es/(N)o [Yes]: n",)
+    log = ("# aider chat started at 2024-08-30 22:27:12\n\n> aider --test-cmd 'python -m main' --auto-test\n"
+           "> Git repo: .git with 3 files\n\n")
+    log += _turn("rename the package to b", "main.py", "import a", "import b", "Applied edit to main.py",
+                 "Commit 1111111 feat: import b", "ModuleNotFoundError: No module named 'b'", *fail)
+    log += _turn("go back to a", "main.py", "import b", "import a", "Applied edit to main.py",
+                 "Commit 2222222 fix: import a", "ModuleNotFoundError: No module named 'a'", *fail)
+    log += _turn("use b after all", "main.py", "import a", "import b", "Applied edit to main.py",
+                 "Commit 3333333 fix: import b", "ModuleNotFoundError: No module named 'b'", *fail)
+    md = _handoff(log).markdown
+    errors = md.split("## Errors")[1]
+    line_a = next(ln for ln in errors.split("\n") if "No module named 'a'" in ln.split(" — ")[0])
+    assert "Fixed by" not in line_a and "which failed again on the earlier `ModuleNotFoundError: No module named 'b'`" in line_a, line_a
