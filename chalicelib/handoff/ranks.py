@@ -38,7 +38,7 @@ RANKS: dict[str, float] = {
     "files.uncommitted": 94,
     "files.committed": 93.6,  # one line per commit, the latest first
     "git.no_edit_after_commit": 93,
-    "contract.current": 93.0,  # minus the spec section's priority (`rules._SPEC_PRIORITY`)
+    "contract.current": 93.0,  # minus the spec section's priority (`sections.context._SPEC_PRIORITY`)
     "conventions.force_add": 92,  # a path `.gitignore` ignores: a plain `git add` would silently skip it
     "conventions.commit_messages": 91,
     "tasks.other": 91,
@@ -47,7 +47,7 @@ RANKS: dict[str, float] = {
     "conventions.tracker": 89.2,
     "errors.open": 89,  # an error not seen fixed; plus up to 3 for a later one
     "git.foreign": 89,  # listed by git, untouched by the session: not its work
-    "contract.next": 89.0,  # minus the spec section's priority (`rules._SPEC_PRIORITY`)
+    "contract.next": 89.0,  # minus the spec section's priority (`sections.context._SPEC_PRIORITY`)
     "checks.earlier": 88.6,
     "requests.middle": 88,  # the requests between the first and the last, later ones higher
     "current.last_words": 88,  # the agent's words after its last action: its own claim, not a fact

@@ -10,7 +10,8 @@ import re
 
 from chalicelib.text import clip, norm_key, one_line
 
-__all__ = ["clip", "code", "first_sentence", "norm_key", "one_line", "quote_line", "quoted", "safe_inline"]
+__all__ = ["clip", "code", "first_sentence", "norm_key", "one_line", "prefix_words", "quote_line", "quoted",
+           "safe_inline"]
 
 
 def code(text: str) -> str:
@@ -48,3 +49,18 @@ def first_sentence(text: str, limit: int = 160) -> str:
     if m and m.start() >= 20:
         line = line[: m.start()]
     return clip(safe_inline(line), limit)
+
+
+def prefix_words(text: str, limit: int) -> str:
+    """The start of `text` up to `limit` chars, ending at a word boundary, with no ellipsis.
+
+    Used for must-keep strings of long facts: a short, stable string that appears verbatim.
+    """
+    t = text.strip()
+    if len(t) <= limit:
+        return t
+    cut = t[:limit]
+    space = cut.rfind(" ")
+    if space >= limit // 3:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-")

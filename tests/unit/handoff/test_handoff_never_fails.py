@@ -47,7 +47,7 @@ def test_a_raising_section_is_left_out_and_the_rest_is_written(monkeypatch: pyte
                                                               caplog: pytest.LogCaptureFixture) -> None:
     healthy = _doc()
     assert "Errors and their fixes" in _headings(healthy.markdown)
-    monkeypatch.setattr(rules._Builder, "errors", _boom)
+    monkeypatch.setitem(rules.RENDERERS, "errors", _boom)
     caplog.set_level(logging.ERROR)
     doc = _doc()
     (failure,) = doc.data["generation_errors"]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from chalicelib.handoff import account, render, rules
+from chalicelib.handoff import account, render, rules, sections
 from chalicelib.handoff.ranks import RANKS
 
-WRITERS = [Path(rules.__file__), Path(account.__file__)]
+WRITERS = [Path(rules.__file__), Path(account.__file__), *sorted(Path(sections.__file__).parent.glob("*.py"))]
 # a number where a rank is set: `rank=96.5`, `rank = 88`, `rank=-1`, `rank = (87.2 if …`, `r = 100.96 if …`
 LITERAL = re.compile(r"\br(?:ank)?\s*=\s*\(?\s*-?\d")
 NAMED = re.compile(r"RANKS\[\"([^\"]+)\"\]")
