@@ -197,13 +197,14 @@ def _verify_check(sentence: str, passed: bool, st: State) -> tuple[str, str]:
     return "agent_word", "the transcript does not confirm it"
 
 
-def _verify_unchecked(sentence: str, st: State) -> tuple[str, str] | None:
-    """"Not yet compiled/tested": wrong once a check of that kind passed with nothing changed since."""
+def _verify_unchecked(sentence: str, st: State, last_edit: int) -> tuple[str, str] | None:
+    """"Not yet compiled/tested": wrong once a check of that kind passed after the session's last edit (a
+    run that merely saw none of its own files change, a lint of one old file, says nothing of the new code)."""
     low = sentence.lower()
     kinds = {k for k, words in (("test", ("test",)), ("build", ("compil", "buil", "verif", "run"))) if any(
         w in low for w in words)} or {"test", "build"}
     runs = [cs for cs in st.checks if cs.check.kind in kinds or (cs.check.kind == "lint" and "verif" in low)]
-    current = [cs for cs in runs if cs.check.outcome == "pass" and not cs.edits_since]
+    current = [cs for cs in runs if cs.check.outcome == "pass" and cs.check.last > last_edit]
     if current:
         names = ", ".join(code(cs.check.command) for cs in current[:3])
         return "contradicted", f"{names} passed after the last edit"
@@ -316,6 +317,8 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
     """Parse the account and label each claim it makes against the derived state."""
     acct = Account(source=source, sections=parse(text), chars=len(text or ""))
     tasks = getattr(facts, "tasks", {}) or {}
+    edits = getattr(facts, "edits", []) or []
+    last_edit = max((e.index for e in edits if facts.in_project(e.path)), default=-1)
     seen: set[tuple[str, str]] = set()
     for key in ("current_work", "left", "next_action", "gotchas", "decisions", "intent", "concepts", "analysis"):
         for s in _sentences(acct.sections.get(key, [])):
@@ -336,7 +339,7 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
                         continue
                     verdict, ev = got
                 elif kind == "unchecked":  # a state claim wherever it stands, "what is left" included
-                    got = _verify_unchecked(s, st)
+                    got = _verify_unchecked(s, st, last_edit)
                     if got is None:
                         continue
                     verdict, ev = got

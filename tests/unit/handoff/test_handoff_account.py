@@ -262,3 +262,16 @@ def test_not_yet_tested_is_contradicted_by_checks_that_passed_after_the_last_edi
     s.edit(f"{ROOT}/lib/app.ex", "b\n", "c\n")  # an edit after the runs: the claim holds again
     got = [(c["kind"], c["verdict"]) for c in make(s, note).data["account"]["claims"]]
     assert ("unchecked", "confirmed") in got
+
+
+def test_not_yet_tested_stands_when_only_a_lint_of_an_older_file_ran_after_the_edits():
+    """A lint limited to a file the new work never touched sees none of its own files change, but it
+    did not check the new code: "not yet compiled or tested" is still true, never contradicted by it."""
+    s = base()
+    s.edit(f"{ROOT}/lib/renderer.ex", "a\n", "b\n")
+    s.bash("mix test", "Finished in 0.4 seconds\n14 tests, 0 failures")
+    s.edit(f"{ROOT}/lib/live.ex", "a\n", "b\n")  # the new work, after the last test run
+    s.bash("mix credo lib/renderer.ex", "Analysis took 0.1 seconds\n1 mods/funs, found no issues.")
+    note = "## Current work\n- **app-3** (IN PROGRESS): code changes made but NOT yet compiled, tested, or committed\n"
+    got = [(c["kind"], c["verdict"]) for c in make(s, note).data["account"]["claims"]]
+    assert ("unchecked", "contradicted") not in got and ("unchecked", "confirmed") in got, got
