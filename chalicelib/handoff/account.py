@@ -25,8 +25,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import gitstate
 from .ranks import RANKS
-from .state import CheckState, State
+from .state import CheckState, State, lint_targets
 from .textutil import clip, code, safe_inline
 
 # The fixed headings `/handoff` asks for, and the names compaction summaries use for the same things.
@@ -197,23 +198,23 @@ def _verify_check(sentence: str, passed: bool, st: State) -> tuple[str, str]:
     return "agent_word", "the transcript does not confirm it"
 
 
-def _verify_unchecked(sentence: str, st: State, last_edit: int) -> tuple[str, str] | None:
+def _verify_unchecked(sentence: str, st: State, last_edit: int, last_path: str) -> tuple[str, str] | None:
     """"Not yet compiled/tested": wrong once a check of that kind passed after the session's last edit (a
     run that merely saw none of its own files change, a lint of one old file, says nothing of the new code)."""
     low = sentence.lower()
     kinds = {k for k, words in (("test", ("test",)), ("build", ("compil", "buil", "verif", "run"))) if any(
         w in low for w in words)} or {"test", "build"}
-    runs = [cs for cs in st.checks if cs.check.kind in kinds or (cs.check.kind == "lint" and "verif" in low)]
+    runs = [cs for cs in st.checks if (cs.check.kind in kinds or (cs.check.kind == "lint" and "verif" in low)) and (
+        not (only := lint_targets(cs.check)) or any(gitstate.covers(t, last_path) for t in only))]
     current = [cs for cs in runs if cs.check.outcome == "pass" and cs.check.last > last_edit]
     if current:
         names = ", ".join(code(cs.check.command) for cs in current[:3])
         return "contradicted", f"{names} passed after the last edit"
     if not runs:
-        return None  # the facts saw no such check: nothing to hold the claim against
+        return None  # the facts saw no such check of the new code: nothing to hold the claim against
     latest = max(runs, key=lambda cs: cs.check.last)
-    if latest.edits_since:
-        return "confirmed", (f"{latest.edits_since} change{'s' if latest.edits_since != 1 else ''} after the last run "
-                             f"of {code(latest.check.command)}")
+    if latest.check.last < last_edit:
+        return "confirmed", f"the last edit came after the last run of {code(latest.check.command)}"
     return None
 
 
@@ -318,7 +319,8 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
     acct = Account(source=source, sections=parse(text), chars=len(text or ""))
     tasks = getattr(facts, "tasks", {}) or {}
     edits = getattr(facts, "edits", []) or []
-    last_edit = max((e.index for e in edits if facts.in_project(e.path)), default=-1)
+    mine = [e for e in edits if facts.in_project(e.path)]
+    last_edit, last_path = (mine[-1].index, facts.display(mine[-1].path)) if mine else (-1, "")
     seen: set[tuple[str, str]] = set()
     for key in ("current_work", "left", "next_action", "gotchas", "decisions", "intent", "concepts", "analysis"):
         for s in _sentences(acct.sections.get(key, [])):
@@ -339,7 +341,7 @@ def verify(text: str, st: State, facts: Any, source: str = "note") -> Account:
                         continue
                     verdict, ev = got
                 elif kind == "unchecked":  # a state claim wherever it stands, "what is left" included
-                    got = _verify_unchecked(s, st, last_edit)
+                    got = _verify_unchecked(s, st, last_edit, last_path)
                     if got is None:
                         continue
                     verdict, ev = got

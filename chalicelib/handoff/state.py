@@ -295,7 +295,7 @@ def derive(f: TranscriptFacts) -> State:
     for c in f.checks.values():
         all_since = f.edited_since(c.last)
         since = [e for e in all_since if _may_affect(e.path, c.command)]
-        linted = _lint_targets(c)
+        linted = lint_targets(c)
         if linted:  # a linter run on named files reads those files only: other changes leave it current
             since = [e for e in since if any(gitstate.covers(t, f.display(e.path)) for t in linted)]
         other = list(dict.fromkeys(f.display(e.path) for e in all_since if e not in since))
@@ -550,7 +550,7 @@ def _ecosystem(name: str) -> int | None:
     return None
 
 
-def _lint_targets(c: CheckFact) -> list[str]:
+def lint_targets(c: CheckFact) -> list[str]:
     """The files or directories a lint run was limited to (`mix credo lib/a.ex`, `ruff check src/`), as
     project paths; [] for anything else (a test run of one file still runs the code it imports)."""
     rec = ecosystems.record_for(c.command)
