@@ -294,7 +294,7 @@ def derive(f: TranscriptFacts) -> State:
     checks = []
     for c in f.checks.values():
         all_since = f.edited_since(c.last)
-        since = [e for e in all_since if _may_affect(e.path, c.command)]
+        since = [e for e in all_since if may_affect(e.path, c.command)]
         linted = lint_targets(c)
         if linted:  # a linter run on named files reads those files only: other changes leave it current
             since = [e for e in since if any(gitstate.covers(t, f.display(e.path)) for t in linted)]
@@ -346,7 +346,11 @@ def derive(f: TranscriptFacts) -> State:
     if git.uncommitted:
         mid.append(f"{len(git.uncommitted)} file{'s' if len(git.uncommitted) > 1 else ''} uncommitted")
     last_typed = max((u.index for u in f.user_messages if not u.queued), default=-1)
-    if f.interrupted_at > max(last_typed, f.last_assistant_index):
+    # a Ctrl-C is how it ended only when nothing came after it: no message (a queued "check again"
+    # included), no reply, no command or edit of the agent's
+    after = max([f.last_assistant_index, *(u.index for u in f.user_messages), *(i for i, _c in f.shell_texts),
+                 *(e.index for e in f.edits)], default=-1)
+    if f.interrupted_at > after:
         mid.append("it ended in the person's Ctrl-C")
     elif last_typed > f.last_assistant_index >= 0:
         mid.append("the person's last message has no reply in the transcript")
@@ -560,7 +564,7 @@ def lint_targets(c: CheckFact) -> list[str]:
     return [x for x in t.targets if x and not x.startswith("/") and "::" not in x] if not t.filters else []
 
 
-def _may_affect(path: str, command: str) -> bool:
+def may_affect(path: str, command: str) -> bool:
     """An edit makes a check stale unless both belong to known, different languages (an Elixir file
     cannot break a vitest run); files of no known language (config, CSS, data) affect every check."""
     file_eco = _ecosystem(path.rsplit("/", 1)[-1])

@@ -10,6 +10,7 @@ import re
 from ..data import HandoffData, record_text
 from ..ranks import RANKS
 from ..render import Item, Section
+from ..state import may_affect
 from ..textutil import clip, code, prefix_words, quoted, safe_inline
 
 
@@ -60,8 +61,15 @@ def render_current_work(hd: HandoffData) -> Section:
                      else "committed since" if states <= {"committed", "clean"}
                      else "committed or not is not known" if states <= {"uncommitted", "unknown"}
                      else "some committed since (see Git below)")
-        verified = f" ({committed}; not re-verified since)" if any(cs.edits_since for cs in st.checks) else (
-            f" ({committed}; no check run in the transcript)" if not st.checks else f" ({committed})")
+        # per file, never for the lot: a file a passing run saw after its last change is verified
+        last = {f.display(e.path): e.index for e in st.done_in_current}
+        open_ = [p for p, i in last.items() if not any(
+            cs.check.outcome == "pass" and cs.check.last > i and may_affect(p, cs.check.command) for cs in st.checks)]
+        done = list(last)
+        verified = (f" ({committed}; no check run in the transcript)" if not st.checks else
+                    f" ({committed}; not re-verified since)" if open_ and len(open_) == len(done) else
+                    f" ({committed}; no passing check after the last change of " + ", ".join(code(p) for p in open_[:3])
+                    + (f" and {len(open_) - 3} more" if len(open_) > 3 else "") + ")" if open_ else f" ({committed})")
         if st.git.uncommitted or st.git.changed or not st.git.known:
             s.items.append(Item(f"- **{label}**{verified}:",
                                 rank=RANKS["current.done_so_far"], group="current work"))

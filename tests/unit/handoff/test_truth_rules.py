@@ -792,3 +792,25 @@ def test_a_file_in_an_ignored_folder_that_a_commit_took_is_tracked(agent: str) -
     s.change("priv/static/assets/app.css", ".row { color: red }\n", ".row { color: blue }\n")
     acts = handoff(s).data["next_actions"]
     assert not any("check-ignore" in x for x in acts), acts  # tracked now: git status lists it like any file
+
+
+def test_a_ctrl_c_the_session_went_on_after_is_not_how_it_ended() -> None:
+    s = start("claude", "Run the tests.")
+    s.change("src/a.py", "x = 1\n", "x = 2\n")
+    s.user("[Request interrupted by user for tool use]")
+    assert "Ctrl-C" in header(handoff(s))
+    s.user("check again")  # queued while the agent worked: the session went on
+    s.run("pytest -q", ECOSYSTEMS["python"][4])
+    assert "Ctrl-C" not in header(handoff(s))
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_done_so_far_says_which_files_no_passing_run_saw(agent: str) -> None:
+    s = start(agent, "Do the next task.")
+    s.run("bd update calc-7.2 --status in_progress", "✓ Updated issue: calc-7.2")
+    s.change("src/view.ts", "let a = 1\n", "let a = 2\n")
+    s.run("npx vitest run", ECOSYSTEMS["js"][4])  # saw the .ts change
+    s.change("src/calc/ops.py", "x = 1\n", "x = 2\n")  # no Python check after it
+    s.run("git status --short", " M src/view.ts\n M src/calc/ops.py\n")
+    line = next(ln for ln in handoff(s).markdown.splitlines() if ln.startswith("- **Done in it so far**"))
+    assert "no passing check after the last change of `src/calc/ops.py`)" in line and "src/view.ts" not in line, line
