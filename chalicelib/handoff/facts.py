@@ -37,11 +37,6 @@ _INSPECT_FIRST = {
 }
 _INSPECT_GIT = {"diff", "log", "status", "show", "branch", "ls-files", "rev-parse", "remote", "stash"}
 
-# Commands that change the work tree by themselves (not checks, not reads): an action that took effect.
-_CHANGES_FILES = re.compile(
-    r"^(?:sudo\s+)?(?:chmod|chown|rm|mv|cp|mkdir|rmdir|touch|ln|patch|truncate|unzip|tar\s+-?x\w*|sed\s+-i\S*"
-    r"|git\s+(?:reset|revert|checkout|switch|restore|rebase|merge|cherry-pick|stash|rm|mv)|/undo)(?![\w-])")
-_HEAD_NOW = re.compile(r"HEAD is now at ([0-9a-f]{7,40})\b")
 _SEG_SPLIT = re.compile(r"\s*(?:&&|\|\||;|\n)\s*")
 _NOISE = [
     re.compile(r"\s*\d?>&\d"),
@@ -61,8 +56,6 @@ WORD_ID_RE = re.compile(
 )
 HYPHEN_ID_RE = re.compile(r"(?<![\w/.@-])([A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9]+)+(?:\.\d+)*)(?![\w/-]|\.[A-Za-z])")
 ID_KEYWORD_RE = re.compile(r"(?i)\b(?:bead|ticket|issue|task|epic|story|bug|card|jira|linear)\s+$")
-_JIRA_STOP = {"UTF", "SHA", "ISO", "GPT", "MD", "AES", "RSA", "HTTP", "TLS", "SSL", "IPV", "X", "V", "ES", "H", "P",
-              "CVE", "RFC", "PEP", "GPL", "LGPL", "AGPL", "COVID", "WCAG", "ECMA", "TS", "CWE", "GHSA", "ARM", "X86"}
 
 CORRECTION_RE = re.compile(
     r"(?i)(?:^\s*(?:no|nope|nah|wait|stop)\b|\b(?:don'?t|do not|instead|actually|rather|prefer|should(?:n'?t)?"
@@ -81,7 +74,6 @@ ERRORISH_RE = re.compile(
     r"(?i)(?:\berror\b|exception|traceback|\bfailed\b|failure|fatal|undefined|cannot|can't|not found|no such"
     r"|denied|refused|invalid|unexpected|panic|segmentation|\bE\s{2,})"
 )
-_REJECTED_RE = re.compile(r"^(?:The user doesn't want to proceed|User rejected)")
 _FAIL_MARK_RE = re.compile(
     r"(?m)^\s*(?:\*\* \(\w*Error\)|==+ (?:Compilation|Build) error|error(?:\[\w+\])?:|Error:|FAILED\b|FAIL\b"
     r"|Traceback \(most recent call last\)|npm ERR!|make: \*\*\*)"
@@ -429,28 +421,6 @@ def classify(seg: str) -> str:
     return "other"
 
 
-_TEST_FAIL_RE = re.compile(r"(?m)^(?:--- FAIL|FAIL\b|FAILED\b|\s*FAIL\s)")
-
-
-def _chain_outcomes(raw: str, keys: list[str], outcome: str, summary: str, text: str) -> dict[str, str]:
-    """Each check's outcome in one command line. An `a && b` chain stops at its first failure, so in a
-    failed chain the checks before the failing one passed and those after it never ran: a test
-    summary with failures (or a test runner's FAIL line) names the test run; a passing summary names a later
-    check; else the first."""
-    if outcome != "fail" or len(keys) < 2 or "||" in raw or ";" in raw.split("\n", 1)[0] or "&&" not in raw:
-        return {k: outcome for k in keys}
-    failed_n = 0
-    for pat in ("failed", "errors"):
-        for m in _COUNT_PATTERNS[pat].finditer(summary or ""):
-            failed_n = max(failed_n, int(m.group(1)))
-    first_test = next((n for n, k in enumerate(keys) if classify(k) == "test"), None)
-    at = 0 if not summary or first_test is None else first_test if failed_n else first_test + 1
-    if not summary and first_test is not None and _TEST_FAIL_RE.search(text[-4000:]):
-        at = first_test
-    at = min(at, len(keys) - 1)
-    return {k: ("pass" if n < at else "fail") for n, k in enumerate(keys) if n <= at}
-
-
 def _family(seg: str) -> str:
     toks = seg.split()
     if not toks:
@@ -473,12 +443,6 @@ def _is_inspection(seg: str) -> bool:
     if first in _INSPECT_FIRST:
         return True
     return first == "git" and len(toks) > 1 and toks[1] in _INSPECT_GIT
-
-
-def _look_or_act(command: str) -> str:
-    """"inspect" for a command that only looks (what the agent says next may be a finding), else "act"."""
-    segs = [s for s in split_segments(command) if not s.startswith("cd ")]
-    return "inspect" if segs and all(_is_inspection(s) for s in segs) else "act"
 
 
 def run_outcome(text: str, is_error: bool) -> tuple[str, str]:
@@ -525,25 +489,6 @@ def error_line(text: str) -> str:
     if not best:
         best = next((ln for ln in lines if ERRORISH_RE.search(ln)), lines[0] if lines else "")
     return clip(safe_inline(best), 150)
-
-
-_TITLE_DECOR = re.compile(r"(?:\s+[^\w\s(\"'`]+\s*\w{1,3})+$")  # trailing "● P2"-style tags
-_SENT_END = re.compile(r"(?<!\.)(?<!\be\.g)(?<!\bi\.e)[.!?]\s+(?=[A-Z`\"'(*])")
-
-
-def _sentence_around(text: str, start: int, end: int, limit: int = 200) -> str:
-    ls = text.rfind("\n", 0, start) + 1
-    le = text.find("\n", end)
-    le = len(text) if le < 0 else le
-    line = text[ls:le]
-    rel_s, rel_e = start - ls, end - ls
-    s = 0
-    for m in _SENT_END.finditer(line[:rel_s]):
-        s = m.end()
-    m = _SENT_END.search(line[rel_e:]) or re.search(r"(?<!\.)[.!?]$", line[rel_e:])
-    e = rel_e + m.end() if m else len(line)
-    sent = line[s:e].strip().lstrip("-*#>• ").strip()
-    return clip(safe_inline(sent), limit)
 
 
 def _root_from_paths(paths: list[str]) -> str | None:
@@ -597,8 +542,6 @@ def infer_root(cwds: Counter, paths: Iterable[str], hints: Counter | None = None
 
 # ----------------------------------------------------------------------------- edits, errors, findings
 
-_BUILD_DIR = re.compile(r"/(?:_build|node_modules|deps|\.git|dist|build|target|__pycache__|\.venv|vendor)/")
-
 
 _TOKEN_RE = re.compile(r"[A-Za-z_][\w.:/-]*[\w]")
 
@@ -626,46 +569,6 @@ def error_tokens(text: str) -> set[str]:
                 if len(part) >= 4 and part[0].isupper():
                     out.add(_snake(part))
     return {t for t in out if len(t) >= 4}
-
-
-def _check_part(command: str) -> str:
-    """The command without the `cd dir &&` that only chose where it ran, nor its `2>&1`."""
-    work = [seg for seg in split_segments(command) if not seg.startswith("cd ") and seg != "cd"]
-    return re.sub(r"\s+\d?>&\d\s*$", "", work[-1] if len(work) == 1 else command).strip()
-
-
-def _same_target(later: str, failed: str) -> bool:
-    """Two check commands that check the same thing: the whole suite of the same tool and
-    subcommand, or the same target file run another way."""
-    later, failed = _check_part(later), _check_part(failed)
-    a, b = [t for t in later.split() if "=" not in t], [t for t in failed.split() if "=" not in t]
-    if not a or not b or a[0] != b[0]:
-        return False
-    if len(a) <= 2 and a[:2] == b[:2]:
-        return True
-    return len(a) <= len(b) and a[-1].rsplit("/", 1)[-1] == b[-1].rsplit("/", 1)[-1]
-
-
-# the person's Ctrl-C as agents log it: aider's own lines, Claude Code's marker
-_INTERRUPT = re.compile(r"(?m)^\^C(?: KeyboardInterrupt| again to exit)?\s*$|\[Request interrupted by user")
-
-
-def _shows(output: str, line: str) -> bool:
-    """Whether a run's output (whitespace-normalized: `fail_text`) still holds an error line, whatever its
-    indentation and trailing spaces."""
-    want = " ".join(line.split())
-    return bool(want) and want in output
-
-
-def _touches(ev: EditEvent, tokens: set[str]) -> bool:
-    if not tokens:
-        return False
-    base = ev.path.rsplit("/", 1)[-1]
-    stem = base.rsplit(".", 1)[0]
-    if base in tokens or stem in tokens or any(t in stem and len(t) >= 6 for t in tokens):
-        return True
-    low = ev.text.lower()
-    return any(t.lower() in low for t in tokens if len(t) >= 5)
 
 
 _NOT_FINDING = re.compile(

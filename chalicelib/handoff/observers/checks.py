@@ -6,16 +6,17 @@ the failed runs' output) that the errors observer later reads to tell whether an
 from __future__ import annotations
 
 import posixpath
+import re
 
 from chalicelib.transcripts.actions import Shell
 
 from ..facts import (
+    _COUNT_PATTERNS,
     _SUMMARY_LINE_RE,
     CheckFact,
     CommandFact,
     NoteFact,
     TranscriptFacts,
-    _chain_outcomes,
     _family,
     classify,
     error_line,
@@ -25,6 +26,28 @@ from ..textutil import clip, code, safe_inline
 from .errors import ErrorsObserver
 
 Run = tuple[int, str, str | None, str]  # (index, family, error key or None, command as displayed)
+
+
+_TEST_FAIL_RE = re.compile(r"(?m)^(?:--- FAIL|FAIL\b|FAILED\b|\s*FAIL\s)")
+
+
+def _chain_outcomes(raw: str, keys: list[str], outcome: str, summary: str, text: str) -> dict[str, str]:
+    """Each check's outcome in one command line. An `a && b` chain stops at its first failure, so in a
+    failed chain the checks before the failing one passed and those after it never ran: a test
+    summary with failures (or a test runner's FAIL line) names the test run; a passing summary names a later
+    check; else the first."""
+    if outcome != "fail" or len(keys) < 2 or "||" in raw or ";" in raw.split("\n", 1)[0] or "&&" not in raw:
+        return {k: outcome for k in keys}
+    failed_n = 0
+    for pat in ("failed", "errors"):
+        for m in _COUNT_PATTERNS[pat].finditer(summary or ""):
+            failed_n = max(failed_n, int(m.group(1)))
+    first_test = next((n for n, k in enumerate(keys) if classify(k) == "test"), None)
+    at = 0 if not summary or first_test is None else first_test if failed_n else first_test + 1
+    if not summary and first_test is not None and _TEST_FAIL_RE.search(text[-4000:]):
+        at = first_test
+    at = min(at, len(keys) - 1)
+    return {k: ("pass" if n < at else "fail") for n, k in enumerate(keys) if n <= at}
 
 
 class ChecksObserver:

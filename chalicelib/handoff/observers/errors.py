@@ -15,19 +15,54 @@ from chalicelib.transcripts.actions import Other, silent_passes
 
 from .. import checktargets
 from ..facts import (
+    EditEvent,
     ErrorFact,
     TranscriptFacts,
-    _same_target,
-    _shows,
-    _touches,
     display_command,
     error_line,
     error_tokens,
+    split_segments,
 )
 from ..textutil import clip, code, first_sentence, norm_key, one_line, safe_inline
 
 if TYPE_CHECKING:
     from .checks import ChecksObserver
+
+
+def _check_part(command: str) -> str:
+    """The command without the `cd dir &&` that only chose where it ran, nor its `2>&1`."""
+    work = [seg for seg in split_segments(command) if not seg.startswith("cd ") and seg != "cd"]
+    return re.sub(r"\s+\d?>&\d\s*$", "", work[-1] if len(work) == 1 else command).strip()
+
+
+def _same_target(later: str, failed: str) -> bool:
+    """Two check commands that check the same thing: the whole suite of the same tool and
+    subcommand, or the same target file run another way."""
+    later, failed = _check_part(later), _check_part(failed)
+    a, b = [t for t in later.split() if "=" not in t], [t for t in failed.split() if "=" not in t]
+    if not a or not b or a[0] != b[0]:
+        return False
+    if len(a) <= 2 and a[:2] == b[:2]:
+        return True
+    return len(a) <= len(b) and a[-1].rsplit("/", 1)[-1] == b[-1].rsplit("/", 1)[-1]
+
+
+def _shows(output: str, line: str) -> bool:
+    """Whether a run's output (whitespace-normalized: `fail_text`) still holds an error line, whatever its
+    indentation and trailing spaces."""
+    want = " ".join(line.split())
+    return bool(want) and want in output
+
+
+def _touches(ev: EditEvent, tokens: set[str]) -> bool:
+    if not tokens:
+        return False
+    base = ev.path.rsplit("/", 1)[-1]
+    stem = base.rsplit(".", 1)[0]
+    if base in tokens or stem in tokens or any(t in stem and len(t) >= 6 for t in tokens):
+        return True
+    low = ev.text.lower()
+    return any(t.lower() in low for t in tokens if len(t) >= 5)
 
 
 class ErrorsObserver:

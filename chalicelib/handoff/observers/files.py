@@ -9,13 +9,16 @@ checklist file (TODO.md) is read for its checked items through the notes observe
 from __future__ import annotations
 
 import posixpath
+import re
 
 from chalicelib.transcripts.actions import Edit, tool_key
 
 from .. import shellfx, tracker
-from ..facts import _BUILD_DIR, EditEvent, FileFact, NoteFact, TranscriptFacts
+from ..facts import EditEvent, FileFact, NoteFact, TranscriptFacts
 from ..textutil import clip, safe_inline
 from .notes import NotesObserver
+
+_BUILD_DIR = re.compile(r"/(?:_build|node_modules|deps|\.git|dist|build|target|__pycache__|\.venv|vendor)/")
 
 
 class FilesObserver:

@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 
 from .. import gitstate, shellfx
-from ..facts import _HEAD_NOW, CommitFact, NoteFact, TranscriptFacts, display_command
+from ..facts import CommitFact, NoteFact, TranscriptFacts, display_command
 from ..textutil import clip, safe_inline
+
+_HEAD_NOW = re.compile(r"HEAD is now at ([0-9a-f]{7,40})\b")
 
 
 class GitObserver:

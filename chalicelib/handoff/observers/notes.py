@@ -7,6 +7,7 @@ It owns `last_tool_kind` (was the last tool a read or a search? then what follow
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from chalicelib.transcripts.actions import EditCall, Shell
@@ -22,7 +23,6 @@ from ..facts import (
     TodoFact,
     TranscriptFacts,
     UserMsg,
-    _sentence_around,
     display_command,
     findings,
 )
@@ -30,6 +30,24 @@ from ..textutil import clip, code, first_sentence, norm_key, safe_inline
 
 if TYPE_CHECKING:
     from .errors import ErrorsObserver
+
+
+_SENT_END = re.compile(r"(?<!\.)(?<!\be\.g)(?<!\bi\.e)[.!?]\s+(?=[A-Z`\"'(*])")
+
+
+def _sentence_around(text: str, start: int, end: int, limit: int = 200) -> str:
+    ls = text.rfind("\n", 0, start) + 1
+    le = text.find("\n", end)
+    le = len(text) if le < 0 else le
+    line = text[ls:le]
+    rel_s, rel_e = start - ls, end - ls
+    s = 0
+    for m in _SENT_END.finditer(line[:rel_s]):
+        s = m.end()
+    m = _SENT_END.search(line[rel_e:]) or re.search(r"(?<!\.)[.!?]$", line[rel_e:])
+    e = rel_e + m.end() if m else len(line)
+    sent = line[s:e].strip().lstrip("-*#>• ").strip()
+    return clip(safe_inline(sent), limit)
 
 
 class NotesObserver:

@@ -17,6 +17,7 @@ Finish order (`_finish`), each step needing the ones before it:
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -39,15 +40,11 @@ from chalicelib.transcripts.model import Message
 
 from .. import guard, tracker
 from ..facts import (
-    _CHANGES_FILES,
     _EXIT_RE,
-    _INTERRUPT,
-    _REJECTED_RE,
     NoteFact,
     TranscriptFacts,
     _family,
     _is_inspection,
-    _look_or_act,
     classify,
     display_command,
     infer_root,
@@ -60,6 +57,20 @@ from .files import FilesObserver
 from .git import GitObserver
 from .notes import NotesObserver
 from .tasks import TasksObserver
+
+# Commands that change the work tree by themselves (not checks, not reads): an action that took effect.
+_CHANGES_FILES = re.compile(
+    r"^(?:sudo\s+)?(?:chmod|chown|rm|mv|cp|mkdir|rmdir|touch|ln|patch|truncate|unzip|tar\s+-?x\w*|sed\s+-i\S*"
+    r"|git\s+(?:reset|revert|checkout|switch|restore|rebase|merge|cherry-pick|stash|rm|mv)|/undo)(?![\w-])")
+_REJECTED_RE = re.compile(r"^(?:The user doesn't want to proceed|User rejected)")
+# the person's Ctrl-C as agents log it: aider's own lines, Claude Code's marker
+_INTERRUPT = re.compile(r"(?m)^\^C(?: KeyboardInterrupt| again to exit)?\s*$|\[Request interrupted by user")
+
+
+def _look_or_act(command: str) -> str:
+    """"inspect" for a command that only looks (what the agent says next may be a finding), else "act"."""
+    segs = [s for s in split_segments(command) if not s.startswith("cd ")]
+    return "inspect" if segs and all(_is_inspection(s) for s in segs) else "act"
 
 
 class Pipeline:

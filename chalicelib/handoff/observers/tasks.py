@@ -10,8 +10,6 @@ from collections import Counter
 
 from .. import tracker
 from ..facts import (
-    _JIRA_STOP,
-    _TITLE_DECOR,
     HASH_ID_RE,
     HYPHEN_ID_RE,
     ID_KEYWORD_RE,
@@ -24,6 +22,10 @@ from ..facts import (
     split_segments,
 )
 from ..textutil import clip, one_line, safe_inline
+
+_JIRA_STOP = {"UTF", "SHA", "ISO", "GPT", "MD", "AES", "RSA", "HTTP", "TLS", "SSL", "IPV", "X", "V", "ES", "H", "P",
+              "CVE", "RFC", "PEP", "GPL", "LGPL", "AGPL", "COVID", "WCAG", "ECMA", "TS", "CWE", "GHSA", "ARM", "X86"}
+_TITLE_DECOR = re.compile(r"(?:\s+[^\w\s(\"'`]+\s*\w{1,3})+$")  # trailing "● P2"-style tags
 
 
 class TasksObserver:
