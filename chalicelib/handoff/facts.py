@@ -8,6 +8,10 @@ them, task ids the user typed, the user's own words, todo state, decisions, comm
 It is a pure function of its inputs and runs in one linear pass (the regexes only look at user
 text, assistant text, shell commands and the outputs of shell commands), so a 10 MB transcript
 costs about as much as parsing it.
+
+This module holds the typed records (`TranscriptFacts` and its parts), the pure helpers other modules
+share (classify, split_segments, run_outcome, error_line, ...) and `extract_facts`; the pass itself is
+the observers' pipeline (observers/: git, checks, errors, tasks, notes, files), one module per concern.
 """
 
 from __future__ import annotations
