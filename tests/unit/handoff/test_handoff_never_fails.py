@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.handoff import facts as facts_mod
 from chalicelib.handoff import rules
+from chalicelib.handoff.observers.errors import ErrorsObserver
+from chalicelib.handoff.observers.pipeline import Pipeline
 from tests.unit.handoff.handoff_support import login_fix_script
 
 SESSION = {"number": 5, "status": "completed", "accomplishments": ["Fixed the token expiry"],
@@ -64,7 +65,7 @@ def test_a_raising_section_is_left_out_and_the_rest_is_written(monkeypatch: pyte
 
 
 def test_a_raising_extractor_step_keeps_the_other_facts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(facts_mod._Extractor, "_resolve_errors", _boom)
+    monkeypatch.setattr(ErrorsObserver, "resolve", _boom)
     doc = _doc()
     assert [f["section"] for f in doc.data["generation_errors"]] == ["facts: errors"]
     assert "abc1234" in doc.markdown  # the commit, from the same pass
@@ -72,14 +73,14 @@ def test_a_raising_extractor_step_keeps_the_other_facts(monkeypatch: pytest.Monk
 
 
 def test_a_message_the_extractor_cannot_read_costs_that_message_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = facts_mod._Extractor._call
+    real = Pipeline._call
 
     def call(self: Any, i: int, a: Any) -> None:  # a: the call's typed action
         if a.tool == "TodoWrite":
             raise KeyError("todos")
         real(self, i, a)
 
-    monkeypatch.setattr(facts_mod._Extractor, "_call", call)
+    monkeypatch.setattr(Pipeline, "_call", call)
     doc = _doc()
     (failure,) = doc.data["generation_errors"]
     assert failure["section"].startswith("facts: message ") and failure["count"] == 2  # two TodoWrite calls
