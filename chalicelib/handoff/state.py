@@ -649,7 +649,9 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         if st.untouched_outputs:
             # what the transcript shows, not an order: the work may belong in another file
             parts.append("its contract lists " + ", ".join(code(p) for p in st.untouched_outputs[:4])
-                         + " as output, not changed since the contract was read")
+                         + " as output, not changed since "
+                         # the moment `done` counts from: the claim when the tracker shows one, else the read
+                         + ("the task was claimed" if cur.started_index >= 0 else "the contract was read"))
             others = _stand_ins(st.untouched_outputs, [f.display(e.path) for e in st.done_in_current])
             if others:  # the work may have gone into another file of that kind and folder
                 parts[-1] += (f"; the session wrote {', '.join(code(p) for p in others[:3])} there instead, which "

@@ -755,6 +755,8 @@ def test_a_contract_output_written_under_another_name_is_pointed_to(agent: str) 
     acts = handoff(s).data["next_actions"]
     assert acts[0].startswith(f"Finish `{tid}`")
     assert f"the session wrote `{other}` there instead, which may be it" in acts[0]
+    # counted from the claim (`bd update … in_progress`), and said so: an edit before it is not "never"
+    assert "not changed since the task was claimed" in acts[0]
 
 
 @pytest.mark.parametrize("agent", AGENTS)
