@@ -142,6 +142,7 @@ class CheckFact:
     cwd: str = ""  # where its last run ran (`cd web && …`), for what its targets name
     fail_line: str = ""  # the telling line of its latest failing run's own output ("" when none was seen)
     fail_index: int = -1
+    fail_files: tuple[str, ...] = ()  # test files its latest failing run named (where its failures were)
     fix_declined: bool = False  # its latest failure: the person declined the offer to fix it
 
 
@@ -328,6 +329,15 @@ class TranscriptFacts:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+# a test file as failure output names it (`test/a_test.exs:163`, `tests/test_b.py::test_x`, `src/c.test.ts`)
+TEST_FILE = re.compile(r"[\w./-]*(?:_test|_spec|\.test|\.spec)\.[a-z]{1,5}\b|[\w./-]*\btest_\w+\.[a-z]{1,5}\b")
+
+
+def checks_test_file(name: str) -> bool:
+    """Whether a file name is a test file's (what a runner names when its tests fail)."""
+    return bool(TEST_FILE.fullmatch(name))
 
 
 def clean_segment(seg: str) -> str:

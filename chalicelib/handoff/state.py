@@ -23,6 +23,7 @@ from .facts import (
     ErrorFact,
     TaskFact,
     TranscriptFacts,
+    checks_test_file,
     classify,
     display_command,
     is_inspection,
@@ -42,6 +43,7 @@ class CheckState:
     passed_later: str = ""  # for a failure: a later passing run that checks the same thing
     not_covered: list[str] = field(default_factory=list)  # changed since, not read by it (another language, another file)
     via_hook: str = ""  # passed_later is a commit whose pre-commit hook ran this check and passed
+    elsewhere: bool = False  # passed_later is a wider run that failed, but only in other test files
 
 
 @dataclass
@@ -307,9 +309,13 @@ def derive(f: TranscriptFacts) -> State:
         paths = list(dict.fromkeys(f.display(e.path) for e in open_))
         cover = newest.command if newest is not None and len(open_) < len(since) else ""
         fixed = hook = ""
+        elsewhere = False
         if c.outcome == "fail":
             fixed, hook = _answered(f, c)
-        checks.append(CheckState(c, paths, len(open_), cover, fixed, other, hook))
+            if not fixed:
+                fixed = _failed_elsewhere(f, c)
+                elsewhere = bool(fixed)
+        checks.append(CheckState(c, paths, len(open_), cover, fixed, other, hook, elsewhere))
     checks.sort(key=lambda cs: (0 if cs.check.outcome == "fail" and not cs.passed_later else 1, -cs.check.last,
                                 cs.check.command))
     git = _git_state(f)
@@ -593,6 +599,33 @@ def _answered(f: TranscriptFacts, c: CheckFact) -> tuple[str, str]:
     return (best[1], best[2]) if best is not None else ("", "")
 
 
+def ran_clean(c: CheckFact, path: str) -> bool:
+    """A failing run that named its failing test files, none of them `path` (a test file): it ran that
+    file's tests and they passed."""
+    name = path.rsplit("/", 1)[-1]
+    t = checktargets.target(c.command, c.cwd)
+    ran = t.whole or any(x.rsplit("/", 1)[-1].split("::", 1)[0].split(":", 1)[0] == name for x in t.targets)
+    return (ran and c.outcome == "fail" and bool(c.summary) and bool(c.fail_files) and name not in c.fail_files
+            and checks_test_file(name))
+
+
+def _failed_elsewhere(f: TranscriptFacts, c: CheckFact) -> str:
+    """A later run of a wider target that failed, but whose failures name only other test files, ran the
+    failed one's tests and they passed (`mix test` failing in session_live_test.exs after a fix to
+    renderer_test.exs): the failure is answered. Only when the runner names its failing files and the
+    failed check named its own."""
+    mine = checktargets.target(c.command, c.cwd)
+    own = {t.rsplit("/", 1)[-1].split("::", 1)[0].split(":", 1)[0] for t in mine.targets}
+    if not own or not c.fail_files or not own & set(c.fail_files):
+        return ""
+    for o in sorted(f.checks.values(), key=lambda x: -x.last):
+        if o is c or o.last <= c.last or o.outcome != "fail" or not o.summary or not o.fail_files:
+            continue
+        if checktargets.covers(checktargets.target(o.command, o.cwd), mine) and not own & set(o.fail_files):
+            return o.command
+    return ""
+
+
 def _supersedes(later: CheckFact, failed: CheckFact) -> bool:
     """A later passing run answers an earlier failure when it checks the same thing: the whole suite
     of the same tool (`mix test` after `mix test a_test.exs`), or the same target run another way
@@ -688,7 +721,11 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         # with no check run at all, closing comes after running the project's checks, not instead of it
         first = "Run the project's checks (none ran in the transcript), then close" if not st.checks else "Close"
         how = f" ({code(close)})" if close else ""
-        if stale and not failing:  # the session ended editing: those edits may not be the end of the task
+        running = [cs.check.command for cs in st.checks if cs.check.outcome == "running"]
+        if running and not failing:  # a result still to come decides whether the task is done
+            out.append(f"Once {code(running[0])} (still running at the end, no result in the transcript) has "
+                       f"passed, close {code(cur.id)} in the tracker{how}.")
+        elif stale and not failing:  # the session ended editing: those edits may not be the end of the task
             out.append(f"Once those checks pass and the work the last edits began is complete, close {code(cur.id)} "
                        f"in the tracker{how}.")
         else:

@@ -13,6 +13,7 @@ from chalicelib.transcripts.actions import Shell
 from ..facts import (
     _COUNT_PATTERNS,
     _SUMMARY_LINE_RE,
+    TEST_FILE,
     CheckFact,
     CommandFact,
     NoteFact,
@@ -112,6 +113,7 @@ class ChecksObserver:
             self.set_outcome(key, ran[key], summary if ran[key] == outcome else "")
             if ran[key] == "fail":
                 ch.fail_line, ch.fail_index = error_line(text), ri
+                ch.fail_files = tuple(dict.fromkeys(m.rsplit("/", 1)[-1] for m in TEST_FILE.findall(text[-20_000:])))
             if forced:
                 self.auto_checks.add(key)
             ch.fix_declined = ran[key] == "fail" and bool(sh.fix_declined)

@@ -51,7 +51,8 @@ def render_state(hd: HandoffData) -> Section:
                     cs.passed_later else "")
             parts.append(f"{code(cs.check.command)} {when}{words[cs.check.outcome]}" + (
                 f" ({quoted(cs.check.summary, 100)})" if cs.check.summary else "") + (
-                f", then {code(cs.passed_later)} passed" if cs.passed_later else "") + (
+                (f", then {code(cs.passed_later)} ran it again and failed only in other files" if cs.elsewhere else
+                 f", then {code(cs.passed_later)} passed") if cs.passed_later else "") + (
                 "" if n or cs.passed_later else
                 f"; the changes since were checked by {code(cs.covered_by)}, which passed" if cs.covered_by
                 else ", nothing it checks changed since" if cs.not_covered else ", nothing changed since"))
@@ -141,6 +142,8 @@ def _check_item(hd: HandoffData, members: list[Any], since: list[str], k: int, s
     hook = next((cs.via_hook for cs in members if cs.via_hook), "")
     if passed_later and hook:
         after = f" — then {code(passed_later)} ran it in its pre-commit hook ({code(hook)}), which passed"
+    elif passed_later and any(cs.elsewhere for cs in members):
+        after = f" — then {code(passed_later)} ran it again and failed only in other files"
     elif passed_later:
         after = f" — then {code(passed_later)} passed after it"
         if since:

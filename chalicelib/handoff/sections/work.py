@@ -10,7 +10,7 @@ import re
 from ..data import HandoffData, record_text
 from ..ranks import RANKS
 from ..render import Item, Section
-from ..state import may_affect
+from ..state import may_affect, ran_clean
 from ..textutil import clip, code, prefix_words, quoted, safe_inline
 
 
@@ -64,7 +64,8 @@ def render_current_work(hd: HandoffData) -> Section:
         # per file, never for the lot: a file a passing run saw after its last change is verified
         last = {f.display(e.path): e.index for e in st.done_in_current}
         open_ = [p for p, i in last.items() if not any(
-            cs.check.outcome == "pass" and cs.check.last > i and may_affect(p, cs.check.command) for cs in st.checks)]
+            cs.check.last > i and may_affect(p, cs.check.command) and (cs.check.outcome == "pass" or ran_clean(cs.check, p))
+            for cs in st.checks)]
         done = list(last)
         verified = (f" ({committed}; no check run in the transcript)" if not st.checks else
                     f" ({committed}; not re-verified since)" if open_ and len(open_) == len(done) else

@@ -816,3 +816,32 @@ def test_done_so_far_says_which_files_no_passing_run_saw(agent: str) -> None:
     s.run("git status --short", " M src/view.ts\n M src/calc/ops.py\n")
     line = next(ln for ln in handoff(s).markdown.splitlines() if ln.startswith("- **Done in it so far**"))
     assert "no passing check after the last change of `src/calc/ops.py`)" in line and "src/view.ts" not in line, line
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_a_wider_run_that_failed_only_in_other_test_files_answers_a_failure(agent: str) -> None:
+    s = start(agent)
+    s.run("pytest -q tests/test_ops.py", "FAILED tests/test_ops.py::test_add - assert -1 == 5\n1 failed, 3 passed in 0.2s",
+          code=1)
+    s.change("tests/test_ops.py", "assert add(2, 3) == -1\n", "assert add(2, 3) == 5\n")
+    s.run("pytest -q", "FAILED tests/test_cli.py::test_main - SystemExit: 2\n1 failed, 20 passed in 1.0s", code=1)
+    doc = handoff(s)
+    acts = doc.data["next_actions"]
+    assert not any(a.startswith("Make `pytest -q tests/test_ops.py` pass") for a in acts), acts
+    assert any(a.startswith("Make `pytest -q` pass") for a in acts), acts
+    line = next(ln for ln in section(doc.markdown, "State at the end").splitlines() if "`pytest -q tests/test_ops.py`" in ln)
+    assert "then `pytest -q` ran it again and failed only in other files" in line, line
+    done = next(ln for ln in doc.markdown.splitlines() if ln.startswith("- **Changed in this session**")
+                or ln.startswith("- **Done in it so far**") or ln.startswith("- **Changed since"))
+    assert "tests/test_ops.py" not in done.split(":", 1)[0], done  # that run saw it: its tests passed
+
+
+def test_closing_waits_for_a_check_still_running_at_the_end() -> None:
+    s = start("claude", "Do calc-7.2.")
+    s.run("bd update calc-7.2 --status in_progress", "✓ Updated issue: calc-7.2")
+    s.change("src/calc/ops.py", "x = 1\n", "x = 2\n")
+    s.tool("Bash", {"command": "pytest -q", "run_in_background": True},
+           "Command running in background with ID: bq9", data={"backgroundTaskId": "bq9"})
+    acts = handoff(s).data["next_actions"]
+    close = next(a for a in acts if "close `calc-7.2`" in a)
+    assert close.startswith("Once `pytest -q` (still running at the end, no result in the transcript) has passed"), acts
