@@ -72,7 +72,7 @@ CLAIMS: tuple[tuple[str, re.Pattern[str]], ...] = (
                              re.I)),
     # "code changes made but NOT yet compiled, tested, or committed": stale once a check passed after the edits
     ("unchecked", re.compile(r"\b(?:not\s+(?:yet\s+)?(?:been\s+)?|never\s+)(?:compiled|tested|verified|built|run)\b"
-                             r"|\buntested\b|\bunverified\b", re.I)),
+                             r"|\buntested\b|\bunverified\b|\bneeds?:?\s+(?:more\s+)?(?:tests?|compil\w*)\b", re.I)),
     # "gqc.6 (in_progress)", "spotter-fum.4 is in progress", "in progress: app-7"
     ("task_open", re.compile(r"`?\b([A-Za-z][A-Za-z0-9]*-[A-Za-z0-9]+(?:\.\d+)*|[a-z]+\.\d+)[`*]*\s*(?:\(|:|-|—|is\s+"
                              r"(?:still\s+)?|remains\s+)?\s*in[ _-]progress\b|\bin[ _-]progress\s*(?::|—|-)\s*`?"
@@ -103,6 +103,7 @@ class Account:
     sections: dict[str, list[str]] = field(default_factory=dict)  # key -> lines, in the agent's words
     claims: list[Claim] = field(default_factory=list)
     chars: int = 0  # length of the text as the agent wrote it: how much of it leads depends on it
+    after: str = ""  # for a summary found in the transcript: the work that came after it ("3 edits and …")
 
     @property
     def contradicted(self) -> list[Claim]:
@@ -431,6 +432,8 @@ def render(acct: Account) -> dict[str, Any]:
     contradicted or stale claim carries the evidence after it.
     """
     who = "the agent's note" if acct.source == "note" else "the agent's compaction summary"
+    if acct.after:  # the session went on after it: its plan may be done already
+        who += f", written before {acct.after}"
     flagged = {c.text: c for c in acct.claims if c.verdict in ("contradicted", "stale")}
     sections = []
     for key in SHOWN:
@@ -462,8 +465,18 @@ def transcript_account(messages: list[Any]) -> dict[str, str] | None:
     for i in range(len(messages) - 1, max(-1, len(messages) - 1 - RECENT_SUMMARY), -1):
         m = messages[i]
         if getattr(m, "role", "") == "summary" and (getattr(m, "text", "") or "").strip():
-            return {"text": m.text, "source": "compact_summary"}
+            return {"text": m.text, "source": "compact_summary", "index": i}
     return None
+
+
+def _work_after(index: int, st: State, facts: Any) -> str:
+    """The edits and check runs after message `index`, in words ("4 edits and 2 check runs of this
+    transcript"); "" when nothing was done after it."""
+    edits = sum(1 for e in getattr(facts, "edits", []) if e.index > index and facts.in_project(e.path))
+    runs = sum(1 for cs in st.checks if cs.check.last > index)
+    parts = [f"{edits} edit{'s' if edits != 1 else ''}"] if edits else []
+    parts += [f"{runs} later check{'s' if runs != 1 else ''}"] if runs else []
+    return " and ".join(parts) + " of this transcript" if parts else ""
 
 
 def session_account(session: Any, facts: Any, st: State, messages: list[Any] | None = None) -> Account | None:
@@ -476,7 +489,10 @@ def session_account(session: Any, facts: Any, st: State, messages: list[Any] | N
         return None
     source = acc.get("source") if acc.get("source") in ("note", "compact_summary") else "note"
     try:
-        return verify(acc["text"][:60_000], st, facts, source)
+        out = verify(acc["text"][:60_000], st, facts, source)
+        if isinstance(acc.get("index"), int):
+            out.after = _work_after(acc["index"], st, facts)
+        return out
     except Exception:  # noqa: BLE001 - an unreadable account is still the agent's words, unchecked
         return Account(source=source, sections=parse(acc["text"][:60_000]), chars=len(acc["text"][:60_000]))
 

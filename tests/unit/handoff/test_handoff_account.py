@@ -275,3 +275,20 @@ def test_not_yet_tested_stands_when_only_a_lint_of_an_older_file_ran_after_the_e
     note = "## Current work\n- **app-3** (IN PROGRESS): code changes made but NOT yet compiled, tested, or committed\n"
     got = [(c["kind"], c["verdict"]) for c in make(s, note).data["account"]["claims"]]
     assert ("unchecked", "contradicted") not in got and ("unchecked", "confirmed") in got, got
+
+
+def test_a_summary_the_session_worked_past_says_so_and_its_needs_tests_is_checked():
+    """A compaction summary in the transcript, then the tests it said were needed, written and passing:
+    its "needs: tests" is contradicted, and its sections say how much came after it."""
+    from chalicelib.transcripts.model import Message
+
+    s = base()
+    s.edit(f"{ROOT}/lib/review.ex", "a\n", "b\n")
+    s.messages.append(Message(role="summary", text="Pending Tasks:\n- app-6: code changes done but needs: tests, "
+                                                   "commit\n\nNext Step:\nAdd tests for app-6, then commit.\n"))
+    s.edit(f"{ROOT}/test/review_test.exs", "a\n", "b\n")
+    s.bash("mix test test/review_test.exs", "Finished in 0.2 seconds\n8 tests, 0 failures")
+    doc = make(s, None)
+    got = [(c["kind"], c["verdict"]) for c in doc.data["account"]["claims"]]
+    assert ("unchecked", "contradicted") in got, got
+    assert "(the agent's compaction summary, written before 1 edit and 1 later check of this transcript)" in doc.markdown
