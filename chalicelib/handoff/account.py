@@ -199,6 +199,10 @@ def _verify_check(sentence: str, passed: bool, st: State) -> tuple[str, str]:
     return "agent_word", "the transcript does not confirm it"
 
 
+# steps beyond compiling and testing that a "not yet …" or "needs: …" list may name
+_MORE_STEPS = re.compile(r"\b(?:commit\w*|push\w*|credo|lint\w*|clos\w+|merg\w+|deploy\w*|review\w*)\b", re.I)
+
+
 def _verify_unchecked(sentence: str, st: State, last_edit: int, last_path: str) -> tuple[str, str] | None:
     """"Not yet compiled/tested": wrong once a check of that kind passed after the session's last edit (a
     run that merely saw none of its own files change, a lint of one old file, says nothing of the new code)."""
@@ -210,6 +214,8 @@ def _verify_unchecked(sentence: str, st: State, last_edit: int, last_path: str) 
     current = [cs for cs in runs if cs.check.outcome == "pass" and cs.check.last > last_edit]
     if current:
         names = ", ".join(code(cs.check.command) for cs in current[:3])
+        if _MORE_STEPS.search(sentence):  # "needs: tests, credo, commit, push": only its checks are done
+            return "stale", f"{names} passed after the last edit; the rest it lists is not checked here"
         return "contradicted", f"{names} passed after the last edit"
     if not runs:
         return None  # the facts saw no such check of the new code: nothing to hold the claim against

@@ -257,8 +257,12 @@ def test_not_yet_tested_is_contradicted_by_checks_that_passed_after_the_last_edi
     doc = make(s, note)
     got = [(c["kind"], c["verdict"], c["evidence"]) for c in doc.data["account"]["claims"]]
     unchecked = [(v, e) for k, v, e in got if k == "unchecked"]
-    assert unchecked and unchecked[0][0] == "contradicted" and "`mix test`" in unchecked[0][1], got
+    # its checks are done, its commit is not: "changed since", never a flat "contradicted"
+    assert unchecked and unchecked[0][0] == "stale" and "`mix test`" in unchecked[0][1], got
+    assert unchecked[0][1].endswith("the rest it lists is not checked here"), got
     assert not any(v == "confirmed" for _k, v, _e in got)  # the task part does not vouch for the sentence
+    flat = [(c["kind"], c["verdict"]) for c in make(s, note.replace(", or committed", "")).data["account"]["claims"]]
+    assert ("unchecked", "contradicted") in flat, flat  # "not yet compiled or tested" alone: plainly wrong
     s.edit(f"{ROOT}/lib/app.ex", "b\n", "c\n")  # an edit after the runs: the claim holds again
     got = [(c["kind"], c["verdict"]) for c in make(s, note).data["account"]["claims"]]
     assert ("unchecked", "confirmed") in got
@@ -290,5 +294,5 @@ def test_a_summary_the_session_worked_past_says_so_and_its_needs_tests_is_checke
     s.bash("mix test test/review_test.exs", "Finished in 0.2 seconds\n8 tests, 0 failures")
     doc = make(s, None)
     got = [(c["kind"], c["verdict"]) for c in doc.data["account"]["claims"]]
-    assert ("unchecked", "contradicted") in got, got
+    assert ("unchecked", "stale") in got, got  # tests done since; the commit it also lists is not
     assert "(the agent's compaction summary, written before 1 edit and 1 later check of this transcript)" in doc.markdown
