@@ -599,12 +599,17 @@ def _answered(f: TranscriptFacts, c: CheckFact) -> tuple[str, str]:
     return (best[1], best[2]) if best is not None else ("", "")
 
 
+def _target_files(t: checktargets.Target) -> set[str]:
+    """The file names a check's targets name, as runners print them (`a_test.exs:12`, `test_b.py::test_x`)."""
+    return {x.rsplit("/", 1)[-1].split("::", 1)[0].split(":", 1)[0] for x in t.targets}
+
+
 def ran_clean(c: CheckFact, path: str) -> bool:
     """A failing run that named its failing test files, none of them `path` (a test file): it ran that
     file's tests and they passed."""
     name = path.rsplit("/", 1)[-1]
     t = checktargets.target(c.command, c.cwd)
-    ran = t.whole or any(x.rsplit("/", 1)[-1].split("::", 1)[0].split(":", 1)[0] == name for x in t.targets)
+    ran = t.whole or name in _target_files(t)
     return (ran and c.outcome == "fail" and bool(c.summary) and bool(c.fail_files) and name not in c.fail_files
             and checks_test_file(name))
 
@@ -615,7 +620,7 @@ def _failed_elsewhere(f: TranscriptFacts, c: CheckFact) -> str:
     renderer_test.exs): the failure is answered. Only when the runner names its failing files and the
     failed check named its own."""
     mine = checktargets.target(c.command, c.cwd)
-    own = {t.rsplit("/", 1)[-1].split("::", 1)[0].split(":", 1)[0] for t in mine.targets}
+    own = _target_files(mine)
     if not own or not c.fail_files or not own & set(c.fail_files):
         return ""
     for o in sorted(f.checks.values(), key=lambda x: -x.last):
@@ -749,13 +754,13 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         # in a folder the project's generator ignores: `git status` will likely not list it at all
         # a file a commit of this session took (`git add -f`) is tracked: git status lists it like any other
         tracked = {p for p, g in f.git_files.items() if g.commit_index >= 0}
-        likely = [(u.path, r) for u in changed if u.path not in tracked
-                  and (r := ecosystems.default_ignore(u.path)) is not None]
-        for path, r in likely[:2]:
+        likely = {u.path: r for u in changed if u.path not in tracked
+                  and (r := ecosystems.default_ignore(u.path)) is not None}
+        for path, r in list(likely.items())[:2]:
             out.append(f"{code(path)} is under `{r.folder}`, which {r.generator} puts in `.gitignore`: `git status` "
                        f"may not list it and a plain `git add` may refuse it. Check `git check-ignore -v {path}`; "
                        "`git add -f` it only if it belongs in the repository.")
-        changed = [u for u in changed if u.path in tracked or ecosystems.default_ignore(u.path) is None]
+        changed = [u for u in changed if u.path not in likely]
     if changed and not f.git.no_repo:  # without a repository there is nothing to commit
         # every file, never a silent subset: a commit of the first six would leave the rest behind
         files = ", ".join(code(u.path) for u in changed[:6]) + (

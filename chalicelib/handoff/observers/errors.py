@@ -47,6 +47,12 @@ def _same_target(later: str, failed: str) -> bool:
     return len(a) <= len(b) and a[-1].rsplit("/", 1)[-1] == b[-1].rsplit("/", 1)[-1]
 
 
+def _still_shows(run: tuple[int, str, str | None, str], key: str, line: str, fail_text: dict[int, str]) -> bool:
+    """Whether a run still shows an error: as its first error, or further down its output (a run whose
+    first error changed may still print this one)."""
+    return run[2] == key or (run[2] is not None and _shows(fail_text.get(run[0], ""), line))
+
+
 def _shows(output: str, line: str) -> bool:
     """Whether a run's output (whitespace-normalized: `fail_text`) still holds an error line, whatever its
     indentation and trailing spaces."""
@@ -132,8 +138,7 @@ class ErrorsObserver:
                     e.later = later.command
                 continue
             def still(r: tuple[int, str, str | None, str], key: str = key, line: str = e.line) -> bool:
-                # a run whose first error changed may still print this one further down
-                return r[2] == key or (r[2] is not None and _shows(fail_text.get(r[0], ""), line))
+                return _still_shows(r, key, line, fail_text)
             same = [r for r in runs if r[0] > e.index and (
                 r[3] == e.command if e.is_check else r[1] == e.family)]
             nxt = next((r for r in same if not still(r)), same[-1] if same else None)
@@ -181,9 +186,9 @@ class ErrorsObserver:
         for r in checks.runs:
             if not e.index < r[0] < end or r[1] != e.family:
                 continue
-            if r[2] == key or _shows(checks.fail_text.get(r[0], ""), e.line):
+            if _still_shows(r, key, e.line, checks.fail_text):
                 start = r[0]  # still there: the fix came after this run
-            elif start == e.index or r[0] > start:
+            else:
                 return start, r[0]
         return start, end
 
