@@ -476,7 +476,7 @@ def transcript_account(messages: list[Any]) -> dict[str, str] | None:
 
 
 def _work_after(index: int, st: State, facts: Any) -> str:
-    """The edits and check runs after message `index`, in words ("4 edits and 2 check runs of this
+    """The edits and check runs after message `index`, in words ("4 edits and 2 later checks of this
     transcript"); "" when nothing was done after it."""
     edits = sum(1 for e in getattr(facts, "edits", []) if e.index > index and facts.in_project(e.path))
     runs = sum(1 for cs in st.checks if cs.check.last > index)

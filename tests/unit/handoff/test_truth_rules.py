@@ -673,6 +673,10 @@ def test_a_dependency_fetch_that_resolved_new_packages_changed_the_lock_file() -
     assert [c.path for c in shellfx.file_changes("mix deps.get", new, "")] == ["mix.lock"]
     assert shellfx.file_changes("mix deps.get", "Resolving Hex dependencies...\nAll dependencies are up to date\n",
                                 "") == []
+    # Bundler writes Gemfile.lock when it installed something, not when everything was already there
+    assert [c.path for c in shellfx.file_changes("bundle install", "Fetching gem metadata\nInstalling rack 3.1.8\n"
+                                                 "Bundle complete! 3 Gemfile dependencies", "")] == ["Gemfile.lock"]
+    assert shellfx.file_changes("bundle install", "Using rack 3.1.8\nBundle complete! 3 Gemfile dependencies", "") == []
     s = start("claude")
     s.change("mix.exs", "{:jason, \"~> 1.4\"}\n", "{:jason, \"~> 1.4\"},\n{:lazy_html, \">= 0.1.0\", only: :test}\n")
     s.run("mix deps.get", new)
