@@ -4,9 +4,10 @@ A case is a point in a real project's history: the handoff is made from what cam
 judged on questions a fresh helper wrote from what came after, before any document was read
 (docs/benchmarks-handoff-qa.md has the protocol). Cases come as JSON:
 
-    [{"case_id", "agent": "aider" | "claude-code", "source_file" (under tests/fixtures/real),
+    [{"case_id", "agent": "aider" | "claude-code" | "swe-agent", "source_file" (under tests/fixtures/real),
       "start_line_n", "start_line_next" (aider: the session's lines, 1-based, end excluded),
       "cut_record" (claude-code: the handoff is made from records [0, cut_record)),
+      "cut_step" (swe-agent: the handoff is made from the trajectory's first cut_step steps),
       "questions": [{"q", ...}]}, ...]
 
 For each case this writes `<case>.rules.md` (the rule-based handoff, made the way the product makes
@@ -47,6 +48,8 @@ def case_input(case: dict[str, Any], data: Path = DATA) -> tuple[bytes, str, str
     if case["agent"] == "aider":
         lines = raw.splitlines(keepends=True)
         return b"".join(lines[case["start_line_n"] - 1:case["start_line_next"] - 1]), "aider", None
+    if case["agent"] == "swe-agent":
+        return _swe_agent_cut(json.loads(raw), int(case["cut_step"])), "swe-agent", None
     lines = [ln for ln in raw.splitlines() if ln.strip()]
     cut = int(case["cut_record"])
     summary = None
@@ -57,6 +60,18 @@ def case_input(case: dict[str, Any], data: Path = DATA) -> tuple[bytes, str, str
         summary = content if isinstance(content, str) else "\n".join(
             b.get("text", "") for b in content or [] if isinstance(b, dict) and b.get("type") == "text")
     return b"\n".join(lines[:cut]) + b"\n", "claude-code", summary
+
+
+def _swe_agent_cut(doc: dict[str, Any], steps: int) -> bytes:
+    """The run as it stood after its first `steps` actions: no outcome yet, the history cut to match.
+
+    The history is what the importer reads: the messages before the first action (system prompt,
+    demonstration, issue), then one assistant action and one observation per step.
+    """
+    history = doc.get("history") or []
+    first = next((i for i, h in enumerate(history) if h.get("role") == "assistant"), len(history))
+    cut = dict(doc, trajectory=doc["trajectory"][:steps], history=history[:first + 2 * steps], info={})
+    return json.dumps(cut).encode()
 
 
 def make_documents(case: dict[str, Any], out: Path, budget: int, accounts: Path | None = None) -> dict[str, int]:

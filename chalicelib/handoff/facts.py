@@ -230,6 +230,7 @@ class EditEvent:
     how: str = ""  # the tool, or the shell command that made the change
     text: str = ""  # every line it put in (capped), to link a fix to the error it names
     rewrite: bool = False  # a whole-file write over a file that existed: its lines are not all new
+    old_text: str = ""  # the lines it took out (what the file had there before)
 
     def lines_naming(self, tokens: set[str], limit: int = 2) -> list[str]:
         """The added lines that mention one of `tokens` (the relevant part of a fix), else the sample."""

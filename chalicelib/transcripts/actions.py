@@ -297,10 +297,9 @@ def _patch_section(patch: str, path: str | None) -> str:
     return "\n".join(out)
 
 
-def new_lines(inp: dict[str, Any], cap: int = 400, path: str | None = None, chars: int = 12_000) -> list[str]:
-    """Lines an edit call's input put in that were not there before, stripped, trivial ones left out (of
-    `path` only, for a patch that changes several files). Bounded by lines and characters: enough of a
-    written test file to see the cases near its end (a spec item is "open" only if no change shows it)."""
+def _edit_pairs(inp: dict[str, Any], path: str | None) -> list[tuple[str, str]]:
+    """(old text, new text) pairs of an edit call's input: its edits, its write, or its patch's `-`/`+`
+    lines (of `path` only, for a patch that changes several files)."""
     pairs: list[tuple[str, str]] = []
     edits = inp.get("edits")
     if isinstance(edits, list):
@@ -318,17 +317,36 @@ def new_lines(inp: dict[str, Any], cap: int = 400, path: str | None = None, char
             patch = _patch_section(patch, path)
             pairs = [("\n".join(ln[1:] for ln in patch.split("\n") if ln.startswith("-") and not ln.startswith("---")),
                       "\n".join(ln[1:] for ln in patch.split("\n") if ln.startswith("+") and not ln.startswith("+++")))]
+    return pairs
+
+
+def _lines_only_in(pairs: list[tuple[str, str]], side: int, cap: int, chars: int) -> list[str]:
+    """The stripped lines of one side of each pair (0 old, 1 new) that the other side does not have,
+    trivial ones and comments left out, bounded by lines and characters."""
     out: list[str] = []
-    for old, new in pairs:
-        before = {ln.strip() for ln in old.split("\n")}
-        for ln in new.split("\n"):
+    for pair in pairs:
+        other = {ln.strip() for ln in pair[1 - side].split("\n")}
+        for ln in pair[side].split("\n"):
             t = ln.strip()
-            if len(t) >= 4 and t not in before and not _TRIVIAL_LINE.match(t) and not t.startswith(("#", "//", "--")):
+            if len(t) >= 4 and t not in other and not _TRIVIAL_LINE.match(t) and not t.startswith(("#", "//", "--")):
                 out.append(t[:300])
                 chars -= len(out[-1])
                 if len(out) >= cap or chars <= 0:
                     return out
     return out
+
+
+def new_lines(inp: dict[str, Any], cap: int = 400, path: str | None = None, chars: int = 12_000) -> list[str]:
+    """Lines an edit call's input put in that were not there before, stripped, trivial ones left out (of
+    `path` only, for a patch that changes several files). Bounded by lines and characters: enough of a
+    written test file to see the cases near its end (a spec item is "open" only if no change shows it)."""
+    return _lines_only_in(_edit_pairs(inp, path), 1, cap, chars)
+
+
+def removed_lines(inp: dict[str, Any], cap: int = 400, path: str | None = None, chars: int = 12_000) -> list[str]:
+    """Lines an edit call's input took out (its old text's lines the new text lacks): what the file had
+    before, so a name on a changed line is not taken for one the edit introduced. A whole-file write has none."""
+    return _lines_only_in(_edit_pairs(inp, path), 0, cap, chars)
 
 
 # ----------------------------------------------------------------------------- the actions
@@ -363,6 +381,7 @@ class Edit(Action):
     effect_index: int = -1
     by_call: bool = True  # False: an edit block the format records without a tool call (aider)
     lines: list[str] = field(default_factory=list)  # the lines it put in this file (new_lines)
+    old_lines: list[str] = field(default_factory=list)  # the lines it took out of this file (removed_lines)
     call_lines: list[str] = field(default_factory=list)  # the lines its whole call put in (all its files)
 
 
@@ -643,6 +662,7 @@ class ActionReader:
                                  mode=_edit_mode(name, c.kind, c.summary, inp), change=c.kind, old_path=c.old_path,
                                  effect_index=i, by_call=call is not None,
                                  lines=new_lines(inp, path=c.path) if several else everything,
+                                 old_lines=removed_lines(inp, path=c.path if several else None),
                                  call_lines=everything) for c in chs]
 
 

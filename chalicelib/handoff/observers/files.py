@@ -40,10 +40,11 @@ class FilesObserver:
             sample = [clip(safe_inline(t), 110) for t in e.lines[:2]]
             self.file_event(i, e.path, e.change, e.added, e.removed, sample,
                             tool_key(e.tool) if e.by_call else "edit block", e.old_path, "\n".join(e.lines),
-                            rewrite=e.mode == "write" and e.change == "modified")
+                            rewrite=e.mode == "write" and e.change == "modified", old_text="\n".join(e.old_lines))
 
     def file_event(self, i: int, path: str, kind: str, add: int | None, rem: int | None, sample: list[str],
-                   how: str, old_path: str | None = None, text: str = "", rewrite: bool = False) -> None:
+                   how: str, old_path: str | None = None, text: str = "", rewrite: bool = False,
+                   old_text: str = "") -> None:
         """One change of one file: its running totals, an edit event and an `edit:` action."""
         ff = self.f.files.get(path)
         if ff is None:
@@ -58,7 +59,7 @@ class FilesObserver:
         ff.removed = None if rem is None or ff.removed is None else ff.removed + rem
         ff.edits += 1
         ff.last = i
-        ev = EditEvent(i, path, add, rem, sample, how, text, rewrite)
+        ev = EditEvent(i, path, add, rem, sample, how, text, rewrite, old_text)
         self.f.edits.append(ev)
         self.f.actions.append(NoteFact(f"edit:{path}", i, "tool"))
 

@@ -90,6 +90,7 @@ def render_names(hd: HandoffData) -> Section:
     s = Section("names", f"Names the code of session {hd.n} introduced")
     f = hd.facts
     per_file: dict[str, list[str]] = {}
+    had: dict[str, set[str]] = {}  # names a file held before the session (on lines its edits changed)
     unc = {u.path for u in hd.state.git.uncommitted + hd.state.git.changed}
     for ev in f.edits:  # files still being worked on: what the next session's tests will call
         if not f.in_project(ev.path) or not ev.text or f.display(ev.path) not in unc:
@@ -98,8 +99,10 @@ def render_names(hd: HandoffData) -> Section:
         if ev.rewrite and not (ff is not None and ff.created):  # the names it had before are not new
             continue
         found = per_file.setdefault(f.display(ev.path), [])
+        before = had.setdefault(ev.path, set())
+        before.update(n for n in code_names(ev.old_text, ev.path) if n not in found)
         for n in code_names(ev.text, ev.path):
-            if n not in found:
+            if n not in found and n not in before:
                 found.append(n)
     for k, (path, found) in enumerate(sorted(per_file.items(), key=lambda kv: -len(kv[1]))):
         if not found:

@@ -849,3 +849,14 @@ def test_closing_waits_for_a_check_still_running_at_the_end() -> None:
     acts = handoff(s).data["next_actions"]
     close = next(a for a in acts if "close `calc-7.2`" in a)
     assert close.startswith("Once `pytest -q` (still running at the end, no result in the transcript) has passed"), acts
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_a_name_a_changed_line_already_had_is_not_called_introduced(agent: str) -> None:
+    s = start(agent)
+    s.change("lib/app_web/live/page.html.heex", '<div id="messages" class="list">\n',
+             '<div id="messages" class="list grow">\n<div id="composer" phx-hook="Composer">\n')
+    s.run("git status --short", " M lib/app_web/live/page.html.heex\n")
+    names = section(handoff(s).markdown, "Names the code")
+    assert "`#composer`" in names and "`Composer`" in names
+    assert "#messages" not in names  # the line changed, its id did not
