@@ -4,7 +4,8 @@ and how to read their output, as one table of records.
 Knowing that `cargo nextest run` is a test run, or that "12 examples, 1 failure" means RSpec failed,
 is per-language knowledge. It lives here as data, so adding a language is one record (and one test
 with a real command line and its typical pass and fail output), not edits to regexes in several files.
-`facts.classify` builds its TEST/BUILD/SETUP patterns from these records.
+`facts.classify` builds its TEST/BUILD/SETUP patterns from these records; `LANGUAGES` says which
+files and tools belong together (what an edit can make stale).
 """
 
 from __future__ import annotations
@@ -36,20 +37,19 @@ class Ecosystem:
     command: str
     summary: str = ""
     failure: str = ""
-    extensions: tuple[str, ...] = ()
 
 
 ECOSYSTEMS: tuple[Ecosystem, ...] = (
     # -- Python
     Ecosystem("python", "test", r"pytest|py\.test|tox|nox|unittest|manage\.py\s+test",
               r"(?m)^(?:=+ )?(?:(?P<failed>\d+) failed)?(?:, )?(?:(?P<passed>\d+) passed)?[^\n]*? in [\d.]+s\b",
-              r"(?m)^(?:FAILED \S.*|E\s{2,}\S.*)$", (".py",)),
+              r"(?m)^(?:FAILED \S.*|E\s{2,}\S.*)$"),
     Ecosystem("python", "lint", r"ruff(?:\s+check)?|flake8|pylint|black|isort",
               r"Found (?P<failed>\d+) errors?|All checks passed!",
-              r"(?m)^\S+\.py:\d+:\d+: [A-Z]+\d+ .+$", (".py",)),
+              r"(?m)^\S+\.py:\d+:\d+: [A-Z]+\d+ .+$"),
     Ecosystem("python", "typecheck", r"mypy|pyright",
               r"Found (?P<failed>\d+) errors? in \d+ files?|Success: no issues found|(?P<failed2>\d+) errors?, \d+ warnings?",
-              r"(?m)^\s*\S+\.py:\d+(?::\d+)?:? (?:error|- error): .+$", (".py", ".pyi")),
+              r"(?m)^\s*\S+\.py:\d+(?::\d+)?:? (?:error|- error): .+$"),
     Ecosystem("python", "setup", r"pip3?\s+install|poetry\s+install|uv\s+(?:sync|pip\s+install|add)|alembic\s+\w+"
               r"|manage\.py\s+migrate",
               r"(?m)^Successfully installed .+$", r"(?m)^ERROR: .+$"),
@@ -57,82 +57,81 @@ ECOSYSTEMS: tuple[Ecosystem, ...] = (
     Ecosystem("js", "test", r"(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test(?::\S+)?|bun\s+test|deno\s+test|vitest|jest"
               r"|mocha|ava|karma|playwright\s+test|cypress\s+run|node\s+--test",
               r"(?m)^\s*Tests:?\s+(?:(?P<failed>\d+) failed\s*[,|]\s*)?(?:\d+ skipped\s*[,|]\s*)?(?P<passed>\d+) passed",
-              r"(?m)^\s*(?:FAIL\s+\S+.*|●\s.+|×\s.+)$", (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs")),
+              r"(?m)^\s*(?:FAIL\s+\S+.*|●\s.+|×\s.+)$"),
     Ecosystem("js", "lint", r"(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?(?:lint|check|format)|eslint|prettier",
               r"✖ \d+ problems? \((?P<failed>\d+) errors?",
-              r"(?m)^\s+\d+:\d+\s+error\s+.+$", (".js", ".jsx", ".ts", ".tsx")),
+              r"(?m)^\s+\d+:\d+\s+error\s+.+$"),
     Ecosystem("js", "typecheck", r"tsc|(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?typecheck",
               r"Found (?P<failed>\d+) errors?",
-              r"(?m)^\S+(?:\(\d+,\d+\)|:\d+:\d+ -) error TS\d+: .+$", (".ts", ".tsx")),
+              r"(?m)^\S+(?:\(\d+,\d+\)|:\d+:\d+ -) error TS\d+: .+$"),
     Ecosystem("js", "build", r"(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?build|node\s+\S*build\S*",
               r"(?m)^.*\bbuilt in [\d.]+m?s\b.*$", r"(?m)^(?:npm ERR!|npm error|error during build:|\[vite\]).*$"),
     Ecosystem("js", "setup", r"(?:npm|pnpm|yarn|bun)\s+(?:install|ci|add)",
               r"(?m)^(?:added|up to date) .*$", r"(?m)^(?:npm ERR!|npm error) .+$"),
     # -- Go
     Ecosystem("go", "test", r"go\s+test",
-              r"(?m)^(?:ok|FAIL)\s+\S+\s+[\d.]+s$", r"(?m)^\s*--- FAIL: .+$", (".go",)),
-    Ecosystem("go", "build", r"go\s+(?:build|vet)", "", r"(?m)^(?:\./)?\S+\.go:\d+:\d+: .+$", (".go",)),
-    Ecosystem("go", "lint", r"golangci-lint", r"(?P<failed>\d+) issues?\.", r"(?m)^\S+\.go:\d+:\d+: .+$", (".go",)),
+              r"(?m)^(?:ok|FAIL)\s+\S+\s+[\d.]+s$", r"(?m)^\s*--- FAIL: .+$"),
+    Ecosystem("go", "build", r"go\s+(?:build|vet)", "", r"(?m)^(?:\./)?\S+\.go:\d+:\d+: .+$"),
+    Ecosystem("go", "lint", r"golangci-lint", r"(?P<failed>\d+) issues?\.", r"(?m)^\S+\.go:\d+:\d+: .+$"),
     Ecosystem("go", "setup", r"go\s+(?:mod|get)", "", r"(?m)^.*(?:cannot find module|no matching versions|go: .*\berror\b).*$"),
     # -- Rust
     Ecosystem("rust", "test", r"cargo\s+(?:test|nextest)",
               r"test result: \w+\. (?P<passed>\d+) passed; (?P<failed>\d+) failed",
-              r"(?m)^(?:---- \S+ stdout ----|thread '.+' panicked at .+)$", (".rs",)),
+              r"(?m)^(?:---- \S+ stdout ----|thread '.+' panicked at .+)$"),
     Ecosystem("rust", "build", r"cargo\s+(?:build|check)",
-              r"(?m)^\s*Finished .* in [\d.]+s$", r"(?m)^error(?:\[E\d+\])?: .+$", (".rs",)),
+              r"(?m)^\s*Finished .* in [\d.]+s$", r"(?m)^error(?:\[E\d+\])?: .+$"),
     Ecosystem("rust", "lint", r"cargo\s+(?:clippy|fmt\s+--check)",
-              r"(?m)^\s*Finished .* in [\d.]+s$", r"(?m)^(?:error(?:\[E\d+\])?: .+|error: .+|Diff in .+)$", (".rs",)),
+              r"(?m)^\s*Finished .* in [\d.]+s$", r"(?m)^(?:error(?:\[E\d+\])?: .+|error: .+|Diff in .+)$"),
     Ecosystem("rust", "setup", r"cargo\s+add", r"(?m)^\s*Adding .+$", r"(?m)^error: .+$"),
     # -- Java / Kotlin
     Ecosystem("jvm", "test", r"(?:\./)?gradlew?\s+(?:\S+\s+)*?test|mvn\s+(?:\S+\s+)*?(?:test|verify)",
               r"Tests run: (?P<total>\d+), Failures: (?P<failed>\d+)|(?P<total2>\d+) tests completed, (?P<failed2>\d+) failed",
-              r"(?m)^(?:\[ERROR\] (?!Tests run).+|.+ FAILED)$", (".java", ".kt", ".kts")),
+              r"(?m)^(?:\[ERROR\] (?!Tests run).+|.+ FAILED)$"),
     Ecosystem("jvm", "build", r"(?:\./)?gradlew?\s+build|mvn\s+(?:compile|package|install)",
               r"(?m)^(?:BUILD SUCCESSFUL.*|\[INFO\] BUILD SUCCESS)$",
-              r"(?m)^(?:e: .+|\[ERROR\] .+|BUILD FAILED.*)$", (".java", ".kt", ".kts")),
+              r"(?m)^(?:e: .+|\[ERROR\] .+|BUILD FAILED.*)$"),
     # -- Ruby
     Ecosystem("ruby", "test", r"rspec|rake\s+(?:test|spec)",
               r"(?P<total>\d+) (?:examples?|runs?|tests?), (?:\d+ assertions, )?(?P<failed>\d+) failures?",
-              r"(?m)^(?:rspec \./\S+.*|\s+Failure/Error: .+)$", (".rb",)),
+              r"(?m)^(?:rspec \./\S+.*|\s+Failure/Error: .+)$"),
     Ecosystem("ruby", "lint", r"rubocop", r"\d+ files? inspected, (?:no|(?P<failed>\d+)) offenses? detected",
-              r"(?m)^\S+\.rb:\d+:\d+: [CWEF]: .+$", (".rb",)),
+              r"(?m)^\S+\.rb:\d+:\d+: [CWEF]: .+$"),
     Ecosystem("ruby", "setup", r"bundle\s+install|rails\s+db:\w+", r"(?m)^Bundle complete!.*$",
               r"(?m)^(?:Could not find .+|An error occurred .+)$"),
     # -- PHP
     Ecosystem("php", "test", r"phpunit",
               r"OK \((?P<passed>\d+) tests?|Tests: (?P<total>\d+), Assertions: \d+, (?:Errors: \d+, )?Failures: (?P<failed>\d+)",
-              r"(?m)^\d+\) \S+::\S+$", (".php",)),
+              r"(?m)^\d+\) \S+::\S+$"),
     Ecosystem("php", "typecheck", r"phpstan", r"\[ERROR\] Found (?P<failed>\d+) errors?|\[OK\] No errors",
-              r"(?m)^\s*:?\d+\s{2,}\S.+$", (".php",)),
+              r"(?m)^\s*:?\d+\s{2,}\S.+$"),
     # -- C / C++ (make, cmake, ctest)
     Ecosystem("c/c++", "test", r"make\s+(?:\S+\s+)*?(?:test|check)[\w.-]*|ctest",
               r"\d+% tests passed, (?P<failed>\d+) tests? failed out of (?P<total>\d+)",
-              r"(?m)^\s*\d+ - \S+ \(Failed\)$", (".c", ".h", ".cc", ".cpp", ".hpp")),
+              r"(?m)^\s*\d+ - \S+ \(Failed\)$"),
     Ecosystem("c/c++", "build", r"make(?:\s+[\w.-]+)?|cmake",
-              r"\[100%\] Built target \S+", r"(?m)^(?:\S+:\d+:\d+: (?:fatal )?error: .+|make: \*\*\* .+)$",
-              (".c", ".h", ".cc", ".cpp", ".hpp")),
+              r"\[100%\] Built target \S+", r"(?m)^(?:\S+:\d+:\d+: (?:fatal )?error: .+|make: \*\*\* .+)$"),
     # -- Elixir
     Ecosystem("elixir", "test", r"mix\s+test",
-              r"(?P<total>\d+) tests?, (?P<failed>\d+) failures?", r"(?m)^\s+\d+\) test .+$", (".ex", ".exs")),
+              r"(?P<total>\d+) tests?, (?P<failed>\d+) failures?", r"(?m)^\s+\d+\) test .+$"),
     Ecosystem("elixir", "build", r"mix\s+compile", r"(?m)^Generated \S+ app$",
-              r"(?m)^(?:\*\* \(\w*Error\).+|== Compilation error.+|error: .+)$", (".ex", ".exs")),
+              r"(?m)^(?:\*\* \(\w*Error\).+|== Compilation error.+|error: .+)$"),
     Ecosystem("elixir", "lint", r"mix\s+credo|mix\s+format\s+--check\S*",
               r"found (?:no issues|(?P<failed>\d+) [\w ]+?)\.",
-              r"(?m)^\s*┃ \[[A-Z]\] .+$|^\*\* \(Mix\) mix format failed.*$", (".ex", ".exs")),
+              r"(?m)^\s*┃ \[[A-Z]\] .+$|^\*\* \(Mix\) mix format failed.*$"),
     Ecosystem("elixir", "typecheck", r"mix\s+dialyzer", r"done \(passed successfully\)|Total errors: (?P<failed>\d+)",
-              r"(?m)^\S+\.exs?:\d+:.+$", (".ex", ".exs")),
+              r"(?m)^\S+\.exs?:\d+:.+$"),
     Ecosystem("elixir", "setup", r"mix\s+(?:deps\.get|ecto\.\w+|ash\.\w+|phx\.\w+)", r"(?m)^All dependencies are up to date$",
               r"(?m)^\*\* \(\w+\) .+$"),
     # -- shell
-    Ecosystem("shell", "test", r"bats", r"(?m)^1\.\.(?P<total>\d+)$", r"(?m)^not ok \d+ .+$", (".sh", ".bats")),
-    Ecosystem("shell", "lint", r"shellcheck", "", r"(?m)^In \S+ line \d+:$", (".sh", ".bash")),
+    Ecosystem("shell", "test", r"bats", r"(?m)^1\.\.(?P<total>\d+)$", r"(?m)^not ok \d+ .+$"),
+    Ecosystem("shell", "lint", r"shellcheck", "", r"(?m)^In \S+ line \d+:$"),
     # -- .NET and Swift
     Ecosystem("dotnet", "test", r"dotnet\s+test",
               r"(?:Failed|Passed)!\s+-\s+Failed:\s+(?P<failed>\d+), Passed:\s+(?P<passed>\d+)",
-              r"(?m)^\s*Failed \S+ \[.+$", (".cs", ".fs")),
+              r"(?m)^\s*Failed \S+ \[.+$"),
     Ecosystem("swift", "test", r"swift\s+test",
               r"Executed (?P<total>\d+) tests?, with (?P<failed>\d+) failures?",
-              r"(?m)^.+: error: .+ : XCT\w+ failed.*$", (".swift",)),
+              r"(?m)^.+: error: .+ : XCT\w+ failed.*$"),
     # -- containers and infrastructure
     Ecosystem("infra", "build", r"docker\s+(?:build|compose\s+build)|terraform\s+(?:plan|validate)|chalice\s+package",
               r"(?m)^(?:Success! The configuration is valid\.|Plan: .+|.*naming to \S+ done)$",
@@ -140,6 +139,46 @@ ECOSYSTEMS: tuple[Ecosystem, ...] = (
     Ecosystem("infra", "setup", r"docker\s+compose\s+up", r"(?m)^.*(?:Started|Running)$", r"(?m)^Error .+$"),
 )
 assert all(r.kind in KINDS for r in ECOSYSTEMS)
+
+
+@dataclass(frozen=True)
+class Language:
+    """The files and the tools of one ecosystem: an edit of one language's file cannot make another
+    language's check stale (a new `mix.lock` cannot break a vitest run). Manifests and lock files
+    belong to their ecosystem too. A file or a tool of no language here may affect every check."""
+
+    ecosystem: str
+    extensions: tuple[str, ...]  # source files, by ending
+    files: tuple[str, ...] = ()  # manifests and lock files, by name
+    tools: tuple[str, ...] = ()  # the executables its checks start with
+
+
+# C/C++ and shell are left out on purpose: other languages' tests build or run them (a C extension, a
+# script the tests call), so their edits may affect any check; `make`, `just` and the like run anything.
+LANGUAGES: tuple[Language, ...] = (
+    Language("elixir", (".ex", ".exs", ".heex", ".eex", ".leex"), ("mix.lock",), ("mix", "elixir", "iex")),
+    Language("js", (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte"),
+             ("package.json", "package-lock.json", "pnpm-lock.yaml", "yarn.lock"),
+             ("npm", "pnpm", "yarn", "bun", "node", "npx", "vitest", "jest", "tsc", "eslint", "esbuild", "vite",
+              "webpack", "deno", "prettier")),
+    Language("python", (".py",), ("pyproject.toml", "poetry.lock", "uv.lock", "requirements.txt"),
+             ("pytest", "python", "python3", "ruff", "mypy", "tox", "nox", "uv", "poetry", "flake8", "pyright")),
+    Language("rust", (".rs",), ("Cargo.toml", "Cargo.lock"), ("cargo",)),
+    Language("go", (".go",), ("go.mod", "go.sum"), ("go",)),
+    Language("ruby", (".rb",), ("Gemfile", "Gemfile.lock"), ("rspec", "rake", "bundle", "rails")),
+    Language("jvm", (".java", ".kt"), ("pom.xml", "build.gradle", "build.gradle.kts"), ("gradle", "gradlew", "mvn")),
+)
+
+
+def language_of_file(path: str) -> Language | None:
+    """The language a file belongs to, by its name (`mix.lock`) or ending (`.heex`)."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return next((g for g in LANGUAGES if name in g.files or name.endswith(g.extensions)), None)
+
+
+def language_of_tool(tool: str) -> Language | None:
+    """The language a check's executable (`npx`, `mix`, `./gradlew` as `gradlew`) belongs to."""
+    return next((g for g in LANGUAGES if tool in g.tools), None)
 
 
 @dataclass(frozen=True)

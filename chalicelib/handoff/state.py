@@ -504,21 +504,6 @@ def _routine(f: TranscriptFacts, checks: list[CheckState]) -> list[str]:
     return [c.command for c in window]
 
 
-_ECOSYSTEMS = [
-    # manifests and lock files belong to their ecosystem: a new mix.lock cannot break a vitest run
-    ((".ex", ".exs", ".heex", ".eex", ".leex", "mix.lock"), ("mix", "elixir", "iex")),
-    ((".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".vue", ".svelte", "package.json", "package-lock.json",
-      "pnpm-lock.yaml", "yarn.lock"),
-     ("npm", "pnpm", "yarn", "bun", "node", "npx", "vitest", "jest", "tsc", "eslint", "esbuild", "vite", "webpack",
-      "deno", "prettier")),
-    ((".py", "pyproject.toml", "poetry.lock", "uv.lock", "requirements.txt"),
-     ("pytest", "python", "python3", "ruff", "mypy", "tox", "nox", "uv", "poetry", "flake8", "pyright")),
-    ((".rs", "Cargo.toml", "Cargo.lock"), ("cargo",)), ((".go", "go.mod", "go.sum"), ("go",)),
-    ((".rb", "Gemfile", "Gemfile.lock"), ("rspec", "rake", "bundle", "rails")),
-    ((".java", ".kt", "pom.xml", "build.gradle", "build.gradle.kts"), ("gradle", "./gradlew", "gradlew", "mvn")),
-]
-
-
 def _tool_of(command: str) -> str:
     toks = [t for t in command.split() if "=" not in t]
     return toks[0].rsplit("/", 1)[-1] if toks else ""
@@ -553,13 +538,6 @@ def _gitignored(path: str, patterns: list[str]) -> bool:
     return False
 
 
-def _ecosystem(name: str) -> int | None:
-    for k, (exts, _tools) in enumerate(_ECOSYSTEMS):
-        if name.endswith(exts) or name in exts:
-            return k
-    return None
-
-
 def lint_targets(c: CheckFact) -> list[str]:
     """The files or directories a lint run was limited to (`mix credo lib/a.ex`, `ruff check src/`), as
     project paths; [] for anything else (a test run of one file still runs the code it imports)."""
@@ -573,10 +551,9 @@ def lint_targets(c: CheckFact) -> list[str]:
 def may_affect(path: str, command: str) -> bool:
     """An edit makes a check stale unless both belong to known, different languages (an Elixir file
     cannot break a vitest run); files of no known language (config, CSS, data) affect every check."""
-    file_eco = _ecosystem(path.rsplit("/", 1)[-1])
-    tool = _tool_of(command)
-    check_eco = next((k for k, (_e, tools) in enumerate(_ECOSYSTEMS) if tool in tools), None)
-    return file_eco is None or check_eco is None or file_eco == check_eco
+    file_lang = ecosystems.language_of_file(path)
+    check_lang = ecosystems.language_of_tool(_tool_of(command))
+    return file_lang is None or check_lang is None or file_lang == check_lang
 
 
 def _answered(f: TranscriptFacts, c: CheckFact) -> tuple[str, str]:
@@ -653,12 +630,9 @@ def _uncovered(f: TranscriptFacts, st: State) -> list[str]:
         return []
     out = []
     for u in st.git.uncommitted:
-        name = u.path.rsplit("/", 1)[-1]
-        for exts, eco in _ECOSYSTEMS:
-            if name.endswith(exts) or name in exts:
-                if not tools & set(eco):
-                    out.append(u.path)
-                break
+        lang = ecosystems.language_of_file(u.path)
+        if lang is not None and not tools & set(lang.tools):
+            out.append(u.path)
     return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.handoff.ecosystems import LANGUAGES
 from tests.unit.handoff.agent_scripts import AGENTS, handoff, header, section, start
 
 # (language, two source files, a test command of one file, the whole suite, its passing output)
@@ -860,3 +861,42 @@ def test_a_name_a_changed_line_already_had_is_not_called_introduced(agent: str) 
     names = section(handoff(s).markdown, "Names the code")
     assert "`#composer`" in names and "`Composer`" in names
     assert "#messages" not in names  # the line changed, its id did not
+
+
+# a passing check of each language record, one of its source files and its lock file (or build file)
+LANGUAGE_CHECKS = {
+    "elixir": ("mix test", "Finished in 0.1 seconds\n3 tests, 0 failures", "lib/app/ops.ex", "mix.lock"),
+    "js": ("npx vitest run", ECOSYSTEMS["js"][4], "src/ops.ts", "pnpm-lock.yaml"),
+    "python": ("pytest -q", ECOSYSTEMS["python"][4], "src/calc/ops.py", "uv.lock"),
+    "rust": ("cargo test", "test result: ok. 4 passed; 0 failed; 0 ignored; 0 measured", "src/ops.rs", "Cargo.lock"),
+    "go": ("go test ./...", ECOSYSTEMS["go"][4], "pkg/ops/ops.go", "go.sum"),
+    "ruby": ("bundle exec rspec", "Finished in 0.01 seconds\n4 examples, 0 failures", "lib/ops.rb", "Gemfile.lock"),
+    "jvm": ("./gradlew test", "BUILD SUCCESSFUL in 3s\n4 actionable tasks: 4 executed", "src/main/java/Ops.java", "build.gradle.kts"),
+}
+
+
+def _check_line(doc_md: str, command: str) -> str:
+    return next(ln for ln in section(doc_md, "State at the end").splitlines() if f"`{command}`" in ln)
+
+
+@pytest.mark.parametrize("lang", [g.ecosystem for g in LANGUAGES])
+def test_each_language_record_keeps_its_checks_apart_from_other_languages_files(lang: str) -> None:
+    command, ok, src, lock = LANGUAGE_CHECKS[lang]
+    record = next(g for g in LANGUAGES if g.ecosystem == lang)
+    others = [g for g in LANGUAGES if g is not record]
+    s = start("claude")
+    s.run(command, ok)
+    for g in others:  # a source file and the lock file of every other language: this check stays current
+        s.change(LANGUAGE_CHECKS[g.ecosystem][2], "x = 1\n", "x = 2\n")
+        s.change(LANGUAGE_CHECKS[g.ecosystem][3], "a = 1\n", "a = 2\n")
+    line = _check_line(handoff(s).markdown, command)
+    assert "**passed**" in line and "not re-verified" not in line, line
+    for own in (src, lock):  # its own source file, its own lock file: stale
+        t = start("claude")
+        t.run(command, ok)
+        t.change(own, "x = 1\n", "x = 2\n")
+        assert "not re-verified" in _check_line(handoff(t).markdown, command), own
+
+
+def test_every_language_record_has_its_check_case() -> None:
+    assert set(LANGUAGE_CHECKS) == {g.ecosystem for g in LANGUAGES}
