@@ -175,6 +175,7 @@ class ErrorFact:
     later: str = ""  # what the session did instead, when it did not retry
     rerun_issued: bool = False  # not answered, but a re-run was issued whose result the transcript ends before
     gave_way: str = ""  # the run that no longer showed it failed again on an EARLIER error (this one): a step back
+    gone_in: str = ""  # a narrower later run of the tests that failed with it no longer showed it (the wider run was not repeated)
 
 
 @dataclass
@@ -334,6 +335,22 @@ class TranscriptFacts:
 
 # a test file as failure output names it (`test/a_test.exs:163`, `tests/test_b.py::test_x`, `src/c.test.ts`)
 TEST_FILE = re.compile(r"[\w./-]*(?:_test|_spec|\.test|\.spec)\.[a-z]{1,5}\b|[\w./-]*\btest_\w+\.[a-z]{1,5}\b")
+
+
+# a stack frame in a dependency, not a test of the project: `(phoenix 1.7.14) lib/phoenix/test/conn_test.ex:12`,
+# `.../site-packages/_pytest/python.py`, `node_modules/jest-circus/build/run.js`
+_DEP_FRAME = re.compile(r"\([\w-]+ [\w.+-]+\) \S*$|(?:site-packages|node_modules|dist-packages|/deps|/vendor)/\S*$")
+
+
+def failing_test_files(output: str) -> tuple[str, ...]:
+    """The test files a failed run's output names (their base names, in order): runners name the files
+    whose tests failed; a dependency's stack frame is left out."""
+    out: dict[str, None] = {}
+    for m in TEST_FILE.finditer(output):
+        line_start = output.rfind("\n", 0, m.start()) + 1
+        if not _DEP_FRAME.search(output[line_start:m.end()]):
+            out[m.group(0).rsplit("/", 1)[-1]] = None
+    return tuple(out)
 
 
 def checks_test_file(name: str) -> bool:

@@ -13,7 +13,7 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 
-from chalicelib.transcripts.actions import commits_itself
+from chalicelib.transcripts.actions import commits_itself, silent_passes
 
 from . import checktargets, ecosystems, gitstate, tracker
 from .facts import (
@@ -677,6 +677,9 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
     for cs in [c for c in failing if not c.check.fix_declined][:2]:  # quoted from the failing run's own output
         line = cs.check.fail_line
         why = f": it failed last with {code(line)}" if line and line != "(no output)" else ": it failed last"
+        gone = next((e.gone_in for e in f.errors if e.gone_in and e.line == line), "")
+        if gone:  # that error is gone from the narrower re-run: the wider run's result is what is unknown
+            why += f", which the later {code(gone)} (the tests that failed with it) no longer showed"
         if cs.edited_since:  # a fix may be in: say so rather than call it still failing
             files = ", ".join(code(p) for p in cs.edited_since[:3]) + (
                 f" and {len(cs.edited_since) - 3} more" if len(cs.edited_since) > 3 else "")
@@ -709,6 +712,20 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
                        f"in the tracker{how}.")
         else:
             out.append(f"{first} {code(cur.id)} in the tracker{how}.")
+    # code a test run would exercise (a known language's files), still there: not docs, styles or a deleted file
+    last_change = {f.display(e.path): e.index for e in f.edits if f.in_project(e.path)
+                   and ecosystems.language_of_file(e.path) is not None
+                   and ((ff := f.files.get(e.path)) is None or ff.kind not in ("deleted", "renamed"))}
+    # a file a later command ran by name (`python reproduce_bug.py`) was exercised after its change
+    unrun = [p for p, i in last_change.items() if not any(
+        c.last > i and c.kind not in ("git", "setup") and p.rsplit("/", 1)[-1] in c.command for c in f.commands.values())]
+    if not st.checks and unrun and not (cur is not None and not unfinished):
+        # nothing verified the work: before committing, pushing or building on it (the close step says it too)
+        files = ", ".join(code(p) for p in unrun[-3:]) + (f" and {len(unrun) - 3} more" if len(unrun) > 3 else "")
+        # an agent whose own after-edit checks print only failures (aider's --auto-test) may have run one unseen
+        quiet = " (this agent's own after-edit checks print nothing when they pass)" if silent_passes(f.fmt) else ""
+        out.append(f"Run the project's tests: no test or build ran in the transcript after the last change of "
+                   f"{files}{quiet}.")
     if st.git.uncommitted:
         paths = list(dict.fromkeys(u.path for u in st.git.uncommitted))
         # a file git refused to add (a .gitignore entry) is not one to commit as it is

@@ -13,7 +13,6 @@ from chalicelib.transcripts.actions import Shell
 from ..facts import (
     _COUNT_PATTERNS,
     _SUMMARY_LINE_RE,
-    TEST_FILE,
     CheckFact,
     CommandFact,
     NoteFact,
@@ -21,6 +20,7 @@ from ..facts import (
     _family,
     classify,
     error_line,
+    failing_test_files,
     run_outcome,
 )
 from ..textutil import clip, code, safe_inline
@@ -113,7 +113,7 @@ class ChecksObserver:
             self.set_outcome(key, ran[key], summary if ran[key] == outcome else "")
             if ran[key] == "fail":
                 ch.fail_line, ch.fail_index = error_line(text), ri
-                ch.fail_files = tuple(dict.fromkeys(m.rsplit("/", 1)[-1] for m in TEST_FILE.findall(text[-20_000:])))
+                ch.fail_files = failing_test_files(text[-20_000:])
             if forced:
                 self.auto_checks.add(key)
             ch.fix_declined = ran[key] == "fail" and bool(sh.fix_declined)

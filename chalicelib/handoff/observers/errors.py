@@ -21,12 +21,15 @@ from ..facts import (
     display_command,
     error_line,
     error_tokens,
+    failing_test_files,
     split_segments,
 )
 from ..textutil import clip, code, first_sentence, norm_key, one_line, safe_inline
 
 if TYPE_CHECKING:
-    from .checks import ChecksObserver
+    from collections.abc import Callable
+
+    from .checks import ChecksObserver, Run
 
 
 def _check_part(command: str) -> str:
@@ -58,6 +61,25 @@ def _shows(output: str, line: str) -> bool:
     indentation and trailing spaces."""
     want = " ".join(line.split())
     return bool(want) and want in output
+
+
+def _narrower_run(e: ErrorFact, runs: list[Run], failed_tests: dict[int, str],
+                  still: Callable[[Run], bool]) -> Run | None:
+    """The first later run of the same tool, narrowed to the test files whose failures showed the error
+    (`mix test a_test.exs` after `mix test` failed only in a_test.exs), if it no longer shows it: the
+    error is gone, though the wider run was not repeated. None when the failing run named no test file,
+    or that narrower run still shows it."""
+    files = set(failing_test_files(failed_tests.get(e.index, "")))
+    if not files:
+        return None
+    tool = e.command.split()[:2]
+    for r in runs:
+        if r[0] <= e.index or r[3] == e.command or r[3].split()[:2] != tool:
+            continue
+        ran = {t.rsplit("/", 1)[-1].split(":", 1)[0] for t in checktargets.target(r[3]).targets}
+        if files <= ran:
+            return None if still(r) or (r[2] is not None and r[0] not in failed_tests) else r
+    return None
 
 
 def _touches(ev: EditEvent, tokens: set[str]) -> bool:
@@ -153,6 +175,10 @@ class ErrorsObserver:
                              None)
                 if other is not None:
                     nxt = other
+            if e.is_check and (nxt is None or still(nxt)):
+                narrower = _narrower_run(e, runs, failed_tests, still)
+                if narrower is not None:
+                    nxt, e.gone_in = narrower, narrower[3]
             end = nxt[0] if nxt is not None else 1 << 60
             e.resolved = None if nxt is None else not still(nxt)
             if nxt is None and e.is_check:  # the re-run was issued at the cut: its answer never came

@@ -58,9 +58,14 @@ def _error_item(hd: HandoffData, e: ErrorFact) -> Item:
                 by_path.setdefault(ev.path, []).extend(ev.lines_naming(e.tokens))
             parts = [hd.path(p) + (": " + " / ".join(code(x) for x in dict.fromkeys(lines[:2])) if lines else "")
                      for p, lines in by_path.items()]
-            fix = (" Fixed by editing " + "; ".join(parts) + "." if not e.gave_way else
+            fix = (f" Not shown by the later {code(clip(e.gone_in, 90))} (the tests that failed with it) after editing "
+                   + "; ".join(parts) + f"; {code(clip(e.command, 70))} itself was not re-run." if e.gone_in else
+                   " Fixed by editing " + "; ".join(parts) + "." if not e.gave_way else
                    # the next run failed again on an earlier error: the edit moved the failure back
                    " Gone on the next run after editing " + "; ".join(parts) + back)
+        elif e.gone_in:
+            fix = (f" Not shown by the later {code(clip(e.gone_in, 90))} (the tests that failed with it); "
+                   f"{code(clip(e.command, 70))} itself was not re-run.")
         elif e.fix_command:
             fix = f" Fixed by running {code(e.fix_command)}."
         else:

@@ -45,10 +45,16 @@ def render_state(hd: HandoffData) -> Section:
     if older:  # each with its staleness first: a reader takes the outcome word, not a trailing caveat
         words = {"pass": "passed", "fail": "**FAILED**", "running": "still running", "unknown": "outcome unknown"}
         parts = []
+        named: list[str] = []  # the files the previous part named: each list is said once
         for cs in older:
             n = len(cs.edited_since)
-            when = (f"last run before {n} file{'s' if n > 1 else ''} changed, not re-verified: " if n and not
-                    cs.passed_later else "")
+            when = ""
+            if n and not cs.passed_later:  # which files: a bare count reads as the files named above it
+                same = cs.edited_since == named
+                files = "" if same else " (" + ", ".join(code(p) for p in cs.edited_since[:2]) + (
+                    f" and {n - 2} more" if n > 2 else "") + ")"
+                when = f"{_stale_since(n, cs.covered_by, cs.check.command, same)}{files}, not re-verified: "
+                named = cs.edited_since
             parts.append(f"{code(cs.check.command)} {when}{words[cs.check.outcome]}" + (
                 f" ({quoted(cs.check.summary, 100)})" if cs.check.summary else "") + (
                 (f", then {code(cs.passed_later)} ran it again and failed only in other files" if cs.elsewhere else
@@ -125,6 +131,15 @@ def render_state(hd: HandoffData) -> Section:
     return s
 
 
+def _stale_since(n: int, covered_by: str = "", command: str | None = "", same: bool = False) -> str:
+    """How stale a result is, counted from what last checked its code: the check itself, or a later
+    passing run that saw the earlier changes (so "before 1 file changed" is true of every file since)."""
+    files = f"{'the same ' if same else ''}{n} file{'s' if n > 1 else ''} changed"
+    if covered_by and covered_by != command:
+        return f"last checked by {'' if command is None else 'the later '}{code(covered_by)} (passed) before {files}"
+    return f"last run before {files}"
+
+
 def _check_item(hd: HandoffData, members: list[Any], since: list[str], k: int, sub: str, covered_by: str = "",
                 passed_later: str = "") -> Item:
     """Checks whose code changed the same way since their last run, in one line."""
@@ -153,8 +168,6 @@ def _check_item(hd: HandoffData, members: list[Any], since: list[str], k: int, s
     elif since:
         keep.append(("state", "not re-verified"))
         after = ""
-        if covered_by and covered_by not in [cs.check.command for cs in members]:
-            after += f" (earlier changes were seen by {code(covered_by)}, which passed)"
     else:
         after = "" if any(cs.not_covered for cs in members) else " — nothing changed since"
     others = list(dict.fromkeys(p for cs in members for p in cs.not_covered))
@@ -170,8 +183,12 @@ def _check_item(hd: HandoffData, members: list[Any], since: list[str], k: int, s
     lead = "- "
     if stale:
         files = ", ".join(code(p) for p in since[:3]) + (f" and {len(since) - 3} more" if len(since) > 3 else "")
-        n = len(since)
-        lead = f"- Last run before {n} file{'s' if n > 1 else ''} changed ({files}), **not re-verified**: "
+        # a group that holds the run which saw the earlier changes is counted from that run: say so when
+        # the group holds others too (command None: that run is one of them)
+        among = covered_by in [cs.check.command for cs in members]
+        cover = "" if among and len(members) == 1 else covered_by
+        lead = f"- {_stale_since(len(since), cover, None if among else '')} ({files}), **not re-verified**: "
+        lead = lead[:2] + lead[2].upper() + lead[3:]
     return Item(lead + "; ".join(parts) + after, rank=rank, sub=sub, group="checks", keep=tuple(keep),
                 data_key="checks", payload=[{"command": cs.check.command, "kind": cs.check.kind,
                                              "outcome": cs.check.outcome, "summary": cs.check.summary,

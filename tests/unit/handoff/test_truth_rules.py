@@ -772,7 +772,9 @@ def test_the_header_says_how_the_session_ended_never_completed(agent: str) -> No
     top = header(handoff(s, status="completed"))
     assert "status completed" not in top and top.endswith("Session 2 ended")  # "completed" reads as "work done"
     s.user("And now the docs, please.")
-    assert "the person's last message has no reply in the transcript" in header(handoff(s, status="completed"))
+    top = header(handoff(s, status="completed"))
+    assert "the person's last message has no reply in the transcript" in top and "completed" not in top
+    assert "(the session's own status: failed)" in header(handoff(s, status="failed"))
 
 
 def test_an_earlier_check_whose_later_changes_a_wider_run_saw_says_so() -> None:
@@ -820,7 +822,7 @@ def test_done_so_far_says_which_files_no_passing_run_saw(agent: str) -> None:
     s.change("src/calc/ops.py", "x = 1\n", "x = 2\n")  # no Python check after it
     s.run("git status --short", " M src/view.ts\n M src/calc/ops.py\n")
     line = next(ln for ln in handoff(s).markdown.splitlines() if ln.startswith("- **Done in it so far**"))
-    assert "no passing check after the last change of `src/calc/ops.py`)" in line and "src/view.ts" not in line, line
+    assert "no passing check of its language after the last change of `src/calc/ops.py`)" in line and "src/view.ts" not in line, line
 
 
 @pytest.mark.parametrize("agent", AGENTS)
@@ -900,3 +902,66 @@ def test_each_language_record_keeps_its_checks_apart_from_other_languages_files(
 
 def test_every_language_record_has_its_check_case() -> None:
     assert set(LANGUAGE_CHECKS) == {g.ecosystem for g in LANGUAGES}
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_a_stale_count_starts_from_the_later_run_that_saw_the_earlier_changes(agent: str) -> None:
+    s = start(agent)
+    s.run("pytest -q tests/test_ops.py", ECOSYSTEMS["python"][4])
+    s.change("src/calc/ops.py", "x = 1\n", "x = 2\n")
+    s.run("pytest -q", ECOSYSTEMS["python"][4])  # saw the change to ops.py
+    s.change("src/calc/cli.py", "y = 1\n", "y = 2\n")
+    state = section(handoff(s).markdown, "State at the end")
+    line = next(ln for ln in state.splitlines() if "`pytest -q tests/test_ops.py`" in ln)
+    # one file changed after the run that checked it last; "last run before 2 files changed" would miss ops.py's check
+    assert line.startswith("- Last checked by the later `pytest -q` (passed) before 1 file changed (`src/calc/cli.py`)"), line
+
+
+def test_earlier_checks_name_the_files_their_count_is_of() -> None:
+    s = start("claude")
+    s.run("mix credo", "Analysis took 0.1 seconds\n10 mods/funs, found no issues.")
+    s.run("mix test", "Finished in 0.1 seconds\n3 tests, 0 failures")
+    s.change("test/app/ops_test.exs", "x = 1\n", "x = 2\n")
+    s.run("npx vitest run", ECOSYSTEMS["js"][4])
+    s.change("assets/package.json", "a = 1\n", "a = 2\n")
+    s.run("node build.js", "built in 12ms")
+    s.change("assets/js/app.js", "let a = 1\n", "let a = 2\n")
+    state = section(handoff(s).markdown, "State at the end")
+    line = next(ln for ln in state.splitlines() if ln.startswith("- Earlier checks: "))
+    assert "last run before 1 file changed (`test/app/ops_test.exs`), not re-verified" in line, line
+    assert "`mix test` last run before the same 1 file changed" in line or "`mix credo` last run before the same" in line
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_an_error_a_narrower_rerun_of_its_failing_tests_no_longer_shows_is_not_left_open(agent: str) -> None:
+    s = start(agent)
+    s.run("mix test", "  1) test renders (AppWeb.PageTest)\n     test/app_web/page_test.exs:12\n"
+          "     ** (RuntimeError) no :secret_key_base configuration found in AppWeb.Endpoint.\n"
+          "     stacktrace:\n       (phoenix 1.7.14) lib/phoenix/test/conn_test.ex:225: Phoenix.ConnTest.dispatch/5\n"
+          "\nFinished in 0.2 seconds\n14 tests, 1 failure", code=2)
+    s.change("config/test.exs", "import Config\n", "import Config\nconfig :app, AppWeb.Endpoint, secret_key_base: \"x\"\n")
+    s.run("mix test test/app_web/page_test.exs", "  1) test renders (AppWeb.PageTest)\n     test/app_web/page_test.exs:14\n"
+          "     ** (ArgumentError) expected selector \".badge\" to return a single element\n"
+          "\nFinished in 0.1 seconds\n1 test, 1 failure", code=2)
+    doc = handoff(s)
+    errors = section(doc.markdown, "Errors and their fixes")
+    line = next(ln for ln in errors.splitlines() if "secret_key_base" in ln)
+    assert "Not re-run" not in line and "Not shown by the later `mix test test/app_web/page_test.exs`" in line, line
+    assert "`mix test` itself was not re-run" in line
+    step = next(x for x in doc.data["next_actions"] if x.startswith("Make `mix test` pass"))
+    assert "no longer showed" in step, step
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_work_no_test_or_build_ran_after_is_sent_to_the_tests_first(agent: str) -> None:
+    s = start(agent, "Fix the parser.")
+    s.create("repro.py", "from calc import parse\nparse('1+')\n")
+    s.run("python repro.py", "Traceback (most recent call last):\nValueError: unexpected end", code=1)
+    s.change("src/calc/parse.py", "x = 1\n", "x = 2\n")
+    acts = handoff(s).data["next_actions"]
+    assert acts[0] == ("Run the project's tests: no test or build ran in the transcript after the last change of "
+                       "`src/calc/parse.py`."), acts  # repro.py ran after it was written
+    t = start(agent, "Fix the parser.")
+    t.change("src/calc/parse.py", "x = 1\n", "x = 2\n")
+    t.run("pytest -q", ECOSYSTEMS["python"][4])
+    assert not any(x.startswith("Run the project's tests") for x in handoff(t).data["next_actions"])
