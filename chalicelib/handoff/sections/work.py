@@ -67,7 +67,7 @@ def render_current_work(hd: HandoffData) -> Section:
             cs.check.last > i and may_affect(p, cs.check.command) and (cs.check.outcome == "pass" or ran_clean(cs.check, p))
             for cs in st.checks)]
         done = list(last)
-        verified = (f" ({committed}; no check run in the transcript)" if not st.checks else
+        verified = (f" ({committed}; no command recognised as a test, lint or build ran in the transcript)" if not st.checks else
                     f" ({committed}; not re-verified since)" if open_ and len(open_) == len(done) else
                     f" ({committed}; no passing check of its language after the last change of " + ", ".join(code(p) for p in open_[:3])
                     + (f" and {len(open_) - 3} more" if len(open_) > 3 else "") + ")" if open_ else f" ({committed})")
