@@ -358,7 +358,8 @@ def test_an_edit_aider_found_nothing_to_commit_for_is_not_in_the_next_commit():
     files = {f["path"]: f for f in doc.data["files"]}
     assert files["setup.py"]["commit"] == "b003de6"
     assert files["main.py"].get("commit") != "b003de6", files["main.py"]
-    assert "In `b003de6`: `setup.py`" in doc.markdown and "`main.py`, `setup.py`" not in doc.markdown
+    listed = doc.markdown.split("## Files changed", 1)[1]
+    assert "In `b003de6`: `setup.py`" in listed and "`main.py`, `setup.py`" not in listed
 
 
 def test_the_header_says_what_the_session_ended_with_not_that_it_was_mid_task():
