@@ -220,6 +220,32 @@ def _routine_cmds(hd: HandoffData) -> list[str]:
     return list(dict.fromkeys(_routine(hd.facts, hd.state.checks)))[-6:]
 
 
+def _words(text: str) -> set[str]:
+    """Lower-case words of 6 letters or more, plural or not (`migrations` is `migration`)."""
+    return {w[:-1] if w.endswith("s") else w for w in re.findall(r"[a-z]{6,}", text.lower())}
+
+
+_PATHLIKE = re.compile(r"[\w.~-]*/[\w./~-]*|[\w-]+\.[a-z]{1,5}\b")
+
+
+def _changed_after(hd: HandoffData, index: int, text: str) -> str:
+    """The last file changed after a finding was said that the finding names (its path), or whose folder
+    or file name its prose speaks of ("the auto-generated migration" and `priv/repo/migrations/…`): what
+    it says may no longer hold. Words inside a path or an identifier it quotes are not prose
+    (`priv/static/assets/`, `load_session_messages`)."""
+    paths = [m.strip("/") for m in _PATHLIKE.findall(text) if len(m.strip("/")) >= 4]
+    prose = _words(re.sub(r"\w*_\w*", " ", _PATHLIKE.sub(" ", text)))  # identifiers are not prose either
+    for ev in reversed(hd.facts.edits):
+        if ev.index <= index:
+            break
+        shown = hd.facts.display(ev.path).replace("\\", "/")
+        named = any(shown == p or shown.endswith("/" + p) or p.endswith("/" + shown) for p in paths)
+        if hd.facts.in_project(ev.path) and (named or prose & _words(" ".join(re.split(r"[/._-]", "/".join(
+                shown.split("/")[-2:]))))):
+            return ev.path
+    return ""
+
+
 def render_learned(hd: HandoffData) -> Section:
     """Facts about the code the session recorded or read, apart from the agent's own guesses."""
     s = Section("learned", "Facts learned by reading the code")
@@ -246,7 +272,9 @@ def render_learned(hd: HandoffData) -> Section:
     guesses = [d for d in notes[-MAX_LEARNED:] if d.who == "thinking" or _HYPOTHESIS.search(d.text)]
     for d in notes[-MAX_LEARNED:]:
         if d not in guesses:
-            s.items.append(Item(f"- {quoted(d.text, 220)}",
+            later = _changed_after(hd, d.index, d.text)
+            after = f" (the session changed {hd.path(later)} after this)" if later else ""
+            s.items.append(Item(f"- {quoted(d.text, 220)}{after}",
                                 rank=RANKS["findings"] + 3 * hd.recency(d.index),
                                 group="findings",
                                 data_key="learnings", payload={"text": d.text, "source": "assistant"}))

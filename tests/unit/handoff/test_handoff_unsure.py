@@ -95,3 +95,30 @@ def test_a_heredoc_written_to_a_file_is_a_change() -> None:
     s.run("cat <<EOF > config/app.yml\nport: 4000\nEOF", "")
     cs = handoff(s).data["current_state"]
     assert cs["changed_not_known"] == ["config/app.yml"] or cs["uncommitted"] == ["config/app.yml"]
+
+
+def test_a_finding_about_code_the_session_changed_after_says_so() -> None:
+    s = ClaudeScript()
+    s.user("fix the migration")
+    s.read("priv/repo/migrations/20260101_add_state.exs", "alter table(:notes) do\n  modify :state, :text\nend\n")
+    s.say("The auto-generated migration uses `ALTER TABLE ... modify`, which SQLite does not support.")
+    s.read("lib/app/assets.ex", "defmodule App.Assets do\nend\n")
+    s.say("The asset pipeline copies `priv/static/assets/app.css` unchanged.")
+    s.change("priv/repo/migrations/20260101_add_state.exs", "  modify :state, :text\n", "  add :state_new, :text\n")
+    facts = section(handoff(s).markdown, "Facts learned")
+    line = next(ln for ln in facts.splitlines() if "SQLite" in ln)
+    assert line.endswith("(the session changed `priv/repo/migrations/20260101_add_state.exs` after this)"), line
+    # a folder named only inside a quoted path is not what the finding speaks of
+    assert not next(ln for ln in facts.splitlines() if "asset pipeline" in ln).endswith("after this)")
+
+
+def test_work_no_test_ran_after_in_aider_says_its_auto_test_prints_nothing_on_a_pass() -> None:
+    log = ("# aider chat started at 2025-07-16 20:11:00\n\n> Aider v0.84.0\n> Git repo: .git with 3 files\n\n"
+           "#### fix the parser\n\nsrc/parse.py\n```\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n```\n\n"
+           "> Applied edit to src/parse.py\n")
+    from chalicelib.handoff import build_handoff
+    msgs, _stats, changes = import_all(log.encode(), "aider")
+    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
+                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    step = next(x for x in doc.data["next_actions"] if x.startswith("Run the project's tests"))
+    assert "`src/parse.py`" in step and "print nothing when they pass" in step, step
