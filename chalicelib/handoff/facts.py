@@ -255,6 +255,7 @@ class TaskFact:
     spec_index: int = -1
     output_files: list[str] = field(default_factory=list)
     started_index: int = -1  # when the session claimed it (status set to in_progress)
+    created_index: int = -1  # when the session filed it (the tracker printed "Created")
     touched: bool = False  # the session changed its status
 
 

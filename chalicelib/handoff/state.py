@@ -136,7 +136,8 @@ def _next(family: list[TaskFact], current: TaskFact | None) -> TaskFact | None:
     # unfinished, and later tasks often depend on it
     for statuses in (("in_progress",), ("open", "", "blocked")):
         for t in children:
-            if t is not current and t.status in statuses:
+            # a task the session filed and never claimed was filed for later (a follow-up), not as the next step
+            if t is not current and t.status in statuses and not (t.created_index >= 0 and t.started_index < 0):
                 return t
     return None
 
@@ -348,7 +349,7 @@ def derive(f: TranscriptFacts) -> State:
     # a check re-run after the last edits whose answer the transcript ends before is not stale: it is running
     reissued = {display_command(cmd): i for i, cmd in f.unanswered}
     stale = [cs for cs in checks if cs.check.outcome == "pass" and cs.edits_since
-             and not any(cs.check.command in c and i > cs.check.last for c, i in reissued.items())]
+             and not any(i > cs.check.last and _reruns(c, cs.check) for c, i in reissued.items())]
     if git.uncommitted:
         mid.append(f"{len(git.uncommitted)} file{'s' if len(git.uncommitted) > 1 else ''} uncommitted")
     last_typed = max((u.index for u in f.user_messages if not u.queued), default=-1)
@@ -524,6 +525,13 @@ def _verifies(later: CheckFact, check: CheckFact) -> bool:
         return True
     return check.kind == "build" and later.kind == "test" and _tool_of(later.command) == _tool_of(check.command) \
         and "compile" in check.command
+
+
+def _reruns(command: str, check: CheckFact) -> bool:
+    """Whether a command runs `check` again: it contains it, or it is a run of the same tool whose target
+    covers the check's (`mix credo` re-runs `mix credo lib/a.ex`)."""
+    return check.command in command or (_family2(command) == _family2(check.command) and checktargets.covers(
+        checktargets.target(command, check.cwd), checktargets.target(check.command, check.cwd)))
 
 
 def _gitignored(path: str, patterns: list[str]) -> bool:
@@ -703,9 +711,12 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         # with no check run at all, closing comes after running the project's checks, not instead of it
         first = "Run the project's checks (none ran in the transcript), then close" if not st.checks else "Close"
         how = f" ({code(close)})" if close else ""
-        running = [cs.check.command for cs in st.checks if cs.check.outcome == "running"]
+        running = [(cs.check.command, "still running at the end") for cs in st.checks if cs.check.outcome == "running"]
+        last_edit = max((e.index for e in f.edits if f.in_project(e.path)), default=-1)
+        running += [(display_command(c), "started after the last edits") for i, c in f.unanswered
+                    if i > last_edit and any(_reruns(display_command(c), cs.check) for cs in st.checks)]
         if running and not failing:  # a result still to come decides whether the task is done
-            out.append(f"Once {code(running[0])} (still running at the end, no result in the transcript) has "
+            out.append(f"Once {code(running[0][0])} ({running[0][1]}, no result in the transcript) has "
                        f"passed, close {code(cur.id)} in the tracker{how}.")
         elif stale and not failing:  # the session ended editing: those edits may not be the end of the task
             out.append(f"Once those checks pass and the work the last edits began is complete, close {code(cur.id)} "
@@ -763,6 +774,7 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
         else:
             out.append(f"Run `git status` first: the transcript shows no git output, so whether {files} {be} "
                        "committed is not known.")
+    push_at = len(out)  # a close the tracker is ready for comes before the push (trackers sync through git)
     if st.git.unpushed or (st.git.uncommitted and (st.git.pushed or st.git.no_upstream)):
         if st.git.no_upstream and st.git.branch:
             out.append(f"Push: the branch has no upstream yet, so `git push --set-upstream origin {st.git.branch}`.")
@@ -789,8 +801,12 @@ def _next_actions(f: TranscriptFacts, st: State, failing: list[CheckState], stal
                        f"in the transcript; {where}).")
     root = st.family_root
     if root is not None and len(st.family) > 1 and root.status in _OPEN:
-        out.append(f"When every task under {code(root.id)} is closed, close {code(root.id)} too "
-                   f"(the tracker shows it {root.status.replace('_', ' ')}).")
+        if all(t.status == "closed" for t in st.family[1:]):
+            out.insert(push_at, f"Close {code(root.id)}: every task under it is closed (the tracker shows "
+                                f"{code(root.id)} {root.status.replace('_', ' ')}).")
+        else:
+            out.append(f"When every task under {code(root.id)} is closed, close {code(root.id)} too "
+                       f"(the tracker shows it {root.status.replace('_', ' ')}).")
     if not out:
         active = [t for t in f.todos.values() if t.status in ("in_progress", "pending")]
         if active:

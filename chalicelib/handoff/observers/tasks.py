@@ -64,6 +64,8 @@ class TasksObserver:
                 t.title = tl.title if not t.title or tl.relation == "" else t.title
             if tl.kind:
                 t.kind = tl.kind
+            if tl.relation == "confirm:created" and t.created_index < 0:
+                t.created_index = i
             if tl.status:
                 self.task_status(t, tl.status, i)
             if tl.relation == "parent" and tl.parent:

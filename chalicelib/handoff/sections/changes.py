@@ -60,7 +60,8 @@ def _error_item(hd: HandoffData, e: ErrorFact) -> Item:
                      for p, lines in by_path.items()]
             fix = (f" Not shown by the later {code(clip(e.gone_in, 90))} (the tests that failed with it) after editing "
                    + "; ".join(parts) + f"; {code(clip(e.command, 70))} itself was not re-run." if e.gone_in else
-                   " Fixed by editing " + "; ".join(parts) + "." if not e.gave_way else
+                   (" After its last occurrence, fixed by editing " if e.count > 1 else " Fixed by editing ")
+                   + "; ".join(parts) + "." if not e.gave_way else
                    # the next run failed again on an earlier error: the edit moved the failure back
                    " Gone on the next run after editing " + "; ".join(parts) + back)
         elif e.gone_in:

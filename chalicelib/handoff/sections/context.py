@@ -229,15 +229,15 @@ _PATHLIKE = re.compile(r"[\w.~-]*/[\w./~-]*|[\w-]+\.[a-z]{1,5}\b")
 
 
 def _changed_after(hd: HandoffData, index: int, text: str) -> str:
-    """The last file changed after a finding was said that the finding names (its path), or whose folder
+    """The first file changed after a finding was said that the finding names (its path), or whose folder
     or file name its prose speaks of ("the auto-generated migration" and `priv/repo/migrations/…`): what
     it says may no longer hold. Words inside a path or an identifier it quotes are not prose
     (`priv/static/assets/`, `load_session_messages`)."""
     paths = [m.strip("/") for m in _PATHLIKE.findall(text) if len(m.strip("/")) >= 4]
     prose = _words(re.sub(r"\w*_\w*", " ", _PATHLIKE.sub(" ", text)))  # identifiers are not prose either
-    for ev in reversed(hd.facts.edits):
+    for ev in hd.facts.edits:  # the first such change after it: the one it most likely led to
         if ev.index <= index:
-            break
+            continue
         shown = hd.facts.display(ev.path).replace("\\", "/")
         named = any(shown == p or shown.endswith("/" + p) or p.endswith("/" + shown) for p in paths)
         if hd.facts.in_project(ev.path) and (named or prose & _words(" ".join(re.split(r"[/._-]", "/".join(

@@ -66,7 +66,8 @@ def render_state(hd: HandoffData) -> Section:
                             rank=RANKS["checks.earlier"], sub=sub, group="checks",
                             keep=tuple(("test_command" if cs.check.kind == "test" else "build_command",
                                         cs.check.command) for cs in older)))
-    sub = "Git (as git printed it)"
+    # with no git output at all, the branch and folder come from the session's records, not from git
+    sub = "Git (as git printed it)" if st.git.known else "Git"
     g = st.git
     if g.branch or g.upstream:
         line = f"- Branch {code(g.branch)}" if g.branch else "- Branch unknown"
@@ -231,7 +232,9 @@ def _task_items(hd: HandoffData) -> list[Item]:
             notes.append("current")
         elif t is st.next_task:
             notes.append("next")
-        if t.status in ("open", "") and t.started_index < 0 and k > 0:
+        if t.status in ("open", "") and t.started_index < 0 and t.created_index >= 0:
+            notes.append("filed in this session, not started in it: a follow-up, not the next step")
+        elif t.status in ("open", "") and t.started_index < 0 and k > 0:
             notes.append("no claim of it in the transcript")  # not "not started": work may be under another id
         note = f" — {status}" + (f" ({', '.join(notes)})" if notes else "")
         indent = "  " if k > 0 else ""

@@ -105,8 +105,8 @@ def render_current_work(hd: HandoffData) -> Section:
         last = st.last_action.split("; it put in")[0] if st.done_in_current else st.last_action
         s.items.append(Item(f"- **Last action that took effect:** {last}.",
                             rank=RANKS["current.last_action"], group="current work"))
-    la = f.last_assistant
-    if la and f.last_assistant_index > (f.actions[-1].index if f.actions else -1):
+    la = _last_words(hd)
+    if la:
         words = re.sub(r"```.*?(?:```|$)", " […] ", la, flags=re.S)  # a quoted block is not a sentence
         s.items.append(Item("- Its last words (after that action): " + quoted(words, 300),
                             rank=RANKS["current.last_words"],
@@ -114,10 +114,26 @@ def render_current_work(hd: HandoffData) -> Section:
     return s
 
 
+def _last_words(hd: HandoffData) -> str:
+    """What the agent said after its last action took effect (what it was about to do), if anything."""
+    f = hd.facts
+    return f.last_assistant if f.last_assistant and f.last_assistant_index > (
+        f.actions[-1].index if f.actions else -1) else ""
+
+
+# steps about the repository only: with nothing else, a session stopped mid-work would be sent to git first
+_GIT_STEPS = ("Run `git status`", "Commit ", "Push")
+
+
 def render_next_action(hd: HandoffData) -> Section:
     """The next actions worked out from the state, numbered, most urgent first."""
     s = Section("next_action", "Next action")
-    for k, a in enumerate(hd.state.next_actions):
+    acts = list(hd.state.next_actions)
+    if record_text(hd.session, "status") == "in_progress" and _last_words(hd) and all(
+            a.startswith(_GIT_STEPS) for a in acts):
+        acts.insert(0, "Carry on where the session stopped: it had not ended, and its last words (under Current "
+                       "work) say what it was about to do.")
+    for k, a in enumerate(acts):
         s.items.append(Item(f"{k + 1}. {a}",
                             rank=RANKS["next_action"] - k * 0.05,
                             group="next actions", data_key="next_actions",

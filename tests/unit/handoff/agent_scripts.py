@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib.handoff import HandoffDoc, build_handoff
 from chalicelib.transcripts import importing
-from chalicelib.transcripts.model import Message
+from chalicelib.transcripts.model import Message, ToolCall
 from tests.unit.handoff.handoff_support import Script
 
 ROOT = "/home/dev/proj"
@@ -34,6 +34,14 @@ class ClaudeScript(Script):
         """A shell command and what it printed; a non-zero `code` is a failure as Claude Code shows it."""
         text = f"Exit code {code}\n{output}" if code else output
         self.bash(command, text, is_error=bool(code))
+        return self
+
+    def pending(self, command: str) -> ClaudeScript:
+        """A shell command whose result the transcript ends before."""
+        self._n += 1
+        self.messages.append(Message(role="assistant", text="", tool_calls=[ToolCall("Bash", {"command": command},
+                                                                                     f"toolu_{self._n:04d}")],
+                                     meta={"cwd": self.cwd, "gitBranch": self.branch}))
         return self
 
     def change(self, path: str, old: str, new: str) -> ClaudeScript:
@@ -99,6 +107,13 @@ class CodexScript:
             {"command": ["bash", "-lc", command], "workdir": self.cwd, "timeout_ms": 120000})})
         self._item({"type": "function_call_output", "call_id": cid, "output": json.dumps(
             {"output": output, "metadata": {"exit_code": code, "duration_seconds": 0.4}})})
+        return self
+
+    def pending(self, command: str) -> CodexScript:
+        """A shell command whose result the transcript ends before."""
+        self._n += 1
+        self._item({"type": "function_call", "name": "shell", "call_id": f"call_{self._n}", "arguments": json.dumps(
+            {"command": ["bash", "-lc", command], "workdir": self.cwd, "timeout_ms": 120000})})
         return self
 
     def _patch(self, body: str) -> CodexScript:

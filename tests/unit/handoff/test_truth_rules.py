@@ -965,3 +965,72 @@ def test_work_no_test_or_build_ran_after_is_sent_to_the_tests_first(agent: str) 
     t.change("src/calc/parse.py", "x = 1\n", "x = 2\n")
     t.run("pytest -q", ECOSYSTEMS["python"][4])
     assert not any(x.startswith("Run the project's tests") for x in handoff(t).data["next_actions"])
+
+
+EPIC_SHOW = ("○ epic-1 [EPIC] · Parser rewrite   [● P2 · IN_PROGRESS]\n\nDESCRIPTION\nRewrite it.\n\n"
+             "CHILDREN\n  ↳ ✓ epic-1.1: Tokenizer ● P2\n  ↳ ✓ epic-1.2: Grammar ● P2\n")
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_a_task_the_session_filed_for_later_is_not_the_next_step(agent: str) -> None:
+    s = start(agent, "Work on epic-1.")
+    s.run("bd show epic-1", EPIC_SHOW)
+    s.run('bd create "Parser drops comments" -t bug -l refinement --parent epic-1',
+          "✓ Created issue: epic-1.3\n  Title: Parser drops comments")
+    s.run("bd show epic-1", EPIC_SHOW + "  ↳ ○ epic-1.3: Parser drops comments ● P3\n")
+    doc = handoff(s)
+    assert not any("epic-1.3" in x for x in doc.data["next_actions"]), doc.data["next_actions"]
+    line = next(ln for ln in doc.markdown.splitlines() if "`epic-1.3`" in ln)
+    assert "filed in this session, not started in it: a follow-up, not the next step" in line, line
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_an_epic_whose_tasks_are_all_closed_is_closed_before_the_push(agent: str) -> None:
+    s = start(agent, "Work on epic-1.", branch="epic-1")
+    s.run("bd show epic-1", EPIC_SHOW)
+    s.run("git push", "To github.com:o/r.git\n   1111111..2222222  epic-1 -> epic-1")
+    s.change("src/parser.py", "x = 1\n", "x = 2\n")
+    s.run('git commit -am "fix: parser"', commit_out("3333333", "fix: parser"))
+    acts = handoff(s).data["next_actions"]
+    close = next(k for k, x in enumerate(acts) if x.startswith("Close `epic-1`: every task under it is closed"))
+    push = next(k for k, x in enumerate(acts) if x.startswith("Push"))
+    assert close < push, acts
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_a_close_waits_for_a_rerun_started_after_the_last_edit(agent: str) -> None:
+    s, tid, _test = contract_session(agent, "python", "bd")
+    s.create("tests/test_negative.py", "def test_negative(): ...\n")
+    s.run("bd show calc-7.2", BD_SHOW.format(a="src/calc/ops.py", test="tests/test_negative.py"))
+    s.run("ruff check src/calc/ops.py", "All checks passed!")
+    s.change("src/calc/ops.py", "# validated\n", "# checked\n")
+    s.pending("ruff check src")  # issued after the last edit; the transcript ends before its result
+    acts = handoff(s, status="in_progress").data["next_actions"]
+    assert any(x.startswith("Once `ruff check src` (started after the last edits, no result in the transcript)")
+               for x in acts), acts
+    assert not any("ruff check src/calc/ops.py" in x and x.startswith("Re-run") for x in acts), acts
+
+
+def test_a_session_stopped_mid_work_is_carried_on_before_git() -> None:
+    s = start("claude", "Fix the crash in the parser.")
+    s.create("repro.py", "import parser\nparser.parse('1+')\n")
+    s.run("python repro.py", "Traceback (most recent call last):\nValueError: unexpected end", code=1)
+    s.say("The crash comes from parse_expr in src/parser.py; let's open it at line 40.")
+    acts = handoff(s, status="in_progress").data["next_actions"]
+    assert acts[0].startswith("Carry on where the session stopped: it had not ended"), acts
+    assert not handoff(s, status="completed").data["next_actions"][0].startswith("Carry on")
+    assert "(as git printed it)" not in handoff(s, status="in_progress").markdown  # no git output to quote
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_an_error_seen_twice_is_fixed_after_its_last_occurrence_only(agent: str) -> None:
+    s = start(agent)
+    bad = "src/parse.py:3: in parse_expr\nE   assert parse_expr('1+') == 1\n1 failed, 3 passed in 0.2s"
+    s.run("pytest -q tests/test_parse.py", bad, code=1)
+    s.change("src/parse.py", "x = 1\n", "x = 2\n")
+    s.run("pytest -q tests/test_parse.py", bad, code=1)
+    s.change("src/parse.py", "x = 2\n", "x = 3  # parse\n")
+    s.run("pytest -q tests/test_parse.py", ECOSYSTEMS["python"][4])
+    errors = section(handoff(s).markdown, "Errors and their fixes")
+    line = next(ln for ln in errors.splitlines() if "(×2)" in ln)
+    assert "After its last occurrence, fixed by editing `src/parse.py`" in line, line
