@@ -169,3 +169,10 @@ def section(md: str, title: str) -> str:
     if head not in md:
         return ""
     return md.split(head, 1)[1].split("\n## ", 1)[0]
+
+
+def aider_handoff(log: str) -> HandoffDoc:
+    """The rule-based handoff of an aider chat log, imported by the real aider importer."""
+    messages, _stats, changes = importing.import_all(log.encode(), "aider")
+    return build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=messages,
+                         file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")

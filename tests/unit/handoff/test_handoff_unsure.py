@@ -6,8 +6,7 @@ Each test is a transcript shape where a rule used to state more than the transcr
 from __future__ import annotations
 
 from chalicelib.handoff.facts import findings
-from chalicelib.transcripts.importing import import_all
-from tests.unit.handoff.agent_scripts import ClaudeScript, handoff, section
+from tests.unit.handoff.agent_scripts import ClaudeScript, aider_handoff, handoff, section
 
 
 def test_code_in_an_answer_is_not_a_finding() -> None:
@@ -31,10 +30,7 @@ def test_without_a_repository_no_file_is_said_to_come_after_git_output() -> None
     log = ("# aider chat started at 2025-07-16 20:11:00\n\n> Aider v0.84.0\n> Git repo: none\n\n"
            "#### write the script\n\nrun.sh\n```\n<<<<<<< SEARCH\n=======\necho run\n>>>>>>> REPLACE\n```\n\n"
            "> Applied edit to run.sh\n")
-    from chalicelib.handoff import build_handoff
-    msgs, _stats, changes = import_all(log.encode(), "aider")
-    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
-                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    doc = aider_handoff(log)
     assert "git output" not in doc.markdown.replace("shows no git output", "")
 
 
@@ -116,9 +112,6 @@ def test_work_no_test_ran_after_in_aider_says_its_auto_test_prints_nothing_on_a_
     log = ("# aider chat started at 2025-07-16 20:11:00\n\n> Aider v0.84.0\n> Git repo: .git with 3 files\n\n"
            "#### fix the parser\n\nsrc/parse.py\n```\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n```\n\n"
            "> Applied edit to src/parse.py\n")
-    from chalicelib.handoff import build_handoff
-    msgs, _stats, changes = import_all(log.encode(), "aider")
-    doc = build_handoff(project={"name": "p"}, session={"number": 1, "status": "completed"}, messages=msgs,
-                        file_changes=list(changes), previous=None, pins=[], generated_at="t", fmt="aider")
+    doc = aider_handoff(log)
     step = next(x for x in doc.data["next_actions"] if x.startswith("Run the project's tests"))
     assert "`src/parse.py`" in step and "print nothing when they pass" in step, step
