@@ -225,10 +225,14 @@ def render_files(hd: HandoffData) -> Section:
         groups.setdefault(key, []).append(entry)
     order = sorted(groups, key=lambda k: (k != "unc", k != "unknown", k in ("other", "clean"), -next(
         (c.index for c in f.commits if (c.sha or c.subject) == k), -1)))
+    commits = [k for k in order if k not in ("unc", "unknown", "other", "clean")]
     for r, key in enumerate(order):
         rank = (RANKS["files.uncommitted"] if key in ("unc", "unknown")
                 else RANKS["files.committed"] - r * 0.1)
         entries = groups[key]
+        if len(f.commits) > 1 and commits and key == commits[0]:  # a file is shown once: a commit's list is not all it took
+            s.items.append(Item("- Each file is listed once, under the last commit that took it:", rank=rank + 0.01,
+                                group="file groups"))
         s.items.append(Item(f"- {labels[key]}: " + ", ".join(entries), rank=rank, group="file groups",
                             keep=tuple(("file", e.split("`")[1]) for e in entries)))
     for ff in f.files.values():

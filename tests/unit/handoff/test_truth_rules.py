@@ -1019,6 +1019,8 @@ def test_a_session_stopped_mid_work_is_carried_on_before_git() -> None:
     acts = handoff(s, status="in_progress").data["next_actions"]
     assert acts[0].startswith("Carry on where the session stopped: it had not ended"), acts
     assert not handoff(s, status="completed").data["next_actions"][0].startswith("Carry on")
+    s.run("python repro.py", "Traceback (most recent call last):\nValueError: unexpected end", code=1)
+    assert not handoff(s, status="in_progress").data["next_actions"][0].startswith("Carry on")  # it ran since
     assert "(as git printed it)" not in handoff(s, status="in_progress").markdown  # no git output to quote
 
 
@@ -1034,3 +1036,16 @@ def test_an_error_seen_twice_is_fixed_after_its_last_occurrence_only(agent: str)
     errors = section(handoff(s).markdown, "Errors and their fixes")
     line = next(ln for ln in errors.splitlines() if "(×2)" in ln)
     assert "After its last occurrence, fixed by editing `src/parse.py`" in line, line
+
+
+@pytest.mark.parametrize(("agent", "eco"), CASES)
+def test_a_file_in_two_commits_is_listed_under_the_last_and_the_list_says_so(agent: str, eco: str) -> None:
+    a, b, *_ = ECOSYSTEMS[eco]
+    s = start(agent)
+    s.change(a, "x = 1\n", "x = 2\n")
+    s.run(f'git add {a} && git commit -m "fix: ops"', commit_out("1111111", "fix: ops"))
+    s.change(a, "x = 2\n", "x = 3\n").change(b, "y = 1\n", "y = 2\n")
+    s.run(f'git add {a} {b} && git commit -m "feat: cli"', commit_out("2222222", "feat: cli", 2))
+    files = section(handoff(s).markdown, "Files changed")
+    assert "- Each file is listed once, under the last commit that took it:" in files, files
+    assert f"- In `2222222`: `{a}`, `{b}`" in files or f"- In `2222222`: `{b}`, `{a}`" in files, files
