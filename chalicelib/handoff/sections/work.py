@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from ..data import HandoffData, record_text
+from ..facts import TaskFact
 from ..ranks import RANKS
 from ..render import Item, Section
 from ..state import may_affect, ran_clean
@@ -49,11 +50,16 @@ def render_current_work(hd: HandoffData) -> Section:
         parent = ""
         if st.family_root is not None and st.family_root is not cur:
             parent = f" (part of {code(st.family_root.id)}, {st.family_root.status.replace('_', ' ') or 'status unknown'})"
-        s.items.append(Item(f"- **Task in progress:** {code(cur.id)}{title}{parent}.",
+        # siblings claimed too: which of them a change served is not in the transcript
+        also_ids = ", ".join(code(t.id) for t in _also_in_progress(hd))
+        also = f" Also in progress: {also_ids}." if also_ids else ""
+        s.items.append(Item(f"- **Task in progress:** {code(cur.id)}{title}{parent}.{also}",
                             rank=RANKS["current.task"],
                             keep=(("task_id", cur.id),), group="current work"))
     if st.done_in_current:
-        label = ("Done in it so far" if cur is not None else "Changed since the last commit" if hd.facts.commits
+        label = ("Changed since it was claimed (for it or for the tasks also in progress: which, the transcript "
+                 "does not say)" if cur is not None and _also_in_progress(hd) else
+                 "Done in it so far" if cur is not None else "Changed since the last commit" if hd.facts.commits
                  else "Changed in this session")
         states = {f.git_files[d].state if d in f.git_files else "unknown"
                   for d in (f.display(e.path) for e in st.done_in_current)}
@@ -112,6 +118,12 @@ def render_current_work(hd: HandoffData) -> Section:
                             rank=RANKS["current.last_words"],
                             group="current work"))
     return s
+
+
+def _also_in_progress(hd: HandoffData) -> list[TaskFact]:
+    """The current task's siblings the tracker also shows in progress."""
+    cur = hd.state.current
+    return [t for t in hd.state.family[1:] if t is not cur and t.status == "in_progress"] if cur is not None else []
 
 
 def _last_words(hd: HandoffData) -> str:

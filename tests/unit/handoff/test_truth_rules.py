@@ -1049,3 +1049,16 @@ def test_a_file_in_two_commits_is_listed_under_the_last_and_the_list_says_so(age
     files = section(handoff(s).markdown, "Files changed")
     assert "- Each file is listed once, under the last commit that took it:" in files, files
     assert f"- In `2222222`: `{a}`, `{b}`" in files or f"- In `2222222`: `{b}`, `{a}`" in files, files
+
+
+@pytest.mark.parametrize("agent", AGENTS)
+def test_changes_made_while_two_tasks_were_claimed_are_not_credited_to_one(agent: str) -> None:
+    s = start(agent, "Work on epic-1.")
+    s.run("bd show epic-1", "○ epic-1 [EPIC] · Parser rewrite   [● P2 · OPEN]\n\nDESCRIPTION\nRewrite it.\n\n"
+          "CHILDREN\n  ↳ ○ epic-1.1: Tokenizer ● P2\n  ↳ ○ epic-1.2: Grammar ● P2\n")
+    s.run("bd update epic-1.1 --status in_progress && bd update epic-1.2 --status in_progress",
+          "✓ Updated issue: epic-1.1\n✓ Updated issue: epic-1.2")
+    s.change("src/grammar.py", "x = 1\n", "x = 2\n")
+    current = section(handoff(s).markdown, "Current work")
+    assert "Also in progress: `epic-1.2`." in current or "Also in progress: `epic-1.1`." in current, current
+    assert "Done in it so far" not in current and "which, the transcript does not say" in current, current
