@@ -335,7 +335,9 @@ class TranscriptFacts:
 
 
 # a test file as failure output names it (`test/a_test.exs:163`, `tests/test_b.py::test_x`, `src/c.test.ts`)
-TEST_FILE = re.compile(r"[\w./-]*(?:_test|_spec|\.test|\.spec)\.[a-z]{1,5}\b|[\w./-]*\btest_\w+\.[a-z]{1,5}\b")
+# (from a name's start only: the leading run would otherwise be retried at every character of a long output)
+TEST_FILE = re.compile(r"(?<![\w./-])(?:[\w./-]*(?:_test|_spec|\.test|\.spec)\.[a-z]{1,5}\b"
+                       r"|[\w./-]*\btest_\w+\.[a-z]{1,5}\b)")
 
 
 # a stack frame in a dependency, not a test of the project: `(phoenix 1.7.14) lib/phoenix/test/conn_test.ex:12`,
