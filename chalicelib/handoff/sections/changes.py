@@ -52,21 +52,21 @@ def _error_item(hd: HandoffData, e: ErrorFact) -> Item:
                                 else ".")
     elif e.resolved is True:
         back = f", which failed again on the earlier {code(clip(e.gave_way, 80))}." if e.gave_way else ""
+        edited = ""
         if e.fix_edits:
             by_path: dict[str, list[str]] = {}
             for ev in e.fix_edits[-3:]:
                 by_path.setdefault(ev.path, []).extend(ev.lines_naming(e.tokens))
-            parts = [hd.path(p) + (": " + " / ".join(code(x) for x in dict.fromkeys(lines[:2])) if lines else "")
-                     for p, lines in by_path.items()]
-            fix = (f" Not shown by the later {code(clip(e.gone_in, 90))} (the tests that failed with it) after editing "
-                   + "; ".join(parts) + f"; {code(clip(e.command, 70))} itself was not re-run." if e.gone_in else
-                   (" After its last occurrence, fixed by editing " if e.count > 1 else " Fixed by editing ")
-                   + "; ".join(parts) + "." if not e.gave_way else
-                   # the next run failed again on an earlier error: the edit moved the failure back
-                   " Gone on the next run after editing " + "; ".join(parts) + back)
-        elif e.gone_in:
-            fix = (f" Not shown by the later {code(clip(e.gone_in, 90))} (the tests that failed with it); "
-                   f"{code(clip(e.command, 70))} itself was not re-run.")
+            edited = "; ".join(hd.path(p) + (": " + " / ".join(code(x) for x in dict.fromkeys(lines[:2])) if lines
+                                             else "") for p, lines in by_path.items())
+        if e.gone_in:  # a narrower run of its failing tests no longer showed it; the wider run never came back
+            fix = (f" Not shown by the later {code(clip(e.gone_in, 90))} (the tests that failed with it)"
+                   + (f" after editing {edited}" if edited else "") + f"; {code(clip(e.command, 70))} itself was "
+                   "not re-run.")
+        elif edited and e.gave_way:  # the next run failed again on an earlier error: the edit moved the failure back
+            fix = " Gone on the next run after editing " + edited + back
+        elif edited:
+            fix = (" After its last occurrence, fixed by editing " if e.count > 1 else " Fixed by editing ") + edited + "."
         elif e.fix_command:
             fix = f" Fixed by running {code(e.fix_command)}."
         else:
