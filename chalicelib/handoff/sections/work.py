@@ -141,9 +141,10 @@ def render_next_action(hd: HandoffData) -> Section:
     """The next actions worked out from the state, numbered, most urgent first."""
     s = Section("next_action", "Next action")
     acts = list(hd.state.next_actions)
-    # its last words announce the next step only if nothing ran after them (a command it then ran is done)
-    ran_after = max((i for i, _c in hd.facts.shell_texts), default=-1) > hd.facts.last_assistant_index
-    if record_text(hd.session, "status") == "in_progress" and _last_words(hd) and not ran_after and all(
+    # its last words announce the next step only when the transcript ends on them: a call or result after
+    # them (a command it ran, an edit the tool rejected) means it already acted on them
+    ended_on_words = hd.facts.last_assistant_index >= (hd.facts.stats.get("messages") or 0) - 1
+    if record_text(hd.session, "status") == "in_progress" and _last_words(hd) and ended_on_words and all(
             a.startswith(_GIT_STEPS) for a in acts):
         acts.insert(0, "Carry on where the session stopped: it had not ended, and its last words (under Current "
                        "work) say what it was about to do.")

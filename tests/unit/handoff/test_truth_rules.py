@@ -1031,6 +1031,12 @@ def test_a_session_stopped_mid_work_is_carried_on_before_git() -> None:
     assert not handoff(s, status="completed").data["next_actions"][0].startswith("Carry on")
     s.run("python repro.py", "Traceback (most recent call last):\nValueError: unexpected end", code=1)
     assert not handoff(s, status="in_progress").data["next_actions"][0].startswith("Carry on")  # it ran since
+    t = start("claude", "Fix the crash in the parser.")  # words attached to an edit the tool then rejected
+    t.tool("Edit", {"file_path": f"{t.cwd}/src/parser.py", "old_string": "x = 1\n", "new_string": "x = (2\n"},
+           "Your proposed edit has introduced new syntax error(s).", is_error=True,
+           text="Let's fix the unmatched bracket in src/parser.py.")
+    assert not handoff(t, status="in_progress").data["next_actions"] or not handoff(
+        t, status="in_progress").data["next_actions"][0].startswith("Carry on")
     assert "(as git printed it)" not in handoff(s, status="in_progress").markdown  # no git output to quote
 
 
