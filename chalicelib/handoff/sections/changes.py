@@ -192,6 +192,8 @@ def render_files(hd: HandoffData) -> Section:
         counted = disp in unc or (disp in unknown and ff.source != "transcript")  # a diff is known to exist
         if ff.kind == "deleted" and (gst is None or gst.counts is None):
             added = removed = None  # a shell deletion's size is not in the transcript: no count
+        elif (gst is None or gst.counts is None) and ff.source == "transcript" and ff.edits > 1:
+            added = removed = None  # edits summed are not a diff: a line changed twice counts twice
         size = "" if added is None or removed is None or not counted else f" +{added}/−{removed}"
         kind = "" if ff.kind == "modified" or (ff.kind == "added" and ff.commit_sha) else f" {ff.kind}"
         note = f" (“{clip(safe_inline(ff.summary), 80)}”)" if ff.summary and ff.source != "transcript" else ""

@@ -50,15 +50,15 @@ def render_current_work(hd: HandoffData) -> Section:
         parent = ""
         if st.family_root is not None and st.family_root is not cur:
             parent = f" (part of {code(st.family_root.id)}, {st.family_root.status.replace('_', ' ') or 'status unknown'})"
-        # siblings claimed too: which of them a change served is not in the transcript
+        # siblings claimed too: a change may have served any of them (the agent's words may say which)
         also_ids = ", ".join(code(t.id) for t in _also_in_progress(hd))
         also = f" Also in progress: {also_ids}." if also_ids else ""
         s.items.append(Item(f"- **Task in progress:** {code(cur.id)}{title}{parent}.{also}",
                             rank=RANKS["current.task"],
                             keep=(("task_id", cur.id),), group="current work"))
     if st.done_in_current:
-        label = ("Changed since it was claimed (for it or for the tasks also in progress: which, the transcript "
-                 "does not say)" if cur is not None and _also_in_progress(hd) else
+        label = ("Changed since it was claimed (for it or for the tasks also in progress)"
+                 if cur is not None and _also_in_progress(hd) else
                  "Done in it so far" if cur is not None else "Changed since the last commit" if hd.facts.commits
                  else "Changed in this session")
         states = {f.git_files[d].state if d in f.git_files else "unknown"
